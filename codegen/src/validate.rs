@@ -1,0 +1,394 @@
+//! Checks that a spec uses only what the generators support.
+//!
+//! progenitor panics on some constructs (several success bodies, several
+//! request media types); the server generator supports a deliberate subset.
+//! Everything is checked here first so users get an error that names the
+//! place in the spec instead of a panic or a confusing compile error.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use openapiv3::{
+    Components, OpenAPI, Operation, Parameter, ReferenceOr, RequestBody, Response,
+    SecurityScheme, StatusCode,
+};
+
+use crate::error::{CodegenError, Problem, Result};
+use crate::load::Spec;
+
+/// The media type every JSON body must use.
+pub const JSON: &str = "application/json";
+
+/// Fields the error schema must have: the server stubs fill them.
+const ERROR_FIELDS: [&str; 3] = ["status", "code", "message"];
+
+/// Validates the whole document, returning every problem found at once.
+pub fn validate(spec: &Spec, error_schema: &str) -> Result<()> {
+    let mut v = Validator {
+        problems: Vec::new(),
+        raw: &spec.raw,
+    };
+    v.check_version(&spec.api);
+    v.check_refs(&spec.raw, "#".to_string());
+    v.check_paths(&spec.api, error_schema);
+    if v.problems.is_empty() {
+        Ok(())
+    } else {
+        Err(CodegenError::Invalid {
+            file: spec.file.clone(),
+            count: v.problems.len(),
+            problems: v.problems,
+        })
+    }
+}
+
+/// Escapes one JSON-pointer segment (RFC 6901).
+pub fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+struct Validator<'a> {
+    problems: Vec<Problem>,
+    raw: &'a serde_json::Value,
+}
+
+impl Validator<'_> {
+    fn problem(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            pointer: pointer.into(),
+            message: message.into(),
+        });
+    }
+
+    fn check_version(&mut self, api: &OpenAPI) {
+        if !api.openapi.starts_with("3.0.") {
+            self.problem(
+                "#/openapi",
+                format!("version {} is not supported; use 3.0.x", api.openapi),
+            );
+        }
+    }
+
+    /// Every `$ref` must be local and point at something that exists.
+    fn check_refs(&mut self, node: &serde_json::Value, pointer: String) {
+        match node {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(target)) = map.get("$ref") {
+                    match target.strip_prefix('#') {
+                        Some(local) if self.raw.pointer(local).is_some() => {}
+                        Some(_) => self.problem(
+                            format!("{pointer}/$ref"),
+                            format!("dangling $ref: {target} does not exist in this document"),
+                        ),
+                        None => self.problem(
+                            format!("{pointer}/$ref"),
+                            format!("external $ref {target} is not supported; use #/components/..."),
+                        ),
+                    }
+                }
+                for (key, child) in map {
+                    self.check_refs(child, format!("{pointer}/{}", escape(key)));
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    self.check_refs(child, format!("{pointer}/{i}"));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn check_paths(&mut self, api: &OpenAPI, error_schema: &str) {
+        let mut ids: BTreeMap<String, String> = BTreeMap::new();
+        let components = api.components.as_ref();
+        let mut needs_error_schema = false;
+        for (path, item) in api.paths.iter() {
+            let at_path = format!("#/paths/{}", escape(path));
+            let ReferenceOr::Item(item) = item else {
+                self.problem(at_path, "a path item must not be a $ref");
+                continue;
+            };
+            for (method, op) in item.iter() {
+                let at = format!("{at_path}/{method}");
+                match &op.operation_id {
+                    None => self.problem(&at, "missing operationId"),
+                    Some(id) => {
+                        if !is_snake_identifier(id) {
+                            self.problem(
+                                format!("{at}/operationId"),
+                                format!("operationId `{id}` must be snake_case ([a-z][a-z0-9_]*) to name a Rust method"),
+                            );
+                        }
+                        if let Some(first) = ids.insert(id.clone(), at.clone()) {
+                            self.problem(
+                                format!("{at}/operationId"),
+                                format!("duplicate operationId `{id}` (also used at {first})"),
+                            );
+                        }
+                    }
+                }
+                let params: Vec<&ReferenceOr<Parameter>> =
+                    item.parameters.iter().chain(op.parameters.iter()).collect();
+                self.check_parameters(path, &at, &params, components);
+                self.check_body(&at, op, components);
+                needs_error_schema |= self.check_responses(&at, op, components);
+                self.check_security(&at, op, api);
+            }
+        }
+        if needs_error_schema {
+            self.check_error_schema(components, error_schema);
+        }
+    }
+
+    fn check_parameters(
+        &mut self,
+        path: &str,
+        at: &str,
+        params: &[&ReferenceOr<Parameter>],
+        components: Option<&Components>,
+    ) {
+        let template: BTreeSet<String> = path_template_names(path);
+        let mut declared = BTreeSet::new();
+        for (i, param) in params.iter().enumerate() {
+            let Some(param) = resolve_parameter(param, components) else {
+                continue; // a dangling $ref, already reported
+            };
+            let at_param = format!("{at}/parameters/{i}");
+            match param {
+                Parameter::Path { parameter_data, .. } => {
+                    declared.insert(parameter_data.name.clone());
+                    if !template.contains(&parameter_data.name) {
+                        self.problem(
+                            at_param,
+                            format!(
+                                "path parameter `{}` does not appear in the path template {path}",
+                                parameter_data.name
+                            ),
+                        );
+                    }
+                }
+                Parameter::Cookie { parameter_data, .. } => self.problem(
+                    at_param,
+                    format!("cookie parameter `{}` is not supported", parameter_data.name),
+                ),
+                Parameter::Query { parameter_data, .. } | Parameter::Header { parameter_data, .. } => {
+                    self.problem(
+                        at_param,
+                        format!(
+                            "parameter `{}`: only path parameters are supported by the server generator",
+                            parameter_data.name
+                        ),
+                    )
+                }
+            }
+        }
+        for missing in template.difference(&declared) {
+            self.problem(
+                at,
+                format!("path template segment {{{missing}}} has no matching path parameter"),
+            );
+        }
+    }
+
+    fn check_body(&mut self, at: &str, op: &Operation, components: Option<&Components>) {
+        let Some(body) = &op.request_body else {
+            return;
+        };
+        let Some(body) = resolve_body(body, components) else {
+            return;
+        };
+        let at = format!("{at}/requestBody/content");
+        match body.content.len() {
+            0 => self.problem(at, "request body has no media type"),
+            1 => {
+                let (media, content) = body.content.first().expect("one entry");
+                if media != JSON {
+                    self.problem(
+                        format!("{at}/{}", escape(media)),
+                        format!("request media type `{media}` is not supported; use {JSON}"),
+                    );
+                } else if content.schema.is_none() {
+                    self.problem(format!("{at}/{}", escape(media)), "request body has no schema");
+                }
+            }
+            n => self.problem(
+                at,
+                format!("request body lists {n} media types; the generators support exactly one ({JSON})"),
+            ),
+        }
+    }
+
+    /// Returns whether the operation has error responses (which need the error schema).
+    fn check_responses(&mut self, at: &str, op: &Operation, components: Option<&Components>) -> bool {
+        let mut success: BTreeMap<String, String> = BTreeMap::new();
+        let mut failure: BTreeMap<String, String> = BTreeMap::new();
+        let at = format!("{at}/responses");
+        if op.responses.default.is_some() {
+            self.problem(
+                format!("{at}/default"),
+                "a `default` response is not supported: list each status the operation returns",
+            );
+        }
+        for (code, response) in &op.responses.responses {
+            let at_code = format!("{at}/{code}");
+            let StatusCode::Code(code) = code else {
+                self.problem(at_code, "status ranges (e.g. 4XX) are not supported: list each status");
+                continue;
+            };
+            let Some(response) = resolve_response(response, components) else {
+                continue;
+            };
+            let body = match response.content.len() {
+                0 => "(no body)".to_string(),
+                1 => {
+                    let (media, content) = response.content.first().expect("one entry");
+                    let schema = serde_json::to_string(&content.schema).unwrap_or_default();
+                    format!("{media} {schema}")
+                }
+                n => {
+                    self.problem(
+                        format!("{at_code}/content"),
+                        format!("response lists {n} media types; the generators support one"),
+                    );
+                    continue;
+                }
+            };
+            let bucket = if (200..300).contains(code) {
+                &mut success
+            } else {
+                &mut failure
+            };
+            bucket.entry(body).or_insert(at_code);
+        }
+        if success.is_empty() {
+            self.problem(&at, "the operation documents no 2xx response");
+        }
+        for (kind, bucket) in [("success", &success), ("error", &failure)] {
+            if bucket.len() > 1 {
+                let places: Vec<_> = bucket.values().cloned().collect();
+                self.problem(
+                    &at,
+                    format!(
+                        "{} different {kind} response bodies ({}); progenitor supports one {kind} body per operation",
+                        bucket.len(),
+                        places.join(", ")
+                    ),
+                );
+            }
+        }
+        !failure.is_empty()
+    }
+
+    fn check_security(&mut self, at: &str, op: &Operation, api: &OpenAPI) {
+        let schemes = api.components.as_ref().map(|c| &c.security_schemes);
+        for (i, requirement) in op.security.iter().flatten().enumerate() {
+            for name in requirement.keys() {
+                let at_req = format!("{at}/security/{i}/{}", escape(name));
+                match schemes.and_then(|s| s.get(name)) {
+                    None => self.problem(at_req, format!("security scheme `{name}` is not defined")),
+                    Some(ReferenceOr::Item(scheme)) if !is_bearer(scheme) => self.problem(
+                        at_req,
+                        format!("security scheme `{name}` is not supported by the server generator (only oauth2 and http bearer, sent as `Authorization: Bearer`)"),
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+        if op.security.is_none() && api.security.as_ref().is_some_and(|s| !s.is_empty()) {
+            self.problem(
+                format!("{at}/security"),
+                "state each operation's security explicitly (top-level security is not supported)",
+            );
+        }
+    }
+
+    fn check_error_schema(&mut self, components: Option<&Components>, name: &str) {
+        let at = format!("#/components/schemas/{}", escape(name));
+        let schema = components.and_then(|c| c.schemas.get(name));
+        let Some(ReferenceOr::Item(schema)) = schema else {
+            self.problem(at, format!("error responses need the error schema `{name}`"));
+            return;
+        };
+        let openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) = &schema.schema_kind else {
+            self.problem(at, "the error schema must be an object");
+            return;
+        };
+        for field in ERROR_FIELDS {
+            if !object.properties.contains_key(field) || !object.required.iter().any(|r| r == field) {
+                self.problem(
+                    format!("{at}/properties"),
+                    format!("the error schema must have the required property `{field}`"),
+                );
+            }
+        }
+    }
+}
+
+/// Whether a security scheme is carried as `Authorization: Bearer <token>`.
+pub fn is_bearer(scheme: &SecurityScheme) -> bool {
+    match scheme {
+        SecurityScheme::OAuth2 { .. } | SecurityScheme::OpenIDConnect { .. } => true,
+        SecurityScheme::HTTP { scheme, .. } => scheme.eq_ignore_ascii_case("bearer"),
+        SecurityScheme::APIKey { .. } => false,
+    }
+}
+
+fn is_snake_identifier(id: &str) -> bool {
+    let mut chars = id.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// The `{name}` segments of a path template.
+pub fn path_template_names(path: &str) -> BTreeSet<String> {
+    path.split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(str::to_string)
+        .collect()
+}
+
+fn component_name<'a>(reference: &'a str, kind: &str) -> Option<&'a str> {
+    reference.strip_prefix(&format!("#/components/{kind}/"))
+}
+
+/// Resolves a parameter that may be a `$ref` into `components/parameters`.
+pub fn resolve_parameter<'a>(
+    p: &'a ReferenceOr<Parameter>,
+    components: Option<&'a Components>,
+) -> Option<&'a Parameter> {
+    match p {
+        ReferenceOr::Item(p) => Some(p),
+        ReferenceOr::Reference { reference } => {
+            let name = component_name(reference, "parameters")?;
+            resolve_parameter(components?.parameters.get(name)?, components)
+        }
+    }
+}
+
+/// Resolves a request body that may be a `$ref` into `components/requestBodies`.
+pub fn resolve_body<'a>(
+    b: &'a ReferenceOr<RequestBody>,
+    components: Option<&'a Components>,
+) -> Option<&'a RequestBody> {
+    match b {
+        ReferenceOr::Item(b) => Some(b),
+        ReferenceOr::Reference { reference } => {
+            let name = component_name(reference, "requestBodies")?;
+            resolve_body(components?.request_bodies.get(name)?, components)
+        }
+    }
+}
+
+/// Resolves a response that may be a `$ref` into `components/responses`.
+pub fn resolve_response<'a>(
+    r: &'a ReferenceOr<Response>,
+    components: Option<&'a Components>,
+) -> Option<&'a Response> {
+    match r {
+        ReferenceOr::Item(r) => Some(r),
+        ReferenceOr::Reference { reference } => {
+            let name = component_name(reference, "responses")?;
+            resolve_response(components?.responses.get(name)?, components)
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! `regen` and `check`: keep the checked-in generated code in step with the spec.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use users_api_codegen::{GeneratedFile, Options, generate_from_file};
+
+/// Path of the spec, relative to the workspace root.
+pub const SPEC: &str = "spec/users.yaml";
+
+/// The workspace root (the parent of this crate's directory).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+/// Generates everything in memory from the spec under `root`.
+pub fn generate(root: &Path) -> Result<Vec<GeneratedFile>> {
+    Ok(generate_from_file(&root.join(SPEC), &Options::default())?)
+}
+
+/// Rewrites the generated files. Writes nothing if generation fails.
+pub fn regen(root: &Path) -> Result<()> {
+    let files = generate(root)?;
+    for file in &files {
+        let path = root.join(&file.path);
+        let unchanged = std::fs::read_to_string(&path).is_ok_and(|old| old == file.contents);
+        if unchanged {
+            continue;
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        std::fs::write(&path, &file.contents)
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("wrote {}", file.path.display());
+    }
+    println!("{} generated files up to date", files.len());
+    Ok(())
+}
+
+/// A generated file whose checked-in copy differs from what the spec gives.
+pub struct Drift {
+    /// Path relative to the root.
+    pub path: PathBuf,
+    /// Unified diff from the checked-in copy to the expected contents.
+    pub diff: String,
+}
+
+/// Compares checked-in files with freshly generated ones.
+pub fn drift(root: &Path) -> Result<Vec<Drift>> {
+    let mut out = Vec::new();
+    for file in generate(root)? {
+        let current = std::fs::read_to_string(root.join(&file.path)).unwrap_or_default();
+        if current != file.contents {
+            let name = file.path.display().to_string();
+            let diff = similar::TextDiff::from_lines(&current, &file.contents)
+                .unified_diff()
+                .context_radius(3)
+                .header(&format!("{name} (checked in)"), &format!("{name} (from {SPEC})"))
+                .to_string();
+            out.push(Drift {
+                path: file.path,
+                diff,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Fails with a readable diff when checked-in code and spec disagree.
+pub fn check(root: &Path) -> Result<()> {
+    let stale = drift(root)?;
+    if stale.is_empty() {
+        println!("generated code is up to date with {SPEC}");
+        return Ok(());
+    }
+    for d in &stale {
+        eprintln!("{}", d.diff);
+    }
+    let names: Vec<_> = stale.iter().map(|d| d.path.display().to_string()).collect();
+    anyhow::bail!(
+        "generated code is stale: {} differ from {SPEC}; run `cargo xtask regen` (never edit generated files by hand)",
+        names.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Plain `cargo test` catches drift between the spec and checked-in code.
+    #[test]
+    fn checked_in_code_matches_spec() {
+        let stale = drift(&workspace_root()).expect("generation succeeds");
+        let report: Vec<_> = stale.iter().map(|d| d.diff.as_str()).collect();
+        assert!(
+            stale.is_empty(),
+            "run `cargo xtask regen`:\n{}",
+            report.join("\n")
+        );
+    }
+
+    /// A hand edit to a generated file is caught, with a diff naming the line.
+    #[test]
+    fn hand_edit_is_caught() {
+        let root = workspace_root();
+        let tmp = std::env::temp_dir().join(format!("xtask-drift-{}", std::process::id()));
+        let files = generate(&root).unwrap();
+        for f in &files {
+            let p = tmp.join(&f.path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, &f.contents).unwrap();
+        }
+        std::fs::create_dir_all(tmp.join("spec")).unwrap();
+        std::fs::copy(root.join(SPEC), tmp.join(SPEC)).unwrap();
+        assert!(drift(&tmp).unwrap().is_empty());
+
+        let edited = tmp.join(&files[1].path);
+        let text = std::fs::read_to_string(&edited).unwrap();
+        std::fs::write(&edited, text.replacen("pub struct", "pub(crate) struct", 1)).unwrap();
+        let stale = drift(&tmp).unwrap();
+        assert_eq!(stale.len(), 1);
+        assert!(stale[0].diff.contains("-pub(crate) struct"), "{}", stale[0].diff);
+        assert!(stale[0].diff.contains("+pub struct"), "{}", stale[0].diff);
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+}
