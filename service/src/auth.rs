@@ -1,0 +1,272 @@
+//! Verifying OpenID Connect tokens: signature, algorithm, `exp`, `nbf`, `iss`, `aud`.
+//!
+//! Keys come from a JWKS (file or URL; RS256 and ES256) or, in development
+//! mode, from a local HS256 secret. Each key allows exactly one algorithm, so a
+//! token can never pick its own (no `alg: none`, no HS256 signed with a public key).
+
+pub mod devkey;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, errors::ErrorKind};
+use serde::Deserialize;
+
+/// Why a token was rejected. The message never contains the token.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AuthError {
+    /// Not a JWT, or not decodable.
+    #[error("the token is malformed: {0}")]
+    Malformed(String),
+    /// The header's algorithm is not the one the key allows.
+    #[error("the token's algorithm {0} is not accepted")]
+    Algorithm(String),
+    /// No key matches the token's `kid`.
+    #[error("no trusted key matches the token's key id")]
+    UnknownKey,
+    /// The signature does not verify.
+    #[error("the token's signature is invalid")]
+    Signature,
+    /// `exp` is in the past.
+    #[error("the token has expired")]
+    Expired,
+    /// `nbf` is in the future.
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    /// `iss` is not the configured issuer.
+    #[error("the token was issued by an untrusted issuer")]
+    Issuer,
+    /// `aud` does not contain the configured audience.
+    #[error("the token is not meant for this audience")]
+    Audience,
+    /// A required claim is missing.
+    #[error("the token lacks the required claim `{0}`")]
+    MissingClaim(String),
+    /// The userinfo endpoint rejected the access token or failed.
+    #[error("the access token was rejected by the userinfo endpoint: {0}")]
+    Userinfo(String),
+    /// No way to verify the credential was given.
+    #[error("{0}")]
+    Unverifiable(String),
+}
+
+/// A verified identity, taken from the token's claims.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Identity {
+    /// `iss`.
+    #[serde(default, rename = "iss")]
+    pub issuer: String,
+    /// `sub`.
+    #[serde(rename = "sub")]
+    pub subject: String,
+    /// `email`.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// `name`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `nickname`.
+    #[serde(default)]
+    pub nickname: Option<String>,
+    /// `picture`.
+    #[serde(default)]
+    pub picture: Option<String>,
+}
+
+/// Where the trusted keys come from.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// A JWKS document on disk.
+    JwksFile(PathBuf),
+    /// A JWKS document fetched over HTTP at start-up.
+    JwksUrl(String),
+    /// A local HS256 secret (development mode).
+    Secret(Vec<u8>),
+}
+
+/// Settings for [`Verifier::new`].
+#[derive(Debug, Clone)]
+pub struct VerifierConfig {
+    /// Where keys come from.
+    pub keys: KeySource,
+    /// Required `iss`.
+    pub issuer: String,
+    /// Required `aud`.
+    pub audience: String,
+    /// OIDC userinfo endpoint for access tokens, if any.
+    pub userinfo_url: Option<String>,
+}
+
+/// Checks tokens against the configured keys and claims.
+pub struct Verifier {
+    keys: HashMap<Option<String>, (DecodingKey, Algorithm)>,
+    issuer: String,
+    audience: String,
+    userinfo_url: Option<String>,
+    http: reqwest::Client,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("keys", &self.keys.len())
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Errors while setting up the verifier (bad JWKS, unreachable URL).
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// Reading the JWKS file failed.
+    #[error("cannot read JWKS file {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    /// Fetching the JWKS URL failed.
+    #[error("cannot fetch JWKS from {0}: {1}")]
+    Fetch(String, String),
+    /// The JWKS is not valid.
+    #[error("invalid JWKS: {0}")]
+    Invalid(String),
+}
+
+impl Verifier {
+    /// Builds a verifier, loading keys from the configured source.
+    pub async fn new(config: VerifierConfig) -> Result<Self, SetupError> {
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|e| SetupError::Fetch("(client)".into(), e.to_string()))?;
+        let keys = match &config.keys {
+            KeySource::Secret(secret) => {
+                let key = DecodingKey::from_secret(secret)
+                    .map_err(|e| SetupError::Invalid(format!("development key: {e}")))?;
+                HashMap::from([(None, (key, Algorithm::HS256))])
+            }
+            KeySource::JwksFile(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| SetupError::Read(path.clone(), e))?;
+                jwks_keys(&text)?
+            }
+            KeySource::JwksUrl(url) => {
+                let fetch = |e: reqwest::Error| SetupError::Fetch(url.clone(), e.to_string());
+                let text = http
+                    .get(url)
+                    .send()
+                    .await
+                    .and_then(|r| r.error_for_status())
+                    .map_err(fetch)?
+                    .text()
+                    .await
+                    .map_err(fetch)?;
+                jwks_keys(&text)?
+            }
+        };
+        Ok(Self {
+            keys,
+            issuer: config.issuer,
+            audience: config.audience,
+            userinfo_url: config.userinfo_url,
+            http,
+        })
+    }
+
+    /// Verifies an ID token (a JWT) and returns its identity.
+    pub fn verify_id_token(&self, token: &str) -> Result<Identity, AuthError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|e| match e.kind() {
+            ErrorKind::InvalidAlgorithmName => {
+                AuthError::Algorithm("in the header (e.g. `none`)".into())
+            }
+            _ => AuthError::Malformed("not a signed JWT".into()),
+        })?;
+        let by_kid = header.kid.as_ref().and_then(|k| self.keys.get(&Some(k.clone())));
+        let only = (self.keys.len() == 1)
+            .then(|| self.keys.values().next())
+            .flatten();
+        let (key, alg) = by_kid.or(only).ok_or(AuthError::UnknownKey)?;
+        if header.alg != *alg {
+            return Err(AuthError::Algorithm(format!("{:?}", header.alg)));
+        }
+        let mut validation = Validation::new(*alg);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = 30;
+        let data = jsonwebtoken::decode::<Identity>(token, key, &validation).map_err(|e| {
+            match e.kind() {
+                ErrorKind::InvalidSignature => AuthError::Signature,
+                ErrorKind::ExpiredSignature => AuthError::Expired,
+                ErrorKind::ImmatureSignature => AuthError::NotYetValid,
+                ErrorKind::InvalidIssuer => AuthError::Issuer,
+                ErrorKind::InvalidAudience => AuthError::Audience,
+                ErrorKind::MissingRequiredClaim(c) => AuthError::MissingClaim(c.clone()),
+                ErrorKind::InvalidAlgorithm => AuthError::Algorithm(format!("{:?}", header.alg)),
+                _ => AuthError::Malformed("claims could not be read".into()),
+            }
+        })?;
+        Ok(data.claims)
+    }
+
+    /// Checks an opaque access token at the userinfo endpoint, if configured.
+    pub async fn verify_access_token(&self, token: &str) -> Result<Identity, AuthError> {
+        let Some(url) = &self.userinfo_url else {
+            return Err(AuthError::Unverifiable(
+                "no id_token was given and no userinfo endpoint is configured".into(),
+            ));
+        };
+        let response = self
+            .http
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|e| AuthError::Userinfo(format!("request failed: {}", e.without_url())))?;
+        if !response.status().is_success() {
+            return Err(AuthError::Userinfo(format!("status {}", response.status())));
+        }
+        let mut identity: Identity = response
+            .json()
+            .await
+            .map_err(|_| AuthError::Userinfo("response is not a userinfo document".into()))?;
+        identity.issuer = self.issuer.clone();
+        Ok(identity)
+    }
+
+    /// Verifies a bearer credential: a JWT ID token, or else an access token via userinfo.
+    pub async fn verify_bearer(&self, token: &str) -> Result<Identity, AuthError> {
+        match self.verify_id_token(token) {
+            Err(AuthError::Malformed(_)) if self.userinfo_url.is_some() => {
+                self.verify_access_token(token).await
+            }
+            other => other,
+        }
+    }
+}
+
+/// Reads the RS256/ES256 keys of a JWKS. Each key is bound to one algorithm.
+fn jwks_keys(text: &str) -> Result<HashMap<Option<String>, (DecodingKey, Algorithm)>, SetupError> {
+    let set: JwkSet = serde_json::from_str(text).map_err(|e| SetupError::Invalid(e.to_string()))?;
+    let mut keys = HashMap::new();
+    for jwk in &set.keys {
+        let alg = match &jwk.algorithm {
+            AlgorithmParameters::RSA(_) => Algorithm::RS256,
+            AlgorithmParameters::EllipticCurve(p) if p.curve == EllipticCurve::P256 => {
+                Algorithm::ES256
+            }
+            _ => continue, // symmetric or unsupported keys are never trusted from a JWKS
+        };
+        if let Some(declared) = jwk.common.key_algorithm
+            && format!("{declared:?}") != format!("{alg:?}")
+        {
+            continue;
+        }
+        let key = DecodingKey::from_jwk(jwk).map_err(|e| SetupError::Invalid(e.to_string()))?;
+        keys.insert(jwk.common.key_id.clone(), (key, alg));
+    }
+    if keys.is_empty() {
+        return Err(SetupError::Invalid("no RS256 or ES256 keys in the JWKS".into()));
+    }
+    Ok(keys)
+}

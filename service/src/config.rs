@@ -1,0 +1,133 @@
+//! Command-line and environment configuration.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use clap::{Args, Parser, Subcommand};
+
+use crate::auth::devkey::{self, DEV_AUDIENCE, DEV_ISSUER};
+use crate::auth::{KeySource, VerifierConfig};
+
+/// The Users API service.
+#[derive(Debug, Parser)]
+#[command(name = "users-service", version, about)]
+pub struct Cli {
+    /// Directory for the database and the development key.
+    #[arg(long, env = "USERS_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    /// What to do; `serve` when omitted.
+    pub command: Option<Command>,
+    #[command(flatten)]
+    /// Options of `serve`.
+    pub serve: ServeArgs,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service (the default).
+    Serve,
+    /// Print a development ID token signed with the local key.
+    MintToken(MintArgs),
+}
+
+/// Options of the service.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "USERS_LISTEN", default_value = "127.0.0.1:1000")]
+    pub listen: SocketAddr,
+    /// JWKS file with the identity provider's RS256/ES256 keys.
+    #[arg(long, env = "USERS_JWKS_FILE", conflicts_with = "jwks_url")]
+    pub jwks_file: Option<PathBuf>,
+    /// JWKS URL of the identity provider (fetched at start-up).
+    #[arg(long, env = "USERS_JWKS_URL")]
+    pub jwks_url: Option<String>,
+    /// Required `iss` of ID tokens.
+    #[arg(long, env = "USERS_ISSUER")]
+    pub issuer: Option<String>,
+    /// Required `aud` of ID tokens (your client id).
+    #[arg(long, env = "USERS_AUDIENCE")]
+    pub audience: Option<String>,
+    /// OIDC userinfo endpoint, to accept access tokens without an ID token.
+    #[arg(long, env = "USERS_USERINFO_URL")]
+    pub userinfo_url: Option<String>,
+    /// Largest request body in bytes.
+    #[arg(long, env = "USERS_BODY_LIMIT", default_value_t = 64 * 1024)]
+    pub body_limit: usize,
+    /// Request timeout in milliseconds.
+    #[arg(long, env = "USERS_REQUEST_TIMEOUT_MS", default_value_t = 10_000)]
+    pub request_timeout_ms: u64,
+}
+
+/// Options of `mint-token`.
+#[derive(Debug, Args)]
+pub struct MintArgs {
+    /// Subject, Auth0 style: `github|123`, `google-oauth2|456`, ...
+    #[arg(long)]
+    pub sub: String,
+    /// Email claim.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Name claim.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Nickname claim (becomes the username).
+    #[arg(long)]
+    pub nickname: Option<String>,
+    /// Picture URL claim.
+    #[arg(long)]
+    pub picture: Option<String>,
+    /// Lifetime in seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub ttl: i64,
+}
+
+/// The data directory: the option, or the platform's data dir.
+pub fn data_dir(option: Option<PathBuf>) -> Result<PathBuf> {
+    match option {
+        Some(dir) => Ok(dir),
+        None => match dirs::data_dir() {
+            Some(base) => Ok(base.join("users-service")),
+            None => bail!("no data directory on this platform; pass --data-dir or USERS_DATA_DIR"),
+        },
+    }
+}
+
+/// Whether the verifier runs on the local development key.
+pub fn is_dev_mode(args: &ServeArgs) -> bool {
+    args.jwks_file.is_none() && args.jwks_url.is_none()
+}
+
+/// Works out how tokens are verified. Never yields a verifier that accepts
+/// unverifiable tokens: without a JWKS it uses the local development key.
+pub fn verifier_config(args: &ServeArgs, data_dir: &std::path::Path) -> Result<VerifierConfig> {
+    let keys = match (&args.jwks_file, &args.jwks_url) {
+        (Some(file), _) => KeySource::JwksFile(file.clone()),
+        (None, Some(url)) => KeySource::JwksUrl(url.clone()),
+        (None, None) => {
+            if args.issuer.is_some() || args.audience.is_some() {
+                bail!(
+                    "--issuer/--audience need the provider's keys: add --jwks-url or --jwks-file"
+                );
+            }
+            return Ok(VerifierConfig {
+                keys: KeySource::Secret(devkey::load_or_create(data_dir)?),
+                issuer: DEV_ISSUER.into(),
+                audience: DEV_AUDIENCE.into(),
+                userinfo_url: args.userinfo_url.clone(),
+            });
+        }
+    };
+    let (Some(issuer), Some(audience)) = (&args.issuer, &args.audience) else {
+        bail!("with a JWKS, --issuer and --audience are required (USERS_ISSUER, USERS_AUDIENCE)");
+    };
+    Ok(VerifierConfig {
+        keys,
+        issuer: issuer.clone(),
+        audience: audience.clone(),
+        userinfo_url: args.userinfo_url.clone(),
+    })
+}

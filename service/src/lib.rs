@@ -1,0 +1,9 @@
+//! The Users service: the generated Users API stubs implemented over SQLite,
+//! with OpenID Connect token verification.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod http;
+pub mod profile;
+pub mod store;

@@ -1,0 +1,116 @@
+//! `users-service`: run the Users API, or mint a development token.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+use users_service::api::Service;
+use users_service::auth::Verifier;
+use users_service::auth::devkey::{self, MintRequest};
+use users_service::config::{self, Cli, Command, MintArgs, ServeArgs};
+use users_service::http::{Limits, app};
+use users_service::store::sqlite::SqliteStore;
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let data_dir = config::data_dir(cli.data_dir)?;
+    match cli.command {
+        Some(Command::MintToken(args)) => mint(&data_dir, args),
+        Some(Command::Serve) | None => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(serve(&data_dir, cli.serve)),
+    }
+}
+
+fn mint(data_dir: &std::path::Path, args: MintArgs) -> Result<()> {
+    let key = devkey::load_or_create(data_dir)?;
+    let token = devkey::mint(
+        &key,
+        &MintRequest {
+            subject: args.sub,
+            email: args.email,
+            name: args.name,
+            nickname: args.nickname,
+            picture: args.picture,
+            ttl_seconds: args.ttl,
+        },
+    )?;
+    println!("{token}");
+    Ok(())
+}
+
+async fn serve(data_dir: &std::path::Path, args: ServeArgs) -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("USERS_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating data directory {}", data_dir.display()))?;
+    let verifier_config = config::verifier_config(&args, data_dir)?;
+    if config::is_dev_mode(&args) {
+        tracing::warn!(
+            key = %devkey::key_path(data_dir).display(),
+            "development mode: only tokens signed with the local key are accepted \
+             (mint one with `users-service mint-token`); configure --jwks-url, \
+             --issuer and --audience for a real identity provider"
+        );
+    }
+    let verifier = Arc::new(Verifier::new(verifier_config).await?);
+    let db = data_dir.join("users.db");
+    let store =
+        SqliteStore::open(&db).with_context(|| format!("opening database {}", db.display()))?;
+    let service = Arc::new(Service::new(store.clone(), verifier));
+    let limits = Limits {
+        body_limit: args.body_limit,
+        request_timeout: Duration::from_millis(args.request_timeout_ms),
+    };
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {}; choose another address with --listen 127.0.0.1:8080 \
+                 (or USERS_LISTEN); ports below 1024 need extra privileges",
+                args.listen
+            )
+        })?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, database = %db.display(), "listening");
+    println!("users-service listening on http://{addr}");
+
+    axum::serve(listener, app(service, limits))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    store.checkpoint()?;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

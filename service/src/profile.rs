@@ -1,0 +1,172 @@
+//! Turning a verified identity into a `UserProfile`, and keeping it current.
+
+use chrono::{DateTime, Utc};
+use users_api_server_stubs::types::{
+    Aesthetics, EmbeddedModelSchema, EmbeddedModelSchemaSemanticVersionEnum, ExternalProvider,
+    ExternalProviderTypeEnum, ExternalProviders, Font, GroupedTimestamp, Theme, UserProfile,
+};
+use uuid::Uuid;
+
+use crate::auth::Identity;
+
+/// Database migration version stamped on stored models.
+const MODEL_MIGRATION: i64 = 1;
+/// Default font size for new users.
+const DEFAULT_FONT_SIZE: i64 = 14;
+
+/// The stable user id of an identity: a UUID v5 of issuer and subject.
+pub fn user_id(identity: &Identity) -> Uuid {
+    let name = format!("{}\n{}", identity.issuer, identity.subject);
+    Uuid::new_v5(&Uuid::NAMESPACE_URL, name.as_bytes())
+}
+
+/// Splits an Auth0-style subject (`github|123`) into provider type and user id.
+/// Providers outside the spec's enum become `UNKNOWN`, keeping the full subject.
+pub fn provider(subject: &str) -> (ExternalProviderTypeEnum, String) {
+    match subject.split_once('|') {
+        Some((prefix, rest)) => match prefix.parse::<ExternalProviderTypeEnum>() {
+            Ok(kind) if kind != ExternalProviderTypeEnum::Unknown => (kind, rest.to_string()),
+            _ => (ExternalProviderTypeEnum::Unknown, subject.to_string()),
+        },
+        None => (ExternalProviderTypeEnum::Unknown, subject.to_string()),
+    }
+}
+
+fn schema() -> EmbeddedModelSchema {
+    EmbeddedModelSchema {
+        migration: MODEL_MIGRATION,
+        semantic: EmbeddedModelSchemaSemanticVersionEnum::Major0Minor0Patch1,
+    }
+}
+
+/// A timestamp with its human-readable form.
+pub fn timestamp(at: DateTime<Utc>) -> GroupedTimestamp {
+    GroupedTimestamp {
+        readable: Some(at.format("%B %-d, %Y at %H:%M UTC").to_string()),
+        schema: None,
+        value: at,
+    }
+}
+
+fn default_aesthetics() -> Aesthetics {
+    Aesthetics {
+        font: Font {
+            schema: None,
+            size: DEFAULT_FONT_SIZE,
+        },
+        schema: None,
+        theme: Theme {
+            dark: false,
+            schema: None,
+        },
+    }
+}
+
+/// The profile after an authentication at `now`: a new profile for a first
+/// login, otherwise the stored one with fresh claims. `id`, `created` and
+/// `aesthetics` never change once stored.
+pub fn authenticated(
+    stored: Option<UserProfile>,
+    id: Uuid,
+    identity: &Identity,
+    now: DateTime<Utc>,
+) -> UserProfile {
+    let created = stored
+        .as_ref()
+        .and_then(|p| p.created.clone())
+        .unwrap_or_else(|| timestamp(now));
+    let (kind, provider_user) = provider(&identity.subject);
+    let provider_created = stored
+        .as_ref()
+        .and_then(|p| p.providers.as_ref())
+        .and_then(|ps| ps.iterable.iter().find(|p| p.type_ == kind))
+        .map(|p| p.created.clone())
+        .unwrap_or_else(|| timestamp(now));
+    let external = ExternalProvider {
+        access_token: None,
+        connection: None,
+        created: provider_created,
+        expires_in: None,
+        is_social: Some(kind != ExternalProviderTypeEnum::Unknown),
+        profile_data: None,
+        schema: None,
+        type_: kind,
+        updated: timestamp(now),
+        user_id: provider_user,
+    };
+    let base = stored.unwrap_or_else(|| UserProfile {
+        aesthetics: default_aesthetics(),
+        allocation: None,
+        auth0: None,
+        created: None,
+        descope: None,
+        email: None,
+        id: id.to_string(),
+        name: None,
+        picture: None,
+        providers: None,
+        schema: Some(schema()),
+        updated: None,
+        username: None,
+        vanityname: None,
+    });
+    UserProfile {
+        created: Some(created),
+        updated: Some(timestamp(now)),
+        email: identity.email.clone().or(base.email),
+        name: identity.name.clone().or(base.name),
+        username: identity.nickname.clone().or(base.username),
+        picture: identity.picture.clone().or(base.picture),
+        providers: Some(ExternalProviders {
+            iterable: vec![external],
+            schema: None,
+        }),
+        ..base
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity(sub: &str) -> Identity {
+        Identity {
+            issuer: "https://issuer.example".into(),
+            subject: sub.into(),
+            email: Some("ada@example.com".into()),
+            name: Some("Ada".into()),
+            nickname: Some("ada".into()),
+            picture: None,
+        }
+    }
+
+    #[test]
+    fn auth0_subjects_map_to_provider_types() {
+        assert_eq!(provider("github|123"), (ExternalProviderTypeEnum::Github, "123".into()));
+        assert_eq!(
+            provider("google-oauth2|9"),
+            (ExternalProviderTypeEnum::GoogleOauth2, "9".into())
+        );
+        assert_eq!(
+            provider("auth0|abc"),
+            (ExternalProviderTypeEnum::Unknown, "auth0|abc".into())
+        );
+        assert_eq!(provider("plain"), (ExternalProviderTypeEnum::Unknown, "plain".into()));
+    }
+
+    #[test]
+    fn same_identity_same_id_and_created_is_kept() {
+        let who = identity("github|1");
+        let id = user_id(&who);
+        assert_eq!(id, user_id(&identity("github|1")));
+        assert_ne!(id, user_id(&identity("github|2")));
+        let t0 = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let t1 = DateTime::from_timestamp(1_700_000_100, 0).unwrap();
+        let first = authenticated(None, id, &who, t0);
+        let again = authenticated(Some(first.clone()), id, &who, t1);
+        assert_eq!(again.id, first.id);
+        assert_eq!(again.created, first.created);
+        assert_eq!(again.updated.unwrap().value, t1);
+        assert_eq!(again.username.as_deref(), Some("ada"));
+    }
+}

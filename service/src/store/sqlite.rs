@@ -1,0 +1,162 @@
+//! SQLite storage: one file in the data directory, WAL, durable commits.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use users_api_server_stubs::types::UserProfile;
+use uuid::Uuid;
+
+use super::{StoreError, Update, UserStore};
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records progress.
+const MIGRATIONS: &[&str] = &["CREATE TABLE users (
+        seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+        id      TEXT NOT NULL UNIQUE,
+        profile TEXT NOT NULL
+    );"];
+
+/// Number of read connections (WAL lets readers run beside the writer).
+const READERS: usize = 4;
+
+/// A SQLite-backed [`UserStore`].
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+fn open_connection(path: &Path) -> Result<Connection, rusqlite::Error> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // WAL for concurrent readers; FULL sync so an acknowledged write survives
+    // a crash of the process or the machine.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and applies migrations.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let mut writer = open_connection(path)?;
+        migrate(&mut writer)?;
+        let readers = (0..READERS)
+            .map(|_| open_connection(path).map(Mutex::new))
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                writer: Mutex::new(writer),
+                readers,
+                next_reader: AtomicUsize::new(0),
+            }),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Checkpoints the WAL into the main file; called on clean shutdown.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        let conn = self.inner.writer.lock().expect("writer lock poisoned");
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        Ok(())
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Inner) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || f(&inner))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+}
+
+impl Inner {
+    fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
+        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
+        self.readers[i].lock().expect("reader lock poisoned")
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (i, sql) in (0i64..).zip(MIGRATIONS).skip(version.max(0) as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn decode(text: String) -> Result<UserProfile, StoreError> {
+    Ok(serde_json::from_str(&text)?)
+}
+
+impl UserStore for SqliteStore {
+    async fn save_with(&self, id: Uuid, update: Update) -> Result<UserProfile, StoreError> {
+        self.blocking(move |inner| {
+            let mut conn = inner.writer.lock().expect("writer lock poisoned");
+            let tx = conn.transaction()?;
+            let key = id.to_string();
+            let current: Option<String> = tx
+                .query_row("SELECT profile FROM users WHERE id = ?1", [&key], |r| r.get(0))
+                .optional()?;
+            let exists = current.is_some();
+            let profile = update(current.map(decode).transpose()?);
+            let text = serde_json::to_string(&profile)?;
+            if exists {
+                tx.execute("UPDATE users SET profile = ?2 WHERE id = ?1", params![key, text])?;
+            } else {
+                tx.execute("INSERT INTO users (id, profile) VALUES (?1, ?2)", params![key, text])?;
+            }
+            tx.commit()?;
+            Ok(profile)
+        })
+        .await
+    }
+
+    async fn list(&self) -> Result<Vec<UserProfile>, StoreError> {
+        self.blocking(|inner| {
+            let conn = inner.reader();
+            let mut stmt = conn.prepare_cached("SELECT profile FROM users ORDER BY seq")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            rows.map(|r| decode(r?)).collect()
+        })
+        .await
+    }
+
+    async fn get(&self, id: Uuid) -> Result<Option<UserProfile>, StoreError> {
+        self.blocking(move |inner| {
+            let conn = inner.reader();
+            let mut stmt = conn.prepare_cached("SELECT profile FROM users WHERE id = ?1")?;
+            let text: Option<String> = stmt
+                .query_row([id.to_string()], |r| r.get(0))
+                .optional()?;
+            text.map(decode).transpose()
+        })
+        .await
+    }
+
+    async fn remove(&self, id: Uuid) -> Result<bool, StoreError> {
+        self.blocking(move |inner| {
+            let conn = inner.writer.lock().expect("writer lock poisoned");
+            let n = conn.execute("DELETE FROM users WHERE id = ?1", [id.to_string()])?;
+            Ok(n > 0)
+        })
+        .await
+    }
+}
