@@ -4,6 +4,7 @@
 pub mod proxy;
 pub mod server;
 pub mod spec_check;
+pub mod tokens;
 
 /// A generated client for `url` that sends `token` as its bearer token.
 pub fn client(url: &str, token: Option<&str>) -> users_api_client::Client {

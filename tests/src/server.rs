@@ -60,7 +60,7 @@ impl ServiceProcess {
             .arg(&self.data_dir)
             .args(["--listen", "127.0.0.1:0"])
             .args(&self.extra_args)
-            .env("USERS_LOG", "warn")
+            .env("USERS_LOG", "error")
             .current_dir(workspace_root())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
