@@ -44,8 +44,20 @@ impl Spec {
         if !raw.is_object() {
             return Err(parse_error("the document is not a mapping".into()));
         }
-        let api: OpenAPI = serde_yaml::from_str(text)
-            .map_err(|e| parse_error(format!("not a valid OpenAPI 3.0 document: {e}")))?;
+        // openapiv3 panics on some malformed input (e.g. duplicate keys inside
+        // a `$ref`-or-item); report that as a parse error too.
+        let parsed = std::panic::catch_unwind(|| serde_yaml::from_str::<OpenAPI>(text));
+        let api = match parsed {
+            Ok(result) => {
+                result.map_err(|e| parse_error(format!("not a valid OpenAPI 3.0 document: {e}")))?
+            }
+            Err(_) => {
+                return Err(parse_error(
+                    "not a valid OpenAPI 3.0 document: the parser failed (look for duplicate keys)"
+                        .into(),
+                ));
+            }
+        };
         Ok(Self {
             file: file.to_string(),
             text: text.to_string(),

@@ -133,6 +133,7 @@ impl Validator<'_> {
                 self.check_body(&at, op, components);
                 needs_error_schema |= self.check_responses(&at, op, components);
                 self.check_security(&at, op, api);
+                self.check_router_statuses(&at, op, &params, components, api);
             }
         }
         if needs_error_schema {
@@ -299,6 +300,54 @@ impl Validator<'_> {
                 format!("{at}/security"),
                 "state each operation's security explicitly (top-level security is not supported)",
             );
+        }
+    }
+
+    /// The generated router answers some requests itself (bad path parameter,
+    /// missing token, bad body); those statuses must be documented.
+    fn check_router_statuses(
+        &mut self,
+        at: &str,
+        op: &Operation,
+        params: &[&ReferenceOr<Parameter>],
+        components: Option<&Components>,
+        api: &OpenAPI,
+    ) {
+        let mut needed: Vec<(u16, &str)> = Vec::new();
+        let has_path_params = params.iter().any(|p| {
+            matches!(resolve_parameter(p, components), Some(Parameter::Path { .. }))
+        });
+        if has_path_params {
+            needed.push((400, "a path parameter that does not parse"));
+        }
+        let schemes = api.components.as_ref().map(|c| &c.security_schemes);
+        let needs_token = op.security.as_ref().is_some_and(|reqs| {
+            !reqs.is_empty()
+                && reqs.iter().all(|r| {
+                    !r.is_empty()
+                        && r.keys().any(|n| {
+                            matches!(schemes.and_then(|s| s.get(n)), Some(ReferenceOr::Item(s)) if is_bearer(s))
+                        })
+                })
+        });
+        if needs_token {
+            needed.push((401, "a missing bearer token"));
+        }
+        if op.request_body.is_some() {
+            needed.extend([
+                (400, "malformed JSON"),
+                (413, "a body over the size limit"),
+                (415, "a wrong content type"),
+                (422, "JSON that breaks the schema"),
+            ]);
+        }
+        for (status, why) in needed {
+            if !op.responses.responses.contains_key(&StatusCode::Code(status)) {
+                self.problem(
+                    format!("{at}/responses"),
+                    format!("the router answers {why} with {status}, which the operation does not document"),
+                );
+            }
         }
     }
 

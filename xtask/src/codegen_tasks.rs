@@ -103,6 +103,39 @@ mod tests {
         );
     }
 
+    /// A broken spec makes `regen` fail with the place named, and write nothing.
+    #[test]
+    fn broken_spec_writes_nothing() {
+        let tmp = std::env::temp_dir().join(format!("xtask-broken-{}", std::process::id()));
+        std::fs::create_dir_all(tmp.join("spec")).unwrap();
+        let spec = std::fs::read_to_string(workspace_root().join(SPEC)).unwrap();
+        let broken = spec.replacen("operationId: users_snapshot", "x-no-id: true", 1);
+        std::fs::write(tmp.join(SPEC), broken).unwrap();
+        let err = regen(&tmp).unwrap_err().to_string();
+        assert!(err.contains("#/paths/~1users/get: missing operationId"), "{err}");
+        let written: Vec<_> = std::fs::read_dir(&tmp).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(written, ["spec"], "regen wrote files despite the error");
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    /// A spec change without regen is caught as drift.
+    #[test]
+    fn spec_change_is_caught() {
+        let root = workspace_root();
+        let tmp = std::env::temp_dir().join(format!("xtask-spec-{}", std::process::id()));
+        for f in generate(&root).unwrap() {
+            let p = tmp.join(&f.path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, &f.contents).unwrap();
+        }
+        std::fs::create_dir_all(tmp.join("spec")).unwrap();
+        let spec = std::fs::read_to_string(root.join(SPEC)).unwrap();
+        std::fs::write(tmp.join(SPEC), spec.replacen("version: 1.0.0", "version: 1.1.0", 1)).unwrap();
+        let stale = drift(&tmp).unwrap();
+        assert!(stale.iter().any(|d| d.diff.contains("+version = \"1.1.0\"")), "version bump shows in the manifests");
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+
     /// A hand edit to a generated file is caught, with a diff naming the line.
     #[test]
     fn hand_edit_is_caught() {
