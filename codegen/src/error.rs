@@ -25,7 +25,10 @@ pub enum CodegenError {
         message: String,
     },
     /// The document parsed but breaks a rule this generator relies on.
-    #[error("{file}: {count} problem(s) in the spec:\n{}", format_problems(problems))]
+    #[error(
+        "{file}: {count} problem(s) in the spec:\n{}",
+        format_problems(problems)
+    )]
     Invalid {
         /// Name of the spec file (for messages).
         file: String,

@@ -485,16 +485,20 @@ fn route_calls(ops: &[Operation]) -> TokenStream {
     }
     let routes = paths.into_iter().map(|path| {
         let here: Vec<&Operation> = ops.iter().filter(|o| o.path == path).collect();
-        let allow = here.iter().map(|o| o.method.as_str()).collect::<Vec<_>>().join(", ");
+        let allow = here
+            .iter()
+            .map(|o| o.method.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
         let methods = here.iter().map(|op| {
             let filter = ident(&op.method);
             let h = format_ident!("handle_{}", op.id);
             quote!(.on(MethodFilter::#filter, #h::<A>))
         });
         // axum answers HEAD with the GET handler unless HEAD is routed itself.
-        let head = (!here.iter().any(|o| o.method == "HEAD")).then(|| {
-            quote!(.on(MethodFilter::HEAD, move || async move { method_not_allowed(#allow) }))
-        });
+        let head = (!here.iter().any(|o| o.method == "HEAD")).then(
+            || quote!(.on(MethodFilter::HEAD, move || async move { method_not_allowed(#allow) })),
+        );
         quote! {
             .route(
                 #path,

@@ -8,8 +8,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use openapiv3::{
-    Components, OpenAPI, Operation, Parameter, ReferenceOr, RequestBody, Response,
-    SecurityScheme, StatusCode,
+    Components, OpenAPI, Operation, Parameter, ReferenceOr, RequestBody, Response, SecurityScheme,
+    StatusCode,
 };
 
 use crate::error::{CodegenError, Problem, Result};
@@ -81,7 +81,9 @@ impl Validator<'_> {
                         ),
                         None => self.problem(
                             format!("{pointer}/$ref"),
-                            format!("external $ref {target} is not supported; use #/components/..."),
+                            format!(
+                                "external $ref {target} is not supported; use #/components/..."
+                            ),
                         ),
                     }
                 }
@@ -220,7 +222,12 @@ impl Validator<'_> {
     }
 
     /// Returns whether the operation has error responses (which need the error schema).
-    fn check_responses(&mut self, at: &str, op: &Operation, components: Option<&Components>) -> bool {
+    fn check_responses(
+        &mut self,
+        at: &str,
+        op: &Operation,
+        components: Option<&Components>,
+    ) -> bool {
         let mut success: BTreeMap<String, String> = BTreeMap::new();
         let mut failure: BTreeMap<String, String> = BTreeMap::new();
         let at = format!("{at}/responses");
@@ -233,7 +240,10 @@ impl Validator<'_> {
         for (code, response) in &op.responses.responses {
             let at_code = format!("{at}/{code}");
             let StatusCode::Code(code) = code else {
-                self.problem(at_code, "status ranges (e.g. 4XX) are not supported: list each status");
+                self.problem(
+                    at_code,
+                    "status ranges (e.g. 4XX) are not supported: list each status",
+                );
                 continue;
             };
             let Some(response) = resolve_response(response, components) else {
@@ -315,7 +325,10 @@ impl Validator<'_> {
     ) {
         let mut needed: Vec<(u16, &str)> = Vec::new();
         let has_path_params = params.iter().any(|p| {
-            matches!(resolve_parameter(p, components), Some(Parameter::Path { .. }))
+            matches!(
+                resolve_parameter(p, components),
+                Some(Parameter::Path { .. })
+            )
         });
         if has_path_params {
             needed.push((400, "a path parameter that does not parse"));
@@ -342,7 +355,11 @@ impl Validator<'_> {
             ]);
         }
         for (status, why) in needed {
-            if !op.responses.responses.contains_key(&StatusCode::Code(status)) {
+            if !op
+                .responses
+                .responses
+                .contains_key(&StatusCode::Code(status))
+            {
                 self.problem(
                     format!("{at}/responses"),
                     format!("the router answers {why} with {status}, which the operation does not document"),
@@ -355,15 +372,20 @@ impl Validator<'_> {
         let at = format!("#/components/schemas/{}", escape(name));
         let schema = components.and_then(|c| c.schemas.get(name));
         let Some(ReferenceOr::Item(schema)) = schema else {
-            self.problem(at, format!("error responses need the error schema `{name}`"));
+            self.problem(
+                at,
+                format!("error responses need the error schema `{name}`"),
+            );
             return;
         };
-        let openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) = &schema.schema_kind else {
+        let openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) = &schema.schema_kind
+        else {
             self.problem(at, "the error schema must be an object");
             return;
         };
         for field in ERROR_FIELDS {
-            if !object.properties.contains_key(field) || !object.required.iter().any(|r| r == field) {
+            if !object.properties.contains_key(field) || !object.required.iter().any(|r| r == field)
+            {
                 self.problem(
                     format!("{at}/properties"),
                     format!("the error schema must have the required property `{field}`"),

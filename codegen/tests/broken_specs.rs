@@ -4,7 +4,8 @@ use serde_yaml::Value;
 use users_api_codegen::{CodegenError, Options, Spec, generate};
 
 fn users_spec() -> Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/users.yaml")).unwrap();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/users.yaml"))
+        .unwrap();
     serde_yaml::from_str(&text).unwrap()
 }
 
@@ -28,28 +29,46 @@ fn the_real_spec_generates() {
 
 #[test]
 fn output_is_deterministic() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/users.yaml")).unwrap();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/users.yaml"))
+        .unwrap();
     let spec = Spec::parse("users.yaml", &text).unwrap();
     let a = generate(&spec, &Options::default()).unwrap();
     let b = generate(&spec, &Options::default()).unwrap();
     assert_eq!(a, b);
     for file in &a {
         let head = file.contents.lines().next().unwrap();
-        assert!(head.contains("@generated") && head.contains("DO NOT EDIT"), "{}", file.path.display());
+        assert!(
+            head.contains("@generated") && head.contains("DO NOT EDIT"),
+            "{}",
+            file.path.display()
+        );
         assert!(file.contents.contains("cargo xtask regen"));
     }
 }
 
 #[test]
 fn yaml_error_names_line_and_column() {
-    let err = Spec::parse("users.yaml", "openapi: 3.0.3\ninfo: [unclosed\n").unwrap_err().to_string();
-    assert!(err.contains("users.yaml") && err.contains("invalid YAML") && err.contains("line"), "{err}");
+    let err = Spec::parse("users.yaml", "openapi: 3.0.3\ninfo: [unclosed\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("users.yaml") && err.contains("invalid YAML") && err.contains("line"),
+        "{err}"
+    );
 }
 
 #[test]
 fn non_openapi_structure_is_reported() {
-    let err = Spec::parse("users.yaml", "openapi: 3.0.3\ninfo: {title: x}\npaths: {}\n").unwrap_err().to_string();
-    assert!(err.contains("not a valid OpenAPI 3.0 document") && err.contains("version"), "{err}");
+    let err = Spec::parse(
+        "users.yaml",
+        "openapi: 3.0.3\ninfo: {title: x}\npaths: {}\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("not a valid OpenAPI 3.0 document") && err.contains("version"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -58,16 +77,28 @@ fn dangling_ref_names_its_pointer() {
     op(&mut doc, "/users", "get")["responses"]["200"]["content"]["application/json"]["schema"]["$ref"] =
         "#/components/schemas/Nobody".into();
     let err = message(&doc);
-    assert!(err.contains("dangling $ref: #/components/schemas/Nobody"), "{err}");
-    assert!(err.contains("#/paths/~1users/get/responses/200/content/application~1json/schema/$ref"), "{err}");
+    assert!(
+        err.contains("dangling $ref: #/components/schemas/Nobody"),
+        "{err}"
+    );
+    assert!(
+        err.contains("#/paths/~1users/get/responses/200/content/application~1json/schema/$ref"),
+        "{err}"
+    );
 }
 
 #[test]
 fn missing_operation_id_is_reported() {
     let mut doc = users_spec();
-    op(&mut doc, "/users", "get").as_mapping_mut().unwrap().remove("operationId");
+    op(&mut doc, "/users", "get")
+        .as_mapping_mut()
+        .unwrap()
+        .remove("operationId");
     let err = message(&doc);
-    assert!(err.contains("#/paths/~1users/get: missing operationId"), "{err}");
+    assert!(
+        err.contains("#/paths/~1users/get: missing operationId"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -75,7 +106,8 @@ fn two_success_bodies_are_caught_before_progenitor_panics() {
     let mut doc = users_spec();
     let ok = op(&mut doc, "/users", "get")["responses"]["200"].clone();
     let mut created = ok.clone();
-    created["content"]["application/json"]["schema"]["$ref"] = "#/components/schemas/UserProfile".into();
+    created["content"]["application/json"]["schema"]["$ref"] =
+        "#/components/schemas/UserProfile".into();
     op(&mut doc, "/users", "get")["responses"]["201"] = created;
     let err = message(&doc);
     assert!(err.contains("2 different success response bodies"), "{err}");
@@ -85,7 +117,8 @@ fn two_success_bodies_are_caught_before_progenitor_panics() {
 #[test]
 fn several_request_media_types_are_caught() {
     let mut doc = users_spec();
-    let body = &mut op(&mut doc, "/users/authenticate/from_token", "post")["requestBody"]["content"];
+    let body =
+        &mut op(&mut doc, "/users/authenticate/from_token", "post")["requestBody"]["content"];
     let json = body["application/json"].clone();
     body["application/x-www-form-urlencoded"] = json;
     let err = message(&doc);
@@ -95,15 +128,23 @@ fn several_request_media_types_are_caught() {
 #[test]
 fn unsupported_constructs_are_named() {
     let mut doc = users_spec();
-    op(&mut doc, "/users", "get")["parameters"] = serde_yaml::from_str(
-        "[{name: session, in: cookie, schema: {type: string}}]",
-    )
-    .unwrap();
-    op(&mut doc, "/users", "get")["responses"]["default"] = op(&mut doc, "/users", "get")["responses"]["500"].clone();
+    op(&mut doc, "/users", "get")["parameters"] =
+        serde_yaml::from_str("[{name: session, in: cookie, schema: {type: string}}]").unwrap();
+    op(&mut doc, "/users", "get")["responses"]["default"] =
+        op(&mut doc, "/users", "get")["responses"]["500"].clone();
     let err = message(&doc);
-    assert!(err.contains("cookie parameter `session` is not supported"), "{err}");
-    assert!(err.contains("a `default` response is not supported"), "{err}");
-    assert!(err.contains("2 problem(s)"), "every problem is reported at once: {err}");
+    assert!(
+        err.contains("cookie parameter `session` is not supported"),
+        "{err}"
+    );
+    assert!(
+        err.contains("a `default` response is not supported"),
+        "{err}"
+    );
+    assert!(
+        err.contains("2 problem(s)"),
+        "every problem is reported at once: {err}"
+    );
 }
 
 #[test]
@@ -112,33 +153,56 @@ fn undefined_security_scheme_and_bad_operation_id() {
     op(&mut doc, "/users", "get")["security"] = serde_yaml::from_str("[{nobody: []}]").unwrap();
     op(&mut doc, "/users/{user}", "get")["operationId"] = "GetUser".into();
     let err = message(&doc);
-    assert!(err.contains("security scheme `nobody` is not defined"), "{err}");
-    assert!(err.contains("operationId `GetUser` must be snake_case"), "{err}");
+    assert!(
+        err.contains("security scheme `nobody` is not defined"),
+        "{err}"
+    );
+    assert!(
+        err.contains("operationId `GetUser` must be snake_case"),
+        "{err}"
+    );
 }
 
 #[test]
 fn path_template_and_parameters_must_agree() {
     let mut doc = users_spec();
     let item = doc["paths"]["/users/{user}"].clone();
-    doc["paths"].as_mapping_mut().unwrap().insert("/users/{user}/{extra}".into(), item);
+    doc["paths"]
+        .as_mapping_mut()
+        .unwrap()
+        .insert("/users/{user}/{extra}".into(), item);
     doc["paths"]["/users/{user}/{extra}"]["get"]["operationId"] = "extra_op".into();
     let err = message(&doc);
-    assert!(err.contains("path template segment {extra} has no matching path parameter"), "{err}");
+    assert!(
+        err.contains("path template segment {extra} has no matching path parameter"),
+        "{err}"
+    );
 }
 
 #[test]
 fn router_rejections_must_be_documented() {
     let mut doc = users_spec();
-    let responses = op(&mut doc, "/users/authenticate/from_token", "post")["responses"].as_mapping_mut().unwrap();
+    let responses = op(&mut doc, "/users/authenticate/from_token", "post")["responses"]
+        .as_mapping_mut()
+        .unwrap();
     responses.remove("415");
     let err = message(&doc);
-    assert!(err.contains("answers a wrong content type with 415, which the operation does not document"), "{err}");
+    assert!(
+        err.contains(
+            "answers a wrong content type with 415, which the operation does not document"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
 fn duplicate_keys_do_not_panic() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/users.yaml")).unwrap();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/users.yaml"))
+        .unwrap();
     let broken = text.replacen("operationId: users_snapshot", "summary: duplicated", 1);
-    let err = Spec::parse("users.yaml", &broken).map(|_| ()).unwrap_err().to_string();
+    let err = Spec::parse("users.yaml", &broken)
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("users.yaml"), "{err}");
 }

@@ -75,7 +75,11 @@ fn internal(e: StoreError) -> ApiError {
 }
 
 fn not_found(user: Uuid) -> ApiError {
-    error(404, ApiErrorCode::NotFound, format!("no user with id {user}"))
+    error(
+        404,
+        ApiErrorCode::NotFound,
+        format!("no user with id {user}"),
+    )
 }
 
 impl<S: UserStore> UsersApi for Service<S> {

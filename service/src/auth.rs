@@ -145,8 +145,8 @@ impl Verifier {
                 HashMap::from([(None, (key, Algorithm::HS256))])
             }
             KeySource::JwksFile(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| SetupError::Read(path.clone(), e))?;
+                let text =
+                    std::fs::read_to_string(path).map_err(|e| SetupError::Read(path.clone(), e))?;
                 jwks_keys(&text)?
             }
             KeySource::JwksUrl(url) => {
@@ -178,7 +178,10 @@ impl Verifier {
             Some(alg) => AuthError::Algorithm(alg),
             None => AuthError::Malformed("not a signed JWT".into()),
         })?;
-        let by_kid = header.kid.as_ref().and_then(|k| self.keys.get(&Some(k.clone())));
+        let by_kid = header
+            .kid
+            .as_ref()
+            .and_then(|k| self.keys.get(&Some(k.clone())));
         let only = (self.keys.len() == 1)
             .then(|| self.keys.values().next())
             .flatten();
@@ -192,18 +195,21 @@ impl Verifier {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = 30;
-        let data = jsonwebtoken::decode::<Identity>(token, key, &validation).map_err(|e| {
-            match e.kind() {
-                ErrorKind::InvalidSignature => AuthError::Signature,
-                ErrorKind::ExpiredSignature => AuthError::Expired,
-                ErrorKind::ImmatureSignature => AuthError::NotYetValid,
-                ErrorKind::InvalidIssuer => AuthError::Issuer,
-                ErrorKind::InvalidAudience => AuthError::Audience,
-                ErrorKind::MissingRequiredClaim(c) => AuthError::MissingClaim(c.clone()),
-                ErrorKind::InvalidAlgorithm => AuthError::Algorithm(format!("{:?}", header.alg)),
-                _ => AuthError::Malformed("claims could not be read".into()),
-            }
-        })?;
+        let data =
+            jsonwebtoken::decode::<Identity>(token, key, &validation).map_err(|e| {
+                match e.kind() {
+                    ErrorKind::InvalidSignature => AuthError::Signature,
+                    ErrorKind::ExpiredSignature => AuthError::Expired,
+                    ErrorKind::ImmatureSignature => AuthError::NotYetValid,
+                    ErrorKind::InvalidIssuer => AuthError::Issuer,
+                    ErrorKind::InvalidAudience => AuthError::Audience,
+                    ErrorKind::MissingRequiredClaim(c) => AuthError::MissingClaim(c.clone()),
+                    ErrorKind::InvalidAlgorithm => {
+                        AuthError::Algorithm(format!("{:?}", header.alg))
+                    }
+                    _ => AuthError::Malformed("claims could not be read".into()),
+                }
+            })?;
         Ok(data.claims)
     }
 
@@ -277,7 +283,9 @@ fn jwks_keys(text: &str) -> Result<HashMap<Option<String>, (DecodingKey, Algorit
         keys.insert(jwk.common.key_id.clone(), (key, alg));
     }
     if keys.is_empty() {
-        return Err(SetupError::Invalid("no RS256 or ES256 keys in the JWKS".into()));
+        return Err(SetupError::Invalid(
+            "no RS256 or ES256 keys in the JWKS".into(),
+        ));
     }
     Ok(keys)
 }

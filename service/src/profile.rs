@@ -142,7 +142,10 @@ mod tests {
 
     #[test]
     fn auth0_subjects_map_to_provider_types() {
-        assert_eq!(provider("github|123"), (ExternalProviderTypeEnum::Github, "123".into()));
+        assert_eq!(
+            provider("github|123"),
+            (ExternalProviderTypeEnum::Github, "123".into())
+        );
         assert_eq!(
             provider("google-oauth2|9"),
             (ExternalProviderTypeEnum::GoogleOauth2, "9".into())
@@ -151,7 +154,10 @@ mod tests {
             provider("auth0|abc"),
             (ExternalProviderTypeEnum::Unknown, "auth0|abc".into())
         );
-        assert_eq!(provider("plain"), (ExternalProviderTypeEnum::Unknown, "plain".into()));
+        assert_eq!(
+            provider("plain"),
+            (ExternalProviderTypeEnum::Unknown, "plain".into())
+        );
     }
 
     #[test]

@@ -37,7 +37,8 @@ pub trait UserStore: Send + Sync + 'static {
     fn list(&self) -> impl Future<Output = Result<Vec<UserProfile>, StoreError>> + Send;
 
     /// One user, if present.
-    fn get(&self, id: Uuid) -> impl Future<Output = Result<Option<UserProfile>, StoreError>> + Send;
+    fn get(&self, id: Uuid)
+    -> impl Future<Output = Result<Option<UserProfile>, StoreError>> + Send;
 
     /// Removes a user; returns whether it existed.
     fn remove(&self, id: Uuid) -> impl Future<Output = Result<bool, StoreError>> + Send;

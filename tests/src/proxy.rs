@@ -45,9 +45,13 @@ impl ConformanceProxy {
             violations: Mutex::new(Vec::new()),
             exchanges: Mutex::new(0),
         });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
-        let app = axum::Router::new().fallback(forward).with_state(shared.clone());
+        let app = axum::Router::new()
+            .fallback(forward)
+            .with_state(shared.clone());
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("proxy serves");
         });
@@ -72,7 +76,11 @@ impl ConformanceProxy {
     /// Panics if any exchange broke the spec.
     pub fn assert_clean(&self) {
         let v = self.violations();
-        assert!(v.is_empty(), "traffic broke the spec:\n  {}", v.join("\n  "));
+        assert!(
+            v.is_empty(),
+            "traffic broke the spec:\n  {}",
+            v.join("\n  ")
+        );
     }
 }
 
@@ -85,7 +93,7 @@ impl Drop for ConformanceProxy {
     }
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: HeaderName) -> Option<&'a str> {
+fn header_str(headers: &HeaderMap, name: HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -96,10 +104,17 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
         Err(e) => return (StatusCode::BAD_GATEWAY, format!("proxy: {e}")).into_response(),
     };
     let bad_input = parts.headers.contains_key(BAD_INPUT_HEADER);
-    let path_and_query = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
     let mut upstream = shared
         .client
-        .request(parts.method.clone(), format!("{}{path_and_query}", shared.upstream))
+        .request(
+            parts.method.clone(),
+            format!("{}{path_and_query}", shared.upstream),
+        )
         .body(body.clone());
     for (name, value) in &parts.headers {
         if name != header::HOST && name.as_str() != BAD_INPUT_HEADER {
@@ -109,7 +124,11 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
     let response = match upstream.send().await {
         Ok(r) => r,
         Err(e) => {
-            shared.violations.lock().expect("lock").push(format!("{} {}: upstream failed: {e}", parts.method, parts.uri.path()));
+            shared.violations.lock().expect("lock").push(format!(
+                "{} {}: upstream failed: {e}",
+                parts.method,
+                parts.uri.path()
+            ));
             return (StatusCode::BAD_GATEWAY, format!("proxy: {e}")).into_response();
         }
     };

@@ -68,7 +68,9 @@ impl ServiceProcess {
             .expect("users-service starts");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read banner");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read banner");
         let url = line
             .trim()
             .strip_prefix("users-service listening on ")
@@ -82,7 +84,10 @@ impl ServiceProcess {
     pub fn stop(&mut self) -> std::process::ExitStatus {
         let mut child = self.child.take().expect("running");
         let pid = child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
         wait_timeout(&mut child, Duration::from_secs(20))
     }
 
@@ -108,8 +113,15 @@ impl ServiceProcess {
             .args(extra)
             .output()
             .expect("mint-token runs");
-        assert!(out.status.success(), "mint-token failed: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).expect("utf8").trim().to_string()
+        assert!(
+            out.status.success(),
+            "mint-token failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .expect("utf8")
+            .trim()
+            .to_string()
     }
 }
 

@@ -92,10 +92,10 @@ pub fn to_json_schema(node: &Value, strict: bool) -> Value {
                     }
                 }
             }
-            if map.get("nullable") == Some(&Value::Bool(true)) {
-                if let Some(Value::String(t)) = map.get("type") {
-                    out.insert("type".into(), json!([t, "null"]));
-                }
+            if map.get("nullable") == Some(&Value::Bool(true))
+                && let Some(Value::String(t)) = map.get("type")
+            {
+                out.insert("type".into(), json!([t, "null"]));
             }
             if strict && map.contains_key("properties") && !map.contains_key("additionalProperties")
             {
@@ -103,7 +103,9 @@ pub fn to_json_schema(node: &Value, strict: bool) -> Value {
             }
             Value::Object(out)
         }
-        Value::Array(items) => Value::Array(items.iter().map(|v| to_json_schema(v, strict)).collect()),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| to_json_schema(v, strict)).collect())
+        }
         other => other.clone(),
     }
 }
@@ -141,13 +143,21 @@ impl SpecValidator {
         };
         let mut operations = Vec::new();
         for (path, item) in spec["paths"].as_object().expect("paths") {
-            let path_params: Vec<&Value> = item["parameters"].as_array().into_iter().flatten().collect();
+            let path_params: Vec<&Value> = item["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .collect();
             for (method, op) in item.as_object().expect("path item") {
                 if method == "parameters" || method.starts_with("x-") {
                     continue;
                 }
                 let mut path_formats = BTreeMap::new();
-                for p in path_params.iter().copied().chain(op["parameters"].as_array().into_iter().flatten()) {
+                for p in path_params
+                    .iter()
+                    .copied()
+                    .chain(op["parameters"].as_array().into_iter().flatten())
+                {
                     let p = resolve(&spec, p);
                     if p["in"] == "path" {
                         let format = p["schema"]["format"].as_str().unwrap_or("").to_string();
@@ -156,7 +166,10 @@ impl SpecValidator {
                 }
                 let request = op.get("requestBody").map(|b| {
                     let b = resolve(&spec, b);
-                    let (media, content) = b["content"].as_object().and_then(|c| c.iter().next()).expect("one media type");
+                    let (media, content) = b["content"]
+                        .as_object()
+                        .and_then(|c| c.iter().next())
+                        .expect("one media type");
                     (media.clone(), compile(&content["schema"]))
                 });
                 let mut responses = BTreeMap::new();
@@ -206,9 +219,10 @@ impl SpecValidator {
             .iter()
             .filter(|o| {
                 o.template.len() == segments.len()
-                    && o.template.iter().zip(&segments).all(|(t, s)| {
-                        (t.starts_with('{') && !s.is_empty()) || t == s
-                    })
+                    && o.template
+                        .iter()
+                        .zip(&segments)
+                        .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
             })
             .collect()
     }
@@ -230,23 +244,38 @@ impl SpecValidator {
         let mut problems = Vec::new();
         let candidates = self.matching_paths(ex.path);
         let Some(op) = candidates.iter().find(|o| o.method == ex.method) else {
-            problems.push(format!("{} {} is not an operation of the spec", ex.method, ex.path));
+            problems.push(format!(
+                "{} {} is not an operation of the spec",
+                ex.method, ex.path
+            ));
             return problems;
         };
         for (name, value) in Self::path_args(op, ex.path) {
             if op.path_formats.get(&name).map(String::as_str) == Some("uuid")
                 && uuid::Uuid::parse_str(value).is_err()
             {
-                problems.push(format!("{}: path parameter `{name}` = {value:?} is not a uuid", op.id));
+                problems.push(format!(
+                    "{}: path parameter `{name}` = {value:?} is not a uuid",
+                    op.id
+                ));
             }
         }
         if let Some((media, schema)) = &op.request {
-            if ex.request_content_type.map(|c| !c.starts_with(media.as_str())).unwrap_or(true) {
-                problems.push(format!("{}: request content type {:?} is not {media}", op.id, ex.request_content_type));
+            if ex
+                .request_content_type
+                .map(|c| !c.starts_with(media.as_str()))
+                .unwrap_or(true)
+            {
+                problems.push(format!(
+                    "{}: request content type {:?} is not {media}",
+                    op.id, ex.request_content_type
+                ));
             }
             match serde_json::from_slice::<Value>(ex.request_body) {
                 Ok(body) => problems.extend(
-                    schema.iter_errors(&body).map(|e| format!("{}: request body: {e} at {}", op.id, e.instance_path())),
+                    schema
+                        .iter_errors(&body)
+                        .map(|e| format!("{}: request body: {e} at {}", op.id, e.instance_path())),
                 ),
                 Err(e) => problems.push(format!("{}: request body is not JSON: {e}", op.id)),
             }
@@ -264,33 +293,60 @@ impl SpecValidator {
             // 405 with `Allow` (undocumented method), in the error format.
             let expected = if candidates.is_empty() { 404 } else { 405 };
             if ex.status != expected {
-                problems.push(format!("{} {}: expected {expected} for a request outside the spec, got {}", ex.method, ex.path, ex.status));
+                problems.push(format!(
+                    "{} {}: expected {expected} for a request outside the spec, got {}",
+                    ex.method, ex.path, ex.status
+                ));
             }
             if expected == 405 {
                 let mut allowed: Vec<&str> = candidates.iter().map(|o| o.method.as_str()).collect();
                 allowed.sort_unstable();
-                let mut got: Vec<&str> = ex.allow.unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+                let mut got: Vec<&str> = ex
+                    .allow
+                    .unwrap_or("")
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .collect();
                 got.sort_unstable();
                 if got != allowed {
-                    problems.push(format!("{} {}: Allow header {:?} should list {allowed:?}", ex.method, ex.path, ex.allow));
+                    problems.push(format!(
+                        "{} {}: Allow header {:?} should list {allowed:?}",
+                        ex.method, ex.path, ex.allow
+                    ));
                 }
             }
             if ex.method != "HEAD" {
-                problems.extend(self.check_body(&self.error, "application/json", ex, "router error"));
+                problems.extend(self.check_body(
+                    &self.error,
+                    "application/json",
+                    ex,
+                    "router error",
+                ));
             }
             return problems;
         };
         let Some(documented) = op.responses.get(&ex.status) else {
-            problems.push(format!("{}: status {} is not documented (documented: {:?})", op.id, ex.status, op.responses.keys().collect::<Vec<_>>()));
+            problems.push(format!(
+                "{}: status {} is not documented (documented: {:?})",
+                op.id,
+                ex.status,
+                op.responses.keys().collect::<Vec<_>>()
+            ));
             return problems;
         };
         for header in &documented.headers {
             if !ex.response_headers.iter().any(|h| h == header) {
-                problems.push(format!("{}: {} response lacks the required header {header}", op.id, ex.status));
+                problems.push(format!(
+                    "{}: {} response lacks the required header {header}",
+                    op.id, ex.status
+                ));
             }
         }
         match (&documented.media_type, &documented.schema) {
-            (Some(media), Some(schema)) => problems.extend(self.check_body(schema, media, ex, &op.id)),
+            (Some(media), Some(schema)) => {
+                problems.extend(self.check_body(schema, media, ex, &op.id))
+            }
             (None, _) if !ex.response_body.is_empty() => {
                 problems.push(format!("{}: {} should have no body", op.id, ex.status));
             }
@@ -299,25 +355,46 @@ impl SpecValidator {
         problems
     }
 
-    fn check_body(&self, schema: &Validator, media: &str, ex: &Exchange<'_>, what: &str) -> Vec<String> {
+    fn check_body(
+        &self,
+        schema: &Validator,
+        media: &str,
+        ex: &Exchange<'_>,
+        what: &str,
+    ) -> Vec<String> {
         let mut problems = Vec::new();
         let ct = ex.response_content_type.unwrap_or("");
         if !ct.starts_with(media) {
-            problems.push(format!("{what}: {} content type {ct:?} is not {media}", ex.status));
+            problems.push(format!(
+                "{what}: {} content type {ct:?} is not {media}",
+                ex.status
+            ));
             return problems;
         }
         if media != "application/json" {
             let text = String::from_utf8_lossy(ex.response_body);
-            problems.extend(schema.iter_errors(&Value::String(text.into_owned())).map(|e| format!("{what}: {} body: {e}", ex.status)));
+            problems.extend(
+                schema
+                    .iter_errors(&Value::String(text.into_owned()))
+                    .map(|e| format!("{what}: {} body: {e}", ex.status)),
+            );
             return problems;
         }
         match serde_json::from_slice::<Value>(ex.response_body) {
             Ok(body) => {
-                problems.extend(schema.iter_errors(&body).map(|e| format!("{what}: {} body: {e} at {}", ex.status, e.instance_path())));
-                if let (Some(s), true) = (body.get("status").and_then(Value::as_u64), ex.status >= 400) {
-                    if s != u64::from(ex.status) {
-                        problems.push(format!("{what}: error body says status {s} but the response is {}", ex.status));
-                    }
+                problems.extend(
+                    schema.iter_errors(&body).map(|e| {
+                        format!("{what}: {} body: {e} at {}", ex.status, e.instance_path())
+                    }),
+                );
+                if let (Some(s), true) =
+                    (body.get("status").and_then(Value::as_u64), ex.status >= 400)
+                    && s != u64::from(ex.status)
+                {
+                    problems.push(format!(
+                        "{what}: error body says status {s} but the response is {}",
+                        ex.status
+                    ));
                 }
             }
             Err(e) => problems.push(format!("{what}: {} body is not JSON: {e}", ex.status)),

@@ -38,8 +38,15 @@ pub struct TestKey {
 }
 
 fn openssl(args: &[&str]) -> Vec<u8> {
-    let out = Command::new("openssl").args(args).output().expect("openssl runs");
-    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -49,8 +56,24 @@ impl TestKey {
         let path = dir.join(format!("{kid}.pem"));
         let path_s = path.to_str().expect("utf8 path");
         match alg {
-            Algorithm::RS256 => openssl(&["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", path_s]),
-            Algorithm::ES256 => openssl(&["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", path_s]),
+            Algorithm::RS256 => openssl(&[
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+                "-out",
+                path_s,
+            ]),
+            Algorithm::ES256 => openssl(&[
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-out",
+                path_s,
+            ]),
             other => panic!("unsupported test key {other:?}"),
         };
         let pem = std::fs::read(&path).expect("key file");
@@ -60,7 +83,12 @@ impl TestKey {
             _ => EncodingKey::from_ec_pem(&pem),
         }
         .expect("key parses");
-        Self { encoding, alg, kid: kid.into(), public_pem }
+        Self {
+            encoding,
+            alg,
+            kid: kid.into(),
+            public_pem,
+        }
     }
 
     /// The public JWK.
@@ -80,7 +108,9 @@ impl TestKey {
 
 /// Writes a JWKS file holding the public keys.
 pub fn write_jwks(path: &Path, keys: &[&TestKey]) {
-    let set = JwkSet { keys: keys.iter().map(|k| k.jwk()).collect() };
+    let set = JwkSet {
+        keys: keys.iter().map(|k| k.jwk()).collect(),
+    };
     std::fs::write(path, serde_json::to_vec(&set).expect("json")).expect("write jwks");
 }
 

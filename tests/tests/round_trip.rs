@@ -24,7 +24,11 @@ struct Memory {
 }
 
 fn error(status: i64, code: ApiErrorCode, message: &str) -> ApiError {
-    ApiError { status, code, message: message.into() }
+    ApiError {
+        status,
+        code,
+        message: message.into(),
+    }
 }
 
 impl Memory {
@@ -34,14 +38,24 @@ impl Memory {
             .ok_or_else(|| error(401, ApiErrorCode::Unauthorized, "bad token"))
     }
     fn users(&self) -> Users {
-        Users { iterable: self.users.lock().unwrap().values().cloned().collect(), schema: None }
+        Users {
+            iterable: self.users.lock().unwrap().values().cloned().collect(),
+            schema: None,
+        }
     }
 }
 
 impl UsersApi for Memory {
-    async fn authenticate_from_oauth_token(&self, body: OAuthToken) -> AuthenticateFromOauthTokenResponse {
+    async fn authenticate_from_oauth_token(
+        &self,
+        body: OAuthToken,
+    ) -> AuthenticateFromOauthTokenResponse {
         let Some(subject) = body.id_token else {
-            return AuthenticateFromOauthTokenResponse::Unauthorized(error(401, ApiErrorCode::Unauthorized, "no id_token"));
+            return AuthenticateFromOauthTokenResponse::Unauthorized(error(
+                401,
+                ApiErrorCode::Unauthorized,
+                "no id_token",
+            ));
         };
         let id = Uuid::new_v5(&Uuid::NAMESPACE_URL, subject.as_bytes());
         let profile: UserProfile = serde_json::from_value(serde_json::json!({
@@ -52,12 +66,20 @@ impl UsersApi for Memory {
         AuthenticateFromOauthTokenResponse::Ok(profile)
     }
 
-    async fn users_disconnect_user(&self, token: BearerToken, user: Uuid) -> UsersDisconnectUserResponse {
+    async fn users_disconnect_user(
+        &self,
+        token: BearerToken,
+        user: Uuid,
+    ) -> UsersDisconnectUserResponse {
         if let Err(e) = self.check(&token) {
             return UsersDisconnectUserResponse::Unauthorized(e);
         }
         if self.users.lock().unwrap().remove(&user).is_none() {
-            return UsersDisconnectUserResponse::NotFound(error(404, ApiErrorCode::NotFound, "no such user"));
+            return UsersDisconnectUserResponse::NotFound(error(
+                404,
+                ApiErrorCode::NotFound,
+                "no such user",
+            ));
         }
         UsersDisconnectUserResponse::Ok(self.users())
     }
@@ -69,13 +91,21 @@ impl UsersApi for Memory {
         }
     }
 
-    async fn users_specific_user_snapshot(&self, token: BearerToken, user: Uuid) -> UsersSpecificUserSnapshotResponse {
+    async fn users_specific_user_snapshot(
+        &self,
+        token: BearerToken,
+        user: Uuid,
+    ) -> UsersSpecificUserSnapshotResponse {
         if let Err(e) = self.check(&token) {
             return UsersSpecificUserSnapshotResponse::Unauthorized(e);
         }
         match self.users.lock().unwrap().get(&user) {
             Some(p) => UsersSpecificUserSnapshotResponse::Ok(p.clone()),
-            None => UsersSpecificUserSnapshotResponse::NotFound(error(404, ApiErrorCode::NotFound, "no such user")),
+            None => UsersSpecificUserSnapshotResponse::NotFound(error(
+                404,
+                ApiErrorCode::NotFound,
+                "no such user",
+            )),
         }
     }
 
@@ -90,7 +120,10 @@ impl UsersApi for Memory {
 
 /// The generated router on a free loopback port, with the checking proxy in front.
 async fn serve() -> ConformanceProxy {
-    let app = stubs::router_with_options(Arc::new(Memory::default()), stubs::RouterOptions { body_limit: 1024 });
+    let app = stubs::router_with_options(
+        Arc::new(Memory::default()),
+        stubs::RouterOptions { body_limit: 1024 },
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -114,8 +147,20 @@ async fn all_operations_round_trip() {
     let proxy = serve().await;
     let client = users_api_tests::client(proxy.url(), Some(TOKEN));
 
-    let ada = client.authenticate_from_oauth_token().body(token("ada")).send().await.unwrap().into_inner();
-    let bob = client.authenticate_from_oauth_token().body(token("bob")).send().await.unwrap().into_inner();
+    let ada = client
+        .authenticate_from_oauth_token()
+        .body(token("ada"))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let bob = client
+        .authenticate_from_oauth_token()
+        .body(token("bob"))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(ada.name.as_deref(), Some("ada"));
     assert!(ada.aesthetics.theme.dark);
 
@@ -127,19 +172,43 @@ async fn all_operations_round_trip() {
     assert_eq!(ids, expected);
 
     let ada_id: Uuid = ada.id.parse().unwrap();
-    let got = client.users_specific_user_snapshot().user(ada_id).send().await.unwrap().into_inner();
+    let got = client
+        .users_specific_user_snapshot()
+        .user(ada_id)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(got, ada);
 
-    let left = client.users_disconnect_user().user(ada_id).send().await.unwrap().into_inner();
+    let left = client
+        .users_disconnect_user()
+        .user(ada_id)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(left.iterable.len(), 1);
     assert_eq!(left.iterable[0].id, bob.id);
 
     // 404 for an unknown user, parsed into the spec's error type.
-    let err = client.users_specific_user_snapshot().user(ada_id).send().await.unwrap_err();
+    let err = client
+        .users_specific_user_snapshot()
+        .user(ada_id)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(StatusCode::NOT_FOUND));
-    let users_api_client::Error::ErrorResponse(body) = err else { panic!("expected a documented error") };
+    let users_api_client::Error::ErrorResponse(body) = err else {
+        panic!("expected a documented error")
+    };
     assert_eq!(body.code, ApiErrorCode::NotFound);
-    let err = client.users_disconnect_user().user(ada_id).send().await.unwrap_err();
+    let err = client
+        .users_disconnect_user()
+        .user(ada_id)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(StatusCode::NOT_FOUND));
 
     // 401 from the implementation, with the bearer challenge.
@@ -175,7 +244,10 @@ async fn rejected(
     let response = request.send().await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
-    let error: ApiError = response.json().await.expect("error body in the spec's format");
+    let error: ApiError = response
+        .json()
+        .await
+        .expect("error body in the spec's format");
     assert_eq!(error.status, i64::from(status.as_u16()));
     (status, headers, error)
 }
@@ -189,37 +261,87 @@ async fn router_rejections_use_the_error_schema() {
     let auth = "/users/authenticate/from_token";
 
     let (s, _, e) = rejected(&proxy, "GET", "/users/not-a-uuid", &[bearer], vec![]).await;
-    assert_eq!((s, e.code), (StatusCode::BAD_REQUEST, ApiErrorCode::BadRequest));
+    assert_eq!(
+        (s, e.code),
+        (StatusCode::BAD_REQUEST, ApiErrorCode::BadRequest)
+    );
     assert!(e.message.contains("`user`"), "{}", e.message);
 
     let (s, h, e) = rejected(&proxy, "GET", "/users", &[], vec![]).await;
-    assert_eq!((s, e.code), (StatusCode::UNAUTHORIZED, ApiErrorCode::Unauthorized));
+    assert_eq!(
+        (s, e.code),
+        (StatusCode::UNAUTHORIZED, ApiErrorCode::Unauthorized)
+    );
     assert_eq!(h["www-authenticate"], "Bearer");
 
     let (s, _, e) = rejected(&proxy, "POST", auth, &[json], b"{not json".to_vec()).await;
-    assert_eq!((s, e.code), (StatusCode::BAD_REQUEST, ApiErrorCode::BadRequest));
+    assert_eq!(
+        (s, e.code),
+        (StatusCode::BAD_REQUEST, ApiErrorCode::BadRequest)
+    );
 
-    let (s, _, e) = rejected(&proxy, "POST", auth, &[json], br#"{"access_token": 5}"#.to_vec()).await;
-    assert_eq!((s, e.code), (StatusCode::UNPROCESSABLE_ENTITY, ApiErrorCode::UnprocessableEntity));
+    let (s, _, e) = rejected(
+        &proxy,
+        "POST",
+        auth,
+        &[json],
+        br#"{"access_token": 5}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (s, e.code),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ApiErrorCode::UnprocessableEntity
+        )
+    );
 
-    let (s, _, e) = rejected(&proxy, "POST", auth, &[("content-type", "text/plain")], good.clone()).await;
-    assert_eq!((s, e.code), (StatusCode::UNSUPPORTED_MEDIA_TYPE, ApiErrorCode::UnsupportedMediaType));
+    let (s, _, e) = rejected(
+        &proxy,
+        "POST",
+        auth,
+        &[("content-type", "text/plain")],
+        good.clone(),
+    )
+    .await;
+    assert_eq!(
+        (s, e.code),
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiErrorCode::UnsupportedMediaType
+        )
+    );
 
     let (s, _, e) = rejected(&proxy, "POST", auth, &[json], vec![b' '; 4096]).await;
-    assert_eq!((s, e.code), (StatusCode::PAYLOAD_TOO_LARGE, ApiErrorCode::PayloadTooLarge));
+    assert_eq!(
+        (s, e.code),
+        (StatusCode::PAYLOAD_TOO_LARGE, ApiErrorCode::PayloadTooLarge)
+    );
 
     let (s, _, e) = rejected(&proxy, "GET", "/nowhere", &[], vec![]).await;
     assert_eq!((s, e.code), (StatusCode::NOT_FOUND, ApiErrorCode::NotFound));
 
     for method in ["DELETE", "PUT", "PATCH", "OPTIONS", "QUERY"] {
         let (s, h, e) = rejected(&proxy, method, "/users", &[bearer], vec![]).await;
-        assert_eq!((s, e.code), (StatusCode::METHOD_NOT_ALLOWED, ApiErrorCode::MethodNotAllowed), "{method}");
+        assert_eq!(
+            (s, e.code),
+            (
+                StatusCode::METHOD_NOT_ALLOWED,
+                ApiErrorCode::MethodNotAllowed
+            ),
+            "{method}"
+        );
         assert_eq!(h["allow"], "GET");
     }
     let (s, h, _) = rejected(&proxy, "GET", auth, &[], vec![]).await;
     assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(h["allow"], "POST");
-    let head = reqwest::Client::new().head(format!("{}/users", proxy.url())).header(BAD_INPUT_HEADER, "1").send().await.unwrap();
+    let head = reqwest::Client::new()
+        .head(format!("{}/users", proxy.url()))
+        .header(BAD_INPUT_HEADER, "1")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(head.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(head.headers()["allow"], "GET");
 
@@ -233,7 +355,13 @@ fn router_table_matches_spec() {
     let mut from_spec: Vec<_> = spec.operations();
     let mut from_router: Vec<_> = stubs::OPERATIONS
         .iter()
-        .map(|o| (o.method.to_string(), o.path.to_string(), o.operation_id.to_string()))
+        .map(|o| {
+            (
+                o.method.to_string(),
+                o.path.to_string(),
+                o.operation_id.to_string(),
+            )
+        })
         .collect();
     from_spec.sort();
     from_router.sort();

@@ -5,10 +5,10 @@ use std::collections::BTreeSet;
 
 use reqwest::StatusCode;
 use users_api_client::types::{ApiErrorCode, OAuthToken, OAuthTokenTokenType};
+use users_api_tests::client;
 use users_api_tests::proxy::{BAD_INPUT_HEADER, ConformanceProxy};
 use users_api_tests::server::{Checked, ServiceProcess};
 use users_api_tests::tokens::{TestKey, b64, claims, dev_token, write_jwks};
-use users_api_tests::client;
 use uuid::Uuid;
 
 fn oauth(id_token: &str) -> OAuthToken {
@@ -29,7 +29,13 @@ async fn quick_start_flow_and_reauthentication() {
     let token = dev_token(&s.service.data_dir, "github|42");
     let c = client(s.url(), Some(&token));
 
-    let first = c.authenticate_from_oauth_token().body(oauth(&token)).send().await.unwrap().into_inner();
+    let first = c
+        .authenticate_from_oauth_token()
+        .body(oauth(&token))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(first.email.as_deref(), Some("github.42@example.com"));
     assert_eq!(first.username.as_deref(), Some("github-42"));
     let provider = &first.providers.as_ref().unwrap().iterable[0];
@@ -40,26 +46,59 @@ async fn quick_start_flow_and_reauthentication() {
 
     // Re-authentication keeps the id and `created`, moves `updated`.
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    let again = c.authenticate_from_oauth_token().body(oauth(&token)).send().await.unwrap().into_inner();
+    let again = c
+        .authenticate_from_oauth_token()
+        .body(oauth(&token))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(again.id, first.id);
     assert_eq!(again.created, Some(created));
     assert!(again.updated.unwrap().value > first.updated.unwrap().value);
 
     // Readable and listed after authentication.
     let id: Uuid = first.id.parse().unwrap();
-    let got = c.users_specific_user_snapshot().user(id).send().await.unwrap().into_inner();
+    let got = c
+        .users_specific_user_snapshot()
+        .user(id)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(got.id, first.id);
     let other = dev_token(&s.service.data_dir, "google-oauth2|7");
-    let second = c.authenticate_from_oauth_token().body(oauth(&other)).send().await.unwrap().into_inner();
+    let second = c
+        .authenticate_from_oauth_token()
+        .body(oauth(&other))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
     let list = c.users_snapshot().send().await.unwrap().into_inner();
     let ids: Vec<_> = list.iterable.iter().map(|u| u.id.as_str()).collect();
-    assert_eq!(ids, [first.id.as_str(), second.id.as_str()], "stable order: oldest first");
+    assert_eq!(
+        ids,
+        [first.id.as_str(), second.id.as_str()],
+        "stable order: oldest first"
+    );
 
     // Gone after disconnect; a second disconnect and a get are 404.
-    let left = c.users_disconnect_user().user(id).send().await.unwrap().into_inner();
+    let left = c
+        .users_disconnect_user()
+        .user(id)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(left.iterable.len(), 1);
     assert_eq!(left.iterable[0].id, second.id);
-    let err = c.users_specific_user_snapshot().user(id).send().await.unwrap_err();
+    let err = c
+        .users_specific_user_snapshot()
+        .user(id)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(StatusCode::NOT_FOUND));
     let err = c.users_disconnect_user().user(id).send().await.unwrap_err();
     assert_eq!(err.status(), Some(StatusCode::NOT_FOUND));
@@ -85,8 +124,15 @@ async fn non_uuid_is_400_and_unknown_is_404() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let c = client(s.url(), Some(&token));
-    let err = c.users_specific_user_snapshot().user(Uuid::new_v4()).send().await.unwrap_err();
-    let users_api_client::Error::ErrorResponse(body) = err else { panic!("documented error expected") };
+    let err = c
+        .users_specific_user_snapshot()
+        .user(Uuid::new_v4())
+        .send()
+        .await
+        .unwrap_err();
+    let users_api_client::Error::ErrorResponse(body) = err else {
+        panic!("documented error expected")
+    };
     assert_eq!(body.status(), StatusCode::NOT_FOUND);
     assert_eq!(body.code, ApiErrorCode::NotFound);
 }
@@ -100,14 +146,27 @@ async fn users_survive_restart() {
         let c = client(s.url(), Some(&token));
         for n in 0..5 {
             let t = dev_token(&s.service.data_dir, &format!("gitlab|{n}"));
-            ids.insert(c.authenticate_from_oauth_token().body(oauth(&t)).send().await.unwrap().into_inner().id);
+            ids.insert(
+                c.authenticate_from_oauth_token()
+                    .body(oauth(&t))
+                    .send()
+                    .await
+                    .unwrap()
+                    .into_inner()
+                    .id,
+            );
         }
     }
     assert!(s.service.stop().success(), "clean exit on SIGTERM");
     s.service.restart();
     let proxy = ConformanceProxy::start(&s.service.url).await;
     let token = dev_token(&s.service.data_dir, "github|1");
-    let list = client(proxy.url(), Some(&token)).users_snapshot().send().await.unwrap().into_inner();
+    let list = client(proxy.url(), Some(&token))
+        .users_snapshot()
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
     let after: BTreeSet<_> = list.iterable.into_iter().map(|u| u.id).collect();
     assert_eq!(after, ids);
 }
@@ -117,7 +176,9 @@ async fn sigkill_loses_no_acknowledged_write() {
     let mut service = ServiceProcess::start();
     let url = service.url.clone();
     let dir = service.data_dir.clone();
-    let tokens: Vec<String> = (0..200).map(|n| dev_token(&dir, &format!("github|{n}"))).collect();
+    let tokens: Vec<String> = (0..200)
+        .map(|n| dev_token(&dir, &format!("github|{n}")))
+        .collect();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let mut tasks = Vec::new();
     for chunk in tokens.chunks(25) {
@@ -126,7 +187,12 @@ async fn sigkill_loses_no_acknowledged_write() {
         tasks.push(tokio::spawn(async move {
             let c = client(&url, None);
             for t in chunk {
-                match c.authenticate_from_oauth_token().body(oauth(&t)).send().await {
+                match c
+                    .authenticate_from_oauth_token()
+                    .body(oauth(&t))
+                    .send()
+                    .await
+                {
                     Ok(p) => {
                         let _ = tx.send(p.into_inner().id);
                     }
@@ -148,14 +214,26 @@ async fn sigkill_loses_no_acknowledged_write() {
     while let Ok(id) = rx.try_recv() {
         acknowledged.insert(id);
     }
-    assert!(acknowledged.len() < tokens.len(), "the kill happened mid-burst");
+    assert!(
+        acknowledged.len() < tokens.len(),
+        "the kill happened mid-burst"
+    );
 
     service.restart();
     let proxy = ConformanceProxy::start(&service.url).await;
-    let list = client(proxy.url(), Some(&tokens[0])).users_snapshot().send().await.unwrap().into_inner();
+    let list = client(proxy.url(), Some(&tokens[0]))
+        .users_snapshot()
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
     let stored: BTreeSet<_> = list.iterable.into_iter().map(|u| u.id).collect();
     let lost: Vec<_> = acknowledged.difference(&stored).collect();
-    assert!(lost.is_empty(), "{} acknowledged users lost: {lost:?}", lost.len());
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged users lost: {lost:?}",
+        lost.len()
+    );
 }
 
 const ISS: &str = "https://issuer.test/";
@@ -167,22 +245,41 @@ async fn jwks_verification_and_rejected_tokens() {
     let keys = tempfile::tempdir().unwrap();
     let rsa = TestKey::generate(jsonwebtoken::Algorithm::RS256, "rsa-1", keys.path());
     let ec = TestKey::generate(jsonwebtoken::Algorithm::ES256, "ec-1", keys.path());
-    let stranger = TestKey::generate(jsonwebtoken::Algorithm::RS256, "rsa-1", keys.path().join("..").as_path());
+    let stranger = TestKey::generate(
+        jsonwebtoken::Algorithm::RS256,
+        "rsa-1",
+        keys.path().join("..").as_path(),
+    );
     let jwks = keys.path().join("jwks.json");
     write_jwks(&jwks, &[&rsa, &ec]);
 
     let service = ServiceProcess::start_with(&[
-        "--jwks-file", jwks.to_str().unwrap(), "--issuer", ISS, "--audience", AUD,
+        "--jwks-file",
+        jwks.to_str().unwrap(),
+        "--issuer",
+        ISS,
+        "--audience",
+        AUD,
     ]);
     let proxy = ConformanceProxy::start(&service.url).await;
     let good = rsa.sign(&claims(ISS, AUD, "github|900"));
     let c = client(proxy.url(), Some(&good));
 
     // RS256 and ES256 both verify.
-    let user = c.authenticate_from_oauth_token().body(oauth(&good)).send().await.unwrap().into_inner();
+    let user = c
+        .authenticate_from_oauth_token()
+        .body(oauth(&good))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(user.name.as_deref(), Some("Jay Doubleyou"));
     let es = ec.sign(&claims(ISS, AUD, "github|901"));
-    c.authenticate_from_oauth_token().body(oauth(&es)).send().await.unwrap();
+    c.authenticate_from_oauth_token()
+        .body(oauth(&es))
+        .send()
+        .await
+        .unwrap();
 
     let now = chrono::Utc::now().timestamp();
     let mut expired = claims(ISS, AUD, "github|1");
@@ -206,25 +303,59 @@ async fn jwks_verification_and_rejected_tokens() {
     };
     let dev_style = dev_token(&service.data_dir, "github|5");
     let cases: Vec<(&str, String, &str)> = vec![
-        ("bad signature", stranger.sign(&claims(ISS, AUD, "github|6")), "signature"),
+        (
+            "bad signature",
+            stranger.sign(&claims(ISS, AUD, "github|6")),
+            "signature",
+        ),
         ("expired", rsa.sign(&expired), "expired"),
         ("not yet valid", rsa.sign(&early), "not valid yet"),
-        ("wrong issuer", rsa.sign(&claims("https://evil.test/", AUD, "github|7")), "issuer"),
-        ("wrong audience", rsa.sign(&claims(ISS, "someone-else", "github|8")), "audience"),
+        (
+            "wrong issuer",
+            rsa.sign(&claims("https://evil.test/", AUD, "github|7")),
+            "issuer",
+        ),
+        (
+            "wrong audience",
+            rsa.sign(&claims(ISS, "someone-else", "github|8")),
+            "audience",
+        ),
         ("alg none", none, "algorithm"),
-        ("HS256 signed with the public key", hs_with_public_key, "algorithm"),
+        (
+            "HS256 signed with the public key",
+            hs_with_public_key,
+            "algorithm",
+        ),
         ("dev key while JWKS is configured", dev_style, "key"),
         ("garbage", "not-a-token".into(), "malformed"),
     ];
     for (name, token, reason) in &cases {
-        let err = c.authenticate_from_oauth_token().body(oauth(token)).send().await.unwrap_err();
-        let users_api_client::Error::ErrorResponse(body) = err else { panic!("{name}: documented 401 expected") };
+        let err = c
+            .authenticate_from_oauth_token()
+            .body(oauth(token))
+            .send()
+            .await
+            .unwrap_err();
+        let users_api_client::Error::ErrorResponse(body) = err else {
+            panic!("{name}: documented 401 expected")
+        };
         assert_eq!(body.status(), StatusCode::UNAUTHORIZED, "{name}");
         assert!(body.message.contains(reason), "{name}: {}", body.message);
-        assert!(!body.message.contains(token.as_str()) || token.len() < 12, "{name}: token echoed");
+        assert!(
+            !body.message.contains(token.as_str()) || token.len() < 12,
+            "{name}: token echoed"
+        );
         // As a bearer token it is rejected too.
-        let err = client(proxy.url(), Some(token)).users_snapshot().send().await.unwrap_err();
-        assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED), "{name} as bearer");
+        let err = client(proxy.url(), Some(token))
+            .users_snapshot()
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.status(),
+            Some(StatusCode::UNAUTHORIZED),
+            "{name} as bearer"
+        );
     }
     let list = c.users_snapshot().send().await.unwrap().into_inner();
     assert_eq!(list.iterable.len(), 2, "rejected tokens created nothing");
@@ -232,9 +363,23 @@ async fn jwks_verification_and_rejected_tokens() {
     // No id_token and no userinfo endpoint: 401, nothing created.
     let mut no_id = oauth("x");
     no_id.id_token = None;
-    let err = c.authenticate_from_oauth_token().body(no_id).send().await.unwrap_err();
+    let err = c
+        .authenticate_from_oauth_token()
+        .body(no_id)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED));
-    assert_eq!(c.users_snapshot().send().await.unwrap().into_inner().iterable.len(), 2);
+    assert_eq!(
+        c.users_snapshot()
+            .send()
+            .await
+            .unwrap()
+            .into_inner()
+            .iterable
+            .len(),
+        2
+    );
     proxy.assert_clean();
 }
 
@@ -244,11 +389,19 @@ fn unbindable_port_gives_a_clear_message() {
     let addr = taken.local_addr().unwrap().to_string();
     let dir = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(users_api_tests::server::binary("users-service"))
-        .args(["--data-dir", dir.path().to_str().unwrap(), "--listen", &addr])
+        .args([
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--listen",
+            &addr,
+        ])
         .env("USERS_LOG", "error")
         .output()
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("cannot listen on") && err.contains("--listen"), "{err}");
+    assert!(
+        err.contains("cannot listen on") && err.contains("--listen"),
+        "{err}"
+    );
 }

@@ -31,15 +31,22 @@ const USER: &str = "/users/5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10";
 fn valid_response_passes() {
     let spec = SpecValidator::load();
     let body = serde_json::to_vec(&profile()).unwrap();
-    assert_eq!(spec.check_response(&response("GET", USER, 200, &body)), Vec::<String>::new());
+    assert_eq!(
+        spec.check_response(&response("GET", USER, 200, &body)),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
 fn undocumented_status_is_caught() {
     let spec = SpecValidator::load();
-    let body = serde_json::to_vec(&json!({"status": 409, "code": "bad_request", "message": "x"})).unwrap();
+    let body =
+        serde_json::to_vec(&json!({"status": 409, "code": "bad_request", "message": "x"})).unwrap();
     let problems = spec.check_response(&response("GET", USER, 409, &body));
-    assert!(problems.iter().any(|p| p.contains("409 is not documented")), "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.contains("409 is not documented")),
+        "{problems:?}"
+    );
 }
 
 #[test]
@@ -49,17 +56,29 @@ fn wrong_field_type_and_unknown_field_are_caught() {
     p["aesthetics"]["font"]["size"] = json!("large");
     let body = serde_json::to_vec(&p).unwrap();
     let problems = spec.check_response(&response("GET", USER, 200, &body));
-    assert!(problems.iter().any(|p| p.contains("/aesthetics/font/size")), "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.contains("/aesthetics/font/size")),
+        "{problems:?}"
+    );
 
     let mut p = profile();
     p["is_social"] = json!(true);
     let body = serde_json::to_vec(&p).unwrap();
-    assert!(!spec.check_response(&response("GET", USER, 200, &body)).is_empty());
+    assert!(
+        !spec
+            .check_response(&response("GET", USER, 200, &body))
+            .is_empty()
+    );
 
     let mut p = profile();
     p["created"]["value"] = json!("yesterday");
     let body = serde_json::to_vec(&p).unwrap();
-    assert!(!spec.check_response(&response("GET", USER, 200, &body)).is_empty(), "date-time format is checked");
+    assert!(
+        !spec
+            .check_response(&response("GET", USER, 200, &body))
+            .is_empty(),
+        "date-time format is checked"
+    );
 }
 
 #[test]
@@ -70,24 +89,36 @@ fn wrong_content_type_and_missing_header_are_caught() {
     ex.response_content_type = Some("text/plain");
     assert!(!spec.check_response(&ex).is_empty());
 
-    let err = serde_json::to_vec(&json!({"status": 401, "code": "unauthorized", "message": "no"})).unwrap();
+    let err = serde_json::to_vec(&json!({"status": 401, "code": "unauthorized", "message": "no"}))
+        .unwrap();
     let mut ex = response("GET", "/users", 401, &err);
     ex.response_headers = vec!["content-type".into()];
     let problems = spec.check_response(&ex);
-    assert!(problems.iter().any(|p| p.contains("www-authenticate")), "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.contains("www-authenticate")),
+        "{problems:?}"
+    );
 }
 
 #[test]
 fn outside_the_spec_needs_404_or_405_with_allow() {
     let spec = SpecValidator::load();
-    let err = serde_json::to_vec(&json!({"status": 405, "code": "method_not_allowed", "message": "no"})).unwrap();
+    let err =
+        serde_json::to_vec(&json!({"status": 405, "code": "method_not_allowed", "message": "no"}))
+            .unwrap();
     let mut ex = response("DELETE", "/users", 405, &err);
-    assert!(!spec.check_response(&ex).is_empty(), "Allow header is required");
+    assert!(
+        !spec.check_response(&ex).is_empty(),
+        "Allow header is required"
+    );
     ex.allow = Some("GET");
     assert_eq!(spec.check_response(&ex), Vec::<String>::new());
     let mut ex = response("DELETE", "/users", 200, b"{}");
     ex.allow = Some("GET");
-    assert!(!spec.check_response(&ex).is_empty(), "accepting an undocumented method is caught");
+    assert!(
+        !spec.check_response(&ex).is_empty(),
+        "accepting an undocumented method is caught"
+    );
 }
 
 #[test]
@@ -100,7 +131,10 @@ fn invalid_requests_are_caught() {
     ex.request_content_type = Some("application/json");
     ex.request_body = br#"{"access_token": "a", "token_type": "Bearer"}"#;
     let problems = spec.check_request(&ex);
-    assert!(problems.iter().any(|p| p.contains("expires_in")), "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.contains("expires_in")),
+        "{problems:?}"
+    );
     ex.request_body = br#"{"access_token": "a", "token_type": "Bearer", "expires_in": 1}"#;
     assert_eq!(spec.check_request(&ex), Vec::<String>::new());
 }

@@ -59,7 +59,10 @@ pub fn drift(root: &Path) -> Result<Vec<Drift>> {
             let diff = similar::TextDiff::from_lines(&current, &file.contents)
                 .unified_diff()
                 .context_radius(3)
-                .header(&format!("{name} (checked in)"), &format!("{name} (from {SPEC})"))
+                .header(
+                    &format!("{name} (checked in)"),
+                    &format!("{name} (from {SPEC})"),
+                )
                 .to_string();
             out.push(Drift {
                 path: file.path,
@@ -112,8 +115,14 @@ mod tests {
         let broken = spec.replacen("operationId: users_snapshot", "x-no-id: true", 1);
         std::fs::write(tmp.join(SPEC), broken).unwrap();
         let err = regen(&tmp).unwrap_err().to_string();
-        assert!(err.contains("#/paths/~1users/get: missing operationId"), "{err}");
-        let written: Vec<_> = std::fs::read_dir(&tmp).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(
+            err.contains("#/paths/~1users/get: missing operationId"),
+            "{err}"
+        );
+        let written: Vec<_> = std::fs::read_dir(&tmp)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(written, ["spec"], "regen wrote files despite the error");
         std::fs::remove_dir_all(&tmp).unwrap();
     }
@@ -130,9 +139,18 @@ mod tests {
         }
         std::fs::create_dir_all(tmp.join("spec")).unwrap();
         let spec = std::fs::read_to_string(root.join(SPEC)).unwrap();
-        std::fs::write(tmp.join(SPEC), spec.replacen("version: 1.0.0", "version: 1.1.0", 1)).unwrap();
+        std::fs::write(
+            tmp.join(SPEC),
+            spec.replacen("version: 1.0.0", "version: 1.1.0", 1),
+        )
+        .unwrap();
         let stale = drift(&tmp).unwrap();
-        assert!(stale.iter().any(|d| d.diff.contains("+version = \"1.1.0\"")), "version bump shows in the manifests");
+        assert!(
+            stale
+                .iter()
+                .any(|d| d.diff.contains("+version = \"1.1.0\"")),
+            "version bump shows in the manifests"
+        );
         std::fs::remove_dir_all(&tmp).unwrap();
     }
 
@@ -151,12 +169,16 @@ mod tests {
         std::fs::copy(root.join(SPEC), tmp.join(SPEC)).unwrap();
         assert!(drift(&tmp).unwrap().is_empty());
 
-        let edited = tmp.join(&files[1].path);
+        let edited = tmp.join(&files[2].path);
         let text = std::fs::read_to_string(&edited).unwrap();
         std::fs::write(&edited, text.replacen("pub struct", "pub(crate) struct", 1)).unwrap();
         let stale = drift(&tmp).unwrap();
         assert_eq!(stale.len(), 1);
-        assert!(stale[0].diff.contains("-pub(crate) struct"), "{}", stale[0].diff);
+        assert!(
+            stale[0].diff.contains("-pub(crate) struct"),
+            "{}",
+            stale[0].diff
+        );
         assert!(stale[0].diff.contains("+pub struct"), "{}", stale[0].diff);
         std::fs::remove_dir_all(&tmp).unwrap();
     }

@@ -1,5 +1,7 @@
 //! Workspace automation: `cargo xtask <command>`.
 
+mod bench;
+mod ci;
 mod codegen_tasks;
 
 use anyhow::Result;
@@ -8,7 +10,10 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   regen   rewrite the generated crates from spec/users.yaml
-  check   fail with a diff when the generated crates are stale";
+  check   fail with a diff when the generated crates are stale
+  bench   run the benchmarks and regenerate docs/PERFORMANCE.md (--quick: smoke run)
+  ci      spec-conformance CI: drift, build, test, spectral, schemathesis, prism,
+          python-sdk (--only STEP / --skip STEP; --list)";
 
 fn main() -> Result<()> {
     let root = codegen_tasks::workspace_root();
@@ -16,6 +21,8 @@ fn main() -> Result<()> {
     match command.as_str() {
         "regen" => codegen_tasks::regen(&root),
         "check" => codegen_tasks::check(&root),
+        "bench" => bench::run(&root, &std::env::args().skip(2).collect::<Vec<_>>()),
+        "ci" => ci::run(&root),
         _ => {
             eprintln!("{USAGE}");
             std::process::exit(2);

@@ -113,15 +113,23 @@ impl UserStore for SqliteStore {
             let tx = conn.transaction()?;
             let key = id.to_string();
             let current: Option<String> = tx
-                .query_row("SELECT profile FROM users WHERE id = ?1", [&key], |r| r.get(0))
+                .query_row("SELECT profile FROM users WHERE id = ?1", [&key], |r| {
+                    r.get(0)
+                })
                 .optional()?;
             let exists = current.is_some();
             let profile = update(current.map(decode).transpose()?);
             let text = serde_json::to_string(&profile)?;
             if exists {
-                tx.execute("UPDATE users SET profile = ?2 WHERE id = ?1", params![key, text])?;
+                tx.execute(
+                    "UPDATE users SET profile = ?2 WHERE id = ?1",
+                    params![key, text],
+                )?;
             } else {
-                tx.execute("INSERT INTO users (id, profile) VALUES (?1, ?2)", params![key, text])?;
+                tx.execute(
+                    "INSERT INTO users (id, profile) VALUES (?1, ?2)",
+                    params![key, text],
+                )?;
             }
             tx.commit()?;
             Ok(profile)
@@ -143,9 +151,7 @@ impl UserStore for SqliteStore {
         self.blocking(move |inner| {
             let conn = inner.reader();
             let mut stmt = conn.prepare_cached("SELECT profile FROM users WHERE id = ?1")?;
-            let text: Option<String> = stmt
-                .query_row([id.to_string()], |r| r.get(0))
-                .optional()?;
+            let text: Option<String> = stmt.query_row([id.to_string()], |r| r.get(0)).optional()?;
             text.map(decode).transpose()
         })
         .await
