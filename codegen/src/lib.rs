@@ -5,6 +5,7 @@
 //! server stubs, each with its `Cargo.toml`. Output is deterministic: the same
 //! spec gives byte-identical files on every run and machine.
 
+mod docs;
 mod error;
 mod load;
 mod manifest;
@@ -19,6 +20,13 @@ use proc_macro2::TokenStream;
 
 pub use error::{CodegenError, Problem, Result};
 pub use load::Spec;
+
+/// Configuration and error helpers emitted into the client crate.
+const CLIENT_SUPPORT: &str = include_str!("../templates/client_support.rs");
+/// Crate documentation of the client, with doc-tests against a real server.
+const CLIENT_DOCS: &str = include_str!("../templates/client_docs.md");
+/// The client crate's README.
+const CLIENT_README: &str = include_str!("../templates/client_readme.md");
 
 /// The command that regenerates the checked-in code.
 pub const REGEN_COMMAND: &str = "cargo xtask regen";
@@ -77,7 +85,7 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<Vec<GeneratedFile>> {
     let types_ident = options.types.1.replace('-', "_");
 
     let models = progenitor_gen::models(spec)?;
-    let client = progenitor_gen::client(spec, &models, &types_ident)?;
+    let client = progenitor_gen::client(spec, &models, &types_ident, &options.error_schema)?;
     let ops = model::operations(spec)?;
     let trait_name = {
         use heck::ToPascalCase;
@@ -107,6 +115,7 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<Vec<GeneratedFile>> {
         &crate_doc("Model types"),
         "models",
         models.tokens,
+        &[],
     )?);
     files.push(GeneratedFile {
         path: options.client.0.join("Cargo.toml"),
@@ -114,10 +123,28 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<Vec<GeneratedFile>> {
     });
     files.extend(rust_files(
         options.client.0.join("src"),
-        &crate_doc("Async client"),
+        &format!("{}\n\n{CLIENT_DOCS}", crate_doc("Async client")),
         "client",
         client,
+        &["support"],
     )?);
+    files.push(GeneratedFile {
+        path: options.client.0.join("src/support.rs"),
+        contents: format!("{}\n{CLIENT_SUPPORT}", header()),
+    });
+    let base_url = spec
+        .api
+        .servers
+        .first()
+        .map_or("http://localhost", |s| s.url.as_str());
+    files.push(GeneratedFile {
+        path: options.client.0.join("README.md"),
+        contents: CLIENT_README
+            .replace("{version}", version)
+            .replace("{base_url}", base_url)
+            .replace("{{", "{")
+            .replace("}}", "}"),
+    });
     files.push(GeneratedFile {
         path: options.server.0.join("Cargo.toml"),
         contents: manifest::server(&options.server.1, version, &options.types.1, REGEN_COMMAND),
@@ -127,6 +154,7 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<Vec<GeneratedFile>> {
         &crate_doc("Axum server stubs"),
         "server",
         server,
+        &[],
     )?);
     Ok(files)
 }
@@ -145,14 +173,34 @@ fn rust_files(
     crate_doc: &str,
     stage: &'static str,
     tokens: TokenStream,
+    hand_written_modules: &[&str],
 ) -> Result<[GeneratedFile; 2]> {
-    let file: syn::File = syn::parse2(tokens).map_err(|e| CodegenError::Generate {
+    let mut file: syn::File = syn::parse2(tokens).map_err(|e| CodegenError::Generate {
         stage,
         message: format!("generated code does not parse: {e}"),
     })?;
-    let body = prettyplease::unparse(&file);
+    docs::fill(&mut file);
+    let mut body = prettyplease::unparse(&file);
+    if stage == "client" {
+        // progenitor's per-operation examples are fragments, not doc-tests.
+        body = body.replace("/// ```ignore", "/// ```text");
+    }
+    let docs: String = crate_doc
+        .lines()
+        .map(|l| {
+            if l.is_empty() {
+                "//!\n".to_string()
+            } else {
+                format!("//! {l}\n")
+            }
+        })
+        .collect();
+    let modules: String = hand_written_modules
+        .iter()
+        .map(|m| format!("mod {m};\npub use {m}::*;\n"))
+        .collect();
     let shim = format!(
-        "{}\n//! {crate_doc}\n#![allow(clippy::all, missing_docs, unused_imports, rustdoc::all)]\n\n#[rustfmt::skip]\nmod generated;\npub use generated::*;\n",
+        "{}\n{docs}#![allow(clippy::all, unused_imports)]\n\n#[rustfmt::skip]\nmod generated;\npub use generated::*;\n{modules}",
         header()
     );
     Ok([

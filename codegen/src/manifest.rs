@@ -44,7 +44,7 @@ pub fn client(name: &str, version: &str, types_crate: &str, command: &str) -> St
         command,
     );
     out.push_str(&format!(
-        "\n[features]\ndefault = []\n# HTTPS support through rustls.\nrustls = [\"reqwest/rustls\"]\n\n[dependencies]\n{types_crate} = {{ path = \"../generated-types\", version = \"{version}\" }}\nprogenitor-client = \"0.15.1\"\nreqwest = {{ version = \"0.13\", default-features = false, features = [\"json\", \"query\", \"stream\"] }}\nserde = {{ version = \"1\", features = [\"derive\"] }}\nserde_json = \"1\"\nserde_urlencoded = \"0.7\"\nbytes = \"1\"\nfutures-core = \"0.3\"\nuuid = {{ version = \"1\", features = [\"serde\"] }}\nchrono = {{ version = \"0.4\", default-features = false, features = [\"serde\", \"std\"] }}\n"
+        "\n[features]\ndefault = []\n# HTTPS support through rustls.\nrustls = [\"reqwest/rustls\"]\n\n[dependencies]\n{types_crate} = {{ path = \"../generated-types\", version = \"{version}\" }}\nprogenitor-client = \"0.15.1\"\nreqwest = {{ version = \"0.13\", default-features = false, features = [\"json\", \"query\", \"stream\"] }}\nserde = {{ version = \"1\", features = [\"derive\"] }}\nserde_json = \"1\"\nserde_urlencoded = \"0.7\"\nbytes = \"1\"\nfutures-core = \"0.3\"\nuuid = {{ version = \"1\", features = [\"serde\"] }}\nchrono = {{ version = \"0.4\", default-features = false, features = [\"serde\", \"std\"] }}\n\n# Doc-tests run against the real service, in process.\n[dev-dependencies]\nusers-service = {{ path = \"../service\" }}\ntokio = {{ version = \"1\", features = [\"macros\", \"rt\"] }}\ntempfile = \"3\"\n"
     ));
     out
 }

@@ -109,7 +109,12 @@ pub fn models(spec: &Spec) -> Result<Models> {
 }
 
 /// Generates the client, using the shared model types from `types_crate`.
-pub fn client(spec: &Spec, models: &Models, types_crate: &str) -> Result<TokenStream> {
+pub fn client(
+    spec: &Spec,
+    models: &Models,
+    types_crate: &str,
+    error_schema: &str,
+) -> Result<TokenStream> {
     let mut settings = settings();
     let krate: TokenStream = types_crate.parse().expect("crate name is an identifier");
     for (_, rust, impls) in &models.types {
@@ -133,5 +138,20 @@ pub fn client(spec: &Spec, models: &Models, types_crate: &str) -> Result<TokenSt
             items.insert(0, syn::parse_quote!(pub use ::#krate::*;));
         }
     }
-    Ok(quote!(#file))
+    let base_url = spec
+        .api
+        .servers
+        .first()
+        .map(|s| s.url.clone())
+        .unwrap_or_else(|| "http://localhost".into());
+    let error_type = syn::Ident::new(&type_name(error_schema), proc_macro2::Span::call_site());
+    Ok(quote! {
+        #file
+
+        /// The spec's first server: where [`Client::builder`] points by default.
+        pub const DEFAULT_BASE_URL: &str = #base_url;
+
+        /// The body of every documented error response.
+        pub type ErrorBody = types::#error_type;
+    })
 }

@@ -123,21 +123,89 @@ impl ClientInfo<()> for Client {
 }
 impl ClientHooks<()> for &Client {}
 impl Client {
-    #[doc = "/users/authenticate/from_token [POST]\n\nCreates a User From a oAuth Token.\n\nThe service verifies the OpenID Connect `id_token` carried in the\nbody (signature, `exp`, `nbf`, `iss`, `aud`). On the first call for\na given identity it creates the user; on later calls it updates the\nstored profile. It returns the resulting `UserProfile`.\n\nThis operation needs no `Authorization` header: the token in the\nrequest body is the credential. A body without an `id_token`, or\nwith one that fails verification, gets `401`.\n\n\nSends a `POST` request to `/users/authenticate/from_token`\n\nArguments:\n- `body`: The OAuth token response obtained from the identity provider; `id_token` must be present.\n```ignore\nlet response = client.authenticate_from_oauth_token()\n    .body(body)\n    .send()\n    .await;\n```"]
+    /**Sign in with an OAuth / OpenID Connect token
+
+Creates a User From a oAuth Token.
+
+The service verifies the OpenID Connect `id_token` carried in the
+body (signature, `exp`, `nbf`, `iss`, `aud`). On the first call for
+a given identity it creates the user; on later calls it updates the
+stored profile. It returns the resulting `UserProfile`.
+
+This operation needs no `Authorization` header: the token in the
+request body is the credential. A body without an `id_token`, or
+with one that fails verification, gets `401`.
+
+
+Sends a `POST` request to `/users/authenticate/from_token`
+
+Arguments:
+- `body`: The OAuth token response obtained from the identity provider; `id_token` must be present.
+```ignore
+let response = client.authenticate_from_oauth_token()
+    .body(body)
+    .send()
+    .await;
+```*/
     pub fn authenticate_from_oauth_token(
         &self,
     ) -> builder::AuthenticateFromOauthToken<'_> {
         builder::AuthenticateFromOauthToken::new(self)
     }
-    #[doc = "/users/{user}/disconnect [POST]\n\nLocally Removing a user for the purpose of Signing Out.\n\nRemoves the user from the local users database and returns the users\nthat are left, in the same order as `GET /users`.\n\n\nSends a `POST` request to `/users/{user}/disconnect`\n\nArguments:\n- `user`: The id (uuid) for a specific user.\n```ignore\nlet response = client.users_disconnect_user()\n    .user(user)\n    .send()\n    .await;\n```"]
+    /**Disconnect (sign out) a user
+
+Locally Removing a user for the purpose of Signing Out.
+
+Removes the user from the local users database and returns the users
+that are left, in the same order as `GET /users`.
+
+
+Sends a `POST` request to `/users/{user}/disconnect`
+
+Arguments:
+- `user`: The id (uuid) for a specific user.
+```ignore
+let response = client.users_disconnect_user()
+    .user(user)
+    .send()
+    .await;
+```*/
     pub fn users_disconnect_user(&self) -> builder::UsersDisconnectUser<'_> {
         builder::UsersDisconnectUser::new(self)
     }
-    #[doc = "/users [GET]\n\nReturns a snapshot of all of the users that are in the local users\ndatabase, in a stable order (by creation, oldest first).\n\n\nSends a `GET` request to `/users`\n\n```ignore\nlet response = client.users_snapshot()\n    .send()\n    .await;\n```"]
+    /**List every user
+
+Returns a snapshot of all of the users that are in the local users
+database, in a stable order (by creation, oldest first).
+
+
+Sends a `GET` request to `/users`
+
+```ignore
+let response = client.users_snapshot()
+    .send()
+    .await;
+```*/
     pub fn users_snapshot(&self) -> builder::UsersSnapshot<'_> {
         builder::UsersSnapshot::new(self)
     }
-    #[doc = "/users/{user} [GET] Scoped to Users\n\nThis enables the client to get a specific user: returns the\n`UserProfile` stored for the given user id, or an error if no user\nwith that id is stored locally.\n\n\nSends a `GET` request to `/users/{user}`\n\nArguments:\n- `user`: The id (uuid) for a specific user.\n```ignore\nlet response = client.users_specific_user_snapshot()\n    .user(user)\n    .send()\n    .await;\n```"]
+    /**Get one user
+
+This enables the client to get a specific user: returns the
+`UserProfile` stored for the given user id, or an error if no user
+with that id is stored locally.
+
+
+Sends a `GET` request to `/users/{user}`
+
+Arguments:
+- `user`: The id (uuid) for a specific user.
+```ignore
+let response = client.users_specific_user_snapshot()
+    .user(user)
+    .send()
+    .await;
+```*/
     pub fn users_specific_user_snapshot(
         &self,
     ) -> builder::UsersSpecificUserSnapshot<'_> {
@@ -190,12 +258,14 @@ pub mod builder {
         body: Result<::users_api_types::OAuthToken, String>,
     }
     impl<'a> AuthenticateFromOauthToken<'a> {
+        /// Creates it with every value unset.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Err("body was not initialized".to_string()),
             }
         }
+        /// Sets the request body.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::users_api_types::OAuthToken>,
@@ -308,12 +378,14 @@ pub mod builder {
         user: Result<::uuid::Uuid, String>,
     }
     impl<'a> UsersDisconnectUser<'a> {
+        /// Creates it with every value unset.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 user: Err("user was not initialized".to_string()),
             }
         }
+        /// Sets `user`.
         pub fn user<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
@@ -412,6 +484,7 @@ pub mod builder {
         client: &'a super::Client,
     }
     impl<'a> UsersSnapshot<'a> {
+        /// Creates it with every value unset.
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
@@ -485,12 +558,14 @@ pub mod builder {
         user: Result<::uuid::Uuid, String>,
     }
     impl<'a> UsersSpecificUserSnapshot<'a> {
+        /// Creates it with every value unset.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 user: Err("user was not initialized".to_string()),
             }
         }
+        /// Sets `user`.
         pub fn user<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
@@ -588,6 +663,7 @@ pub mod builder {
         client: &'a super::Client,
     }
     impl<'a> GetOpenapiYaml<'a> {
+        /// Creates it with every value unset.
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
@@ -642,6 +718,7 @@ pub mod builder {
         client: &'a super::Client,
     }
     impl<'a> GetOpenapiJson<'a> {
+        /// Creates it with every value unset.
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
@@ -704,3 +781,7 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+/// The spec's first server: where [`Client::builder`] points by default.
+pub const DEFAULT_BASE_URL: &str = "http://localhost:1000";
+/// The body of every documented error response.
+pub type ErrorBody = types::ApiError;

@@ -2,8 +2,76 @@
 // Regenerate with: cargo xtask regen
 
 //! Async client for Users API 1.0.0, generated from the OpenAPI spec.
-#![allow(clippy::all, missing_docs, unused_imports, rustdoc::all)]
+//!
+//! Typed async client for the Users API, generated from its OpenAPI spec
+//! (`spec/users.yaml`) with progenitor. Model types come from the shared
+//! `users-api-types` crate and are re-exported as [`types`].
+//!
+//! Configure once with [`Client::builder`], call operations builder-style, and
+//! classify failures with [`ErrorExt`]:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let dir = tempfile::tempdir()?;
+//! # let server = users_service::setup::spawn_dev(dir.path()).await?;
+//! # let (url, id_token) = (server.url.clone(), server.token.clone());
+//! use users_api_client::types::{OAuthToken, OAuthTokenTokenType};
+//! use users_api_client::{Client, ErrorExt};
+//!
+//! let client = Client::builder().base_url(&url).bearer_token(&id_token).build()?;
+//!
+//! // Sign in with an OpenID Connect ID token: creates the user on first use.
+//! let me = client
+//!     .authenticate_from_oauth_token()
+//!     .body(OAuthToken {
+//!         access_token: "opaque".into(),
+//!         token_type: OAuthTokenTokenType::Bearer,
+//!         expires_in: 3600,
+//!         id_token: Some(id_token.clone()),
+//!         refresh_token: None,
+//!         scope: None,
+//!         schema: None,
+//!     })
+//!     .send()
+//!     .await?
+//!     .into_inner();
+//!
+//! let users = client.users_snapshot().send().await?.into_inner();
+//! assert!(users.iterable.iter().any(|u| u.id == me.id));
+//!
+//! let id: uuid::Uuid = me.id.parse()?;
+//! let profile = client.users_specific_user_snapshot().user(id).send().await?;
+//! assert_eq!(profile.email, me.email);
+//!
+//! // Sign out, then the user is gone: a typed 404, no string matching.
+//! client.users_disconnect_user().user(id).send().await?;
+//! let err = client.users_specific_user_snapshot().user(id).send().await.unwrap_err();
+//! assert!(err.is_not_found());
+//! assert_eq!(err.api_error().map(|e| e.status), Some(404));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! A server that is not running is a transport error:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! use users_api_client::{Client, ErrorExt, ErrorKind};
+//!
+//! let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+//! let client = Client::builder().base_url(format!("http://{closed}")).build().unwrap();
+//! let err = client.users_snapshot().send().await.unwrap_err();
+//! assert_eq!(err.kind(), ErrorKind::Transport);
+//! # }
+//! ```
+//!
+//! HTTPS servers need the `rustls` feature.
+#![allow(clippy::all, unused_imports)]
 
 #[rustfmt::skip]
 mod generated;
 pub use generated::*;
+mod support;
+pub use support::*;

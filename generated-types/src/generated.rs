@@ -4,12 +4,16 @@
 ///These are aesthetics properties that will ensure the dark mode, font size and other aesthetics properties persist.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct Aesthetics {
+    /// The `font` property.
     pub font: Font,
+    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
+    /// The `theme` property.
     pub theme: Theme,
 }
 impl Aesthetics {
+    /// Starts a builder for this type.
     pub fn builder() -> builder::Aesthetics {
         Default::default()
     }
@@ -26,11 +30,15 @@ pub struct AllocationCloud {
     ///This is the region where the project is defined.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub region: ::std::option::Option<::std::string::String>,
+    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
+    /// The `status` property.
     pub status: AllocationCloudStatus,
+    /// The `updated` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub updated: ::std::option::Option<GroupedTimestamp>,
+    /// The `urls` property.
     pub urls: AllocationCloudUrls,
     ///This is your user uuid.
     pub user: ::std::string::String,
@@ -39,6 +47,7 @@ pub struct AllocationCloud {
     pub version: ::std::option::Option<::std::string::String>,
 }
 impl AllocationCloud {
+    /// Starts a builder for this type.
     pub fn builder() -> builder::AllocationCloud {
         Default::default()
     }
@@ -46,11 +55,14 @@ impl AllocationCloud {
 ///The status of a user's cloud allocation.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct AllocationCloudStatus {
+    /// The `cloud` property.
     pub cloud: AllocationStatusEnum,
+    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
 }
 impl AllocationCloudStatus {
+    /// Starts a builder for this type.
     pub fn builder() -> builder::AllocationCloudStatus {
         Default::default()
     }
@@ -58,13 +70,16 @@ impl AllocationCloudStatus {
 ///This is one of the 3 possible urls that will route to your cloud.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct AllocationCloudUrl {
+    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
+    /// The `status` property.
     pub status: AllocationStatusEnum,
     ///This is the base url that is used to communicate with your vpc.
     pub url: ::std::string::String,
 }
 impl AllocationCloudUrl {
+    /// Starts a builder for this type.
     pub fn builder() -> builder::AllocationCloudUrl {
         Default::default()
     }
@@ -76,14 +91,19 @@ id: is the branded url, uuid.pieces.cloud.
 */
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct AllocationCloudUrls {
+    /// The `base` property.
     pub base: AllocationCloudUrl,
+    /// The `id` property.
     pub id: AllocationCloudUrl,
+    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
+    /// The `vanity` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub vanity: ::std::option::Option<AllocationCloudUrl>,
 }
 impl AllocationCloudUrls {
+    /// Starts a builder for this type.
     pub fn builder() -> builder::AllocationCloudUrls {
         Default::default()
     }
@@ -102,16 +122,22 @@ impl AllocationCloudUrls {
     PartialOrd
 )]
 pub enum AllocationStatusEnum {
+    /// `UNKNOWN`.
     #[serde(rename = "UNKNOWN")]
     Unknown,
+    /// `PENDING`.
     #[serde(rename = "PENDING")]
     Pending,
+    /// `RUNNING`.
     #[serde(rename = "RUNNING")]
     Running,
+    /// `FAILED`.
     #[serde(rename = "FAILED")]
     Failed,
+    /// `SUCCEEDED`.
     #[serde(rename = "SUCCEEDED")]
     Succeeded,
+    /// `DISCONNECTED`.
     #[serde(rename = "DISCONNECTED")]
     Disconnected,
 }
@@ -165,18 +191,24 @@ If you want anything after, use from and NO to.
 */
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct AnonymousTemporalRange {
+    /// The `between` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub between: ::std::option::Option<bool>,
+    /// The `continuous` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub continuous: ::std::option::Option<bool>,
+    /// The `from` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub from: ::std::option::Option<GroupedTimestamp>,
+    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
+    /// The `to` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub to: ::std::option::Option<GroupedTimestamp>,
 }
 impl AnonymousTemporalRange {
+    /// Starts a builder for this type.
     pub fn builder() -> builder::AnonymousTemporalRange {
         Default::default()
     }
@@ -192,6 +224,7 @@ pub struct ApiError {
     pub status: i64,
 }
 impl ApiError {
+    /// Starts a builder for this type.
     pub fn builder() -> builder::ApiError {
         Default::default()
     }
@@ -210,22 +243,31 @@ impl ApiError {
     PartialOrd
 )]
 pub enum ApiErrorCode {
+    /// `bad_request`.
     #[serde(rename = "bad_request")]
     BadRequest,
+    /// `unauthorized`.
     #[serde(rename = "unauthorized")]
     Unauthorized,
+    /// `not_found`.
     #[serde(rename = "not_found")]
     NotFound,
+    /// `method_not_allowed`.
     #[serde(rename = "method_not_allowed")]
     MethodNotAllowed,
+    /// `request_timeout`.
     #[serde(rename = "request_timeout")]
     RequestTimeout,
+    /// `payload_too_large`.
     #[serde(rename = "payload_too_large")]
     PayloadTooLarge,
+    /// `unsupported_media_type`.
     #[serde(rename = "unsupported_media_type")]
     UnsupportedMediaType,
+    /// `unprocessable_entity`.
     #[serde(rename = "unprocessable_entity")]
     UnprocessableEntity,
+    /// `internal_error`.
     #[serde(rename = "internal_error")]
     InternalError,
 }
@@ -282,16 +324,21 @@ impl ::std::convert::TryFrom<::std::string::String> for ApiErrorCode {
 ///Only supporting a single api key per user.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Auth0OpenAiUserMetadata {
+    /// The `api_key` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub api_key: ::std::option::Option<::std::string::String>,
+    /// The `api_key_name` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub api_key_name: ::std::option::Option<::std::string::String>,
+    /// The `organization_key` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub organization_key: ::std::option::Option<::std::string::String>,
+    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
 }
 impl Auth0OpenAiUserMetadata {
+    /// Starts a builder for this type.
     pub fn builder() -> builder::Auth0OpenAiUserMetadata {
         Default::default()
     }
@@ -299,10 +346,13 @@ impl Auth0OpenAiUserMetadata {
 ///This is specifically for our allocation server metadata.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct Auth0UserAllocationMetadata {
+    /// The `project` property.
     pub project: ::std::string::String,
+    /// The `region` property.
     pub region: ::std::string::String,
 }
 impl Auth0UserAllocationMetadata {
+    /// Starts a builder for this type.
     pub fn builder() -> builder::Auth0UserAllocationMetadata {
         Default::default()
     }
@@ -310,15 +360,21 @@ impl Auth0UserAllocationMetadata {
 ///User Metadata from Auth0.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct Auth0UserMetadata {
+    /// The `allocation` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub allocation: ::std::option::Option<Auth0UserAllocationMetadata>,
+    /// The `beta` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub beta: ::std::option::Option<AnonymousTemporalRange>,
+    /// The `cloud_key` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub cloud_key: ::std::option::Option<::std::string::String>,
+    /// The `global_id` property.
     pub global_id: ::std::string::String,
+    /// The `open_AI` property.
     #[serde(rename = "open_AI", skip_serializing_if = "::std::option::Option::is_none")]
     pub open_ai: ::std::option::Option<Auth0OpenAiUserMetadata>,
+    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
     ///A customer ID that is added to the user in the case of payments.
@@ -329,6 +385,7 @@ pub struct Auth0UserMetadata {
     pub vanityname: ::std::option::Option<::std::string::String>,
 }
 impl Auth0UserMetadata {
+    /// Starts a builder for this type.
     pub fn builder() -> builder::Auth0UserMetadata {
         Default::default()
     }
@@ -336,14 +393,20 @@ impl Auth0UserMetadata {
 ///User Metadata from Descope.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DescopeUserMetadata {
+    /// The `allocation` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub allocation: ::std::option::Option<Auth0UserAllocationMetadata>,
+    /// The `beta` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub beta: ::std::option::Option<AnonymousTemporalRange>,
+    /// The `descope_id` property.
     pub descope_id: ::std::string::String,
+    /// The `global_id` property.
     pub global_id: ::std::string::String,
+    /// The `open_AI` property.
     #[serde(rename = "open_AI", skip_serializing_if = "::std::option::Option::is_none")]
     pub open_ai: ::std::option::Option<Auth0OpenAiUserMetadata>,
+    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
     ///This is the vanityname of the user (set from their custom CNAME dns record), i.e. mark.pieces.cloud where "mark" is the vanityname.
@@ -351,6 +414,7 @@ pub struct DescopeUserMetadata {
     pub vanityname: ::std::option::Option<::std::string::String>,
 }
 impl DescopeUserMetadata {
+    /// Starts a builder for this type.
     pub fn builder() -> builder::DescopeUserMetadata {
         Default::default()
     }
@@ -360,9 +424,11 @@ impl DescopeUserMetadata {
 pub struct EmbeddedModelSchema {
     ///This is the current database version that this model was used for.
     pub migration: i64,
+    /// The `semantic` property.
     pub semantic: EmbeddedModelSchemaSemanticVersionEnum,
 }
 impl EmbeddedModelSchema {
+    /// Starts a builder for this type.
     pub fn builder() -> builder::EmbeddedModelSchema {
         Default::default()
     }
@@ -381,8 +447,10 @@ impl EmbeddedModelSchema {
     PartialOrd
 )]
 pub enum EmbeddedModelSchemaSemanticVersionEnum {
+    /// `UNKNOWN`.
     #[serde(rename = "UNKNOWN")]
     Unknown,
+    /// `MAJOR_0_MINOR_0_PATCH_1`.
     #[serde(rename = "MAJOR_0_MINOR_0_PATCH_1")]
     Major0Minor0Patch1,
 }
@@ -432,26 +500,33 @@ pub struct ExternalProvider {
     ///This is an optional field that will be provided on enterprise connections, i.e. if type == waad then connection might be PiecesApp. However, in other cases you may find your provider and connection are the exact same string. To decipher between the two, you can use the isSocial bool.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub connection: ::std::option::Option<::std::string::String>,
+    /// The `created` property.
     pub created: GroupedTimestamp,
     ///Some providers have an expiration on their access token. IE BB, Google, NOT Github.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub expires_in: ::std::option::Option<i64>,
+    /// The `isSocial` property.
     #[serde(rename = "isSocial", skip_serializing_if = "::std::option::Option::is_none")]
     pub is_social: ::std::option::Option<bool>,
+    /// The `profileData` property.
     #[serde(
         rename = "profileData",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub profile_data: ::std::option::Option<ExternalProviderProfileData>,
+    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
+    /// The `type` property.
     #[serde(rename = "type")]
     pub type_: ExternalProviderTypeEnum,
+    /// The `updated` property.
     pub updated: GroupedTimestamp,
     ///This is the user_id within the provider.
     pub user_id: ::std::string::String,
 }
 impl ExternalProvider {
+    /// Starts a builder for this type.
     pub fn builder() -> builder::ExternalProvider {
         Default::default()
     }
@@ -461,84 +536,123 @@ Will support ProfileData from all our social providers.
 */
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct ExternalProviderProfileData {
+    /// The `anchor` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub anchor: ::std::option::Option<::std::string::String>,
+    /// The `bio` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bio: ::std::option::Option<::std::string::String>,
+    /// The `blog` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub blog: ::std::option::Option<::std::string::String>,
+    /// The `collaborators` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub collaborators: ::std::option::Option<i64>,
+    /// The `company` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub company: ::std::option::Option<::std::string::String>,
+    /// The `created_at` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub created_at: ::std::option::Option<::std::string::String>,
+    /// The `disk_usage` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub disk_usage: ::std::option::Option<i64>,
+    /// The `email` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub email: ::std::option::Option<::std::string::String>,
+    /// The `email_verified` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub email_verified: ::std::option::Option<bool>,
+    /// The `events_url` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub events_url: ::std::option::Option<::std::string::String>,
+    /// The `followers` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub followers: ::std::option::Option<i64>,
+    /// The `followers_url` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub followers_url: ::std::option::Option<::std::string::String>,
+    /// The `following` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub following: ::std::option::Option<i64>,
+    /// The `following_url` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub following_url: ::std::option::Option<::std::string::String>,
+    /// The `gists_url` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub gists_url: ::std::option::Option<::std::string::String>,
+    /// The `gravatar_id` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub gravatar_id: ::std::option::Option<::std::string::String>,
+    /// The `hireable` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub hireable: ::std::option::Option<bool>,
+    /// The `html_url` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub html_url: ::std::option::Option<::std::string::String>,
+    /// The `name` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    /// The `nickname` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub nickname: ::std::option::Option<::std::string::String>,
+    /// The `node_id` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub node_id: ::std::option::Option<::std::string::String>,
+    /// The `organizations_url` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub organizations_url: ::std::option::Option<::std::string::String>,
+    /// The `owned_private_repos` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub owned_private_repos: ::std::option::Option<i64>,
+    /// The `picture` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub picture: ::std::option::Option<::std::string::String>,
+    /// The `private_gists` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub private_gists: ::std::option::Option<i64>,
+    /// The `public_gists` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub public_gists: ::std::option::Option<i64>,
+    /// The `public_repos` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub public_repos: ::std::option::Option<i64>,
+    /// The `received_events_url` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub received_events_url: ::std::option::Option<::std::string::String>,
+    /// The `repos_url` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repos_url: ::std::option::Option<::std::string::String>,
+    /// The `site_admin` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub site_admin: ::std::option::Option<bool>,
+    /// The `starred_url` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub starred_url: ::std::option::Option<::std::string::String>,
+    /// The `subscriptions_url` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub subscriptions_url: ::std::option::Option<::std::string::String>,
+    /// The `total_private_repos` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub total_private_repos: ::std::option::Option<i64>,
+    /// The `twitter_username` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub twitter_username: ::std::option::Option<::std::string::String>,
+    /// The `two_factor_authentication` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub two_factor_authentication: ::std::option::Option<bool>,
+    /// The `type` property.
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<::std::string::String>,
+    /// The `updated_at` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub updated_at: ::std::option::Option<::std::string::String>,
+    /// The `url` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub url: ::std::option::Option<::std::string::String>,
 }
 impl ExternalProviderProfileData {
+    /// Starts a builder for this type.
     pub fn builder() -> builder::ExternalProviderProfileData {
         Default::default()
     }
@@ -560,30 +674,43 @@ IMPORTANT: do NOT modify the values here unless they are explicitly mapped with 
     PartialOrd
 )]
 pub enum ExternalProviderTypeEnum {
+    /// `UNKNOWN`.
     #[serde(rename = "UNKNOWN")]
     Unknown,
+    /// `github`.
     #[serde(rename = "github")]
     Github,
+    /// `google-oauth2`.
     #[serde(rename = "google-oauth2")]
     GoogleOauth2,
+    /// `bitbucket`.
     #[serde(rename = "bitbucket")]
     Bitbucket,
+    /// `linkedin`.
     #[serde(rename = "linkedin")]
     Linkedin,
+    /// `twitter`.
     #[serde(rename = "twitter")]
     Twitter,
+    /// `facebook`.
     #[serde(rename = "facebook")]
     Facebook,
+    /// `waad`.
     #[serde(rename = "waad")]
     Waad,
+    /// `discord`.
     #[serde(rename = "discord")]
     Discord,
+    /// `gitlab`.
     #[serde(rename = "gitlab")]
     Gitlab,
+    /// `apple`.
     #[serde(rename = "apple")]
     Apple,
+    /// `username_email`.
     #[serde(rename = "username_email")]
     UsernameEmail,
+    /// `slack`.
     #[serde(rename = "slack")]
     Slack,
 }
@@ -648,11 +775,14 @@ impl ::std::convert::TryFrom<::std::string::String> for ExternalProviderTypeEnum
 ///A collection of external (identity) providers.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ExternalProviders {
+    /// The `iterable` property.
     pub iterable: ::std::vec::Vec<ExternalProvider>,
+    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
 }
 impl ExternalProviders {
+    /// Starts a builder for this type.
     pub fn builder() -> builder::ExternalProviders {
         Default::default()
     }
@@ -660,11 +790,14 @@ impl ExternalProviders {
 ///This will describe the font that the user sees.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct Font {
+    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
+    /// The `size` property.
     pub size: i64,
 }
 impl Font {
+    /// Starts a builder for this type.
     pub fn builder() -> builder::Font {
         Default::default()
     }
@@ -672,13 +805,17 @@ impl Font {
 ///A helper class to wrap Date-Time values with useful helper properties.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GroupedTimestamp {
+    /// The `readable` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub readable: ::std::option::Option<::std::string::String>,
+    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
+    /// The `value` property.
     pub value: ::chrono::DateTime<::chrono::offset::Utc>,
 }
 impl GroupedTimestamp {
+    /// Starts a builder for this type.
     pub fn builder() -> builder::GroupedTimestamp {
         Default::default()
     }
@@ -688,18 +825,25 @@ impl GroupedTimestamp {
 pub struct OAuthToken {
     ///The Access Token
     pub access_token: ::std::string::String,
+    /// The `expires_in` property.
     pub expires_in: i64,
+    /// The `id_token` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub id_token: ::std::option::Option<::std::string::String>,
+    /// The `refresh_token` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub refresh_token: ::std::option::Option<::std::string::String>,
+    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
+    /// The `scope` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub scope: ::std::option::Option<::std::string::String>,
+    /// The `token_type` property.
     pub token_type: OAuthTokenTokenType,
 }
 impl OAuthToken {
+    /// Starts a builder for this type.
     pub fn builder() -> builder::OAuthToken {
         Default::default()
     }
@@ -718,8 +862,10 @@ impl OAuthToken {
     PartialOrd
 )]
 pub enum OAuthTokenTokenType {
+    /// `UNKNOWN`.
     #[serde(rename = "UNKNOWN")]
     Unknown,
+    /// `Bearer`.
     Bearer,
 }
 impl ::std::fmt::Display for OAuthTokenTokenType {
@@ -761,11 +907,14 @@ impl ::std::convert::TryFrom<::std::string::String> for OAuthTokenTokenType {
 ///This will describe the theme that belongs to a user.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct Theme {
+    /// The `dark` property.
     pub dark: bool,
+    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
 }
 impl Theme {
+    /// Starts a builder for this type.
     pub fn builder() -> builder::Theme {
         Default::default()
     }
@@ -773,17 +922,24 @@ impl Theme {
 ///This is the model for a user logged into Pieces.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UserProfile {
+    /// The `aesthetics` property.
     pub aesthetics: Aesthetics,
+    /// The `allocation` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub allocation: ::std::option::Option<AllocationCloud>,
+    /// The `auth0` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub auth0: ::std::option::Option<Auth0UserMetadata>,
+    /// The `created` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub created: ::std::option::Option<GroupedTimestamp>,
+    /// The `descope` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub descope: ::std::option::Option<DescopeUserMetadata>,
+    /// The `email` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub email: ::std::option::Option<::std::string::String>,
+    /// The `id` property.
     pub id: ::std::string::String,
     ///This is the name of the User.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -791,19 +947,24 @@ pub struct UserProfile {
     ///Mapped from picture. URL pointing to the user's profile picture.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub picture: ::std::option::Option<::std::string::String>,
+    /// The `providers` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub providers: ::std::option::Option<ExternalProviders>,
+    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
+    /// The `updated` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub updated: ::std::option::Option<GroupedTimestamp>,
     ///(unique) User's username.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub username: ::std::option::Option<::std::string::String>,
+    /// The `vanityname` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub vanityname: ::std::option::Option<::std::string::String>,
 }
 impl UserProfile {
+    /// Starts a builder for this type.
     pub fn builder() -> builder::UserProfile {
         Default::default()
     }
@@ -811,18 +972,22 @@ impl UserProfile {
 ///A base class for a collection of users and some additional meta properties.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Users {
+    /// The `iterable` property.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub iterable: ::std::vec::Vec<UserProfile>,
+    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
 }
 impl Users {
+    /// Starts a builder for this type.
     pub fn builder() -> builder::Users {
         Default::default()
     }
 }
 /// Types for composing complex structures.
 pub mod builder {
+    /// `Aesthetics`.
     #[derive(Clone, Debug)]
     pub struct Aesthetics {
         font: ::std::result::Result<super::Font, ::std::string::String>,
@@ -842,6 +1007,7 @@ pub mod builder {
         }
     }
     impl Aesthetics {
+        /// Sets `font`.
         pub fn font<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<super::Font>,
@@ -852,6 +1018,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for font: {e}"));
             self
         }
+        /// Sets `schema`.
         pub fn schema<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
@@ -864,6 +1031,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for schema: {e}"));
             self
         }
+        /// Sets `theme`.
         pub fn theme<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<super::Theme>,
@@ -896,6 +1064,7 @@ pub mod builder {
             }
         }
     }
+    /// `AllocationCloud`.
     #[derive(Clone, Debug)]
     pub struct AllocationCloud {
         id: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -939,6 +1108,7 @@ pub mod builder {
         }
     }
     impl AllocationCloud {
+        /// Sets `id`.
         pub fn id<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::string::String>,
@@ -949,6 +1119,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for id: {e}"));
             self
         }
+        /// Sets `project`.
         pub fn project<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::string::String>,
@@ -961,6 +1132,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `region`.
         pub fn region<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -971,6 +1143,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for region: {e}"));
             self
         }
+        /// Sets `schema`.
         pub fn schema<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
@@ -983,6 +1156,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for schema: {e}"));
             self
         }
+        /// Sets `status`.
         pub fn status<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<super::AllocationCloudStatus>,
@@ -993,6 +1167,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for status: {e}"));
             self
         }
+        /// Sets `updated`.
         pub fn updated<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<super::GroupedTimestamp>>,
@@ -1005,6 +1180,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `urls`.
         pub fn urls<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<super::AllocationCloudUrls>,
@@ -1015,6 +1191,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for urls: {e}"));
             self
         }
+        /// Sets `user`.
         pub fn user<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::string::String>,
@@ -1025,6 +1202,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for user: {e}"));
             self
         }
+        /// Sets `version`.
         pub fn version<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -1071,6 +1249,7 @@ pub mod builder {
             }
         }
     }
+    /// `AllocationCloudStatus`.
     #[derive(Clone, Debug)]
     pub struct AllocationCloudStatus {
         cloud: ::std::result::Result<super::AllocationStatusEnum, ::std::string::String>,
@@ -1088,6 +1267,7 @@ pub mod builder {
         }
     }
     impl AllocationCloudStatus {
+        /// Sets `cloud`.
         pub fn cloud<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<super::AllocationStatusEnum>,
@@ -1098,6 +1278,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for cloud: {e}"));
             self
         }
+        /// Sets `schema`.
         pub fn schema<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
@@ -1131,6 +1312,7 @@ pub mod builder {
             }
         }
     }
+    /// `AllocationCloudUrl`.
     #[derive(Clone, Debug)]
     pub struct AllocationCloudUrl {
         schema: ::std::result::Result<
@@ -1153,6 +1335,7 @@ pub mod builder {
         }
     }
     impl AllocationCloudUrl {
+        /// Sets `schema`.
         pub fn schema<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
@@ -1165,6 +1348,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for schema: {e}"));
             self
         }
+        /// Sets `status`.
         pub fn status<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<super::AllocationStatusEnum>,
@@ -1175,6 +1359,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for status: {e}"));
             self
         }
+        /// Sets `url`.
         pub fn url<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::string::String>,
@@ -1207,6 +1392,7 @@ pub mod builder {
             }
         }
     }
+    /// `AllocationCloudUrls`.
     #[derive(Clone, Debug)]
     pub struct AllocationCloudUrls {
         base: ::std::result::Result<super::AllocationCloudUrl, ::std::string::String>,
@@ -1231,6 +1417,7 @@ pub mod builder {
         }
     }
     impl AllocationCloudUrls {
+        /// Sets `base`.
         pub fn base<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<super::AllocationCloudUrl>,
@@ -1241,6 +1428,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for base: {e}"));
             self
         }
+        /// Sets `id`.
         pub fn id<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<super::AllocationCloudUrl>,
@@ -1251,6 +1439,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for id: {e}"));
             self
         }
+        /// Sets `schema`.
         pub fn schema<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
@@ -1263,6 +1452,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for schema: {e}"));
             self
         }
+        /// Sets `vanity`.
         pub fn vanity<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<super::AllocationCloudUrl>>,
@@ -1297,6 +1487,7 @@ pub mod builder {
             }
         }
     }
+    /// `AnonymousTemporalRange`.
     #[derive(Clone, Debug)]
     pub struct AnonymousTemporalRange {
         between: ::std::result::Result<
@@ -1332,6 +1523,7 @@ pub mod builder {
         }
     }
     impl AnonymousTemporalRange {
+        /// Sets `between`.
         pub fn between<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<bool>>,
@@ -1344,6 +1536,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `continuous`.
         pub fn continuous<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<bool>>,
@@ -1356,6 +1549,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `from`.
         pub fn from<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<super::GroupedTimestamp>>,
@@ -1366,6 +1560,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for from: {e}"));
             self
         }
+        /// Sets `schema`.
         pub fn schema<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
@@ -1378,6 +1573,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for schema: {e}"));
             self
         }
+        /// Sets `to`.
         pub fn to<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<super::GroupedTimestamp>>,
@@ -1415,6 +1611,7 @@ pub mod builder {
             }
         }
     }
+    /// `ApiError`.
     #[derive(Clone, Debug)]
     pub struct ApiError {
         code: ::std::result::Result<super::ApiErrorCode, ::std::string::String>,
@@ -1431,6 +1628,7 @@ pub mod builder {
         }
     }
     impl ApiError {
+        /// Sets `code`.
         pub fn code<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<super::ApiErrorCode>,
@@ -1441,6 +1639,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for code: {e}"));
             self
         }
+        /// Sets `message`.
         pub fn message<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::string::String>,
@@ -1453,6 +1652,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `status`.
         pub fn status<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<i64>,
@@ -1485,6 +1685,7 @@ pub mod builder {
             }
         }
     }
+    /// `Auth0OpenAiUserMetadata`.
     #[derive(Clone, Debug)]
     pub struct Auth0OpenAiUserMetadata {
         api_key: ::std::result::Result<
@@ -1515,6 +1716,7 @@ pub mod builder {
         }
     }
     impl Auth0OpenAiUserMetadata {
+        /// Sets `api_key`.
         pub fn api_key<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -1527,6 +1729,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `api_key_name`.
         pub fn api_key_name<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -1539,6 +1742,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `organization_key`.
         pub fn organization_key<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -1551,6 +1755,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `schema`.
         pub fn schema<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
@@ -1589,6 +1794,7 @@ pub mod builder {
             }
         }
     }
+    /// `Auth0UserAllocationMetadata`.
     #[derive(Clone, Debug)]
     pub struct Auth0UserAllocationMetadata {
         project: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -1603,6 +1809,7 @@ pub mod builder {
         }
     }
     impl Auth0UserAllocationMetadata {
+        /// Sets `project`.
         pub fn project<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::string::String>,
@@ -1615,6 +1822,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `region`.
         pub fn region<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::string::String>,
@@ -1647,6 +1855,7 @@ pub mod builder {
             }
         }
     }
+    /// `Auth0UserMetadata`.
     #[derive(Clone, Debug)]
     pub struct Auth0UserMetadata {
         allocation: ::std::result::Result<
@@ -1694,6 +1903,7 @@ pub mod builder {
         }
     }
     impl Auth0UserMetadata {
+        /// Sets `allocation`.
         pub fn allocation<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
@@ -1708,6 +1918,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `beta`.
         pub fn beta<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
@@ -1720,6 +1931,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for beta: {e}"));
             self
         }
+        /// Sets `cloud_key`.
         pub fn cloud_key<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -1732,6 +1944,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `global_id`.
         pub fn global_id<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::string::String>,
@@ -1744,6 +1957,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `open_ai`.
         pub fn open_ai<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
@@ -1758,6 +1972,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `schema`.
         pub fn schema<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
@@ -1770,6 +1985,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for schema: {e}"));
             self
         }
+        /// Sets `stripe_customer_id`.
         pub fn stripe_customer_id<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -1784,6 +2000,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `vanityname`.
         pub fn vanityname<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -1828,6 +2045,7 @@ pub mod builder {
             }
         }
     }
+    /// `DescopeUserMetadata`.
     #[derive(Clone, Debug)]
     pub struct DescopeUserMetadata {
         allocation: ::std::result::Result<
@@ -1867,6 +2085,7 @@ pub mod builder {
         }
     }
     impl DescopeUserMetadata {
+        /// Sets `allocation`.
         pub fn allocation<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
@@ -1881,6 +2100,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `beta`.
         pub fn beta<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
@@ -1893,6 +2113,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for beta: {e}"));
             self
         }
+        /// Sets `descope_id`.
         pub fn descope_id<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::string::String>,
@@ -1905,6 +2126,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `global_id`.
         pub fn global_id<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::string::String>,
@@ -1917,6 +2139,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `open_ai`.
         pub fn open_ai<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
@@ -1931,6 +2154,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `schema`.
         pub fn schema<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
@@ -1943,6 +2167,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for schema: {e}"));
             self
         }
+        /// Sets `vanityname`.
         pub fn vanityname<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -1985,6 +2210,7 @@ pub mod builder {
             }
         }
     }
+    /// `EmbeddedModelSchema`.
     #[derive(Clone, Debug)]
     pub struct EmbeddedModelSchema {
         migration: ::std::result::Result<i64, ::std::string::String>,
@@ -2002,6 +2228,7 @@ pub mod builder {
         }
     }
     impl EmbeddedModelSchema {
+        /// Sets `migration`.
         pub fn migration<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<i64>,
@@ -2014,6 +2241,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `semantic`.
         pub fn semantic<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<super::EmbeddedModelSchemaSemanticVersionEnum>,
@@ -2046,6 +2274,7 @@ pub mod builder {
             }
         }
     }
+    /// `ExternalProvider`.
     #[derive(Clone, Debug)]
     pub struct ExternalProvider {
         access_token: ::std::result::Result<
@@ -2097,6 +2326,7 @@ pub mod builder {
         }
     }
     impl ExternalProvider {
+        /// Sets `access_token`.
         pub fn access_token<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -2109,6 +2339,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `connection`.
         pub fn connection<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -2121,6 +2352,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `created`.
         pub fn created<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<super::GroupedTimestamp>,
@@ -2133,6 +2365,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `expires_in`.
         pub fn expires_in<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<i64>>,
@@ -2145,6 +2378,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `is_social`.
         pub fn is_social<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<bool>>,
@@ -2157,6 +2391,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `profile_data`.
         pub fn profile_data<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
@@ -2171,6 +2406,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `schema`.
         pub fn schema<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
@@ -2183,6 +2419,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for schema: {e}"));
             self
         }
+        /// Sets `type_`.
         pub fn type_<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<super::ExternalProviderTypeEnum>,
@@ -2193,6 +2430,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for type_: {e}"));
             self
         }
+        /// Sets `updated`.
         pub fn updated<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<super::GroupedTimestamp>,
@@ -2205,6 +2443,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `user_id`.
         pub fn user_id<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::string::String>,
@@ -2253,6 +2492,7 @@ pub mod builder {
             }
         }
     }
+    /// `ExternalProviderProfileData`.
     #[derive(Clone, Debug)]
     pub struct ExternalProviderProfileData {
         anchor: ::std::result::Result<
@@ -2453,6 +2693,7 @@ pub mod builder {
         }
     }
     impl ExternalProviderProfileData {
+        /// Sets `anchor`.
         pub fn anchor<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -2463,6 +2704,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for anchor: {e}"));
             self
         }
+        /// Sets `bio`.
         pub fn bio<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -2473,6 +2715,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for bio: {e}"));
             self
         }
+        /// Sets `blog`.
         pub fn blog<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -2483,6 +2726,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for blog: {e}"));
             self
         }
+        /// Sets `collaborators`.
         pub fn collaborators<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<i64>>,
@@ -2495,6 +2739,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `company`.
         pub fn company<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -2507,6 +2752,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `created_at`.
         pub fn created_at<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -2519,6 +2765,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `disk_usage`.
         pub fn disk_usage<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<i64>>,
@@ -2531,6 +2778,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `email`.
         pub fn email<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -2541,6 +2789,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for email: {e}"));
             self
         }
+        /// Sets `email_verified`.
         pub fn email_verified<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<bool>>,
@@ -2553,6 +2802,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `events_url`.
         pub fn events_url<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -2565,6 +2815,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `followers`.
         pub fn followers<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<i64>>,
@@ -2577,6 +2828,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `followers_url`.
         pub fn followers_url<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -2589,6 +2841,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `following`.
         pub fn following<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<i64>>,
@@ -2601,6 +2854,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `following_url`.
         pub fn following_url<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -2613,6 +2867,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `gists_url`.
         pub fn gists_url<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -2625,6 +2880,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `gravatar_id`.
         pub fn gravatar_id<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -2637,6 +2893,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `hireable`.
         pub fn hireable<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<bool>>,
@@ -2649,6 +2906,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `html_url`.
         pub fn html_url<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -2661,6 +2919,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `name`.
         pub fn name<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -2671,6 +2930,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for name: {e}"));
             self
         }
+        /// Sets `nickname`.
         pub fn nickname<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -2683,6 +2943,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `node_id`.
         pub fn node_id<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -2695,6 +2956,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `organizations_url`.
         pub fn organizations_url<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -2707,6 +2969,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `owned_private_repos`.
         pub fn owned_private_repos<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<i64>>,
@@ -2721,6 +2984,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `picture`.
         pub fn picture<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -2733,6 +2997,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `private_gists`.
         pub fn private_gists<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<i64>>,
@@ -2745,6 +3010,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `public_gists`.
         pub fn public_gists<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<i64>>,
@@ -2757,6 +3023,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `public_repos`.
         pub fn public_repos<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<i64>>,
@@ -2769,6 +3036,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `received_events_url`.
         pub fn received_events_url<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -2783,6 +3051,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `repos_url`.
         pub fn repos_url<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -2795,6 +3064,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `site_admin`.
         pub fn site_admin<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<bool>>,
@@ -2807,6 +3077,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `starred_url`.
         pub fn starred_url<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -2819,6 +3090,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `subscriptions_url`.
         pub fn subscriptions_url<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -2831,6 +3103,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `total_private_repos`.
         pub fn total_private_repos<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<i64>>,
@@ -2845,6 +3118,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `twitter_username`.
         pub fn twitter_username<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -2857,6 +3131,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `two_factor_authentication`.
         pub fn two_factor_authentication<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<bool>>,
@@ -2871,6 +3146,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `type_`.
         pub fn type_<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -2881,6 +3157,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for type_: {e}"));
             self
         }
+        /// Sets `updated_at`.
         pub fn updated_at<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -2893,6 +3170,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `url`.
         pub fn url<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -2997,6 +3275,7 @@ pub mod builder {
             }
         }
     }
+    /// `ExternalProviders`.
     #[derive(Clone, Debug)]
     pub struct ExternalProviders {
         iterable: ::std::result::Result<
@@ -3017,6 +3296,7 @@ pub mod builder {
         }
     }
     impl ExternalProviders {
+        /// Sets `iterable`.
         pub fn iterable<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::vec::Vec<super::ExternalProvider>>,
@@ -3029,6 +3309,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `schema`.
         pub fn schema<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
@@ -3061,6 +3342,7 @@ pub mod builder {
             }
         }
     }
+    /// `Font`.
     #[derive(Clone, Debug)]
     pub struct Font {
         schema: ::std::result::Result<
@@ -3078,6 +3360,7 @@ pub mod builder {
         }
     }
     impl Font {
+        /// Sets `schema`.
         pub fn schema<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
@@ -3090,6 +3373,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for schema: {e}"));
             self
         }
+        /// Sets `size`.
         pub fn size<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<i64>,
@@ -3120,6 +3404,7 @@ pub mod builder {
             }
         }
     }
+    /// `GroupedTimestamp`.
     #[derive(Clone, Debug)]
     pub struct GroupedTimestamp {
         readable: ::std::result::Result<
@@ -3145,6 +3430,7 @@ pub mod builder {
         }
     }
     impl GroupedTimestamp {
+        /// Sets `readable`.
         pub fn readable<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -3157,6 +3443,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `schema`.
         pub fn schema<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
@@ -3169,6 +3456,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for schema: {e}"));
             self
         }
+        /// Sets `value`.
         pub fn value<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -3201,6 +3489,7 @@ pub mod builder {
             }
         }
     }
+    /// `OAuthToken`.
     #[derive(Clone, Debug)]
     pub struct OAuthToken {
         access_token: ::std::result::Result<
@@ -3243,6 +3532,7 @@ pub mod builder {
         }
     }
     impl OAuthToken {
+        /// Sets `access_token`.
         pub fn access_token<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::string::String>,
@@ -3255,6 +3545,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `expires_in`.
         pub fn expires_in<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<i64>,
@@ -3267,6 +3558,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `id_token`.
         pub fn id_token<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -3279,6 +3571,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `refresh_token`.
         pub fn refresh_token<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -3291,6 +3584,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `schema`.
         pub fn schema<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
@@ -3303,6 +3597,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for schema: {e}"));
             self
         }
+        /// Sets `scope`.
         pub fn scope<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -3313,6 +3608,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for scope: {e}"));
             self
         }
+        /// Sets `token_type`.
         pub fn token_type<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<super::OAuthTokenTokenType>,
@@ -3355,6 +3651,7 @@ pub mod builder {
             }
         }
     }
+    /// `Theme`.
     #[derive(Clone, Debug)]
     pub struct Theme {
         dark: ::std::result::Result<bool, ::std::string::String>,
@@ -3372,6 +3669,7 @@ pub mod builder {
         }
     }
     impl Theme {
+        /// Sets `dark`.
         pub fn dark<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<bool>,
@@ -3382,6 +3680,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for dark: {e}"));
             self
         }
+        /// Sets `schema`.
         pub fn schema<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
@@ -3414,6 +3713,7 @@ pub mod builder {
             }
         }
     }
+    /// `UserProfile`.
     #[derive(Clone, Debug)]
     pub struct UserProfile {
         aesthetics: ::std::result::Result<super::Aesthetics, ::std::string::String>,
@@ -3488,6 +3788,7 @@ pub mod builder {
         }
     }
     impl UserProfile {
+        /// Sets `aesthetics`.
         pub fn aesthetics<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<super::Aesthetics>,
@@ -3500,6 +3801,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `allocation`.
         pub fn allocation<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<super::AllocationCloud>>,
@@ -3512,6 +3814,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `auth0`.
         pub fn auth0<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<super::Auth0UserMetadata>>,
@@ -3522,6 +3825,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for auth0: {e}"));
             self
         }
+        /// Sets `created`.
         pub fn created<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<super::GroupedTimestamp>>,
@@ -3534,6 +3838,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `descope`.
         pub fn descope<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
@@ -3548,6 +3853,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `email`.
         pub fn email<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -3558,6 +3864,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for email: {e}"));
             self
         }
+        /// Sets `id`.
         pub fn id<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::string::String>,
@@ -3568,6 +3875,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for id: {e}"));
             self
         }
+        /// Sets `name`.
         pub fn name<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -3578,6 +3886,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for name: {e}"));
             self
         }
+        /// Sets `picture`.
         pub fn picture<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -3590,6 +3899,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `providers`.
         pub fn providers<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<super::ExternalProviders>>,
@@ -3602,6 +3912,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `schema`.
         pub fn schema<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
@@ -3614,6 +3925,7 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for schema: {e}"));
             self
         }
+        /// Sets `updated`.
         pub fn updated<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<super::GroupedTimestamp>>,
@@ -3626,6 +3938,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `username`.
         pub fn username<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -3638,6 +3951,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `vanityname`.
         pub fn vanityname<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -3694,6 +4008,7 @@ pub mod builder {
             }
         }
     }
+    /// `Users`.
     #[derive(Clone, Debug)]
     pub struct Users {
         iterable: ::std::result::Result<
@@ -3714,6 +4029,7 @@ pub mod builder {
         }
     }
     impl Users {
+        /// Sets `iterable`.
         pub fn iterable<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::vec::Vec<super::UserProfile>>,
@@ -3726,6 +4042,7 @@ pub mod builder {
                 });
             self
         }
+        /// Sets `schema`.
         pub fn schema<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<

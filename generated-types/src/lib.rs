@@ -2,7 +2,7 @@
 // Regenerate with: cargo xtask regen
 
 //! Model types for Users API 1.0.0, generated from the OpenAPI spec.
-#![allow(clippy::all, missing_docs, unused_imports, rustdoc::all)]
+#![allow(clippy::all, unused_imports)]
 
 #[rustfmt::skip]
 mod generated;

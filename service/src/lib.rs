@@ -6,4 +6,5 @@ pub mod auth;
 pub mod config;
 pub mod http;
 pub mod profile;
+pub mod setup;
 pub mod store;

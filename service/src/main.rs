@@ -1,17 +1,11 @@
 //! `users-service`: run the Users API, or mint a development token.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use anyhow::{Context, Result};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
-use users_service::api::Service;
-use users_service::auth::Verifier;
 use users_service::auth::devkey::{self, MintRequest};
 use users_service::config::{self, Cli, Command, MintArgs, ServeArgs};
-use users_service::http::{Limits, app};
-use users_service::store::sqlite::SqliteStore;
+use users_service::setup;
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
@@ -51,26 +45,8 @@ async fn serve(data_dir: &std::path::Path, args: ServeArgs) -> Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("creating data directory {}", data_dir.display()))?;
-    let verifier_config = config::verifier_config(&args, data_dir)?;
-    if config::is_dev_mode(&args) {
-        tracing::warn!(
-            key = %devkey::key_path(data_dir).display(),
-            "development mode: only tokens signed with the local key are accepted \
-             (mint one with `users-service mint-token`); configure --jwks-url, \
-             --issuer and --audience for a real identity provider"
-        );
-    }
-    let verifier = Arc::new(Verifier::new(verifier_config).await?);
-    let db = data_dir.join("users.db");
-    let store =
-        SqliteStore::open(&db).with_context(|| format!("opening database {}", db.display()))?;
-    let service = Arc::new(Service::new(store.clone(), verifier));
-    let limits = Limits {
-        body_limit: args.body_limit,
-        request_timeout: Duration::from_millis(args.request_timeout_ms),
-    };
+    let (router, store) = setup::build(data_dir, &args).await?;
+    let db = store.path().to_path_buf();
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -85,7 +61,7 @@ async fn serve(data_dir: &std::path::Path, args: ServeArgs) -> Result<()> {
     tracing::info!(%addr, database = %db.display(), "listening");
     println!("users-service listening on http://{addr}");
 
-    axum::serve(listener, app(service, limits))
+    axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     store.checkpoint()?;

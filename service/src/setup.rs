@@ -1,0 +1,82 @@
+//! Assembling the service from its configuration, shared by the binary and
+//! by in-process uses (doc tests, examples).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use axum::Router;
+
+use crate::api::Service;
+use crate::auth::Verifier;
+use crate::auth::devkey::{self, MintRequest};
+use crate::config::{self, ServeArgs};
+use crate::http::{Limits, app};
+use crate::store::sqlite::SqliteStore;
+
+/// Builds the HTTP application and its store for a data directory.
+pub async fn build(data_dir: &Path, args: &ServeArgs) -> Result<(Router, SqliteStore)> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating data directory {}", data_dir.display()))?;
+    let verifier_config = config::verifier_config(args, data_dir)?;
+    if config::is_dev_mode(args) {
+        tracing::warn!(
+            key = %devkey::key_path(data_dir).display(),
+            "development mode: only tokens signed with the local key are accepted \
+             (mint one with `users-service mint-token`); configure --jwks-url, \
+             --issuer and --audience for a real identity provider"
+        );
+    }
+    let verifier = Arc::new(Verifier::new(verifier_config).await?);
+    let db = data_dir.join("users.db");
+    let store =
+        SqliteStore::open(&db).with_context(|| format!("opening database {}", db.display()))?;
+    let service = Arc::new(Service::new(store.clone(), verifier));
+    let limits = Limits {
+        body_limit: args.body_limit,
+        request_timeout: Duration::from_millis(args.request_timeout_ms),
+    };
+    Ok((app(service, limits), store))
+}
+
+/// A development-mode service running in this process on a loopback port.
+#[derive(Debug)]
+pub struct DevServer {
+    /// Base URL, `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// An ID token for `github|1`, signed with the data dir's development key.
+    pub token: String,
+}
+
+/// Starts the real service (SQLite in `data_dir`, development tokens) on a
+/// free loopback port, in the background of the current tokio runtime.
+pub async fn spawn_dev(data_dir: &Path) -> Result<DevServer> {
+    let args = ServeArgs {
+        listen: "127.0.0.1:0".parse()?,
+        jwks_file: None,
+        jwks_url: None,
+        issuer: None,
+        audience: None,
+        userinfo_url: None,
+        body_limit: 64 * 1024,
+        request_timeout_ms: 10_000,
+    };
+    let (router, _store) = build(data_dir, &args).await?;
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let key = devkey::load_or_create(data_dir)?;
+    let token = devkey::mint(
+        &key,
+        &MintRequest {
+            subject: "github|1".into(),
+            email: Some("dev@example.com".into()),
+            name: Some("Dev User".into()),
+            nickname: Some("dev".into()),
+            picture: None,
+            ttl_seconds: 3600,
+        },
+    )?;
+    Ok(DevServer { url, token })
+}
