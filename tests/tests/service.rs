@@ -405,3 +405,41 @@ fn unbindable_port_gives_a_clear_message() {
         "{err}"
     );
 }
+
+/// Without an ID token, an access token is checked at the configured OIDC
+/// userinfo endpoint (here a real HTTP endpoint on loopback).
+#[tokio::test]
+async fn access_token_via_userinfo_endpoint() {
+    use axum::http::{HeaderMap, StatusCode as Status};
+    let userinfo = axum::Router::new().route(
+        "/userinfo",
+        axum::routing::get(|headers: HeaderMap| async move {
+            match headers.get("authorization").and_then(|v| v.to_str().ok()) {
+                Some("Bearer good-access") => Ok(axum::Json(serde_json::json!({
+                    "sub": "bitbucket|77", "email": "u@example.com", "name": "Info User"
+                }))),
+                _ => Err(Status::UNAUTHORIZED),
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/userinfo", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, userinfo).await.unwrap() });
+
+    let service = ServiceProcess::start_with(&["--userinfo-url", &url]);
+    let proxy = ConformanceProxy::start(&service.url).await;
+    let c = client(proxy.url(), None);
+    let mut token = oauth("unused");
+    token.id_token = None;
+    token.access_token = "good-access".into();
+    let user = c.authenticate_from_oauth_token().body(token.clone()).send().await.unwrap().into_inner();
+    assert_eq!(user.name.as_deref(), Some("Info User"));
+    assert_eq!(user.providers.unwrap().iterable[0].user_id, "77");
+
+    token.access_token = "revoked".into();
+    let err = c.authenticate_from_oauth_token().body(token).send().await.unwrap_err();
+    assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED));
+    let admin = dev_token(&service.data_dir, "github|1");
+    let list = client(proxy.url(), Some(&admin)).users_snapshot().send().await.unwrap().into_inner();
+    assert_eq!(list.iterable.len(), 1, "the rejected access token created nothing");
+}
