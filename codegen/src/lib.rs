@@ -96,6 +96,7 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<Vec<GeneratedFile>> {
         &server::ServerNames {
             trait_name: &trait_name,
             types_crate: &types_ident,
+            crate_name: &options.server.1.replace('-', "_"),
         },
         &spec.text,
     );

@@ -12,6 +12,8 @@ pub struct ServerNames<'a> {
     pub trait_name: &'a str,
     /// Crate holding the model types.
     pub types_crate: &'a str,
+    /// This crate's own name (as a Rust identifier), for doc-tests.
+    pub crate_name: &'a str,
 }
 
 /// Generates the server-stub crate's `lib.rs` body.
@@ -30,11 +32,21 @@ pub fn generate(ops: &[Operation], names: &ServerNames<'_>, spec_text: &str) -> 
         .iter()
         .any(|op| op.path_params.iter().any(|p| p.ty == ParamType::Uuid));
     let uuid_reexport = uses_uuid.then(|| quote! { pub use uuid; });
-    let trait_doc = doc_attrs(
+    let mut trait_doc = String::from(
         "The operations of the API. Implement this trait and pass it to [`router`].\n\n\
          Each method receives typed, already-validated inputs and returns a response\n\
          type that can only express the statuses the spec documents for it.",
     );
+    if let Some(op) = ops.first() {
+        let ty = enum_ident(op);
+        let documented = variant_ident(op.responses[0].status);
+        let krate = names.crate_name;
+        trait_doc.push_str(&format!(
+            "\n\nA documented status compiles:\n\n```\nlet _ = {krate}::{ty}::{documented};\n```\n\n\
+             An undocumented one does not:\n\n```compile_fail\nlet _ = {krate}::{ty}::Status418;\n```"
+        ));
+    }
+    let trait_doc = doc_attrs(&trait_doc);
 
     quote! {
         use std::collections::HashMap;
@@ -257,29 +269,48 @@ fn enum_ident(op: &Operation) -> Ident {
     format_ident!("{}Response", pascal(&op.id))
 }
 
+/// Known statuses: (code, response variant, `http::StatusCode` constant).
+const STATUSES: &[(u16, &str, &str)] = &[
+    (200, "Ok", "OK"),
+    (201, "Created", "CREATED"),
+    (202, "Accepted", "ACCEPTED"),
+    (204, "NoContent", "NO_CONTENT"),
+    (400, "BadRequest", "BAD_REQUEST"),
+    (401, "Unauthorized", "UNAUTHORIZED"),
+    (403, "Forbidden", "FORBIDDEN"),
+    (404, "NotFound", "NOT_FOUND"),
+    (405, "MethodNotAllowed", "METHOD_NOT_ALLOWED"),
+    (408, "RequestTimeout", "REQUEST_TIMEOUT"),
+    (409, "Conflict", "CONFLICT"),
+    (413, "PayloadTooLarge", "PAYLOAD_TOO_LARGE"),
+    (415, "UnsupportedMediaType", "UNSUPPORTED_MEDIA_TYPE"),
+    (422, "UnprocessableEntity", "UNPROCESSABLE_ENTITY"),
+    (429, "TooManyRequests", "TOO_MANY_REQUESTS"),
+    (500, "InternalServerError", "INTERNAL_SERVER_ERROR"),
+    (502, "BadGateway", "BAD_GATEWAY"),
+    (503, "ServiceUnavailable", "SERVICE_UNAVAILABLE"),
+];
+
+fn known_status(status: u16) -> Option<&'static (u16, &'static str, &'static str)> {
+    STATUSES.iter().find(|(code, _, _)| *code == status)
+}
+
 fn variant_ident(status: u16) -> Ident {
-    let name = match status {
-        200 => "Ok",
-        201 => "Created",
-        202 => "Accepted",
-        204 => "NoContent",
-        400 => "BadRequest",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "NotFound",
-        405 => "MethodNotAllowed",
-        408 => "RequestTimeout",
-        409 => "Conflict",
-        413 => "PayloadTooLarge",
-        415 => "UnsupportedMediaType",
-        422 => "UnprocessableEntity",
-        429 => "TooManyRequests",
-        500 => "InternalServerError",
-        502 => "BadGateway",
-        503 => "ServiceUnavailable",
-        _ => return format_ident!("Status{status}"),
-    };
-    ident(name)
+    match known_status(status) {
+        Some((_, name, _)) => ident(name),
+        None => format_ident!("Status{status}"),
+    }
+}
+
+/// An expression of type `StatusCode` for a documented status.
+fn status_tokens(status: u16) -> TokenStream {
+    match known_status(status) {
+        Some((_, _, constant)) => {
+            let c = ident(constant);
+            quote!(StatusCode::#c)
+        }
+        None => quote!(StatusCode::from_u16(#status).expect("validated status code")),
+    }
 }
 
 fn type_tokens(ty: &RustType) -> TokenStream {
@@ -350,13 +381,13 @@ fn response_enum(op: &Operation) -> TokenStream {
     });
     let statuses = op.responses.iter().map(|r| {
         let v = variant_ident(r.status);
-        let code = r.status;
+        let status = status_tokens(r.status);
         let pat = if r.body.is_some() {
             quote!(Self::#v(_))
         } else {
             quote!(Self::#v)
         };
-        quote! { #pat => StatusCode::from_u16(#code).expect("documented status"), }
+        quote! { #pat => #status, }
     });
     let arms = op.responses.iter().map(response_arm);
     quote! {

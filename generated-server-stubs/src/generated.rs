@@ -76,6 +76,18 @@ impl std::fmt::Debug for BearerToken {
 ///
 /// Each method receives typed, already-validated inputs and returns a response
 /// type that can only express the statuses the spec documents for it.
+///
+/// A documented status compiles:
+///
+/// ```
+/// let _ = users_api_server_stubs::AuthenticateFromOauthTokenResponse::Ok;
+/// ```
+///
+/// An undocumented one does not:
+///
+/// ```compile_fail
+/// let _ = users_api_server_stubs::AuthenticateFromOauthTokenResponse::Status418;
+/// ```
 pub trait UsersApi: Send + Sync + 'static {
     /// `POST /users/authenticate/from_token`
     ///
@@ -167,28 +179,14 @@ impl AuthenticateFromOauthTokenResponse {
     /// The HTTP status this response is sent with.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Ok(_) => StatusCode::from_u16(200u16).expect("documented status"),
-            Self::BadRequest(_) => {
-                StatusCode::from_u16(400u16).expect("documented status")
-            }
-            Self::Unauthorized(_) => {
-                StatusCode::from_u16(401u16).expect("documented status")
-            }
-            Self::RequestTimeout(_) => {
-                StatusCode::from_u16(408u16).expect("documented status")
-            }
-            Self::PayloadTooLarge(_) => {
-                StatusCode::from_u16(413u16).expect("documented status")
-            }
-            Self::UnsupportedMediaType(_) => {
-                StatusCode::from_u16(415u16).expect("documented status")
-            }
-            Self::UnprocessableEntity(_) => {
-                StatusCode::from_u16(422u16).expect("documented status")
-            }
-            Self::InternalServerError(_) => {
-                StatusCode::from_u16(500u16).expect("documented status")
-            }
+            Self::Ok(_) => StatusCode::OK,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UnprocessableEntity(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InternalServerError(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -229,20 +227,12 @@ impl UsersDisconnectUserResponse {
     /// The HTTP status this response is sent with.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Ok(_) => StatusCode::from_u16(200u16).expect("documented status"),
-            Self::BadRequest(_) => {
-                StatusCode::from_u16(400u16).expect("documented status")
-            }
-            Self::Unauthorized(_) => {
-                StatusCode::from_u16(401u16).expect("documented status")
-            }
-            Self::NotFound(_) => StatusCode::from_u16(404u16).expect("documented status"),
-            Self::RequestTimeout(_) => {
-                StatusCode::from_u16(408u16).expect("documented status")
-            }
-            Self::InternalServerError(_) => {
-                StatusCode::from_u16(500u16).expect("documented status")
-            }
+            Self::Ok(_) => StatusCode::OK,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::InternalServerError(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -277,16 +267,10 @@ impl UsersSnapshotResponse {
     /// The HTTP status this response is sent with.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Ok(_) => StatusCode::from_u16(200u16).expect("documented status"),
-            Self::Unauthorized(_) => {
-                StatusCode::from_u16(401u16).expect("documented status")
-            }
-            Self::RequestTimeout(_) => {
-                StatusCode::from_u16(408u16).expect("documented status")
-            }
-            Self::InternalServerError(_) => {
-                StatusCode::from_u16(500u16).expect("documented status")
-            }
+            Self::Ok(_) => StatusCode::OK,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::InternalServerError(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -323,20 +307,12 @@ impl UsersSpecificUserSnapshotResponse {
     /// The HTTP status this response is sent with.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Ok(_) => StatusCode::from_u16(200u16).expect("documented status"),
-            Self::BadRequest(_) => {
-                StatusCode::from_u16(400u16).expect("documented status")
-            }
-            Self::Unauthorized(_) => {
-                StatusCode::from_u16(401u16).expect("documented status")
-            }
-            Self::NotFound(_) => StatusCode::from_u16(404u16).expect("documented status"),
-            Self::RequestTimeout(_) => {
-                StatusCode::from_u16(408u16).expect("documented status")
-            }
-            Self::InternalServerError(_) => {
-                StatusCode::from_u16(500u16).expect("documented status")
-            }
+            Self::Ok(_) => StatusCode::OK,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::InternalServerError(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -369,13 +345,9 @@ impl GetOpenapiYamlResponse {
     /// The HTTP status this response is sent with.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Ok(_) => StatusCode::from_u16(200u16).expect("documented status"),
-            Self::RequestTimeout(_) => {
-                StatusCode::from_u16(408u16).expect("documented status")
-            }
-            Self::InternalServerError(_) => {
-                StatusCode::from_u16(500u16).expect("documented status")
-            }
+            Self::Ok(_) => StatusCode::OK,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::InternalServerError(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -403,13 +375,9 @@ impl GetOpenapiJsonResponse {
     /// The HTTP status this response is sent with.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Ok(_) => StatusCode::from_u16(200u16).expect("documented status"),
-            Self::RequestTimeout(_) => {
-                StatusCode::from_u16(408u16).expect("documented status")
-            }
-            Self::InternalServerError(_) => {
-                StatusCode::from_u16(500u16).expect("documented status")
-            }
+            Self::Ok(_) => StatusCode::OK,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::InternalServerError(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }

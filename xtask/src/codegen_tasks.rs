@@ -154,6 +154,50 @@ mod tests {
         std::fs::remove_dir_all(&tmp).unwrap();
     }
 
+    /// Normal (non-dev) dependencies of a workspace package, by name.
+    fn dependencies(package: &str) -> Vec<String> {
+        let out = std::process::Command::new(env!("CARGO"))
+            .args([
+                "tree",
+                "-e",
+                "normal",
+                "--prefix",
+                "none",
+                "--offline",
+                "-p",
+                package,
+            ])
+            .current_dir(workspace_root())
+            .output()
+            .expect("cargo tree runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+            .collect()
+    }
+
+    /// The client never pulls in axum, the server stubs never pull in reqwest.
+    #[test]
+    fn client_and_server_stay_apart() {
+        let client = dependencies("users-api-client");
+        assert!(client.iter().any(|d| d == "reqwest"));
+        assert!(
+            !client.iter().any(|d| d == "axum"),
+            "the client depends on axum"
+        );
+        let server = dependencies("users-api-server-stubs");
+        assert!(server.iter().any(|d| d == "axum"));
+        assert!(
+            !server.iter().any(|d| d == "reqwest"),
+            "the server stubs depend on reqwest"
+        );
+    }
+
     /// A hand edit to a generated file is caught, with a diff naming the line.
     #[test]
     fn hand_edit_is_caught() {
