@@ -54,16 +54,30 @@ impl ServiceProcess {
         s
     }
 
+    /// Everything the service logged so far (its stderr).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.data_dir.join("service.log")
+    }
+
     fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .expect("log file");
         let mut child = Command::new(binary("users-service"))
             .arg("--data-dir")
             .arg(&self.data_dir)
             .args(["--listen", "127.0.0.1:0"])
             .args(&self.extra_args)
-            .env("USERS_LOG", "error")
+            .env("USERS_LOG", "info")
             .current_dir(workspace_root())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::from(log))
             .spawn()
             .expect("users-service starts");
         let stdout = child.stdout.take().expect("stdout");

@@ -109,6 +109,18 @@ async fn quick_start_flow_and_reauthentication() {
     let doc = c.get_openapi_json().send().await.unwrap().into_inner();
     assert_eq!(doc["info"]["title"], "Users API");
     s.proxy.assert_clean();
+
+    // One log line per request with method, path, status and latency; no secrets.
+    let log = s.service.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("method=GET path=/users}") && l.contains("status=200"))
+        .unwrap_or_else(|| panic!("no request line in:\n{log}"));
+    assert!(line.contains("latency_us="), "{line}");
+    assert!(
+        !log.contains(&token) && !log.contains(&other),
+        "a token was logged"
+    );
 }
 
 #[tokio::test]
@@ -432,14 +444,34 @@ async fn access_token_via_userinfo_endpoint() {
     let mut token = oauth("unused");
     token.id_token = None;
     token.access_token = "good-access".into();
-    let user = c.authenticate_from_oauth_token().body(token.clone()).send().await.unwrap().into_inner();
+    let user = c
+        .authenticate_from_oauth_token()
+        .body(token.clone())
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(user.name.as_deref(), Some("Info User"));
     assert_eq!(user.providers.unwrap().iterable[0].user_id, "77");
 
     token.access_token = "revoked".into();
-    let err = c.authenticate_from_oauth_token().body(token).send().await.unwrap_err();
+    let err = c
+        .authenticate_from_oauth_token()
+        .body(token)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED));
     let admin = dev_token(&service.data_dir, "github|1");
-    let list = client(proxy.url(), Some(&admin)).users_snapshot().send().await.unwrap().into_inner();
-    assert_eq!(list.iterable.len(), 1, "the rejected access token created nothing");
+    let list = client(proxy.url(), Some(&admin))
+        .users_snapshot()
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        list.iterable.len(),
+        1,
+        "the rejected access token created nothing"
+    );
 }
