@@ -475,3 +475,24 @@ async fn access_token_via_userinfo_endpoint() {
         "the rejected access token created nothing"
     );
 }
+
+/// A request that outlives the timeout gets 408 in the error format.
+#[tokio::test]
+async fn request_timeout_is_408() {
+    // A zero timeout expires at the first point where a handler waits (the
+    // database write), deterministically.
+    let service = ServiceProcess::start_with(&["--request-timeout-ms", "0"]);
+    let proxy = ConformanceProxy::start(&service.url).await;
+    let token = dev_token(&service.data_dir, "github|5");
+    let err = client(proxy.url(), None)
+        .authenticate_from_oauth_token()
+        .body(oauth(&token))
+        .send()
+        .await
+        .unwrap_err();
+    let users_api_client::Error::ErrorResponse(body) = err else {
+        panic!("documented 408 expected")
+    };
+    assert_eq!(body.status(), StatusCode::REQUEST_TIMEOUT);
+    assert_eq!(body.code, ApiErrorCode::RequestTimeout);
+}
