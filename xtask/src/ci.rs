@@ -2,8 +2,9 @@
 //!
 //! Steps, in order: `drift` (generated code matches the spec), `build`, `test`,
 //! `spectral` (lint the spec), `schemathesis` (property-based tests against the
-//! real binary), `prism` (the generated client through a validating proxy) and
-//! `python-sdk` (the official Python SDK against the real binary).
+//! real binary), `prism` (the generated client through a validating proxy),
+//! `python-sdk` (the official Python SDK against the real binary) and
+//! `downstream` (a separate crate using the client by path, against the binary).
 //!
 //! `cargo xtask ci --only schemathesis` runs one step (`--only a,b` several),
 //! `--skip prism` leaves steps out. The external tools are installed into the
@@ -40,50 +41,31 @@ struct Step {
     run: fn(&mut Ctx) -> Result<()>,
 }
 
+#[rustfmt::skip]
 const STEPS: &[Step] = &[
-    Step {
-        name: "drift",
-        about: "generated crates match spec/users.yaml",
-        needs_build: false,
-        run: drift,
-    },
-    Step {
-        name: "build",
-        about: "cargo build --workspace --bins",
-        needs_build: false,
-        run: build,
-    },
-    Step {
-        name: "test",
-        about: "cargo test --workspace",
-        needs_build: false,
-        run: test,
-    },
-    Step {
-        name: "spectral",
-        about: "lint the spec (spectral:oas + OWASP)",
-        needs_build: false,
-        run: spectral,
-    },
-    Step {
-        name: "schemathesis",
-        about: "property-based tests against the real binary",
-        needs_build: true,
-        run: schemathesis,
-    },
-    Step {
-        name: "prism",
-        about: "generated client through prism proxy --errors",
-        needs_build: true,
-        run: prism,
-    },
-    Step {
-        name: "python-sdk",
-        about: "pieces_os_client against the real binary",
-        needs_build: true,
-        run: python_sdk,
-    },
+    step("drift", "generated crates match spec/users.yaml", false, drift),
+    step("build", "cargo build --workspace --bins", false, build),
+    step("test", "cargo test --workspace", false, test),
+    step("spectral", "lint the spec (spectral:oas + OWASP)", false, spectral),
+    step("schemathesis", "property tests against the real binary", true, schemathesis),
+    step("prism", "generated client through prism proxy --errors", true, prism),
+    step("python-sdk", "pieces_os_client against the real binary", true, python_sdk),
+    step("downstream", "examples/downstream (client by path) against the real binary", true, downstream),
 ];
+
+const fn step(
+    name: &'static str,
+    about: &'static str,
+    needs_build: bool,
+    run: fn(&mut Ctx) -> Result<()>,
+) -> Step {
+    Step {
+        name,
+        about,
+        needs_build,
+        run,
+    }
+}
 
 fn drift(ctx: &mut Ctx) -> Result<()> {
     crate::codegen_tasks::check(&ctx.root)
@@ -133,12 +115,18 @@ fn schemathesis(ctx: &mut Ctx) -> Result<()> {
         "HYPOTHESIS_STORAGE_DIRECTORY",
         ctx.tools.dir.join("hypothesis"),
     );
-    ctx.run(&mut cmd, 20)?;
+    let tested = ctx.run(&mut cmd, 20);
+    // The links the stateful phase followed, even when a check failed.
     let mut links = Command::new(ctx.tools.venv_bin("python"));
     links
         .args(["conformance/stateful_links.py", SPEC])
         .arg(&report);
-    ctx.run(&mut links, 2)
+    let followed = if report.exists() {
+        ctx.run(&mut links, 2)
+    } else {
+        Ok(())
+    };
+    tested.and(followed)
 }
 
 fn prism(ctx: &mut Ctx) -> Result<()> {
@@ -176,6 +164,24 @@ fn python_sdk(ctx: &mut Ctx) -> Result<()> {
     ctx.run(&mut cmd, 5)
 }
 
+/// Builds the standalone downstream crate as a user would (its own lockfile,
+/// `--locked`), then runs its full flow against the real binary.
+fn downstream(ctx: &mut Ctx) -> Result<()> {
+    let manifest = "examples/downstream/Cargo.toml";
+    let mut build = ctx.cargo_command(&["build", "-j2", "--locked", "--manifest-path", manifest]);
+    build.env("CARGO_TARGET_DIR", &ctx.target);
+    ctx.run(&mut build, 30)?;
+    let service = Service::start(ctx, "downstream")?;
+    let binary = ctx.target.join("debug").join(format!(
+        "users-api-downstream{}",
+        std::env::consts::EXE_SUFFIX
+    ));
+    let mut cmd = Command::new(binary);
+    cmd.env("USERS_URL", &service.url)
+        .env("USERS_TOKEN", &service.token);
+    ctx.run(&mut cmd, 5)
+}
+
 // ---------------------------------------------------------------- runner --
 
 /// Runs `cargo xtask ci [options]`.
@@ -197,7 +203,9 @@ pub fn run(root: &Path) -> Result<()> {
         .map(|r| r.name)
         .collect();
     if !failed.is_empty() {
-        bail!("ci failed: {}", failed.join(", "));
+        // Exit here: the table above already says why, no error chain needed.
+        eprintln!("ci failed: {}", failed.join(", "));
+        std::process::exit(1);
     }
     Ok(())
 }
@@ -287,20 +295,20 @@ fn run_step(ctx: &mut Ctx, step: &Step, selected: &[&str]) -> Record {
         result.map_or_else(|e| Outcome::Fail(format!("{e:#}")), |()| Outcome::Pass)
     };
     let elapsed = started.elapsed();
-    match &outcome {
-        Outcome::Skip(why) => println!("SKIP {} ({why})", step.name),
-        other => println!(
-            "{} {} ({:.1}s) {}",
-            other.label(),
-            step.name,
-            secs(elapsed),
-            other.detail()
-        ),
-    }
+    println!("{}", result_line(step.name, &outcome, elapsed));
     Record {
         name: step.name,
         outcome,
         elapsed,
+    }
+}
+
+/// `PASS build (12.3s)`, `FAIL test (4.5s): why`, `SKIP prism (why)`.
+fn result_line(name: &str, outcome: &Outcome, elapsed: Duration) -> String {
+    match outcome {
+        Outcome::Pass => format!("PASS {name} ({:.1}s)", secs(elapsed)),
+        Outcome::Fail(why) => format!("FAIL {name} ({:.1}s): {why}", secs(elapsed)),
+        Outcome::Skip(why) => format!("SKIP {name} ({why})"),
     }
 }
 
@@ -314,12 +322,12 @@ fn print_summary(records: &[Record], total: Duration) {
             format!("{:.1}s", secs(r.elapsed))
         };
         let detail = r.outcome.detail().lines().next().unwrap_or("");
-        println!(
-            "  {:<13} {:<6} {:>8}  {detail}",
+        let row = format!(
+            "  {:<13} {:<6} {time:>8}  {detail}",
             r.name,
-            r.outcome.label(),
-            time
+            r.outcome.label()
         );
+        println!("{}", row.trim_end());
     }
     println!(
         "  {:<13} {:<6} {:>8}",
@@ -429,17 +437,32 @@ fn describe(cmd: &Command) -> String {
     parts.join(" ")
 }
 
+/// `schemathesis run`, `cargo build`: the program's file name and its first argument.
+fn short_name(cmd: &Command) -> String {
+    let program = Path::new(cmd.get_program());
+    let name = program
+        .file_name()
+        .unwrap_or(program.as_os_str())
+        .to_string_lossy();
+    match cmd.get_args().next() {
+        Some(first) if !first.to_string_lossy().starts_with('-') => {
+            format!("`{name} {}`", first.to_string_lossy())
+        }
+        _ => format!("`{name}`"),
+    }
+}
+
 fn run_command(cmd: &mut Command, limit: Duration) -> Result<()> {
     let shown = describe(cmd);
     println!("$ {shown}");
     let mut child = cmd.spawn().with_context(|| format!("starting `{shown}`"))?;
     match wait_timeout(&mut child, limit)? {
         Some(status) if status.success() => Ok(()),
-        Some(status) => bail!("`{shown}` failed ({status})"),
+        Some(status) => bail!("{} failed ({status})", short_name(cmd)),
         None => {
             let _ = child.kill();
             let _ = child.wait();
-            bail!("`{shown}` timed out after {} s", limit.as_secs())
+            bail!("{} timed out after {} s", short_name(cmd), limit.as_secs())
         }
     }
 }

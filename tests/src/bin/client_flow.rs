@@ -15,7 +15,9 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail, ensure};
-use users_api_client::types::{ApiError, ApiErrorCode, OAuthToken, OAuthTokenTokenType, UserProfile};
+use users_api_client::types::{
+    ApiError, ApiErrorCode, OAuthToken, OAuthTokenTokenType, UserProfile,
+};
 use users_api_client::{Client, Error, ResponseValue};
 use uuid::Uuid;
 
@@ -39,7 +41,10 @@ fn parse_args() -> Result<Args> {
             "--token" => &mut token,
             other => bail!("unknown argument {other:?}\n{USAGE}"),
         };
-        *slot = Some(args.next().with_context(|| format!("{arg} needs a value\n{USAGE}"))?);
+        *slot = Some(
+            args.next()
+                .with_context(|| format!("{arg} needs a value\n{USAGE}"))?,
+        );
     }
     match (url, token) {
         (Some(url), Some(token)) => Ok(Args { url, token }),
@@ -51,7 +56,10 @@ fn parse_args() -> Result<Args> {
 fn check_violations(step: &str, headers: &reqwest::header::HeaderMap) -> Result<()> {
     match headers.get(VIOLATIONS_HEADER) {
         None => Ok(()),
-        Some(v) => bail!("{step}: spec violations reported: {}", v.to_str().unwrap_or("<binary>")),
+        Some(v) => bail!(
+            "{step}: spec violations reported: {}",
+            v.to_str().unwrap_or("<binary>")
+        ),
     }
 }
 
@@ -76,10 +84,21 @@ async fn authenticate(client: &Client, token: &str) -> Result<UserProfile> {
         scope: Some("openid profile email".into()),
         token_type: OAuthTokenTokenType::Bearer,
     };
-    let sent = client.authenticate_from_oauth_token().body(body).send().await;
+    let sent = client
+        .authenticate_from_oauth_token()
+        .body(body)
+        .send()
+        .await;
     let profile = ok_body("authenticate", sent)?;
-    ensure!(Uuid::parse_str(&profile.id).is_ok(), "authenticate: id {:?} is not a uuid", profile.id);
-    step_ok("authenticate", format!("user {} ({:?})", profile.id, profile.username));
+    ensure!(
+        Uuid::parse_str(&profile.id).is_ok(),
+        "authenticate: id {:?} is not a uuid",
+        profile.id
+    );
+    step_ok(
+        "authenticate",
+        format!("user {} ({:?})", profile.id, profile.username),
+    );
     Ok(profile)
 }
 
@@ -90,39 +109,79 @@ async fn list_ids(client: &Client, step: &str) -> Result<Vec<String>> {
 
 async fn list_contains(client: &Client, id: &str, expected: bool, step: &str) -> Result<()> {
     let ids = list_ids(client, step).await?;
-    ensure!(ids.iter().any(|i| i == id) == expected, "{step}: user {id} listed = {}, expected {expected}", !expected);
-    step_ok(step, format!("{} user(s), {id} {}", ids.len(), if expected { "listed" } else { "absent" }));
+    ensure!(
+        ids.iter().any(|i| i == id) == expected,
+        "{step}: user {id} listed = {}, expected {expected}",
+        !expected
+    );
+    step_ok(
+        step,
+        format!(
+            "{} user(s), {id} {}",
+            ids.len(),
+            if expected { "listed" } else { "absent" }
+        ),
+    );
     Ok(())
 }
 
 async fn get_matches(client: &Client, profile: &UserProfile, id: Uuid) -> Result<()> {
-    let got = ok_body("get", client.users_specific_user_snapshot().user(id).send().await)?;
-    ensure!(&got == profile, "get: profile differs from authenticate's:\n{got:#?}\nvs\n{profile:#?}");
+    let got = ok_body(
+        "get",
+        client.users_specific_user_snapshot().user(id).send().await,
+    )?;
+    ensure!(
+        &got == profile,
+        "get: profile differs from authenticate's:\n{got:#?}\nvs\n{profile:#?}"
+    );
     step_ok("get", "profile equals the one authenticate returned");
     Ok(())
 }
 
 async fn get_unknown_is_404(client: &Client) -> Result<()> {
     let unknown = Uuid::new_v4();
-    match client.users_specific_user_snapshot().user(unknown).send().await {
+    match client
+        .users_specific_user_snapshot()
+        .user(unknown)
+        .send()
+        .await
+    {
         Err(Error::ErrorResponse(rv)) => {
             check_violations("get-unknown", rv.headers())?;
             let (status, body) = (rv.status(), rv.into_inner());
             ensure!(status == 404, "get-unknown: status {status}, expected 404");
-            ensure!(body.status == 404 && body.code == ApiErrorCode::NotFound, "get-unknown: body {body:?}");
-            step_ok("get-unknown", format!("404 {:?}: {}", body.code, body.message));
+            ensure!(
+                body.status == 404 && body.code == ApiErrorCode::NotFound,
+                "get-unknown: body {body:?}"
+            );
+            step_ok(
+                "get-unknown",
+                format!("404 {:?}: {}", body.code, body.message),
+            );
             Ok(())
         }
-        Ok(rv) => bail!("get-unknown: {unknown} answered {} with a profile", rv.status()),
+        Ok(rv) => bail!(
+            "get-unknown: {unknown} answered {} with a profile",
+            rv.status()
+        ),
         Err(e) => bail!("get-unknown: {e}"),
     }
 }
 
 async fn disconnect(client: &Client, id: Uuid) -> Result<()> {
-    let remaining = ok_body("disconnect", client.users_disconnect_user().user(id).send().await)?;
+    let remaining = ok_body(
+        "disconnect",
+        client.users_disconnect_user().user(id).send().await,
+    )?;
     let id = id.to_string();
-    ensure!(remaining.iterable.iter().all(|u| u.id != id), "disconnect: {id} still in the returned users");
-    step_ok("disconnect", format!("{} user(s) left", remaining.iterable.len()));
+    ensure!(
+        remaining.iterable.iter().all(|u| u.id != id),
+        "disconnect: {id} still in the returned users"
+    );
+    step_ok(
+        "disconnect",
+        format!("{} user(s) left", remaining.iterable.len()),
+    );
     Ok(())
 }
 
