@@ -175,7 +175,9 @@ pub fn generate(ops: &[Operation], names: &ServerNames<'_>, spec_text: &str) -> 
             response
         }
 
-        fn bearer_token(headers: &HeaderMap) -> Option<BearerToken> {
+        /// The bearer token of a request, exactly as the router takes it for
+        /// secured operations (`Authorization: Bearer <token>`, scheme case-insensitive).
+        pub fn bearer_token(headers: &HeaderMap) -> Option<BearerToken> {
             let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
             let (scheme, token) = value.split_once(' ')?;
             let token = token.trim();

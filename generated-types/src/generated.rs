@@ -221,7 +221,7 @@ pub struct ApiError {
     ///A human-readable reason for the error. It never echoes credentials.
     pub message: ::std::string::String,
     ///The HTTP status code of the response, repeated.
-    pub status: i64,
+    pub status: i32,
 }
 impl ApiError {
     /// Starts a builder for this type.
@@ -1616,7 +1616,7 @@ pub mod builder {
     pub struct ApiError {
         code: ::std::result::Result<super::ApiErrorCode, ::std::string::String>,
         message: ::std::result::Result<::std::string::String, ::std::string::String>,
-        status: ::std::result::Result<i64, ::std::string::String>,
+        status: ::std::result::Result<i32, ::std::string::String>,
     }
     impl ::std::default::Default for ApiError {
         fn default() -> Self {
@@ -1655,7 +1655,7 @@ pub mod builder {
         /// Sets `status`.
         pub fn status<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<i64>,
+            T: ::std::convert::TryInto<i32>,
             T::Error: ::std::fmt::Display,
         {
             self.status = value

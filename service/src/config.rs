@@ -101,9 +101,26 @@ pub fn is_dev_mode(args: &ServeArgs) -> bool {
     args.jwks_file.is_none() && args.jwks_url.is_none()
 }
 
+/// Refuses `https` URLs in a build without TLS, with the fix in the message.
+fn check_scheme(option: &str, url: &str) -> Result<()> {
+    if url.starts_with("https://") && !cfg!(feature = "tls") {
+        bail!(
+            "{option} {url} needs HTTPS support: build the service with `--features tls` \
+             (e.g. `cargo run --release -p users-service --features tls -- ...`)"
+        );
+    }
+    Ok(())
+}
+
 /// Works out how tokens are verified. Never yields a verifier that accepts
 /// unverifiable tokens: without a JWKS it uses the local development key.
 pub fn verifier_config(args: &ServeArgs, data_dir: &std::path::Path) -> Result<VerifierConfig> {
+    if let Some(url) = &args.jwks_url {
+        check_scheme("--jwks-url", url)?;
+    }
+    if let Some(url) = &args.userinfo_url {
+        check_scheme("--userinfo-url", url)?;
+    }
     let keys = match (&args.jwks_file, &args.jwks_url) {
         (Some(file), _) => KeySource::JwksFile(file.clone()),
         (None, Some(url)) => KeySource::JwksUrl(url.clone()),

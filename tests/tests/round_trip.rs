@@ -23,7 +23,7 @@ struct Memory {
     users: Mutex<BTreeMap<Uuid, UserProfile>>,
 }
 
-fn error(status: i64, code: ApiErrorCode, message: &str) -> ApiError {
+fn error(status: i32, code: ApiErrorCode, message: &str) -> ApiError {
     ApiError {
         status,
         code,
@@ -248,7 +248,7 @@ async fn rejected(
         .json()
         .await
         .expect("error body in the spec's format");
-    assert_eq!(error.status, i64::from(status.as_u16()));
+    assert_eq!(error.status, i32::from(status.as_u16()));
     (status, headers, error)
 }
 
