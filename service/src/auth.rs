@@ -105,6 +105,55 @@ pub struct Verifier {
     audience: String,
     userinfo_url: Option<String>,
     http: reqwest::Client,
+    verified: VerifiedTokens,
+}
+
+/// Seconds of clock skew allowed on `exp` and `nbf`.
+const LEEWAY: u64 = 30;
+/// Most verified ID tokens remembered at once.
+const VERIFIED_CAPACITY: usize = 4096;
+
+/// ID tokens whose signature and claims were verified, by their exact text.
+///
+/// A hit skips only the signature check: the token's time window is checked
+/// again on every use, so an expired token is never accepted from here.
+#[derive(Default)]
+struct VerifiedTokens {
+    entries: std::sync::Mutex<HashMap<String, Verified>>,
+}
+
+#[derive(Clone)]
+struct Verified {
+    identity: Identity,
+    exp: u64,
+    nbf: Option<u64>,
+}
+
+/// The claims read from a verified token.
+#[derive(Deserialize)]
+struct Claims {
+    #[serde(flatten)]
+    identity: Identity,
+    exp: u64,
+    #[serde(default)]
+    nbf: Option<u64>,
+}
+
+impl VerifiedTokens {
+    fn lookup(&self, token: &str, now: u64) -> Option<Identity> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let hit = entries.get(token)?;
+        let live = now <= hit.exp + LEEWAY && hit.nbf.is_none_or(|nbf| now + LEEWAY >= nbf);
+        live.then(|| hit.identity.clone())
+    }
+
+    fn remember(&self, token: &str, verified: Verified) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= VERIFIED_CAPACITY {
+            entries.clear();
+        }
+        entries.insert(token.to_string(), verified);
+    }
 }
 
 impl std::fmt::Debug for Verifier {
@@ -169,11 +218,16 @@ impl Verifier {
             audience: config.audience,
             userinfo_url: config.userinfo_url,
             http,
+            verified: VerifiedTokens::default(),
         })
     }
 
     /// Verifies an ID token (a JWT) and returns its identity.
     pub fn verify_id_token(&self, token: &str) -> Result<Identity, AuthError> {
+        let now = jsonwebtoken::get_current_timestamp();
+        if let Some(identity) = self.verified.lookup(token, now) {
+            return Ok(identity);
+        }
         let header = jsonwebtoken::decode_header(token).map_err(|_| match header_alg(token) {
             Some(alg) => AuthError::Algorithm(alg),
             None => AuthError::Malformed("not a signed JWT".into()),
@@ -194,23 +248,29 @@ impl Verifier {
         validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
-        validation.leeway = 30;
-        let data =
-            jsonwebtoken::decode::<Identity>(token, key, &validation).map_err(|e| {
-                match e.kind() {
-                    ErrorKind::InvalidSignature => AuthError::Signature,
-                    ErrorKind::ExpiredSignature => AuthError::Expired,
-                    ErrorKind::ImmatureSignature => AuthError::NotYetValid,
-                    ErrorKind::InvalidIssuer => AuthError::Issuer,
-                    ErrorKind::InvalidAudience => AuthError::Audience,
-                    ErrorKind::MissingRequiredClaim(c) => AuthError::MissingClaim(c.clone()),
-                    ErrorKind::InvalidAlgorithm => {
-                        AuthError::Algorithm(format!("{:?}", header.alg))
-                    }
-                    _ => AuthError::Malformed("claims could not be read".into()),
-                }
-            })?;
-        Ok(data.claims)
+        validation.leeway = LEEWAY;
+        let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|e| match e
+            .kind()
+        {
+            ErrorKind::InvalidSignature => AuthError::Signature,
+            ErrorKind::ExpiredSignature => AuthError::Expired,
+            ErrorKind::ImmatureSignature => AuthError::NotYetValid,
+            ErrorKind::InvalidIssuer => AuthError::Issuer,
+            ErrorKind::InvalidAudience => AuthError::Audience,
+            ErrorKind::MissingRequiredClaim(c) => AuthError::MissingClaim(c.clone()),
+            ErrorKind::InvalidAlgorithm => AuthError::Algorithm(format!("{:?}", header.alg)),
+            _ => AuthError::Malformed("claims could not be read".into()),
+        })?;
+        let Claims { identity, exp, nbf } = data.claims;
+        self.verified.remember(
+            token,
+            Verified {
+                identity: identity.clone(),
+                exp,
+                nbf,
+            },
+        );
+        Ok(identity)
     }
 
     /// Checks an opaque access token at the userinfo endpoint, if configured.
@@ -288,4 +348,69 @@ fn jwks_keys(text: &str) -> Result<HashMap<Option<String>, (DecodingKey, Algorit
         ));
     }
     Ok(keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity() -> Identity {
+        Identity {
+            issuer: "iss".into(),
+            subject: "github|1".into(),
+            email: None,
+            name: None,
+            nickname: None,
+            picture: None,
+        }
+    }
+
+    #[test]
+    fn remembered_tokens_still_expire() {
+        let cache = VerifiedTokens::default();
+        let verified = Verified {
+            identity: identity(),
+            exp: 1_000,
+            nbf: Some(500),
+        };
+        cache.remember("t", verified);
+        assert!(cache.lookup("t", 700).is_some());
+        assert!(
+            cache.lookup("t", 1_000 + LEEWAY).is_some(),
+            "leeway as in full verification"
+        );
+        assert!(cache.lookup("t", 1_001 + LEEWAY).is_none(), "expired");
+        assert!(cache.lookup("t", 400).is_none(), "not yet valid");
+        assert!(cache.lookup("t2", 700).is_none(), "only the exact token");
+    }
+
+    #[tokio::test]
+    async fn a_verified_token_is_remembered_and_a_forged_one_is_not() {
+        let key = vec![7u8; 32];
+        let verifier = Verifier::new(VerifierConfig {
+            keys: KeySource::Secret(key.clone()),
+            issuer: devkey::DEV_ISSUER.into(),
+            audience: devkey::DEV_AUDIENCE.into(),
+            userinfo_url: None,
+        })
+        .await
+        .unwrap();
+        let request = devkey::MintRequest {
+            subject: "github|9".into(),
+            ttl_seconds: 600,
+            ..Default::default()
+        };
+        let token = devkey::mint(&key, &request).unwrap();
+        assert_eq!(
+            verifier.verify_id_token(&token).unwrap().subject,
+            "github|9"
+        );
+        assert_eq!(
+            verifier.verify_id_token(&token).unwrap().subject,
+            "github|9"
+        );
+        let forged = devkey::mint(&[8u8; 32], &request).unwrap();
+        assert_eq!(verifier.verify_id_token(&forged), Err(AuthError::Signature));
+        assert_eq!(verifier.verify_id_token(&forged), Err(AuthError::Signature));
+    }
 }
