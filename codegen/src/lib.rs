@@ -184,7 +184,7 @@ fn rust_files(
     let mut body = prettyplease::unparse(&file);
     if stage == "client" {
         // progenitor's per-operation examples are fragments, not doc-tests.
-        body = body.replace("/// ```ignore", "/// ```text");
+        body = body.replace("```ignore", "```text");
     }
     let docs: String = crate_doc
         .lines()

@@ -141,7 +141,7 @@ Sends a `POST` request to `/users/authenticate/from_token`
 
 Arguments:
 - `body`: The OAuth token response obtained from the identity provider; `id_token` must be present.
-```ignore
+```text
 let response = client.authenticate_from_oauth_token()
     .body(body)
     .send()
@@ -164,7 +164,7 @@ Sends a `POST` request to `/users/{user}/disconnect`
 
 Arguments:
 - `user`: The id (uuid) for a specific user.
-```ignore
+```text
 let response = client.users_disconnect_user()
     .user(user)
     .send()
@@ -181,7 +181,7 @@ database, in a stable order (by creation, oldest first).
 
 Sends a `GET` request to `/users`
 
-```ignore
+```text
 let response = client.users_snapshot()
     .send()
     .await;
@@ -200,7 +200,7 @@ Sends a `GET` request to `/users/{user}`
 
 Arguments:
 - `user`: The id (uuid) for a specific user.
-```ignore
+```text
 let response = client.users_specific_user_snapshot()
     .user(user)
     .send()
@@ -217,7 +217,7 @@ Returns this OpenAPI document, serialized as YAML. No authentication is required
 
 Sends a `GET` request to `/openapi.yaml`
 
-```ignore
+```text
 let response = client.get_openapi_yaml()
     .send()
     .await;
@@ -231,7 +231,7 @@ Returns this OpenAPI document, serialized as JSON. No authentication is required
 
 Sends a `GET` request to `/openapi.json`
 
-```ignore
+```text
 let response = client.get_openapi_json()
     .send()
     .await;
