@@ -16,7 +16,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use progenitor_impl::{GenerationSettings, Generator, InterfaceStyle, TagStyle, TypeImpl};
+use progenitor_impl::{GenerationSettings, Generator, TypeImpl};
 use users_api_codegen::{Options, Spec, generate, model::type_name};
 
 use crate::report::{Report, Row, State};
@@ -52,14 +52,9 @@ impl Split {
     }
 }
 
+/// The settings `users-api-codegen` itself uses, so the timed passes are the real ones.
 fn settings() -> GenerationSettings {
-    let mut settings = GenerationSettings::default();
-    settings
-        .with_interface(InterfaceStyle::Builder)
-        .with_tag(TagStyle::Merged)
-        .with_derive("PartialEq")
-        .with_map_type("::std::collections::BTreeMap");
-    settings
+    users_api_codegen::progenitor_settings()
 }
 
 /// progenitor's two passes, as `users-api-codegen` runs them; returns their

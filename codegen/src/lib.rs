@@ -20,6 +20,7 @@ use proc_macro2::TokenStream;
 
 pub use error::{CodegenError, Problem, Result};
 pub use load::Spec;
+pub use progenitor_gen::settings as progenitor_settings;
 
 /// Configuration and error helpers emitted into the client crate.
 const CLIENT_SUPPORT: &str = include_str!("../templates/client_support.rs");

@@ -32,7 +32,9 @@ pub struct Models {
     pub types: Vec<(String, String, Vec<TypeImpl>)>,
 }
 
-fn settings() -> GenerationSettings {
+/// The progenitor settings every generation uses (builder interface, merged
+/// tags, `PartialEq` on models, `BTreeMap` for maps).
+pub fn settings() -> GenerationSettings {
     let mut settings = GenerationSettings::default();
     settings
         .with_interface(InterfaceStyle::Builder)
