@@ -7,6 +7,25 @@ fn service() -> Command {
     Command::new(env!("CARGO_BIN_EXE_users-service"))
 }
 
+/// Starts `serve` with `args` on a fresh data dir, expects it to refuse, and
+/// returns what it said on stderr.
+fn refused(args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let out = service()
+        .args([
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args(args)
+        .env("USERS_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 #[test]
 fn help_lists_every_option_with_its_env_var() {
     let out = service().arg("--help").output().unwrap();
@@ -66,40 +85,20 @@ fn mint_token_prints_a_jwt_and_keeps_the_key() {
 
 #[test]
 fn issuer_without_keys_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = service()
-        .args([
-            "--data-dir",
-            dir.path().to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .args(["--issuer", "https://issuer.example/"])
-        .env("USERS_LOG", "error")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = refused(&["--issuer", "https://issuer.example/"]);
     assert!(err.contains("--jwks-url"), "{err}");
 }
 
 #[cfg(not(feature = "tls"))]
 #[test]
 fn https_jwks_without_tls_says_how_to_enable_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = service()
-        .args([
-            "--data-dir",
-            dir.path().to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .args(["--jwks-url", "https://issuer.example/.well-known/jwks.json"])
-        .args(["--issuer", "https://issuer.example/", "--audience", "x"])
-        .env("USERS_LOG", "error")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = refused(&[
+        "--jwks-url",
+        "https://issuer.example/.well-known/jwks.json",
+        "--issuer",
+        "https://issuer.example/",
+        "--audience",
+        "x",
+    ]);
     assert!(err.contains("--features tls"), "{err}");
 }

@@ -4,12 +4,30 @@
 use std::collections::BTreeSet;
 
 use reqwest::StatusCode;
-use users_api_client::types::{ApiErrorCode, OAuthToken, OAuthTokenTokenType};
+use users_api_client::types::{
+    ApiError, ApiErrorCode, OAuthToken, OAuthTokenTokenType, UserProfile,
+};
+use users_api_client::{Client, ClientError, ErrorExt};
 use users_api_tests::client;
 use users_api_tests::proxy::{BAD_INPUT_HEADER, ConformanceProxy};
 use users_api_tests::server::{Checked, ServiceProcess};
 use users_api_tests::tokens::{TestKey, b64, claims, dev_token, write_jwks};
 use uuid::Uuid;
+
+/// Authenticates with `id_token` and returns the stored profile.
+async fn sign_in(c: &Client, id_token: &str) -> UserProfile {
+    c.authenticate_from_oauth_token()
+        .body(oauth(id_token))
+        .send()
+        .await
+        .expect("authentication succeeds")
+        .into_inner()
+}
+
+/// The spec's error body of a failed call; panics with `what` if there is none.
+fn documented<'e>(err: &'e ClientError, what: &str) -> &'e ApiError {
+    err.api_error().unwrap_or_else(|| panic!("{what}: {err:?}"))
+}
 
 fn oauth(id_token: &str) -> OAuthToken {
     OAuthToken {
@@ -29,13 +47,7 @@ async fn quick_start_flow_and_reauthentication() {
     let token = dev_token(&s.service.data_dir, "github|42");
     let c = client(s.url(), Some(&token));
 
-    let first = c
-        .authenticate_from_oauth_token()
-        .body(oauth(&token))
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let first = sign_in(&c, &token).await;
     assert_eq!(first.email.as_deref(), Some("github.42@example.com"));
     assert_eq!(first.username.as_deref(), Some("github-42"));
     let provider = &first.providers.as_ref().unwrap().iterable[0];
@@ -46,13 +58,7 @@ async fn quick_start_flow_and_reauthentication() {
 
     // Re-authentication keeps the id and `created`, moves `updated`.
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    let again = c
-        .authenticate_from_oauth_token()
-        .body(oauth(&token))
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let again = sign_in(&c, &token).await;
     assert_eq!(again.id, first.id);
     assert_eq!(again.created, Some(created));
     assert!(again.updated.unwrap().value > first.updated.unwrap().value);
@@ -68,13 +74,7 @@ async fn quick_start_flow_and_reauthentication() {
         .into_inner();
     assert_eq!(got.id, first.id);
     let other = dev_token(&s.service.data_dir, "google-oauth2|7");
-    let second = c
-        .authenticate_from_oauth_token()
-        .body(oauth(&other))
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let second = sign_in(&c, &other).await;
     let list = c.users_snapshot().send().await.unwrap().into_inner();
     let ids: Vec<_> = list.iterable.iter().map(|u| u.id.as_str()).collect();
     assert_eq!(
@@ -142,10 +142,8 @@ async fn non_uuid_is_400_and_unknown_is_404() {
         .send()
         .await
         .unwrap_err();
-    let users_api_client::Error::ErrorResponse(body) = err else {
-        panic!("documented error expected")
-    };
-    assert_eq!(body.status(), StatusCode::NOT_FOUND);
+    let body = documented(&err, "documented error expected");
+    assert_eq!(err.status().unwrap(), StatusCode::NOT_FOUND);
     assert_eq!(body.code, ApiErrorCode::NotFound);
 }
 
@@ -158,15 +156,7 @@ async fn users_survive_restart() {
         let c = client(s.url(), Some(&token));
         for n in 0..5 {
             let t = dev_token(&s.service.data_dir, &format!("gitlab|{n}"));
-            ids.insert(
-                c.authenticate_from_oauth_token()
-                    .body(oauth(&t))
-                    .send()
-                    .await
-                    .unwrap()
-                    .into_inner()
-                    .id,
-            );
+            ids.insert(sign_in(&c, &t).await.id);
         }
     }
     assert!(s.service.stop().success(), "clean exit on SIGTERM");
@@ -278,13 +268,7 @@ async fn jwks_verification_and_rejected_tokens() {
     let c = client(proxy.url(), Some(&good));
 
     // RS256 and ES256 both verify.
-    let user = c
-        .authenticate_from_oauth_token()
-        .body(oauth(&good))
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let user = sign_in(&c, &good).await;
     assert_eq!(user.name.as_deref(), Some("Jay Doubleyou"));
     let es = ec.sign(&claims(ISS, AUD, "github|901"));
     c.authenticate_from_oauth_token()
@@ -348,10 +332,8 @@ async fn jwks_verification_and_rejected_tokens() {
             .send()
             .await
             .unwrap_err();
-        let users_api_client::Error::ErrorResponse(body) = err else {
-            panic!("{name}: documented 401 expected")
-        };
-        assert_eq!(body.status(), StatusCode::UNAUTHORIZED, "{name}");
+        let body = documented(&err, name);
+        assert_eq!(err.status().unwrap(), StatusCode::UNAUTHORIZED, "{name}");
         assert!(body.message.contains(reason), "{name}: {}", body.message);
         assert!(
             !body.message.contains(token.as_str()) || token.len() < 12,
@@ -490,9 +472,7 @@ async fn request_timeout_is_408() {
         .send()
         .await
         .unwrap_err();
-    let users_api_client::Error::ErrorResponse(body) = err else {
-        panic!("documented 408 expected")
-    };
-    assert_eq!(body.status(), StatusCode::REQUEST_TIMEOUT);
+    let body = documented(&err, "documented 408 expected");
+    assert_eq!(err.status().unwrap(), StatusCode::REQUEST_TIMEOUT);
     assert_eq!(body.code, ApiErrorCode::RequestTimeout);
 }
