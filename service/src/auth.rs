@@ -72,6 +72,9 @@ pub struct Identity {
     /// `picture`.
     #[serde(default)]
     pub picture: Option<String>,
+    /// `iat`: when the token was issued (seconds since the epoch), if it says.
+    #[serde(default, rename = "iat")]
+    pub issued_at: Option<u64>,
 }
 
 /// Where the trusted keys come from.
@@ -362,6 +365,7 @@ mod tests {
             name: None,
             nickname: None,
             picture: None,
+            issued_at: None,
         }
     }
 

@@ -137,6 +137,7 @@ mod tests {
             name: Some("Ada".into()),
             nickname: Some("ada".into()),
             picture: None,
+            issued_at: None,
         }
     }
 
