@@ -1,0 +1,35 @@
+//! The hand-written half of generated axum server stubs.
+//!
+//! Generated stub crates keep only what differs per operation (the trait,
+//! response enums, routes, credential fields); everything that is the same
+//! for every operation lives here, as `progenitor-client` does for generated
+//! clients: the table of statuses the router answers by itself
+//! ([`RejectionKind`]), typed credentials ([`BearerToken`], [`ApiKey`]),
+//! request rejections with messages that never echo input ([`Rejection`]),
+//! and JSON bodies that may be pre-serialized ([`JsonBody`]).
+//!
+//! Without the default `axum` feature only [`RejectionKind`] is built: that is
+//! what the code generator reads to check that a spec documents every status
+//! its router can answer.
+
+mod kind;
+
+pub use kind::{Applies, RejectionKind};
+
+#[cfg(feature = "axum")]
+mod body;
+#[cfg(feature = "axum")]
+mod params;
+#[cfg(feature = "axum")]
+mod rejection;
+#[cfg(feature = "axum")]
+mod security;
+
+#[cfg(feature = "axum")]
+pub use body::JsonBody;
+#[cfg(feature = "axum")]
+pub use params::{body_rejection, path_param, path_values};
+#[cfg(feature = "axum")]
+pub use rejection::Rejection;
+#[cfg(feature = "axum")]
+pub use security::{ApiKey, BearerToken, api_key, bearer_token};

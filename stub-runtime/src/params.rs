@@ -1,0 +1,118 @@
+//! Path parameters and request bodies, with rejections that never echo input.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use axum::extract::Path;
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::http::StatusCode;
+
+use crate::{Rejection, RejectionKind};
+
+/// The raw path parameters of a request.
+pub fn path_values(
+    path: Result<Path<HashMap<String, String>>, PathRejection>,
+) -> Result<HashMap<String, String>, Rejection> {
+    path.map(|Path(values)| values).map_err(|_| {
+        Rejection::new(
+            RejectionKind::BadPathParameter,
+            "the path parameters could not be read (invalid percent-encoding or UTF-8)",
+        )
+    })
+}
+
+/// Parses path parameter `name` as `T`; `expected` names the type for the
+/// message ("a UUID").
+pub fn path_param<T: FromStr>(
+    values: &HashMap<String, String>,
+    name: &str,
+    expected: &str,
+) -> Result<T, Rejection> {
+    values
+        .get(name)
+        .map(String::as_str)
+        .unwrap_or_default()
+        .parse()
+        .map_err(|_| {
+            Rejection::new(
+                RejectionKind::BadPathParameter,
+                format!("path parameter `{name}` must be {expected}"),
+            )
+        })
+}
+
+/// Why a JSON request body for schema `schema` was refused.
+pub fn body_rejection(rejection: JsonRejection, schema: &str) -> Rejection {
+    let (kind, message) = match rejection.status() {
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            RejectionKind::UnsupportedMediaType,
+            "the request body must be sent as application/json".to_string(),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            RejectionKind::BodyTooLarge,
+            "the request body is larger than this service accepts".to_string(),
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY => (
+            RejectionKind::SchemaMismatch,
+            schema_mismatch(&rejection.body_text(), schema),
+        ),
+        _ if matches!(rejection, JsonRejection::JsonSyntaxError(_)) => (
+            RejectionKind::MalformedBody,
+            "the request body is not valid JSON".to_string(),
+        ),
+        _ => (
+            RejectionKind::MalformedBody,
+            "the request body could not be read".to_string(),
+        ),
+    };
+    Rejection::new(kind, message)
+}
+
+/// "does not match": plus only what comes from the schema (a missing
+/// property's name, the expected type), never the offending value.
+fn schema_mismatch(detail: &str, schema: &str) -> String {
+    let mut message = format!("the request body does not match the `{schema}` schema");
+    let detail = detail.split(" at line ").next().unwrap_or_default();
+    if let Some(rest) = detail.split("missing field `").nth(1)
+        && let Some(field) = rest.split('`').next()
+    {
+        message.push_str(&format!(": the property `{field}` is required"));
+    } else if let Some(at) = detail.rfind(", expected ") {
+        let expected = &detail[at + ", expected ".len()..];
+        message.push_str(&format!(": a value has the wrong type or value (expected {expected})"));
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_path_parameters_name_the_type_not_the_value() {
+        let values = HashMap::from([("user".to_string(), "zzz-secret".to_string())]);
+        let r = path_param::<u32>(&values, "user", "an integer").unwrap_err();
+        assert_eq!(r.kind(), RejectionKind::BadPathParameter);
+        assert_eq!(r.message(), "path parameter `user` must be an integer");
+        let ok: u32 = path_param(&HashMap::from([("n".into(), "7".into())]), "n", "x").unwrap();
+        assert_eq!(ok, 7);
+    }
+
+    #[test]
+    fn schema_mismatch_keeps_schema_words_only() {
+        let m = schema_mismatch(
+            "Failed to deserialize: token_type: unknown variant `s3cret-value`, expected `UNKNOWN` or `Bearer` at line 1 column 9",
+            "OAuthToken",
+        );
+        assert!(!m.contains("s3cret"), "{m}");
+        assert!(m.ends_with("(expected `UNKNOWN` or `Bearer`)"), "{m}");
+        let m = schema_mismatch(": missing field `access_token` at line 1 column 2", "OAuthToken");
+        assert!(m.ends_with("the property `access_token` is required"), "{m}");
+        let m = schema_mismatch(
+            "expires_in: invalid type: string \"tok, expected x\", expected i64 at line 1",
+            "T",
+        );
+        assert!(!m.contains("tok"), "{m}");
+        assert!(m.ends_with("(expected i64)"), "{m}");
+    }
+}
