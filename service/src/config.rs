@@ -60,6 +60,8 @@ pub struct ServeArgs {
     /// Request timeout in milliseconds.
     #[arg(long, env = "USERS_REQUEST_TIMEOUT_MS", default_value_t = 10_000)]
     pub request_timeout_ms: u64,
+    #[command(flatten)]
+    pub listener: crate::serve::ListenerArgs,
 }
 
 /// Options of `mint-token`.

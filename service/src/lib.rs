@@ -6,5 +6,6 @@ pub mod auth;
 pub mod config;
 pub mod http;
 pub mod profile;
+pub mod serve;
 pub mod setup;
 pub mod store;

@@ -61,8 +61,7 @@ async fn serve(data_dir: &std::path::Path, args: ServeArgs) -> Result<()> {
     tracing::info!(%addr, database = %db.display(), "listening");
     println!("users-service listening on http://{addr}");
 
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
+    users_service::serve::serve(listener, router, args.listener.options(), shutdown_signal())
         .await?;
     store.checkpoint()?;
     tracing::info!("stopped cleanly");

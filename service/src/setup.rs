@@ -61,11 +61,17 @@ pub async fn spawn_dev(data_dir: &Path) -> Result<DevServer> {
         userinfo_url: None,
         body_limit: 64 * 1024,
         request_timeout_ms: 10_000,
+        listener: Default::default(),
     };
     let (router, _store) = build(data_dir, &args).await?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let url = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    tokio::spawn(crate::serve::serve(
+        listener,
+        router,
+        Default::default(),
+        std::future::pending(),
+    ));
     let key = devkey::load_or_create(data_dir)?;
     let token = devkey::mint(
         &key,

@@ -1,0 +1,609 @@
+//! The HTTP listener: what `axum::serve` leaves out.
+//!
+//! - A header-read timeout (hyper's, which needs a timer to fire at all). It
+//!   runs whenever a connection waits for a request head: from accept, and
+//!   again after each response, so it also ends idle kept-alive connections.
+//! - An idle timeout: a connection on which no byte moves either way while
+//!   no request is being handled is closed (a client that opens a socket and
+//!   sends nothing, or stops reading its response).
+//! - A cap on concurrent connections: once reached, the service stops
+//!   accepting and further connections wait in the kernel's queue until a slot
+//!   frees; admitted connections are not affected. The cap is lowered (with a
+//!   warning) to fit the process's open-file limit.
+//! - Accept errors (out of file descriptors and the like) are logged and
+//!   retried with a growing pause, never a silent busy loop or stall.
+//! - Graceful shutdown with a deadline: in-flight requests may finish, idle
+//!   and half-sent connections are closed at once, and whatever remains at the
+//!   deadline is closed.
+//!
+//! Every request carries [`axum::extract::ConnectInfo<SocketAddr>`] of its peer.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tower::ServiceExt;
+
+/// Default time to send a complete request head.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default time a connection may sit with no traffic and no request in progress.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default cap on concurrent connections.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+/// Default time in-flight requests get to finish after a shutdown signal.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+/// File descriptors kept free for the database, JWKS fetches and logs.
+const FD_RESERVE: u64 = 64;
+/// Shortest and longest pause after an accept error.
+const BACKOFF_MIN: Duration = Duration::from_millis(10);
+const BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// At most one "connection limit reached" warning per this period.
+const CAP_WARNING_PERIOD: Duration = Duration::from_secs(10);
+
+/// Command-line options of the listener (flattened into `ServeArgs`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ListenerArgs {
+    /// Milliseconds a client has to send a complete request head (also how
+    /// long a kept-alive connection may wait for its next request).
+    #[arg(long, env = "USERS_HEADER_TIMEOUT_MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    pub header_timeout_ms: u64,
+    /// Milliseconds a connection may stay silent, with no request in
+    /// progress, before it is closed.
+    #[arg(long, env = "USERS_IDLE_TIMEOUT_MS", default_value_t = 5_000,
+          value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    pub idle_timeout_ms: u64,
+    /// Most connections served at once; more wait until one closes (lowered
+    /// to fit the open-file limit).
+    #[arg(long, env = "USERS_MAX_CONNECTIONS", default_value_t = 512,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
+    /// On SIGTERM or Ctrl-C, milliseconds in-flight requests get to finish
+    /// before every remaining connection is closed.
+    #[arg(long, env = "USERS_SHUTDOWN_TIMEOUT_MS", default_value_t = 5_000,
+          value_parser = clap::value_parser!(u64).range(0..=600_000))]
+    pub shutdown_timeout_ms: u64,
+}
+
+impl Default for ListenerArgs {
+    fn default() -> Self {
+        ServeOptions::default().into()
+    }
+}
+
+impl From<ServeOptions> for ListenerArgs {
+    fn from(o: ServeOptions) -> Self {
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        Self {
+            header_timeout_ms: ms(o.header_timeout),
+            idle_timeout_ms: ms(o.idle_timeout),
+            max_connections: u32::try_from(o.max_connections).unwrap_or(u32::MAX),
+            shutdown_timeout_ms: ms(o.shutdown_timeout),
+        }
+    }
+}
+
+impl ListenerArgs {
+    /// The options these arguments describe.
+    pub fn options(&self) -> ServeOptions {
+        ServeOptions {
+            header_timeout: Duration::from_millis(self.header_timeout_ms),
+            idle_timeout: Duration::from_millis(self.idle_timeout_ms),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            shutdown_timeout: Duration::from_millis(self.shutdown_timeout_ms),
+        }
+    }
+}
+
+/// Limits of [`serve`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServeOptions {
+    /// Time to send a complete request head, counted from accept and from the
+    /// end of each response.
+    pub header_timeout: Duration,
+    /// Time a connection may carry no bytes while no request is in progress.
+    pub idle_timeout: Duration,
+    /// Most connections served at once (at least 1).
+    pub max_connections: usize,
+    /// After the shutdown signal, time before remaining connections are closed.
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+        }
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then drains
+/// connections for at most `options.shutdown_timeout` and closes the rest.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let max_connections = fit_fd_limit(options.max_connections.max(1));
+    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(options.header_timeout)
+        .keep_alive(true);
+    let builder = Arc::new(builder);
+    let slots = Arc::new(Semaphore::new(max_connections));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    let mut backoff = BACKOFF_MIN;
+    let mut last_cap_warning: Option<Instant> = None;
+    tokio::pin!(shutdown);
+    tracing::info!(
+        header_timeout_ms = options.header_timeout.as_millis(),
+        idle_timeout_ms = options.idle_timeout.as_millis(),
+        max_connections,
+        shutdown_timeout_ms = options.shutdown_timeout.as_millis(),
+        "listener limits"
+    );
+
+    loop {
+        // Reap finished connection tasks so the set stays small.
+        while connections.try_join_next().is_some() {}
+        let permit = match slots.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                if last_cap_warning.is_none_or(|t| t.elapsed() >= CAP_WARNING_PERIOD) {
+                    last_cap_warning = Some(Instant::now());
+                    tracing::warn!(
+                        max_connections,
+                        "connection limit reached: new connections wait until one closes"
+                    );
+                }
+                tokio::select! {
+                    p = slots.clone().acquire_owned() => p.expect("the semaphore is never closed"),
+                    () = &mut shutdown => break,
+                }
+            }
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => {
+                    backoff = BACKOFF_MIN;
+                    a
+                }
+                Err(e) => {
+                    if is_per_connection_error(&e) {
+                        tracing::debug!(error = %e, "a connection failed before it was accepted");
+                        continue;
+                    }
+                    tracing::warn!(
+                        error = %e,
+                        pause_ms = backoff.as_millis(),
+                        "accepting connections failed (out of file descriptors?); retrying"
+                    );
+                    tokio::select! {
+                        () = tokio::time::sleep(backoff) => {},
+                        () = &mut shutdown => break,
+                    }
+                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let connection = Connection {
+            router: router.clone(),
+            builder: builder.clone(),
+            idle_timeout: options.idle_timeout,
+            stop: stop_rx.clone(),
+        };
+        connections.spawn(async move {
+            let _permit = permit;
+            connection.run(stream, peer).await;
+        });
+    }
+
+    drop(listener);
+    let _ = stop_tx.send(true);
+    let open = connections.len();
+    if open > 0 {
+        tracing::info!(
+            connections = open,
+            "stopped accepting; waiting for in-flight requests"
+        );
+    }
+    let drained = tokio::time::timeout(options.shutdown_timeout, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            connections = connections.len(),
+            "shutdown deadline reached: closing remaining connections"
+        );
+        connections.shutdown().await;
+    }
+    Ok(())
+}
+
+/// Errors of `accept` that concern one connection only: retry at once.
+fn is_per_connection_error(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::Interrupted
+    )
+}
+
+/// Lowers `wanted` so that that many sockets fit under the open-file limit,
+/// raising the soft limit towards the hard one first if needed.
+#[cfg(unix)]
+fn fit_fd_limit(wanted: usize) -> usize {
+    let need = u64::try_from(wanted)
+        .unwrap_or(u64::MAX)
+        .saturating_add(FD_RESERVE);
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes the struct we pass.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return wanted;
+    }
+    let soft = u64::from(limit.rlim_cur);
+    if limit.rlim_cur == libc::RLIM_INFINITY || soft >= need {
+        return wanted;
+    }
+    let hard = u64::from(limit.rlim_max);
+    let raised = if limit.rlim_max == libc::RLIM_INFINITY {
+        need
+    } else {
+        need.min(hard)
+    };
+    let new = libc::rlimit {
+        rlim_cur: raised as libc::rlim_t,
+        rlim_max: limit.rlim_max,
+    };
+    // SAFETY: setrlimit only reads the struct we pass.
+    let soft = if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &new) } == 0 {
+        raised
+    } else {
+        soft
+    };
+    if soft >= need {
+        return wanted;
+    }
+    let fitted = usize::try_from(soft.saturating_sub(FD_RESERVE).max(1)).unwrap_or(1);
+    tracing::warn!(
+        wanted,
+        fitted,
+        open_file_limit = soft,
+        "the open-file limit is too low for --max-connections; using fewer (raise it with `ulimit -n`)"
+    );
+    fitted
+}
+
+#[cfg(not(unix))]
+fn fit_fd_limit(wanted: usize) -> usize {
+    wanted
+}
+
+/// What one connection task needs.
+struct Connection {
+    router: Router,
+    builder: Arc<Builder<TokioExecutor>>,
+    idle_timeout: Duration,
+    stop: watch::Receiver<bool>,
+}
+
+impl Connection {
+    async fn run(mut self, stream: TcpStream, peer: SocketAddr) {
+        let activity = Arc::new(Activity::new());
+        let io = TokioIo::new(Watched {
+            inner: stream,
+            activity: activity.clone(),
+        });
+        let router = self.router;
+        let requests = activity.clone();
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            let in_flight = InFlight::new(requests.clone());
+            let router = router.clone();
+            async move {
+                let response = router.oneshot(request).await;
+                drop(in_flight);
+                response
+            }
+        });
+        let conn = self.builder.serve_connection(io, service);
+        tokio::pin!(conn);
+        let idle = idle_watch(activity, self.idle_timeout);
+        tokio::pin!(idle);
+        let mut draining = *self.stop.borrow();
+        if draining {
+            conn.as_mut().graceful_shutdown();
+        }
+        loop {
+            tokio::select! {
+                result = conn.as_mut() => {
+                    if let Err(e) = result {
+                        tracing::debug!(%peer, error = %e, "connection ended with an error");
+                    }
+                    return;
+                }
+                () = &mut idle => {
+                    tracing::debug!(%peer, "closing an idle connection");
+                    return;
+                }
+                changed = self.stop.changed(), if !draining => {
+                    draining = true;
+                    if changed.is_ok() {
+                        conn.as_mut().graceful_shutdown();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Completes once the connection has carried no bytes for `idle` while no
+/// request was in progress.
+async fn idle_watch(activity: Arc<Activity>, idle: Duration) {
+    loop {
+        let now = Instant::now();
+        let deadline = if activity.in_flight.load(Ordering::Acquire) > 0 {
+            now + idle
+        } else {
+            activity.last() + idle
+        };
+        if deadline <= now {
+            return;
+        }
+        tokio::time::sleep_until(deadline).await;
+    }
+}
+
+/// When a connection last carried bytes, and how many requests it is handling.
+struct Activity {
+    start: Instant,
+    /// Milliseconds after `start`.
+    last_ms: AtomicU64,
+    in_flight: AtomicUsize,
+}
+
+impl Activity {
+    fn new() -> Self {
+        Self {
+            start: Instant::now(),
+            last_ms: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+        }
+    }
+
+    fn touch(&self) {
+        let ms = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_ms.store(ms, Ordering::Release);
+    }
+
+    fn last(&self) -> Instant {
+        self.start + Duration::from_millis(self.last_ms.load(Ordering::Acquire))
+    }
+}
+
+/// Marks a request in progress on its connection until dropped.
+struct InFlight(Arc<Activity>);
+
+impl InFlight {
+    fn new(activity: Arc<Activity>) -> Self {
+        activity.in_flight.fetch_add(1, Ordering::AcqRel);
+        Self(activity)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.touch();
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A socket that records when bytes move.
+struct Watched {
+    inner: TcpStream,
+    activity: Arc<Activity>,
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let result = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.activity.touch();
+        }
+        result
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let result = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        result
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let result = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        result
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::get;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    async fn start(options: ServeOptions) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+        let router = Router::new().route(
+            "/peer",
+            get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.to_string() }),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(serve(listener, router, options, async move {
+            let _ = rx.await;
+        }));
+        (addr, tx)
+    }
+
+    async fn get_peer(addr: SocketAddr) -> (String, SocketAddr) {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        let local = s.local_addr().unwrap();
+        s.write_all(b"GET /peer HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        (out, local)
+    }
+
+    #[tokio::test]
+    async fn requests_carry_the_peer_address() {
+        let (addr, _stop) = start(ServeOptions::default()).await;
+        let (response, local) = get_peer(addr).await;
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+        assert!(response.ends_with(&local.to_string()), "{response}");
+    }
+
+    #[tokio::test]
+    async fn silent_and_slow_connections_are_closed() {
+        let options = ServeOptions {
+            header_timeout: Duration::from_millis(600),
+            idle_timeout: Duration::from_millis(300),
+            ..ServeOptions::default()
+        };
+        let (addr, _stop) = start(options).await;
+        let started = Instant::now();
+        let mut silent = TcpStream::connect(addr).await.unwrap();
+        let mut buf = [0u8; 64];
+        let n = tokio::time::timeout(Duration::from_secs(5), silent.read(&mut buf))
+            .await
+            .expect("closed in time")
+            .unwrap_or(0);
+        assert_eq!(n, 0);
+        assert!(started.elapsed() >= Duration::from_millis(300));
+
+        // One header byte every 100 ms: never idle, but the head never completes.
+        let started = Instant::now();
+        let mut slow = TcpStream::connect(addr).await.unwrap();
+        let closed = tokio::time::timeout(Duration::from_secs(5), async {
+            for b in
+                b"GET /peer HTTP/1.1\r\nx-slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".iter()
+            {
+                if slow.write_all(&[*b]).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+        .await;
+        assert!(closed.is_ok(), "the slow connection was closed");
+        assert!(started.elapsed() >= Duration::from_millis(600));
+    }
+
+    #[tokio::test]
+    async fn over_the_cap_waits_then_is_served() {
+        let options = ServeOptions {
+            max_connections: 2,
+            idle_timeout: Duration::from_millis(500),
+            ..ServeOptions::default()
+        };
+        let (addr, _stop) = start(options).await;
+        let _a = TcpStream::connect(addr).await.unwrap();
+        let _b = TcpStream::connect(addr).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Queued in the kernel until an idle one is closed, then answered.
+        let (response, _) = tokio::time::timeout(Duration::from_secs(5), get_peer(addr))
+            .await
+            .expect("served once a slot freed");
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    }
+
+    #[tokio::test]
+    async fn shutdown_closes_lingering_connections_by_the_deadline() {
+        let router = Router::new().route("/", get(|| async { "ok" }));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let options = ServeOptions {
+            shutdown_timeout: Duration::from_millis(300),
+            ..ServeOptions::default()
+        };
+        let server = tokio::spawn(serve(listener, router, options, async move {
+            let _ = rx.await;
+        }));
+        let mut half = TcpStream::connect(addr).await.unwrap();
+        half.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let started = Instant::now();
+        tx.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(3), server)
+            .await
+            .expect("stopped by the deadline")
+            .unwrap()
+            .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(3));
+    }
+}
