@@ -3,8 +3,10 @@
 //! Steps, in order: `drift` (generated code matches the spec), `build`, `test`,
 //! `spectral` (lint the spec), `schemathesis` (property-based tests against the
 //! real binary), `prism` (the generated client through a validating proxy),
-//! `python-sdk` (the official Python SDK against the real binary) and
-//! `downstream` (a separate crate using the client by path, against the binary).
+//! `python-sdk` and `js-sdk` (the official Python and npm SDKs, configured as
+//! their documentation shows, against the real binary in its default `local`
+//! access mode and in `applications` mode) and `downstream` (a separate crate
+//! using the client by path, against the binary).
 //!
 //! `cargo xtask ci --only schemathesis` runs one step (`--only a,b` several),
 //! `--skip prism` leaves steps out. The external tools are installed into the
@@ -49,7 +51,8 @@ const STEPS: &[Step] = &[
     step("spectral", "lint the spec (spectral:oas + OWASP)", false, spectral),
     step("schemathesis", "property tests against the real binary", true, schemathesis),
     step("prism", "generated client through prism proxy --errors", true, prism),
-    step("python-sdk", "pieces_os_client against the real binary", true, python_sdk),
+    step("python-sdk", "pieces_os_client against the binary (local, applications)", true, python_sdk),
+    step("js-sdk", "@pieces.app/pieces-os-client against the binary (local, applications)", true, js_sdk),
     step("downstream", "examples/downstream (client by path) against the real binary", true, downstream),
 ];
 
@@ -97,7 +100,7 @@ fn spectral(ctx: &mut Ctx) -> Result<()> {
 
 fn schemathesis(ctx: &mut Ctx) -> Result<()> {
     ctx.tools.python(&ctx.root)?;
-    let service = Service::start(ctx, "schemathesis")?;
+    let service = Service::start(ctx, "schemathesis", Access::Default)?;
     let report = ctx.fresh_file("reports", "schemathesis.ndjson")?;
     let mut cmd = Command::new(ctx.tools.venv_bin("schemathesis"));
     cmd.args([
@@ -131,7 +134,7 @@ fn schemathesis(ctx: &mut Ctx) -> Result<()> {
 
 fn prism(ctx: &mut Ctx) -> Result<()> {
     ctx.tools.node(&ctx.root)?;
-    let service = Service::start(ctx, "prism")?;
+    let service = Service::start(ctx, "prism", Access::Default)?;
     let proxy = Prism::start(ctx, &service.url)?;
     let flow = [
         "run",
@@ -152,16 +155,62 @@ fn prism(ctx: &mut Ctx) -> Result<()> {
 
 fn python_sdk(ctx: &mut Ctx) -> Result<()> {
     ctx.tools.python(&ctx.root)?;
-    let service = Service::start(ctx, "python-sdk")?;
-    let mut cmd = Command::new(ctx.tools.venv_bin("python"));
-    cmd.args([
-        "conformance/sdk_check.py",
-        "--url",
-        &service.url,
-        "--token",
-        &service.token,
-    ]);
-    ctx.run(&mut cmd, 5)
+    let python = ctx.tools.venv_bin("python");
+    sdk_check(ctx, "python-sdk", || {
+        let mut cmd = Command::new(&python);
+        cmd.arg("conformance/sdk_check.py");
+        cmd
+    })
+}
+
+fn js_sdk(ctx: &mut Ctx) -> Result<()> {
+    ctx.tools.node(&ctx.root)?;
+    sdk_check(ctx, "js-sdk", || {
+        let mut cmd = Command::new("node");
+        cmd.arg("conformance/sdk_check.mjs");
+        cmd
+    })
+}
+
+/// Runs an official SDK's check (`sdk_check.py`, `sdk_check.mjs`: same
+/// arguments) against the real binary twice: in its default access mode
+/// (`local` on loopback), where the SDK needs no credentials, and in
+/// `applications` mode, where it must be refused without a registered
+/// application id (a random one, one that was registered and removed again)
+/// and work with one. Both runs happen even when the first fails.
+fn sdk_check(ctx: &mut Ctx, label: &str, check: impl Fn() -> Command) -> Result<()> {
+    let local = (|| {
+        let service = Service::start(ctx, &format!("{label}-local"), Access::Default)?;
+        let mut cmd = check();
+        cmd.args(["--url", &service.url, "--token", &service.token])
+            .args(["--mode", "local"]);
+        ctx.run(&mut cmd, 5)
+    })();
+    let applications = (|| {
+        let service = Service::start(ctx, &format!("{label}-applications"), Access::Applications)?;
+        let apps = service
+            .applications
+            .as_ref()
+            .context("applications mode without applications")?;
+        let mut cmd = check();
+        cmd.args(["--url", &service.url, "--token", &service.token])
+            .args([
+                "--mode",
+                "applications",
+                "--application-id",
+                &apps.registered,
+            ])
+            .args(["--refused-application-id", &apps.removed]);
+        ctx.run(&mut cmd, 5)
+    })();
+    match (local, applications) {
+        (Ok(()), Ok(())) => Ok(()),
+        (Err(e), Ok(())) => Err(e.context("default (local) access mode")),
+        (Ok(()), Err(e)) => Err(e.context("applications access mode")),
+        (Err(l), Err(a)) => {
+            bail!("default (local) access mode: {l:#}; applications access mode: {a:#}")
+        }
+    }
 }
 
 /// Builds the standalone downstream crate as a user would (its own lockfile,
@@ -171,7 +220,7 @@ fn downstream(ctx: &mut Ctx) -> Result<()> {
     let mut build = ctx.cargo_command(&["build", "-j2", "--locked", "--manifest-path", manifest]);
     build.env("CARGO_TARGET_DIR", &ctx.target);
     ctx.run(&mut build, 30)?;
-    let service = Service::start(ctx, "downstream")?;
+    let service = Service::start(ctx, "downstream", Access::Default)?;
     let binary = ctx.target.join("debug").join(format!(
         "users-api-downstream{}",
         std::env::consts::EXE_SUFFIX
@@ -524,6 +573,24 @@ fn log_file(tools: &Tools, name: &str) -> Result<(PathBuf, File)> {
 
 const BANNER: &str = "users-service listening on ";
 
+/// The service's `--access` mode for a run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// No `--access`: the default, `local` on a loopback address.
+    Default,
+    /// `--access applications`, with applications registered through the CLI.
+    Applications,
+}
+
+/// Application ids registered with `users-service applications add` before
+/// the service starts.
+struct Applications {
+    /// Registered and still listed: the service must accept it.
+    registered: String,
+    /// Registered, then removed again: the service must refuse it.
+    removed: String,
+}
+
 /// The real `users-service` on a fresh data directory and a free port, with
 /// a development token minted from that directory.
 struct Service {
@@ -532,18 +599,32 @@ struct Service {
     _data: TempDir,
     url: String,
     token: String,
+    /// In `applications` mode, the ids registered for it.
+    applications: Option<Applications>,
 }
 
 impl Service {
-    fn start(ctx: &mut Ctx, label: &str) -> Result<Self> {
+    fn start(ctx: &mut Ctx, label: &str, access: Access) -> Result<Self> {
         let bin = ctx.service_binary()?;
         let data = TempDir::new(&format!("users-ci-{label}"))?;
         let token = mint_token(&bin, &data.0)?;
+        let applications = match access {
+            Access::Default => None,
+            Access::Applications => Some(register_applications(&bin, &data.0)?),
+        };
         let (log, stderr) = log_file(&ctx.tools, &format!("{label}-service.log"))?;
         let mut cmd = Command::new(&bin);
         cmd.arg("--data-dir")
             .arg(&data.0)
             .args(["--listen", "127.0.0.1:0"]);
+        if access == Access::Applications {
+            cmd.args(["--access", "applications"]);
+        }
+        // Only the flags above decide the mode and the origins, whatever the
+        // environment that runs CI holds.
+        for var in ["USERS_ACCESS", "USERS_ALLOW_ORIGINS"] {
+            cmd.env_remove(var);
+        }
         let child = cmd
             .env("USERS_LOG", "warn")
             .stdout(Stdio::piped())
@@ -560,8 +641,12 @@ impl Service {
                 log.display()
             )
         })?;
+        let mode = match access {
+            Access::Default => "default access mode",
+            Access::Applications => "access mode applications",
+        };
         println!(
-            "users-service at {url} (data {}, log {})",
+            "users-service at {url}, {mode} (data {}, log {})",
             data.0.display(),
             log.display()
         );
@@ -571,8 +656,47 @@ impl Service {
             _data: data,
             url,
             token,
+            applications,
         })
     }
+}
+
+/// Registers two applications through the service's CLI and removes the
+/// second again; `applications list` must then show exactly the first.
+fn register_applications(bin: &Path, data_dir: &Path) -> Result<Applications> {
+    let cli = |args: &[&str]| {
+        let mut cmd = Command::new(bin);
+        cmd.arg("--data-dir").arg(data_dir).arg("applications");
+        cmd.args(args);
+        output_of(&mut cmd)
+    };
+    let add = |name: &str| -> Result<String> {
+        let id = cli(&["add", name])?;
+        ensure!(
+            !id.is_empty() && !id.contains(char::is_whitespace),
+            "`applications add {name}` printed {id:?}, not one id"
+        );
+        Ok(id)
+    };
+    let registered = add("ci-registered")?;
+    let removed = add("ci-removed")?;
+    ensure!(registered != removed, "two applications got the same id");
+    cli(&["remove", &removed])?;
+    let listed = cli(&["list"])?;
+    let ids: Vec<&str> = listed
+        .lines()
+        .filter_map(|line| line.split('\t').next())
+        .collect();
+    ensure!(
+        ids == [registered.as_str()],
+        "`applications list` after adding {registered} and {removed} and removing {removed} \
+         listed {ids:?}:\n{listed}"
+    );
+    println!("applications: {registered} registered, {removed} registered and removed");
+    Ok(Applications {
+        registered,
+        removed,
+    })
 }
 
 fn mint_token(bin: &Path, data_dir: &Path) -> Result<String> {
@@ -756,15 +880,25 @@ impl Tools {
         self.dir.join("venv").join("bin").join(name)
     }
 
-    /// Spectral and Prism: `npm ci` from conformance/package-lock.json.
+    /// Spectral, Prism and the npm SDK: `npm ci` from conformance/package-lock.json.
     fn node(&mut self, root: &Path) -> Result<()> {
         if self.node_ready {
             return Ok(());
         }
         let manifests = ["package.json", "package-lock.json"].map(|m| self.conformance.join(m));
+        let sdk = [
+            "node_modules",
+            "@pieces.app",
+            "pieces-os-client",
+            "package.json",
+        ];
         let present = ["spectral", "prism"]
             .iter()
-            .all(|b| self.node_bin(b).exists());
+            .all(|b| self.node_bin(b).exists())
+            && self
+                .conformance
+                .join(sdk.iter().collect::<PathBuf>())
+                .exists();
         let stamp = Stamp::new(&self.dir.join("npm.stamp"), &manifests, "")?;
         if present && stamp.is_current() {
             println!("tools: node tools up to date (conformance/node_modules)");

@@ -13,7 +13,7 @@ commands:
   check   fail with a diff when the generated crates are stale
   bench   run the benchmarks and regenerate docs/PERFORMANCE.md (--quick: smoke run)
   ci      spec-conformance CI: drift, build, test, spectral, schemathesis, prism,
-          python-sdk (--only STEP / --skip STEP; --list)";
+          python-sdk, js-sdk, downstream (--only STEP / --skip STEP; --list)";
 
 fn main() -> Result<()> {
     let root = codegen_tasks::workspace_root();
