@@ -1,37 +1,67 @@
 """Schemathesis hooks for `cargo xtask ci --only schemathesis`.
 
-Loaded through `hooks = ...` in schemathesis.toml. Two adjustments, both
-about how the tool reaches the API, neither relaxing a check:
+Loaded through `hooks = ...` in schemathesis.toml. Test setup only, no check
+relaxed:
 
-1. `POST /users/authenticate/from_token` takes its credential in the body
-   (`id_token`), which no generator can forge. Half of the generated bodies
-   whose `id_token` is a string get the real development token (minted by
-   xtask from the service's data directory, `USERS_CI_TOKEN`), so the
-   operation is exercised past verification and its 200 responses feed the
-   OpenAPI links (GetUser, DisconnectUser) in the stateful phase. The other
-   half keep their random token and must get a documented 401. A body whose
-   `id_token` is not a string (a negative case) is left alone.
+`POST /users/authenticate/from_token` takes its credential in the body
+(`id_token`), which no generator can forge. Half of the generated bodies
+whose `id_token` is a string get a real development ID token, so the
+operation is exercised past verification and its 200 responses feed the
+OpenAPI links (GetUser, DisconnectUser) in the stateful phase. The other
+half keep their random token and must get a documented 401. A body whose
+`id_token` is not a string (a negative case) is left alone.
 
-2. `GET /openapi.yaml` is declared as `application/yaml` with schema
-   `type: string`: the body is a YAML *document*. Schemathesis would parse
-   it into an object first and then compare that object with `string`;
-   here the body is handed to the schema check as the text it is.
+Each real token is minted on the spot for a new identity, with the service's
+own CLI from the service's data directory (`USERS_CI_SERVICE_BIN`,
+`USERS_CI_DATA_DIR`, set by xtask): disconnecting a user revokes every token
+issued for that identity before the disconnect, so one shared token would be
+refused as soon as the stateful phase followed a DisconnectUser link once.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
+import subprocess
 import zlib
 
 import schemathesis
 
 AUTHENTICATE_PATH = "/users/authenticate/from_token"
 
+_identities = itertools.count(1)
 
-def _valid_token() -> str:
-    token = os.environ.get("USERS_CI_TOKEN", "")
-    if not token:
-        raise RuntimeError("USERS_CI_TOKEN is not set: run this through `cargo xtask ci`")
+
+def _env(name: str) -> str:
+    value = os.environ.get(name, "")
+    if not value:
+        raise RuntimeError(f"{name} is not set: run this through `cargo xtask ci`")
+    return value
+
+
+def _fresh_token() -> str:
+    """A development ID token for a user that never signed in before."""
+    n = next(_identities)
+    command = [
+        _env("USERS_CI_SERVICE_BIN"),
+        "--data-dir",
+        _env("USERS_CI_DATA_DIR"),
+        "mint-token",
+        "--sub",
+        f"github|schemathesis-{n}",
+        "--email",
+        f"schemathesis-{n}@example.com",
+        "--name",
+        f"Schemathesis {n}",
+        "--nickname",
+        f"schemathesis{n}",
+        "--ttl",
+        "3600",
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+    token = done.stdout.strip()
+    if done.returncode != 0 or not token:
+        raise RuntimeError(f"mint-token failed ({done.returncode}): {done.stderr.strip()}")
     return token
 
 
@@ -46,14 +76,5 @@ def map_case(context, case):
         return case
     body = case.body
     if isinstance(body, dict) and isinstance(body.get("id_token"), str) and _pick(body):
-        case.body = {**body, "id_token": _valid_token()}
+        case.body = {**body, "id_token": _fresh_token()}
     return case
-
-
-# Every YAML media type Schemathesis knows is registered: the built-in YAML
-# parser sits under `text/yaml` too, and the first matching family wins.
-@schemathesis.deserializer(
-    "text/yaml", "text/x-yaml", "application/x-yaml", "text/vnd.yaml", "application/yaml"
-)
-def yaml_document_as_text(context, response):
-    return response.content.decode(response.encoding or "utf-8")
