@@ -4,23 +4,33 @@
 //! mode, from a local HS256 secret. Each key allows exactly one algorithm, so a
 //! token can never pick its own (no `alg: none`, no HS256 signed with a public key).
 
+mod cache;
 pub mod devkey;
+pub mod jwks;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation, errors::ErrorKind};
+use jsonwebtoken::{Validation, errors::ErrorKind};
 use serde::Deserialize;
 
-/// Why a token was rejected. The message never contains the token.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+use cache::{Lru, Weigh};
+use jwks::KeyStore;
+
+/// Why a token was rejected. The message is fixed text: it never contains
+/// the token or any value taken from it.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum AuthError {
     /// Not a JWT, or not decodable.
     #[error("the token is malformed: {0}")]
     Malformed(String),
-    /// The header's algorithm is not the one the key allows.
-    #[error("the token's algorithm {0} is not accepted")]
+    /// Longer than [`MAX_TOKEN_BYTES`]; refused before any parsing.
+    #[error("the token is longer than the {MAX_TOKEN_BYTES} bytes accepted")]
+    TooLong,
+    /// The header's algorithm is not the one the key allows. Holds the
+    /// claimed algorithm, escaped and truncated, for logs only.
+    #[error("the token's algorithm is not accepted")]
     Algorithm(String),
     /// No key matches the token's `kid`.
     #[error("no trusted key matches the token's key id")]
@@ -43,6 +53,14 @@ pub enum AuthError {
     /// A required claim is missing.
     #[error("the token lacks the required claim `{0}`")]
     MissingClaim(String),
+    /// A claim's value cannot be accepted (see [`crate::profile::checked`]).
+    #[error("the token's `{claim}` claim {problem}")]
+    InvalidClaim {
+        /// The claim's name.
+        claim: &'static str,
+        /// What is wrong, as fixed text.
+        problem: &'static str,
+    },
     /// The userinfo endpoint rejected the access token or failed.
     #[error("the access token was rejected by the userinfo endpoint: {0}")]
     Userinfo(String),
@@ -103,33 +121,69 @@ pub struct VerifierConfig {
 
 /// Checks tokens against the configured keys and claims.
 pub struct Verifier {
-    keys: HashMap<Option<String>, (DecodingKey, Algorithm)>,
+    keys: Arc<KeyStore>,
+    refresher: Option<tokio::task::JoinHandle<()>>,
     issuer: String,
     audience: String,
     userinfo_url: Option<String>,
     http: reqwest::Client,
-    verified: VerifiedTokens,
+    verified: Arc<Mutex<Lru<Verified>>>,
+    userinfo: Userinfo,
 }
 
+/// Longest bearer or body token accepted, in bytes. Real ID tokens are a
+/// few kilobytes; this is checked before any parsing.
+pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
 /// Seconds of clock skew allowed on `exp` and `nbf`.
 const LEEWAY: u64 = 30;
-/// Most verified ID tokens remembered at once.
-const VERIFIED_CAPACITY: usize = 4096;
+/// Bytes of verified ID tokens remembered (tokens and identities, LRU).
+pub const VERIFIED_CACHE_BYTES: usize = 8 * 1024 * 1024;
+/// Bytes of userinfo answers remembered (LRU).
+pub const USERINFO_CACHE_BYTES: usize = 2 * 1024 * 1024;
+/// Longest time a userinfo answer is reused (shorter if the token says it
+/// expires sooner).
+pub const USERINFO_CACHE_SECONDS: u64 = 300;
+/// How long a userinfo rejection of a token is remembered.
+const USERINFO_REJECTION_SECONDS: u64 = 30;
+/// Userinfo calls allowed per second on average, and in a burst.
+pub const USERINFO_CALLS_PER_SECOND: f64 = 10.0;
+const USERINFO_BURST: f64 = 20.0;
+/// Largest userinfo answer read, in bytes.
+const MAX_USERINFO_BYTES: usize = 64 * 1024;
 
-/// ID tokens whose signature and claims were verified, by their exact text.
+/// An ID token whose signature and claims were verified.
 ///
-/// A hit skips only the signature check: the token's time window is checked
-/// again on every use, so an expired token is never accepted from here.
-#[derive(Default)]
-struct VerifiedTokens {
-    entries: std::sync::Mutex<HashMap<String, Verified>>,
-}
-
+/// A cache hit skips only the signature check: the token's time window is
+/// checked again on every use, so an expired token is never accepted from it.
 #[derive(Clone)]
 struct Verified {
     identity: Identity,
     exp: u64,
     nbf: Option<u64>,
+}
+
+impl Weigh for Verified {
+    fn weight(&self) -> usize {
+        identity_weight(&self.identity)
+    }
+}
+
+fn identity_weight(i: &Identity) -> usize {
+    let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+    std::mem::size_of::<Identity>()
+        + i.issuer.len()
+        + i.subject.len()
+        + opt(&i.email)
+        + opt(&i.name)
+        + opt(&i.nickname)
+        + opt(&i.picture)
+}
+
+impl Verified {
+    fn live(&self, now: u64) -> bool {
+        now <= self.exp.saturating_add(LEEWAY)
+            && self.nbf.is_none_or(|nbf| now.saturating_add(LEEWAY) >= nbf)
+    }
 }
 
 /// The claims read from a verified token.
@@ -142,30 +196,83 @@ struct Claims {
     nbf: Option<u64>,
 }
 
-impl VerifiedTokens {
-    fn lookup(&self, token: &str, now: u64) -> Option<Identity> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let hit = entries.get(token)?;
-        let live = now <= hit.exp + LEEWAY && hit.nbf.is_none_or(|nbf| now + LEEWAY >= nbf);
-        live.then(|| hit.identity.clone())
+/// Userinfo answers by access token, and the rate limit on calls.
+struct Userinfo {
+    answers: Mutex<Lru<Answer>>,
+    bucket: Mutex<(f64, Instant)>,
+}
+
+/// A remembered userinfo answer, good until `until` (seconds since the epoch).
+#[derive(Clone)]
+struct Answer {
+    result: Result<Identity, AuthError>,
+    until: u64,
+}
+
+impl Weigh for Answer {
+    fn weight(&self) -> usize {
+        match &self.result {
+            Ok(i) => identity_weight(i),
+            Err(_) => 64,
+        }
+    }
+}
+
+impl Userinfo {
+    fn new() -> Self {
+        Self {
+            answers: Mutex::new(Lru::new(USERINFO_CACHE_BYTES)),
+            bucket: Mutex::new((USERINFO_BURST, Instant::now())),
+        }
     }
 
-    fn remember(&self, token: &str, verified: Verified) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= VERIFIED_CAPACITY {
-            entries.clear();
+    fn lookup(&self, token: &str, now: u64) -> Option<Result<Identity, AuthError>> {
+        let mut answers = lock(&self.answers);
+        let answer = answers.get(token)?.clone();
+        if now < answer.until {
+            Some(answer.result)
+        } else {
+            answers.remove(token);
+            None
         }
-        entries.insert(token.to_string(), verified);
     }
+
+    /// Takes one call from the token bucket, if any is left.
+    fn allow_call(&self) -> bool {
+        let mut bucket = lock(&self.bucket);
+        let (tokens, at) = *bucket;
+        let refill = at.elapsed().as_secs_f64() * USERINFO_CALLS_PER_SECOND;
+        let tokens = (tokens + refill).min(USERINFO_BURST);
+        if tokens >= 1.0 {
+            *bucket = (tokens - 1.0, Instant::now());
+            true
+        } else {
+            *bucket = (tokens, Instant::now());
+            false
+        }
+    }
+}
+
+/// Locks a mutex, carrying on if a panicking thread poisoned it.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Verifier")
-            .field("keys", &self.keys.len())
+            .field("keys", &self.keys)
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Verifier {
+    fn drop(&mut self) {
+        if let Some(task) = &self.refresher {
+            task.abort();
+        }
     }
 }
 
@@ -184,75 +291,95 @@ pub enum SetupError {
 }
 
 impl Verifier {
-    /// Builds a verifier, loading keys from the configured source.
+    /// Builds a verifier, loading keys from the configured source. Keys from
+    /// a JWKS are reloaded periodically (see [`jwks`]), which needs a tokio
+    /// runtime.
     pub async fn new(config: VerifierConfig) -> Result<Self, SetupError> {
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(10))
             .build()
             .map_err(|e| SetupError::Fetch("(client)".into(), e.to_string()))?;
-        let keys = match &config.keys {
-            KeySource::Secret(secret) => {
-                let key = DecodingKey::from_secret(secret)
-                    .map_err(|e| SetupError::Invalid(format!("development key: {e}")))?;
-                HashMap::from([(None, (key, Algorithm::HS256))])
-            }
-            KeySource::JwksFile(path) => {
-                let text =
-                    std::fs::read_to_string(path).map_err(|e| SetupError::Read(path.clone(), e))?;
-                jwks_keys(&text)?
-            }
-            KeySource::JwksUrl(url) => {
-                let fetch = |e: reqwest::Error| SetupError::Fetch(url.clone(), e.to_string());
-                let text = http
-                    .get(url)
-                    .send()
-                    .await
-                    .and_then(|r| r.error_for_status())
-                    .map_err(fetch)?
-                    .text()
-                    .await
-                    .map_err(fetch)?;
-                jwks_keys(&text)?
-            }
+        let verified = Arc::new(Mutex::new(Lru::new(VERIFIED_CACHE_BYTES)));
+        let forget_all = {
+            let verified = verified.clone();
+            Box::new(move || lock(&verified).clear())
         };
+        let keys = Arc::new(KeyStore::load(config.keys, http.clone(), forget_all).await?);
+        let refresher = keys.spawn_refresher();
         Ok(Self {
             keys,
+            refresher,
             issuer: config.issuer,
             audience: config.audience,
             userinfo_url: config.userinfo_url,
             http,
-            verified: VerifiedTokens::default(),
+            verified,
+            userinfo: Userinfo::new(),
         })
     }
 
-    /// Verifies an ID token (a JWT) and returns its identity.
+    /// Forgets every remembered verification of tokens for `subject`, so
+    /// that their next use is verified in full.
+    pub fn forget_subject(&self, subject: &str) {
+        lock(&self.verified).retain(|v| v.identity.subject != subject);
+        lock(&self.userinfo.answers).retain(|a| match &a.result {
+            Ok(identity) => identity.subject != subject,
+            Err(_) => true,
+        });
+    }
+
+    /// Bytes of verified tokens currently remembered.
+    pub fn cached_bytes(&self) -> usize {
+        lock(&self.verified).bytes()
+    }
+
+    /// Verifies an ID token (a JWT) and returns its identity, whose claims
+    /// have passed [`crate::profile::checked`].
     pub fn verify_id_token(&self, token: &str) -> Result<Identity, AuthError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(AuthError::TooLong);
+        }
         let now = jsonwebtoken::get_current_timestamp();
-        if let Some(identity) = self.verified.lookup(token, now) {
-            return Ok(identity);
+        if let Some(hit) = lock(&self.verified).get(token)
+            && hit.live(now)
+        {
+            return Ok(hit.identity.clone());
         }
         let header = jsonwebtoken::decode_header(token).map_err(|_| match header_alg(token) {
-            Some(alg) => AuthError::Algorithm(alg),
+            Some(alg) => {
+                tracing::info!(%alg, "token header names an algorithm we do not know");
+                AuthError::Algorithm(alg)
+            }
             None => AuthError::Malformed("not a signed JWT".into()),
         })?;
-        let by_kid = header
-            .kid
-            .as_ref()
-            .and_then(|k| self.keys.get(&Some(k.clone())));
-        let only = (self.keys.len() == 1)
-            .then(|| self.keys.values().next())
-            .flatten();
-        let (key, alg) = by_kid.or(only).ok_or(AuthError::UnknownKey)?;
-        if header.alg != *alg {
+        let mut keys = self.keys.keys();
+        let named = |keys: &jwks::Keys| {
+            header
+                .kid
+                .as_ref()
+                .and_then(|k| keys.get(&Some(k.clone())).cloned())
+        };
+        let mut found = named(&keys);
+        if found.is_none() && header.kid.is_some() && self.keys.refresh_for_unknown_kid() {
+            keys = self.keys.keys();
+            found = named(&keys);
+        }
+        let only = || {
+            (header.kid.is_none() && keys.len() == 1)
+                .then(|| keys.values().next().cloned())
+                .flatten()
+        };
+        let (key, alg) = found.or_else(only).ok_or(AuthError::UnknownKey)?;
+        if header.alg != alg {
             return Err(AuthError::Algorithm(format!("{:?}", header.alg)));
         }
-        let mut validation = Validation::new(*alg);
+        let mut validation = Validation::new(alg);
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = LEEWAY;
-        let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|e| match e
+        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| match e
             .kind()
         {
             ErrorKind::InvalidSignature => AuthError::Signature,
@@ -265,40 +392,85 @@ impl Verifier {
             _ => AuthError::Malformed("claims could not be read".into()),
         })?;
         let Claims { identity, exp, nbf } = data.claims;
-        self.verified.remember(
-            token,
-            Verified {
-                identity: identity.clone(),
-                exp,
-                nbf,
-            },
-        );
+        let identity = crate::profile::checked(identity)?;
+        let verified = Verified { identity, exp, nbf };
+        // Checked here too, with the same saturating arithmetic as a cache hit.
+        if !verified.live(now) {
+            return Err(AuthError::Expired);
+        }
+        let identity = verified.identity.clone();
+        lock(&self.verified).insert(token, verified);
         Ok(identity)
     }
 
     /// Checks an opaque access token at the userinfo endpoint, if configured.
+    /// Answers are remembered until the token expires (when it is a JWT that
+    /// says so) or [`USERINFO_CACHE_SECONDS`], whichever is sooner; calls are
+    /// limited to [`USERINFO_CALLS_PER_SECOND`].
     pub async fn verify_access_token(&self, token: &str) -> Result<Identity, AuthError> {
         let Some(url) = &self.userinfo_url else {
             return Err(AuthError::Unverifiable(
                 "no id_token was given and no userinfo endpoint is configured".into(),
             ));
         };
-        let response = self
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(AuthError::TooLong);
+        }
+        let now = jsonwebtoken::get_current_timestamp();
+        if let Some(result) = self.userinfo.lookup(token, now) {
+            return result;
+        }
+        if !self.userinfo.allow_call() {
+            return Err(AuthError::Userinfo(
+                "too many requests to the userinfo endpoint; try again shortly".into(),
+            ));
+        }
+        let result = self.call_userinfo(url, token).await;
+        let until = match &result {
+            Ok(_) => now
+                .saturating_add(USERINFO_CACHE_SECONDS)
+                .min(unverified_exp(token).unwrap_or(u64::MAX)),
+            Err(AuthError::Userinfo(m))
+                if m.starts_with("status 401") || m.starts_with("status 403") =>
+            {
+                now.saturating_add(USERINFO_REJECTION_SECONDS)
+            }
+            Err(_) => now, // network or server trouble: not remembered
+        };
+        if until > now {
+            let answer = Answer {
+                result: result.clone(),
+                until,
+            };
+            lock(&self.userinfo.answers).insert(token, answer);
+        }
+        result
+    }
+
+    async fn call_userinfo(&self, url: &str, token: &str) -> Result<Identity, AuthError> {
+        let fail =
+            |e: reqwest::Error| AuthError::Userinfo(format!("request failed: {}", e.without_url()));
+        let mut response = self
             .http
             .get(url)
             .bearer_auth(token)
             .send()
             .await
-            .map_err(|e| AuthError::Userinfo(format!("request failed: {}", e.without_url())))?;
+            .map_err(fail)?;
         if !response.status().is_success() {
             return Err(AuthError::Userinfo(format!("status {}", response.status())));
         }
-        let mut identity: Identity = response
-            .json()
-            .await
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(fail)? {
+            body.extend_from_slice(&chunk);
+            if body.len() > MAX_USERINFO_BYTES {
+                return Err(AuthError::Userinfo("the response is too large".into()));
+            }
+        }
+        let mut identity: Identity = serde_json::from_slice(&body)
             .map_err(|_| AuthError::Userinfo("response is not a userinfo document".into()))?;
         identity.issuer = self.issuer.clone();
-        Ok(identity)
+        crate::profile::checked(identity)
     }
 
     /// Verifies a bearer credential: a JWT ID token, or else an access token via userinfo.
@@ -312,8 +484,21 @@ impl Verifier {
     }
 }
 
-/// The `alg` a token's header claims, for error messages when the header is
-/// not one we can decode (e.g. `none`). Truncated: it is attacker-controlled.
+/// The `exp` of a JWT's payload, unverified: only used to remember a
+/// userinfo answer no longer than the token lives.
+fn unverified_exp(token: &str) -> Option<u64> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    claims.get("exp")?.as_u64()
+}
+
+/// The `alg` a token's header claims, for logs when the header is not one we
+/// can decode (e.g. `none`). Attacker-controlled: truncated, and control and
+/// bidirectional characters escaped.
 fn header_alg(token: &str) -> Option<String> {
     use base64::Engine;
     let segment = token.split('.').next()?;
@@ -322,35 +507,7 @@ fn header_alg(token: &str) -> Option<String> {
         .ok()?;
     let header: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     let alg = header.get("alg")?.as_str()?;
-    Some(alg.chars().take(16).collect())
-}
-
-/// Reads the RS256/ES256 keys of a JWKS. Each key is bound to one algorithm.
-fn jwks_keys(text: &str) -> Result<HashMap<Option<String>, (DecodingKey, Algorithm)>, SetupError> {
-    let set: JwkSet = serde_json::from_str(text).map_err(|e| SetupError::Invalid(e.to_string()))?;
-    let mut keys = HashMap::new();
-    for jwk in &set.keys {
-        let alg = match &jwk.algorithm {
-            AlgorithmParameters::RSA(_) => Algorithm::RS256,
-            AlgorithmParameters::EllipticCurve(p) if p.curve == EllipticCurve::P256 => {
-                Algorithm::ES256
-            }
-            _ => continue, // symmetric or unsupported keys are never trusted from a JWKS
-        };
-        if let Some(declared) = jwk.common.key_algorithm
-            && format!("{declared:?}") != format!("{alg:?}")
-        {
-            continue;
-        }
-        let key = DecodingKey::from_jwk(jwk).map_err(|e| SetupError::Invalid(e.to_string()))?;
-        keys.insert(jwk.common.key_id.clone(), (key, alg));
-    }
-    if keys.is_empty() {
-        return Err(SetupError::Invalid(
-            "no RS256 or ES256 keys in the JWKS".into(),
-        ));
-    }
-    Ok(keys)
+    Some(crate::profile::escape_for_log(alg, 16))
 }
 
 #[cfg(test)]
@@ -371,21 +528,131 @@ mod tests {
 
     #[test]
     fn remembered_tokens_still_expire() {
-        let cache = VerifiedTokens::default();
         let verified = Verified {
             identity: identity(),
             exp: 1_000,
             nbf: Some(500),
         };
-        cache.remember("t", verified);
-        assert!(cache.lookup("t", 700).is_some());
+        assert!(verified.live(700));
         assert!(
-            cache.lookup("t", 1_000 + LEEWAY).is_some(),
+            verified.live(1_000 + LEEWAY),
             "leeway as in full verification"
         );
-        assert!(cache.lookup("t", 1_001 + LEEWAY).is_none(), "expired");
-        assert!(cache.lookup("t", 400).is_none(), "not yet valid");
-        assert!(cache.lookup("t2", 700).is_none(), "only the exact token");
+        assert!(!verified.live(1_001 + LEEWAY), "expired");
+        assert!(!verified.live(400), "not yet valid");
+        let forever = Verified {
+            identity: identity(),
+            exp: u64::MAX,
+            nbf: Some(u64::MAX),
+        };
+        assert!(forever.live(u64::MAX - 1), "no overflow at the far end");
+        assert!(!forever.live(1_000), "not yet valid");
+        let mut cache = Lru::new(VERIFIED_CACHE_BYTES);
+        cache.insert("t", verified);
+        assert!(cache.get("t").is_some());
+        assert!(cache.get("t2").is_none(), "only the exact token");
+    }
+
+    fn dev_verifier(key: &[u8]) -> impl std::future::Future<Output = Verifier> {
+        let config = VerifierConfig {
+            keys: KeySource::Secret(key.to_vec()),
+            issuer: devkey::DEV_ISSUER.into(),
+            audience: devkey::DEV_AUDIENCE.into(),
+            userinfo_url: None,
+        };
+        async move { Verifier::new(config).await.unwrap() }
+    }
+
+    fn sign(key: &[u8], claims: serde_json::Value) -> String {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(key).unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn extreme_times_never_panic() {
+        let key = [3u8; 32];
+        let verifier = dev_verifier(&key).await;
+        let base = serde_json::json!({"iss": devkey::DEV_ISSUER, "aud": devkey::DEV_AUDIENCE, "sub": "github|1"});
+        let with = |extra: serde_json::Value| {
+            let mut c = base.clone();
+            c.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            sign(&key, c)
+        };
+        let forever = with(serde_json::json!({"exp": u64::MAX, "iat": u64::MAX}));
+        assert!(verifier.verify_id_token(&forever).is_ok());
+        assert!(verifier.verify_id_token(&forever).is_ok(), "cached");
+        for extra in [
+            serde_json::json!({"exp": u64::MAX, "nbf": u64::MAX}),
+            serde_json::json!({"exp": 0}),
+            serde_json::json!({"exp": -1}),
+            serde_json::json!({"exp": 1e300}),
+            serde_json::json!({"exp": u64::MAX, "iat": -5}),
+            serde_json::json!({"exp": "soon"}),
+        ] {
+            assert!(
+                verifier.verify_id_token(&with(extra.clone())).is_err(),
+                "{extra}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn oversized_tokens_are_refused_before_parsing() {
+        let verifier = dev_verifier(&[3u8; 32]).await;
+        let long = "a".repeat(MAX_TOKEN_BYTES + 1);
+        assert_eq!(verifier.verify_id_token(&long), Err(AuthError::TooLong));
+    }
+
+    #[tokio::test]
+    async fn the_cache_stays_within_its_byte_budget_and_forgets_subjects() {
+        let key = [5u8; 32];
+        let verifier = dev_verifier(&key).await;
+        let padding = "x".repeat(200);
+        let mut tokens = Vec::new();
+        for i in 0..(VERIFIED_CACHE_BYTES / 4000 + 50) {
+            let token = sign(
+                &key,
+                serde_json::json!({"iss": devkey::DEV_ISSUER, "aud": devkey::DEV_AUDIENCE,
+                    "sub": format!("github|{}", i % 3), "exp": u64::MAX,
+                    "pad": padding.repeat(16), "n": i}),
+            );
+            verifier.verify_id_token(&token).unwrap();
+            tokens.push(token);
+        }
+        assert!(verifier.cached_bytes() <= VERIFIED_CACHE_BYTES);
+        assert!(verifier.cached_bytes() > VERIFIED_CACHE_BYTES / 2);
+        let before = verifier.cached_bytes();
+        verifier.forget_subject("github|1");
+        assert!(verifier.cached_bytes() < before);
+        assert!(lock(&verifier.verified).len() > 0);
+        let mut cache = lock(&verifier.verified);
+        cache.retain(|v| {
+            assert_ne!(v.identity.subject, "github|1");
+            true
+        });
+    }
+
+    #[test]
+    fn header_algorithms_are_escaped_for_logs() {
+        let header = tokens_b64(br#"{"alg":"\nERROR forged\u001b[31m","typ":"JWT"}"#);
+        let alg = header_alg(&format!("{header}.e30.sig")).unwrap();
+        assert!(!alg.chars().any(char::is_control), "{alg:?}");
+        assert!(alg.len() <= 16 * 10);
+        assert_eq!(
+            AuthError::Algorithm(alg).to_string(),
+            "the token's algorithm is not accepted"
+        );
+    }
+
+    fn tokens_b64(bytes: &[u8]) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
     }
 
     #[tokio::test]

@@ -82,8 +82,9 @@ pub struct MintArgs {
     /// Picture URL claim.
     #[arg(long)]
     pub picture: Option<String>,
-    /// Lifetime in seconds.
-    #[arg(long, default_value_t = 3600)]
+    /// Lifetime in seconds (at most one year).
+    #[arg(long, default_value_t = 3600,
+          value_parser = clap::value_parser!(i64).range(1..=devkey::MAX_TTL_SECONDS))]
     pub ttl: i64,
 }
 
@@ -103,15 +104,36 @@ pub fn is_dev_mode(args: &ServeArgs) -> bool {
     args.jwks_file.is_none() && args.jwks_url.is_none()
 }
 
-/// Refuses `https` URLs in a build without TLS, with the fix in the message.
+/// Accepts `https` URLs (in a TLS build) and `http` URLs to a loopback host
+/// only: keys and identities fetched in clear text from elsewhere could be
+/// replaced by anyone on the path. Every refusal says how to fix it.
 fn check_scheme(option: &str, url: &str) -> Result<()> {
-    if url.starts_with("https://") && !cfg!(feature = "tls") {
-        bail!(
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        bail!("{option} {url} is not a URL; give one such as https://issuer.example/...");
+    };
+    match parsed.scheme() {
+        "https" if !cfg!(feature = "tls") => bail!(
             "{option} {url} needs HTTPS support: build the service with `--features tls` \
              (e.g. `cargo run --release -p users-service --features tls -- ...`)"
-        );
+        ),
+        "https" => Ok(()),
+        "http" => {
+            let host = parsed.host_str().unwrap_or_default();
+            let ip = host.trim_start_matches('[').trim_end_matches(']');
+            let loopback = host.eq_ignore_ascii_case("localhost")
+                || ip
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            if !loopback {
+                bail!(
+                    "{option} {url} uses plain http:// to a host that is not loopback: use \
+                     https:// (plain http:// is accepted only for 127.0.0.1, [::1] and localhost)"
+                );
+            }
+            Ok(())
+        }
+        _ => bail!("{option} {url} must be an https:// URL"),
     }
-    Ok(())
 }
 
 /// Works out how tokens are verified. Never yields a verifier that accepts

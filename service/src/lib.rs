@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod files;
 pub mod http;
 pub mod profile;
 pub mod serve;

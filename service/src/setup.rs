@@ -17,7 +17,7 @@ use crate::store::sqlite::SqliteStore;
 
 /// Builds the HTTP application and its store for a data directory.
 pub async fn build(data_dir: &Path, args: &ServeArgs) -> Result<(Router, SqliteStore)> {
-    std::fs::create_dir_all(data_dir)
+    crate::files::create_private_dir(data_dir)
         .with_context(|| format!("creating data directory {}", data_dir.display()))?;
     let verifier_config = config::verifier_config(args, data_dir)?;
     if config::is_dev_mode(args) {

@@ -46,6 +46,7 @@ fn open_connection(path: &Path) -> Result<Connection, rusqlite::Error> {
 impl SqliteStore {
     /// Opens (creating if needed) the database file and applies migrations.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        crate::files::private_database(path).map_err(|e| StoreError::Task(e.to_string()))?;
         let mut writer = open_connection(path)?;
         migrate(&mut writer)?;
         let readers = (0..READERS)
