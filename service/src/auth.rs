@@ -630,7 +630,7 @@ mod tests {
         let before = verifier.cached_bytes();
         verifier.forget_subject("github|1");
         assert!(verifier.cached_bytes() < before);
-        assert!(lock(&verifier.verified).len() > 0);
+        assert!(!lock(&verifier.verified).is_empty());
         let mut cache = lock(&verifier.verified);
         cache.retain(|v| {
             assert_ne!(v.identity.subject, "github|1");

@@ -260,6 +260,7 @@ fn is_per_connection_error(e: &io::Error) -> bool {
 /// Lowers `wanted` so that that many sockets fit under the open-file limit,
 /// raising the soft limit towards the hard one first if needed.
 #[cfg(unix)]
+#[allow(clippy::useless_conversion)] // rlim_t is u64 on Linux, not on every Unix
 fn fit_fd_limit(wanted: usize) -> usize {
     let need = u64::try_from(wanted)
         .unwrap_or(u64::MAX)
