@@ -938,3 +938,73 @@ fn error_messages_never_echo_input_values() {
         }
     }
 }
+
+#[test]
+fn mint_token_lifetimes_are_bounded_with_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    for ttl in ["99999999999999999", "0", "-5", "31536001"] {
+        let out = binary()
+            .arg("--data-dir")
+            .arg(tmp.path())
+            .args(["mint-token", "--sub", "github|1", &format!("--ttl={ttl}")])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "--ttl {ttl} accepted");
+        assert!(err.contains("--ttl") && !err.contains("panicked"), "{err}");
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_low_open_file_limit_lowers_the_cap_instead_of_stalling() {
+    use std::os::unix::process::CommandExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("service.log");
+    let mut command = binary();
+    command
+        .arg("--data-dir")
+        .arg(tmp.path().join("data"))
+        .args(["--listen", "127.0.0.1:0", "--idle-timeout-ms", "1000"])
+        .env("USERS_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(std::fs::File::create(&log).unwrap()));
+    // SAFETY: setrlimit is async-signal-safe and only reads the struct.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 160,
+                rlim_max: 160,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr: SocketAddr = line
+        .trim()
+        .strip_prefix("users-service listening on http://")
+        .expect("banner")
+        .parse()
+        .unwrap();
+    // More silent connections than file descriptors allow.
+    let _silent: Vec<TcpStream> = (0..200)
+        .map(|_| TcpStream::connect(addr).expect("connect"))
+        .collect();
+    let started = Instant::now();
+    let answer = request(addr, "GET", "/openapi.json", &[], None);
+    let waited = started.elapsed();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(answer.status, 200);
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(log.contains("open-file limit is too low"), "{log}");
+    assert!(!log.contains("accepting connections failed"), "{log}");
+    eprintln!("with 160 file descriptors and 200 silent clients, answered after {waited:?}");
+}
