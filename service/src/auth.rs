@@ -638,6 +638,74 @@ mod tests {
         });
     }
 
+    /// A loopback userinfo endpoint answering `{"sub": "github|5"}`;
+    /// returns its URL and the count of calls it got.
+    fn userinfo_server() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/userinfo", listener.local_addr().unwrap());
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = calls.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(200) {
+                let Ok(mut stream) = stream else { continue };
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                    head.push(byte[0]);
+                }
+                let body = r#"{"sub":"github|5","name":"Five"}"#;
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                     content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        (url, calls)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn userinfo_answers_are_remembered_and_calls_rate_limited() {
+        let (url, calls) = userinfo_server();
+        let verifier = Verifier::new(VerifierConfig {
+            keys: KeySource::Secret(vec![1u8; 32]),
+            issuer: devkey::DEV_ISSUER.into(),
+            audience: devkey::DEV_AUDIENCE.into(),
+            userinfo_url: Some(url),
+        })
+        .await
+        .unwrap();
+        let count = || calls.load(std::sync::atomic::Ordering::SeqCst);
+        for _ in 0..5 {
+            let identity = verifier.verify_access_token("opaque-1").await.unwrap();
+            assert_eq!(identity.subject, "github|5");
+        }
+        assert_eq!(count(), 1, "one upstream call for one token");
+        verifier.forget_subject("github|5");
+        verifier.verify_access_token("opaque-1").await.unwrap();
+        assert_eq!(count(), 2, "forgotten, so asked again");
+
+        let mut limited = 0;
+        for i in 0..60 {
+            if let Err(AuthError::Userinfo(m)) =
+                verifier.verify_access_token(&format!("opaque-x{i}")).await
+            {
+                assert!(m.contains("too many"), "{m}");
+                limited += 1;
+            }
+        }
+        assert!(limited > 0, "60 distinct tokens at once are rate-limited");
+        assert!(count() < 2 + 60, "{} upstream calls", count());
+        let long = "a".repeat(MAX_TOKEN_BYTES + 1);
+        assert_eq!(
+            verifier.verify_access_token(&long).await,
+            Err(AuthError::TooLong)
+        );
+    }
+
     #[test]
     fn header_algorithms_are_escaped_for_logs() {
         let header = tokens_b64(br#"{"alg":"\nERROR forged\u001b[31m","typ":"JWT"}"#);
