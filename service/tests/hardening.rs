@@ -554,7 +554,7 @@ fn oversized_tokens_are_refused_with_401() {
 
 #[test]
 fn absurd_exp_nbf_and_iat_are_never_500() {
-    let service = Service::start(&[]);
+    let service = Service::start(&["--access", "tokens"]);
     let key = service.dev_key();
     let mut statuses = Vec::new();
     for extra in [
@@ -579,6 +579,15 @@ fn absurd_exp_nbf_and_iat_are_never_500() {
             let answer = authenticate(service.addr, &token);
             assert!(matches!(answer.status, 200 | 401), "{extra}: {answer:?}");
             statuses.push(answer.status);
+            let bearer = format!("Bearer {token}");
+            let answer = request(
+                service.addr,
+                "GET",
+                "/users",
+                &[("authorization", &bearer)],
+                None,
+            );
+            assert!(matches!(answer.status, 200 | 401), "{extra}: {answer:?}");
         }
     }
     assert!(statuses.contains(&200) && statuses.contains(&401));
