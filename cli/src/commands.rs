@@ -36,18 +36,14 @@ impl Context {
         builder.build().map_err(|e| CliError::Other(e.into()))
     }
 
-    /// A client authenticated with `--token`/`USERS_TOKEN`, else the saved token.
+    /// A client with `--token`/`USERS_TOKEN`, else the saved token, else no
+    /// token at all (what the service's default `local` access mode accepts).
     fn signed_in_client(&self, auth: &AuthArgs) -> Result<Client, CliError> {
         let token = match auth.token.as_deref().map(str::trim) {
-            Some(token) if !token.is_empty() => token.to_string(),
-            _ => {
-                TokenStore::locate()?
-                    .load()?
-                    .ok_or(CliError::NotSignedIn)?
-                    .token
-            }
+            Some(token) if !token.is_empty() => Some(token.to_string()),
+            _ => TokenStore::locate()?.load()?.map(|saved| saved.token),
         };
-        self.client(Some(&token))
+        self.client(token.as_deref())
     }
 }
 

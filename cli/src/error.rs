@@ -15,7 +15,7 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// The user does not exist.
     pub const NOT_FOUND: u8 = 3;
-    /// No token, or the token was rejected.
+    /// The service refused the credentials (or their absence).
     pub const UNAUTHORIZED: u8 = 4;
     /// The service could not be reached.
     pub const UNREACHABLE: u8 = 5;
@@ -26,9 +26,6 @@ pub mod exit {
 /// Hint printed when the service cannot be reached.
 pub const UNREACHABLE_HINT: &str =
     "is the service running? start it with `cargo run -p users-service` or pass --url";
-
-/// Hint printed when there is no usable token.
-pub const LOGIN_HINT: &str = "run `users login` to sign in";
 
 /// Why a command failed.
 #[derive(Debug)]
@@ -47,8 +44,6 @@ pub enum CliError {
     },
     /// Bad input that the argument parser could not catch.
     Usage(String),
-    /// No token was given and none is saved.
-    NotSignedIn,
     /// Anything else (files, the terminal, building the client).
     Other(anyhow::Error),
 }
@@ -85,7 +80,6 @@ impl CliError {
                 _ => exit::OTHER,
             },
             Self::Usage(_) => exit::USAGE,
-            Self::NotSignedIn => exit::UNAUTHORIZED,
             Self::Other(_) => exit::OTHER,
         }
     }
@@ -107,9 +101,6 @@ impl fmt::Display for CliError {
                 login,
             } => api_message(action, url, error.as_ref(), *login),
             Self::Usage(message) => message.clone(),
-            Self::NotSignedIn => {
-                format!("not signed in: {LOGIN_HINT}, or pass --token (or set USERS_TOKEN)")
-            }
             Self::Other(e) => format!("{e:#}"),
         };
         // Always exactly one line.
@@ -125,12 +116,12 @@ fn api_message(action: &str, url: &str, error: &ClientError, login: bool) -> Str
             root_cause(error)
         ),
         ErrorKind::Unauthorized => format!(
-            "{action}: the token was rejected ({}); {}",
+            "{action}: the service refused the credentials ({}); {}",
             server_says.unwrap_or("unauthorized"),
             if login {
                 "get a fresh ID token from your identity provider and try again"
             } else {
-                "run `users login` to sign in again"
+                "run `users login` to sign in, or pass --token (or set USERS_TOKEN)"
             }
         ),
         ErrorKind::NotFound => format!("{action}: {}", server_says.unwrap_or("not found")),

@@ -1,7 +1,7 @@
 //! `users`: a command-line client for the Users API.
 //!
 //! Built on the generated `users-api-client` crate only. Exit codes: 0 success,
-//! 1 other failure, 2 usage, 3 not found, 4 unauthorized (or not signed in),
+//! 1 other failure, 2 usage, 3 not found, 4 unauthorized (credentials missing or refused),
 //! 5 service unreachable, 6 request rejected as malformed.
 
 mod args;

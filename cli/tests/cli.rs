@@ -194,21 +194,12 @@ fn logout_removes_the_user_and_forgets_its_saved_token() {
     );
     assert!(run.stderr.contains("deleted the saved token"), "{run:#?}");
     assert!(!users.token_file().exists());
-    assert_eq!(
-        users
-            .run(&["--url", &service.url, "list", "--token", &service.ada()])
-            .ok(),
-        "no users\n"
-    );
-
-    // Now nobody is signed in here.
-    let run = users.run(&["list"]);
-    assert!(run.fails(4).contains("users login"), "{run:#?}");
+    // Nobody is signed in here now; the service's default (local) mode
+    // still answers reads without a token.
+    assert_eq!(users.run(&["list"]).ok(), "no users\n");
 
     // Signing out an unknown user is "not found".
-    users
-        .run(&["logout", ada_id, "--token", &service.ada()])
-        .fails(3);
+    users.run(&["logout", ada_id]).fails(3);
 }
 
 #[test]
@@ -228,7 +219,7 @@ fn a_bad_token_is_unauthorized() {
     // A token signed by another service's key, and an expired one.
     let stranger = Service::start();
     let run = users.run(&["login", &stranger.ada()]);
-    assert!(run.fails(4).contains("token was rejected"), "{run:#?}");
+    assert!(run.fails(4).contains("refused the credentials"), "{run:#?}");
     assert!(
         !users.token_file().exists(),
         "a rejected token is not saved"

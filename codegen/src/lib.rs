@@ -92,12 +92,21 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<Vec<GeneratedFile>> {
         use heck::ToPascalCase;
         spec.api.info.title.to_pascal_case()
     };
+    let error_type = model::type_name(&options.error_schema);
+    let error_code_type =
+        match validate::error_codes(spec.api.components.as_ref(), &options.error_schema) {
+            Some(_) => format!("types::{error_type}Code"),
+            None => "String".to_string(),
+        };
     let server = server::generate(
         &ops,
+        &model::schemes(spec),
         &server::ServerNames {
             trait_name: &trait_name,
             types_crate: &types_ident,
             crate_name: &options.server.1.replace('-', "_"),
+            error_type: &error_type,
+            error_code_type: &error_code_type,
         },
         &spec.text,
     );

@@ -58,7 +58,7 @@ pub fn server(name: &str, version: &str, types_crate: &str, command: &str) -> St
         command,
     );
     out.push_str(&format!(
-        "\n[dependencies]\n{types_crate} = {{ path = \"../generated-types\", version = \"{version}\" }}\naxum = {{ version = \"0.8\", default-features = false, features = [\"json\", \"tokio\", \"http1\"] }}\nserde = {{ version = \"1\", features = [\"derive\"] }}\nserde_json = \"1\"\nuuid = {{ version = \"1\", features = [\"serde\"] }}\n"
+        "\n[dependencies]\n{types_crate} = {{ path = \"../generated-types\", version = \"{version}\" }}\nstub-runtime = {{ path = \"../stub-runtime\", version = \"0.1\" }}\naxum = {{ version = \"0.8\", default-features = false, features = [\"json\", \"tokio\", \"http1\"] }}\nserde = {{ version = \"1\", features = [\"derive\"] }}\nserde_json = \"1\"\nuuid = {{ version = \"1\", features = [\"serde\"] }}\n"
     ));
     out
 }

@@ -21,21 +21,57 @@ pub struct Operation {
     pub path_params: Vec<PathParam>,
     /// The JSON request body type, if any.
     pub body: Option<RustType>,
-    /// Whether a bearer token is required, optional or not used.
-    pub auth: Auth,
+    /// The security requirement: alternatives, each a set of scheme names
+    /// that must all be present. Empty: no security. An empty alternative:
+    /// anonymous callers allowed.
+    pub security: Vec<Vec<String>>,
     /// Documented responses, ordered by status.
     pub responses: Vec<ResponseCase>,
 }
 
-/// How an operation is secured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Auth {
-    /// No security requirement.
-    None,
-    /// A bearer token must be sent.
-    Required,
-    /// A bearer token may be sent.
-    Optional,
+/// A security scheme of the spec, as the router takes it from a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scheme {
+    /// Name in `components/securitySchemes`.
+    pub name: String,
+    /// How the credential travels.
+    pub kind: SchemeKind,
+}
+
+/// Where a credential is carried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SchemeKind {
+    /// `Authorization: Bearer <token>` (oauth2, openIdConnect, http bearer).
+    Bearer,
+    /// An API key in the named request header.
+    ApiKeyHeader(String),
+}
+
+/// The security schemes the operations use, in name order. The spec must
+/// already be validated.
+pub fn schemes(spec: &Spec) -> Vec<Scheme> {
+    let Some(components) = spec.api.components.as_ref() else {
+        return Vec::new();
+    };
+    components
+        .security_schemes
+        .iter()
+        .filter_map(|(name, scheme)| {
+            let kind = match scheme.as_item()? {
+                s if validate::is_bearer(s) => SchemeKind::Bearer,
+                openapiv3::SecurityScheme::APIKey {
+                    location: openapiv3::APIKeyLocation::Header,
+                    name: header,
+                    ..
+                } => SchemeKind::ApiKeyHeader(header.clone()),
+                _ => return None,
+            };
+            Some(Scheme {
+                name: name.clone(),
+                kind,
+            })
+        })
+        .collect()
 }
 
 /// A path parameter and how to parse it.
@@ -78,8 +114,6 @@ pub struct ResponseCase {
     pub description: String,
     /// Media type and type of the body, if any.
     pub body: Option<(String, RustType)>,
-    /// Whether the response documents a `WWW-Authenticate` header.
-    pub www_authenticate: bool,
 }
 
 /// Converts a component schema name into the Rust type name typify gives it.
@@ -157,20 +191,16 @@ pub fn operations(spec: &Spec) -> Result<Vec<Operation>> {
                     status: *status,
                     description: response.description.clone(),
                     body,
-                    www_authenticate: response
-                        .headers
-                        .keys()
-                        .any(|h| h.eq_ignore_ascii_case("www-authenticate")),
                 });
             }
             responses.sort_by_key(|r| r.status);
 
-            let auth = match &op.security {
-                None => Auth::None,
-                Some(reqs) if reqs.is_empty() => Auth::None,
-                Some(reqs) if reqs.iter().any(|r| r.is_empty()) => Auth::Optional,
-                Some(_) => Auth::Required,
-            };
+            let security = op
+                .security
+                .iter()
+                .flatten()
+                .map(|r| r.keys().cloned().collect())
+                .collect();
 
             let doc = [op.summary.as_deref(), op.description.as_deref()]
                 .into_iter()
@@ -186,7 +216,7 @@ pub fn operations(spec: &Spec) -> Result<Vec<Operation>> {
                 doc,
                 path_params,
                 body,
-                auth,
+                security,
                 responses,
             });
         }

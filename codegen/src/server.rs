@@ -4,7 +4,7 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::model::{Auth, Operation, ParamType, ResponseCase, RustType};
+use crate::model::{Operation, ParamType, ResponseCase, RustType, Scheme, SchemeKind};
 
 /// Names the server generator needs from its caller.
 pub struct ServerNames<'a> {
@@ -14,15 +14,34 @@ pub struct ServerNames<'a> {
     pub types_crate: &'a str,
     /// This crate's own name (as a Rust identifier), for doc-tests.
     pub crate_name: &'a str,
+    /// Rust name of the error schema's type (e.g. `ApiError`).
+    pub error_type: &'a str,
+    /// Type of its `code` property, relative to this crate (`types::ApiErrorCode`, `String`).
+    pub error_code_type: &'a str,
 }
 
 /// Generates the server-stub crate's `lib.rs` body.
-pub fn generate(ops: &[Operation], names: &ServerNames<'_>, spec_text: &str) -> TokenStream {
+pub fn generate(
+    ops: &[Operation],
+    schemes: &[Scheme],
+    names: &ServerNames<'_>,
+    spec_text: &str,
+) -> TokenStream {
     let trait_ident = Ident::new(names.trait_name, Span::call_site());
     let types_crate = Ident::new(names.types_crate, Span::call_site());
-    let methods = ops.iter().map(trait_method);
-    let enums = ops.iter().map(response_enum);
-    let handlers = ops.iter().map(|op| handler(op, &trait_ident));
+    let error_type = ident(names.error_type);
+    let error_code: TokenStream = names
+        .error_code_type
+        .parse()
+        .expect("the error code type is a Rust path");
+    let ctx = Ctx {
+        trait_ident: &trait_ident,
+        error_type: names.error_type,
+        schemes,
+    };
+    let methods = ops.iter().map(|op| trait_method(op, &ctx));
+    let enums = ops.iter().map(|op| response_enum(op, &ctx));
+    let handlers = ops.iter().map(|op| handler(op, &ctx));
     let table = ops.iter().map(|op| {
         let (id, method, path) = (&op.id, &op.method, &op.path);
         quote! { OperationInfo { operation_id: #id, method: #method, path: #path }, }
@@ -32,6 +51,7 @@ pub fn generate(ops: &[Operation], names: &ServerNames<'_>, spec_text: &str) -> 
         .iter()
         .any(|op| op.path_params.iter().any(|p| p.ty == ParamType::Uuid));
     let uuid_reexport = uses_uuid.then(|| quote! { pub use uuid; });
+    let credentials = credentials_struct(schemes);
     let mut trait_doc = String::from(
         "The operations of the API. Implement this trait and pass it to [`router`].\n\n\
          Each method receives typed, already-validated inputs and returns a response\n\
@@ -55,11 +75,13 @@ pub fn generate(ops: &[Operation], names: &ServerNames<'_>, spec_text: &str) -> 
 
         use axum::extract::rejection::{JsonRejection, PathRejection};
         use axum::extract::{Path, State};
-        use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+        use axum::http::{header, HeaderMap, StatusCode};
         use axum::response::{IntoResponse, Response};
         use axum::routing::{MethodFilter, MethodRouter};
         use axum::{Json, Router};
+        use stub_runtime::RejectionKind;
 
+        pub use stub_runtime::{ApiKey, BearerToken, JsonBody, Rejection};
         /// The shared model types.
         pub use #types_crate as types;
         #uuid_reexport
@@ -81,18 +103,7 @@ pub fn generate(ops: &[Operation], names: &ServerNames<'_>, spec_text: &str) -> 
         /// Every operation [`router`] serves, in spec order.
         pub const OPERATIONS: &[OperationInfo] = &[ #(#table)* ];
 
-        /// A bearer token taken from the `Authorization` header.
-        ///
-        /// The router only checks that one was sent; the implementation verifies it.
-        /// `Debug` never prints the token.
-        #[derive(Clone, PartialEq, Eq)]
-        pub struct BearerToken(pub String);
-
-        impl std::fmt::Debug for BearerToken {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("BearerToken(<redacted>)")
-            }
-        }
+        #credentials
 
         #trait_doc
         pub trait #trait_ident: Send + Sync + 'static {
@@ -106,11 +117,28 @@ pub fn generate(ops: &[Operation], names: &ServerNames<'_>, spec_text: &str) -> 
         pub struct RouterOptions {
             /// Largest request body accepted, in bytes; larger bodies get 413.
             pub body_limit: usize,
+            /// Whether secured operations answer 401 when none of their
+            /// security requirements is met. With `false` they are called with
+            /// whatever [`Credentials`] were sent (possibly none) and the
+            /// implementation decides; malformed credentials are still 401.
+            pub require_credentials: bool,
         }
 
         impl Default for RouterOptions {
             fn default() -> Self {
-                Self { body_limit: 64 * 1024 }
+                Self { body_limit: 64 * 1024, require_credentials: true }
+            }
+        }
+
+        /// What every handler shares: the implementation and the options.
+        struct Shared<A> {
+            api: Arc<A>,
+            options: RouterOptions,
+        }
+
+        impl<A> Clone for Shared<A> {
+            fn clone(&self) -> Self {
+                Self { api: self.api.clone(), options: self.options }
             }
         }
 
@@ -122,129 +150,107 @@ pub fn generate(ops: &[Operation], names: &ServerNames<'_>, spec_text: &str) -> 
         /// Builds the router for an implementation.
         ///
         /// Everything rejected before reaching the implementation (unknown route,
-        /// undocumented method, bad path parameter, missing token, wrong content type,
-        /// oversized or malformed body) is answered in the spec's error format.
+        /// undocumented method, bad path parameter, missing or malformed
+        /// credentials, wrong content type, oversized or malformed body) is
+        /// answered in the spec's error format.
         pub fn router_with_options<A: #trait_ident>(api: Arc<A>, options: RouterOptions) -> Router {
             Router::new()
                 #routes
-                .fallback(not_found)
+                .fallback(|| async { reject(Rejection::no_route()) })
                 .layer(axum::extract::DefaultBodyLimit::max(options.body_limit))
-                .with_state(api)
+                .with_state(Shared { api, options })
         }
 
         #(#handlers)*
 
-        /// Builds an error response in the spec's error format.
-        pub fn error_response(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-            let body = serde_json::json!({
-                "status": status.as_u16(),
-                "code": code,
-                "message": message.into(),
-            });
-            (status, Json(body)).into_response()
+        /// An error response whose body's `status` is the HTTP status it is sent with.
+        pub fn error_response(status: StatusCode, code: #error_code, message: impl Into<String>) -> Response {
+            let body = types::#error_type {
+                status: status.as_u16().into(),
+                code,
+                message: message.into(),
+            };
+            stub_runtime::error_json(status, &body)
         }
 
-        fn with_bearer_challenge(mut response: Response) -> Response {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            response
-        }
-
-        fn json_response<T: serde::Serialize>(status: StatusCode, body: &T) -> Response {
-            (status, Json(body)).into_response()
+        /// The answer to a request the router refuses itself.
+        pub fn reject(rejection: Rejection) -> Response {
+            let body = types::#error_type {
+                status: rejection.status().as_u16().into(),
+                code: rejection
+                    .code()
+                    .parse()
+                    .expect("the generator checked that the error codes include the router's"),
+                message: rejection.message().to_string(),
+            };
+            rejection.respond(&body)
         }
 
         fn text_response(status: StatusCode, media_type: &'static str, body: String) -> Response {
             (status, [(header::CONTENT_TYPE, media_type)], body).into_response()
         }
+    }
+}
 
-        async fn not_found() -> Response {
-            error_response(StatusCode::NOT_FOUND, "not_found", "no such route")
+/// What the per-operation generators need besides the operation.
+struct Ctx<'a> {
+    trait_ident: &'a Ident,
+    error_type: &'a str,
+    schemes: &'a [Scheme],
+}
+
+fn scheme_field(name: &str) -> Ident {
+    use heck::ToSnakeCase;
+    format_ident!("{}", name.to_snake_case())
+}
+
+/// The `Credentials` struct: one optional field per security scheme.
+fn credentials_struct(schemes: &[Scheme]) -> TokenStream {
+    let fields = schemes.iter().map(|s| {
+        let field = scheme_field(&s.name);
+        let name = &s.name;
+        let (doc, ty) = match &s.kind {
+            SchemeKind::Bearer => (
+                format!("Scheme `{name}`: `Authorization: Bearer <token>`."),
+                quote!(BearerToken),
+            ),
+            SchemeKind::ApiKeyHeader(h) => (
+                format!("Scheme `{name}`: the `{h}` header."),
+                quote!(ApiKey),
+            ),
+        };
+        quote! { #[doc = #doc] pub #field: Option<#ty>, }
+    });
+    let reads = schemes.iter().map(|s| {
+        let field = scheme_field(&s.name);
+        match &s.kind {
+            SchemeKind::Bearer => quote!(#field: stub_runtime::bearer_token(headers)?,),
+            SchemeKind::ApiKeyHeader(h) => quote!(#field: stub_runtime::api_key(headers, #h)?,),
+        }
+    });
+    let any = schemes.iter().map(|s| {
+        let field = scheme_field(&s.name);
+        quote!(self.#field.is_none())
+    });
+    quote! {
+        /// The credentials a request presented, one field per security scheme
+        /// of the spec. The router checks their form; the implementation
+        /// verifies them.
+        #[derive(Debug, Clone, Default, PartialEq, Eq)]
+        pub struct Credentials {
+            #(#fields)*
         }
 
-        fn method_not_allowed(allow: &'static str) -> Response {
-            let mut response = error_response(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                format!("method not allowed; this path supports {allow}"),
-            );
-            response
-                .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static(allow));
-            response
-        }
-
-        /// The bearer token of a request, exactly as the router takes it for
-        /// secured operations (`Authorization: Bearer <token>`, scheme case-insensitive).
-        pub fn bearer_token(headers: &HeaderMap) -> Option<BearerToken> {
-            let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-            let (scheme, token) = value.split_once(' ')?;
-            let token = token.trim();
-            (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty())
-                .then(|| BearerToken(token.to_string()))
-        }
-
-        fn missing_token() -> Response {
-            with_bearer_challenge(error_response(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "missing bearer token: send `Authorization: Bearer <token>`",
-            ))
-        }
-
-        fn path_values(path: Result<Path<HashMap<String, String>>, PathRejection>) -> Result<HashMap<String, String>, Response> {
-            path.map(|Path(values)| values).map_err(|e| {
-                error_response(StatusCode::BAD_REQUEST, "bad_request", format!("invalid path: {}", e.body_text()))
-            })
-        }
-
-        fn path_param<T: std::str::FromStr>(values: &HashMap<String, String>, name: &str, expected: &str) -> Result<T, Response>
-        where
-            T::Err: std::fmt::Display,
-        {
-            let raw = values.get(name).map(String::as_str).unwrap_or_default();
-            raw.parse().map_err(|e| {
-                error_response(
-                    StatusCode::BAD_REQUEST,
-                    "bad_request",
-                    format!("path parameter `{name}` must be {expected}: {e}"),
-                )
-            })
-        }
-
-        fn body_rejection(rejection: JsonRejection) -> Response {
-            let status = rejection.status();
-            let code = match status {
-                StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-                StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-                StatusCode::UNPROCESSABLE_ENTITY => "unprocessable_entity",
-                _ => "bad_request",
-            };
-            let status = match code {
-                "bad_request" => StatusCode::BAD_REQUEST,
-                _ => status,
-            };
-            error_response(status, code, redact_quoted(&rejection.body_text()))
-        }
-
-        /// Shortens long quoted strings in parser messages, so a credential
-        /// sent in the wrong field is never echoed back.
-        fn redact_quoted(message: &str) -> String {
-            let mut out = String::with_capacity(message.len());
-            let mut parts = message.split('"');
-            if let Some(first) = parts.next() {
-                out.push_str(first);
+        impl Credentials {
+            /// Reads every scheme's header; a malformed one is refused.
+            fn from_headers(headers: &HeaderMap) -> Result<Self, Rejection> {
+                Ok(Self { #(#reads)* })
             }
-            for (i, part) in parts.enumerate() {
-                out.push('"');
-                if i % 2 == 0 && part.chars().count() > 24 {
-                    out.push_str("<redacted>");
-                } else {
-                    out.push_str(part);
-                }
+
+            /// Whether no credential at all was presented.
+            pub fn is_empty(&self) -> bool {
+                true #(&& #any)*
             }
-            out
         }
     }
 }
@@ -286,6 +292,7 @@ const STATUSES: &[(u16, &str, &str)] = &[
     (409, "Conflict", "CONFLICT"),
     (413, "PayloadTooLarge", "PAYLOAD_TOO_LARGE"),
     (415, "UnsupportedMediaType", "UNSUPPORTED_MEDIA_TYPE"),
+    (421, "MisdirectedRequest", "MISDIRECTED_REQUEST"),
     (422, "UnprocessableEntity", "UNPROCESSABLE_ENTITY"),
     (429, "TooManyRequests", "TOO_MANY_REQUESTS"),
     (500, "InternalServerError", "INTERNAL_SERVER_ERROR"),
@@ -334,15 +341,21 @@ fn param_tokens(ty: ParamType) -> TokenStream {
     }
 }
 
-fn auth_arg(op: &Operation) -> Option<TokenStream> {
-    match op.auth {
-        Auth::None => None,
-        Auth::Required => Some(quote!(token: BearerToken,)),
-        Auth::Optional => Some(quote!(token: Option<BearerToken>,)),
+/// The type a response body has in its variant.
+fn body_tokens(media: &str, ty: &RustType, ctx: &Ctx<'_>) -> TokenStream {
+    let t = type_tokens(ty);
+    if is_error(ty, ctx) || (media != crate::validate::JSON && *ty == RustType::String) {
+        t
+    } else {
+        quote!(JsonBody<#t>)
     }
 }
 
-fn trait_method(op: &Operation) -> TokenStream {
+fn is_error(ty: &RustType, ctx: &Ctx<'_>) -> bool {
+    matches!(ty, RustType::Model(name) if name == ctx.error_type)
+}
+
+fn trait_method(op: &Operation, ctx: &Ctx<'_>) -> TokenStream {
     let name = ident(&op.id);
     let ret = enum_ident(op);
     let mut doc = format!("`{} {}`", op.method, op.path);
@@ -350,7 +363,8 @@ fn trait_method(op: &Operation) -> TokenStream {
         doc.push_str("\n\n");
         doc.push_str(&op.doc);
     }
-    let auth = auth_arg(op);
+    let credentials = (!op.security.is_empty() && !ctx.schemes.is_empty())
+        .then(|| quote!(credentials: Credentials,));
     let params = op.path_params.iter().map(|p| {
         let n = ident(&p.name);
         let t = param_tokens(p.ty);
@@ -363,19 +377,19 @@ fn trait_method(op: &Operation) -> TokenStream {
     let doc = doc_attrs(&doc);
     quote! {
         #doc
-        fn #name(&self, #auth #(#params)* #body) -> impl Future<Output = #ret> + Send;
+        fn #name(&self, #credentials #(#params)* #body) -> impl Future<Output = #ret> + Send;
     }
 }
 
-fn response_enum(op: &Operation) -> TokenStream {
+fn response_enum(op: &Operation, ctx: &Ctx<'_>) -> TokenStream {
     let name = enum_ident(op);
     let doc = format!("Every response `{}` documents.", op.id);
     let variants = op.responses.iter().map(|r| {
         let v = variant_ident(r.status);
         let doc = doc_attrs(&format!("{}: {}", r.status, r.description.trim()));
         match &r.body {
-            Some((_, ty)) => {
-                let t = type_tokens(ty);
+            Some((media, ty)) => {
+                let t = body_tokens(media, ty, ctx);
                 quote! { #doc #v(#t), }
             }
             None => quote! { #doc #v, },
@@ -391,7 +405,7 @@ fn response_enum(op: &Operation) -> TokenStream {
         };
         quote! { #pat => #status, }
     });
-    let arms = op.responses.iter().map(response_arm);
+    let arms = op.responses.iter().map(|r| response_arm(r, ctx));
     quote! {
         #[doc = #doc]
         #[derive(Debug, Clone, PartialEq)]
@@ -419,56 +433,92 @@ fn response_enum(op: &Operation) -> TokenStream {
     }
 }
 
-fn response_arm(r: &ResponseCase) -> TokenStream {
+fn response_arm(r: &ResponseCase, ctx: &Ctx<'_>) -> TokenStream {
     let v = variant_ident(r.status);
-    let build = match &r.body {
-        Some((media, RustType::String)) if media != crate::validate::JSON => {
-            quote!(text_response(status, #media, body))
-        }
-        Some(_) => quote!(json_response(status, &body)),
-        None => quote!(status.into_response()),
+    let Some((media, ty)) = &r.body else {
+        return quote! { Self::#v => status.into_response(), };
     };
-    let build = if r.www_authenticate {
-        quote!(with_bearer_challenge(#build))
+    let build = if is_error(ty, ctx) {
+        // The body's `status` always says what the response is sent with.
+        quote! {{
+            let mut body = body;
+            body.status = status.as_u16().into();
+            stub_runtime::error_json(status, &body)
+        }}
+    } else if media != crate::validate::JSON && *ty == RustType::String {
+        quote!(text_response(status, #media, body))
     } else {
-        build
+        quote!(body.respond(status).unwrap_or_else(reject))
     };
-    if r.body.is_some() {
-        quote! { Self::#v(body) => #build, }
-    } else {
-        quote! { Self::#v => #build, }
-    }
+    quote! { Self::#v(body) => #build, }
 }
 
-fn handler(op: &Operation, trait_ident: &Ident) -> TokenStream {
+/// The check of one operation's security requirement, as a boolean expression.
+fn requirement_met(op: &Operation) -> TokenStream {
+    let alternatives = op.security.iter().map(|names| {
+        if names.is_empty() {
+            return quote!(true);
+        }
+        let all = names.iter().map(|n| {
+            let f = scheme_field(n);
+            quote!(credentials.#f.is_some())
+        });
+        quote!((#(#all)&&*))
+    });
+    quote!(#(#alternatives)||*)
+}
+
+/// "`X-Application-ID` or `Authorization: Bearer <token>`" for a requirement.
+fn requirement_hint(op: &Operation, schemes: &[Scheme]) -> String {
+    let alternatives: Vec<String> = op
+        .security
+        .iter()
+        .map(|names| {
+            names
+                .iter()
+                .filter_map(|n| schemes.iter().find(|s| &s.name == n))
+                .map(|s| match &s.kind {
+                    SchemeKind::Bearer => "`Authorization: Bearer <token>`".to_string(),
+                    SchemeKind::ApiKeyHeader(h) => format!("`{h}`"),
+                })
+                .collect::<Vec<_>>()
+                .join(" and ")
+        })
+        .collect();
+    format!(
+        "this operation needs credentials: send {}",
+        alternatives.join(" or ")
+    )
+}
+
+fn handler(op: &Operation, ctx: &Ctx<'_>) -> TokenStream {
+    let trait_ident = ctx.trait_ident;
     let name = format_ident!("handle_{}", op.id);
     let method = ident(&op.id);
-    let mut extractors = vec![quote!(State(api): State<Arc<A>>)];
+    let mut extractors = vec![quote!(State(shared): State<Shared<A>>)];
     let mut steps = Vec::new();
     let mut args = Vec::new();
-    match op.auth {
-        Auth::None => {}
-        Auth::Required => {
-            extractors.push(quote!(headers: HeaderMap));
-            steps.push(quote! {
-                let Some(token) = bearer_token(&headers) else {
-                    return missing_token();
-                };
-            });
-            args.push(quote!(token));
-        }
-        Auth::Optional => {
-            extractors.push(quote!(headers: HeaderMap));
-            steps.push(quote! { let token = bearer_token(&headers); });
-            args.push(quote!(token));
-        }
+    if !op.security.is_empty() && !ctx.schemes.is_empty() {
+        extractors.push(quote!(headers: HeaderMap));
+        let met = requirement_met(op);
+        let hint = requirement_hint(op, ctx.schemes);
+        steps.push(quote! {
+            let credentials = match Credentials::from_headers(&headers) {
+                Ok(c) => c,
+                Err(r) => return reject(r),
+            };
+            if shared.options.require_credentials && !(#met) {
+                return reject(Rejection::new(RejectionKind::MissingCredentials, #hint));
+            }
+        });
+        args.push(quote!(credentials));
     }
     if !op.path_params.is_empty() {
         extractors.push(quote!(path: Result<Path<HashMap<String, String>>, PathRejection>));
         steps.push(quote! {
-            let values = match path_values(path) {
+            let values = match stub_runtime::path_values(path) {
                 Ok(v) => v,
-                Err(r) => return r,
+                Err(r) => return reject(r),
             };
         });
         for p in &op.path_params {
@@ -481,9 +531,9 @@ fn handler(op: &Operation, trait_ident: &Ident) -> TokenStream {
                 ParamType::String => "a string",
             };
             steps.push(quote! {
-                let #n: #t = match path_param(&values, #raw, #expected) {
+                let #n: #t = match stub_runtime::path_param(&values, #raw, #expected) {
                     Ok(v) => v,
-                    Err(r) => return r,
+                    Err(r) => return reject(r),
                 };
             });
             args.push(quote!(#n));
@@ -491,11 +541,16 @@ fn handler(op: &Operation, trait_ident: &Ident) -> TokenStream {
     }
     if let Some(body) = &op.body {
         let t = type_tokens(body);
+        let schema = match body {
+            RustType::Model(name) => name.as_str(),
+            RustType::Json => "object",
+            RustType::String => "string",
+        };
         extractors.push(quote!(body: Result<Json<#t>, JsonRejection>));
         steps.push(quote! {
             let body = match body {
                 Ok(Json(b)) => b,
-                Err(rejection) => return body_rejection(rejection),
+                Err(rejection) => return reject(stub_runtime::body_rejection(rejection, #schema)),
             };
         });
         args.push(quote!(body));
@@ -503,7 +558,7 @@ fn handler(op: &Operation, trait_ident: &Ident) -> TokenStream {
     quote! {
         async fn #name<A: #trait_ident>(#(#extractors),*) -> Response {
             #(#steps)*
-            api.#method(#(#args),*).await.into_response()
+            shared.api.#method(#(#args),*).await.into_response()
         }
     }
 }
@@ -529,16 +584,16 @@ fn route_calls(ops: &[Operation]) -> TokenStream {
             quote!(.on(MethodFilter::#filter, #h::<A>))
         });
         // axum answers HEAD with the GET handler unless HEAD is routed itself.
-        let head = (!here.iter().any(|o| o.method == "HEAD")).then(
-            || quote!(.on(MethodFilter::HEAD, move || async move { method_not_allowed(#allow) })),
-        );
+        let head = (!here.iter().any(|o| o.method == "HEAD")).then(|| {
+            quote!(.on(MethodFilter::HEAD, move || async move { reject(Rejection::method_not_allowed(#allow)) }))
+        });
         quote! {
             .route(
                 #path,
                 MethodRouter::new()
                     #(#methods)*
                     #head
-                    .fallback(move || async move { method_not_allowed(#allow) }),
+                    .fallback(move || async move { reject(Rejection::method_not_allowed(#allow)) }),
             )
         }
     });

@@ -12,6 +12,8 @@ use openapiv3::{
     StatusCode,
 };
 
+use stub_runtime::{Applies, RejectionKind};
+
 use crate::error::{CodegenError, Problem, Result};
 use crate::load::Spec;
 
@@ -135,7 +137,7 @@ impl Validator<'_> {
                 self.check_body(&at, op, components);
                 needs_error_schema |= self.check_responses(&at, op, components);
                 self.check_security(&at, op, api);
-                self.check_router_statuses(&at, op, &params, components, api);
+                self.check_router_statuses(&at, op, &params, components);
             }
         }
         if needs_error_schema {
@@ -297,9 +299,9 @@ impl Validator<'_> {
                 let at_req = format!("{at}/security/{i}/{}", escape(name));
                 match schemes.and_then(|s| s.get(name)) {
                     None => self.problem(at_req, format!("security scheme `{name}` is not defined")),
-                    Some(ReferenceOr::Item(scheme)) if !is_bearer(scheme) => self.problem(
+                    Some(ReferenceOr::Item(scheme)) if !is_supported_scheme(scheme) => self.problem(
                         at_req,
-                        format!("security scheme `{name}` is not supported by the server generator (only oauth2 and http bearer, sent as `Authorization: Bearer`)"),
+                        format!("security scheme `{name}` is not supported by the server generator (only bearer tokens, as oauth2, openIdConnect or http bearer, and API keys in a header)"),
                     ),
                     Some(_) => {}
                 }
@@ -321,39 +323,26 @@ impl Validator<'_> {
         op: &Operation,
         params: &[&ReferenceOr<Parameter>],
         components: Option<&Components>,
-        api: &OpenAPI,
     ) {
-        let mut needed: Vec<(u16, &str)> = Vec::new();
         let has_path_params = params.iter().any(|p| {
             matches!(
                 resolve_parameter(p, components),
                 Some(Parameter::Path { .. })
             )
         });
-        if has_path_params {
-            needed.push((400, "a path parameter that does not parse"));
-        }
-        let schemes = api.components.as_ref().map(|c| &c.security_schemes);
-        let needs_token = op.security.as_ref().is_some_and(|reqs| {
-            !reqs.is_empty()
-                && reqs.iter().all(|r| {
-                    !r.is_empty()
-                        && r.keys().any(|n| {
-                            matches!(schemes.and_then(|s| s.get(n)), Some(ReferenceOr::Item(s)) if is_bearer(s))
-                        })
-                })
-        });
-        if needs_token {
-            needed.push((401, "a missing bearer token"));
-        }
-        if op.request_body.is_some() {
-            needed.extend([
-                (400, "malformed JSON"),
-                (413, "a body over the size limit"),
-                (415, "a wrong content type"),
-                (422, "JSON that breaks the schema"),
-            ]);
-        }
+        let secured = op
+            .security
+            .as_ref()
+            .is_some_and(|reqs| reqs.iter().any(|r| !r.is_empty()));
+        let needed = RejectionKind::ALL
+            .into_iter()
+            .filter(|kind| match kind.applies() {
+                Applies::EveryRoute => false,
+                Applies::PathParameters => has_path_params,
+                Applies::Security => secured,
+                Applies::RequestBody => op.request_body.is_some(),
+            });
+        let needed: Vec<(u16, &str)> = needed.map(|k| (k.status(), k.cause())).collect();
         for (status, why) in needed {
             if !op
                 .responses
@@ -392,7 +381,49 @@ impl Validator<'_> {
                 );
             }
         }
+        if let Some(codes) = error_codes(components, name) {
+            for kind in RejectionKind::ALL {
+                if !codes.iter().any(|c| c == kind.code()) {
+                    self.problem(
+                        format!("{at}/properties/code/enum"),
+                        format!(
+                            "the router answers {} with code `{}`, which the error schema's `code` enum lacks",
+                            kind.cause(),
+                            kind.code()
+                        ),
+                    );
+                }
+            }
+        }
     }
+}
+
+/// The values of the error schema's `code` property, when it is an inline
+/// string enum (its Rust type is then `<ErrorSchema>Code`).
+pub fn error_codes(components: Option<&Components>, name: &str) -> Option<Vec<String>> {
+    let schema = components?.schemas.get(name)?.as_item()?;
+    let openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) = &schema.schema_kind else {
+        return None;
+    };
+    let code = object.properties.get("code")?.as_item()?;
+    match &code.schema_kind {
+        openapiv3::SchemaKind::Type(openapiv3::Type::String(s)) if !s.enumeration.is_empty() => {
+            Some(s.enumeration.iter().flatten().cloned().collect())
+        }
+        _ => None,
+    }
+}
+
+/// Whether the server generator can read a scheme's credential.
+fn is_supported_scheme(scheme: &SecurityScheme) -> bool {
+    is_bearer(scheme)
+        || matches!(
+            scheme,
+            SecurityScheme::APIKey {
+                location: openapiv3::APIKeyLocation::Header,
+                ..
+            }
+        )
 }
 
 /// Whether a security scheme is carried as `Authorization: Bearer <token>`.

@@ -51,19 +51,38 @@ token for a `UserProfile` (the user is created on first sign-in and
 updated on later ones), lists or reads the stored users, and disconnects
 (locally removes) a user to sign out.
 
-## Authentication
+## Access modes
 
-- `POST /users/authenticate/from_token` needs no `Authorization` header:
-  the OpenID Connect `id_token` carried in the request body is the
-  credential, and the service verifies it.
-- Every other `/users` operation requires the OpenID Connect ID token as
-  `Authorization: Bearer <token>` (security scheme `auth0`). The service
-  verifies its signature and its `exp`, `nbf`, `iss` and `aud` claims.
-  A missing or rejected token gets a `401` response with a
-  `WWW-Authenticate: Bearer` challenge.
-- `GET /openapi.yaml` and `GET /openapi.json` are public.
-- The official SDKs also send an `X-Application-ID` header (security
-  scheme `application`); this service does not check it.
+The service runs in one of three access modes (`--access`, env
+`USERS_ACCESS`); they decide what `users_snapshot`,
+`users_specific_user_snapshot` and `users_disconnect_user` require.
+Those operations declare both schemes the official SDKs know:
+`application` (the `X-Application-ID` header) or `auth0` (an OpenID
+Connect ID token as `Authorization: Bearer <token>`).
+
+- `local` (the default when listening on a loopback address): like the
+  original local service, a client on this machine calls them with no
+  credentials or with any `X-Application-ID`. The protection is the
+  transport and the browser boundary: the peer must be on loopback, the
+  `Host` header must name a loopback host (`localhost`, `127.0.0.1`,
+  `[::1]`, with or without a port) or the answer is `421`, and a
+  request whose `Origin` is not explicitly allowed gets `403`.
+- `applications`: they need an application id registered by the
+  operator in `X-Application-ID`, or a valid bearer token; otherwise
+  `401`.
+- `tokens`: they need a bearer ID token, and a token acts for its own
+  user only: `GET /users` lists just the caller, another user's id is
+  `404`. This is the mode for a service reachable from other machines.
+
+In every mode a bearer token that is sent is verified, and a missing,
+malformed or rejected one gets `401` with a `WWW-Authenticate: Bearer`
+challenge. `POST /users/authenticate/from_token` needs no header: the
+OpenID Connect `id_token` carried in its body is the credential, and
+nothing unverified ever creates a user. Disconnecting a user revokes
+every token issued for that identity before the disconnect (by its
+`iat`), on every operation, until it expires. `GET /openapi.yaml` and
+`GET /openapi.json` are public (the `Host` and `Origin` rules still
+apply).
 
 ## Errors
 
@@ -330,6 +349,13 @@ pub mod builder {
                         ),
                     )
                 }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 408u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -345,6 +371,13 @@ pub mod builder {
                     )
                 }
                 415u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                421u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -451,6 +484,13 @@ pub mod builder {
                         ),
                     )
                 }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 404u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -459,6 +499,13 @@ pub mod builder {
                     )
                 }
                 408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                421u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -531,7 +578,21 @@ pub mod builder {
                         ),
                     )
                 }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                421u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -630,6 +691,13 @@ pub mod builder {
                         ),
                     )
                 }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 404u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -638,6 +706,13 @@ pub mod builder {
                     )
                 }
                 408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                421u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -692,7 +767,21 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                421u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -758,7 +847,21 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                421u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

@@ -44,9 +44,15 @@
 //! let profile = client.users_specific_user_snapshot().user(id).send().await?;
 //! assert_eq!(profile.email, me.email);
 //!
-//! // Sign out, then the user is gone: a typed 404, no string matching.
+//! // Sign out: the token used before is revoked, a typed 401.
 //! client.users_disconnect_user().user(id).send().await?;
-//! let err = client.users_specific_user_snapshot().user(id).send().await.unwrap_err();
+//! let err = client.users_snapshot().send().await.unwrap_err();
+//! assert!(err.is_unauthorized());
+//!
+//! // The service's default (local) mode reads without credentials: the user
+//! // is gone, a typed 404, no string matching.
+//! let anonymous = Client::builder().base_url(&url).build()?;
+//! let err = anonymous.users_specific_user_snapshot().user(id).send().await.unwrap_err();
 //! assert!(err.is_not_found());
 //! assert_eq!(err.api_error().map(|e| e.status), Some(404));
 //! # Ok(())

@@ -6,15 +6,17 @@ use std::future::Future;
 use std::sync::Arc;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter};
 use axum::{Json, Router};
+use stub_runtime::RejectionKind;
+pub use stub_runtime::{ApiKey, BearerToken, JsonBody, Rejection};
 /// The shared model types.
 pub use users_api_types as types;
 pub use uuid;
 /// The OpenAPI document this crate was generated from, verbatim.
-pub const OPENAPI_YAML: &str = "openapi: 3.0.3\ninfo:\n  title: Users API\n  version: 1.0.0\n  description: |\n    The Users API of the local developer service. The service keeps a local\n    database of user profiles: a client exchanges an OAuth / OpenID Connect\n    token for a `UserProfile` (the user is created on first sign-in and\n    updated on later ones), lists or reads the stored users, and disconnects\n    (locally removes) a user to sign out.\n\n    ## Authentication\n\n    - `POST /users/authenticate/from_token` needs no `Authorization` header:\n      the OpenID Connect `id_token` carried in the request body is the\n      credential, and the service verifies it.\n    - Every other `/users` operation requires the OpenID Connect ID token as\n      `Authorization: Bearer <token>` (security scheme `auth0`). The service\n      verifies its signature and its `exp`, `nbf`, `iss` and `aud` claims.\n      A missing or rejected token gets a `401` response with a\n      `WWW-Authenticate: Bearer` challenge.\n    - `GET /openapi.yaml` and `GET /openapi.json` are public.\n    - The official SDKs also send an `X-Application-ID` header (security\n      scheme `application`); this service does not check it.\n\n    ## Errors\n\n    Every error response has the content type `application/json` and an\n    `ApiError` body: `status` repeats the HTTP status code, `code` is a\n    stable machine-readable string and `message` is a human-readable reason\n    that never echoes credentials.\n  contact:\n    name: Users API maintainers\n  license:\n    name: MIT\n    url: https://opensource.org/licenses/MIT\nservers:\n  - url: http://localhost:1000\n    description: Local Users service\n    x-internal: true\ntags:\n  - name: Users\n    description: Sign users in from an OAuth token, list and read the locally stored users, and sign them out.\n  - name: Specification\n    description: This OpenAPI document, served by the service itself as YAML or JSON.\npaths:\n  /users/authenticate/from_token:\n    post:\n      operationId: authenticate_from_oauth_token\n      tags:\n        - Users\n      summary: Sign in with an OAuth / OpenID Connect token\n      description: |\n        Creates a User From a oAuth Token.\n\n        The service verifies the OpenID Connect `id_token` carried in the\n        body (signature, `exp`, `nbf`, `iss`, `aud`). On the first call for\n        a given identity it creates the user; on later calls it updates the\n        stored profile. It returns the resulting `UserProfile`.\n\n        This operation needs no `Authorization` header: the token in the\n        request body is the credential. A body without an `id_token`, or\n        with one that fails verification, gets `401`.\n      security: []\n      requestBody:\n        required: true\n        description: The OAuth token response obtained from the identity provider; `id_token` must be present.\n        content:\n          application/json:\n            schema:\n              $ref: '#/components/schemas/OAuthToken'\n            example:\n              access_token: eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImV4YW1wbGUifQ.eyJpc3MiOiJodHRwczovL2F1dGgucGllY2VzLnNlcnZpY2VzLyJ9.ZXhhbXBsZS1zaWduYXR1cmU\n              token_type: Bearer\n              expires_in: 86400\n              scope: openid profile email\n              id_token: eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImV4YW1wbGUifQ.eyJpc3MiOiJodHRwczovL2F1dGgucGllY2VzLnNlcnZpY2VzLyIsInN1YiI6ImdpdGh1Ynw0ODcxMjM0NSIsImF1ZCI6ImV4YW1wbGUtY2xpZW50LWlkIiwiaWF0IjoxNzk1NzgwODAwLCJleHAiOjE3OTU4NjcyMDB9.ZXhhbXBsZS1zaWduYXR1cmU\n      responses:\n        '200':\n          description: The user was created or updated; its profile is returned.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/UserProfile'\n              example:\n                id: 5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10\n                email: mark@example.com\n                username: mark\n                name: Mark Example\n                picture: https://avatars.githubusercontent.com/u/48712345\n                created:\n                  value: '2026-11-28T12:00:00Z'\n                  readable: 'Nov 28, 2026 12:00 PM'\n                updated:\n                  value: '2026-11-28T12:00:00Z'\n                  readable: 'Nov 28, 2026 12:00 PM'\n                aesthetics:\n                  theme:\n                    dark: true\n                  font:\n                    size: 14\n          links:\n            GetUser:\n              operationId: users_specific_user_snapshot\n              description: The `id` of the returned profile can be used as `user` in `GET /users/{user}`.\n              parameters:\n                user: $response.body#/id\n            DisconnectUser:\n              operationId: users_disconnect_user\n              description: The `id` of the returned profile can be used as `user` in `POST /users/{user}/disconnect`.\n              parameters:\n                user: $response.body#/id\n        '400':\n          $ref: '#/components/responses/BadRequest'\n        '401':\n          $ref: '#/components/responses/Unauthorized'\n        '408':\n          $ref: '#/components/responses/RequestTimeout'\n        '413':\n          $ref: '#/components/responses/PayloadTooLarge'\n        '415':\n          $ref: '#/components/responses/UnsupportedMediaType'\n        '422':\n          $ref: '#/components/responses/UnprocessableEntity'\n        '500':\n          $ref: '#/components/responses/InternalError'\n  /users/{user}/disconnect:\n    parameters:\n      - $ref: '#/components/parameters/User'\n    post:\n      operationId: users_disconnect_user\n      tags:\n        - Users\n      summary: Disconnect (sign out) a user\n      description: |\n        Locally Removing a user for the purpose of Signing Out.\n\n        Removes the user from the local users database and returns the users\n        that are left, in the same order as `GET /users`.\n      security:\n        - auth0: []\n      responses:\n        '200':\n          description: The user was removed; the remaining users are returned.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Users'\n              example:\n                iterable: []\n        '400':\n          $ref: '#/components/responses/BadRequest'\n        '401':\n          $ref: '#/components/responses/Unauthorized'\n        '404':\n          $ref: '#/components/responses/NotFound'\n        '408':\n          $ref: '#/components/responses/RequestTimeout'\n        '500':\n          $ref: '#/components/responses/InternalError'\n  /users:\n    get:\n      operationId: users_snapshot\n      tags:\n        - Users\n      summary: List every user\n      description: |\n        Returns a snapshot of all of the users that are in the local users\n        database, in a stable order (by creation, oldest first).\n      security:\n        - auth0: []\n      responses:\n        '200':\n          description: All locally stored users.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Users'\n              example:\n                iterable:\n                  - id: 5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10\n                    email: mark@example.com\n                    username: mark\n                    name: Mark Example\n                    created:\n                      value: '2026-11-28T12:00:00Z'\n                    aesthetics:\n                      theme:\n                        dark: true\n                      font:\n                        size: 14\n        '401':\n          $ref: '#/components/responses/Unauthorized'\n        '408':\n          $ref: '#/components/responses/RequestTimeout'\n        '500':\n          $ref: '#/components/responses/InternalError'\n  /users/{user}:\n    parameters:\n      - $ref: '#/components/parameters/User'\n    get:\n      operationId: users_specific_user_snapshot\n      tags:\n        - Users\n      summary: Get one user\n      description: |\n        This enables the client to get a specific user: returns the\n        `UserProfile` stored for the given user id, or an error if no user\n        with that id is stored locally.\n      security:\n        - auth0: []\n      responses:\n        '200':\n          description: The profile of the requested user.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/UserProfile'\n              example:\n                id: 5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10\n                email: mark@example.com\n                username: mark\n                name: Mark Example\n                created:\n                  value: '2026-11-28T12:00:00Z'\n                aesthetics:\n                  theme:\n                    dark: true\n                  font:\n                    size: 14\n        '400':\n          $ref: '#/components/responses/BadRequest'\n        '401':\n          $ref: '#/components/responses/Unauthorized'\n        '404':\n          $ref: '#/components/responses/NotFound'\n        '408':\n          $ref: '#/components/responses/RequestTimeout'\n        '500':\n          $ref: '#/components/responses/InternalError'\n  /openapi.yaml:\n    get:\n      operationId: get_openapi_yaml\n      tags:\n        - Specification\n      summary: OpenAPI document (YAML)\n      description: Returns this OpenAPI document, serialized as YAML. No authentication is required.\n      security: []\n      responses:\n        '200':\n          description: This OpenAPI document as YAML.\n          content:\n            application/yaml:\n              schema:\n                type: string\n              example: |\n                openapi: 3.0.3\n                info:\n                  title: Users API\n                  version: 1.0.0\n        '408':\n          $ref: '#/components/responses/RequestTimeout'\n        '500':\n          $ref: '#/components/responses/InternalError'\n  /openapi.json:\n    get:\n      operationId: get_openapi_json\n      tags:\n        - Specification\n      summary: OpenAPI document (JSON)\n      description: Returns this OpenAPI document, serialized as JSON. No authentication is required.\n      security: []\n      responses:\n        '200':\n          description: This OpenAPI document as JSON.\n          content:\n            application/json:\n              schema:\n                type: object\n              example:\n                openapi: 3.0.3\n                info:\n                  title: Users API\n                  version: 1.0.0\n        '408':\n          $ref: '#/components/responses/RequestTimeout'\n        '500':\n          $ref: '#/components/responses/InternalError'\ncomponents:\n  parameters:\n    User:\n      name: user\n      in: path\n      required: true\n      description: The id (uuid) for a specific user.\n      schema:\n        type: string\n        format: uuid\n      example: 5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10\n  responses:\n    BadRequest:\n      description: The request is malformed, e.g. the `user` path parameter is not a uuid or the request body is not valid JSON.\n      content:\n        application/json:\n          schema:\n            $ref: '#/components/schemas/ApiError'\n          example:\n            status: 400\n            code: bad_request\n            message: The path parameter `user` is not a valid uuid.\n    InternalError:\n      description: The service failed to handle the request.\n      content:\n        application/json:\n          schema:\n            $ref: '#/components/schemas/ApiError'\n          example:\n            status: 500\n            code: internal_error\n            message: An internal error occurred.\n    NotFound:\n      description: No user with the given id is stored locally.\n      content:\n        application/json:\n          schema:\n            $ref: '#/components/schemas/ApiError'\n          example:\n            status: 404\n            code: not_found\n            message: No user with id 5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10 exists.\n    PayloadTooLarge:\n      description: The request body is larger than the service accepts.\n      content:\n        application/json:\n          schema:\n            $ref: '#/components/schemas/ApiError'\n          example:\n            status: 413\n            code: payload_too_large\n            message: The request body is too large.\n    RequestTimeout:\n      description: The client did not send a complete request in time.\n      content:\n        application/json:\n          schema:\n            $ref: '#/components/schemas/ApiError'\n          example:\n            status: 408\n            code: request_timeout\n            message: The request was not received in time.\n    Unauthorized:\n      description: The token is missing, malformed or failed verification (signature, `exp`, `nbf`, `iss` or `aud`).\n      headers:\n        WWW-Authenticate:\n          description: A Bearer challenge (RFC 6750).\n          required: true\n          schema:\n            type: string\n          example: Bearer error=\"invalid_token\"\n      content:\n        application/json:\n          schema:\n            $ref: '#/components/schemas/ApiError'\n          example:\n            status: 401\n            code: unauthorized\n            message: The bearer token is missing or invalid.\n    UnprocessableEntity:\n      description: The request body is valid JSON but does not match the `OAuthToken` schema, e.g. a required property is missing or has the wrong type.\n      content:\n        application/json:\n          schema:\n            $ref: '#/components/schemas/ApiError'\n          example:\n            status: 422\n            code: unprocessable_entity\n            message: 'The request body is not a valid OAuthToken: missing field `access_token`.'\n    UnsupportedMediaType:\n      description: The request body is not sent as `application/json`.\n      content:\n        application/json:\n          schema:\n            $ref: '#/components/schemas/ApiError'\n          example:\n            status: 415\n            code: unsupported_media_type\n            message: The request body must be sent as application/json.\n  schemas:\n    Aesthetics:\n      description: These are aesthetics properties that will ensure the dark mode, font size and other aesthetics properties persist.\n      type: object\n      required:\n        - theme\n        - font\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        theme:\n          $ref: '#/components/schemas/Theme'\n        font:\n          $ref: '#/components/schemas/Font'\n      example:\n        theme:\n          dark: true\n        font:\n          size: 14\n    AllocationCloud:\n      description: |\n        update && version: will be present only if your cloud was successfully spun up && running.\n        updated: is the last time this was updated.\n      type: object\n      required:\n        - id\n        - user\n        - urls\n        - status\n        - project\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        id:\n          type: string\n          description: This is a uuid that represents this cloud (this is the same as the user id).\n        user:\n          type: string\n          description: This is your user uuid.\n        urls:\n          $ref: '#/components/schemas/AllocationCloudUrls'\n        status:\n          $ref: '#/components/schemas/AllocationCloudStatus'\n        project:\n          type: string\n          description: This is the project that this is attached to.\n        updated:\n          $ref: '#/components/schemas/GroupedTimestamp'\n        version:\n          type: string\n          description: This is the current version of the server.\n        region:\n          type: string\n          description: This is the region where the project is defined.\n      example:\n        id: 5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10\n        user: 5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10\n        urls:\n          base:\n            status: RUNNING\n            url: https://pieces-cloud-5d3c6e0a.run.app\n          id:\n            status: RUNNING\n            url: https://5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10.pieces.cloud\n        status:\n          cloud: RUNNING\n        project: pieces-cloud-prod\n        updated:\n          value: '2026-11-28T12:00:00Z'\n        version: 1.4.2\n        region: us-central1\n    AllocationCloudStatus:\n      description: The status of a user's cloud allocation.\n      type: object\n      required:\n        - cloud\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        cloud:\n          $ref: '#/components/schemas/AllocationStatusEnum'\n      example:\n        cloud: RUNNING\n    AllocationCloudUrl:\n      description: This is one of the 3 possible urls that will route to your cloud.\n      type: object\n      required:\n        - status\n        - url\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        status:\n          $ref: '#/components/schemas/AllocationStatusEnum'\n        url:\n          type: string\n          description: This is the base url that is used to communicate with your vpc.\n      example:\n        status: RUNNING\n        url: https://5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10.pieces.cloud\n    AllocationCloudUrls:\n      description: |\n        You will have at minimum 2 urls.\n        base: is the default url of your cloud.\n        id: is the branded url, uuid.pieces.cloud.\n        (optional) vanity: is the custom branded url, mark.pieces.cloud.\n      type: object\n      required:\n        - base\n        - id\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        base:\n          $ref: '#/components/schemas/AllocationCloudUrl'\n        id:\n          $ref: '#/components/schemas/AllocationCloudUrl'\n        vanity:\n          $ref: '#/components/schemas/AllocationCloudUrl'\n      example:\n        base:\n          status: RUNNING\n          url: https://pieces-cloud-5d3c6e0a.run.app\n        id:\n          status: RUNNING\n          url: https://5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10.pieces.cloud\n        vanity:\n          status: PENDING\n          url: https://mark.pieces.cloud\n    AllocationStatusEnum:\n      description: This is a generic status enumeration that will be used for the status of dns and pod or cloud.\n      type: string\n      enum:\n        - UNKNOWN\n        - PENDING\n        - RUNNING\n        - FAILED\n        - SUCCEEDED\n        - DISCONNECTED\n      example: RUNNING\n    AnonymousTemporalRange:\n      description: |\n        If you want a range between, you can use from && to.\n        If you want anything before, use to and NO from.\n        If you want anything after, use from and NO to.\n      type: object\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        from:\n          $ref: '#/components/schemas/GroupedTimestamp'\n        to:\n          $ref: '#/components/schemas/GroupedTimestamp'\n        between:\n          type: boolean\n        continuous:\n          type: boolean\n      example:\n        from:\n          value: '2026-01-01T00:00:00Z'\n        to:\n          value: '2026-12-31T23:59:59Z'\n        between: true\n    ApiError:\n      description: The body of every error response.\n      type: object\n      required:\n        - status\n        - code\n        - message\n      properties:\n        status:\n          type: integer\n          format: int32\n          minimum: 400\n          maximum: 599\n          description: The HTTP status code of the response, repeated.\n        code:\n          type: string\n          description: A stable, machine-readable error code.\n          enum:\n            - bad_request\n            - unauthorized\n            - not_found\n            - method_not_allowed\n            - request_timeout\n            - payload_too_large\n            - unsupported_media_type\n            - unprocessable_entity\n            - internal_error\n        message:\n          type: string\n          description: A human-readable reason for the error. It never echoes credentials.\n      example:\n        status: 404\n        code: not_found\n        message: No user with id 5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10 exists.\n    Auth0OpenAIUserMetadata:\n      description: Only supporting a single api key per user.\n      type: object\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        api_key:\n          type: string\n        api_key_name:\n          type: string\n        organization_key:\n          type: string\n      example:\n        api_key: sk-EXAMPLE-not-a-real-key\n        api_key_name: personal\n        organization_key: org-EXAMPLE\n    Auth0UserAllocationMetadata:\n      description: This is specifically for our allocation server metadata.\n      type: object\n      required:\n        - project\n        - region\n      properties:\n        project:\n          type: string\n        region:\n          type: string\n      example:\n        project: pieces-cloud-prod\n        region: us-central1\n    Auth0UserMetadata:\n      description: User Metadata from Auth0.\n      type: object\n      required:\n        - global_id\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        global_id:\n          type: string\n        cloud_key:\n          type: string\n        stripe_customer_id:\n          type: string\n          description: A customer ID that is added to the user in the case of payments.\n        vanityname:\n          type: string\n          description: This is the vanityname of the user (set from their custom CNAME dns record), i.e. mark.pieces.cloud where \"mark\" is the vanityname.\n        allocation:\n          $ref: '#/components/schemas/Auth0UserAllocationMetadata'\n        open_AI:\n          $ref: '#/components/schemas/Auth0OpenAIUserMetadata'\n        beta:\n          $ref: '#/components/schemas/AnonymousTemporalRange'\n      example:\n        global_id: 5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10\n        stripe_customer_id: cus_EXAMPLE123\n        vanityname: mark\n        allocation:\n          project: pieces-cloud-prod\n          region: us-central1\n        beta:\n          from:\n            value: '2026-01-01T00:00:00Z'\n    DescopeUserMetadata:\n      description: User Metadata from Descope.\n      type: object\n      required:\n        - global_id\n        - descope_id\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        global_id:\n          type: string\n        vanityname:\n          type: string\n          description: This is the vanityname of the user (set from their custom CNAME dns record), i.e. mark.pieces.cloud where \"mark\" is the vanityname.\n        allocation:\n          $ref: '#/components/schemas/Auth0UserAllocationMetadata'\n        open_AI:\n          $ref: '#/components/schemas/Auth0OpenAIUserMetadata'\n        beta:\n          $ref: '#/components/schemas/AnonymousTemporalRange'\n        descope_id:\n          type: string\n      example:\n        global_id: 5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10\n        descope_id: U2EXAMPLEdescopeUserId\n        vanityname: mark\n    EmbeddedModelSchema:\n      description: This is a model that will keep track of all of our versions related to our models, i.e. (1) the database migration and (2) the global semantic version of the api.\n      type: object\n      required:\n        - migration\n        - semantic\n      properties:\n        migration:\n          type: integer\n          format: int64\n          description: This is the current database version that this model was used for.\n        semantic:\n          $ref: '#/components/schemas/EmbeddedModelSchemaSemanticVersionEnum'\n      example:\n        migration: 0\n        semantic: MAJOR_0_MINOR_0_PATCH_1\n    EmbeddedModelSchemaSemanticVersionEnum:\n      description: This is a Semantic Version Enum that will reflect the Semantic version of the api.\n      type: string\n      enum:\n        - UNKNOWN\n        - MAJOR_0_MINOR_0_PATCH_1\n      example: MAJOR_0_MINOR_0_PATCH_1\n    ExternalProvider:\n      description: I know that profileData and user_id have differing casing, but they are done because they map to Auth0's properties.\n      type: object\n      required:\n        - type\n        - user_id\n        - created\n        - updated\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        type:\n          $ref: '#/components/schemas/ExternalProviderTypeEnum'\n        user_id:\n          type: string\n          description: This is the user_id within the provider.\n        access_token:\n          type: string\n          description: This is optional here, but will be present for BB, Github, and google.\n        expires_in:\n          type: integer\n          format: int64\n          description: Some providers have an expiration on their access token. IE BB, Google, NOT Github.\n        created:\n          $ref: '#/components/schemas/GroupedTimestamp'\n        updated:\n          $ref: '#/components/schemas/GroupedTimestamp'\n        profileData:\n          $ref: '#/components/schemas/ExternalProviderProfileData'\n        connection:\n          type: string\n          description: This is an optional field that will be provided on enterprise connections, i.e. if type == waad then connection might be PiecesApp. However, in other cases you may find your provider and connection are the exact same string. To decipher between the two, you can use the isSocial bool.\n        isSocial:\n          type: boolean\n      example:\n        type: github\n        user_id: '48712345'\n        created:\n          value: '2026-11-28T12:00:00Z'\n        updated:\n          value: '2026-11-28T12:00:00Z'\n        profileData:\n          name: Mark Example\n          nickname: mark\n          email: mark@example.com\n          email_verified: true\n        connection: github\n        isSocial: true\n    ExternalProviderProfileData:\n      description: |\n        All of these will be optional.\n        Will support ProfileData from all our social providers.\n      type: object\n      properties:\n        name:\n          type: string\n        picture:\n          type: string\n        nickname:\n          type: string\n        email:\n          type: string\n        email_verified:\n          type: boolean\n        node_id:\n          type: string\n        gravatar_id:\n          type: string\n        url:\n          type: string\n        html_url:\n          type: string\n        followers_url:\n          type: string\n        following_url:\n          type: string\n        gists_url:\n          type: string\n        starred_url:\n          type: string\n        subscriptions_url:\n          type: string\n        organizations_url:\n          type: string\n        repos_url:\n          type: string\n        events_url:\n          type: string\n        received_events_url:\n          type: string\n        type:\n          type: string\n        site_admin:\n          type: boolean\n        company:\n          type: string\n        blog:\n          type: string\n        anchor:\n          type: string\n        hireable:\n          type: boolean\n        bio:\n          type: string\n        twitter_username:\n          type: string\n        public_repos:\n          type: integer\n          format: int64\n        public_gists:\n          type: integer\n          format: int64\n        followers:\n          type: integer\n          format: int64\n        following:\n          type: integer\n          format: int64\n        created_at:\n          type: string\n        updated_at:\n          type: string\n        private_gists:\n          type: integer\n          format: int64\n        total_private_repos:\n          type: integer\n          format: int64\n        owned_private_repos:\n          type: integer\n          format: int64\n        disk_usage:\n          type: integer\n          format: int64\n        collaborators:\n          type: integer\n          format: int64\n        two_factor_authentication:\n          type: boolean\n      example:\n        name: Mark Example\n        picture: https://avatars.githubusercontent.com/u/48712345\n        nickname: mark\n        email: mark@example.com\n        email_verified: true\n        node_id: MDQ6VXNlcjQ4NzEyMzQ1\n        html_url: https://github.com/mark\n        type: User\n        site_admin: false\n        public_repos: 12\n        followers: 30\n        following: 5\n        created_at: '2019-04-02T08:15:00Z'\n        updated_at: '2026-11-20T09:30:00Z'\n        two_factor_authentication: true\n    ExternalProviderTypeEnum:\n      description: |\n        This is an enum to describe the provider used to authenticate a user.\n        IMPORTANT: do NOT modify the values here unless they are explicitly mapped with Auth0's provider values (example within cloud server).\n        'waad': (Windows Azure Active Directory)\n      type: string\n      enum:\n        - UNKNOWN\n        - github\n        - google-oauth2\n        - bitbucket\n        - linkedin\n        - twitter\n        - facebook\n        - waad\n        - discord\n        - gitlab\n        - apple\n        - username_email\n        - slack\n      example: github\n    ExternalProviders:\n      description: A collection of external (identity) providers.\n      type: object\n      required:\n        - iterable\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        iterable:\n          type: array\n          items:\n            $ref: '#/components/schemas/ExternalProvider'\n      example:\n        iterable:\n          - type: github\n            user_id: '48712345'\n            created:\n              value: '2026-11-28T12:00:00Z'\n            updated:\n              value: '2026-11-28T12:00:00Z'\n            connection: github\n            isSocial: true\n    Font:\n      description: This will describe the font that the user sees.\n      type: object\n      required:\n        - size\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        size:\n          type: integer\n          format: int64\n      example:\n        size: 14\n    GroupedTimestamp:\n      description: A helper class to wrap Date-Time values with useful helper properties.\n      type: object\n      required:\n        - value\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        value:\n          type: string\n          format: date-time\n        readable:\n          type: string\n      example:\n        value: '2026-11-28T12:00:00Z'\n        readable: 'Nov 28, 2026 12:00 PM'\n    OAuthToken:\n      description: A model representing a returnable response for a OAuthGroup Token.\n      type: object\n      required:\n        - access_token\n        - token_type\n        - expires_in\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        access_token:\n          type: string\n          description: The Access Token\n        token_type:\n          type: string\n          enum:\n            - UNKNOWN\n            - Bearer\n        expires_in:\n          type: integer\n          format: int64\n        scope:\n          type: string\n        refresh_token:\n          type: string\n        id_token:\n          type: string\n      example:\n        access_token: eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImV4YW1wbGUifQ.eyJpc3MiOiJodHRwczovL2F1dGgucGllY2VzLnNlcnZpY2VzLyJ9.ZXhhbXBsZS1zaWduYXR1cmU\n        token_type: Bearer\n        expires_in: 86400\n        scope: openid profile email\n        id_token: eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImV4YW1wbGUifQ.eyJpc3MiOiJodHRwczovL2F1dGgucGllY2VzLnNlcnZpY2VzLyIsInN1YiI6ImdpdGh1Ynw0ODcxMjM0NSIsImF1ZCI6ImV4YW1wbGUtY2xpZW50LWlkIiwiaWF0IjoxNzk1NzgwODAwLCJleHAiOjE3OTU4NjcyMDB9.ZXhhbXBsZS1zaWduYXR1cmU\n    Theme:\n      description: This will describe the theme that belongs to a user.\n      type: object\n      required:\n        - dark\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        dark:\n          type: boolean\n      example:\n        dark: true\n    UserProfile:\n      description: This is the model for a user logged into Pieces.\n      type: object\n      required:\n        - id\n        - aesthetics\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        picture:\n          type: string\n          description: Mapped from picture. URL pointing to the user's profile picture.\n        email:\n          type: string\n        created:\n          $ref: '#/components/schemas/GroupedTimestamp'\n        updated:\n          $ref: '#/components/schemas/GroupedTimestamp'\n        username:\n          type: string\n          description: (unique) User's username.\n        id:\n          type: string\n        name:\n          type: string\n          description: This is the name of the User.\n        aesthetics:\n          $ref: '#/components/schemas/Aesthetics'\n        vanityname:\n          type: string\n        allocation:\n          $ref: '#/components/schemas/AllocationCloud'\n        providers:\n          $ref: '#/components/schemas/ExternalProviders'\n        auth0:\n          $ref: '#/components/schemas/Auth0UserMetadata'\n        descope:\n          $ref: '#/components/schemas/DescopeUserMetadata'\n      example:\n        schema:\n          migration: 0\n          semantic: MAJOR_0_MINOR_0_PATCH_1\n        picture: https://avatars.githubusercontent.com/u/48712345\n        email: mark@example.com\n        created:\n          value: '2026-11-28T12:00:00Z'\n          readable: 'Nov 28, 2026 12:00 PM'\n        updated:\n          value: '2026-11-28T12:00:00Z'\n          readable: 'Nov 28, 2026 12:00 PM'\n        username: mark\n        id: 5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10\n        name: Mark Example\n        aesthetics:\n          theme:\n            dark: true\n          font:\n            size: 14\n        vanityname: mark\n        providers:\n          iterable:\n            - type: github\n              user_id: '48712345'\n              created:\n                value: '2026-11-28T12:00:00Z'\n              updated:\n                value: '2026-11-28T12:00:00Z'\n              connection: github\n              isSocial: true\n        auth0:\n          global_id: 5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10\n          vanityname: mark\n    Users:\n      description: A base class for a collection of users and some additional meta properties.\n      type: object\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        iterable:\n          type: array\n          items:\n            $ref: '#/components/schemas/UserProfile'\n      example:\n        iterable:\n          - id: 5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10\n            email: mark@example.com\n            username: mark\n            name: Mark Example\n            created:\n              value: '2026-11-28T12:00:00Z'\n            aesthetics:\n              theme:\n                dark: true\n              font:\n                size: 14\n  securitySchemes:\n    application:\n      type: apiKey\n      in: header\n      name: X-Application-ID\n      description: Sent by the official SDKs to identify the calling application. This service does not check it, so no operation requires it.\n    auth0:\n      type: oauth2\n      description: |\n        Send the OpenID Connect ID token obtained from the authorization server as\n        `Authorization: Bearer <token>`. The service verifies its signature and its\n        `exp`, `nbf`, `iss` and `aud` claims; a missing or rejected token gets `401`.\n        Token handling follows the JSON Web Token Best Current Practices (RFC8725):\n        each verification key accepts exactly one algorithm, and `alg: none` is rejected.\n      flows:\n        authorizationCode:\n          authorizationUrl: https://auth.pieces.services/authorize\n          tokenUrl: https://auth.pieces.services/oauth/token\n          refreshUrl: https://auth.pieces.services/oauth/token\n          scopes:\n            openid: Sign in with OpenID Connect and receive an ID token.\n            email: Include the user's email address in the ID token.\n            profile: Include the user's basic profile (name, nickname, picture) in the ID token.\n";
+pub const OPENAPI_YAML: &str = "openapi: 3.0.3\ninfo:\n  title: Users API\n  version: 1.0.0\n  description: |\n    The Users API of the local developer service. The service keeps a local\n    database of user profiles: a client exchanges an OAuth / OpenID Connect\n    token for a `UserProfile` (the user is created on first sign-in and\n    updated on later ones), lists or reads the stored users, and disconnects\n    (locally removes) a user to sign out.\n\n    ## Access modes\n\n    The service runs in one of three access modes (`--access`, env\n    `USERS_ACCESS`); they decide what `users_snapshot`,\n    `users_specific_user_snapshot` and `users_disconnect_user` require.\n    Those operations declare both schemes the official SDKs know:\n    `application` (the `X-Application-ID` header) or `auth0` (an OpenID\n    Connect ID token as `Authorization: Bearer <token>`).\n\n    - `local` (the default when listening on a loopback address): like the\n      original local service, a client on this machine calls them with no\n      credentials or with any `X-Application-ID`. The protection is the\n      transport and the browser boundary: the peer must be on loopback, the\n      `Host` header must name a loopback host (`localhost`, `127.0.0.1`,\n      `[::1]`, with or without a port) or the answer is `421`, and a\n      request whose `Origin` is not explicitly allowed gets `403`.\n    - `applications`: they need an application id registered by the\n      operator in `X-Application-ID`, or a valid bearer token; otherwise\n      `401`.\n    - `tokens`: they need a bearer ID token, and a token acts for its own\n      user only: `GET /users` lists just the caller, another user's id is\n      `404`. This is the mode for a service reachable from other machines.\n\n    In every mode a bearer token that is sent is verified, and a missing,\n    malformed or rejected one gets `401` with a `WWW-Authenticate: Bearer`\n    challenge. `POST /users/authenticate/from_token` needs no header: the\n    OpenID Connect `id_token` carried in its body is the credential, and\n    nothing unverified ever creates a user. Disconnecting a user revokes\n    every token issued for that identity before the disconnect (by its\n    `iat`), on every operation, until it expires. `GET /openapi.yaml` and\n    `GET /openapi.json` are public (the `Host` and `Origin` rules still\n    apply).\n\n    ## Errors\n\n    Every error response has the content type `application/json` and an\n    `ApiError` body: `status` repeats the HTTP status code, `code` is a\n    stable machine-readable string and `message` is a human-readable reason\n    that never echoes credentials.\n  contact:\n    name: Users API maintainers\n  license:\n    name: MIT\n    url: https://opensource.org/licenses/MIT\nservers:\n  - url: http://localhost:1000\n    description: Local Users service\n    x-internal: true\ntags:\n  - name: Users\n    description: Sign users in from an OAuth token, list and read the locally stored users, and sign them out.\n  - name: Specification\n    description: This OpenAPI document, served by the service itself as YAML or JSON.\npaths:\n  /users/authenticate/from_token:\n    post:\n      operationId: authenticate_from_oauth_token\n      tags:\n        - Users\n      summary: Sign in with an OAuth / OpenID Connect token\n      description: |\n        Creates a User From a oAuth Token.\n\n        The service verifies the OpenID Connect `id_token` carried in the\n        body (signature, `exp`, `nbf`, `iss`, `aud`). On the first call for\n        a given identity it creates the user; on later calls it updates the\n        stored profile. It returns the resulting `UserProfile`.\n\n        This operation needs no `Authorization` header: the token in the\n        request body is the credential. A body without an `id_token`, or\n        with one that fails verification, gets `401`.\n      security: []\n      requestBody:\n        required: true\n        description: The OAuth token response obtained from the identity provider; `id_token` must be present.\n        content:\n          application/json:\n            schema:\n              $ref: '#/components/schemas/OAuthToken'\n            example:\n              access_token: eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImV4YW1wbGUifQ.eyJpc3MiOiJodHRwczovL2F1dGgucGllY2VzLnNlcnZpY2VzLyJ9.ZXhhbXBsZS1zaWduYXR1cmU\n              token_type: Bearer\n              expires_in: 86400\n              scope: openid profile email\n              id_token: eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImV4YW1wbGUifQ.eyJpc3MiOiJodHRwczovL2F1dGgucGllY2VzLnNlcnZpY2VzLyIsInN1YiI6ImdpdGh1Ynw0ODcxMjM0NSIsImF1ZCI6ImV4YW1wbGUtY2xpZW50LWlkIiwiaWF0IjoxNzk1NzgwODAwLCJleHAiOjE3OTU4NjcyMDB9.ZXhhbXBsZS1zaWduYXR1cmU\n      responses:\n        '200':\n          description: The user was created or updated; its profile is returned.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/UserProfile'\n              example:\n                id: 5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10\n                email: mark@example.com\n                username: mark\n                name: Mark Example\n                picture: https://avatars.githubusercontent.com/u/48712345\n                created:\n                  value: '2026-11-28T12:00:00Z'\n                  readable: 'Nov 28, 2026 12:00 PM'\n                updated:\n                  value: '2026-11-28T12:00:00Z'\n                  readable: 'Nov 28, 2026 12:00 PM'\n                aesthetics:\n                  theme:\n                    dark: true\n                  font:\n                    size: 14\n          links:\n            GetUser:\n              operationId: users_specific_user_snapshot\n              description: The `id` of the returned profile can be used as `user` in `GET /users/{user}`.\n              parameters:\n                user: $response.body#/id\n            DisconnectUser:\n              operationId: users_disconnect_user\n              description: The `id` of the returned profile can be used as `user` in `POST /users/{user}/disconnect`.\n              parameters:\n                user: $response.body#/id\n        '400':\n          $ref: '#/components/responses/BadRequest'\n        '401':\n          $ref: '#/components/responses/Unauthorized'\n        '403':\n          $ref: '#/components/responses/Forbidden'\n        '408':\n          $ref: '#/components/responses/RequestTimeout'\n        '421':\n          $ref: '#/components/responses/MisdirectedRequest'\n        '413':\n          $ref: '#/components/responses/PayloadTooLarge'\n        '415':\n          $ref: '#/components/responses/UnsupportedMediaType'\n        '422':\n          $ref: '#/components/responses/UnprocessableEntity'\n        '500':\n          $ref: '#/components/responses/InternalError'\n  /users/{user}/disconnect:\n    parameters:\n      - $ref: '#/components/parameters/User'\n    post:\n      operationId: users_disconnect_user\n      tags:\n        - Users\n      summary: Disconnect (sign out) a user\n      description: |\n        Locally Removing a user for the purpose of Signing Out.\n\n        Removes the user from the local users database and returns the users\n        that are left, in the same order as `GET /users`.\n      security:\n        - application: []\n        - auth0: []\n      responses:\n        '200':\n          description: The user was removed; the remaining users are returned.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Users'\n              example:\n                iterable: []\n        '400':\n          $ref: '#/components/responses/BadRequest'\n        '401':\n          $ref: '#/components/responses/Unauthorized'\n        '404':\n          $ref: '#/components/responses/NotFound'\n        '403':\n          $ref: '#/components/responses/Forbidden'\n        '408':\n          $ref: '#/components/responses/RequestTimeout'\n        '421':\n          $ref: '#/components/responses/MisdirectedRequest'\n        '500':\n          $ref: '#/components/responses/InternalError'\n  /users:\n    get:\n      operationId: users_snapshot\n      tags:\n        - Users\n      summary: List every user\n      description: |\n        Returns a snapshot of all of the users that are in the local users\n        database, in a stable order (by creation, oldest first).\n      security:\n        - application: []\n        - auth0: []\n      responses:\n        '200':\n          description: All locally stored users.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Users'\n              example:\n                iterable:\n                  - id: 5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10\n                    email: mark@example.com\n                    username: mark\n                    name: Mark Example\n                    created:\n                      value: '2026-11-28T12:00:00Z'\n                    aesthetics:\n                      theme:\n                        dark: true\n                      font:\n                        size: 14\n        '401':\n          $ref: '#/components/responses/Unauthorized'\n        '403':\n          $ref: '#/components/responses/Forbidden'\n        '408':\n          $ref: '#/components/responses/RequestTimeout'\n        '421':\n          $ref: '#/components/responses/MisdirectedRequest'\n        '500':\n          $ref: '#/components/responses/InternalError'\n  /users/{user}:\n    parameters:\n      - $ref: '#/components/parameters/User'\n    get:\n      operationId: users_specific_user_snapshot\n      tags:\n        - Users\n      summary: Get one user\n      description: |\n        This enables the client to get a specific user: returns the\n        `UserProfile` stored for the given user id, or an error if no user\n        with that id is stored locally.\n      security:\n        - application: []\n        - auth0: []\n      responses:\n        '200':\n          description: The profile of the requested user.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/UserProfile'\n              example:\n                id: 5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10\n                email: mark@example.com\n                username: mark\n                name: Mark Example\n                created:\n                  value: '2026-11-28T12:00:00Z'\n                aesthetics:\n                  theme:\n                    dark: true\n                  font:\n                    size: 14\n        '400':\n          $ref: '#/components/responses/BadRequest'\n        '401':\n          $ref: '#/components/responses/Unauthorized'\n        '404':\n          $ref: '#/components/responses/NotFound'\n        '403':\n          $ref: '#/components/responses/Forbidden'\n        '408':\n          $ref: '#/components/responses/RequestTimeout'\n        '421':\n          $ref: '#/components/responses/MisdirectedRequest'\n        '500':\n          $ref: '#/components/responses/InternalError'\n  /openapi.yaml:\n    get:\n      operationId: get_openapi_yaml\n      tags:\n        - Specification\n      summary: OpenAPI document (YAML)\n      description: Returns this OpenAPI document, serialized as YAML. No authentication is required.\n      security: []\n      responses:\n        '200':\n          description: This OpenAPI document as YAML.\n          content:\n            application/yaml:\n              schema:\n                type: object\n                description: The OpenAPI document (a YAML mapping).\n              example: |\n                openapi: 3.0.3\n                info:\n                  title: Users API\n                  version: 1.0.0\n        '403':\n          $ref: '#/components/responses/Forbidden'\n        '408':\n          $ref: '#/components/responses/RequestTimeout'\n        '421':\n          $ref: '#/components/responses/MisdirectedRequest'\n        '500':\n          $ref: '#/components/responses/InternalError'\n  /openapi.json:\n    get:\n      operationId: get_openapi_json\n      tags:\n        - Specification\n      summary: OpenAPI document (JSON)\n      description: Returns this OpenAPI document, serialized as JSON. No authentication is required.\n      security: []\n      responses:\n        '200':\n          description: This OpenAPI document as JSON.\n          content:\n            application/json:\n              schema:\n                type: object\n              example:\n                openapi: 3.0.3\n                info:\n                  title: Users API\n                  version: 1.0.0\n        '403':\n          $ref: '#/components/responses/Forbidden'\n        '408':\n          $ref: '#/components/responses/RequestTimeout'\n        '421':\n          $ref: '#/components/responses/MisdirectedRequest'\n        '500':\n          $ref: '#/components/responses/InternalError'\ncomponents:\n  parameters:\n    User:\n      name: user\n      in: path\n      required: true\n      description: The id (uuid) for a specific user.\n      schema:\n        type: string\n        format: uuid\n      example: 5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10\n  responses:\n    BadRequest:\n      description: The request is malformed, e.g. the `user` path parameter is not a uuid or the request body is not valid JSON.\n      content:\n        application/json:\n          schema:\n            $ref: '#/components/schemas/ApiError'\n          example:\n            status: 400\n            code: bad_request\n            message: The path parameter `user` is not a valid uuid.\n    Forbidden:\n      description: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`).\n      content:\n        application/json:\n          schema:\n            $ref: '#/components/schemas/ApiError'\n          example:\n            status: 403\n            code: forbidden\n            message: Requests from this origin are not allowed.\n    InternalError:\n      description: The service failed to handle the request.\n      content:\n        application/json:\n          schema:\n            $ref: '#/components/schemas/ApiError'\n          example:\n            status: 500\n            code: internal_error\n            message: An internal error occurred.\n    MisdirectedRequest:\n      description: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send.\n      content:\n        application/json:\n          schema:\n            $ref: '#/components/schemas/ApiError'\n          example:\n            status: 421\n            code: misdirected_request\n            message: The Host header must name a loopback host.\n    NotFound:\n      description: No user with the given id is stored locally.\n      content:\n        application/json:\n          schema:\n            $ref: '#/components/schemas/ApiError'\n          example:\n            status: 404\n            code: not_found\n            message: No user with id 5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10 exists.\n    PayloadTooLarge:\n      description: The request body is larger than the service accepts.\n      content:\n        application/json:\n          schema:\n            $ref: '#/components/schemas/ApiError'\n          example:\n            status: 413\n            code: payload_too_large\n            message: The request body is too large.\n    RequestTimeout:\n      description: The client did not send a complete request in time.\n      content:\n        application/json:\n          schema:\n            $ref: '#/components/schemas/ApiError'\n          example:\n            status: 408\n            code: request_timeout\n            message: The request was not received in time.\n    Unauthorized:\n      description: The credentials the access mode requires are missing, the application id is not registered, or the bearer token is malformed, revoked or failed verification (signature, `exp`, `nbf`, `iss` or `aud`).\n      headers:\n        WWW-Authenticate:\n          description: A Bearer challenge (RFC 6750).\n          required: true\n          schema:\n            type: string\n          example: Bearer error=\"invalid_token\"\n      content:\n        application/json:\n          schema:\n            $ref: '#/components/schemas/ApiError'\n          example:\n            status: 401\n            code: unauthorized\n            message: The bearer token is missing or invalid.\n    UnprocessableEntity:\n      description: The request body is valid JSON but does not match the `OAuthToken` schema, e.g. a required property is missing or has the wrong type.\n      content:\n        application/json:\n          schema:\n            $ref: '#/components/schemas/ApiError'\n          example:\n            status: 422\n            code: unprocessable_entity\n            message: 'The request body is not a valid OAuthToken: missing field `access_token`.'\n    UnsupportedMediaType:\n      description: The request body is not sent as `application/json`.\n      content:\n        application/json:\n          schema:\n            $ref: '#/components/schemas/ApiError'\n          example:\n            status: 415\n            code: unsupported_media_type\n            message: The request body must be sent as application/json.\n  schemas:\n    Aesthetics:\n      description: These are aesthetics properties that will ensure the dark mode, font size and other aesthetics properties persist.\n      type: object\n      required:\n        - theme\n        - font\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        theme:\n          $ref: '#/components/schemas/Theme'\n        font:\n          $ref: '#/components/schemas/Font'\n      example:\n        theme:\n          dark: true\n        font:\n          size: 14\n    AllocationCloud:\n      description: |\n        update && version: will be present only if your cloud was successfully spun up && running.\n        updated: is the last time this was updated.\n      type: object\n      required:\n        - id\n        - user\n        - urls\n        - status\n        - project\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        id:\n          type: string\n          description: This is a uuid that represents this cloud (this is the same as the user id).\n        user:\n          type: string\n          description: This is your user uuid.\n        urls:\n          $ref: '#/components/schemas/AllocationCloudUrls'\n        status:\n          $ref: '#/components/schemas/AllocationCloudStatus'\n        project:\n          type: string\n          description: This is the project that this is attached to.\n        updated:\n          $ref: '#/components/schemas/GroupedTimestamp'\n        version:\n          type: string\n          description: This is the current version of the server.\n        region:\n          type: string\n          description: This is the region where the project is defined.\n      example:\n        id: 5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10\n        user: 5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10\n        urls:\n          base:\n            status: RUNNING\n            url: https://pieces-cloud-5d3c6e0a.run.app\n          id:\n            status: RUNNING\n            url: https://5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10.pieces.cloud\n        status:\n          cloud: RUNNING\n        project: pieces-cloud-prod\n        updated:\n          value: '2026-11-28T12:00:00Z'\n        version: 1.4.2\n        region: us-central1\n    AllocationCloudStatus:\n      description: The status of a user's cloud allocation.\n      type: object\n      required:\n        - cloud\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        cloud:\n          $ref: '#/components/schemas/AllocationStatusEnum'\n      example:\n        cloud: RUNNING\n    AllocationCloudUrl:\n      description: This is one of the 3 possible urls that will route to your cloud.\n      type: object\n      required:\n        - status\n        - url\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        status:\n          $ref: '#/components/schemas/AllocationStatusEnum'\n        url:\n          type: string\n          description: This is the base url that is used to communicate with your vpc.\n      example:\n        status: RUNNING\n        url: https://5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10.pieces.cloud\n    AllocationCloudUrls:\n      description: |\n        You will have at minimum 2 urls.\n        base: is the default url of your cloud.\n        id: is the branded url, uuid.pieces.cloud.\n        (optional) vanity: is the custom branded url, mark.pieces.cloud.\n      type: object\n      required:\n        - base\n        - id\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        base:\n          $ref: '#/components/schemas/AllocationCloudUrl'\n        id:\n          $ref: '#/components/schemas/AllocationCloudUrl'\n        vanity:\n          $ref: '#/components/schemas/AllocationCloudUrl'\n      example:\n        base:\n          status: RUNNING\n          url: https://pieces-cloud-5d3c6e0a.run.app\n        id:\n          status: RUNNING\n          url: https://5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10.pieces.cloud\n        vanity:\n          status: PENDING\n          url: https://mark.pieces.cloud\n    AllocationStatusEnum:\n      description: This is a generic status enumeration that will be used for the status of dns and pod or cloud.\n      type: string\n      enum:\n        - UNKNOWN\n        - PENDING\n        - RUNNING\n        - FAILED\n        - SUCCEEDED\n        - DISCONNECTED\n      example: RUNNING\n    AnonymousTemporalRange:\n      description: |\n        If you want a range between, you can use from && to.\n        If you want anything before, use to and NO from.\n        If you want anything after, use from and NO to.\n      type: object\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        from:\n          $ref: '#/components/schemas/GroupedTimestamp'\n        to:\n          $ref: '#/components/schemas/GroupedTimestamp'\n        between:\n          type: boolean\n        continuous:\n          type: boolean\n      example:\n        from:\n          value: '2026-01-01T00:00:00Z'\n        to:\n          value: '2026-12-31T23:59:59Z'\n        between: true\n    ApiError:\n      description: The body of every error response.\n      type: object\n      required:\n        - status\n        - code\n        - message\n      properties:\n        status:\n          type: integer\n          format: int32\n          minimum: 400\n          maximum: 599\n          description: The HTTP status code of the response, repeated.\n        code:\n          type: string\n          description: A stable, machine-readable error code.\n          enum:\n            - bad_request\n            - unauthorized\n            - not_found\n            - forbidden\n            - method_not_allowed\n            - request_timeout\n            - misdirected_request\n            - payload_too_large\n            - unsupported_media_type\n            - unprocessable_entity\n            - internal_error\n        message:\n          type: string\n          description: A human-readable reason for the error. It never echoes credentials.\n      example:\n        status: 404\n        code: not_found\n        message: No user with id 5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10 exists.\n    Auth0OpenAIUserMetadata:\n      description: Only supporting a single api key per user.\n      type: object\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        api_key:\n          type: string\n        api_key_name:\n          type: string\n        organization_key:\n          type: string\n      example:\n        api_key: sk-EXAMPLE-not-a-real-key\n        api_key_name: personal\n        organization_key: org-EXAMPLE\n    Auth0UserAllocationMetadata:\n      description: This is specifically for our allocation server metadata.\n      type: object\n      required:\n        - project\n        - region\n      properties:\n        project:\n          type: string\n        region:\n          type: string\n      example:\n        project: pieces-cloud-prod\n        region: us-central1\n    Auth0UserMetadata:\n      description: User Metadata from Auth0.\n      type: object\n      required:\n        - global_id\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        global_id:\n          type: string\n        cloud_key:\n          type: string\n        stripe_customer_id:\n          type: string\n          description: A customer ID that is added to the user in the case of payments.\n        vanityname:\n          type: string\n          description: This is the vanityname of the user (set from their custom CNAME dns record), i.e. mark.pieces.cloud where \"mark\" is the vanityname.\n        allocation:\n          $ref: '#/components/schemas/Auth0UserAllocationMetadata'\n        open_AI:\n          $ref: '#/components/schemas/Auth0OpenAIUserMetadata'\n        beta:\n          $ref: '#/components/schemas/AnonymousTemporalRange'\n      example:\n        global_id: 5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10\n        stripe_customer_id: cus_EXAMPLE123\n        vanityname: mark\n        allocation:\n          project: pieces-cloud-prod\n          region: us-central1\n        beta:\n          from:\n            value: '2026-01-01T00:00:00Z'\n    DescopeUserMetadata:\n      description: User Metadata from Descope.\n      type: object\n      required:\n        - global_id\n        - descope_id\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        global_id:\n          type: string\n        vanityname:\n          type: string\n          description: This is the vanityname of the user (set from their custom CNAME dns record), i.e. mark.pieces.cloud where \"mark\" is the vanityname.\n        allocation:\n          $ref: '#/components/schemas/Auth0UserAllocationMetadata'\n        open_AI:\n          $ref: '#/components/schemas/Auth0OpenAIUserMetadata'\n        beta:\n          $ref: '#/components/schemas/AnonymousTemporalRange'\n        descope_id:\n          type: string\n      example:\n        global_id: 5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10\n        descope_id: U2EXAMPLEdescopeUserId\n        vanityname: mark\n    EmbeddedModelSchema:\n      description: This is a model that will keep track of all of our versions related to our models, i.e. (1) the database migration and (2) the global semantic version of the api.\n      type: object\n      required:\n        - migration\n        - semantic\n      properties:\n        migration:\n          type: integer\n          format: int64\n          description: This is the current database version that this model was used for.\n        semantic:\n          $ref: '#/components/schemas/EmbeddedModelSchemaSemanticVersionEnum'\n      example:\n        migration: 0\n        semantic: MAJOR_0_MINOR_0_PATCH_1\n    EmbeddedModelSchemaSemanticVersionEnum:\n      description: This is a Semantic Version Enum that will reflect the Semantic version of the api.\n      type: string\n      enum:\n        - UNKNOWN\n        - MAJOR_0_MINOR_0_PATCH_1\n      example: MAJOR_0_MINOR_0_PATCH_1\n    ExternalProvider:\n      description: I know that profileData and user_id have differing casing, but they are done because they map to Auth0's properties.\n      type: object\n      required:\n        - type\n        - user_id\n        - created\n        - updated\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        type:\n          $ref: '#/components/schemas/ExternalProviderTypeEnum'\n        user_id:\n          type: string\n          description: This is the user_id within the provider.\n        access_token:\n          type: string\n          description: This is optional here, but will be present for BB, Github, and google.\n        expires_in:\n          type: integer\n          format: int64\n          description: Some providers have an expiration on their access token. IE BB, Google, NOT Github.\n        created:\n          $ref: '#/components/schemas/GroupedTimestamp'\n        updated:\n          $ref: '#/components/schemas/GroupedTimestamp'\n        profileData:\n          $ref: '#/components/schemas/ExternalProviderProfileData'\n        connection:\n          type: string\n          description: This is an optional field that will be provided on enterprise connections, i.e. if type == waad then connection might be PiecesApp. However, in other cases you may find your provider and connection are the exact same string. To decipher between the two, you can use the isSocial bool.\n        isSocial:\n          type: boolean\n      example:\n        type: github\n        user_id: '48712345'\n        created:\n          value: '2026-11-28T12:00:00Z'\n        updated:\n          value: '2026-11-28T12:00:00Z'\n        profileData:\n          name: Mark Example\n          nickname: mark\n          email: mark@example.com\n          email_verified: true\n        connection: github\n        isSocial: true\n    ExternalProviderProfileData:\n      description: |\n        All of these will be optional.\n        Will support ProfileData from all our social providers.\n      type: object\n      properties:\n        name:\n          type: string\n        picture:\n          type: string\n        nickname:\n          type: string\n        email:\n          type: string\n        email_verified:\n          type: boolean\n        node_id:\n          type: string\n        gravatar_id:\n          type: string\n        url:\n          type: string\n        html_url:\n          type: string\n        followers_url:\n          type: string\n        following_url:\n          type: string\n        gists_url:\n          type: string\n        starred_url:\n          type: string\n        subscriptions_url:\n          type: string\n        organizations_url:\n          type: string\n        repos_url:\n          type: string\n        events_url:\n          type: string\n        received_events_url:\n          type: string\n        type:\n          type: string\n        site_admin:\n          type: boolean\n        company:\n          type: string\n        blog:\n          type: string\n        anchor:\n          type: string\n        hireable:\n          type: boolean\n        bio:\n          type: string\n        twitter_username:\n          type: string\n        public_repos:\n          type: integer\n          format: int64\n        public_gists:\n          type: integer\n          format: int64\n        followers:\n          type: integer\n          format: int64\n        following:\n          type: integer\n          format: int64\n        created_at:\n          type: string\n        updated_at:\n          type: string\n        private_gists:\n          type: integer\n          format: int64\n        total_private_repos:\n          type: integer\n          format: int64\n        owned_private_repos:\n          type: integer\n          format: int64\n        disk_usage:\n          type: integer\n          format: int64\n        collaborators:\n          type: integer\n          format: int64\n        two_factor_authentication:\n          type: boolean\n      example:\n        name: Mark Example\n        picture: https://avatars.githubusercontent.com/u/48712345\n        nickname: mark\n        email: mark@example.com\n        email_verified: true\n        node_id: MDQ6VXNlcjQ4NzEyMzQ1\n        html_url: https://github.com/mark\n        type: User\n        site_admin: false\n        public_repos: 12\n        followers: 30\n        following: 5\n        created_at: '2019-04-02T08:15:00Z'\n        updated_at: '2026-11-20T09:30:00Z'\n        two_factor_authentication: true\n    ExternalProviderTypeEnum:\n      description: |\n        This is an enum to describe the provider used to authenticate a user.\n        IMPORTANT: do NOT modify the values here unless they are explicitly mapped with Auth0's provider values (example within cloud server).\n        'waad': (Windows Azure Active Directory)\n      type: string\n      enum:\n        - UNKNOWN\n        - github\n        - google-oauth2\n        - bitbucket\n        - linkedin\n        - twitter\n        - facebook\n        - waad\n        - discord\n        - gitlab\n        - apple\n        - username_email\n        - slack\n      example: github\n    ExternalProviders:\n      description: A collection of external (identity) providers.\n      type: object\n      required:\n        - iterable\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        iterable:\n          type: array\n          items:\n            $ref: '#/components/schemas/ExternalProvider'\n      example:\n        iterable:\n          - type: github\n            user_id: '48712345'\n            created:\n              value: '2026-11-28T12:00:00Z'\n            updated:\n              value: '2026-11-28T12:00:00Z'\n            connection: github\n            isSocial: true\n    Font:\n      description: This will describe the font that the user sees.\n      type: object\n      required:\n        - size\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        size:\n          type: integer\n          format: int64\n      example:\n        size: 14\n    GroupedTimestamp:\n      description: A helper class to wrap Date-Time values with useful helper properties.\n      type: object\n      required:\n        - value\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        value:\n          type: string\n          format: date-time\n        readable:\n          type: string\n      example:\n        value: '2026-11-28T12:00:00Z'\n        readable: 'Nov 28, 2026 12:00 PM'\n    OAuthToken:\n      description: A model representing a returnable response for a OAuthGroup Token.\n      type: object\n      required:\n        - access_token\n        - token_type\n        - expires_in\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        access_token:\n          type: string\n          description: The Access Token\n        token_type:\n          type: string\n          enum:\n            - UNKNOWN\n            - Bearer\n        expires_in:\n          type: integer\n          format: int64\n        scope:\n          type: string\n        refresh_token:\n          type: string\n        id_token:\n          type: string\n      example:\n        access_token: eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImV4YW1wbGUifQ.eyJpc3MiOiJodHRwczovL2F1dGgucGllY2VzLnNlcnZpY2VzLyJ9.ZXhhbXBsZS1zaWduYXR1cmU\n        token_type: Bearer\n        expires_in: 86400\n        scope: openid profile email\n        id_token: eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImV4YW1wbGUifQ.eyJpc3MiOiJodHRwczovL2F1dGgucGllY2VzLnNlcnZpY2VzLyIsInN1YiI6ImdpdGh1Ynw0ODcxMjM0NSIsImF1ZCI6ImV4YW1wbGUtY2xpZW50LWlkIiwiaWF0IjoxNzk1NzgwODAwLCJleHAiOjE3OTU4NjcyMDB9.ZXhhbXBsZS1zaWduYXR1cmU\n    Theme:\n      description: This will describe the theme that belongs to a user.\n      type: object\n      required:\n        - dark\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        dark:\n          type: boolean\n      example:\n        dark: true\n    UserProfile:\n      description: This is the model for a user logged into Pieces.\n      type: object\n      required:\n        - id\n        - aesthetics\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        picture:\n          type: string\n          description: Mapped from picture. URL pointing to the user's profile picture.\n        email:\n          type: string\n        created:\n          $ref: '#/components/schemas/GroupedTimestamp'\n        updated:\n          $ref: '#/components/schemas/GroupedTimestamp'\n        username:\n          type: string\n          description: (unique) User's username.\n        id:\n          type: string\n        name:\n          type: string\n          description: This is the name of the User.\n        aesthetics:\n          $ref: '#/components/schemas/Aesthetics'\n        vanityname:\n          type: string\n        allocation:\n          $ref: '#/components/schemas/AllocationCloud'\n        providers:\n          $ref: '#/components/schemas/ExternalProviders'\n        auth0:\n          $ref: '#/components/schemas/Auth0UserMetadata'\n        descope:\n          $ref: '#/components/schemas/DescopeUserMetadata'\n      example:\n        schema:\n          migration: 0\n          semantic: MAJOR_0_MINOR_0_PATCH_1\n        picture: https://avatars.githubusercontent.com/u/48712345\n        email: mark@example.com\n        created:\n          value: '2026-11-28T12:00:00Z'\n          readable: 'Nov 28, 2026 12:00 PM'\n        updated:\n          value: '2026-11-28T12:00:00Z'\n          readable: 'Nov 28, 2026 12:00 PM'\n        username: mark\n        id: 5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10\n        name: Mark Example\n        aesthetics:\n          theme:\n            dark: true\n          font:\n            size: 14\n        vanityname: mark\n        providers:\n          iterable:\n            - type: github\n              user_id: '48712345'\n              created:\n                value: '2026-11-28T12:00:00Z'\n              updated:\n                value: '2026-11-28T12:00:00Z'\n              connection: github\n              isSocial: true\n        auth0:\n          global_id: 5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10\n          vanityname: mark\n    Users:\n      description: A base class for a collection of users and some additional meta properties.\n      type: object\n      properties:\n        schema:\n          $ref: '#/components/schemas/EmbeddedModelSchema'\n        iterable:\n          type: array\n          items:\n            $ref: '#/components/schemas/UserProfile'\n      example:\n        iterable:\n          - id: 5d3c6e0a-9a2b-5f43-8f4e-2b9e6e1c7a10\n            email: mark@example.com\n            username: mark\n            name: Mark Example\n            created:\n              value: '2026-11-28T12:00:00Z'\n            aesthetics:\n              theme:\n                dark: true\n              font:\n                size: 14\n  securitySchemes:\n    application:\n      type: apiKey\n      in: header\n      name: X-Application-ID\n      description: |\n        The id of a calling application, as the official SDKs send it. In\n        `applications` mode it must be an id the operator registered\n        (`users-service applications add NAME`); in `local` mode any value or\n        none is accepted; in `tokens` mode it is ignored and a bearer token is required.\n    auth0:\n      type: oauth2\n      description: |\n        Send the OpenID Connect ID token obtained from the authorization server as\n        `Authorization: Bearer <token>`. The service verifies its signature and its\n        `exp`, `nbf`, `iss` and `aud` claims; a malformed, revoked or rejected token\n        gets `401`, and so does a missing one in `tokens` mode.\n        Token handling follows the JSON Web Token Best Current Practices (RFC8725):\n        each verification key accepts exactly one algorithm, and `alg: none` is rejected.\n      flows:\n        authorizationCode:\n          authorizationUrl: https://auth.pieces.services/authorize\n          tokenUrl: https://auth.pieces.services/oauth/token\n          refreshUrl: https://auth.pieces.services/oauth/token\n          scopes:\n            openid: Sign in with OpenID Connect and receive an ID token.\n            email: Include the user's email address in the ID token.\n            profile: Include the user's basic profile (name, nickname, picture) in the ID token.\n";
 /// One operation of the spec, as routed by [`router`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OperationInfo {
@@ -58,18 +60,27 @@ pub const OPERATIONS: &[OperationInfo] = &[
         path: "/openapi.json",
     },
 ];
-/// A bearer token taken from the `Authorization` header.
-///
-/// The router only checks that one was sent; the implementation verifies it.
-/// `Debug` never prints the token.
-#[derive(Clone, PartialEq, Eq)]
-pub struct BearerToken(
-    /// The `` property.
-    pub String,
-);
-impl std::fmt::Debug for BearerToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("BearerToken(<redacted>)")
+/// The credentials a request presented, one field per security scheme
+/// of the spec. The router checks their form; the implementation
+/// verifies them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Credentials {
+    ///Scheme `application`: the `X-Application-ID` header.
+    pub application: Option<ApiKey>,
+    ///Scheme `auth0`: `Authorization: Bearer <token>`.
+    pub auth0: Option<BearerToken>,
+}
+impl Credentials {
+    /// Reads every scheme's header; a malformed one is refused.
+    fn from_headers(headers: &HeaderMap) -> Result<Self, Rejection> {
+        Ok(Self {
+            application: stub_runtime::api_key(headers, "X-Application-ID")?,
+            auth0: stub_runtime::bearer_token(headers)?,
+        })
+    }
+    /// Whether no credential at all was presented.
+    pub fn is_empty(&self) -> bool {
+        true && self.application.is_none() && self.auth0.is_none()
     }
 }
 /// The operations of the API. Implement this trait and pass it to [`router`].
@@ -117,7 +128,7 @@ pub trait UsersApi: Send + Sync + 'static {
     /// that are left, in the same order as `GET /users`.
     fn users_disconnect_user(
         &self,
-        token: BearerToken,
+        credentials: Credentials,
         user: uuid::Uuid,
     ) -> impl Future<Output = UsersDisconnectUserResponse> + Send;
     /// `GET /users`
@@ -128,7 +139,7 @@ pub trait UsersApi: Send + Sync + 'static {
     /// database, in a stable order (by creation, oldest first).
     fn users_snapshot(
         &self,
-        token: BearerToken,
+        credentials: Credentials,
     ) -> impl Future<Output = UsersSnapshotResponse> + Send;
     /// `GET /users/{user}`
     ///
@@ -139,7 +150,7 @@ pub trait UsersApi: Send + Sync + 'static {
     /// with that id is stored locally.
     fn users_specific_user_snapshot(
         &self,
-        token: BearerToken,
+        credentials: Credentials,
         user: uuid::Uuid,
     ) -> impl Future<Output = UsersSpecificUserSnapshotResponse> + Send;
     /// `GET /openapi.yaml`
@@ -159,17 +170,21 @@ pub trait UsersApi: Send + Sync + 'static {
 #[derive(Debug, Clone, PartialEq)]
 pub enum AuthenticateFromOauthTokenResponse {
     /// 200: The user was created or updated; its profile is returned.
-    Ok(types::UserProfile),
+    Ok(JsonBody<types::UserProfile>),
     /// 400: The request is malformed, e.g. the `user` path parameter is not a uuid or the request body is not valid JSON.
     BadRequest(types::ApiError),
-    /// 401: The token is missing, malformed or failed verification (signature, `exp`, `nbf`, `iss` or `aud`).
+    /// 401: The credentials the access mode requires are missing, the application id is not registered, or the bearer token is malformed, revoked or failed verification (signature, `exp`, `nbf`, `iss` or `aud`).
     Unauthorized(types::ApiError),
+    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`).
+    Forbidden(types::ApiError),
     /// 408: The client did not send a complete request in time.
     RequestTimeout(types::ApiError),
     /// 413: The request body is larger than the service accepts.
     PayloadTooLarge(types::ApiError),
     /// 415: The request body is not sent as `application/json`.
     UnsupportedMediaType(types::ApiError),
+    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send.
+    MisdirectedRequest(types::ApiError),
     /// 422: The request body is valid JSON but does not match the `OAuthToken` schema, e.g. a required property is missing or has the wrong type.
     UnprocessableEntity(types::ApiError),
     /// 500: The service failed to handle the request.
@@ -182,9 +197,11 @@ impl AuthenticateFromOauthTokenResponse {
             Self::Ok(_) => StatusCode::OK,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::MisdirectedRequest(_) => StatusCode::MISDIRECTED_REQUEST,
             Self::UnprocessableEntity(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::InternalServerError(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -194,16 +211,52 @@ impl IntoResponse for AuthenticateFromOauthTokenResponse {
     fn into_response(self) -> Response {
         let status = self.status();
         match self {
-            Self::Ok(body) => json_response(status, &body),
-            Self::BadRequest(body) => json_response(status, &body),
-            Self::Unauthorized(body) => {
-                with_bearer_challenge(json_response(status, &body))
+            Self::Ok(body) => body.respond(status).unwrap_or_else(reject),
+            Self::BadRequest(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
             }
-            Self::RequestTimeout(body) => json_response(status, &body),
-            Self::PayloadTooLarge(body) => json_response(status, &body),
-            Self::UnsupportedMediaType(body) => json_response(status, &body),
-            Self::UnprocessableEntity(body) => json_response(status, &body),
-            Self::InternalServerError(body) => json_response(status, &body),
+            Self::Unauthorized(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
+            Self::Forbidden(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
+            Self::RequestTimeout(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
+            Self::PayloadTooLarge(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
+            Self::UnsupportedMediaType(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
+            Self::MisdirectedRequest(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
+            Self::UnprocessableEntity(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
+            Self::InternalServerError(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
         }
     }
 }
@@ -211,15 +264,19 @@ impl IntoResponse for AuthenticateFromOauthTokenResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub enum UsersDisconnectUserResponse {
     /// 200: The user was removed; the remaining users are returned.
-    Ok(types::Users),
+    Ok(JsonBody<types::Users>),
     /// 400: The request is malformed, e.g. the `user` path parameter is not a uuid or the request body is not valid JSON.
     BadRequest(types::ApiError),
-    /// 401: The token is missing, malformed or failed verification (signature, `exp`, `nbf`, `iss` or `aud`).
+    /// 401: The credentials the access mode requires are missing, the application id is not registered, or the bearer token is malformed, revoked or failed verification (signature, `exp`, `nbf`, `iss` or `aud`).
     Unauthorized(types::ApiError),
+    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`).
+    Forbidden(types::ApiError),
     /// 404: No user with the given id is stored locally.
     NotFound(types::ApiError),
     /// 408: The client did not send a complete request in time.
     RequestTimeout(types::ApiError),
+    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send.
+    MisdirectedRequest(types::ApiError),
     /// 500: The service failed to handle the request.
     InternalServerError(types::ApiError),
 }
@@ -230,8 +287,10 @@ impl UsersDisconnectUserResponse {
             Self::Ok(_) => StatusCode::OK,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::MisdirectedRequest(_) => StatusCode::MISDIRECTED_REQUEST,
             Self::InternalServerError(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -240,14 +299,42 @@ impl IntoResponse for UsersDisconnectUserResponse {
     fn into_response(self) -> Response {
         let status = self.status();
         match self {
-            Self::Ok(body) => json_response(status, &body),
-            Self::BadRequest(body) => json_response(status, &body),
-            Self::Unauthorized(body) => {
-                with_bearer_challenge(json_response(status, &body))
+            Self::Ok(body) => body.respond(status).unwrap_or_else(reject),
+            Self::BadRequest(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
             }
-            Self::NotFound(body) => json_response(status, &body),
-            Self::RequestTimeout(body) => json_response(status, &body),
-            Self::InternalServerError(body) => json_response(status, &body),
+            Self::Unauthorized(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
+            Self::Forbidden(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
+            Self::NotFound(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
+            Self::RequestTimeout(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
+            Self::MisdirectedRequest(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
+            Self::InternalServerError(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
         }
     }
 }
@@ -255,11 +342,15 @@ impl IntoResponse for UsersDisconnectUserResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub enum UsersSnapshotResponse {
     /// 200: All locally stored users.
-    Ok(types::Users),
-    /// 401: The token is missing, malformed or failed verification (signature, `exp`, `nbf`, `iss` or `aud`).
+    Ok(JsonBody<types::Users>),
+    /// 401: The credentials the access mode requires are missing, the application id is not registered, or the bearer token is malformed, revoked or failed verification (signature, `exp`, `nbf`, `iss` or `aud`).
     Unauthorized(types::ApiError),
+    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`).
+    Forbidden(types::ApiError),
     /// 408: The client did not send a complete request in time.
     RequestTimeout(types::ApiError),
+    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send.
+    MisdirectedRequest(types::ApiError),
     /// 500: The service failed to handle the request.
     InternalServerError(types::ApiError),
 }
@@ -269,7 +360,9 @@ impl UsersSnapshotResponse {
         match self {
             Self::Ok(_) => StatusCode::OK,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::MisdirectedRequest(_) => StatusCode::MISDIRECTED_REQUEST,
             Self::InternalServerError(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -278,12 +371,32 @@ impl IntoResponse for UsersSnapshotResponse {
     fn into_response(self) -> Response {
         let status = self.status();
         match self {
-            Self::Ok(body) => json_response(status, &body),
+            Self::Ok(body) => body.respond(status).unwrap_or_else(reject),
             Self::Unauthorized(body) => {
-                with_bearer_challenge(json_response(status, &body))
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
             }
-            Self::RequestTimeout(body) => json_response(status, &body),
-            Self::InternalServerError(body) => json_response(status, &body),
+            Self::Forbidden(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
+            Self::RequestTimeout(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
+            Self::MisdirectedRequest(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
+            Self::InternalServerError(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
         }
     }
 }
@@ -291,15 +404,19 @@ impl IntoResponse for UsersSnapshotResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub enum UsersSpecificUserSnapshotResponse {
     /// 200: The profile of the requested user.
-    Ok(types::UserProfile),
+    Ok(JsonBody<types::UserProfile>),
     /// 400: The request is malformed, e.g. the `user` path parameter is not a uuid or the request body is not valid JSON.
     BadRequest(types::ApiError),
-    /// 401: The token is missing, malformed or failed verification (signature, `exp`, `nbf`, `iss` or `aud`).
+    /// 401: The credentials the access mode requires are missing, the application id is not registered, or the bearer token is malformed, revoked or failed verification (signature, `exp`, `nbf`, `iss` or `aud`).
     Unauthorized(types::ApiError),
+    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`).
+    Forbidden(types::ApiError),
     /// 404: No user with the given id is stored locally.
     NotFound(types::ApiError),
     /// 408: The client did not send a complete request in time.
     RequestTimeout(types::ApiError),
+    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send.
+    MisdirectedRequest(types::ApiError),
     /// 500: The service failed to handle the request.
     InternalServerError(types::ApiError),
 }
@@ -310,8 +427,10 @@ impl UsersSpecificUserSnapshotResponse {
             Self::Ok(_) => StatusCode::OK,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::MisdirectedRequest(_) => StatusCode::MISDIRECTED_REQUEST,
             Self::InternalServerError(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -320,14 +439,42 @@ impl IntoResponse for UsersSpecificUserSnapshotResponse {
     fn into_response(self) -> Response {
         let status = self.status();
         match self {
-            Self::Ok(body) => json_response(status, &body),
-            Self::BadRequest(body) => json_response(status, &body),
-            Self::Unauthorized(body) => {
-                with_bearer_challenge(json_response(status, &body))
+            Self::Ok(body) => body.respond(status).unwrap_or_else(reject),
+            Self::BadRequest(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
             }
-            Self::NotFound(body) => json_response(status, &body),
-            Self::RequestTimeout(body) => json_response(status, &body),
-            Self::InternalServerError(body) => json_response(status, &body),
+            Self::Unauthorized(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
+            Self::Forbidden(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
+            Self::NotFound(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
+            Self::RequestTimeout(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
+            Self::MisdirectedRequest(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
+            Self::InternalServerError(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
         }
     }
 }
@@ -336,8 +483,12 @@ impl IntoResponse for UsersSpecificUserSnapshotResponse {
 pub enum GetOpenapiYamlResponse {
     /// 200: This OpenAPI document as YAML.
     Ok(String),
+    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`).
+    Forbidden(types::ApiError),
     /// 408: The client did not send a complete request in time.
     RequestTimeout(types::ApiError),
+    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send.
+    MisdirectedRequest(types::ApiError),
     /// 500: The service failed to handle the request.
     InternalServerError(types::ApiError),
 }
@@ -346,7 +497,9 @@ impl GetOpenapiYamlResponse {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Ok(_) => StatusCode::OK,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::MisdirectedRequest(_) => StatusCode::MISDIRECTED_REQUEST,
             Self::InternalServerError(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -356,8 +509,26 @@ impl IntoResponse for GetOpenapiYamlResponse {
         let status = self.status();
         match self {
             Self::Ok(body) => text_response(status, "application/yaml", body),
-            Self::RequestTimeout(body) => json_response(status, &body),
-            Self::InternalServerError(body) => json_response(status, &body),
+            Self::Forbidden(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
+            Self::RequestTimeout(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
+            Self::MisdirectedRequest(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
+            Self::InternalServerError(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
         }
     }
 }
@@ -365,9 +536,13 @@ impl IntoResponse for GetOpenapiYamlResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetOpenapiJsonResponse {
     /// 200: This OpenAPI document as JSON.
-    Ok(serde_json::Value),
+    Ok(JsonBody<serde_json::Value>),
+    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`).
+    Forbidden(types::ApiError),
     /// 408: The client did not send a complete request in time.
     RequestTimeout(types::ApiError),
+    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send.
+    MisdirectedRequest(types::ApiError),
     /// 500: The service failed to handle the request.
     InternalServerError(types::ApiError),
 }
@@ -376,7 +551,9 @@ impl GetOpenapiJsonResponse {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Ok(_) => StatusCode::OK,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::MisdirectedRequest(_) => StatusCode::MISDIRECTED_REQUEST,
             Self::InternalServerError(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -385,9 +562,27 @@ impl IntoResponse for GetOpenapiJsonResponse {
     fn into_response(self) -> Response {
         let status = self.status();
         match self {
-            Self::Ok(body) => json_response(status, &body),
-            Self::RequestTimeout(body) => json_response(status, &body),
-            Self::InternalServerError(body) => json_response(status, &body),
+            Self::Ok(body) => body.respond(status).unwrap_or_else(reject),
+            Self::Forbidden(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
+            Self::RequestTimeout(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
+            Self::MisdirectedRequest(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
+            Self::InternalServerError(body) => {
+                let mut body = body;
+                body.status = status.as_u16().into();
+                stub_runtime::error_json(status, &body)
+            }
         }
     }
 }
@@ -396,10 +591,31 @@ impl IntoResponse for GetOpenapiJsonResponse {
 pub struct RouterOptions {
     /// Largest request body accepted, in bytes; larger bodies get 413.
     pub body_limit: usize,
+    /// Whether secured operations answer 401 when none of their
+    /// security requirements is met. With `false` they are called with
+    /// whatever [`Credentials`] were sent (possibly none) and the
+    /// implementation decides; malformed credentials are still 401.
+    pub require_credentials: bool,
 }
 impl Default for RouterOptions {
     fn default() -> Self {
-        Self { body_limit: 64 * 1024 }
+        Self {
+            body_limit: 64 * 1024,
+            require_credentials: true,
+        }
+    }
+}
+/// What every handler shares: the implementation and the options.
+struct Shared<A> {
+    api: Arc<A>,
+    options: RouterOptions,
+}
+impl<A> Clone for Shared<A> {
+    fn clone(&self) -> Self {
+        Self {
+            api: self.api.clone(),
+            options: self.options,
+        }
     }
 }
 /// Builds the router for an implementation, with default options.
@@ -409,8 +625,9 @@ pub fn router<A: UsersApi>(api: Arc<A>) -> Router {
 /// Builds the router for an implementation.
 ///
 /// Everything rejected before reaching the implementation (unknown route,
-/// undocumented method, bad path parameter, missing token, wrong content type,
-/// oversized or malformed body) is answered in the spec's error format.
+/// undocumented method, bad path parameter, missing or malformed
+/// credentials, wrong content type, oversized or malformed body) is
+/// answered in the spec's error format.
 pub fn router_with_options<A: UsersApi>(api: Arc<A>, options: RouterOptions) -> Router {
     Router::new()
         .route(
@@ -419,9 +636,11 @@ pub fn router_with_options<A: UsersApi>(api: Arc<A>, options: RouterOptions) -> 
                 .on(MethodFilter::POST, handle_authenticate_from_oauth_token::<A>)
                 .on(
                     MethodFilter::HEAD,
-                    move || async move { method_not_allowed("POST") },
+                    move || async move { reject(Rejection::method_not_allowed("POST")) },
                 )
-                .fallback(move || async move { method_not_allowed("POST") }),
+                .fallback(move || async move {
+                    reject(Rejection::method_not_allowed("POST"))
+                }),
         )
         .route(
             "/users/{user}/disconnect",
@@ -429,122 +648,188 @@ pub fn router_with_options<A: UsersApi>(api: Arc<A>, options: RouterOptions) -> 
                 .on(MethodFilter::POST, handle_users_disconnect_user::<A>)
                 .on(
                     MethodFilter::HEAD,
-                    move || async move { method_not_allowed("POST") },
+                    move || async move { reject(Rejection::method_not_allowed("POST")) },
                 )
-                .fallback(move || async move { method_not_allowed("POST") }),
+                .fallback(move || async move {
+                    reject(Rejection::method_not_allowed("POST"))
+                }),
         )
         .route(
             "/users",
             MethodRouter::new()
                 .on(MethodFilter::GET, handle_users_snapshot::<A>)
-                .on(MethodFilter::HEAD, move || async move { method_not_allowed("GET") })
-                .fallback(move || async move { method_not_allowed("GET") }),
+                .on(
+                    MethodFilter::HEAD,
+                    move || async move { reject(Rejection::method_not_allowed("GET")) },
+                )
+                .fallback(move || async move {
+                    reject(Rejection::method_not_allowed("GET"))
+                }),
         )
         .route(
             "/users/{user}",
             MethodRouter::new()
                 .on(MethodFilter::GET, handle_users_specific_user_snapshot::<A>)
-                .on(MethodFilter::HEAD, move || async move { method_not_allowed("GET") })
-                .fallback(move || async move { method_not_allowed("GET") }),
+                .on(
+                    MethodFilter::HEAD,
+                    move || async move { reject(Rejection::method_not_allowed("GET")) },
+                )
+                .fallback(move || async move {
+                    reject(Rejection::method_not_allowed("GET"))
+                }),
         )
         .route(
             "/openapi.yaml",
             MethodRouter::new()
                 .on(MethodFilter::GET, handle_get_openapi_yaml::<A>)
-                .on(MethodFilter::HEAD, move || async move { method_not_allowed("GET") })
-                .fallback(move || async move { method_not_allowed("GET") }),
+                .on(
+                    MethodFilter::HEAD,
+                    move || async move { reject(Rejection::method_not_allowed("GET")) },
+                )
+                .fallback(move || async move {
+                    reject(Rejection::method_not_allowed("GET"))
+                }),
         )
         .route(
             "/openapi.json",
             MethodRouter::new()
                 .on(MethodFilter::GET, handle_get_openapi_json::<A>)
-                .on(MethodFilter::HEAD, move || async move { method_not_allowed("GET") })
-                .fallback(move || async move { method_not_allowed("GET") }),
+                .on(
+                    MethodFilter::HEAD,
+                    move || async move { reject(Rejection::method_not_allowed("GET")) },
+                )
+                .fallback(move || async move {
+                    reject(Rejection::method_not_allowed("GET"))
+                }),
         )
-        .fallback(not_found)
+        .fallback(|| async { reject(Rejection::no_route()) })
         .layer(axum::extract::DefaultBodyLimit::max(options.body_limit))
-        .with_state(api)
+        .with_state(Shared { api, options })
 }
 async fn handle_authenticate_from_oauth_token<A: UsersApi>(
-    State(api): State<Arc<A>>,
+    State(shared): State<Shared<A>>,
     body: Result<Json<types::OAuthToken>, JsonRejection>,
 ) -> Response {
     let body = match body {
         Ok(Json(b)) => b,
-        Err(rejection) => return body_rejection(rejection),
+        Err(rejection) => {
+            return reject(stub_runtime::body_rejection(rejection, "OAuthToken"));
+        }
     };
-    api.authenticate_from_oauth_token(body).await.into_response()
+    shared.api.authenticate_from_oauth_token(body).await.into_response()
 }
 async fn handle_users_disconnect_user<A: UsersApi>(
-    State(api): State<Arc<A>>,
+    State(shared): State<Shared<A>>,
     headers: HeaderMap,
     path: Result<Path<HashMap<String, String>>, PathRejection>,
 ) -> Response {
-    let Some(token) = bearer_token(&headers) else {
-        return missing_token();
+    let credentials = match Credentials::from_headers(&headers) {
+        Ok(c) => c,
+        Err(r) => return reject(r),
     };
-    let values = match path_values(path) {
+    if shared.options.require_credentials
+        && !((credentials.application.is_some()) || (credentials.auth0.is_some()))
+    {
+        return reject(
+            Rejection::new(
+                RejectionKind::MissingCredentials,
+                "this operation needs credentials: send `X-Application-ID` or `Authorization: Bearer <token>`",
+            ),
+        );
+    }
+    let values = match stub_runtime::path_values(path) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return reject(r),
     };
-    let user: uuid::Uuid = match path_param(&values, "user", "a UUID") {
+    let user: uuid::Uuid = match stub_runtime::path_param(&values, "user", "a UUID") {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return reject(r),
     };
-    api.users_disconnect_user(token, user).await.into_response()
+    shared.api.users_disconnect_user(credentials, user).await.into_response()
 }
 async fn handle_users_snapshot<A: UsersApi>(
-    State(api): State<Arc<A>>,
+    State(shared): State<Shared<A>>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(token) = bearer_token(&headers) else {
-        return missing_token();
+    let credentials = match Credentials::from_headers(&headers) {
+        Ok(c) => c,
+        Err(r) => return reject(r),
     };
-    api.users_snapshot(token).await.into_response()
+    if shared.options.require_credentials
+        && !((credentials.application.is_some()) || (credentials.auth0.is_some()))
+    {
+        return reject(
+            Rejection::new(
+                RejectionKind::MissingCredentials,
+                "this operation needs credentials: send `X-Application-ID` or `Authorization: Bearer <token>`",
+            ),
+        );
+    }
+    shared.api.users_snapshot(credentials).await.into_response()
 }
 async fn handle_users_specific_user_snapshot<A: UsersApi>(
-    State(api): State<Arc<A>>,
+    State(shared): State<Shared<A>>,
     headers: HeaderMap,
     path: Result<Path<HashMap<String, String>>, PathRejection>,
 ) -> Response {
-    let Some(token) = bearer_token(&headers) else {
-        return missing_token();
+    let credentials = match Credentials::from_headers(&headers) {
+        Ok(c) => c,
+        Err(r) => return reject(r),
     };
-    let values = match path_values(path) {
+    if shared.options.require_credentials
+        && !((credentials.application.is_some()) || (credentials.auth0.is_some()))
+    {
+        return reject(
+            Rejection::new(
+                RejectionKind::MissingCredentials,
+                "this operation needs credentials: send `X-Application-ID` or `Authorization: Bearer <token>`",
+            ),
+        );
+    }
+    let values = match stub_runtime::path_values(path) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return reject(r),
     };
-    let user: uuid::Uuid = match path_param(&values, "user", "a UUID") {
+    let user: uuid::Uuid = match stub_runtime::path_param(&values, "user", "a UUID") {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return reject(r),
     };
-    api.users_specific_user_snapshot(token, user).await.into_response()
+    shared.api.users_specific_user_snapshot(credentials, user).await.into_response()
 }
-async fn handle_get_openapi_yaml<A: UsersApi>(State(api): State<Arc<A>>) -> Response {
-    api.get_openapi_yaml().await.into_response()
+async fn handle_get_openapi_yaml<A: UsersApi>(
+    State(shared): State<Shared<A>>,
+) -> Response {
+    shared.api.get_openapi_yaml().await.into_response()
 }
-async fn handle_get_openapi_json<A: UsersApi>(State(api): State<Arc<A>>) -> Response {
-    api.get_openapi_json().await.into_response()
+async fn handle_get_openapi_json<A: UsersApi>(
+    State(shared): State<Shared<A>>,
+) -> Response {
+    shared.api.get_openapi_json().await.into_response()
 }
-/// Builds an error response in the spec's error format.
+/// An error response whose body's `status` is the HTTP status it is sent with.
 pub fn error_response(
     status: StatusCode,
-    code: &str,
+    code: types::ApiErrorCode,
     message: impl Into<String>,
 ) -> Response {
-    let body = serde_json::json!(
-        { "status" : status.as_u16(), "code" : code, "message" : message.into(), }
-    );
-    (status, Json(body)).into_response()
+    let body = types::ApiError {
+        status: status.as_u16().into(),
+        code,
+        message: message.into(),
+    };
+    stub_runtime::error_json(status, &body)
 }
-fn with_bearer_challenge(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    response
-}
-fn json_response<T: serde::Serialize>(status: StatusCode, body: &T) -> Response {
-    (status, Json(body)).into_response()
+/// The answer to a request the router refuses itself.
+pub fn reject(rejection: Rejection) -> Response {
+    let body = types::ApiError {
+        status: rejection.status().as_u16().into(),
+        code: rejection
+            .code()
+            .parse()
+            .expect("the generator checked that the error codes include the router's"),
+        message: rejection.message().to_string(),
+    };
+    rejection.respond(&body)
 }
 fn text_response(
     status: StatusCode,
@@ -552,96 +837,4 @@ fn text_response(
     body: String,
 ) -> Response {
     (status, [(header::CONTENT_TYPE, media_type)], body).into_response()
-}
-async fn not_found() -> Response {
-    error_response(StatusCode::NOT_FOUND, "not_found", "no such route")
-}
-fn method_not_allowed(allow: &'static str) -> Response {
-    let mut response = error_response(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        format!("method not allowed; this path supports {allow}"),
-    );
-    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
-    response
-}
-/// The bearer token of a request, exactly as the router takes it for
-/// secured operations (`Authorization: Bearer <token>`, scheme case-insensitive).
-pub fn bearer_token(headers: &HeaderMap) -> Option<BearerToken> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty())
-        .then(|| BearerToken(token.to_string()))
-}
-fn missing_token() -> Response {
-    with_bearer_challenge(
-        error_response(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "missing bearer token: send `Authorization: Bearer <token>`",
-        ),
-    )
-}
-fn path_values(
-    path: Result<Path<HashMap<String, String>>, PathRejection>,
-) -> Result<HashMap<String, String>, Response> {
-    path.map(|Path(values)| values)
-        .map_err(|e| {
-            error_response(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!("invalid path: {}", e.body_text()),
-            )
-        })
-}
-fn path_param<T: std::str::FromStr>(
-    values: &HashMap<String, String>,
-    name: &str,
-    expected: &str,
-) -> Result<T, Response>
-where
-    T::Err: std::fmt::Display,
-{
-    let raw = values.get(name).map(String::as_str).unwrap_or_default();
-    raw.parse()
-        .map_err(|e| {
-            error_response(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!("path parameter `{name}` must be {expected}: {e}"),
-            )
-        })
-}
-fn body_rejection(rejection: JsonRejection) -> Response {
-    let status = rejection.status();
-    let code = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        StatusCode::UNPROCESSABLE_ENTITY => "unprocessable_entity",
-        _ => "bad_request",
-    };
-    let status = match code {
-        "bad_request" => StatusCode::BAD_REQUEST,
-        _ => status,
-    };
-    error_response(status, code, redact_quoted(&rejection.body_text()))
-}
-/// Shortens long quoted strings in parser messages, so a credential
-/// sent in the wrong field is never echoed back.
-fn redact_quoted(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut parts = message.split('"');
-    if let Some(first) = parts.next() {
-        out.push_str(first);
-    }
-    for (i, part) in parts.enumerate() {
-        out.push('"');
-        if i % 2 == 0 && part.chars().count() > 24 {
-            out.push_str("<redacted>");
-        } else {
-            out.push_str(part);
-        }
-    }
-    out
 }

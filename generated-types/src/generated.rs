@@ -252,12 +252,18 @@ pub enum ApiErrorCode {
     /// `not_found`.
     #[serde(rename = "not_found")]
     NotFound,
+    /// `forbidden`.
+    #[serde(rename = "forbidden")]
+    Forbidden,
     /// `method_not_allowed`.
     #[serde(rename = "method_not_allowed")]
     MethodNotAllowed,
     /// `request_timeout`.
     #[serde(rename = "request_timeout")]
     RequestTimeout,
+    /// `misdirected_request`.
+    #[serde(rename = "misdirected_request")]
+    MisdirectedRequest,
     /// `payload_too_large`.
     #[serde(rename = "payload_too_large")]
     PayloadTooLarge,
@@ -277,8 +283,10 @@ impl ::std::fmt::Display for ApiErrorCode {
             Self::BadRequest => f.write_str("bad_request"),
             Self::Unauthorized => f.write_str("unauthorized"),
             Self::NotFound => f.write_str("not_found"),
+            Self::Forbidden => f.write_str("forbidden"),
             Self::MethodNotAllowed => f.write_str("method_not_allowed"),
             Self::RequestTimeout => f.write_str("request_timeout"),
+            Self::MisdirectedRequest => f.write_str("misdirected_request"),
             Self::PayloadTooLarge => f.write_str("payload_too_large"),
             Self::UnsupportedMediaType => f.write_str("unsupported_media_type"),
             Self::UnprocessableEntity => f.write_str("unprocessable_entity"),
@@ -295,8 +303,10 @@ impl ::std::str::FromStr for ApiErrorCode {
             "bad_request" => Ok(Self::BadRequest),
             "unauthorized" => Ok(Self::Unauthorized),
             "not_found" => Ok(Self::NotFound),
+            "forbidden" => Ok(Self::Forbidden),
             "method_not_allowed" => Ok(Self::MethodNotAllowed),
             "request_timeout" => Ok(Self::RequestTimeout),
+            "misdirected_request" => Ok(Self::MisdirectedRequest),
             "payload_too_large" => Ok(Self::PayloadTooLarge),
             "unsupported_media_type" => Ok(Self::UnsupportedMediaType),
             "unprocessable_entity" => Ok(Self::UnprocessableEntity),

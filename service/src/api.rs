@@ -1,11 +1,10 @@
 //! The Users API: the generated trait implemented over a store and a verifier.
 //!
-//! Reads of `GET /users` and `GET /users/{user}` are also offered as
-//! ready-serialized JSON ([`Service::users_snapshot_json`],
-//! [`Service::users_specific_user_json`]), kept in a cache that every write
-//! invalidates; `crate::http` answers those requests from it. Decoding every
-//! stored profile and encoding it again on each read was most of the cost of
-//! a read (see docs/PERFORMANCE.md).
+//! Every request arrives through the generated router. Who may do what is
+//! decided here from the typed [`Credentials`] and the [`AccessMode`]; reads
+//! answer with JSON serialized once and kept until a write touches it
+//! ([`JsonBody::Raw`]), since decoding every stored profile and encoding it
+//! again on each read was most of the cost of a read (docs/PERFORMANCE.md).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,13 +13,15 @@ use axum::body::Bytes;
 
 use users_api_server_stubs::types::{ApiError, ApiErrorCode, OAuthToken, UserProfile, Users};
 use users_api_server_stubs::{
-    AuthenticateFromOauthTokenResponse as AuthResponse, BearerToken, GetOpenapiJsonResponse,
-    GetOpenapiYamlResponse, OPENAPI_YAML, UsersApi, UsersDisconnectUserResponse as Disconnect,
-    UsersSnapshotResponse as Snapshot, UsersSpecificUserSnapshotResponse as Specific,
+    AuthenticateFromOauthTokenResponse as AuthResponse, Credentials, GetOpenapiJsonResponse,
+    GetOpenapiYamlResponse, JsonBody, OPENAPI_YAML, UsersApi,
+    UsersDisconnectUserResponse as Disconnect, UsersSnapshotResponse as Snapshot,
+    UsersSpecificUserSnapshotResponse as Specific,
 };
 use uuid::Uuid;
 
 use crate::auth::{AuthError, Identity, Verifier};
+use crate::config::AccessMode;
 use crate::profile;
 use crate::store::{StoreError, Update, UserStore};
 
@@ -28,8 +29,22 @@ use crate::store::{StoreError, Update, UserStore};
 pub struct Service<S> {
     store: Arc<S>,
     verifier: Arc<Verifier>,
+    mode: AccessMode,
+    /// Per user id: tokens issued at or before this time (epoch seconds) are refused.
+    revoked: Mutex<HashMap<Uuid, u64>>,
     openapi_json: serde_json::Value,
     cache: Arc<ReadCache>,
+}
+
+/// Who a request acts as, once its credentials were checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    /// `local` mode without a token: any client on this machine.
+    Local,
+    /// A registered application (`applications` mode).
+    Application,
+    /// The user a verified bearer token names.
+    User(Uuid),
 }
 
 /// Serialized read responses, valid until a write touches them.
@@ -112,16 +127,29 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<Bytes, ApiError> {
 }
 
 impl<S: UserStore> Service<S> {
-    /// Wires a store and a verifier together.
-    pub fn new(store: S, verifier: Arc<Verifier>) -> Self {
+    /// Wires a store and a verifier together under an access mode, loading
+    /// the recorded sign-out revocations.
+    pub async fn open(
+        store: S,
+        verifier: Arc<Verifier>,
+        mode: AccessMode,
+    ) -> Result<Self, StoreError> {
         let openapi_json =
             serde_yaml::from_str(OPENAPI_YAML).expect("the embedded spec is valid YAML");
-        Self {
+        let revoked = store.revocations().await?.into_iter().collect();
+        Ok(Self {
             store: Arc::new(store),
             verifier,
+            mode,
+            revoked: Mutex::new(revoked),
             openapi_json,
             cache: Arc::default(),
-        }
+        })
+    }
+
+    /// The access mode this service enforces.
+    pub fn mode(&self) -> AccessMode {
+        self.mode
     }
 
     /// Creates or updates user `id` in a task of its own, which finishes the
@@ -137,23 +165,80 @@ impl<S: UserStore> Service<S> {
         .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
-    /// Removes user `id`, like [`Self::save`].
+    /// Removes user `id` and revokes its earlier tokens, like [`Self::save`].
     async fn remove(&self, id: Uuid) -> Result<bool, StoreError> {
+        let now = now_seconds();
         let (store, cache) = (self.store.clone(), self.cache.clone());
-        tokio::spawn(async move {
+        let removed = tokio::spawn(async move {
             let _invalidate = Written(cache, id);
-            store.remove(id).await
+            store.remove(id, now).await
         })
         .await
-        .map_err(|e| StoreError::Task(e.to_string()))?
+        .map_err(|e| StoreError::Task(e.to_string()))??;
+        if removed {
+            let mut revoked = self.revoked.lock().unwrap_or_else(|e| e.into_inner());
+            let at = revoked.entry(id).or_default();
+            *at = (*at).max(now);
+        }
+        Ok(removed)
     }
 
-    /// The body of a `200` answer to `GET /users` for `token`, or the
-    /// answer that is not a `200`. The same bytes `users_snapshot` gives.
-    pub async fn users_snapshot_json(&self, token: &BearerToken) -> Result<Bytes, Snapshot> {
-        if let Err(e) = self.caller(token).await {
-            return Err(Snapshot::Unauthorized(e));
+    /// Checks a request's credentials against the access mode.
+    async fn authorize(&self, credentials: &Credentials) -> Result<Caller, ApiError> {
+        if let Some(token) = &credentials.auth0 {
+            let identity = self
+                .verifier
+                .verify_bearer(token.as_str())
+                .await
+                .map_err(unauthorized)?;
+            return self.not_revoked(&identity).map(Caller::User);
         }
+        match (self.mode, &credentials.application) {
+            (AccessMode::Local, _) => Ok(Caller::Local),
+            (AccessMode::Applications, Some(key)) => {
+                let registered = match Uuid::try_parse(key.as_str()) {
+                    Ok(id) => self.store.is_application(id).await.map_err(internal)?,
+                    Err(_) => false,
+                };
+                if registered {
+                    Ok(Caller::Application)
+                } else {
+                    Err(refused(
+                        "the application id is not registered with this service",
+                    ))
+                }
+            }
+            (AccessMode::Applications, None) => Err(refused(
+                "send a registered application id in X-Application-ID, or a bearer token",
+            )),
+            (AccessMode::Tokens, _) => Err(refused(
+                "this service needs a bearer token: send `Authorization: Bearer <token>`",
+            )),
+        }
+    }
+
+    /// The user a verified identity is, unless a sign-out revoked its token.
+    fn not_revoked(&self, identity: &Identity) -> Result<Uuid, ApiError> {
+        let id = profile::user_id(identity);
+        let revoked = self.revoked.lock().unwrap_or_else(|e| e.into_inner());
+        match revoked.get(&id) {
+            Some(&at) if identity.issued_at.is_none_or(|iat| iat <= at) => Err(refused(
+                "the token was revoked when its user signed out; sign in with a new token",
+            )),
+            _ => Ok(id),
+        }
+    }
+
+    /// In `tokens` mode a caller sees only itself: `Some(its id)`.
+    fn only_self(&self, caller: Caller) -> Option<Uuid> {
+        match (self.mode, caller) {
+            (AccessMode::Tokens, Caller::User(me)) => Some(me),
+            _ => None,
+        }
+    }
+
+    /// `GET /users` for everyone, from the cache when it is current.
+    async fn all_users(&self) -> Result<Bytes, ApiError> {
         if let Some(bytes) = self.cache.list() {
             return Ok(bytes);
         }
@@ -162,43 +247,46 @@ impl<S: UserStore> Service<S> {
             return Ok(bytes);
         }
         let generation = self.cache.generation();
-        let users = self.users().await.map_err(Snapshot::InternalServerError)?;
-        let bytes = to_json(&users).map_err(Snapshot::InternalServerError)?;
+        let users = Users {
+            iterable: self.store.list().await.map_err(internal)?,
+            schema: None,
+        };
+        let bytes = to_json(&users)?;
         self.cache.put_list(generation, bytes.clone());
         Ok(bytes)
     }
 
-    /// The body of a `200` answer to `GET /users/{user}` for `token`, or
-    /// the answer that is not a `200`. The same bytes
-    /// `users_specific_user_snapshot` gives.
-    pub async fn users_specific_user_json(
-        &self,
-        token: &BearerToken,
-        user: Uuid,
-    ) -> Result<Bytes, Specific> {
-        if let Err(e) = self.caller(token).await {
-            return Err(Specific::Unauthorized(e));
-        }
+    /// One user's profile as JSON, from the cache when it is current.
+    async fn one_user(&self, user: Uuid) -> Result<Option<Bytes>, ApiError> {
         if let Some(bytes) = self.cache.user(user) {
-            return Ok(bytes);
+            return Ok(Some(bytes));
         }
         let generation = self.cache.generation();
-        match self.store.get(user).await {
-            Ok(Some(profile)) => {
-                let bytes = to_json(&profile).map_err(Specific::InternalServerError)?;
+        match self.store.get(user).await.map_err(internal)? {
+            Some(profile) => {
+                let bytes = to_json(&profile)?;
                 self.cache.put_user(generation, user, bytes.clone());
-                Ok(bytes)
+                Ok(Some(bytes))
             }
-            Ok(None) => Err(Specific::NotFound(not_found(user))),
-            Err(e) => Err(Specific::InternalServerError(internal(e))),
+            None => Ok(None),
         }
     }
 
-    async fn caller(&self, token: &BearerToken) -> Result<Identity, ApiError> {
-        self.verifier
-            .verify_bearer(&token.0)
-            .await
-            .map_err(unauthorized)
+    /// The users `caller` may see.
+    async fn visible_users(&self, caller: Caller) -> Result<JsonBody<Users>, ApiError> {
+        match self.only_self(caller) {
+            None => self.all_users().await.map(JsonBody::Raw),
+            Some(me) => Ok(JsonBody::Value(Users {
+                iterable: self
+                    .store
+                    .get(me)
+                    .await
+                    .map_err(internal)?
+                    .into_iter()
+                    .collect(),
+                schema: None,
+            })),
+        }
     }
 
     async fn identity_from(&self, body: &OAuthToken) -> Result<Identity, ApiError> {
@@ -208,13 +296,12 @@ impl<S: UserStore> Service<S> {
         }
         .map_err(unauthorized)
     }
+}
 
-    async fn users(&self) -> Result<Users, ApiError> {
-        Ok(Users {
-            iterable: self.store.list().await.map_err(internal)?,
-            schema: None,
-        })
-    }
+fn now_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn error(status: i32, code: ApiErrorCode, message: impl Into<String>) -> ApiError {
@@ -223,6 +310,11 @@ fn error(status: i32, code: ApiErrorCode, message: impl Into<String>) -> ApiErro
         code,
         message: message.into(),
     }
+}
+
+fn refused(message: &str) -> ApiError {
+    tracing::info!(reason = message, "credentials refused");
+    error(401, ApiErrorCode::Unauthorized, message)
 }
 
 fn unauthorized(e: AuthError) -> ApiError {
@@ -249,48 +341,60 @@ impl<S: UserStore> UsersApi for Service<S> {
             Ok(i) => i,
             Err(e) => return AuthResponse::Unauthorized(e),
         };
-        let id = profile::user_id(&identity);
+        let id = match self.not_revoked(&identity) {
+            Ok(id) => id,
+            Err(e) => return AuthResponse::Unauthorized(e),
+        };
         let now = chrono::Utc::now();
         let update = Box::new(move |stored| profile::authenticated(stored, id, &identity, now));
         match self.save(id, update).await {
-            Ok(p) => AuthResponse::Ok(p),
+            Ok(p) => AuthResponse::Ok(p.into()),
             Err(e) => AuthResponse::InternalServerError(internal(e)),
         }
     }
 
-    async fn users_disconnect_user(&self, token: BearerToken, user: Uuid) -> Disconnect {
-        if let Err(e) = self.caller(&token).await {
-            return Disconnect::Unauthorized(e);
+    async fn users_disconnect_user(&self, credentials: Credentials, user: Uuid) -> Disconnect {
+        let caller = match self.authorize(&credentials).await {
+            Ok(c) => c,
+            Err(e) => return Disconnect::Unauthorized(e),
+        };
+        if self.only_self(caller).is_some_and(|me| me != user) {
+            return Disconnect::NotFound(not_found(user));
         }
         match self.remove(user).await {
             Ok(true) => {}
             Ok(false) => return Disconnect::NotFound(not_found(user)),
             Err(e) => return Disconnect::InternalServerError(internal(e)),
         }
-        match self.users().await {
+        match self.visible_users(caller).await {
             Ok(users) => Disconnect::Ok(users),
             Err(e) => Disconnect::InternalServerError(e),
         }
     }
 
-    async fn users_snapshot(&self, token: BearerToken) -> Snapshot {
-        if let Err(e) = self.caller(&token).await {
-            return Snapshot::Unauthorized(e);
-        }
-        match self.users().await {
+    async fn users_snapshot(&self, credentials: Credentials) -> Snapshot {
+        let caller = match self.authorize(&credentials).await {
+            Ok(c) => c,
+            Err(e) => return Snapshot::Unauthorized(e),
+        };
+        match self.visible_users(caller).await {
             Ok(users) => Snapshot::Ok(users),
             Err(e) => Snapshot::InternalServerError(e),
         }
     }
 
-    async fn users_specific_user_snapshot(&self, token: BearerToken, user: Uuid) -> Specific {
-        if let Err(e) = self.caller(&token).await {
-            return Specific::Unauthorized(e);
+    async fn users_specific_user_snapshot(&self, credentials: Credentials, user: Uuid) -> Specific {
+        let caller = match self.authorize(&credentials).await {
+            Ok(c) => c,
+            Err(e) => return Specific::Unauthorized(e),
+        };
+        if self.only_self(caller).is_some_and(|me| me != user) {
+            return Specific::NotFound(not_found(user));
         }
-        match self.store.get(user).await {
-            Ok(Some(p)) => Specific::Ok(p),
+        match self.one_user(user).await {
+            Ok(Some(bytes)) => Specific::Ok(JsonBody::Raw(bytes)),
             Ok(None) => Specific::NotFound(not_found(user)),
-            Err(e) => Specific::InternalServerError(internal(e)),
+            Err(e) => Specific::InternalServerError(e),
         }
     }
 
@@ -299,6 +403,6 @@ impl<S: UserStore> UsersApi for Service<S> {
     }
 
     async fn get_openapi_json(&self) -> GetOpenapiJsonResponse {
-        GetOpenapiJsonResponse::Ok(self.openapi_json.clone())
+        GetOpenapiJsonResponse::Ok(self.openapi_json.clone().into())
     }
 }

@@ -31,6 +31,37 @@ pub enum Command {
     Serve,
     /// Print a development ID token signed with the local key.
     MintToken(MintArgs),
+    /// Register, list and remove the applications allowed in `applications` mode.
+    #[command(subcommand)]
+    Applications(ApplicationsCommand),
+}
+
+/// `users-service applications …`.
+#[derive(Debug, Subcommand)]
+pub enum ApplicationsCommand {
+    /// Register an application; prints its new id (send it as `X-Application-ID`).
+    Add {
+        /// A name for the operator's records.
+        name: String,
+    },
+    /// List registered applications: one `ID<TAB>NAME` line each.
+    List,
+    /// Remove a registered application; its id is refused from then on.
+    Remove {
+        /// The id `applications add` printed.
+        id: String,
+    },
+}
+
+/// Who may call the user operations; see the README's "Security model".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AccessMode {
+    /// Any client on this machine, with no credentials (loopback only; `Host` and `Origin` checked).
+    Local,
+    /// A registered application id in `X-Application-ID`, or a bearer token.
+    Applications,
+    /// Bearer ID tokens only; each token acts for its own user.
+    Tokens,
 }
 
 /// Options of the service.
@@ -54,6 +85,18 @@ pub struct ServeArgs {
     /// OIDC userinfo endpoint, to accept access tokens without an ID token.
     #[arg(long, env = "USERS_USERINFO_URL")]
     pub userinfo_url: Option<String>,
+    /// Who may list, read and disconnect users: `local` (default on a loopback
+    /// address), `applications` or `tokens` (default, and required, elsewhere).
+    #[arg(long, env = "USERS_ACCESS", value_enum)]
+    pub access: Option<AccessMode>,
+    /// A web origin (`https://app.example`) allowed to call the service from a
+    /// browser, with CORS; repeatable. Requests with any other `Origin` get 403.
+    #[arg(
+        long = "allow-origin",
+        env = "USERS_ALLOW_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub allow_origins: Vec<String>,
     /// Largest request body in bytes.
     #[arg(long, env = "USERS_BODY_LIMIT", default_value_t = 64 * 1024)]
     pub body_limit: usize,
@@ -82,9 +125,9 @@ pub struct MintArgs {
     /// Picture URL claim.
     #[arg(long)]
     pub picture: Option<String>,
-    /// Lifetime in seconds (at most one year).
-    #[arg(long, default_value_t = 3600,
-          value_parser = clap::value_parser!(i64).range(1..=devkey::MAX_TTL_SECONDS))]
+    /// Lifetime in seconds (at most one year; negative mints an expired token).
+    #[arg(long, default_value_t = 3600, allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i64).range(-devkey::MAX_TTL_SECONDS..=devkey::MAX_TTL_SECONDS))]
     pub ttl: i64,
 }
 
@@ -96,6 +139,22 @@ pub fn data_dir(option: Option<PathBuf>) -> Result<PathBuf> {
             Some(base) => Ok(base.join("users-service")),
             None => bail!("no data directory on this platform; pass --data-dir or USERS_DATA_DIR"),
         },
+    }
+}
+
+/// The access mode for a listen address: the option, or `local` on loopback
+/// and `tokens` elsewhere. `local` beyond loopback is refused.
+pub fn access_mode(args: &ServeArgs) -> Result<AccessMode> {
+    let loopback = args.listen.ip().is_loopback();
+    match args.access {
+        Some(AccessMode::Local) if !loopback => bail!(
+            "--access local serves anyone who can reach {} without credentials; listen on \
+             127.0.0.1 (or [::1]), or use --access tokens (or applications) beyond loopback",
+            args.listen
+        ),
+        Some(mode) => Ok(mode),
+        None if loopback => Ok(AccessMode::Local),
+        None => Ok(AccessMode::Tokens),
     }
 }
 

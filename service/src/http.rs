@@ -1,24 +1,27 @@
-//! The HTTP application: the generated router plus timeouts, panic safety and request logs.
+//! The HTTP application: the generated router plus the browser boundary,
+//! timeouts, panic safety and request logs.
 //!
-//! `GET /users` and `GET /users/{user}` with a bearer token are answered from
-//! the service's cache of serialized responses ([`cached_reads`]), with the
-//! same status, headers and bytes the generated handlers give; every other
-//! request, and those without a token, go to the generated router.
+//! Every request goes through the generated router; the layers here only
+//! refuse what must never reach it (a foreign `Host` or `Origin`, a
+//! non-loopback peer in `local` mode) and bound what does.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::Request;
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::extract::{ConnectInfo, Request};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
-use users_api_server_stubs::{RouterOptions, bearer_token, error_response, router_with_options};
-use uuid::Uuid;
+use users_api_server_stubs::types::ApiErrorCode;
+use users_api_server_stubs::{RouterOptions, error_response, router_with_options};
 
 use crate::api::Service;
+use crate::config::AccessMode;
 use crate::store::UserStore;
 
 /// Request limits.
@@ -30,44 +33,129 @@ pub struct Limits {
     pub request_timeout: Duration,
 }
 
+/// Which browsers and hosts may reach the service.
+#[derive(Debug, Clone, Default)]
+pub struct Boundary {
+    /// Origins allowed to call from a web page (with CORS); any other `Origin` gets 403.
+    pub allowed_origins: Vec<HeaderValue>,
+}
+
 /// Builds the full application for a service.
-pub fn app<S: UserStore>(service: Arc<Service<S>>, limits: Limits) -> Router {
+pub fn app<S: UserStore>(service: Arc<Service<S>>, limits: Limits, boundary: Boundary) -> Router {
     let timeout = limits.request_timeout;
-    let reads = service.clone();
-    router_with_options(
+    let local = service.mode() == AccessMode::Local;
+    let origins = Arc::new(boundary.allowed_origins.clone());
+    let router = router_with_options(
         service,
         RouterOptions {
             body_limit: limits.body_limit,
+            // In `local` mode no credentials are needed; the service decides.
+            require_credentials: !local,
         },
     )
     .layer(middleware::from_fn(move |req: Request, next: Next| {
-        cached_reads(reads.clone(), req, next)
-    }))
-    .layer(middleware::from_fn(move |req: Request, next: Next| {
         with_timeout(timeout, req, next)
-    }))
-    .layer(CatchPanicLayer::custom(|_| {
-        error_response(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "internal error",
+    }));
+    let router = if boundary.allowed_origins.is_empty() {
+        router
+    } else {
+        router.layer(cors(boundary.allowed_origins))
+    };
+    router
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            guard(local, origins.clone(), req, next)
+        }))
+        .layer(CatchPanicLayer::custom(|_| {
+            error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ApiErrorCode::InternalError,
+                "internal error",
+            )
+        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    // The path only: query strings and headers (tokens) are never logged.
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                })
+                .on_request(())
+                .on_response(|res: &Response, latency: Duration, _: &tracing::Span| {
+                    tracing::info!(
+                        status = res.status().as_u16(),
+                        latency_us = latency.as_micros() as u64,
+                        "response"
+                    );
+                })
+                .on_failure(()),
         )
-    }))
-    .layer(
-        TraceLayer::new_for_http()
-            .make_span_with(|req: &Request| {
-                // The path only: query strings and headers (tokens) are never logged.
-                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
-            })
-            .on_request(())
-            .on_response(|res: &Response, latency: Duration, _: &tracing::Span| {
-                tracing::info!(
-                    status = res.status().as_u16(),
-                    latency_us = latency.as_micros() as u64,
-                    "response"
-                );
-            })
-            .on_failure(()),
+}
+
+/// CORS for the allowed origins only; the guard has refused every other one.
+fn cors(origins: Vec<HeaderValue>) -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("x-application-id"),
+        ])
+        .max_age(Duration::from_secs(600))
+}
+
+/// Refuses a foreign `Origin` (403) in every mode, and in `local` mode a
+/// non-loopback peer (403) or a `Host` that is not a loopback name (421,
+/// what a DNS-rebinding page sends).
+async fn guard(local: bool, origins: Arc<Vec<HeaderValue>>, req: Request, next: Next) -> Response {
+    if let Some(origin) = req.headers().get(header::ORIGIN)
+        && !origins.contains(origin)
+    {
+        return error_response(
+            StatusCode::FORBIDDEN,
+            ApiErrorCode::Forbidden,
+            "requests from this web origin are not allowed; the operator can allow it with --allow-origin",
+        );
+    }
+    if local {
+        let peer = req.extensions().get::<ConnectInfo<SocketAddr>>();
+        if !peer.is_some_and(|ConnectInfo(addr)| addr.ip().is_loopback()) {
+            return error_response(
+                StatusCode::FORBIDDEN,
+                ApiErrorCode::Forbidden,
+                "in local mode only clients on this machine are served",
+            );
+        }
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| req.uri().authority().map(|a| a.as_str()));
+        if !host.is_some_and(is_loopback_host) {
+            return error_response(
+                StatusCode::MISDIRECTED_REQUEST,
+                ApiErrorCode::MisdirectedRequest,
+                "the Host header must name a loopback host (localhost, 127.0.0.1 or [::1])",
+            );
+        }
+    }
+    next.run(req).await
+}
+
+/// `localhost`, `127.0.0.1` or `[::1]`, with or without a port.
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.rsplit_once(':') {
+        Some((name, port))
+            if !name.is_empty()
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && !host.ends_with(']') =>
+        {
+            name
+        }
+        _ => host,
+    };
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "localhost" | "127.0.0.1" | "[::1]"
     )
 }
 
@@ -76,277 +164,40 @@ async fn with_timeout(limit: Duration, req: Request, next: Next) -> Response {
         Ok(response) => response,
         Err(_) => error_response(
             StatusCode::REQUEST_TIMEOUT,
-            "request_timeout",
+            ApiErrorCode::RequestTimeout,
             format!("the request took longer than {} ms", limit.as_millis()),
         ),
     }
 }
 
-/// A `200` JSON answer, with the headers `axum::Json` gives.
-fn json_bytes(body: axum::body::Bytes) -> Response {
-    (
-        StatusCode::OK,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response()
-}
-
-/// Answers `GET /users` and `GET /users/{user}` (with a token) from the
-/// service's serialized-response cache; anything else goes on to the router.
-async fn cached_reads<S: UserStore>(
-    service: Arc<Service<S>>,
-    req: Request,
-    next: Next,
-) -> Response {
-    if req.method() != Method::GET {
-        return next.run(req).await;
-    }
-    let path = req.uri().path();
-    let user = if path == "/users" {
-        None
-    } else if let Some(id) = path
-        .strip_prefix("/users/")
-        .and_then(|s| Uuid::try_parse(s).ok())
-    {
-        Some(id)
-    } else {
-        return next.run(req).await;
-    };
-    let Some(token) = bearer_token(req.headers()) else {
-        return next.run(req).await;
-    };
-    match user {
-        None => match service.users_snapshot_json(&token).await {
-            Ok(body) => json_bytes(body),
-            Err(answer) => answer.into_response(),
-        },
-        Some(id) => match service.users_specific_user_json(&token, id).await {
-            Ok(body) => json_bytes(body),
-            Err(answer) => answer.into_response(),
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    //! The cached read path must answer exactly like the generated handlers.
+    use super::is_loopback_host;
 
-    use super::*;
-    use crate::auth::devkey::{self, DEV_AUDIENCE, DEV_ISSUER, MintRequest};
-    use crate::auth::{KeySource, Verifier, VerifierConfig};
-    use crate::store::sqlite::SqliteStore;
-
-    async fn serve(router: Router) -> String {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-        url
-    }
-
-    /// Status, the headers a client sees (less `date`), and the body.
-    async fn answer(
-        http: &reqwest::Client,
-        method: &str,
-        url: &str,
-        auth: Option<&str>,
-        body: Option<&str>,
-    ) -> (u16, Vec<(String, String)>, Vec<u8>) {
-        let mut req = http.request(method.parse().unwrap(), url);
-        if let Some(a) = auth {
-            req = req.header("authorization", a);
+    #[test]
+    fn loopback_hosts() {
+        for ok in [
+            "localhost",
+            "LOCALHOST:1000",
+            "127.0.0.1",
+            "127.0.0.1:8080",
+            "[::1]",
+            "[::1]:1000",
+        ] {
+            assert!(is_loopback_host(ok), "{ok}");
         }
-        if let Some(b) = body {
-            req = req
-                .header("content-type", "application/json")
-                .body(b.to_string());
+        for bad in [
+            "evil.example",
+            "localhost.evil.example",
+            "localhost.evil.example:1000",
+            "10.0.0.1",
+            "127.0.0.1.evil.example",
+            "[::2]",
+            "",
+            ":1000",
+            "localhost:abc",
+        ] {
+            assert!(!is_loopback_host(bad), "{bad}");
         }
-        let res = req.send().await.unwrap();
-        let status = res.status().as_u16();
-        let mut headers: Vec<(String, String)> = res
-            .headers()
-            .iter()
-            .filter(|(k, _)| *k != "date")
-            .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_string()))
-            .collect();
-        headers.sort();
-        (status, headers, res.bytes().await.unwrap().to_vec())
-    }
-
-    #[tokio::test]
-    async fn cached_reads_answer_like_the_generated_router() {
-        let dir = std::env::temp_dir().join(format!("users-http-cache-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let key = devkey::load_or_create(&dir).unwrap();
-        let verifier = Verifier::new(VerifierConfig {
-            keys: KeySource::Secret(key.clone()),
-            issuer: DEV_ISSUER.into(),
-            audience: DEV_AUDIENCE.into(),
-            userinfo_url: None,
-        })
-        .await
-        .unwrap();
-        let store = SqliteStore::open(&dir.join("users.db")).unwrap();
-        let service = Arc::new(Service::new(store, Arc::new(verifier)));
-        let limits = Limits {
-            body_limit: 64 * 1024,
-            request_timeout: Duration::from_secs(10),
-        };
-        let cached = serve(app(service.clone(), limits)).await;
-        let plain = serve(users_api_server_stubs::router(service)).await;
-        let http = reqwest::Client::new();
-        let token = |sub: &str, name: &str| {
-            devkey::mint(
-                &key,
-                &MintRequest {
-                    subject: format!("github|{sub}"),
-                    name: Some(name.into()),
-                    ttl_seconds: 600,
-                    ..Default::default()
-                },
-            )
-            .unwrap()
-        };
-        let login = |t: &str| {
-            format!(
-                r#"{{"access_token":"x","token_type":"Bearer","expires_in":3600,"id_token":"{t}"}}"#
-            )
-        };
-        let reader = token("1", "One");
-        let bearer = format!("Bearer {reader}");
-        let same = |a: &(u16, Vec<(String, String)>, Vec<u8>),
-                    b: &(u16, Vec<(String, String)>, Vec<u8>),
-                    what: &str| {
-            assert_eq!(
-                a,
-                b,
-                "{what}: {} vs {}",
-                String::from_utf8_lossy(&a.2),
-                String::from_utf8_lossy(&b.2)
-            );
-        };
-        let compare = async |path: &str, auth: Option<&str>| {
-            // The cached side twice: a miss that fills the cache, then a hit.
-            let first = answer(&http, "GET", &format!("{cached}{path}"), auth, None).await;
-            let second = answer(&http, "GET", &format!("{cached}{path}"), auth, None).await;
-            let expected = answer(&http, "GET", &format!("{plain}{path}"), auth, None).await;
-            same(&first, &expected, path);
-            same(&second, &expected, path);
-            first
-        };
-
-        assert_eq!(compare("/users", Some(&bearer)).await.0, 200); // no users yet
-        let created = answer(
-            &http,
-            "POST",
-            &format!("{cached}/users/authenticate/from_token"),
-            None,
-            Some(&login(&reader)),
-        )
-        .await;
-        assert_eq!(created.0, 200);
-        let id = serde_json::from_slice::<serde_json::Value>(&created.2).unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let other = Uuid::new_v4();
-        let auth_variants = [
-            None,
-            Some(bearer.clone()),
-            Some(format!("bearer   {reader}  ")),
-            Some(format!("BEARER {reader}")),
-            Some("Bearer".to_string()),
-            Some("Bearer ".to_string()),
-            Some("Basic abc".to_string()),
-            Some("Bearer not-a-jwt".to_string()),
-            Some(format!("Bearer {reader}x")),
-        ];
-        let paths = [
-            "/users".to_string(),
-            format!("/users/{id}"),
-            format!("/users/{}", id.to_uppercase()),
-            format!("/users/{}", id.replace('-', "")),
-            format!("/users/{other}"),
-            "/users/not-a-uuid".to_string(),
-            format!("/users/{id}/"),
-            "/users/".to_string(),
-            format!("/users?x={id}"),
-        ];
-        for path in &paths {
-            for auth in &auth_variants {
-                compare(path, auth.as_deref()).await;
-            }
-        }
-        for method in ["HEAD", "POST", "PUT", "DELETE"] {
-            let a = answer(
-                &http,
-                method,
-                &format!("{cached}/users/{id}"),
-                Some(&bearer),
-                None,
-            )
-            .await;
-            let b = answer(
-                &http,
-                method,
-                &format!("{plain}/users/{id}"),
-                Some(&bearer),
-                None,
-            )
-            .await;
-            same(&a, &b, method);
-        }
-
-        // Writes invalidate: a new user, an update of an existing one, a removal.
-        let before = compare("/users", Some(&bearer)).await;
-        let second = token("2", "Two");
-        assert_eq!(
-            answer(
-                &http,
-                "POST",
-                &format!("{cached}/users/authenticate/from_token"),
-                None,
-                Some(&login(&second))
-            )
-            .await
-            .0,
-            200
-        );
-        let grown = compare("/users", Some(&bearer)).await;
-        assert_ne!(before.2, grown.2);
-        let renamed = token("1", "One Renamed");
-        assert_eq!(
-            answer(
-                &http,
-                "POST",
-                &format!("{plain}/users/authenticate/from_token"),
-                None,
-                Some(&login(&renamed))
-            )
-            .await
-            .0,
-            200
-        );
-        let one = compare(&format!("/users/{id}"), Some(&bearer)).await;
-        assert!(String::from_utf8_lossy(&one.2).contains("One Renamed"));
-        assert!(
-            String::from_utf8_lossy(&compare("/users", Some(&bearer)).await.2)
-                .contains("One Renamed")
-        );
-        let gone = answer(
-            &http,
-            "POST",
-            &format!("{cached}/users/{id}/disconnect"),
-            Some(&bearer),
-            None,
-        )
-        .await;
-        assert_eq!(gone.0, 200);
-        assert_eq!(compare(&format!("/users/{id}"), Some(&bearer)).await.0, 404);
-        assert!(!String::from_utf8_lossy(&compare("/users", Some(&bearer)).await.2).contains(&id));
-        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -1,6 +1,7 @@
 //! The Users service: the generated Users API stubs implemented over SQLite,
 //! with OpenID Connect token verification.
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod config;

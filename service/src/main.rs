@@ -5,13 +5,20 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use users_service::auth::devkey::{self, MintRequest};
 use users_service::config::{self, Cli, Command, MintArgs, ServeArgs};
-use users_service::setup;
+use users_service::{admin, setup};
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
     let data_dir = config::data_dir(cli.data_dir)?;
     match cli.command {
         Some(Command::MintToken(args)) => mint(&data_dir, args),
+        Some(Command::Applications(command)) => tokio::runtime::Builder::new_current_thread()
+            .build()?
+            .block_on(admin::applications(
+                &data_dir,
+                command,
+                &mut std::io::stdout(),
+            )),
         Some(Command::Serve) | None => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?

@@ -12,13 +12,12 @@ use crate::api::Service;
 use crate::auth::Verifier;
 use crate::auth::devkey::{self, MintRequest};
 use crate::config::{self, ServeArgs};
-use crate::http::{Limits, app};
+use crate::http::{Boundary, Limits, app};
 use crate::store::sqlite::SqliteStore;
+use axum::http::HeaderValue;
 
 /// Builds the HTTP application and its store for a data directory.
 pub async fn build(data_dir: &Path, args: &ServeArgs) -> Result<(Router, SqliteStore)> {
-    crate::files::create_private_dir(data_dir)
-        .with_context(|| format!("creating data directory {}", data_dir.display()))?;
     let verifier_config = config::verifier_config(args, data_dir)?;
     if config::is_dev_mode(args) {
         tracing::warn!(
@@ -28,16 +27,36 @@ pub async fn build(data_dir: &Path, args: &ServeArgs) -> Result<(Router, SqliteS
              --issuer and --audience for a real identity provider"
         );
     }
+    let mode = config::access_mode(args)?;
+    let boundary = Boundary {
+        allowed_origins: args
+            .allow_origins
+            .iter()
+            .map(|o| {
+                HeaderValue::from_str(o.trim_end_matches('/'))
+                    .with_context(|| format!("--allow-origin {o} is not a valid origin"))
+            })
+            .collect::<Result<_>>()?,
+    };
     let verifier = Arc::new(Verifier::new(verifier_config).await?);
-    let db = data_dir.join("users.db");
-    let store =
-        SqliteStore::open(&db).with_context(|| format!("opening database {}", db.display()))?;
-    let service = Arc::new(Service::new(store.clone(), verifier));
+    let store = open_store(data_dir)?;
+    let service = Service::open(store.clone(), verifier, mode)
+        .await
+        .context("reading revocations")?;
+    tracing::info!(access = ?mode, "access mode");
     let limits = Limits {
         body_limit: args.body_limit,
         request_timeout: Duration::from_millis(args.request_timeout_ms),
     };
-    Ok((app(service, limits), store))
+    Ok((app(Arc::new(service), limits, boundary), store))
+}
+
+/// Opens (creating if needed) the database in a data directory.
+pub fn open_store(data_dir: &Path) -> Result<SqliteStore> {
+    crate::files::create_private_dir(data_dir)
+        .with_context(|| format!("creating data directory {}", data_dir.display()))?;
+    let db = data_dir.join("users.db");
+    SqliteStore::open(&db).with_context(|| format!("opening database {}", db.display()))
 }
 
 /// A development-mode service running in this process on a loopback port.
@@ -59,6 +78,8 @@ pub async fn spawn_dev(data_dir: &Path) -> Result<DevServer> {
         issuer: None,
         audience: None,
         userinfo_url: None,
+        access: None,
+        allow_origins: Vec::new(),
         body_limit: 64 * 1024,
         request_timeout_ms: 10_000,
         listener: Default::default(),

@@ -40,6 +40,31 @@ pub trait UserStore: Send + Sync + 'static {
     fn get(&self, id: Uuid)
     -> impl Future<Output = Result<Option<UserProfile>, StoreError>> + Send;
 
-    /// Removes a user; returns whether it existed.
-    fn remove(&self, id: Uuid) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Removes a user and, in the same transaction, records that tokens for
+    /// it issued at or before `revoked_at` (seconds since the epoch) are
+    /// refused; returns whether it existed.
+    fn remove(
+        &self,
+        id: Uuid,
+        revoked_at: u64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Every recorded revocation: user id and the time it applies up to.
+    fn revocations(&self) -> impl Future<Output = Result<Vec<(Uuid, u64)>, StoreError>> + Send;
+
+    /// Registers an application under a new random id, which it returns.
+    fn add_application(
+        &self,
+        name: String,
+    ) -> impl Future<Output = Result<Uuid, StoreError>> + Send;
+
+    /// Registered applications: id and name, oldest first.
+    fn applications(&self) -> impl Future<Output = Result<Vec<(Uuid, String)>, StoreError>> + Send;
+
+    /// Whether `id` is a registered application.
+    fn is_application(&self, id: Uuid) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Removes an application; returns whether it existed.
+    fn remove_application(&self, id: Uuid)
+    -> impl Future<Output = Result<bool, StoreError>> + Send;
 }

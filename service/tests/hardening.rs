@@ -951,7 +951,7 @@ fn error_messages_never_echo_input_values() {
 #[test]
 fn mint_token_lifetimes_are_bounded_with_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
-    for ttl in ["99999999999999999", "0", "-5", "31536001"] {
+    for ttl in ["99999999999999999", "0", "-31536001", "31536001"] {
         let out = binary()
             .arg("--data-dir")
             .arg(tmp.path())

@@ -75,12 +75,16 @@ mod tests {
     }
 
     async fn body_of(response: Response) -> Bytes {
-        axum::body::to_bytes(response.into_body(), 1024).await.unwrap()
+        axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap()
     }
 
     #[tokio::test]
     async fn value_and_raw_send_the_same_bytes() {
-        let value = JsonBody::from(Point { x: 3 }).respond(StatusCode::OK).unwrap();
+        let value = JsonBody::from(Point { x: 3 })
+            .respond(StatusCode::OK)
+            .unwrap();
         let raw = JsonBody::raw(&Point { x: 3 })
             .unwrap()
             .respond(StatusCode::OK)

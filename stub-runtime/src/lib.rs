@@ -30,6 +30,6 @@ pub use body::JsonBody;
 #[cfg(feature = "axum")]
 pub use params::{body_rejection, path_param, path_values};
 #[cfg(feature = "axum")]
-pub use rejection::Rejection;
+pub use rejection::{Rejection, error_json};
 #[cfg(feature = "axum")]
 pub use security::{ApiKey, BearerToken, api_key, bearer_token};

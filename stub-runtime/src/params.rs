@@ -79,7 +79,9 @@ fn schema_mismatch(detail: &str, schema: &str) -> String {
         message.push_str(&format!(": the property `{field}` is required"));
     } else if let Some(at) = detail.rfind(", expected ") {
         let expected = &detail[at + ", expected ".len()..];
-        message.push_str(&format!(": a value has the wrong type or value (expected {expected})"));
+        message.push_str(&format!(
+            ": a value has the wrong type or value (expected {expected})"
+        ));
     }
     message
 }
@@ -106,8 +108,14 @@ mod tests {
         );
         assert!(!m.contains("s3cret"), "{m}");
         assert!(m.ends_with("(expected `UNKNOWN` or `Bearer`)"), "{m}");
-        let m = schema_mismatch(": missing field `access_token` at line 1 column 2", "OAuthToken");
-        assert!(m.ends_with("the property `access_token` is required"), "{m}");
+        let m = schema_mismatch(
+            ": missing field `access_token` at line 1 column 2",
+            "OAuthToken",
+        );
+        assert!(
+            m.ends_with("the property `access_token` is required"),
+            "{m}"
+        );
         let m = schema_mismatch(
             "expires_in: invalid type: string \"tok, expected x\", expected i64 at line 1",
             "T",

@@ -76,20 +76,29 @@ impl Rejection {
     /// code from [`Self::status`], [`Self::code`] and [`Self::message`]) as
     /// JSON, with `Allow` on 405 and a `WWW-Authenticate: Bearer` challenge on 401.
     pub fn respond<B: serde::Serialize>(self, body: &B) -> Response {
-        let status = self.status();
-        let mut response = match serde_json::to_vec(body) {
-            Ok(bytes) => crate::body::json_bytes(status, bytes.into()),
-            Err(_) => status.into_response(),
-        };
-        let headers = response.headers_mut();
+        let mut response = error_json(self.status(), body);
         if let Some(allow) = self.allow {
-            headers.insert(header::ALLOW, HeaderValue::from_static(allow));
-        }
-        if status == StatusCode::UNAUTHORIZED {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static(allow));
         }
         response
     }
+}
+
+/// An error response: `body` (the spec's error schema) as JSON with
+/// `status`, and a `WWW-Authenticate: Bearer` challenge on 401.
+pub fn error_json<B: serde::Serialize>(status: StatusCode, body: &B) -> Response {
+    let mut response = match serde_json::to_vec(body) {
+        Ok(bytes) => crate::body::json_bytes(status, bytes.into()),
+        Err(_) => status.into_response(),
+    };
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
 }
 
 #[cfg(test)]

@@ -114,7 +114,10 @@ mod tests {
 
     #[test]
     fn debug_never_prints_secrets() {
-        assert_eq!(format!("{:?}", BearerToken::new("s3cret")), "BearerToken(<redacted>)");
+        assert_eq!(
+            format!("{:?}", BearerToken::new("s3cret")),
+            "BearerToken(<redacted>)"
+        );
         assert_eq!(format!("{:?}", ApiKey::new("s3cret")), "ApiKey(<redacted>)");
     }
 }

@@ -373,11 +373,26 @@ impl SpecValidator {
         }
         if media != "application/json" {
             let text = String::from_utf8_lossy(ex.response_body);
-            problems.extend(
-                schema
-                    .iter_errors(&Value::String(text.into_owned()))
-                    .map(|e| format!("{what}: {} body: {e}", ex.status)),
-            );
+            // A YAML document is validated as the data it holds; other text as a string.
+            let body = if media.ends_with("yaml") {
+                match serde_yaml::from_str::<Value>(&text) {
+                    Ok(value) => value,
+                    Err(e) => {
+                        problems.push(format!("{what}: {} body is not YAML: {e}", ex.status));
+                        return problems;
+                    }
+                }
+            } else {
+                Value::String(text.into_owned())
+            };
+            problems.extend(schema.iter_errors(&body).map(|e| {
+                format!(
+                    "{what}: {} body at {:?} breaks the schema at {}",
+                    ex.status,
+                    e.instance_path().to_string(),
+                    e.schema_path()
+                )
+            }));
             return problems;
         }
         match serde_json::from_slice::<Value>(ex.response_body) {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use reqwest::StatusCode;
 use users_api_client::types::{ApiError, ApiErrorCode, OAuthToken, UserProfile, Users};
 use users_api_server_stubs::{
-    self as stubs, AuthenticateFromOauthTokenResponse, BearerToken, GetOpenapiJsonResponse,
+    self as stubs, AuthenticateFromOauthTokenResponse, Credentials, GetOpenapiJsonResponse,
     GetOpenapiYamlResponse, UsersApi, UsersDisconnectUserResponse, UsersSnapshotResponse,
     UsersSpecificUserSnapshotResponse,
 };
@@ -32,8 +32,9 @@ fn error(status: i32, code: ApiErrorCode, message: &str) -> ApiError {
 }
 
 impl Memory {
-    fn check(&self, token: &BearerToken) -> Result<(), ApiError> {
-        (token.0 == TOKEN)
+    /// The router guarantees some credential was sent; only the token is accepted.
+    fn check(&self, credentials: &Credentials) -> Result<(), ApiError> {
+        (credentials.auth0.as_ref().map(|t| t.as_str()) == Some(TOKEN))
             .then_some(())
             .ok_or_else(|| error(401, ApiErrorCode::Unauthorized, "bad token"))
     }
@@ -63,15 +64,15 @@ impl UsersApi for Memory {
         }))
         .unwrap();
         self.users.lock().unwrap().insert(id, profile.clone());
-        AuthenticateFromOauthTokenResponse::Ok(profile)
+        AuthenticateFromOauthTokenResponse::Ok(profile.into())
     }
 
     async fn users_disconnect_user(
         &self,
-        token: BearerToken,
+        credentials: Credentials,
         user: Uuid,
     ) -> UsersDisconnectUserResponse {
-        if let Err(e) = self.check(&token) {
+        if let Err(e) = self.check(&credentials) {
             return UsersDisconnectUserResponse::Unauthorized(e);
         }
         if self.users.lock().unwrap().remove(&user).is_none() {
@@ -81,28 +82,29 @@ impl UsersApi for Memory {
                 "no such user",
             ));
         }
-        UsersDisconnectUserResponse::Ok(self.users())
+        UsersDisconnectUserResponse::Ok(self.users().into())
     }
 
-    async fn users_snapshot(&self, token: BearerToken) -> UsersSnapshotResponse {
-        match self.check(&token) {
-            Ok(()) => UsersSnapshotResponse::Ok(self.users()),
+    async fn users_snapshot(&self, credentials: Credentials) -> UsersSnapshotResponse {
+        match self.check(&credentials) {
+            Ok(()) => UsersSnapshotResponse::Ok(self.users().into()),
             Err(e) => UsersSnapshotResponse::Unauthorized(e),
         }
     }
 
     async fn users_specific_user_snapshot(
         &self,
-        token: BearerToken,
+        credentials: Credentials,
         user: Uuid,
     ) -> UsersSpecificUserSnapshotResponse {
-        if let Err(e) = self.check(&token) {
+        if let Err(e) = self.check(&credentials) {
             return UsersSpecificUserSnapshotResponse::Unauthorized(e);
         }
         match self.users.lock().unwrap().get(&user) {
-            Some(p) => UsersSpecificUserSnapshotResponse::Ok(p.clone()),
+            Some(p) => UsersSpecificUserSnapshotResponse::Ok(p.clone().into()),
+            // A wrong `status` on purpose: the router sends the variant's.
             None => UsersSpecificUserSnapshotResponse::NotFound(error(
-                404,
+                0,
                 ApiErrorCode::NotFound,
                 "no such user",
             )),
@@ -114,7 +116,11 @@ impl UsersApi for Memory {
     }
 
     async fn get_openapi_json(&self) -> GetOpenapiJsonResponse {
-        GetOpenapiJsonResponse::Ok(serde_yaml::from_str(stubs::OPENAPI_YAML).unwrap())
+        GetOpenapiJsonResponse::Ok(
+            serde_yaml::from_str::<serde_json::Value>(stubs::OPENAPI_YAML)
+                .unwrap()
+                .into(),
+        )
     }
 }
 
@@ -122,7 +128,10 @@ impl UsersApi for Memory {
 async fn serve() -> ConformanceProxy {
     let app = stubs::router_with_options(
         Arc::new(Memory::default()),
-        stubs::RouterOptions { body_limit: 1024 },
+        stubs::RouterOptions {
+            body_limit: 1024,
+            ..Default::default()
+        },
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -203,6 +212,7 @@ async fn all_operations_round_trip() {
         panic!("expected a documented error")
     };
     assert_eq!(body.code, ApiErrorCode::NotFound);
+    assert_eq!(body.status, 404, "the body's status is the response's");
     let err = client
         .users_disconnect_user()
         .user(ada_id)
@@ -273,6 +283,34 @@ async fn router_rejections_use_the_error_schema() {
         (StatusCode::UNAUTHORIZED, ApiErrorCode::Unauthorized)
     );
     assert_eq!(h["www-authenticate"], "Bearer");
+    // Malformed credentials are refused by the router, never echoed.
+    for header in [
+        ("authorization", "Basic czNjcmV0LXZhbHVl"),
+        ("authorization", "Bearer"),
+        ("x-application-id", " "),
+    ] {
+        let (s, h, e) = rejected(&proxy, "GET", "/users", &[header], vec![]).await;
+        assert_eq!(
+            (s, e.code),
+            (StatusCode::UNAUTHORIZED, ApiErrorCode::Unauthorized),
+            "{header:?}"
+        );
+        assert_eq!(h["www-authenticate"], "Bearer");
+        assert!(!e.message.contains("czNj"), "{}", e.message);
+    }
+    // An application key satisfies the requirement; this implementation then refuses it.
+    let (s, _, e) = rejected(
+        &proxy,
+        "GET",
+        "/users",
+        &[("x-application-id", "app-1")],
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        (s, e.message.as_str()),
+        (StatusCode::UNAUTHORIZED, "bad token")
+    );
 
     let (s, _, e) = rejected(&proxy, "POST", auth, &[json], b"{not json".to_vec()).await;
     assert_eq!(

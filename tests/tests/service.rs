@@ -93,6 +93,11 @@ async fn quick_start_flow_and_reauthentication() {
         .into_inner();
     assert_eq!(left.iterable.len(), 1);
     assert_eq!(left.iterable[0].id, second.id);
+    // Signing out revoked the token that was used before it.
+    let err = c.users_snapshot().send().await.unwrap_err();
+    assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED));
+    // The default (local) mode needs no credentials to read.
+    let c = client(s.url(), None);
     let err = c
         .users_specific_user_snapshot()
         .user(id)

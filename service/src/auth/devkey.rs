@@ -163,15 +163,18 @@ pub struct MintRequest {
     pub nickname: Option<String>,
     /// `picture`.
     pub picture: Option<String>,
-    /// Lifetime in seconds.
+    /// Lifetime in seconds; negative mints an already expired token (for
+    /// testing how clients handle one).
     pub ttl_seconds: i64,
 }
 
 /// Signs a development ID token with `key`.
 pub fn mint(key: &[u8], request: &MintRequest) -> Result<String> {
     anyhow::ensure!(
-        (1..=MAX_TTL_SECONDS).contains(&request.ttl_seconds),
-        "the token lifetime must be between 1 and {MAX_TTL_SECONDS} seconds"
+        request.ttl_seconds != 0
+            && (-MAX_TTL_SECONDS..=MAX_TTL_SECONDS).contains(&request.ttl_seconds),
+        "the token lifetime (--ttl) must be between -{MAX_TTL_SECONDS} and {MAX_TTL_SECONDS} \
+         seconds, and not 0 (negative: already expired)"
     );
     let now = chrono::Utc::now().timestamp();
     let claims = DevClaims {
@@ -231,6 +234,13 @@ mod tests {
         assert!(mint(&[1u8; 32], &request).is_err());
         request.ttl_seconds = MAX_TTL_SECONDS;
         assert!(mint(&[1u8; 32], &request).is_ok());
+        request.ttl_seconds = -MAX_TTL_SECONDS;
+        assert!(
+            mint(&[1u8; 32], &request).is_ok(),
+            "an expired token, on purpose"
+        );
+        request.ttl_seconds = -MAX_TTL_SECONDS - 1;
+        assert!(mint(&[1u8; 32], &request).is_err());
     }
 
     #[cfg(unix)]

@@ -221,16 +221,18 @@ impl KeyStore {
         }
     }
 
-    /// Starts the periodic reload (none for the development key). The task
-    /// ends once the store is dropped.
+    /// Starts the periodic reload on the current tokio runtime (none for the
+    /// development key, or outside a runtime). The task ends once the store
+    /// is dropped.
     pub fn spawn_refresher(self: &Arc<Self>) -> Option<tokio::task::JoinHandle<()>> {
         let period = match self.source {
             KeySource::Secret(_) => return None,
             KeySource::JwksFile(_) => FILE_REFRESH_INTERVAL,
             KeySource::JwksUrl(_) => URL_REFRESH_INTERVAL,
         };
+        let runtime = tokio::runtime::Handle::try_current().ok()?;
         let weak: Weak<Self> = Arc::downgrade(self);
-        Some(tokio::spawn(async move {
+        Some(runtime.spawn(async move {
             loop {
                 tokio::time::sleep(period).await;
                 let Some(store) = weak.upgrade() else { return };

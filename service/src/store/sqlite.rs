@@ -11,11 +11,22 @@ use uuid::Uuid;
 use super::{StoreError, Update, UserStore};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records progress.
-const MIGRATIONS: &[&str] = &["CREATE TABLE users (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE users (
         seq     INTEGER PRIMARY KEY AUTOINCREMENT,
         id      TEXT NOT NULL UNIQUE,
         profile TEXT NOT NULL
-    );"];
+    );",
+    "CREATE TABLE revocations (
+        id         TEXT PRIMARY KEY,
+        revoked_at INTEGER NOT NULL
+    );
+    CREATE TABLE applications (
+        seq  INTEGER PRIMARY KEY AUTOINCREMENT,
+        id   TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL
+    );",
+];
 
 /// Number of read connections (WAL lets readers run beside the writer).
 const READERS: usize = 4;
@@ -103,6 +114,10 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+fn parse_id(text: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(text).map_err(|e| StoreError::Task(format!("stored id is not a UUID: {e}")))
+}
+
 fn decode(text: String) -> Result<UserProfile, StoreError> {
     Ok(serde_json::from_str(&text)?)
 }
@@ -158,10 +173,79 @@ impl UserStore for SqliteStore {
         .await
     }
 
-    async fn remove(&self, id: Uuid) -> Result<bool, StoreError> {
+    async fn remove(&self, id: Uuid, revoked_at: u64) -> Result<bool, StoreError> {
+        self.blocking(move |inner| {
+            let mut conn = inner.writer.lock().expect("writer lock poisoned");
+            let tx = conn.transaction()?;
+            let n = tx.execute("DELETE FROM users WHERE id = ?1", [id.to_string()])?;
+            if n > 0 {
+                tx.execute(
+                    "INSERT INTO revocations (id, revoked_at) VALUES (?1, ?2)
+                     ON CONFLICT (id) DO UPDATE SET revoked_at = max(revoked_at, excluded.revoked_at)",
+                    params![id.to_string(), i64::try_from(revoked_at).unwrap_or(i64::MAX)],
+                )?;
+            }
+            tx.commit()?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn revocations(&self) -> Result<Vec<(Uuid, u64)>, StoreError> {
+        self.blocking(|inner| {
+            let conn = inner.reader();
+            let mut stmt = conn.prepare_cached("SELECT id, revoked_at FROM revocations")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            rows.map(|r| {
+                let (id, at) = r?;
+                Ok((parse_id(&id)?, u64::try_from(at).unwrap_or(0)))
+            })
+            .collect()
+        })
+        .await
+    }
+
+    async fn add_application(&self, name: String) -> Result<Uuid, StoreError> {
+        self.blocking(move |inner| {
+            let id = Uuid::new_v4();
+            let conn = inner.writer.lock().expect("writer lock poisoned");
+            conn.execute(
+                "INSERT INTO applications (id, name) VALUES (?1, ?2)",
+                params![id.to_string(), name],
+            )?;
+            Ok(id)
+        })
+        .await
+    }
+
+    async fn applications(&self) -> Result<Vec<(Uuid, String)>, StoreError> {
+        self.blocking(|inner| {
+            let conn = inner.reader();
+            let mut stmt = conn.prepare_cached("SELECT id, name FROM applications ORDER BY seq")?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            rows.map(|r| {
+                let (id, name) = r?;
+                Ok((parse_id(&id)?, name))
+            })
+            .collect()
+        })
+        .await
+    }
+
+    async fn is_application(&self, id: Uuid) -> Result<bool, StoreError> {
+        self.blocking(move |inner| {
+            let conn = inner.reader();
+            let mut stmt = conn.prepare_cached("SELECT 1 FROM applications WHERE id = ?1")?;
+            Ok(stmt.exists([id.to_string()])?)
+        })
+        .await
+    }
+
+    async fn remove_application(&self, id: Uuid) -> Result<bool, StoreError> {
         self.blocking(move |inner| {
             let conn = inner.writer.lock().expect("writer lock poisoned");
-            let n = conn.execute("DELETE FROM users WHERE id = ?1", [id.to_string()])?;
+            let n = conn.execute("DELETE FROM applications WHERE id = ?1", [id.to_string()])?;
             Ok(n > 0)
         })
         .await
