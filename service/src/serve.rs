@@ -225,6 +225,7 @@ pub async fn serve(
 
     drop(listener);
     let _ = stop_tx.send(true);
+    while connections.try_join_next().is_some() {}
     let open = connections.len();
     if open > 0 {
         tracing::info!(
