@@ -41,7 +41,8 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
 
 /// Makes sure the database at `path` is private (0600) before SQLite opens
 /// it: creates it empty if missing, and takes group and other bits away from
-/// it and from its `-wal` and `-shm` files if they exist and are ours.
+/// it and from its `-wal` and `-shm` files if they exist. Any of them owned
+/// by another user is an error.
 pub fn private_database(path: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
@@ -53,12 +54,12 @@ pub fn private_database(path: &Path) -> io::Result<()> {
             .truncate(false)
             .mode(FILE_MODE)
             .open(path)?;
-        make_private(&file)?;
+        make_private(&file, path)?;
         for suffix in SIDE_FILES {
             let mut side = path.as_os_str().to_owned();
             side.push(suffix);
             match std::fs::OpenOptions::new().read(true).open(&side) {
-                Ok(f) => make_private(&f)?,
+                Ok(f) => make_private(&f, Path::new(&side))?,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e),
             }
@@ -72,13 +73,25 @@ pub fn private_database(path: &Path) -> io::Result<()> {
     }
 }
 
-/// Sets an open file of ours to 0600 unless it already is; leaves other
-/// users' files alone (we could not change them anyway).
+/// Sets an open file of ours to 0600 unless it already is. A file of
+/// another user is refused: whoever owns it can read and change the data.
 #[cfg(unix)]
-fn make_private(file: &std::fs::File) -> io::Result<()> {
+fn make_private(file: &std::fs::File, path: &Path) -> io::Result<()> {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let meta = file.metadata()?;
-    if meta.mode() & 0o777 != FILE_MODE && meta.uid() == current_uid() {
+    let me = current_uid();
+    if meta.uid() != me {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "{} is owned by user id {}, not by the user running the service \
+                 (user id {me}); use a data directory of your own (--data-dir)",
+                path.display(),
+                meta.uid()
+            ),
+        ));
+    }
+    if meta.mode() & 0o777 != FILE_MODE {
         file.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))?;
     }
     Ok(())
@@ -118,5 +131,12 @@ mod tests {
         private_database(&db).unwrap();
         assert_eq!(mode(&db), 0o600);
         assert_eq!(mode(&wal), 0o600);
+
+        // Another user's file is refused (only root can make one to test).
+        if current_uid() == 0 {
+            std::os::unix::fs::chown(&wal, Some(65534), None).unwrap();
+            let err = private_database(&db).unwrap_err().to_string();
+            assert!(err.contains("owned by user id 65534"), "{err}");
+        }
     }
 }
