@@ -5,7 +5,6 @@
 //! server stubs, each with its `Cargo.toml`. Output is deterministic: the same
 //! spec gives byte-identical files on every run and machine.
 
-mod docs;
 mod error;
 mod load;
 mod manifest;
@@ -24,8 +23,10 @@ pub use progenitor_gen::settings as progenitor_settings;
 
 /// Configuration and error helpers emitted into the client crate.
 const CLIENT_SUPPORT: &str = include_str!("../templates/client_support.rs");
-/// Crate documentation of the client, with doc-tests against a real server.
+/// Crate documentation of the client; `{example}` marks where the example goes.
 const CLIENT_DOCS: &str = include_str!("../templates/client_docs.md");
+/// The client's example, run against the real service by the workspace tests.
+const CLIENT_EXAMPLE: &str = include_str!("../templates/client_example.rs");
 /// The client crate's README.
 const CLIENT_README: &str = include_str!("../templates/client_readme.md");
 
@@ -134,7 +135,11 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<Vec<GeneratedFile>> {
     });
     files.extend(rust_files(
         options.client.0.join("src"),
-        &format!("{}\n\n{CLIENT_DOCS}", crate_doc("Async client")),
+        &format!(
+            "{}\n\n{}",
+            crate_doc("Async client"),
+            CLIENT_DOCS.replace("{example}", &example_block(CLIENT_EXAMPLE))
+        ),
         "client",
         client,
         &["support"],
@@ -170,6 +175,22 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<Vec<GeneratedFile>> {
     Ok(files)
 }
 
+/// The lines of `source` between `// docs:start` and `// docs:end`, as a
+/// compiled (not run) doc-test; the workspace tests run the function itself.
+fn example_block(source: &str) -> String {
+    let body: Vec<&str> = source
+        .lines()
+        .skip_while(|l| l.trim() != "// docs:start")
+        .skip(1)
+        .take_while(|l| l.trim() != "// docs:end")
+        .map(|l| l.strip_prefix("    ").unwrap_or(l))
+        .collect();
+    format!(
+        "```no_run\n# async fn example(url: &str, id_token: &str) -> Result<(), Box<dyn std::error::Error>> {{\n{}\n# Ok(())\n# }}\n```\n",
+        body.join("\n")
+    )
+}
+
 /// The do-not-edit header of every generated Rust file.
 fn header() -> String {
     format!(
@@ -186,11 +207,10 @@ fn rust_files(
     tokens: TokenStream,
     hand_written_modules: &[&str],
 ) -> Result<[GeneratedFile; 2]> {
-    let mut file: syn::File = syn::parse2(tokens).map_err(|e| CodegenError::Generate {
+    let file: syn::File = syn::parse2(tokens).map_err(|e| CodegenError::Generate {
         stage,
         message: format!("generated code does not parse: {e}"),
     })?;
-    docs::fill(&mut file);
     let mut body = prettyplease::unparse(&file);
     if stage == "client" {
         // progenitor's per-operation examples are fragments, not doc-tests.

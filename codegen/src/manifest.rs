@@ -1,4 +1,9 @@
 //! `Cargo.toml` files for the generated crates.
+//!
+//! Package fields and every dependency are inherited from the workspace
+//! (`edition.workspace = true`, `serde.workspace = true`): the workspace
+//! manifest is the one place their versions live, so an upgrade there reaches
+//! the generated crates too. Only the crate version comes from the spec.
 
 use crate::progenitor_gen::TypeDeps;
 
@@ -9,9 +14,30 @@ fn header(command: &str) -> String {
 
 fn package(name: &str, version: &str, description: &str, command: &str) -> String {
     format!(
-        "{}\n[package]\nname = \"{name}\"\nversion = \"{version}\"\ndescription = \"{description}\"\nedition = \"2024\"\nrust-version = \"1.88\"\nlicense = \"MIT\"\npublish = false\n",
+        "{}\n[package]\nname = \"{name}\"\nversion = \"{version}\"\ndescription = \"{description}\"\n\
+         edition.workspace = true\nrust-version.workspace = true\nlicense.workspace = true\npublish.workspace = true\n",
         header(command)
     )
+}
+
+/// `[dependencies]` lines: `name.workspace = true`, or with extra features.
+fn dependencies(section: &str, deps: &[(&str, &[&str])]) -> String {
+    let mut out = format!("\n[{section}]\n");
+    for (name, features) in deps {
+        if features.is_empty() {
+            out.push_str(&format!("{name}.workspace = true\n"));
+        } else {
+            let list = features
+                .iter()
+                .map(|f| format!("\"{f}\""))
+                .collect::<Vec<_>>()
+                .join(", ");
+            out.push_str(&format!(
+                "{name} = {{ workspace = true, features = [{list}] }}\n"
+            ));
+        }
+    }
+    out
 }
 
 /// The model-types crate: serde plus whatever formats the schemas use.
@@ -22,16 +48,17 @@ pub fn types(name: &str, version: &str, deps: TypeDeps, command: &str) -> String
         "Users API model types generated from the OpenAPI spec, shared by client and server",
         command,
     );
-    out.push_str("\n[dependencies]\nserde = { version = \"1\", features = [\"derive\"] }\nserde_json = \"1\"\n");
+    let mut list: Vec<(&str, &[&str])> = vec![("serde", &[]), ("serde_json", &[])];
     if deps.chrono {
-        out.push_str("chrono = { version = \"0.4\", default-features = false, features = [\"serde\", \"std\", \"clock\"] }\n");
+        list.push(("chrono", &[]));
     }
     if deps.uuid {
-        out.push_str("uuid = { version = \"1\", features = [\"serde\"] }\n");
+        list.push(("uuid", &[]));
     }
     if deps.regress {
-        out.push_str("regress = \"0.10\"\n");
+        list.push(("regress", &[]));
     }
+    out.push_str(&dependencies("dependencies", &list));
     out
 }
 
@@ -43,13 +70,28 @@ pub fn client(name: &str, version: &str, types_crate: &str, command: &str) -> St
         "Typed async Rust client for the Users API, generated from its OpenAPI spec",
         command,
     );
-    out.push_str(&format!(
-        "\n[features]\ndefault = []\n# HTTPS support through rustls.\nrustls = [\"reqwest/rustls\"]\n\n[dependencies]\n{types_crate} = {{ path = \"../generated-types\", version = \"{version}\" }}\nprogenitor-client = \"0.15.1\"\nreqwest = {{ version = \"0.13\", default-features = false, features = [\"json\", \"query\", \"stream\"] }}\nserde = {{ version = \"1\", features = [\"derive\"] }}\nserde_json = \"1\"\nserde_urlencoded = \"0.7\"\nbytes = \"1\"\nfutures-core = \"0.3\"\nuuid = {{ version = \"1\", features = [\"serde\"] }}\nchrono = {{ version = \"0.4\", default-features = false, features = [\"serde\", \"std\"] }}\n\n# Doc-tests run against the real service, in process.\n[dev-dependencies]\nusers-service = {{ path = \"../service\" }}\ntokio = {{ version = \"1\", features = [\"macros\", \"rt\"] }}\ntempfile = \"3\"\n"
+    out.push_str("\n[features]\ndefault = []\n# HTTPS support through rustls.\nrustls = [\"reqwest/rustls\"]\n");
+    out.push_str(&dependencies(
+        "dependencies",
+        &[
+            (types_crate, &[]),
+            ("progenitor-client", &[]),
+            ("reqwest", &["query", "stream"]),
+            ("serde", &[]),
+            ("serde_json", &[]),
+            ("serde_urlencoded", &[]),
+            ("bytes", &[]),
+            ("futures-core", &[]),
+            ("uuid", &[]),
+            ("chrono", &[]),
+        ],
     ));
+    out.push_str("\n# The doc-tests' async runtime. The crate-level example is compiled here\n# and run against the real service by the workspace tests.");
+    out.push_str(&dependencies("dev-dependencies", &[("tokio", &[])]));
     out
 }
 
-/// The server-stub crate: axum, without reqwest.
+/// The server-stub crate: axum and the stub runtime, without reqwest.
 pub fn server(name: &str, version: &str, types_crate: &str, command: &str) -> String {
     let mut out = package(
         name,
@@ -57,8 +99,16 @@ pub fn server(name: &str, version: &str, types_crate: &str, command: &str) -> St
         "Typed axum server stubs for the Users API, generated from its OpenAPI spec",
         command,
     );
-    out.push_str(&format!(
-        "\n[dependencies]\n{types_crate} = {{ path = \"../generated-types\", version = \"{version}\" }}\nstub-runtime = {{ path = \"../stub-runtime\", version = \"0.1\" }}\naxum = {{ version = \"0.8\", default-features = false, features = [\"json\", \"tokio\", \"http1\"] }}\nserde = {{ version = \"1\", features = [\"derive\"] }}\nserde_json = \"1\"\nuuid = {{ version = \"1\", features = [\"serde\"] }}\n"
+    out.push_str(&dependencies(
+        "dependencies",
+        &[
+            (types_crate, &[]),
+            ("stub-runtime", &["axum"]),
+            ("axum", &[]),
+            ("serde", &[]),
+            ("serde_json", &[]),
+            ("uuid", &[]),
+        ],
     ));
     out
 }

@@ -76,7 +76,11 @@ fn run(
 pub fn models(spec: &Spec) -> Result<Models> {
     let mut api = spec.api.clone();
     api.paths = Default::default();
-    let (generator, _) = run("models", &settings(), &api)?;
+    // Positional: plain structs, without typify's builder module, which
+    // nothing uses (the client keeps its own builder interface).
+    let mut model_settings = settings();
+    model_settings.with_interface(InterfaceStyle::Positional);
+    let (generator, _) = run("models", &model_settings, &api)?;
     let space = generator.get_type_space();
     let names: Vec<(String, String)> = api
         .components
@@ -131,12 +135,14 @@ pub fn client(
         stage: "client",
         message: e.to_string(),
     })?;
-    // Re-export the shared models through `types`, where progenitor users expect them.
+    // Re-export the shared models through `types`, where progenitor users
+    // expect them, with the types crate's `error` module (one ConversionError).
     for item in &mut file.items {
         if let syn::Item::Mod(m) = item
             && m.ident == "types"
             && let Some((_, items)) = &mut m.content
         {
+            items.retain(|i| !matches!(i, syn::Item::Mod(inner) if inner.ident == "error"));
             items.insert(0, syn::parse_quote!(pub use ::#krate::*;));
         }
     }

@@ -206,3 +206,36 @@ fn duplicate_keys_do_not_panic() {
         .to_string();
     assert!(err.contains("users.yaml"), "{err}");
 }
+
+#[test]
+fn secured_operations_must_document_401_and_keys_must_be_headers() {
+    let mut doc = users_spec();
+    op(&mut doc, "/users", "get")["responses"]
+        .as_mapping_mut()
+        .unwrap()
+        .remove("401");
+    doc["components"]["securitySchemes"]["application"]["in"] = "query".into();
+    let err = message(&doc);
+    assert!(
+        err.contains("answers missing credentials with 401"),
+        "{err}"
+    );
+    assert!(
+        err.contains("security scheme `application` is not supported"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_error_code_enum_must_hold_the_router_codes() {
+    let mut doc = users_spec();
+    let codes = doc["components"]["schemas"]["ApiError"]["properties"]["code"]["enum"]
+        .as_sequence_mut()
+        .unwrap();
+    codes.retain(|c| c.as_str() != Some("method_not_allowed"));
+    let err = message(&doc);
+    assert!(
+        err.contains("with code `method_not_allowed`, which the error schema's `code` enum lacks"),
+        "{err}"
+    );
+}

@@ -9,38 +9,6 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     pub use ::users_api_types::*;
-    /// Error types.
-    pub mod error {
-        /// Error from a `TryFrom` or `FromStr` implementation.
-        pub struct ConversionError(::std::borrow::Cow<'static, str>);
-        impl ::std::error::Error for ConversionError {}
-        impl ::std::fmt::Display for ConversionError {
-            fn fmt(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> Result<(), ::std::fmt::Error> {
-                ::std::fmt::Display::fmt(&self.0, f)
-            }
-        }
-        impl ::std::fmt::Debug for ConversionError {
-            fn fmt(
-                &self,
-                f: &mut ::std::fmt::Formatter<'_>,
-            ) -> Result<(), ::std::fmt::Error> {
-                ::std::fmt::Debug::fmt(&self.0, f)
-            }
-        }
-        impl From<&'static str> for ConversionError {
-            fn from(value: &'static str) -> Self {
-                Self(value.into())
-            }
-        }
-        impl From<String> for ConversionError {
-            fn from(value: String) -> Self {
-                Self(value.into())
-            }
-        }
-    }
 }
 #[derive(Clone, Debug)]
 /**Client for Users API
@@ -277,14 +245,12 @@ pub mod builder {
         body: Result<::users_api_types::OAuthToken, String>,
     }
     impl<'a> AuthenticateFromOauthToken<'a> {
-        /// Creates it with every value unset.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 body: Err("body was not initialized".to_string()),
             }
         }
-        /// Sets the request body.
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::users_api_types::OAuthToken>,
@@ -411,14 +377,12 @@ pub mod builder {
         user: Result<::uuid::Uuid, String>,
     }
     impl<'a> UsersDisconnectUser<'a> {
-        /// Creates it with every value unset.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 user: Err("user was not initialized".to_string()),
             }
         }
-        /// Sets `user`.
         pub fn user<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
@@ -531,7 +495,6 @@ pub mod builder {
         client: &'a super::Client,
     }
     impl<'a> UsersSnapshot<'a> {
-        /// Creates it with every value unset.
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
@@ -619,14 +582,12 @@ pub mod builder {
         user: Result<::uuid::Uuid, String>,
     }
     impl<'a> UsersSpecificUserSnapshot<'a> {
-        /// Creates it with every value unset.
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 user: Err("user was not initialized".to_string()),
             }
         }
-        /// Sets `user`.
         pub fn user<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
@@ -738,7 +699,6 @@ pub mod builder {
         client: &'a super::Client,
     }
     impl<'a> GetOpenapiYaml<'a> {
-        /// Creates it with every value unset.
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
@@ -807,7 +767,6 @@ pub mod builder {
         client: &'a super::Client,
     }
     impl<'a> GetOpenapiJson<'a> {
-        /// Creates it with every value unset.
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }

@@ -10,16 +10,12 @@
 //! Configure once with [`Client::builder`], call operations builder-style, and
 //! classify failures with [`ErrorExt`]:
 //!
-//! ```
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! # let dir = tempfile::tempdir()?;
-//! # let server = users_service::setup::spawn_dev(dir.path()).await?;
-//! # let (url, id_token) = (server.url.clone(), server.token.clone());
+//! ```no_run
+//! # async fn example(url: &str, id_token: &str) -> Result<(), Box<dyn std::error::Error>> {
 //! use users_api_client::types::{OAuthToken, OAuthTokenTokenType};
 //! use users_api_client::{Client, ErrorExt};
 //!
-//! let client = Client::builder().base_url(&url).bearer_token(&id_token).build()?;
+//! let client = Client::builder().base_url(url).bearer_token(id_token).build()?;
 //!
 //! // Sign in with an OpenID Connect ID token: creates the user on first use.
 //! let me = client
@@ -28,7 +24,7 @@
 //!         access_token: "opaque".into(),
 //!         token_type: OAuthTokenTokenType::Bearer,
 //!         expires_in: 3600,
-//!         id_token: Some(id_token.clone()),
+//!         id_token: Some(id_token.to_string()),
 //!         refresh_token: None,
 //!         scope: None,
 //!         schema: None,
@@ -51,13 +47,14 @@
 //!
 //! // The service's default (local) mode reads without credentials: the user
 //! // is gone, a typed 404, no string matching.
-//! let anonymous = Client::builder().base_url(&url).build()?;
+//! let anonymous = Client::builder().base_url(url).build()?;
 //! let err = anonymous.users_specific_user_snapshot().user(id).send().await.unwrap_err();
 //! assert!(err.is_not_found());
 //! assert_eq!(err.api_error().map(|e| e.status), Some(404));
 //! # Ok(())
 //! # }
 //! ```
+//!
 //!
 //! A server that is not running is a transport error:
 //!

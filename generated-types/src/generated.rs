@@ -4,19 +4,10 @@
 ///These are aesthetics properties that will ensure the dark mode, font size and other aesthetics properties persist.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct Aesthetics {
-    /// The `font` property.
     pub font: Font,
-    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
-    /// The `theme` property.
     pub theme: Theme,
-}
-impl Aesthetics {
-    /// Starts a builder for this type.
-    pub fn builder() -> builder::Aesthetics {
-        Default::default()
-    }
 }
 /**update && version: will be present only if your cloud was successfully spun up && running.
 updated: is the last time this was updated.
@@ -30,15 +21,11 @@ pub struct AllocationCloud {
     ///This is the region where the project is defined.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub region: ::std::option::Option<::std::string::String>,
-    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
-    /// The `status` property.
     pub status: AllocationCloudStatus,
-    /// The `updated` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub updated: ::std::option::Option<GroupedTimestamp>,
-    /// The `urls` property.
     pub urls: AllocationCloudUrls,
     ///This is your user uuid.
     pub user: ::std::string::String,
@@ -46,43 +33,21 @@ pub struct AllocationCloud {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub version: ::std::option::Option<::std::string::String>,
 }
-impl AllocationCloud {
-    /// Starts a builder for this type.
-    pub fn builder() -> builder::AllocationCloud {
-        Default::default()
-    }
-}
 ///The status of a user's cloud allocation.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct AllocationCloudStatus {
-    /// The `cloud` property.
     pub cloud: AllocationStatusEnum,
-    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
-}
-impl AllocationCloudStatus {
-    /// Starts a builder for this type.
-    pub fn builder() -> builder::AllocationCloudStatus {
-        Default::default()
-    }
 }
 ///This is one of the 3 possible urls that will route to your cloud.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct AllocationCloudUrl {
-    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
-    /// The `status` property.
     pub status: AllocationStatusEnum,
     ///This is the base url that is used to communicate with your vpc.
     pub url: ::std::string::String,
-}
-impl AllocationCloudUrl {
-    /// Starts a builder for this type.
-    pub fn builder() -> builder::AllocationCloudUrl {
-        Default::default()
-    }
 }
 /**You will have at minimum 2 urls.
 base: is the default url of your cloud.
@@ -91,22 +56,12 @@ id: is the branded url, uuid.pieces.cloud.
 */
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct AllocationCloudUrls {
-    /// The `base` property.
     pub base: AllocationCloudUrl,
-    /// The `id` property.
     pub id: AllocationCloudUrl,
-    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
-    /// The `vanity` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub vanity: ::std::option::Option<AllocationCloudUrl>,
-}
-impl AllocationCloudUrls {
-    /// Starts a builder for this type.
-    pub fn builder() -> builder::AllocationCloudUrls {
-        Default::default()
-    }
 }
 ///This is a generic status enumeration that will be used for the status of dns and pod or cloud.
 #[derive(
@@ -122,22 +77,16 @@ impl AllocationCloudUrls {
     PartialOrd
 )]
 pub enum AllocationStatusEnum {
-    /// `UNKNOWN`.
     #[serde(rename = "UNKNOWN")]
     Unknown,
-    /// `PENDING`.
     #[serde(rename = "PENDING")]
     Pending,
-    /// `RUNNING`.
     #[serde(rename = "RUNNING")]
     Running,
-    /// `FAILED`.
     #[serde(rename = "FAILED")]
     Failed,
-    /// `SUCCEEDED`.
     #[serde(rename = "SUCCEEDED")]
     Succeeded,
-    /// `DISCONNECTED`.
     #[serde(rename = "DISCONNECTED")]
     Disconnected,
 }
@@ -191,27 +140,16 @@ If you want anything after, use from and NO to.
 */
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct AnonymousTemporalRange {
-    /// The `between` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub between: ::std::option::Option<bool>,
-    /// The `continuous` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub continuous: ::std::option::Option<bool>,
-    /// The `from` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub from: ::std::option::Option<GroupedTimestamp>,
-    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
-    /// The `to` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub to: ::std::option::Option<GroupedTimestamp>,
-}
-impl AnonymousTemporalRange {
-    /// Starts a builder for this type.
-    pub fn builder() -> builder::AnonymousTemporalRange {
-        Default::default()
-    }
 }
 ///The body of every error response.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -222,12 +160,6 @@ pub struct ApiError {
     pub message: ::std::string::String,
     ///The HTTP status code of the response, repeated.
     pub status: i32,
-}
-impl ApiError {
-    /// Starts a builder for this type.
-    pub fn builder() -> builder::ApiError {
-        Default::default()
-    }
 }
 ///A stable, machine-readable error code.
 #[derive(
@@ -243,37 +175,26 @@ impl ApiError {
     PartialOrd
 )]
 pub enum ApiErrorCode {
-    /// `bad_request`.
     #[serde(rename = "bad_request")]
     BadRequest,
-    /// `unauthorized`.
     #[serde(rename = "unauthorized")]
     Unauthorized,
-    /// `not_found`.
     #[serde(rename = "not_found")]
     NotFound,
-    /// `forbidden`.
     #[serde(rename = "forbidden")]
     Forbidden,
-    /// `method_not_allowed`.
     #[serde(rename = "method_not_allowed")]
     MethodNotAllowed,
-    /// `request_timeout`.
     #[serde(rename = "request_timeout")]
     RequestTimeout,
-    /// `misdirected_request`.
     #[serde(rename = "misdirected_request")]
     MisdirectedRequest,
-    /// `payload_too_large`.
     #[serde(rename = "payload_too_large")]
     PayloadTooLarge,
-    /// `unsupported_media_type`.
     #[serde(rename = "unsupported_media_type")]
     UnsupportedMediaType,
-    /// `unprocessable_entity`.
     #[serde(rename = "unprocessable_entity")]
     UnprocessableEntity,
-    /// `internal_error`.
     #[serde(rename = "internal_error")]
     InternalError,
 }
@@ -334,57 +255,33 @@ impl ::std::convert::TryFrom<::std::string::String> for ApiErrorCode {
 ///Only supporting a single api key per user.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Auth0OpenAiUserMetadata {
-    /// The `api_key` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub api_key: ::std::option::Option<::std::string::String>,
-    /// The `api_key_name` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub api_key_name: ::std::option::Option<::std::string::String>,
-    /// The `organization_key` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub organization_key: ::std::option::Option<::std::string::String>,
-    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
-}
-impl Auth0OpenAiUserMetadata {
-    /// Starts a builder for this type.
-    pub fn builder() -> builder::Auth0OpenAiUserMetadata {
-        Default::default()
-    }
 }
 ///This is specifically for our allocation server metadata.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct Auth0UserAllocationMetadata {
-    /// The `project` property.
     pub project: ::std::string::String,
-    /// The `region` property.
     pub region: ::std::string::String,
-}
-impl Auth0UserAllocationMetadata {
-    /// Starts a builder for this type.
-    pub fn builder() -> builder::Auth0UserAllocationMetadata {
-        Default::default()
-    }
 }
 ///User Metadata from Auth0.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct Auth0UserMetadata {
-    /// The `allocation` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub allocation: ::std::option::Option<Auth0UserAllocationMetadata>,
-    /// The `beta` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub beta: ::std::option::Option<AnonymousTemporalRange>,
-    /// The `cloud_key` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub cloud_key: ::std::option::Option<::std::string::String>,
-    /// The `global_id` property.
     pub global_id: ::std::string::String,
-    /// The `open_AI` property.
     #[serde(rename = "open_AI", skip_serializing_if = "::std::option::Option::is_none")]
     pub open_ai: ::std::option::Option<Auth0OpenAiUserMetadata>,
-    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
     ///A customer ID that is added to the user in the case of payments.
@@ -394,54 +291,29 @@ pub struct Auth0UserMetadata {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub vanityname: ::std::option::Option<::std::string::String>,
 }
-impl Auth0UserMetadata {
-    /// Starts a builder for this type.
-    pub fn builder() -> builder::Auth0UserMetadata {
-        Default::default()
-    }
-}
 ///User Metadata from Descope.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct DescopeUserMetadata {
-    /// The `allocation` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub allocation: ::std::option::Option<Auth0UserAllocationMetadata>,
-    /// The `beta` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub beta: ::std::option::Option<AnonymousTemporalRange>,
-    /// The `descope_id` property.
     pub descope_id: ::std::string::String,
-    /// The `global_id` property.
     pub global_id: ::std::string::String,
-    /// The `open_AI` property.
     #[serde(rename = "open_AI", skip_serializing_if = "::std::option::Option::is_none")]
     pub open_ai: ::std::option::Option<Auth0OpenAiUserMetadata>,
-    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
     ///This is the vanityname of the user (set from their custom CNAME dns record), i.e. mark.pieces.cloud where "mark" is the vanityname.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub vanityname: ::std::option::Option<::std::string::String>,
 }
-impl DescopeUserMetadata {
-    /// Starts a builder for this type.
-    pub fn builder() -> builder::DescopeUserMetadata {
-        Default::default()
-    }
-}
 ///This is a model that will keep track of all of our versions related to our models, i.e. (1) the database migration and (2) the global semantic version of the api.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct EmbeddedModelSchema {
     ///This is the current database version that this model was used for.
     pub migration: i64,
-    /// The `semantic` property.
     pub semantic: EmbeddedModelSchemaSemanticVersionEnum,
-}
-impl EmbeddedModelSchema {
-    /// Starts a builder for this type.
-    pub fn builder() -> builder::EmbeddedModelSchema {
-        Default::default()
-    }
 }
 ///This is a Semantic Version Enum that will reflect the Semantic version of the api.
 #[derive(
@@ -457,10 +329,8 @@ impl EmbeddedModelSchema {
     PartialOrd
 )]
 pub enum EmbeddedModelSchemaSemanticVersionEnum {
-    /// `UNKNOWN`.
     #[serde(rename = "UNKNOWN")]
     Unknown,
-    /// `MAJOR_0_MINOR_0_PATCH_1`.
     #[serde(rename = "MAJOR_0_MINOR_0_PATCH_1")]
     Major0Minor0Patch1,
 }
@@ -510,162 +380,106 @@ pub struct ExternalProvider {
     ///This is an optional field that will be provided on enterprise connections, i.e. if type == waad then connection might be PiecesApp. However, in other cases you may find your provider and connection are the exact same string. To decipher between the two, you can use the isSocial bool.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub connection: ::std::option::Option<::std::string::String>,
-    /// The `created` property.
     pub created: GroupedTimestamp,
     ///Some providers have an expiration on their access token. IE BB, Google, NOT Github.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub expires_in: ::std::option::Option<i64>,
-    /// The `isSocial` property.
     #[serde(rename = "isSocial", skip_serializing_if = "::std::option::Option::is_none")]
     pub is_social: ::std::option::Option<bool>,
-    /// The `profileData` property.
     #[serde(
         rename = "profileData",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub profile_data: ::std::option::Option<ExternalProviderProfileData>,
-    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
-    /// The `type` property.
     #[serde(rename = "type")]
     pub type_: ExternalProviderTypeEnum,
-    /// The `updated` property.
     pub updated: GroupedTimestamp,
     ///This is the user_id within the provider.
     pub user_id: ::std::string::String,
-}
-impl ExternalProvider {
-    /// Starts a builder for this type.
-    pub fn builder() -> builder::ExternalProvider {
-        Default::default()
-    }
 }
 /**All of these will be optional.
 Will support ProfileData from all our social providers.
 */
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct ExternalProviderProfileData {
-    /// The `anchor` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub anchor: ::std::option::Option<::std::string::String>,
-    /// The `bio` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bio: ::std::option::Option<::std::string::String>,
-    /// The `blog` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub blog: ::std::option::Option<::std::string::String>,
-    /// The `collaborators` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub collaborators: ::std::option::Option<i64>,
-    /// The `company` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub company: ::std::option::Option<::std::string::String>,
-    /// The `created_at` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub created_at: ::std::option::Option<::std::string::String>,
-    /// The `disk_usage` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub disk_usage: ::std::option::Option<i64>,
-    /// The `email` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub email: ::std::option::Option<::std::string::String>,
-    /// The `email_verified` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub email_verified: ::std::option::Option<bool>,
-    /// The `events_url` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub events_url: ::std::option::Option<::std::string::String>,
-    /// The `followers` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub followers: ::std::option::Option<i64>,
-    /// The `followers_url` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub followers_url: ::std::option::Option<::std::string::String>,
-    /// The `following` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub following: ::std::option::Option<i64>,
-    /// The `following_url` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub following_url: ::std::option::Option<::std::string::String>,
-    /// The `gists_url` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub gists_url: ::std::option::Option<::std::string::String>,
-    /// The `gravatar_id` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub gravatar_id: ::std::option::Option<::std::string::String>,
-    /// The `hireable` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub hireable: ::std::option::Option<bool>,
-    /// The `html_url` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub html_url: ::std::option::Option<::std::string::String>,
-    /// The `name` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
-    /// The `nickname` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub nickname: ::std::option::Option<::std::string::String>,
-    /// The `node_id` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub node_id: ::std::option::Option<::std::string::String>,
-    /// The `organizations_url` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub organizations_url: ::std::option::Option<::std::string::String>,
-    /// The `owned_private_repos` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub owned_private_repos: ::std::option::Option<i64>,
-    /// The `picture` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub picture: ::std::option::Option<::std::string::String>,
-    /// The `private_gists` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub private_gists: ::std::option::Option<i64>,
-    /// The `public_gists` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub public_gists: ::std::option::Option<i64>,
-    /// The `public_repos` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub public_repos: ::std::option::Option<i64>,
-    /// The `received_events_url` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub received_events_url: ::std::option::Option<::std::string::String>,
-    /// The `repos_url` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub repos_url: ::std::option::Option<::std::string::String>,
-    /// The `site_admin` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub site_admin: ::std::option::Option<bool>,
-    /// The `starred_url` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub starred_url: ::std::option::Option<::std::string::String>,
-    /// The `subscriptions_url` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub subscriptions_url: ::std::option::Option<::std::string::String>,
-    /// The `total_private_repos` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub total_private_repos: ::std::option::Option<i64>,
-    /// The `twitter_username` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub twitter_username: ::std::option::Option<::std::string::String>,
-    /// The `two_factor_authentication` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub two_factor_authentication: ::std::option::Option<bool>,
-    /// The `type` property.
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
     pub type_: ::std::option::Option<::std::string::String>,
-    /// The `updated_at` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub updated_at: ::std::option::Option<::std::string::String>,
-    /// The `url` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub url: ::std::option::Option<::std::string::String>,
-}
-impl ExternalProviderProfileData {
-    /// Starts a builder for this type.
-    pub fn builder() -> builder::ExternalProviderProfileData {
-        Default::default()
-    }
 }
 /**This is an enum to describe the provider used to authenticate a user.
 IMPORTANT: do NOT modify the values here unless they are explicitly mapped with Auth0's provider values (example within cloud server).
@@ -684,43 +498,30 @@ IMPORTANT: do NOT modify the values here unless they are explicitly mapped with 
     PartialOrd
 )]
 pub enum ExternalProviderTypeEnum {
-    /// `UNKNOWN`.
     #[serde(rename = "UNKNOWN")]
     Unknown,
-    /// `github`.
     #[serde(rename = "github")]
     Github,
-    /// `google-oauth2`.
     #[serde(rename = "google-oauth2")]
     GoogleOauth2,
-    /// `bitbucket`.
     #[serde(rename = "bitbucket")]
     Bitbucket,
-    /// `linkedin`.
     #[serde(rename = "linkedin")]
     Linkedin,
-    /// `twitter`.
     #[serde(rename = "twitter")]
     Twitter,
-    /// `facebook`.
     #[serde(rename = "facebook")]
     Facebook,
-    /// `waad`.
     #[serde(rename = "waad")]
     Waad,
-    /// `discord`.
     #[serde(rename = "discord")]
     Discord,
-    /// `gitlab`.
     #[serde(rename = "gitlab")]
     Gitlab,
-    /// `apple`.
     #[serde(rename = "apple")]
     Apple,
-    /// `username_email`.
     #[serde(rename = "username_email")]
     UsernameEmail,
-    /// `slack`.
     #[serde(rename = "slack")]
     Slack,
 }
@@ -785,78 +586,41 @@ impl ::std::convert::TryFrom<::std::string::String> for ExternalProviderTypeEnum
 ///A collection of external (identity) providers.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ExternalProviders {
-    /// The `iterable` property.
     pub iterable: ::std::vec::Vec<ExternalProvider>,
-    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
-}
-impl ExternalProviders {
-    /// Starts a builder for this type.
-    pub fn builder() -> builder::ExternalProviders {
-        Default::default()
-    }
 }
 ///This will describe the font that the user sees.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct Font {
-    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
-    /// The `size` property.
     pub size: i64,
-}
-impl Font {
-    /// Starts a builder for this type.
-    pub fn builder() -> builder::Font {
-        Default::default()
-    }
 }
 ///A helper class to wrap Date-Time values with useful helper properties.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct GroupedTimestamp {
-    /// The `readable` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub readable: ::std::option::Option<::std::string::String>,
-    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
-    /// The `value` property.
     pub value: ::chrono::DateTime<::chrono::offset::Utc>,
-}
-impl GroupedTimestamp {
-    /// Starts a builder for this type.
-    pub fn builder() -> builder::GroupedTimestamp {
-        Default::default()
-    }
 }
 ///A model representing a returnable response for a OAuthGroup Token.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct OAuthToken {
     ///The Access Token
     pub access_token: ::std::string::String,
-    /// The `expires_in` property.
     pub expires_in: i64,
-    /// The `id_token` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub id_token: ::std::option::Option<::std::string::String>,
-    /// The `refresh_token` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub refresh_token: ::std::option::Option<::std::string::String>,
-    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
-    /// The `scope` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub scope: ::std::option::Option<::std::string::String>,
-    /// The `token_type` property.
     pub token_type: OAuthTokenTokenType,
-}
-impl OAuthToken {
-    /// Starts a builder for this type.
-    pub fn builder() -> builder::OAuthToken {
-        Default::default()
-    }
 }
 ///`OAuthTokenTokenType`
 #[derive(
@@ -872,10 +636,8 @@ impl OAuthToken {
     PartialOrd
 )]
 pub enum OAuthTokenTokenType {
-    /// `UNKNOWN`.
     #[serde(rename = "UNKNOWN")]
     Unknown,
-    /// `Bearer`.
     Bearer,
 }
 impl ::std::fmt::Display for OAuthTokenTokenType {
@@ -917,39 +679,32 @@ impl ::std::convert::TryFrom<::std::string::String> for OAuthTokenTokenType {
 ///This will describe the theme that belongs to a user.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct Theme {
-    /// The `dark` property.
     pub dark: bool,
-    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
 }
-impl Theme {
-    /// Starts a builder for this type.
-    pub fn builder() -> builder::Theme {
-        Default::default()
-    }
-}
-///This is the model for a user logged into Pieces.
+/**This is the model for a user logged into Pieces.
+
+Control characters (Unicode Cc), U+2028/U+2029 and bidirectional
+formatting characters (U+061C, U+200E, U+200F, U+202A-U+202E,
+U+2066-U+2069) are never stored: they are removed from `name` and
+`username`, which are cut to 255 characters, and an `email` (over
+254 bytes) or `picture` (over 2048 bytes) that contains them or is
+over its limit is left out.
+*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UserProfile {
-    /// The `aesthetics` property.
     pub aesthetics: Aesthetics,
-    /// The `allocation` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub allocation: ::std::option::Option<AllocationCloud>,
-    /// The `auth0` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub auth0: ::std::option::Option<Auth0UserMetadata>,
-    /// The `created` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub created: ::std::option::Option<GroupedTimestamp>,
-    /// The `descope` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub descope: ::std::option::Option<DescopeUserMetadata>,
-    /// The `email` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub email: ::std::option::Option<::std::string::String>,
-    /// The `id` property.
     pub id: ::std::string::String,
     ///This is the name of the User.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -957,3134 +712,25 @@ pub struct UserProfile {
     ///Mapped from picture. URL pointing to the user's profile picture.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub picture: ::std::option::Option<::std::string::String>,
-    /// The `providers` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub providers: ::std::option::Option<ExternalProviders>,
-    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
-    /// The `updated` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub updated: ::std::option::Option<GroupedTimestamp>,
     ///(unique) User's username.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub username: ::std::option::Option<::std::string::String>,
-    /// The `vanityname` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub vanityname: ::std::option::Option<::std::string::String>,
-}
-impl UserProfile {
-    /// Starts a builder for this type.
-    pub fn builder() -> builder::UserProfile {
-        Default::default()
-    }
 }
 ///A base class for a collection of users and some additional meta properties.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Users {
-    /// The `iterable` property.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub iterable: ::std::vec::Vec<UserProfile>,
-    /// The `schema` property.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub schema: ::std::option::Option<EmbeddedModelSchema>,
-}
-impl Users {
-    /// Starts a builder for this type.
-    pub fn builder() -> builder::Users {
-        Default::default()
-    }
-}
-/// Types for composing complex structures.
-pub mod builder {
-    /// `Aesthetics`.
-    #[derive(Clone, Debug)]
-    pub struct Aesthetics {
-        font: ::std::result::Result<super::Font, ::std::string::String>,
-        schema: ::std::result::Result<
-            ::std::option::Option<super::EmbeddedModelSchema>,
-            ::std::string::String,
-        >,
-        theme: ::std::result::Result<super::Theme, ::std::string::String>,
-    }
-    impl ::std::default::Default for Aesthetics {
-        fn default() -> Self {
-            Self {
-                font: Err("no value supplied for font".to_string()),
-                schema: Ok(Default::default()),
-                theme: Err("no value supplied for theme".to_string()),
-            }
-        }
-    }
-    impl Aesthetics {
-        /// Sets `font`.
-        pub fn font<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::Font>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.font = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for font: {e}"));
-            self
-        }
-        /// Sets `schema`.
-        pub fn schema<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::EmbeddedModelSchema>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.schema = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for schema: {e}"));
-            self
-        }
-        /// Sets `theme`.
-        pub fn theme<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::Theme>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.theme = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for theme: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<Aesthetics> for super::Aesthetics {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: Aesthetics,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                font: value.font?,
-                schema: value.schema?,
-                theme: value.theme?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::Aesthetics> for Aesthetics {
-        fn from(value: super::Aesthetics) -> Self {
-            Self {
-                font: Ok(value.font),
-                schema: Ok(value.schema),
-                theme: Ok(value.theme),
-            }
-        }
-    }
-    /// `AllocationCloud`.
-    #[derive(Clone, Debug)]
-    pub struct AllocationCloud {
-        id: ::std::result::Result<::std::string::String, ::std::string::String>,
-        project: ::std::result::Result<::std::string::String, ::std::string::String>,
-        region: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        schema: ::std::result::Result<
-            ::std::option::Option<super::EmbeddedModelSchema>,
-            ::std::string::String,
-        >,
-        status: ::std::result::Result<
-            super::AllocationCloudStatus,
-            ::std::string::String,
-        >,
-        updated: ::std::result::Result<
-            ::std::option::Option<super::GroupedTimestamp>,
-            ::std::string::String,
-        >,
-        urls: ::std::result::Result<super::AllocationCloudUrls, ::std::string::String>,
-        user: ::std::result::Result<::std::string::String, ::std::string::String>,
-        version: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for AllocationCloud {
-        fn default() -> Self {
-            Self {
-                id: Err("no value supplied for id".to_string()),
-                project: Err("no value supplied for project".to_string()),
-                region: Ok(Default::default()),
-                schema: Ok(Default::default()),
-                status: Err("no value supplied for status".to_string()),
-                updated: Ok(Default::default()),
-                urls: Err("no value supplied for urls".to_string()),
-                user: Err("no value supplied for user".to_string()),
-                version: Ok(Default::default()),
-            }
-        }
-    }
-    impl AllocationCloud {
-        /// Sets `id`.
-        pub fn id<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::string::String>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.id = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for id: {e}"));
-            self
-        }
-        /// Sets `project`.
-        pub fn project<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::string::String>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.project = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for project: {e}")
-                });
-            self
-        }
-        /// Sets `region`.
-        pub fn region<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.region = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for region: {e}"));
-            self
-        }
-        /// Sets `schema`.
-        pub fn schema<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::EmbeddedModelSchema>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.schema = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for schema: {e}"));
-            self
-        }
-        /// Sets `status`.
-        pub fn status<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::AllocationCloudStatus>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.status = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for status: {e}"));
-            self
-        }
-        /// Sets `updated`.
-        pub fn updated<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::GroupedTimestamp>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.updated = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for updated: {e}")
-                });
-            self
-        }
-        /// Sets `urls`.
-        pub fn urls<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::AllocationCloudUrls>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.urls = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for urls: {e}"));
-            self
-        }
-        /// Sets `user`.
-        pub fn user<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::string::String>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.user = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for user: {e}"));
-            self
-        }
-        /// Sets `version`.
-        pub fn version<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.version = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for version: {e}")
-                });
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<AllocationCloud> for super::AllocationCloud {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: AllocationCloud,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                id: value.id?,
-                project: value.project?,
-                region: value.region?,
-                schema: value.schema?,
-                status: value.status?,
-                updated: value.updated?,
-                urls: value.urls?,
-                user: value.user?,
-                version: value.version?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::AllocationCloud> for AllocationCloud {
-        fn from(value: super::AllocationCloud) -> Self {
-            Self {
-                id: Ok(value.id),
-                project: Ok(value.project),
-                region: Ok(value.region),
-                schema: Ok(value.schema),
-                status: Ok(value.status),
-                updated: Ok(value.updated),
-                urls: Ok(value.urls),
-                user: Ok(value.user),
-                version: Ok(value.version),
-            }
-        }
-    }
-    /// `AllocationCloudStatus`.
-    #[derive(Clone, Debug)]
-    pub struct AllocationCloudStatus {
-        cloud: ::std::result::Result<super::AllocationStatusEnum, ::std::string::String>,
-        schema: ::std::result::Result<
-            ::std::option::Option<super::EmbeddedModelSchema>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for AllocationCloudStatus {
-        fn default() -> Self {
-            Self {
-                cloud: Err("no value supplied for cloud".to_string()),
-                schema: Ok(Default::default()),
-            }
-        }
-    }
-    impl AllocationCloudStatus {
-        /// Sets `cloud`.
-        pub fn cloud<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::AllocationStatusEnum>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.cloud = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for cloud: {e}"));
-            self
-        }
-        /// Sets `schema`.
-        pub fn schema<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::EmbeddedModelSchema>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.schema = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for schema: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<AllocationCloudStatus>
-    for super::AllocationCloudStatus {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: AllocationCloudStatus,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                cloud: value.cloud?,
-                schema: value.schema?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::AllocationCloudStatus> for AllocationCloudStatus {
-        fn from(value: super::AllocationCloudStatus) -> Self {
-            Self {
-                cloud: Ok(value.cloud),
-                schema: Ok(value.schema),
-            }
-        }
-    }
-    /// `AllocationCloudUrl`.
-    #[derive(Clone, Debug)]
-    pub struct AllocationCloudUrl {
-        schema: ::std::result::Result<
-            ::std::option::Option<super::EmbeddedModelSchema>,
-            ::std::string::String,
-        >,
-        status: ::std::result::Result<
-            super::AllocationStatusEnum,
-            ::std::string::String,
-        >,
-        url: ::std::result::Result<::std::string::String, ::std::string::String>,
-    }
-    impl ::std::default::Default for AllocationCloudUrl {
-        fn default() -> Self {
-            Self {
-                schema: Ok(Default::default()),
-                status: Err("no value supplied for status".to_string()),
-                url: Err("no value supplied for url".to_string()),
-            }
-        }
-    }
-    impl AllocationCloudUrl {
-        /// Sets `schema`.
-        pub fn schema<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::EmbeddedModelSchema>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.schema = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for schema: {e}"));
-            self
-        }
-        /// Sets `status`.
-        pub fn status<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::AllocationStatusEnum>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.status = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for status: {e}"));
-            self
-        }
-        /// Sets `url`.
-        pub fn url<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::string::String>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.url = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for url: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<AllocationCloudUrl> for super::AllocationCloudUrl {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: AllocationCloudUrl,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                schema: value.schema?,
-                status: value.status?,
-                url: value.url?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::AllocationCloudUrl> for AllocationCloudUrl {
-        fn from(value: super::AllocationCloudUrl) -> Self {
-            Self {
-                schema: Ok(value.schema),
-                status: Ok(value.status),
-                url: Ok(value.url),
-            }
-        }
-    }
-    /// `AllocationCloudUrls`.
-    #[derive(Clone, Debug)]
-    pub struct AllocationCloudUrls {
-        base: ::std::result::Result<super::AllocationCloudUrl, ::std::string::String>,
-        id: ::std::result::Result<super::AllocationCloudUrl, ::std::string::String>,
-        schema: ::std::result::Result<
-            ::std::option::Option<super::EmbeddedModelSchema>,
-            ::std::string::String,
-        >,
-        vanity: ::std::result::Result<
-            ::std::option::Option<super::AllocationCloudUrl>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for AllocationCloudUrls {
-        fn default() -> Self {
-            Self {
-                base: Err("no value supplied for base".to_string()),
-                id: Err("no value supplied for id".to_string()),
-                schema: Ok(Default::default()),
-                vanity: Ok(Default::default()),
-            }
-        }
-    }
-    impl AllocationCloudUrls {
-        /// Sets `base`.
-        pub fn base<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::AllocationCloudUrl>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.base = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for base: {e}"));
-            self
-        }
-        /// Sets `id`.
-        pub fn id<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::AllocationCloudUrl>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.id = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for id: {e}"));
-            self
-        }
-        /// Sets `schema`.
-        pub fn schema<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::EmbeddedModelSchema>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.schema = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for schema: {e}"));
-            self
-        }
-        /// Sets `vanity`.
-        pub fn vanity<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::AllocationCloudUrl>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.vanity = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for vanity: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<AllocationCloudUrls> for super::AllocationCloudUrls {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: AllocationCloudUrls,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                base: value.base?,
-                id: value.id?,
-                schema: value.schema?,
-                vanity: value.vanity?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::AllocationCloudUrls> for AllocationCloudUrls {
-        fn from(value: super::AllocationCloudUrls) -> Self {
-            Self {
-                base: Ok(value.base),
-                id: Ok(value.id),
-                schema: Ok(value.schema),
-                vanity: Ok(value.vanity),
-            }
-        }
-    }
-    /// `AnonymousTemporalRange`.
-    #[derive(Clone, Debug)]
-    pub struct AnonymousTemporalRange {
-        between: ::std::result::Result<
-            ::std::option::Option<bool>,
-            ::std::string::String,
-        >,
-        continuous: ::std::result::Result<
-            ::std::option::Option<bool>,
-            ::std::string::String,
-        >,
-        from: ::std::result::Result<
-            ::std::option::Option<super::GroupedTimestamp>,
-            ::std::string::String,
-        >,
-        schema: ::std::result::Result<
-            ::std::option::Option<super::EmbeddedModelSchema>,
-            ::std::string::String,
-        >,
-        to: ::std::result::Result<
-            ::std::option::Option<super::GroupedTimestamp>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for AnonymousTemporalRange {
-        fn default() -> Self {
-            Self {
-                between: Ok(Default::default()),
-                continuous: Ok(Default::default()),
-                from: Ok(Default::default()),
-                schema: Ok(Default::default()),
-                to: Ok(Default::default()),
-            }
-        }
-    }
-    impl AnonymousTemporalRange {
-        /// Sets `between`.
-        pub fn between<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<bool>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.between = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for between: {e}")
-                });
-            self
-        }
-        /// Sets `continuous`.
-        pub fn continuous<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<bool>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.continuous = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for continuous: {e}")
-                });
-            self
-        }
-        /// Sets `from`.
-        pub fn from<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::GroupedTimestamp>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.from = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for from: {e}"));
-            self
-        }
-        /// Sets `schema`.
-        pub fn schema<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::EmbeddedModelSchema>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.schema = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for schema: {e}"));
-            self
-        }
-        /// Sets `to`.
-        pub fn to<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::GroupedTimestamp>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.to = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for to: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<AnonymousTemporalRange>
-    for super::AnonymousTemporalRange {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: AnonymousTemporalRange,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                between: value.between?,
-                continuous: value.continuous?,
-                from: value.from?,
-                schema: value.schema?,
-                to: value.to?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::AnonymousTemporalRange> for AnonymousTemporalRange {
-        fn from(value: super::AnonymousTemporalRange) -> Self {
-            Self {
-                between: Ok(value.between),
-                continuous: Ok(value.continuous),
-                from: Ok(value.from),
-                schema: Ok(value.schema),
-                to: Ok(value.to),
-            }
-        }
-    }
-    /// `ApiError`.
-    #[derive(Clone, Debug)]
-    pub struct ApiError {
-        code: ::std::result::Result<super::ApiErrorCode, ::std::string::String>,
-        message: ::std::result::Result<::std::string::String, ::std::string::String>,
-        status: ::std::result::Result<i32, ::std::string::String>,
-    }
-    impl ::std::default::Default for ApiError {
-        fn default() -> Self {
-            Self {
-                code: Err("no value supplied for code".to_string()),
-                message: Err("no value supplied for message".to_string()),
-                status: Err("no value supplied for status".to_string()),
-            }
-        }
-    }
-    impl ApiError {
-        /// Sets `code`.
-        pub fn code<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::ApiErrorCode>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.code = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for code: {e}"));
-            self
-        }
-        /// Sets `message`.
-        pub fn message<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::string::String>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.message = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for message: {e}")
-                });
-            self
-        }
-        /// Sets `status`.
-        pub fn status<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<i32>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.status = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for status: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<ApiError> for super::ApiError {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: ApiError,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                code: value.code?,
-                message: value.message?,
-                status: value.status?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::ApiError> for ApiError {
-        fn from(value: super::ApiError) -> Self {
-            Self {
-                code: Ok(value.code),
-                message: Ok(value.message),
-                status: Ok(value.status),
-            }
-        }
-    }
-    /// `Auth0OpenAiUserMetadata`.
-    #[derive(Clone, Debug)]
-    pub struct Auth0OpenAiUserMetadata {
-        api_key: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        api_key_name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        organization_key: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        schema: ::std::result::Result<
-            ::std::option::Option<super::EmbeddedModelSchema>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for Auth0OpenAiUserMetadata {
-        fn default() -> Self {
-            Self {
-                api_key: Ok(Default::default()),
-                api_key_name: Ok(Default::default()),
-                organization_key: Ok(Default::default()),
-                schema: Ok(Default::default()),
-            }
-        }
-    }
-    impl Auth0OpenAiUserMetadata {
-        /// Sets `api_key`.
-        pub fn api_key<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.api_key = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for api_key: {e}")
-                });
-            self
-        }
-        /// Sets `api_key_name`.
-        pub fn api_key_name<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.api_key_name = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for api_key_name: {e}")
-                });
-            self
-        }
-        /// Sets `organization_key`.
-        pub fn organization_key<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.organization_key = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for organization_key: {e}")
-                });
-            self
-        }
-        /// Sets `schema`.
-        pub fn schema<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::EmbeddedModelSchema>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.schema = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for schema: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<Auth0OpenAiUserMetadata>
-    for super::Auth0OpenAiUserMetadata {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: Auth0OpenAiUserMetadata,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                api_key: value.api_key?,
-                api_key_name: value.api_key_name?,
-                organization_key: value.organization_key?,
-                schema: value.schema?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::Auth0OpenAiUserMetadata>
-    for Auth0OpenAiUserMetadata {
-        fn from(value: super::Auth0OpenAiUserMetadata) -> Self {
-            Self {
-                api_key: Ok(value.api_key),
-                api_key_name: Ok(value.api_key_name),
-                organization_key: Ok(value.organization_key),
-                schema: Ok(value.schema),
-            }
-        }
-    }
-    /// `Auth0UserAllocationMetadata`.
-    #[derive(Clone, Debug)]
-    pub struct Auth0UserAllocationMetadata {
-        project: ::std::result::Result<::std::string::String, ::std::string::String>,
-        region: ::std::result::Result<::std::string::String, ::std::string::String>,
-    }
-    impl ::std::default::Default for Auth0UserAllocationMetadata {
-        fn default() -> Self {
-            Self {
-                project: Err("no value supplied for project".to_string()),
-                region: Err("no value supplied for region".to_string()),
-            }
-        }
-    }
-    impl Auth0UserAllocationMetadata {
-        /// Sets `project`.
-        pub fn project<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::string::String>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.project = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for project: {e}")
-                });
-            self
-        }
-        /// Sets `region`.
-        pub fn region<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::string::String>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.region = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for region: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<Auth0UserAllocationMetadata>
-    for super::Auth0UserAllocationMetadata {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: Auth0UserAllocationMetadata,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                project: value.project?,
-                region: value.region?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::Auth0UserAllocationMetadata>
-    for Auth0UserAllocationMetadata {
-        fn from(value: super::Auth0UserAllocationMetadata) -> Self {
-            Self {
-                project: Ok(value.project),
-                region: Ok(value.region),
-            }
-        }
-    }
-    /// `Auth0UserMetadata`.
-    #[derive(Clone, Debug)]
-    pub struct Auth0UserMetadata {
-        allocation: ::std::result::Result<
-            ::std::option::Option<super::Auth0UserAllocationMetadata>,
-            ::std::string::String,
-        >,
-        beta: ::std::result::Result<
-            ::std::option::Option<super::AnonymousTemporalRange>,
-            ::std::string::String,
-        >,
-        cloud_key: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        global_id: ::std::result::Result<::std::string::String, ::std::string::String>,
-        open_ai: ::std::result::Result<
-            ::std::option::Option<super::Auth0OpenAiUserMetadata>,
-            ::std::string::String,
-        >,
-        schema: ::std::result::Result<
-            ::std::option::Option<super::EmbeddedModelSchema>,
-            ::std::string::String,
-        >,
-        stripe_customer_id: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        vanityname: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for Auth0UserMetadata {
-        fn default() -> Self {
-            Self {
-                allocation: Ok(Default::default()),
-                beta: Ok(Default::default()),
-                cloud_key: Ok(Default::default()),
-                global_id: Err("no value supplied for global_id".to_string()),
-                open_ai: Ok(Default::default()),
-                schema: Ok(Default::default()),
-                stripe_customer_id: Ok(Default::default()),
-                vanityname: Ok(Default::default()),
-            }
-        }
-    }
-    impl Auth0UserMetadata {
-        /// Sets `allocation`.
-        pub fn allocation<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::Auth0UserAllocationMetadata>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.allocation = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for allocation: {e}")
-                });
-            self
-        }
-        /// Sets `beta`.
-        pub fn beta<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::AnonymousTemporalRange>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.beta = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for beta: {e}"));
-            self
-        }
-        /// Sets `cloud_key`.
-        pub fn cloud_key<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.cloud_key = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for cloud_key: {e}")
-                });
-            self
-        }
-        /// Sets `global_id`.
-        pub fn global_id<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::string::String>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.global_id = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for global_id: {e}")
-                });
-            self
-        }
-        /// Sets `open_ai`.
-        pub fn open_ai<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::Auth0OpenAiUserMetadata>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.open_ai = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for open_ai: {e}")
-                });
-            self
-        }
-        /// Sets `schema`.
-        pub fn schema<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::EmbeddedModelSchema>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.schema = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for schema: {e}"));
-            self
-        }
-        /// Sets `stripe_customer_id`.
-        pub fn stripe_customer_id<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.stripe_customer_id = value
-                .try_into()
-                .map_err(|e| {
-                    format!(
-                        "error converting supplied value for stripe_customer_id: {e}"
-                    )
-                });
-            self
-        }
-        /// Sets `vanityname`.
-        pub fn vanityname<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.vanityname = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for vanityname: {e}")
-                });
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<Auth0UserMetadata> for super::Auth0UserMetadata {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: Auth0UserMetadata,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                allocation: value.allocation?,
-                beta: value.beta?,
-                cloud_key: value.cloud_key?,
-                global_id: value.global_id?,
-                open_ai: value.open_ai?,
-                schema: value.schema?,
-                stripe_customer_id: value.stripe_customer_id?,
-                vanityname: value.vanityname?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::Auth0UserMetadata> for Auth0UserMetadata {
-        fn from(value: super::Auth0UserMetadata) -> Self {
-            Self {
-                allocation: Ok(value.allocation),
-                beta: Ok(value.beta),
-                cloud_key: Ok(value.cloud_key),
-                global_id: Ok(value.global_id),
-                open_ai: Ok(value.open_ai),
-                schema: Ok(value.schema),
-                stripe_customer_id: Ok(value.stripe_customer_id),
-                vanityname: Ok(value.vanityname),
-            }
-        }
-    }
-    /// `DescopeUserMetadata`.
-    #[derive(Clone, Debug)]
-    pub struct DescopeUserMetadata {
-        allocation: ::std::result::Result<
-            ::std::option::Option<super::Auth0UserAllocationMetadata>,
-            ::std::string::String,
-        >,
-        beta: ::std::result::Result<
-            ::std::option::Option<super::AnonymousTemporalRange>,
-            ::std::string::String,
-        >,
-        descope_id: ::std::result::Result<::std::string::String, ::std::string::String>,
-        global_id: ::std::result::Result<::std::string::String, ::std::string::String>,
-        open_ai: ::std::result::Result<
-            ::std::option::Option<super::Auth0OpenAiUserMetadata>,
-            ::std::string::String,
-        >,
-        schema: ::std::result::Result<
-            ::std::option::Option<super::EmbeddedModelSchema>,
-            ::std::string::String,
-        >,
-        vanityname: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for DescopeUserMetadata {
-        fn default() -> Self {
-            Self {
-                allocation: Ok(Default::default()),
-                beta: Ok(Default::default()),
-                descope_id: Err("no value supplied for descope_id".to_string()),
-                global_id: Err("no value supplied for global_id".to_string()),
-                open_ai: Ok(Default::default()),
-                schema: Ok(Default::default()),
-                vanityname: Ok(Default::default()),
-            }
-        }
-    }
-    impl DescopeUserMetadata {
-        /// Sets `allocation`.
-        pub fn allocation<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::Auth0UserAllocationMetadata>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.allocation = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for allocation: {e}")
-                });
-            self
-        }
-        /// Sets `beta`.
-        pub fn beta<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::AnonymousTemporalRange>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.beta = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for beta: {e}"));
-            self
-        }
-        /// Sets `descope_id`.
-        pub fn descope_id<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::string::String>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.descope_id = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for descope_id: {e}")
-                });
-            self
-        }
-        /// Sets `global_id`.
-        pub fn global_id<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::string::String>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.global_id = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for global_id: {e}")
-                });
-            self
-        }
-        /// Sets `open_ai`.
-        pub fn open_ai<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::Auth0OpenAiUserMetadata>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.open_ai = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for open_ai: {e}")
-                });
-            self
-        }
-        /// Sets `schema`.
-        pub fn schema<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::EmbeddedModelSchema>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.schema = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for schema: {e}"));
-            self
-        }
-        /// Sets `vanityname`.
-        pub fn vanityname<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.vanityname = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for vanityname: {e}")
-                });
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<DescopeUserMetadata> for super::DescopeUserMetadata {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: DescopeUserMetadata,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                allocation: value.allocation?,
-                beta: value.beta?,
-                descope_id: value.descope_id?,
-                global_id: value.global_id?,
-                open_ai: value.open_ai?,
-                schema: value.schema?,
-                vanityname: value.vanityname?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::DescopeUserMetadata> for DescopeUserMetadata {
-        fn from(value: super::DescopeUserMetadata) -> Self {
-            Self {
-                allocation: Ok(value.allocation),
-                beta: Ok(value.beta),
-                descope_id: Ok(value.descope_id),
-                global_id: Ok(value.global_id),
-                open_ai: Ok(value.open_ai),
-                schema: Ok(value.schema),
-                vanityname: Ok(value.vanityname),
-            }
-        }
-    }
-    /// `EmbeddedModelSchema`.
-    #[derive(Clone, Debug)]
-    pub struct EmbeddedModelSchema {
-        migration: ::std::result::Result<i64, ::std::string::String>,
-        semantic: ::std::result::Result<
-            super::EmbeddedModelSchemaSemanticVersionEnum,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for EmbeddedModelSchema {
-        fn default() -> Self {
-            Self {
-                migration: Err("no value supplied for migration".to_string()),
-                semantic: Err("no value supplied for semantic".to_string()),
-            }
-        }
-    }
-    impl EmbeddedModelSchema {
-        /// Sets `migration`.
-        pub fn migration<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<i64>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.migration = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for migration: {e}")
-                });
-            self
-        }
-        /// Sets `semantic`.
-        pub fn semantic<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::EmbeddedModelSchemaSemanticVersionEnum>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.semantic = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for semantic: {e}")
-                });
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<EmbeddedModelSchema> for super::EmbeddedModelSchema {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: EmbeddedModelSchema,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                migration: value.migration?,
-                semantic: value.semantic?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::EmbeddedModelSchema> for EmbeddedModelSchema {
-        fn from(value: super::EmbeddedModelSchema) -> Self {
-            Self {
-                migration: Ok(value.migration),
-                semantic: Ok(value.semantic),
-            }
-        }
-    }
-    /// `ExternalProvider`.
-    #[derive(Clone, Debug)]
-    pub struct ExternalProvider {
-        access_token: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        connection: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        created: ::std::result::Result<super::GroupedTimestamp, ::std::string::String>,
-        expires_in: ::std::result::Result<
-            ::std::option::Option<i64>,
-            ::std::string::String,
-        >,
-        is_social: ::std::result::Result<
-            ::std::option::Option<bool>,
-            ::std::string::String,
-        >,
-        profile_data: ::std::result::Result<
-            ::std::option::Option<super::ExternalProviderProfileData>,
-            ::std::string::String,
-        >,
-        schema: ::std::result::Result<
-            ::std::option::Option<super::EmbeddedModelSchema>,
-            ::std::string::String,
-        >,
-        type_: ::std::result::Result<
-            super::ExternalProviderTypeEnum,
-            ::std::string::String,
-        >,
-        updated: ::std::result::Result<super::GroupedTimestamp, ::std::string::String>,
-        user_id: ::std::result::Result<::std::string::String, ::std::string::String>,
-    }
-    impl ::std::default::Default for ExternalProvider {
-        fn default() -> Self {
-            Self {
-                access_token: Ok(Default::default()),
-                connection: Ok(Default::default()),
-                created: Err("no value supplied for created".to_string()),
-                expires_in: Ok(Default::default()),
-                is_social: Ok(Default::default()),
-                profile_data: Ok(Default::default()),
-                schema: Ok(Default::default()),
-                type_: Err("no value supplied for type_".to_string()),
-                updated: Err("no value supplied for updated".to_string()),
-                user_id: Err("no value supplied for user_id".to_string()),
-            }
-        }
-    }
-    impl ExternalProvider {
-        /// Sets `access_token`.
-        pub fn access_token<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.access_token = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for access_token: {e}")
-                });
-            self
-        }
-        /// Sets `connection`.
-        pub fn connection<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.connection = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for connection: {e}")
-                });
-            self
-        }
-        /// Sets `created`.
-        pub fn created<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::GroupedTimestamp>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.created = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for created: {e}")
-                });
-            self
-        }
-        /// Sets `expires_in`.
-        pub fn expires_in<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<i64>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.expires_in = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for expires_in: {e}")
-                });
-            self
-        }
-        /// Sets `is_social`.
-        pub fn is_social<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<bool>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.is_social = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for is_social: {e}")
-                });
-            self
-        }
-        /// Sets `profile_data`.
-        pub fn profile_data<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::ExternalProviderProfileData>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.profile_data = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for profile_data: {e}")
-                });
-            self
-        }
-        /// Sets `schema`.
-        pub fn schema<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::EmbeddedModelSchema>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.schema = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for schema: {e}"));
-            self
-        }
-        /// Sets `type_`.
-        pub fn type_<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::ExternalProviderTypeEnum>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.type_ = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for type_: {e}"));
-            self
-        }
-        /// Sets `updated`.
-        pub fn updated<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::GroupedTimestamp>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.updated = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for updated: {e}")
-                });
-            self
-        }
-        /// Sets `user_id`.
-        pub fn user_id<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::string::String>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.user_id = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for user_id: {e}")
-                });
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<ExternalProvider> for super::ExternalProvider {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: ExternalProvider,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                access_token: value.access_token?,
-                connection: value.connection?,
-                created: value.created?,
-                expires_in: value.expires_in?,
-                is_social: value.is_social?,
-                profile_data: value.profile_data?,
-                schema: value.schema?,
-                type_: value.type_?,
-                updated: value.updated?,
-                user_id: value.user_id?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::ExternalProvider> for ExternalProvider {
-        fn from(value: super::ExternalProvider) -> Self {
-            Self {
-                access_token: Ok(value.access_token),
-                connection: Ok(value.connection),
-                created: Ok(value.created),
-                expires_in: Ok(value.expires_in),
-                is_social: Ok(value.is_social),
-                profile_data: Ok(value.profile_data),
-                schema: Ok(value.schema),
-                type_: Ok(value.type_),
-                updated: Ok(value.updated),
-                user_id: Ok(value.user_id),
-            }
-        }
-    }
-    /// `ExternalProviderProfileData`.
-    #[derive(Clone, Debug)]
-    pub struct ExternalProviderProfileData {
-        anchor: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        bio: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        blog: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        collaborators: ::std::result::Result<
-            ::std::option::Option<i64>,
-            ::std::string::String,
-        >,
-        company: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        created_at: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        disk_usage: ::std::result::Result<
-            ::std::option::Option<i64>,
-            ::std::string::String,
-        >,
-        email: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        email_verified: ::std::result::Result<
-            ::std::option::Option<bool>,
-            ::std::string::String,
-        >,
-        events_url: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        followers: ::std::result::Result<
-            ::std::option::Option<i64>,
-            ::std::string::String,
-        >,
-        followers_url: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        following: ::std::result::Result<
-            ::std::option::Option<i64>,
-            ::std::string::String,
-        >,
-        following_url: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        gists_url: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        gravatar_id: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        hireable: ::std::result::Result<
-            ::std::option::Option<bool>,
-            ::std::string::String,
-        >,
-        html_url: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        nickname: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        node_id: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        organizations_url: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        owned_private_repos: ::std::result::Result<
-            ::std::option::Option<i64>,
-            ::std::string::String,
-        >,
-        picture: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        private_gists: ::std::result::Result<
-            ::std::option::Option<i64>,
-            ::std::string::String,
-        >,
-        public_gists: ::std::result::Result<
-            ::std::option::Option<i64>,
-            ::std::string::String,
-        >,
-        public_repos: ::std::result::Result<
-            ::std::option::Option<i64>,
-            ::std::string::String,
-        >,
-        received_events_url: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        repos_url: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        site_admin: ::std::result::Result<
-            ::std::option::Option<bool>,
-            ::std::string::String,
-        >,
-        starred_url: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        subscriptions_url: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        total_private_repos: ::std::result::Result<
-            ::std::option::Option<i64>,
-            ::std::string::String,
-        >,
-        twitter_username: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        two_factor_authentication: ::std::result::Result<
-            ::std::option::Option<bool>,
-            ::std::string::String,
-        >,
-        type_: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        updated_at: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        url: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for ExternalProviderProfileData {
-        fn default() -> Self {
-            Self {
-                anchor: Ok(Default::default()),
-                bio: Ok(Default::default()),
-                blog: Ok(Default::default()),
-                collaborators: Ok(Default::default()),
-                company: Ok(Default::default()),
-                created_at: Ok(Default::default()),
-                disk_usage: Ok(Default::default()),
-                email: Ok(Default::default()),
-                email_verified: Ok(Default::default()),
-                events_url: Ok(Default::default()),
-                followers: Ok(Default::default()),
-                followers_url: Ok(Default::default()),
-                following: Ok(Default::default()),
-                following_url: Ok(Default::default()),
-                gists_url: Ok(Default::default()),
-                gravatar_id: Ok(Default::default()),
-                hireable: Ok(Default::default()),
-                html_url: Ok(Default::default()),
-                name: Ok(Default::default()),
-                nickname: Ok(Default::default()),
-                node_id: Ok(Default::default()),
-                organizations_url: Ok(Default::default()),
-                owned_private_repos: Ok(Default::default()),
-                picture: Ok(Default::default()),
-                private_gists: Ok(Default::default()),
-                public_gists: Ok(Default::default()),
-                public_repos: Ok(Default::default()),
-                received_events_url: Ok(Default::default()),
-                repos_url: Ok(Default::default()),
-                site_admin: Ok(Default::default()),
-                starred_url: Ok(Default::default()),
-                subscriptions_url: Ok(Default::default()),
-                total_private_repos: Ok(Default::default()),
-                twitter_username: Ok(Default::default()),
-                two_factor_authentication: Ok(Default::default()),
-                type_: Ok(Default::default()),
-                updated_at: Ok(Default::default()),
-                url: Ok(Default::default()),
-            }
-        }
-    }
-    impl ExternalProviderProfileData {
-        /// Sets `anchor`.
-        pub fn anchor<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.anchor = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for anchor: {e}"));
-            self
-        }
-        /// Sets `bio`.
-        pub fn bio<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.bio = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for bio: {e}"));
-            self
-        }
-        /// Sets `blog`.
-        pub fn blog<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.blog = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for blog: {e}"));
-            self
-        }
-        /// Sets `collaborators`.
-        pub fn collaborators<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<i64>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.collaborators = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for collaborators: {e}")
-                });
-            self
-        }
-        /// Sets `company`.
-        pub fn company<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.company = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for company: {e}")
-                });
-            self
-        }
-        /// Sets `created_at`.
-        pub fn created_at<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.created_at = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for created_at: {e}")
-                });
-            self
-        }
-        /// Sets `disk_usage`.
-        pub fn disk_usage<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<i64>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.disk_usage = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for disk_usage: {e}")
-                });
-            self
-        }
-        /// Sets `email`.
-        pub fn email<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.email = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for email: {e}"));
-            self
-        }
-        /// Sets `email_verified`.
-        pub fn email_verified<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<bool>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.email_verified = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for email_verified: {e}")
-                });
-            self
-        }
-        /// Sets `events_url`.
-        pub fn events_url<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.events_url = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for events_url: {e}")
-                });
-            self
-        }
-        /// Sets `followers`.
-        pub fn followers<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<i64>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.followers = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for followers: {e}")
-                });
-            self
-        }
-        /// Sets `followers_url`.
-        pub fn followers_url<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.followers_url = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for followers_url: {e}")
-                });
-            self
-        }
-        /// Sets `following`.
-        pub fn following<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<i64>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.following = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for following: {e}")
-                });
-            self
-        }
-        /// Sets `following_url`.
-        pub fn following_url<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.following_url = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for following_url: {e}")
-                });
-            self
-        }
-        /// Sets `gists_url`.
-        pub fn gists_url<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.gists_url = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for gists_url: {e}")
-                });
-            self
-        }
-        /// Sets `gravatar_id`.
-        pub fn gravatar_id<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.gravatar_id = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for gravatar_id: {e}")
-                });
-            self
-        }
-        /// Sets `hireable`.
-        pub fn hireable<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<bool>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.hireable = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for hireable: {e}")
-                });
-            self
-        }
-        /// Sets `html_url`.
-        pub fn html_url<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.html_url = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for html_url: {e}")
-                });
-            self
-        }
-        /// Sets `name`.
-        pub fn name<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.name = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for name: {e}"));
-            self
-        }
-        /// Sets `nickname`.
-        pub fn nickname<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.nickname = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for nickname: {e}")
-                });
-            self
-        }
-        /// Sets `node_id`.
-        pub fn node_id<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.node_id = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for node_id: {e}")
-                });
-            self
-        }
-        /// Sets `organizations_url`.
-        pub fn organizations_url<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.organizations_url = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for organizations_url: {e}")
-                });
-            self
-        }
-        /// Sets `owned_private_repos`.
-        pub fn owned_private_repos<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<i64>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.owned_private_repos = value
-                .try_into()
-                .map_err(|e| {
-                    format!(
-                        "error converting supplied value for owned_private_repos: {e}"
-                    )
-                });
-            self
-        }
-        /// Sets `picture`.
-        pub fn picture<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.picture = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for picture: {e}")
-                });
-            self
-        }
-        /// Sets `private_gists`.
-        pub fn private_gists<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<i64>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.private_gists = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for private_gists: {e}")
-                });
-            self
-        }
-        /// Sets `public_gists`.
-        pub fn public_gists<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<i64>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.public_gists = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for public_gists: {e}")
-                });
-            self
-        }
-        /// Sets `public_repos`.
-        pub fn public_repos<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<i64>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.public_repos = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for public_repos: {e}")
-                });
-            self
-        }
-        /// Sets `received_events_url`.
-        pub fn received_events_url<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.received_events_url = value
-                .try_into()
-                .map_err(|e| {
-                    format!(
-                        "error converting supplied value for received_events_url: {e}"
-                    )
-                });
-            self
-        }
-        /// Sets `repos_url`.
-        pub fn repos_url<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.repos_url = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for repos_url: {e}")
-                });
-            self
-        }
-        /// Sets `site_admin`.
-        pub fn site_admin<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<bool>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.site_admin = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for site_admin: {e}")
-                });
-            self
-        }
-        /// Sets `starred_url`.
-        pub fn starred_url<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.starred_url = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for starred_url: {e}")
-                });
-            self
-        }
-        /// Sets `subscriptions_url`.
-        pub fn subscriptions_url<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.subscriptions_url = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for subscriptions_url: {e}")
-                });
-            self
-        }
-        /// Sets `total_private_repos`.
-        pub fn total_private_repos<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<i64>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.total_private_repos = value
-                .try_into()
-                .map_err(|e| {
-                    format!(
-                        "error converting supplied value for total_private_repos: {e}"
-                    )
-                });
-            self
-        }
-        /// Sets `twitter_username`.
-        pub fn twitter_username<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.twitter_username = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for twitter_username: {e}")
-                });
-            self
-        }
-        /// Sets `two_factor_authentication`.
-        pub fn two_factor_authentication<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<bool>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.two_factor_authentication = value
-                .try_into()
-                .map_err(|e| {
-                    format!(
-                        "error converting supplied value for two_factor_authentication: {e}"
-                    )
-                });
-            self
-        }
-        /// Sets `type_`.
-        pub fn type_<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.type_ = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for type_: {e}"));
-            self
-        }
-        /// Sets `updated_at`.
-        pub fn updated_at<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.updated_at = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for updated_at: {e}")
-                });
-            self
-        }
-        /// Sets `url`.
-        pub fn url<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.url = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for url: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<ExternalProviderProfileData>
-    for super::ExternalProviderProfileData {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: ExternalProviderProfileData,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                anchor: value.anchor?,
-                bio: value.bio?,
-                blog: value.blog?,
-                collaborators: value.collaborators?,
-                company: value.company?,
-                created_at: value.created_at?,
-                disk_usage: value.disk_usage?,
-                email: value.email?,
-                email_verified: value.email_verified?,
-                events_url: value.events_url?,
-                followers: value.followers?,
-                followers_url: value.followers_url?,
-                following: value.following?,
-                following_url: value.following_url?,
-                gists_url: value.gists_url?,
-                gravatar_id: value.gravatar_id?,
-                hireable: value.hireable?,
-                html_url: value.html_url?,
-                name: value.name?,
-                nickname: value.nickname?,
-                node_id: value.node_id?,
-                organizations_url: value.organizations_url?,
-                owned_private_repos: value.owned_private_repos?,
-                picture: value.picture?,
-                private_gists: value.private_gists?,
-                public_gists: value.public_gists?,
-                public_repos: value.public_repos?,
-                received_events_url: value.received_events_url?,
-                repos_url: value.repos_url?,
-                site_admin: value.site_admin?,
-                starred_url: value.starred_url?,
-                subscriptions_url: value.subscriptions_url?,
-                total_private_repos: value.total_private_repos?,
-                twitter_username: value.twitter_username?,
-                two_factor_authentication: value.two_factor_authentication?,
-                type_: value.type_?,
-                updated_at: value.updated_at?,
-                url: value.url?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::ExternalProviderProfileData>
-    for ExternalProviderProfileData {
-        fn from(value: super::ExternalProviderProfileData) -> Self {
-            Self {
-                anchor: Ok(value.anchor),
-                bio: Ok(value.bio),
-                blog: Ok(value.blog),
-                collaborators: Ok(value.collaborators),
-                company: Ok(value.company),
-                created_at: Ok(value.created_at),
-                disk_usage: Ok(value.disk_usage),
-                email: Ok(value.email),
-                email_verified: Ok(value.email_verified),
-                events_url: Ok(value.events_url),
-                followers: Ok(value.followers),
-                followers_url: Ok(value.followers_url),
-                following: Ok(value.following),
-                following_url: Ok(value.following_url),
-                gists_url: Ok(value.gists_url),
-                gravatar_id: Ok(value.gravatar_id),
-                hireable: Ok(value.hireable),
-                html_url: Ok(value.html_url),
-                name: Ok(value.name),
-                nickname: Ok(value.nickname),
-                node_id: Ok(value.node_id),
-                organizations_url: Ok(value.organizations_url),
-                owned_private_repos: Ok(value.owned_private_repos),
-                picture: Ok(value.picture),
-                private_gists: Ok(value.private_gists),
-                public_gists: Ok(value.public_gists),
-                public_repos: Ok(value.public_repos),
-                received_events_url: Ok(value.received_events_url),
-                repos_url: Ok(value.repos_url),
-                site_admin: Ok(value.site_admin),
-                starred_url: Ok(value.starred_url),
-                subscriptions_url: Ok(value.subscriptions_url),
-                total_private_repos: Ok(value.total_private_repos),
-                twitter_username: Ok(value.twitter_username),
-                two_factor_authentication: Ok(value.two_factor_authentication),
-                type_: Ok(value.type_),
-                updated_at: Ok(value.updated_at),
-                url: Ok(value.url),
-            }
-        }
-    }
-    /// `ExternalProviders`.
-    #[derive(Clone, Debug)]
-    pub struct ExternalProviders {
-        iterable: ::std::result::Result<
-            ::std::vec::Vec<super::ExternalProvider>,
-            ::std::string::String,
-        >,
-        schema: ::std::result::Result<
-            ::std::option::Option<super::EmbeddedModelSchema>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for ExternalProviders {
-        fn default() -> Self {
-            Self {
-                iterable: Err("no value supplied for iterable".to_string()),
-                schema: Ok(Default::default()),
-            }
-        }
-    }
-    impl ExternalProviders {
-        /// Sets `iterable`.
-        pub fn iterable<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::vec::Vec<super::ExternalProvider>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.iterable = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for iterable: {e}")
-                });
-            self
-        }
-        /// Sets `schema`.
-        pub fn schema<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::EmbeddedModelSchema>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.schema = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for schema: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<ExternalProviders> for super::ExternalProviders {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: ExternalProviders,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                iterable: value.iterable?,
-                schema: value.schema?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::ExternalProviders> for ExternalProviders {
-        fn from(value: super::ExternalProviders) -> Self {
-            Self {
-                iterable: Ok(value.iterable),
-                schema: Ok(value.schema),
-            }
-        }
-    }
-    /// `Font`.
-    #[derive(Clone, Debug)]
-    pub struct Font {
-        schema: ::std::result::Result<
-            ::std::option::Option<super::EmbeddedModelSchema>,
-            ::std::string::String,
-        >,
-        size: ::std::result::Result<i64, ::std::string::String>,
-    }
-    impl ::std::default::Default for Font {
-        fn default() -> Self {
-            Self {
-                schema: Ok(Default::default()),
-                size: Err("no value supplied for size".to_string()),
-            }
-        }
-    }
-    impl Font {
-        /// Sets `schema`.
-        pub fn schema<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::EmbeddedModelSchema>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.schema = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for schema: {e}"));
-            self
-        }
-        /// Sets `size`.
-        pub fn size<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<i64>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.size = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for size: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<Font> for super::Font {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: Font,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                schema: value.schema?,
-                size: value.size?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::Font> for Font {
-        fn from(value: super::Font) -> Self {
-            Self {
-                schema: Ok(value.schema),
-                size: Ok(value.size),
-            }
-        }
-    }
-    /// `GroupedTimestamp`.
-    #[derive(Clone, Debug)]
-    pub struct GroupedTimestamp {
-        readable: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        schema: ::std::result::Result<
-            ::std::option::Option<super::EmbeddedModelSchema>,
-            ::std::string::String,
-        >,
-        value: ::std::result::Result<
-            ::chrono::DateTime<::chrono::offset::Utc>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for GroupedTimestamp {
-        fn default() -> Self {
-            Self {
-                readable: Ok(Default::default()),
-                schema: Ok(Default::default()),
-                value: Err("no value supplied for value".to_string()),
-            }
-        }
-    }
-    impl GroupedTimestamp {
-        /// Sets `readable`.
-        pub fn readable<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.readable = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for readable: {e}")
-                });
-            self
-        }
-        /// Sets `schema`.
-        pub fn schema<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::EmbeddedModelSchema>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.schema = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for schema: {e}"));
-            self
-        }
-        /// Sets `value`.
-        pub fn value<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.value = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for value: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<GroupedTimestamp> for super::GroupedTimestamp {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: GroupedTimestamp,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                readable: value.readable?,
-                schema: value.schema?,
-                value: value.value?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::GroupedTimestamp> for GroupedTimestamp {
-        fn from(value: super::GroupedTimestamp) -> Self {
-            Self {
-                readable: Ok(value.readable),
-                schema: Ok(value.schema),
-                value: Ok(value.value),
-            }
-        }
-    }
-    /// `OAuthToken`.
-    #[derive(Clone, Debug)]
-    pub struct OAuthToken {
-        access_token: ::std::result::Result<
-            ::std::string::String,
-            ::std::string::String,
-        >,
-        expires_in: ::std::result::Result<i64, ::std::string::String>,
-        id_token: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        refresh_token: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        schema: ::std::result::Result<
-            ::std::option::Option<super::EmbeddedModelSchema>,
-            ::std::string::String,
-        >,
-        scope: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        token_type: ::std::result::Result<
-            super::OAuthTokenTokenType,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for OAuthToken {
-        fn default() -> Self {
-            Self {
-                access_token: Err("no value supplied for access_token".to_string()),
-                expires_in: Err("no value supplied for expires_in".to_string()),
-                id_token: Ok(Default::default()),
-                refresh_token: Ok(Default::default()),
-                schema: Ok(Default::default()),
-                scope: Ok(Default::default()),
-                token_type: Err("no value supplied for token_type".to_string()),
-            }
-        }
-    }
-    impl OAuthToken {
-        /// Sets `access_token`.
-        pub fn access_token<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::string::String>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.access_token = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for access_token: {e}")
-                });
-            self
-        }
-        /// Sets `expires_in`.
-        pub fn expires_in<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<i64>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.expires_in = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for expires_in: {e}")
-                });
-            self
-        }
-        /// Sets `id_token`.
-        pub fn id_token<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.id_token = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for id_token: {e}")
-                });
-            self
-        }
-        /// Sets `refresh_token`.
-        pub fn refresh_token<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.refresh_token = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for refresh_token: {e}")
-                });
-            self
-        }
-        /// Sets `schema`.
-        pub fn schema<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::EmbeddedModelSchema>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.schema = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for schema: {e}"));
-            self
-        }
-        /// Sets `scope`.
-        pub fn scope<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.scope = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for scope: {e}"));
-            self
-        }
-        /// Sets `token_type`.
-        pub fn token_type<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::OAuthTokenTokenType>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.token_type = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for token_type: {e}")
-                });
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<OAuthToken> for super::OAuthToken {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: OAuthToken,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                access_token: value.access_token?,
-                expires_in: value.expires_in?,
-                id_token: value.id_token?,
-                refresh_token: value.refresh_token?,
-                schema: value.schema?,
-                scope: value.scope?,
-                token_type: value.token_type?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::OAuthToken> for OAuthToken {
-        fn from(value: super::OAuthToken) -> Self {
-            Self {
-                access_token: Ok(value.access_token),
-                expires_in: Ok(value.expires_in),
-                id_token: Ok(value.id_token),
-                refresh_token: Ok(value.refresh_token),
-                schema: Ok(value.schema),
-                scope: Ok(value.scope),
-                token_type: Ok(value.token_type),
-            }
-        }
-    }
-    /// `Theme`.
-    #[derive(Clone, Debug)]
-    pub struct Theme {
-        dark: ::std::result::Result<bool, ::std::string::String>,
-        schema: ::std::result::Result<
-            ::std::option::Option<super::EmbeddedModelSchema>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for Theme {
-        fn default() -> Self {
-            Self {
-                dark: Err("no value supplied for dark".to_string()),
-                schema: Ok(Default::default()),
-            }
-        }
-    }
-    impl Theme {
-        /// Sets `dark`.
-        pub fn dark<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<bool>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.dark = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for dark: {e}"));
-            self
-        }
-        /// Sets `schema`.
-        pub fn schema<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::EmbeddedModelSchema>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.schema = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for schema: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<Theme> for super::Theme {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: Theme,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                dark: value.dark?,
-                schema: value.schema?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::Theme> for Theme {
-        fn from(value: super::Theme) -> Self {
-            Self {
-                dark: Ok(value.dark),
-                schema: Ok(value.schema),
-            }
-        }
-    }
-    /// `UserProfile`.
-    #[derive(Clone, Debug)]
-    pub struct UserProfile {
-        aesthetics: ::std::result::Result<super::Aesthetics, ::std::string::String>,
-        allocation: ::std::result::Result<
-            ::std::option::Option<super::AllocationCloud>,
-            ::std::string::String,
-        >,
-        auth0: ::std::result::Result<
-            ::std::option::Option<super::Auth0UserMetadata>,
-            ::std::string::String,
-        >,
-        created: ::std::result::Result<
-            ::std::option::Option<super::GroupedTimestamp>,
-            ::std::string::String,
-        >,
-        descope: ::std::result::Result<
-            ::std::option::Option<super::DescopeUserMetadata>,
-            ::std::string::String,
-        >,
-        email: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        id: ::std::result::Result<::std::string::String, ::std::string::String>,
-        name: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        picture: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        providers: ::std::result::Result<
-            ::std::option::Option<super::ExternalProviders>,
-            ::std::string::String,
-        >,
-        schema: ::std::result::Result<
-            ::std::option::Option<super::EmbeddedModelSchema>,
-            ::std::string::String,
-        >,
-        updated: ::std::result::Result<
-            ::std::option::Option<super::GroupedTimestamp>,
-            ::std::string::String,
-        >,
-        username: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-        vanityname: ::std::result::Result<
-            ::std::option::Option<::std::string::String>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for UserProfile {
-        fn default() -> Self {
-            Self {
-                aesthetics: Err("no value supplied for aesthetics".to_string()),
-                allocation: Ok(Default::default()),
-                auth0: Ok(Default::default()),
-                created: Ok(Default::default()),
-                descope: Ok(Default::default()),
-                email: Ok(Default::default()),
-                id: Err("no value supplied for id".to_string()),
-                name: Ok(Default::default()),
-                picture: Ok(Default::default()),
-                providers: Ok(Default::default()),
-                schema: Ok(Default::default()),
-                updated: Ok(Default::default()),
-                username: Ok(Default::default()),
-                vanityname: Ok(Default::default()),
-            }
-        }
-    }
-    impl UserProfile {
-        /// Sets `aesthetics`.
-        pub fn aesthetics<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<super::Aesthetics>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.aesthetics = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for aesthetics: {e}")
-                });
-            self
-        }
-        /// Sets `allocation`.
-        pub fn allocation<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::AllocationCloud>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.allocation = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for allocation: {e}")
-                });
-            self
-        }
-        /// Sets `auth0`.
-        pub fn auth0<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::Auth0UserMetadata>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.auth0 = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for auth0: {e}"));
-            self
-        }
-        /// Sets `created`.
-        pub fn created<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::GroupedTimestamp>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.created = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for created: {e}")
-                });
-            self
-        }
-        /// Sets `descope`.
-        pub fn descope<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::DescopeUserMetadata>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.descope = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for descope: {e}")
-                });
-            self
-        }
-        /// Sets `email`.
-        pub fn email<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.email = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for email: {e}"));
-            self
-        }
-        /// Sets `id`.
-        pub fn id<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::string::String>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.id = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for id: {e}"));
-            self
-        }
-        /// Sets `name`.
-        pub fn name<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.name = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for name: {e}"));
-            self
-        }
-        /// Sets `picture`.
-        pub fn picture<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.picture = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for picture: {e}")
-                });
-            self
-        }
-        /// Sets `providers`.
-        pub fn providers<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::ExternalProviders>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.providers = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for providers: {e}")
-                });
-            self
-        }
-        /// Sets `schema`.
-        pub fn schema<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::EmbeddedModelSchema>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.schema = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for schema: {e}"));
-            self
-        }
-        /// Sets `updated`.
-        pub fn updated<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<super::GroupedTimestamp>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.updated = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for updated: {e}")
-                });
-            self
-        }
-        /// Sets `username`.
-        pub fn username<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.username = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for username: {e}")
-                });
-            self
-        }
-        /// Sets `vanityname`.
-        pub fn vanityname<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.vanityname = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for vanityname: {e}")
-                });
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<UserProfile> for super::UserProfile {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: UserProfile,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                aesthetics: value.aesthetics?,
-                allocation: value.allocation?,
-                auth0: value.auth0?,
-                created: value.created?,
-                descope: value.descope?,
-                email: value.email?,
-                id: value.id?,
-                name: value.name?,
-                picture: value.picture?,
-                providers: value.providers?,
-                schema: value.schema?,
-                updated: value.updated?,
-                username: value.username?,
-                vanityname: value.vanityname?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::UserProfile> for UserProfile {
-        fn from(value: super::UserProfile) -> Self {
-            Self {
-                aesthetics: Ok(value.aesthetics),
-                allocation: Ok(value.allocation),
-                auth0: Ok(value.auth0),
-                created: Ok(value.created),
-                descope: Ok(value.descope),
-                email: Ok(value.email),
-                id: Ok(value.id),
-                name: Ok(value.name),
-                picture: Ok(value.picture),
-                providers: Ok(value.providers),
-                schema: Ok(value.schema),
-                updated: Ok(value.updated),
-                username: Ok(value.username),
-                vanityname: Ok(value.vanityname),
-            }
-        }
-    }
-    /// `Users`.
-    #[derive(Clone, Debug)]
-    pub struct Users {
-        iterable: ::std::result::Result<
-            ::std::vec::Vec<super::UserProfile>,
-            ::std::string::String,
-        >,
-        schema: ::std::result::Result<
-            ::std::option::Option<super::EmbeddedModelSchema>,
-            ::std::string::String,
-        >,
-    }
-    impl ::std::default::Default for Users {
-        fn default() -> Self {
-            Self {
-                iterable: Ok(Default::default()),
-                schema: Ok(Default::default()),
-            }
-        }
-    }
-    impl Users {
-        /// Sets `iterable`.
-        pub fn iterable<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<::std::vec::Vec<super::UserProfile>>,
-            T::Error: ::std::fmt::Display,
-        {
-            self.iterable = value
-                .try_into()
-                .map_err(|e| {
-                    format!("error converting supplied value for iterable: {e}")
-                });
-            self
-        }
-        /// Sets `schema`.
-        pub fn schema<T>(mut self, value: T) -> Self
-        where
-            T: ::std::convert::TryInto<
-                ::std::option::Option<super::EmbeddedModelSchema>,
-            >,
-            T::Error: ::std::fmt::Display,
-        {
-            self.schema = value
-                .try_into()
-                .map_err(|e| format!("error converting supplied value for schema: {e}"));
-            self
-        }
-    }
-    impl ::std::convert::TryFrom<Users> for super::Users {
-        type Error = super::error::ConversionError;
-        fn try_from(
-            value: Users,
-        ) -> ::std::result::Result<Self, super::error::ConversionError> {
-            Ok(Self {
-                iterable: value.iterable?,
-                schema: value.schema?,
-            })
-        }
-    }
-    impl ::std::convert::From<super::Users> for Users {
-        fn from(value: super::Users) -> Self {
-            Self {
-                iterable: Ok(value.iterable),
-                schema: Ok(value.schema),
-            }
-        }
-    }
 }
 /// Error types.
 pub mod error {
