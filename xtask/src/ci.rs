@@ -1,6 +1,7 @@
 //! `ci`: spec-conformance CI, one step after another, with a summary table.
 //!
-//! Steps, in order: `drift` (generated code matches the spec), `build`, `test`,
+//! Steps, in order: `drift` (generated code matches the spec), `api-gate`
+//! (the release gate of `cargo xtask diff`), `build`, `test`,
 //! `spectral` (lint the spec), `schemathesis` (property-based tests against the
 //! real binary), `prism` (the generated client through a validating proxy),
 //! `python-sdk` and `js-sdk` (the official Python and npm SDKs, configured as
@@ -46,6 +47,7 @@ struct Step {
 #[rustfmt::skip]
 const STEPS: &[Step] = &[
     step("drift", "generated crates match spec/users.yaml", false, drift),
+    step("api-gate", "no breaking change without a major bump; info.version bump fits the changes", false, api_gate),
     step("build", "cargo build --workspace --bins", false, build),
     step("test", "cargo test --workspace", false, test),
     step("spectral", "lint the spec (spectral:oas + OWASP)", false, spectral),
@@ -72,6 +74,12 @@ const fn step(
 
 fn drift(ctx: &mut Ctx) -> Result<()> {
     crate::codegen_tasks::check(&ctx.root)
+}
+
+/// The release gate (`cargo xtask diff`): the spec against the last
+/// released one in `spec/released/`.
+fn api_gate(ctx: &mut Ctx) -> Result<()> {
+    crate::diff::gate(&ctx.root)
 }
 
 fn build(ctx: &mut Ctx) -> Result<()> {

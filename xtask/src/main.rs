@@ -3,6 +3,7 @@
 mod bench;
 mod ci;
 mod codegen_tasks;
+mod diff;
 
 use anyhow::Result;
 
@@ -11,8 +12,11 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   regen   rewrite the generated crates from spec/users.yaml
   check   fail with a diff when the generated crates are stale
+  release record spec/users.yaml as spec/released/users-<info.version>.yaml
+  diff    classify every change since the last release and check the version bump
+          (--against VERSION|FILE)
   bench   run the benchmarks and regenerate docs/PERFORMANCE.md (--quick: smoke run)
-  ci      spec-conformance CI: drift, build, test, spectral, schemathesis, prism,
+  ci      spec-conformance CI: drift, api-gate, build, test, spectral, schemathesis, prism,
           python-sdk, js-sdk, downstream (--only STEP / --skip STEP; --list)";
 
 fn main() -> Result<()> {
@@ -22,6 +26,8 @@ fn main() -> Result<()> {
         "regen" => codegen_tasks::regen(&root),
         "check" => codegen_tasks::check(&root),
         "bench" => bench::run(&root, &std::env::args().skip(2).collect::<Vec<_>>()),
+        "release" => diff::release_command(&root),
+        "diff" => diff::diff_command(&root, &std::env::args().skip(2).collect::<Vec<_>>()),
         "ci" => ci::run(&root),
         _ => {
             eprintln!("{USAGE}");
