@@ -15,8 +15,8 @@
 //
 // The checks are those of sdk_check.py (the Python SDK), same names:
 // - `--mode local` (the service's default): every operation works with no
-//   application key and with an arbitrary one; an unknown user id is a
-//   `ResponseError` with status 404.
+//   application key and with an arbitrary one; an unknown user id (get and
+//   disconnect) is a `ResponseError` with status 404.
 // - `--mode applications`: without a key, with a random key and with every
 //   `--refused-application-id`, list, get (known and unknown user) and
 //   disconnect are a `ResponseError` with status 401 and an `ApiError` body;
@@ -129,7 +129,7 @@ async function authenticate(api, token, checks) {
   return created;
 }
 
-/** List and get succeed and agree with the created profile; an unknown id is 404. */
+/** List and get succeed and agree with the created profile; an unknown id is 404 (get, disconnect). */
 async function workingReads(label, api, profile, checks) {
   await checks.run(`[${label}] users_snapshot`, async () => {
     const found = ids(await api.usersSnapshot());
@@ -144,6 +144,8 @@ async function workingReads(label, api, profile, checks) {
   const unknown = randomUUID();
   await checks.run(`[${label}] unknown user -> 404`, () =>
     rejectsWith(() => api.usersSpecificUserSnapshot({ user: unknown }), 404));
+  await checks.run(`[${label}] disconnect unknown user -> 404`, () =>
+    rejectsWith(() => api.usersDisconnectUser({ user: unknown }), 404));
 }
 
 /** Disconnect removes the user; every other working client sees it gone; a get is then 404. */

@@ -14,8 +14,8 @@ The ID token is only the body of `authenticate_from_oauth_token`, which is
 where the API takes it.
 
 - `--mode local` (the service's default): every operation works with no
-  application key and with an arbitrary one; an unknown user id is an
-  `ApiException` with status 404.
+  application key and with an arbitrary one; an unknown user id (get and
+  disconnect) is an `ApiException` with status 404.
 - `--mode applications`: without a key, with a random key and with every
   `--refused-application-id`, list, get (known and unknown user) and
   disconnect are an `ApiException` with status 401 and an `ApiError` body;
@@ -123,7 +123,7 @@ def authenticate(api: UsersApi, token: str, checks: Checks) -> UserProfile | Non
 
 
 def working_reads(label: str, api: UsersApi, profile: UserProfile, checks: Checks) -> None:
-    """List and get succeed and agree with the created profile; an unknown id is 404."""
+    """List and get succeed and agree with the created profile; an unknown id is 404 (get, disconnect)."""
 
     def listed() -> tuple[bool, str]:
         found = ids(api.users_snapshot())
@@ -140,6 +140,10 @@ def working_reads(label: str, api: UsersApi, profile: UserProfile, checks: Check
     checks.run(
         f"[{label}] unknown user -> 404",
         lambda: raises_status(lambda: api.users_specific_user_snapshot(user=unknown), 404),
+    )
+    checks.run(
+        f"[{label}] disconnect unknown user -> 404",
+        lambda: raises_status(lambda: api.users_disconnect_user(user=unknown), 404),
     )
 
 
