@@ -9,6 +9,7 @@ mod error;
 mod load;
 mod manifest;
 pub mod model;
+mod normalize;
 mod progenitor_gen;
 mod server;
 pub mod validate;
@@ -44,6 +45,10 @@ pub struct Options {
     pub client: (PathBuf, String),
     /// Directory and crate name of the server stubs.
     pub server: (PathBuf, String),
+    /// Hold the spec to this workspace's own standard: lints (undocumented
+    /// router statuses, the error schema's shape, operationId style) are
+    /// errors. Off for foreign specs, where they are warnings.
+    pub strict: bool,
 }
 
 impl Default for Options {
@@ -56,6 +61,7 @@ impl Default for Options {
                 "generated-server-stubs".into(),
                 "users-api-server-stubs".into(),
             ),
+            strict: true,
         }
     }
 }
@@ -75,15 +81,32 @@ pub fn generate_from_file(spec_path: &Path, options: &Options) -> Result<Vec<Gen
     generate(&spec, options)
 }
 
-/// Validates a parsed spec against what the generators support.
-pub fn check(spec: &Spec, options: &Options) -> Result<()> {
-    validate::validate(spec, &options.error_schema)
+/// Validates a parsed spec against what the generators support; returns the
+/// lints that are only warnings under `options.strict == false`.
+pub fn check(spec: &Spec, options: &Options) -> Result<Vec<Problem>> {
+    checked(spec, options).map(|(_, warnings)| warnings)
+}
+
+/// The normalized spec, validated, and the lints that are warnings.
+fn checked(spec: &Spec, options: &Options) -> Result<(Spec, Vec<Problem>)> {
+    let normalize::Normalized { spec, notes } = normalize::normalize(spec);
+    let warnings = validate::validate(&spec, &options.error_schema, options.strict, notes)?;
+    Ok((spec, warnings))
 }
 
 /// Generates every file from a parsed spec. Nothing is written to disk.
 pub fn generate(spec: &Spec, options: &Options) -> Result<Vec<GeneratedFile>> {
-    check(spec, options)?;
-    let version = &spec.api.info.version;
+    generate_with_warnings(spec, options).map(|(files, _)| files)
+}
+
+/// Like [`generate`], also returning the lints reported as warnings.
+pub fn generate_with_warnings(
+    spec: &Spec,
+    options: &Options,
+) -> Result<(Vec<GeneratedFile>, Vec<Problem>)> {
+    let (normalized, warnings) = checked(spec, options)?;
+    let spec = &normalized;
+    let version = &crate_version(&spec.api.info.version);
     let types_ident = options.types.1.replace('-', "_");
 
     let models = progenitor_gen::models(spec)?;
@@ -99,6 +122,11 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<Vec<GeneratedFile>> {
             Some(_) => format!("types::{error_type}Code"),
             None => "String".to_string(),
         };
+    let error = validate::usable_error_schema(spec.api.components.as_ref(), &options.error_schema)
+        .then_some(server::ErrorNames {
+            type_name: &error_type,
+            code_type: &error_code_type,
+        });
     let server = server::generate(
         &ops,
         &model::schemes(spec),
@@ -106,8 +134,7 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<Vec<GeneratedFile>> {
             trait_name: &trait_name,
             types_crate: &types_ident,
             crate_name: &options.server.1.replace('-', "_"),
-            error_type: &error_type,
-            error_code_type: &error_code_type,
+            error,
         },
         &spec.text,
     );
@@ -172,7 +199,37 @@ pub fn generate(spec: &Spec, options: &Options) -> Result<Vec<GeneratedFile>> {
         server,
         &[],
     )?);
-    Ok(files)
+    Ok((files, warnings))
+}
+
+/// `info.version` as a crate version: itself when it is semver, `1.2` as
+/// `1.2.0`, anything else `0.0.0` with the text as build metadata.
+fn crate_version(version: &str) -> String {
+    let v = version.trim().trim_start_matches('v');
+    let parts: Vec<&str> = v.split('.').collect();
+    let numeric = |p: &&str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    match parts.len() {
+        3 if parts[..2].iter().all(numeric)
+            && parts[2]
+                .split(['-', '+'])
+                .next()
+                .is_some_and(|p| numeric(&p)) =>
+        {
+            v.to_string()
+        }
+        1 | 2 if parts.iter().all(numeric) => {
+            let mut p = parts.clone();
+            p.resize(3, "0");
+            p.join(".")
+        }
+        _ => {
+            let meta: String = version
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect();
+            format!("0.0.0+{}", meta.trim_matches('-'))
+        }
+    }
 }
 
 /// The lines of `source` between `// docs:start` and `// docs:end`, as a

@@ -18,9 +18,13 @@ pub struct Operation {
     /// Doc text: summary and description.
     pub doc: String,
     /// Path parameters in template order.
-    pub path_params: Vec<PathParam>,
-    /// The JSON request body type, if any.
-    pub body: Option<RustType>,
+    pub path_params: Vec<Param>,
+    /// Query parameters, in spec order.
+    pub query_params: Vec<Param>,
+    /// Header parameters, in spec order.
+    pub header_params: Vec<Param>,
+    /// The request body, if any.
+    pub body: Option<Body>,
     /// The security requirement: alternatives, each a set of scheme names
     /// that must all be present. Empty: no security. An empty alternative:
     /// anonymous callers allowed.
@@ -74,24 +78,94 @@ pub fn schemes(spec: &Spec) -> Vec<Scheme> {
         .collect()
 }
 
-/// A path parameter and how to parse it.
+/// A parameter and how to parse it.
 #[derive(Debug, Clone)]
-pub struct PathParam {
-    /// Name in the template.
+pub struct Param {
+    /// Name on the wire (template segment, query key or header name).
     pub name: String,
-    /// Target type.
+    /// Rust field or argument name (snake_case, never a keyword).
+    pub field: String,
+    /// Type of one value.
     pub ty: ParamType,
+    /// `Some(style)` for an array of values.
+    pub array: Option<ArrayStyle>,
+    /// Whether the request must carry it (path parameters always do).
+    pub required: bool,
+    /// The schema's `default`, applied when the parameter is absent.
+    pub default: Option<serde_json::Value>,
 }
 
-/// The types a path parameter can be parsed into.
+/// The types a parameter value can be parsed into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParamType {
     /// `format: uuid`.
     Uuid,
     /// `type: integer`.
     Integer,
+    /// `type: number`.
+    Number,
+    /// `type: boolean`.
+    Boolean,
     /// Any other string.
     String,
+}
+
+/// How an array query parameter is serialized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArrayStyle {
+    /// `form`, exploded: `a=1&a=2`.
+    FormExploded,
+    /// `form`, not exploded: `a=1,2`.
+    FormCommas,
+    /// `spaceDelimited`.
+    SpaceDelimited,
+    /// `pipeDelimited`.
+    PipeDelimited,
+}
+
+/// A request body: how it is encoded and what it decodes into.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Body {
+    /// The media type the router accepts.
+    pub media: String,
+    /// How the body is read.
+    pub kind: BodyKind,
+    /// Its Rust type.
+    pub ty: RustType,
+}
+
+/// The ways a request body is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    /// JSON (any `application/json` or `+json` media type).
+    Json,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+    /// `text/*`: a string.
+    Text,
+    /// Anything else (`application/octet-stream`, `*/*`): raw bytes.
+    Bytes,
+}
+
+/// The status a documented response is sent with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    /// One status code.
+    Code(u16),
+    /// A range: `4XX` is `Range(4)`.
+    Range(u16),
+    /// `default`: any status not documented otherwise.
+    Default,
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Code(code) => write!(f, "{code}"),
+            Self::Range(hundreds) => write!(f, "{hundreds}XX"),
+            Self::Default => f.write_str("default"),
+        }
+    }
 }
 
 /// A Rust type named by its path relative to the generated crate.
@@ -103,13 +177,15 @@ pub enum RustType {
     Json,
     /// A string.
     String,
+    /// Raw bytes.
+    Bytes,
 }
 
 /// One documented status of an operation.
 #[derive(Debug, Clone)]
 pub struct ResponseCase {
-    /// The status code.
-    pub status: u16,
+    /// The status (code, range or default).
+    pub status: Status,
     /// The response description.
     pub description: String,
     /// Media type and type of the body, if any.
@@ -137,19 +213,36 @@ pub fn operations(spec: &Spec) -> Result<Vec<Operation>> {
                 stage: "server",
                 message: format!("{id}: {message}"),
             };
-            let mut path_params = Vec::new();
+            let (mut path_params, mut query_params, mut header_params) =
+                (Vec::new(), Vec::new(), Vec::new());
             for p in item.parameters.iter().chain(op.parameters.iter()) {
-                if let Some(Parameter::Path { parameter_data, .. }) =
-                    validate::resolve_parameter(p, components)
-                {
-                    let ty = match &parameter_data.format {
-                        openapiv3::ParameterSchemaOrContent::Schema(s) => param_type(s, spec),
-                        _ => ParamType::String,
-                    };
-                    path_params.push(PathParam {
-                        name: parameter_data.name.clone(),
-                        ty,
-                    });
+                let Some(param) = validate::resolve_parameter(p, components) else {
+                    continue;
+                };
+                match param {
+                    Parameter::Path { parameter_data, .. } => {
+                        path_params.push(param_of(parameter_data, None, true, spec));
+                    }
+                    Parameter::Query {
+                        parameter_data,
+                        style,
+                        ..
+                    } => {
+                        let style = match style {
+                            openapiv3::QueryStyle::SpaceDelimited => ArrayStyle::SpaceDelimited,
+                            openapiv3::QueryStyle::PipeDelimited => ArrayStyle::PipeDelimited,
+                            _ if parameter_data.explode == Some(false) => ArrayStyle::FormCommas,
+                            _ => ArrayStyle::FormExploded,
+                        };
+                        let required = parameter_data.required;
+                        query_params.push(param_of(parameter_data, Some(style), required, spec));
+                    }
+                    Parameter::Header { parameter_data, .. } => {
+                        let required = parameter_data.required;
+                        let style = Some(ArrayStyle::FormCommas);
+                        header_params.push(param_of(parameter_data, style, required, spec));
+                    }
+                    Parameter::Cookie { .. } => {}
                 }
             }
             let order: Vec<&str> = path
@@ -162,25 +255,48 @@ pub fn operations(spec: &Spec) -> Result<Vec<Operation>> {
                 .request_body
                 .as_ref()
                 .and_then(|b| validate::resolve_body(b, components))
-                .and_then(|b| b.content.get(JSON))
-                .and_then(|m| m.schema.as_ref())
+                .and_then(|b| preferred_media(&b.content))
             {
-                Some(schema) => Some(rust_type(schema).map_err(fail)?),
+                Some((media, content)) => {
+                    let kind = body_kind(media);
+                    let ty = match (kind, &content.schema) {
+                        (BodyKind::Text, _) => RustType::String,
+                        (BodyKind::Bytes, _) => RustType::Bytes,
+                        (_, Some(schema)) => rust_type(schema).map_err(fail)?,
+                        (_, None) => RustType::Json,
+                    };
+                    Some(Body {
+                        media: media.clone(),
+                        kind,
+                        ty,
+                    })
+                }
                 None => None,
             };
 
             let mut responses = Vec::new();
-            for (code, response) in &op.responses.responses {
-                let StatusCode::Code(status) = code else {
-                    continue;
-                };
+            let documented = op
+                .responses
+                .responses
+                .iter()
+                .map(|(code, r)| {
+                    let status = match code {
+                        StatusCode::Code(c) => Status::Code(*c),
+                        StatusCode::Range(r) => Status::Range(*r),
+                    };
+                    (status, r)
+                })
+                .chain(op.responses.default.iter().map(|r| (Status::Default, r)));
+            for (status, response) in documented {
                 let Some(response) = validate::resolve_response(response, components) else {
                     continue;
                 };
-                let body = match response.content.first() {
+                let body = match preferred_media(&response.content) {
                     Some((media, content)) => {
-                        let ty = match &content.schema {
-                            Some(s) if media == JSON => rust_type(s).map_err(fail)?,
+                        let ty = match (body_kind(media), &content.schema) {
+                            (BodyKind::Json, Some(s)) => rust_type(s).map_err(fail)?,
+                            (BodyKind::Json, None) => RustType::Json,
+                            (BodyKind::Bytes, _) => RustType::Bytes,
                             _ => RustType::String,
                         };
                         Some((media.clone(), ty))
@@ -188,7 +304,7 @@ pub fn operations(spec: &Spec) -> Result<Vec<Operation>> {
                     None => None,
                 };
                 responses.push(ResponseCase {
-                    status: *status,
+                    status,
                     description: response.description.clone(),
                     body,
                 });
@@ -215,6 +331,8 @@ pub fn operations(spec: &Spec) -> Result<Vec<Operation>> {
                 path: path.clone(),
                 doc,
                 path_params,
+                query_params,
+                header_params,
                 body,
                 security,
                 responses,
@@ -224,20 +342,112 @@ pub fn operations(spec: &Spec) -> Result<Vec<Operation>> {
     Ok(out)
 }
 
-fn param_type(schema: &ReferenceOr<Schema>, spec: &Spec) -> ParamType {
-    let schema = match schema {
+/// The media type the generators use when several are listed: JSON first,
+/// then form, text, and anything else in spec order.
+pub fn preferred_media(
+    content: &openapiv3::Content,
+) -> Option<(&String, &openapiv3::MediaType)> {
+    let rank = |media: &str| match body_kind(media) {
+        BodyKind::Json => 0,
+        BodyKind::Form => 1,
+        BodyKind::Text => 2,
+        BodyKind::Bytes => 3,
+    };
+    content.iter().min_by_key(|(media, _)| rank(media))
+}
+
+/// How a media type is read and written.
+pub fn body_kind(media: &str) -> BodyKind {
+    let essence = media
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if essence == JSON || essence.ends_with("+json") {
+        BodyKind::Json
+    } else if essence == "application/x-www-form-urlencoded" {
+        BodyKind::Form
+    } else if essence.starts_with("text/") || essence.ends_with("yaml") {
+        BodyKind::Text
+    } else {
+        BodyKind::Bytes
+    }
+}
+
+/// A Rust identifier for a wire name: snake_case, never a keyword.
+pub fn field_name(name: &str) -> String {
+    use heck::ToSnakeCase;
+    let mut field: String = name
+        .to_snake_case()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if field.is_empty() || field.starts_with(|c: char| c.is_ascii_digit()) {
+        field.insert(0, '_');
+    }
+    if syn::parse_str::<syn::Ident>(&field).is_err() {
+        field.push('_');
+    }
+    field
+}
+
+fn param_of(
+    data: &openapiv3::ParameterData,
+    style: Option<ArrayStyle>,
+    required: bool,
+    spec: &Spec,
+) -> Param {
+    let (ty, array, default) = match &data.format {
+        openapiv3::ParameterSchemaOrContent::Schema(schema) => {
+            let resolved = resolve_schema(schema, spec);
+            match resolved.map(|s| &s.schema_kind) {
+                Some(SchemaKind::Type(Type::Array(a))) => {
+                    let item = a
+                        .items
+                        .as_ref()
+                        .map(|i| i.clone().unbox())
+                        .map_or(ParamType::String, |i| param_type(&i, spec));
+                    (item, style, None)
+                }
+                _ => (
+                    param_type(schema, spec),
+                    None,
+                    resolved.and_then(|s| s.schema_data.default.clone()),
+                ),
+            }
+        }
+        _ => (ParamType::String, None, None),
+    };
+    Param {
+        name: data.name.clone(),
+        field: field_name(&data.name),
+        ty,
+        array,
+        required,
+        default,
+    }
+}
+
+fn resolve_schema<'a>(schema: &'a ReferenceOr<Schema>, spec: &'a Spec) -> Option<&'a Schema> {
+    match schema {
         ReferenceOr::Item(s) => Some(s),
         ReferenceOr::Reference { reference } => reference
             .strip_prefix("#/components/schemas/")
             .and_then(|n| spec.api.components.as_ref()?.schemas.get(n))
             .and_then(|s| s.as_item()),
-    };
-    match schema.map(|s| &s.schema_kind) {
+    }
+}
+
+fn param_type(schema: &ReferenceOr<Schema>, spec: &Spec) -> ParamType {
+    match resolve_schema(schema, spec).map(|s| &s.schema_kind) {
         Some(SchemaKind::Type(Type::String(s))) => match &s.format {
             openapiv3::VariantOrUnknownOrEmpty::Unknown(f) if f == "uuid" => ParamType::Uuid,
             _ => ParamType::String,
         },
         Some(SchemaKind::Type(Type::Integer(_))) => ParamType::Integer,
+        Some(SchemaKind::Type(Type::Number(_))) => ParamType::Number,
+        Some(SchemaKind::Type(Type::Boolean(_))) => ParamType::Boolean,
         _ => ParamType::String,
     }
 }

@@ -4,7 +4,10 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::model::{Operation, ParamType, ResponseCase, RustType, Scheme, SchemeKind};
+use crate::model::{
+    ArrayStyle, BodyKind, Operation, Param, ParamType, ResponseCase, RustType, Scheme, SchemeKind,
+    Status, body_kind,
+};
 
 /// Names the server generator needs from its caller.
 pub struct ServerNames<'a> {
@@ -14,10 +17,17 @@ pub struct ServerNames<'a> {
     pub types_crate: &'a str,
     /// This crate's own name (as a Rust identifier), for doc-tests.
     pub crate_name: &'a str,
+    /// The error schema, when the spec has one with `status`, `code` and
+    /// `message`; without it the router answers with [`stub_runtime::BuiltinError`].
+    pub error: Option<ErrorNames<'a>>,
+}
+
+/// The spec's error schema, as the router fills it.
+pub struct ErrorNames<'a> {
     /// Rust name of the error schema's type (e.g. `ApiError`).
-    pub error_type: &'a str,
+    pub type_name: &'a str,
     /// Type of its `code` property, relative to this crate (`types::ApiErrorCode`, `String`).
-    pub error_code_type: &'a str,
+    pub code_type: &'a str,
 }
 
 /// Generates the server-stub crate's `lib.rs` body.
@@ -29,18 +39,21 @@ pub fn generate(
 ) -> TokenStream {
     let trait_ident = Ident::new(names.trait_name, Span::call_site());
     let types_crate = Ident::new(names.types_crate, Span::call_site());
-    let error_type = ident(names.error_type);
-    let error_code: TokenStream = names
-        .error_code_type
-        .parse()
-        .expect("the error code type is a Rust path");
     let ctx = Ctx {
         trait_ident: &trait_ident,
-        error_type: names.error_type,
+        error_type: names.error.as_ref().map_or("", |e| e.type_name),
+        error_fields: names.error.is_some(),
         schemes,
     };
+    let errors = error_functions(names.error.as_ref());
     let methods = ops.iter().map(|op| trait_method(op, &ctx));
     let enums = ops.iter().map(|op| response_enum(op, &ctx));
+    let param_structs = ops.iter().flat_map(|op| {
+        [
+            param_struct(op, &op.query_params, "Query", "query"),
+            param_struct(op, &op.header_params, "Headers", "header"),
+        ]
+    });
     let handlers = ops.iter().map(|op| handler(op, &ctx));
     let table = ops.iter().map(|op| {
         let (id, method, path) = (&op.id, &op.method, &op.path);
@@ -49,7 +62,8 @@ pub fn generate(
     let routes = route_calls(ops);
     let uses_uuid = ops
         .iter()
-        .any(|op| op.path_params.iter().any(|p| p.ty == ParamType::Uuid));
+        .flat_map(|op| op.path_params.iter().chain(&op.query_params).chain(&op.header_params))
+        .any(|p| p.ty == ParamType::Uuid);
     let uuid_reexport = uses_uuid.then(|| quote! { pub use uuid; });
     let credentials = credentials_struct(schemes);
     let mut trait_doc = String::from(
@@ -74,7 +88,7 @@ pub fn generate(
         use std::sync::Arc;
 
         use axum::extract::rejection::{JsonRejection, PathRejection};
-        use axum::extract::{Path, State};
+        use axum::extract::{Path, RawQuery, State};
         use axum::http::{header, HeaderMap, StatusCode};
         use axum::response::{IntoResponse, Response};
         use axum::routing::{MethodFilter, MethodRouter};
@@ -111,6 +125,8 @@ pub fn generate(
         }
 
         #(#enums)*
+
+        #(#param_structs)*
 
         /// Settings for [`router_with_options`].
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,6 +179,38 @@ pub fn generate(
 
         #(#handlers)*
 
+        #errors
+    }
+}
+
+/// What the per-operation generators need besides the operation.
+struct Ctx<'a> {
+    trait_ident: &'a Ident,
+    error_type: &'a str,
+    /// Whether the error schema has `status`, `code` and `message`.
+    error_fields: bool,
+    schemes: &'a [Scheme],
+}
+
+/// `error_response` and `reject`: in the spec's error schema, or the built-in body.
+fn error_functions(error: Option<&ErrorNames<'_>>) -> TokenStream {
+    let Some(error) = error else {
+        return quote! {
+            /// The answer to a request the router refuses itself. The spec
+            /// names no error schema with `status`, `code` and `message`, so the
+            /// body is [`stub_runtime::BuiltinError`]: `{"status", "code", "message"}`.
+            pub fn reject(rejection: Rejection) -> Response {
+                let body = stub_runtime::BuiltinError::from(&rejection);
+                rejection.respond(&body)
+            }
+        };
+    };
+    let error_type = ident(error.type_name);
+    let error_code: TokenStream = error
+        .code_type
+        .parse()
+        .expect("the error code type is a Rust path");
+    quote! {
         /// An error response whose body's `status` is the HTTP status it is sent with.
         pub fn error_response(status: StatusCode, code: #error_code, message: impl Into<String>) -> Response {
             let body = types::#error_type {
@@ -185,18 +233,7 @@ pub fn generate(
             };
             rejection.respond(&body)
         }
-
-        fn text_response(status: StatusCode, media_type: &'static str, body: String) -> Response {
-            (status, [(header::CONTENT_TYPE, media_type)], body).into_response()
-        }
     }
-}
-
-/// What the per-operation generators need besides the operation.
-struct Ctx<'a> {
-    trait_ident: &'a Ident,
-    error_type: &'a str,
-    schemes: &'a [Scheme],
 }
 
 fn scheme_field(name: &str) -> Ident {
@@ -304,14 +341,23 @@ fn known_status(status: u16) -> Option<&'static (u16, &'static str, &'static str
     STATUSES.iter().find(|(code, _, _)| *code == status)
 }
 
-fn variant_ident(status: u16) -> Ident {
-    match known_status(status) {
-        Some((_, name, _)) => ident(name),
-        None => format_ident!("Status{status}"),
+fn variant_ident(status: Status) -> Ident {
+    match status {
+        Status::Code(code) => match known_status(code) {
+            Some((_, name, _)) => ident(name),
+            None => format_ident!("Status{code}"),
+        },
+        Status::Range(hundreds) => format_ident!("Status{hundreds}xx"),
+        Status::Default => ident("Default"),
     }
 }
 
-/// An expression of type `StatusCode` for a documented status.
+/// Whether a variant carries the status it is sent with (ranges, `default`).
+fn carries_status(status: Status) -> bool {
+    !matches!(status, Status::Code(_))
+}
+
+/// An expression of type `StatusCode` for a documented status code.
 fn status_tokens(status: u16) -> TokenStream {
     match known_status(status) {
         Some((_, _, constant)) => {
@@ -330,6 +376,7 @@ fn type_tokens(ty: &RustType) -> TokenStream {
         }
         RustType::Json => quote!(serde_json::Value),
         RustType::String => quote!(String),
+        RustType::Bytes => quote!(axum::body::Bytes),
     }
 }
 
@@ -337,14 +384,125 @@ fn param_tokens(ty: ParamType) -> TokenStream {
     match ty {
         ParamType::Uuid => quote!(uuid::Uuid),
         ParamType::Integer => quote!(i64),
+        ParamType::Number => quote!(f64),
+        ParamType::Boolean => quote!(bool),
         ParamType::String => quote!(String),
+    }
+}
+
+fn expected(ty: ParamType) -> &'static str {
+    match ty {
+        ParamType::Uuid => "a UUID",
+        ParamType::Integer => "an integer",
+        ParamType::Number => "a number",
+        ParamType::Boolean => "`true` or `false`",
+        ParamType::String => "a string",
+    }
+}
+
+/// The Rust type of a parameter as the implementation receives it.
+fn param_field_type(p: &Param) -> TokenStream {
+    let one = param_tokens(p.ty);
+    let value = if p.array.is_some() {
+        quote!(Vec<#one>)
+    } else {
+        one
+    };
+    if p.required || default_tokens(p).is_some() {
+        value
+    } else {
+        quote!(Option<#value>)
+    }
+}
+
+/// The schema's `default` as a Rust expression, for scalar parameters.
+fn default_tokens(p: &Param) -> Option<TokenStream> {
+    if p.array.is_some() {
+        return None;
+    }
+    let value = p.default.as_ref()?;
+    match (p.ty, value) {
+        (ParamType::Integer, serde_json::Value::Number(n)) => {
+            let n = n.as_i64()?;
+            Some(quote!(#n))
+        }
+        (ParamType::Number, serde_json::Value::Number(n)) => {
+            let n = n.as_f64()?;
+            Some(quote!(#n))
+        }
+        (ParamType::Boolean, serde_json::Value::Bool(b)) => Some(quote!(#b)),
+        (ParamType::String, serde_json::Value::String(text)) => Some(quote!(String::from(#text))),
+        _ => None,
+    }
+}
+
+/// `{Op}Query` / `{Op}Headers`: one typed field per parameter.
+fn param_struct(op: &Operation, params: &[Param], suffix: &str, place: &str) -> Option<TokenStream> {
+    if params.is_empty() {
+        return None;
+    }
+    let name = format_ident!("{}{suffix}", pascal(&op.id));
+    let doc = format!("The {place} parameters of `{}`.", op.id);
+    let fields = params.iter().map(|p| {
+        let f = ident(&p.field);
+        let t = param_field_type(p);
+        let mut doc = format!("`{}`", p.name);
+        if let Some(d) = &p.default {
+            doc.push_str(&format!(" (default `{d}`)"));
+        }
+        quote! { #[doc = #doc] pub #f: #t, }
+    });
+    Some(quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct #name {
+            #(#fields)*
+        }
+    })
+}
+
+/// Statements that read one query or header parameter into `#field`.
+fn read_param(p: &Param, place: &str) -> TokenStream {
+    let (name, field, exp) = (&p.name, ident(&p.field), expected(p.ty));
+    let one = param_tokens(p.ty);
+    let read = match (place, p.array) {
+        ("query", Some(style)) => {
+            let style = match style {
+                ArrayStyle::FormExploded => quote!(FormExploded),
+                ArrayStyle::FormCommas => quote!(FormCommas),
+                ArrayStyle::SpaceDelimited => quote!(SpaceDelimited),
+                ArrayStyle::PipeDelimited => quote!(PipeDelimited),
+            };
+            quote!(query_pairs.array::<#one>(#name, stub_runtime::ArrayStyle::#style, #exp))
+        }
+        ("query", None) => quote!(query_pairs.scalar::<#one>(#name, #exp)),
+        (_, Some(_)) => quote! {
+            stub_runtime::header_param::<String>(&header_map, #name, "a list")
+                .and_then(|v| v.map(|v| stub_runtime::QueryPairs::parse(Some(&format!("v={v}")))
+                    .array::<#one>("v", stub_runtime::ArrayStyle::FormCommas, #exp)).transpose())
+                .map(Option::flatten)
+        },
+        (_, None) => quote!(stub_runtime::header_param::<#one>(&header_map, #name, #exp)),
+    };
+    let finish = if p.required {
+        quote!(.and_then(|v| stub_runtime::required(v, #place, #name)))
+    } else if let Some(default) = default_tokens(p) {
+        quote!(.map(|v| v.unwrap_or_else(|| #default)))
+    } else {
+        quote!()
+    };
+    quote! {
+        let #field = match #read #finish {
+            Ok(v) => v,
+            Err(r) => return reject(r),
+        };
     }
 }
 
 /// The type a response body has in its variant.
 fn body_tokens(media: &str, ty: &RustType, ctx: &Ctx<'_>) -> TokenStream {
     let t = type_tokens(ty);
-    if is_error(ty, ctx) || (media != crate::validate::JSON && *ty == RustType::String) {
+    if is_error(ty, ctx) || body_kind(media) != BodyKind::Json {
         t
     } else {
         quote!(JsonBody<#t>)
@@ -352,7 +510,7 @@ fn body_tokens(media: &str, ty: &RustType, ctx: &Ctx<'_>) -> TokenStream {
 }
 
 fn is_error(ty: &RustType, ctx: &Ctx<'_>) -> bool {
-    matches!(ty, RustType::Model(name) if name == ctx.error_type)
+    ctx.error_fields && matches!(ty, RustType::Model(name) if name == ctx.error_type)
 }
 
 fn trait_method(op: &Operation, ctx: &Ctx<'_>) -> TokenStream {
@@ -366,18 +524,26 @@ fn trait_method(op: &Operation, ctx: &Ctx<'_>) -> TokenStream {
     let credentials = (!op.security.is_empty() && !ctx.schemes.is_empty())
         .then(|| quote!(credentials: Credentials,));
     let params = op.path_params.iter().map(|p| {
-        let n = ident(&p.name);
+        let n = ident(&p.field);
         let t = param_tokens(p.ty);
         quote!(#n: #t,)
     });
+    let query = (!op.query_params.is_empty()).then(|| {
+        let t = format_ident!("{}Query", pascal(&op.id));
+        quote!(query: #t,)
+    });
+    let headers = (!op.header_params.is_empty()).then(|| {
+        let t = format_ident!("{}Headers", pascal(&op.id));
+        quote!(headers: #t,)
+    });
     let body = op.body.as_ref().map(|b| {
-        let t = type_tokens(b);
+        let t = type_tokens(&b.ty);
         quote!(body: #t,)
     });
     let doc = doc_attrs(&doc);
     quote! {
         #doc
-        fn #name(&self, #credentials #(#params)* #body) -> impl Future<Output = #ret> + Send;
+        fn #name(&self, #credentials #(#params)* #query #headers #body) -> impl Future<Output = #ret> + Send;
     }
 }
 
@@ -387,23 +553,27 @@ fn response_enum(op: &Operation, ctx: &Ctx<'_>) -> TokenStream {
     let variants = op.responses.iter().map(|r| {
         let v = variant_ident(r.status);
         let doc = doc_attrs(&format!("{}: {}", r.status, r.description.trim()));
+        let status = carries_status(r.status).then(|| quote!(StatusCode,));
         match &r.body {
             Some((media, ty)) => {
                 let t = body_tokens(media, ty, ctx);
-                quote! { #doc #v(#t), }
+                quote! { #doc #v(#status #t), }
             }
+            None if status.is_some() => quote! { #doc #v(StatusCode), },
             None => quote! { #doc #v, },
         }
     });
     let statuses = op.responses.iter().map(|r| {
         let v = variant_ident(r.status);
-        let status = status_tokens(r.status);
-        let pat = if r.body.is_some() {
-            quote!(Self::#v(_))
-        } else {
-            quote!(Self::#v)
-        };
-        quote! { #pat => #status, }
+        match (r.status, r.body.is_some()) {
+            (Status::Code(code), has_body) => {
+                let status = status_tokens(code);
+                let pat = if has_body { quote!(Self::#v(_)) } else { quote!(Self::#v) };
+                quote! { #pat => #status, }
+            }
+            (_, true) => quote! { Self::#v(status, _) => *status, },
+            (_, false) => quote! { Self::#v(status) => *status, },
+        }
     });
     let arms = op.responses.iter().map(|r| response_arm(r, ctx));
     quote! {
@@ -435,8 +605,21 @@ fn response_enum(op: &Operation, ctx: &Ctx<'_>) -> TokenStream {
 
 fn response_arm(r: &ResponseCase, ctx: &Ctx<'_>) -> TokenStream {
     let v = variant_ident(r.status);
+    // A range variant must carry a status in its range.
+    let guard = match r.status {
+        Status::Range(hundreds) => Some(quote! {
+            if status.as_u16() / 100 != #hundreds {
+                return reject(Rejection::response_encoding());
+            }
+        }),
+        _ => None,
+    };
+    let status_pat = carries_status(r.status).then(|| quote!(_,));
     let Some((media, ty)) = &r.body else {
-        return quote! { Self::#v => status.into_response(), };
+        return match status_pat {
+            Some(_) => quote! { Self::#v(_) => { #guard status.into_response() } },
+            None => quote! { Self::#v => status.into_response(), },
+        };
     };
     let build = if is_error(ty, ctx) {
         // The body's `status` always says what the response is sent with.
@@ -445,12 +628,13 @@ fn response_arm(r: &ResponseCase, ctx: &Ctx<'_>) -> TokenStream {
             body.status = status.as_u16().into();
             stub_runtime::error_json(status, &body)
         }}
-    } else if media != crate::validate::JSON && *ty == RustType::String {
-        quote!(text_response(status, #media, body))
     } else {
-        quote!(body.respond(status).unwrap_or_else(reject))
+        match body_kind(media) {
+            BodyKind::Json => quote!(body.respond(status).unwrap_or_else(reject)),
+            _ => quote!((status, [(header::CONTENT_TYPE, #media)], body).into_response()),
+        }
     };
-    quote! { Self::#v(body) => #build, }
+    quote! { Self::#v(#status_pat body) => { #guard #build } }
 }
 
 /// The check of one operation's security requirement, as a boolean expression.
@@ -498,12 +682,22 @@ fn handler(op: &Operation, ctx: &Ctx<'_>) -> TokenStream {
     let mut extractors = vec![quote!(State(shared): State<Shared<A>>)];
     let mut steps = Vec::new();
     let mut args = Vec::new();
-    if !op.security.is_empty() && !ctx.schemes.is_empty() {
-        extractors.push(quote!(headers: HeaderMap));
+    let secured = !op.security.is_empty() && !ctx.schemes.is_empty();
+    let checks_media = op
+        .body
+        .as_ref()
+        .is_some_and(|b| matches!(b.kind, BodyKind::Text | BodyKind::Bytes) && b.media != "*/*");
+    if secured || !op.header_params.is_empty() || checks_media {
+        extractors.push(quote!(header_map: HeaderMap));
+    }
+    if !op.query_params.is_empty() {
+        extractors.push(quote!(RawQuery(raw_query): RawQuery));
+    }
+    if secured {
         let met = requirement_met(op);
         let hint = requirement_hint(op, ctx.schemes);
         steps.push(quote! {
-            let credentials = match Credentials::from_headers(&headers) {
+            let credentials = match Credentials::from_headers(&header_map) {
                 Ok(c) => c,
                 Err(r) => return reject(r),
             };
@@ -522,16 +716,12 @@ fn handler(op: &Operation, ctx: &Ctx<'_>) -> TokenStream {
             };
         });
         for p in &op.path_params {
-            let n = ident(&p.name);
+            let n = ident(&p.field);
             let raw = &p.name;
             let t = param_tokens(p.ty);
-            let expected = match p.ty {
-                ParamType::Uuid => "a UUID",
-                ParamType::Integer => "an integer",
-                ParamType::String => "a string",
-            };
+            let exp = expected(p.ty);
             steps.push(quote! {
-                let #n: #t = match stub_runtime::path_param(&values, #raw, #expected) {
+                let #n: #t = match stub_runtime::path_param(&values, #raw, #exp) {
                     Ok(v) => v,
                     Err(r) => return reject(r),
                 };
@@ -539,18 +729,62 @@ fn handler(op: &Operation, ctx: &Ctx<'_>) -> TokenStream {
             args.push(quote!(#n));
         }
     }
+    for (params, suffix, place, arg) in [
+        (&op.query_params, "Query", "query", "query"),
+        (&op.header_params, "Headers", "header", "headers"),
+    ] {
+        if params.is_empty() {
+            continue;
+        }
+        if place == "query" {
+            steps.push(quote! {
+                let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
+            });
+        }
+        steps.extend(params.iter().map(|p| read_param(p, place)));
+        let ty = format_ident!("{}{suffix}", pascal(&op.id));
+        let fields = params.iter().map(|p| ident(&p.field));
+        let arg = ident(arg);
+        steps.push(quote! { let #arg = #ty { #(#fields),* }; });
+        args.push(quote!(#arg));
+    }
     if let Some(body) = &op.body {
-        let t = type_tokens(body);
-        let schema = match body {
+        let t = type_tokens(&body.ty);
+        let schema = match &body.ty {
             RustType::Model(name) => name.as_str(),
-            RustType::Json => "object",
-            RustType::String => "string",
+            _ => "body",
         };
-        extractors.push(quote!(body: Result<Json<#t>, JsonRejection>));
+        let media = &body.media;
+        if checks_media {
+            steps.push(quote! {
+                if let Err(r) = stub_runtime::expect_media_type(&header_map, #media) {
+                    return reject(r);
+                }
+            });
+        }
+        let (extractor, read) = match body.kind {
+            BodyKind::Json => (
+                quote!(body: Result<Json<#t>, JsonRejection>),
+                quote!(body.map(|Json(b)| b).map_err(|r| stub_runtime::body_rejection(r, #schema))),
+            ),
+            BodyKind::Form => (
+                quote!(body: Result<axum::Form<#t>, axum::extract::rejection::FormRejection>),
+                quote!(body.map(|axum::Form(b)| b).map_err(|r| stub_runtime::form_rejection(r, #schema))),
+            ),
+            BodyKind::Text => (
+                quote!(body: Result<String, axum::extract::rejection::StringRejection>),
+                quote!(body.map_err(stub_runtime::string_rejection)),
+            ),
+            BodyKind::Bytes => (
+                quote!(body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>),
+                quote!(body.map_err(stub_runtime::bytes_rejection)),
+            ),
+        };
+        extractors.push(extractor);
         steps.push(quote! {
-            let body = match body {
-                Ok(Json(b)) => b,
-                Err(rejection) => return reject(stub_runtime::body_rejection(rejection, #schema)),
+            let body = match #read {
+                Ok(b) => b,
+                Err(r) => return reject(r),
             };
         });
         args.push(quote!(body));

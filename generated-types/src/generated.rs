@@ -197,6 +197,8 @@ pub enum ApiErrorCode {
     UnprocessableEntity,
     #[serde(rename = "internal_error")]
     InternalError,
+    #[serde(rename = "service_unavailable")]
+    ServiceUnavailable,
 }
 impl ::std::fmt::Display for ApiErrorCode {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -212,6 +214,7 @@ impl ::std::fmt::Display for ApiErrorCode {
             Self::UnsupportedMediaType => f.write_str("unsupported_media_type"),
             Self::UnprocessableEntity => f.write_str("unprocessable_entity"),
             Self::InternalError => f.write_str("internal_error"),
+            Self::ServiceUnavailable => f.write_str("service_unavailable"),
         }
     }
 }
@@ -232,6 +235,7 @@ impl ::std::str::FromStr for ApiErrorCode {
             "unsupported_media_type" => Ok(Self::UnsupportedMediaType),
             "unprocessable_entity" => Ok(Self::UnprocessableEntity),
             "internal_error" => Ok(Self::InternalError),
+            "service_unavailable" => Ok(Self::ServiceUnavailable),
             _ => Err("invalid value".into()),
         }
     }

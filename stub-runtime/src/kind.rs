@@ -7,6 +7,8 @@ pub enum Applies {
     EveryRoute,
     /// On operations with path parameters.
     PathParameters,
+    /// On operations with query or header parameters.
+    OtherParameters,
     /// On operations with a security requirement.
     Security,
     /// On operations with a request body.
@@ -26,6 +28,8 @@ pub enum RejectionKind {
     MethodNotAllowed,
     /// A path parameter does not parse as its schema's type.
     BadPathParameter,
+    /// A query or header parameter is missing or does not parse.
+    BadParameter,
     /// A secured operation was called without the credentials it requires.
     MissingCredentials,
     /// A credential header is present but not in the documented form.
@@ -44,10 +48,11 @@ pub enum RejectionKind {
 
 impl RejectionKind {
     /// Every kind, in a stable order.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::NoRoute,
         Self::MethodNotAllowed,
         Self::BadPathParameter,
+        Self::BadParameter,
         Self::MissingCredentials,
         Self::MalformedCredentials,
         Self::MalformedBody,
@@ -62,7 +67,7 @@ impl RejectionKind {
         match self {
             Self::NoRoute => 404,
             Self::MethodNotAllowed => 405,
-            Self::BadPathParameter | Self::MalformedBody => 400,
+            Self::BadPathParameter | Self::BadParameter | Self::MalformedBody => 400,
             Self::MissingCredentials | Self::MalformedCredentials => 401,
             Self::BodyTooLarge => 413,
             Self::UnsupportedMediaType => 415,
@@ -76,7 +81,7 @@ impl RejectionKind {
         match self {
             Self::NoRoute => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
-            Self::BadPathParameter | Self::MalformedBody => "bad_request",
+            Self::BadPathParameter | Self::BadParameter | Self::MalformedBody => "bad_request",
             Self::MissingCredentials | Self::MalformedCredentials => "unauthorized",
             Self::BodyTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
@@ -90,6 +95,7 @@ impl RejectionKind {
         match self {
             Self::NoRoute | Self::MethodNotAllowed | Self::ResponseEncoding => Applies::EveryRoute,
             Self::BadPathParameter => Applies::PathParameters,
+            Self::BadParameter => Applies::OtherParameters,
             Self::MissingCredentials | Self::MalformedCredentials => Applies::Security,
             Self::MalformedBody
             | Self::BodyTooLarge
@@ -104,6 +110,7 @@ impl RejectionKind {
             Self::NoRoute => "an unknown path",
             Self::MethodNotAllowed => "an unlisted method",
             Self::BadPathParameter => "a path parameter that does not parse",
+            Self::BadParameter => "a missing or malformed query or header parameter",
             Self::MissingCredentials => "missing credentials",
             Self::MalformedCredentials => "a malformed credential header",
             Self::MalformedBody => "malformed JSON",

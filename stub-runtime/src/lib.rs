@@ -21,6 +21,8 @@ mod body;
 #[cfg(feature = "axum")]
 mod params;
 #[cfg(feature = "axum")]
+mod query;
+#[cfg(feature = "axum")]
 mod rejection;
 #[cfg(feature = "axum")]
 mod security;
@@ -28,8 +30,13 @@ mod security;
 #[cfg(feature = "axum")]
 pub use body::JsonBody;
 #[cfg(feature = "axum")]
-pub use params::{body_rejection, path_param, path_values};
+pub use params::{
+    body_rejection, bytes_rejection, expect_media_type, form_rejection, path_param, path_values,
+    string_rejection,
+};
 #[cfg(feature = "axum")]
-pub use rejection::{Rejection, error_json};
+pub use query::{ArrayStyle, QueryPairs, header_param, required};
+#[cfg(feature = "axum")]
+pub use rejection::{BuiltinError, Rejection, error_json};
 #[cfg(feature = "axum")]
 pub use security::{ApiKey, BearerToken, api_key, bearer_token};

@@ -4,8 +4,10 @@ use std::collections::HashMap;
 use std::str::FromStr;
 
 use axum::extract::Path;
-use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::http::StatusCode;
+use axum::extract::rejection::{
+    BytesRejection, FormRejection, JsonRejection, PathRejection, StringRejection,
+};
+use axum::http::{HeaderMap, StatusCode, header};
 
 use crate::{Rejection, RejectionKind};
 
@@ -68,6 +70,78 @@ pub fn body_rejection(rejection: JsonRejection, schema: &str) -> Rejection {
     Rejection::new(kind, message)
 }
 
+/// Checks that the request's `Content-Type` is `expected` (parameters such as
+/// `charset` aside; a `type/*` range accepts any subtype).
+pub fn expect_media_type(headers: &HeaderMap, expected: &str) -> Result<(), Rejection> {
+    let essence = |m: &str| {
+        m.split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase()
+    };
+    let want = essence(expected);
+    let got = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(essence);
+    let matches = got.as_deref().is_some_and(|got| match want.strip_suffix("/*") {
+        Some(kind) => got.split('/').next() == Some(kind),
+        None => got == want,
+    });
+    if matches {
+        Ok(())
+    } else {
+        Err(Rejection::new(
+            RejectionKind::UnsupportedMediaType,
+            format!("the request body must be sent as {want}"),
+        ))
+    }
+}
+
+/// Why a raw body could not be read.
+pub fn bytes_rejection(rejection: BytesRejection) -> Rejection {
+    read_failure(rejection.status())
+}
+
+/// Why a text body could not be read (too large, or not UTF-8).
+pub fn string_rejection(rejection: StringRejection) -> Rejection {
+    match rejection {
+        StringRejection::InvalidUtf8(_) => Rejection::new(
+            RejectionKind::MalformedBody,
+            "the request body is not valid UTF-8",
+        ),
+        other => read_failure(other.status()),
+    }
+}
+
+/// Why a form body for schema `schema` was refused.
+pub fn form_rejection(rejection: FormRejection, schema: &str) -> Rejection {
+    match rejection {
+        FormRejection::InvalidFormContentType(_) => Rejection::new(
+            RejectionKind::UnsupportedMediaType,
+            "the request body must be sent as application/x-www-form-urlencoded",
+        ),
+        FormRejection::FailedToDeserializeForm(_)
+        | FormRejection::FailedToDeserializeFormBody(_) => Rejection::new(
+            RejectionKind::SchemaMismatch,
+            format!("the form does not match the `{schema}` schema"),
+        ),
+        other => read_failure(other.status()),
+    }
+}
+
+fn read_failure(status: StatusCode) -> Rejection {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        Rejection::new(
+            RejectionKind::BodyTooLarge,
+            "the request body is larger than this service accepts",
+        )
+    } else {
+        Rejection::new(RejectionKind::MalformedBody, "the request body could not be read")
+    }
+}
+
 /// "does not match": plus only what comes from the schema (a missing
 /// property's name, the expected type), never the offending value.
 fn schema_mismatch(detail: &str, schema: &str) -> String {
@@ -98,6 +172,21 @@ mod tests {
         assert_eq!(r.message(), "path parameter `user` must be an integer");
         let ok: u32 = path_param(&HashMap::from([("n".into(), "7".into())]), "n", "x").unwrap();
         assert_eq!(ok, 7);
+    }
+
+    #[test]
+    fn media_types_are_compared_by_essence() {
+        let with = |v: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::CONTENT_TYPE, axum::http::HeaderValue::from_static(v));
+            h
+        };
+        assert!(expect_media_type(&with("text/plain; charset=utf-8"), "text/plain").is_ok());
+        assert!(expect_media_type(&with("Text/Plain"), "text/plain").is_ok());
+        assert!(expect_media_type(&with("image/png"), "image/*").is_ok());
+        let r = expect_media_type(&with("application/json"), "text/plain").unwrap_err();
+        assert_eq!(r.kind(), RejectionKind::UnsupportedMediaType);
+        assert!(expect_media_type(&HeaderMap::new(), "text/plain").is_err());
     }
 
     #[test]

@@ -86,6 +86,28 @@ impl Rejection {
     }
 }
 
+/// The error body a router uses when its spec has no error schema with
+/// `status`, `code` and `message`: `{"status": 404, "code": "not_found", "message": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BuiltinError {
+    /// The HTTP status, repeated.
+    pub status: u16,
+    /// A stable machine-readable code ([`RejectionKind::code`]).
+    pub code: String,
+    /// A human-readable reason that never echoes input.
+    pub message: String,
+}
+
+impl From<&Rejection> for BuiltinError {
+    fn from(rejection: &Rejection) -> Self {
+        Self {
+            status: rejection.kind.status(),
+            code: rejection.code().to_string(),
+            message: rejection.message.to_string(),
+        }
+    }
+}
+
 /// An error response: `body` (the spec's error schema) as JSON with
 /// `status`, and a `WWW-Authenticate: Bearer` challenge on 401.
 pub fn error_json<B: serde::Serialize>(status: StatusCode, body: &B) -> Response {

@@ -1,0 +1,240 @@
+//! Rewrites a spec into the form both generators take, so client and server
+//! agree on names: every operation gets a snake_case operationId (derived
+//! from its method and path when missing), and inline request and response
+//! schemas move into `components/schemas` under names derived from the
+//! operation, where the shared model types are generated from.
+
+use std::collections::BTreeSet;
+
+use heck::ToPascalCase;
+use openapiv3::{MediaType, Operation, ReferenceOr, Schema, SchemaKind, Type};
+
+use crate::error::Problem;
+use crate::load::Spec;
+use crate::model::{field_name, preferred_media};
+use crate::validate::escape;
+
+/// A normalized spec and what normalizing changed that a strict spec should
+/// have said itself (lints).
+pub struct Normalized {
+    /// The rewritten copy (its `text` stays the original).
+    pub spec: Spec,
+    /// One lint per rewrite a spec author may want to know about.
+    pub notes: Vec<Problem>,
+}
+
+/// The normalized copy of `spec`.
+pub fn normalize(spec: &Spec) -> Normalized {
+    let mut notes = Vec::new();
+    let mut api = spec.api.clone();
+    let mut taken: BTreeSet<String> = api
+        .components
+        .iter()
+        .flat_map(|c| c.schemas.keys().cloned())
+        .collect();
+    let mut hoisted: Vec<(String, Schema)> = Vec::new();
+    for (path, item) in api.paths.paths.iter_mut() {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        let methods = [
+            ("get", &mut item.get),
+            ("put", &mut item.put),
+            ("post", &mut item.post),
+            ("delete", &mut item.delete),
+            ("options", &mut item.options),
+            ("head", &mut item.head),
+            ("patch", &mut item.patch),
+            ("trace", &mut item.trace),
+        ];
+        for (method, op) in methods {
+            let Some(op) = op else { continue };
+            let at = format!("#/paths/{}/{method}", escape(path));
+            let id = match op.operation_id.as_deref() {
+                None => {
+                    let id = field_name(&format!("{method}_{path}"));
+                    notes.push(note(&at, format!("missing operationId; the generators call this operation `{id}`")));
+                    id
+                }
+                Some(given) => {
+                    let id = field_name(given);
+                    if id != given {
+                        notes.push(note(
+                            format!("{at}/operationId"),
+                            format!("operationId `{given}` is not snake_case ([a-z][a-z0-9_]*); the generators call it `{id}`"),
+                        ));
+                    }
+                    id
+                }
+            };
+            op.operation_id = Some(id.clone());
+            keep_one_request_media_type(op, &at, &mut notes);
+            hoist(op, &id, &mut taken, &mut hoisted);
+        }
+    }
+    if !hoisted.is_empty() {
+        let components = api.components.get_or_insert_with(Default::default);
+        for (name, schema) in hoisted {
+            components.schemas.insert(name, ReferenceOr::Item(schema));
+        }
+    }
+    let raw = serde_json::to_value(&api).unwrap_or_else(|_| spec.raw.clone());
+    Normalized {
+        spec: Spec {
+            file: spec.file.clone(),
+            text: spec.text.clone(),
+            raw,
+            api,
+        },
+        notes,
+    }
+}
+
+fn note(pointer: impl Into<String>, message: String) -> Problem {
+    Problem {
+        pointer: pointer.into(),
+        message,
+    }
+}
+
+/// progenitor takes one request media type; both generators use the
+/// preferred one (JSON, then form, text, bytes).
+fn keep_one_request_media_type(op: &mut Operation, at: &str, notes: &mut Vec<Problem>) {
+    let Some(ReferenceOr::Item(body)) = &mut op.request_body else {
+        return;
+    };
+    if body.content.len() < 2 {
+        return;
+    }
+    let Some((media, content)) = preferred_media(&body.content).map(|(m, c)| (m.clone(), c.clone()))
+    else {
+        return;
+    };
+    notes.push(note(
+        format!("{at}/requestBody/content"),
+        format!(
+            "request body lists {} media types; the generated client and server use {media}",
+            body.content.len()
+        ),
+    ));
+    body.content.clear();
+    body.content.insert(media, content);
+}
+
+/// Moves the operation's inline body schemas into `hoisted`, leaving `$ref`s.
+fn hoist(
+    op: &mut Operation,
+    id: &str,
+    taken: &mut BTreeSet<String>,
+    hoisted: &mut Vec<(String, Schema)>,
+) {
+    let base = id.to_pascal_case();
+    if let Some(ReferenceOr::Item(body)) = &mut op.request_body {
+        for media in body.content.values_mut() {
+            hoist_media(media, &format!("{base}Body"), taken, hoisted);
+        }
+    }
+    let responses = op
+        .responses
+        .responses
+        .iter_mut()
+        .map(|(code, r)| (code.to_string(), r))
+        .chain(
+            op.responses
+                .default
+                .iter_mut()
+                .map(|r| ("Default".to_string(), r)),
+        );
+    for (code, response) in responses {
+        if let ReferenceOr::Item(response) = response {
+            for media in response.content.values_mut() {
+                hoist_media(media, &format!("{base}Response{code}"), taken, hoisted);
+            }
+        }
+    }
+}
+
+fn hoist_media(
+    media: &mut MediaType,
+    name: &str,
+    taken: &mut BTreeSet<String>,
+    hoisted: &mut Vec<(String, Schema)>,
+) {
+    let Some(ReferenceOr::Item(schema)) = &media.schema else {
+        return;
+    };
+    if !needs_a_name(schema) {
+        return;
+    }
+    let mut unique = name.to_string();
+    let mut n = 2;
+    while !taken.insert(unique.clone()) {
+        unique = format!("{name}{n}");
+        n += 1;
+    }
+    hoisted.push((unique.clone(), schema.clone()));
+    media.schema = Some(ReferenceOr::Reference {
+        reference: format!("#/components/schemas/{unique}"),
+    });
+}
+
+/// Strings and free-form objects map to Rust types directly; anything else
+/// inline becomes a named model type.
+fn needs_a_name(schema: &Schema) -> bool {
+    match &schema.schema_kind {
+        SchemaKind::Type(Type::String(_)) | SchemaKind::Any(_) => false,
+        SchemaKind::Type(Type::Object(o)) => {
+            !o.properties.is_empty() || o.additional_properties.is_some()
+        }
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC: &str = r#"
+openapi: 3.0.3
+info: { title: T, version: "1" }
+paths:
+  /things/{id}:
+    get:
+      parameters:
+        - { name: id, in: path, required: true, schema: { type: string } }
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: { type: object, properties: { name: { type: string } } }
+    post:
+      operationId: createThing.v2
+      requestBody:
+        content:
+          application/json:
+            schema: { type: array, items: { type: integer } }
+      responses:
+        '204': { description: done }
+"#;
+
+    #[test]
+    fn ids_are_rust_names_and_inline_schemas_get_names() {
+        let Normalized { spec, notes } = normalize(&Spec::parse("t.yaml", SPEC).unwrap());
+        assert_eq!(notes.len(), 2, "a missing and a non-snake id: {notes:?}");
+        let item = spec.api.paths.paths["/things/{id}"].as_item().unwrap();
+        let get = item.get.as_ref().unwrap();
+        assert_eq!(get.operation_id.as_deref(), Some("get_things_id"));
+        assert_eq!(
+            item.post.as_ref().unwrap().operation_id.as_deref(),
+            Some("create_thing_v2")
+        );
+        let schemas = &spec.api.components.as_ref().unwrap().schemas;
+        assert!(schemas.contains_key("GetThingsIdResponse200"), "{:?}", schemas.keys());
+        assert!(schemas.contains_key("CreateThingV2Body"));
+        assert_eq!(
+            spec.raw.pointer("/paths/~1things~1{id}/get/responses/200/content/application~1json/schema/$ref"),
+            Some(&serde_json::json!("#/components/schemas/GetThingsIdResponse200"))
+        );
+    }
+}

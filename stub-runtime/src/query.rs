@@ -1,0 +1,178 @@
+//! Query and header parameters: typed, with rejections that name the
+//! parameter and the expected type but never echo the value.
+
+use std::str::FromStr;
+
+use axum::http::HeaderMap;
+
+use crate::{Rejection, RejectionKind};
+
+/// How an array parameter is serialized in the query string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArrayStyle {
+    /// `style: form`, `explode: true`: `a=1&a=2`.
+    FormExploded,
+    /// `style: form`, `explode: false`: `a=1,2`.
+    FormCommas,
+    /// `style: spaceDelimited`: `a=1%202`.
+    SpaceDelimited,
+    /// `style: pipeDelimited`: `a=1|2`.
+    PipeDelimited,
+}
+
+impl ArrayStyle {
+    fn separator(self) -> Option<char> {
+        match self {
+            Self::FormExploded => None,
+            Self::FormCommas => Some(','),
+            Self::SpaceDelimited => Some(' '),
+            Self::PipeDelimited => Some('|'),
+        }
+    }
+}
+
+/// The decoded `name=value` pairs of a query string, in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueryPairs(Vec<(String, String)>);
+
+fn bad(message: String) -> Rejection {
+    Rejection::new(RejectionKind::BadParameter, message)
+}
+
+impl QueryPairs {
+    /// Decodes a raw query string (`None`: no query at all).
+    pub fn parse(raw: Option<&str>) -> Self {
+        Self(
+            form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+                .into_owned()
+                .collect(),
+        )
+    }
+
+    fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A scalar parameter; sent twice is an error.
+    pub fn scalar<T: FromStr>(&self, name: &str, expected: &str) -> Result<Option<T>, Rejection> {
+        let mut values = self.values(name);
+        let Some(first) = values.next() else {
+            return Ok(None);
+        };
+        if values.next().is_some() {
+            return Err(bad(format!("query parameter `{name}` is given more than once")));
+        }
+        parse_value(first, || format!("query parameter `{name}` must be {expected}")).map(Some)
+    }
+
+    /// An array parameter in `style`; `None` when absent.
+    pub fn array<T: FromStr>(
+        &self,
+        name: &str,
+        style: ArrayStyle,
+        expected: &str,
+    ) -> Result<Option<Vec<T>>, Rejection> {
+        let raw: Vec<&str> = self.values(name).collect();
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        let items: Vec<&str> = match style.separator() {
+            None => raw,
+            Some(sep) => {
+                if raw.len() > 1 {
+                    return Err(bad(format!(
+                        "query parameter `{name}` is given more than once; separate its items with `{sep}`"
+                    )));
+                }
+                raw[0].split(sep).collect()
+            }
+        };
+        items
+            .into_iter()
+            .map(|v| {
+                parse_value(v, || {
+                    format!("each item of query parameter `{name}` must be {expected}")
+                })
+            })
+            .collect::<Result<_, _>>()
+            .map(Some)
+    }
+}
+
+/// A header parameter; `None` when absent.
+pub fn header_param<T: FromStr>(
+    headers: &HeaderMap,
+    name: &str,
+    expected: &str,
+) -> Result<Option<T>, Rejection> {
+    let Some(value) = headers.get(name) else {
+        return Ok(None);
+    };
+    let message = || format!("header `{name}` must be {expected}");
+    let text = value.to_str().map_err(|_| bad(message()))?;
+    parse_value(text.trim(), message).map(Some)
+}
+
+/// A required parameter's value, or the rejection that names it.
+pub fn required<T>(value: Option<T>, place: &str, name: &str) -> Result<T, Rejection> {
+    value.ok_or_else(|| bad(format!("the required {place} parameter `{name}` is missing")))
+}
+
+fn parse_value<T: FromStr>(text: &str, message: impl FnOnce() -> String) -> Result<T, Rejection> {
+    text.parse().map_err(|_| bad(message()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn scalars_and_repeats() {
+        let q = QueryPairs::parse(Some("limit=5&name=a%20b&twice=1&twice=2"));
+        assert_eq!(q.scalar::<i64>("limit", "an integer"), Ok(Some(5)));
+        assert_eq!(q.scalar::<String>("name", "a string"), Ok(Some("a b".into())));
+        assert_eq!(q.scalar::<i64>("absent", "an integer"), Ok(None));
+        assert!(q.scalar::<i64>("twice", "an integer").is_err());
+        let err = QueryPairs::parse(Some("limit=s3cret"))
+            .scalar::<i64>("limit", "an integer")
+            .unwrap_err();
+        assert_eq!(err.message(), "query parameter `limit` must be an integer");
+    }
+
+    #[test]
+    fn every_array_style() {
+        let cases = [
+            ("ids=1&ids=2&ids=3", ArrayStyle::FormExploded),
+            ("ids=1,2,3", ArrayStyle::FormCommas),
+            ("ids=1%202%203", ArrayStyle::SpaceDelimited),
+            ("ids=1|2|3", ArrayStyle::PipeDelimited),
+        ];
+        for (raw, style) in cases {
+            let got = QueryPairs::parse(Some(raw)).array::<i32>("ids", style, "an integer");
+            assert_eq!(got, Ok(Some(vec![1, 2, 3])), "{raw}");
+        }
+        let bad = QueryPairs::parse(Some("ids=1,x")).array::<i32>("ids", ArrayStyle::FormCommas, "an integer");
+        assert!(!bad.unwrap_err().message().contains('x'));
+        assert_eq!(
+            QueryPairs::parse(None).array::<i32>("ids", ArrayStyle::FormExploded, "an integer"),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn headers_and_required() {
+        let mut h = HeaderMap::new();
+        h.insert("x-count", HeaderValue::from_static(" 7 "));
+        h.insert("x-bad", HeaderValue::from_static("seven"));
+        assert_eq!(header_param::<u8>(&h, "x-count", "an integer"), Ok(Some(7)));
+        assert!(header_param::<u8>(&h, "x-bad", "an integer").is_err());
+        assert_eq!(header_param::<u8>(&h, "x-none", "an integer"), Ok(None));
+        let missing = required::<u8>(None, "query", "limit").unwrap_err();
+        assert_eq!(missing.kind(), RejectionKind::BadParameter);
+        assert_eq!(required(Some(1), "query", "limit"), Ok(1));
+    }
+}
