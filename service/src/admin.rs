@@ -5,18 +5,19 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use uuid::Uuid;
 
-use crate::config::ApplicationsCommand;
+use crate::config::{ApplicationsCommand, DatabaseArgs};
 use crate::setup::open_store;
 use crate::store::UserStore;
 
-/// Runs one `applications` command against the data directory's database,
-/// writing its result to `out`.
+/// Runs one `applications` command against the database (by default the data
+/// directory's), writing its result to `out`.
 pub async fn applications(
     data_dir: &Path,
+    database: &DatabaseArgs,
     command: ApplicationsCommand,
     out: &mut impl std::io::Write,
 ) -> Result<()> {
-    let store = open_store(data_dir)?;
+    let store = open_store(data_dir, database).await?;
     match command {
         ApplicationsCommand::Add { name } => {
             if name.trim().is_empty() || name.chars().any(char::is_control) || name.len() > 200 {

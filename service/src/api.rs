@@ -5,6 +5,9 @@
 //! answer with JSON serialized once and kept until a write touches it
 //! ([`JsonBody::Raw`]), since decoding every stored profile and encoding it
 //! again on each read was most of the cost of a read (docs/PERFORMANCE.md).
+//! A store shared with other instances ([`UserStore::shared`], PostgreSQL) is
+//! never cached: another instance's write must show on the next read here, so
+//! reads and revocation checks go to the database.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -30,8 +33,11 @@ pub struct Service<S> {
     store: Arc<S>,
     verifier: Arc<Verifier>,
     mode: AccessMode,
-    /// Per user id: tokens issued at or before this time (epoch seconds) are refused.
+    /// Per user id: tokens issued at or before this time (epoch seconds) are
+    /// refused. Unused for a shared store, which is asked each time.
     revoked: Mutex<HashMap<Uuid, u64>>,
+    /// Whether the store has other writers: no caching in memory then.
+    shared: bool,
     openapi_json: serde_json::Value,
     cache: Arc<ReadCache>,
 }
@@ -136,8 +142,14 @@ impl<S: UserStore> Service<S> {
     ) -> Result<Self, StoreError> {
         let openapi_json =
             serde_yaml::from_str(OPENAPI_YAML).expect("the embedded spec is valid YAML");
-        let revoked = store.revocations().await?.into_iter().collect();
+        let shared = store.shared();
+        let revoked = if shared {
+            HashMap::new()
+        } else {
+            store.revocations().await?.into_iter().collect()
+        };
         Ok(Self {
+            shared,
             store: Arc::new(store),
             verifier,
             mode,
@@ -191,13 +203,13 @@ impl<S: UserStore> Service<S> {
                 .verify_bearer(token.as_str())
                 .await
                 .map_err(unauthorized)?;
-            return self.not_revoked(&identity).map(Caller::User);
+            return self.not_revoked(&identity).await.map(Caller::User);
         }
         match (self.mode, &credentials.application) {
             (AccessMode::Local, _) => Ok(Caller::Local),
             (AccessMode::Applications, Some(key)) => {
                 let registered = match Uuid::try_parse(key.as_str()) {
-                    Ok(id) => self.store.is_application(id).await.map_err(internal)?,
+                    Ok(id) => self.store.is_application(id).await.map_err(store_failed)?,
                     Err(_) => false,
                 };
                 if registered {
@@ -217,12 +229,18 @@ impl<S: UserStore> Service<S> {
         }
     }
 
-    /// The user a verified identity is, unless a sign-out revoked its token.
-    fn not_revoked(&self, identity: &Identity) -> Result<Uuid, ApiError> {
+    /// The user a verified identity is, unless a sign-out (on any instance,
+    /// for a shared store) revoked its token.
+    async fn not_revoked(&self, identity: &Identity) -> Result<Uuid, ApiError> {
         let id = profile::user_id(identity);
-        let revoked = self.revoked.lock().unwrap_or_else(|e| e.into_inner());
-        match revoked.get(&id) {
-            Some(&at) if identity.issued_at.is_none_or(|iat| iat <= at) => Err(refused(
+        let revoked_at = if self.shared {
+            self.store.revoked_at(id).await.map_err(store_failed)?
+        } else {
+            let revoked = self.revoked.lock().unwrap_or_else(|e| e.into_inner());
+            revoked.get(&id).copied()
+        };
+        match revoked_at {
+            Some(at) if identity.issued_at.is_none_or(|iat| iat <= at) => Err(refused(
                 "the token was revoked when its user signed out; sign in with a new token",
             )),
             _ => Ok(id),
@@ -239,6 +257,13 @@ impl<S: UserStore> Service<S> {
 
     /// `GET /users` for everyone, from the cache when it is current.
     async fn all_users(&self) -> Result<Bytes, ApiError> {
+        if self.shared {
+            let users = Users {
+                iterable: self.store.list().await.map_err(store_failed)?,
+                schema: None,
+            };
+            return to_json(&users);
+        }
         if let Some(bytes) = self.cache.list() {
             return Ok(bytes);
         }
@@ -248,7 +273,7 @@ impl<S: UserStore> Service<S> {
         }
         let generation = self.cache.generation();
         let users = Users {
-            iterable: self.store.list().await.map_err(internal)?,
+            iterable: self.store.list().await.map_err(store_failed)?,
             schema: None,
         };
         let bytes = to_json(&users)?;
@@ -258,11 +283,15 @@ impl<S: UserStore> Service<S> {
 
     /// One user's profile as JSON, from the cache when it is current.
     async fn one_user(&self, user: Uuid) -> Result<Option<Bytes>, ApiError> {
+        if self.shared {
+            let profile = self.store.get(user).await.map_err(store_failed)?;
+            return profile.map(|p| to_json(&p)).transpose();
+        }
         if let Some(bytes) = self.cache.user(user) {
             return Ok(Some(bytes));
         }
         let generation = self.cache.generation();
-        match self.store.get(user).await.map_err(internal)? {
+        match self.store.get(user).await.map_err(store_failed)? {
             Some(profile) => {
                 let bytes = to_json(&profile)?;
                 self.cache.put_user(generation, user, bytes.clone());
@@ -281,7 +310,7 @@ impl<S: UserStore> Service<S> {
                     .store
                     .get(me)
                     .await
-                    .map_err(internal)?
+                    .map_err(store_failed)?
                     .into_iter()
                     .collect(),
                 schema: None,
@@ -322,9 +351,32 @@ fn unauthorized(e: AuthError) -> ApiError {
     error(401, ApiErrorCode::Unauthorized, e.to_string())
 }
 
-fn internal(e: StoreError) -> ApiError {
+/// A storage failure: 503 when the database is out of reach (the client may
+/// retry; nothing was changed, or the change was not acknowledged), else 500.
+fn store_failed(e: StoreError) -> ApiError {
+    if e.is_unavailable() {
+        tracing::warn!(error = %e, "database unavailable");
+        return error(
+            503,
+            ApiErrorCode::ServiceUnavailable,
+            "the database is unavailable; retry later",
+        );
+    }
     tracing::error!(error = %e, "storage failure");
     error(500, ApiErrorCode::InternalError, "internal storage error")
+}
+
+/// An error as the operation's response variant for its status (401, 503,
+/// otherwise 500).
+macro_rules! by_status {
+    ($response:ident, $error:expr) => {{
+        let e: ApiError = $error;
+        match e.status {
+            401 => $response::Unauthorized(e),
+            503 => $response::ServiceUnavailable(e),
+            _ => $response::InternalServerError(e),
+        }
+    }};
 }
 
 fn not_found(user: Uuid) -> ApiError {
@@ -341,22 +393,22 @@ impl<S: UserStore> UsersApi for Service<S> {
             Ok(i) => i,
             Err(e) => return AuthResponse::Unauthorized(e),
         };
-        let id = match self.not_revoked(&identity) {
+        let id = match self.not_revoked(&identity).await {
             Ok(id) => id,
-            Err(e) => return AuthResponse::Unauthorized(e),
+            Err(e) => return by_status!(AuthResponse, e),
         };
         let now = chrono::Utc::now();
         let update = Box::new(move |stored| profile::authenticated(stored, id, &identity, now));
         match self.save(id, update).await {
             Ok(p) => AuthResponse::Ok(p.into()),
-            Err(e) => AuthResponse::InternalServerError(internal(e)),
+            Err(e) => by_status!(AuthResponse, store_failed(e)),
         }
     }
 
     async fn users_disconnect_user(&self, credentials: Credentials, user: Uuid) -> Disconnect {
         let caller = match self.authorize(&credentials).await {
             Ok(c) => c,
-            Err(e) => return Disconnect::Unauthorized(e),
+            Err(e) => return by_status!(Disconnect, e),
         };
         if self.only_self(caller).is_some_and(|me| me != user) {
             return Disconnect::NotFound(not_found(user));
@@ -364,29 +416,29 @@ impl<S: UserStore> UsersApi for Service<S> {
         match self.remove(user).await {
             Ok(true) => {}
             Ok(false) => return Disconnect::NotFound(not_found(user)),
-            Err(e) => return Disconnect::InternalServerError(internal(e)),
+            Err(e) => return by_status!(Disconnect, store_failed(e)),
         }
         match self.visible_users(caller).await {
             Ok(users) => Disconnect::Ok(users),
-            Err(e) => Disconnect::InternalServerError(e),
+            Err(e) => by_status!(Disconnect, e),
         }
     }
 
     async fn users_snapshot(&self, credentials: Credentials) -> Snapshot {
         let caller = match self.authorize(&credentials).await {
             Ok(c) => c,
-            Err(e) => return Snapshot::Unauthorized(e),
+            Err(e) => return by_status!(Snapshot, e),
         };
         match self.visible_users(caller).await {
             Ok(users) => Snapshot::Ok(users),
-            Err(e) => Snapshot::InternalServerError(e),
+            Err(e) => by_status!(Snapshot, e),
         }
     }
 
     async fn users_specific_user_snapshot(&self, credentials: Credentials, user: Uuid) -> Specific {
         let caller = match self.authorize(&credentials).await {
             Ok(c) => c,
-            Err(e) => return Specific::Unauthorized(e),
+            Err(e) => return by_status!(Specific, e),
         };
         if self.only_self(caller).is_some_and(|me| me != user) {
             return Specific::NotFound(not_found(user));
@@ -394,7 +446,7 @@ impl<S: UserStore> UsersApi for Service<S> {
         match self.one_user(user).await {
             Ok(Some(bytes)) => Specific::Ok(JsonBody::Raw(bytes)),
             Ok(None) => Specific::NotFound(not_found(user)),
-            Err(e) => Specific::InternalServerError(e),
+            Err(e) => by_status!(Specific, e),
         }
     }
 

@@ -16,6 +16,9 @@ pub struct Cli {
     /// Directory for the database and the development key.
     #[arg(long, env = "USERS_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    /// Which database, for every subcommand.
+    pub database: DatabaseArgs,
     #[command(subcommand)]
     /// What to do; `serve` when omitted.
     pub command: Option<Command>,
@@ -62,6 +65,47 @@ pub enum AccessMode {
     Applications,
     /// Bearer ID tokens only; each token acts for its own user.
     Tokens,
+}
+
+/// Where the data lives.
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// Database URL: `sqlite:PATH` (relative to the data directory; default
+    /// `sqlite:users.db`) or `postgres://USER:PASSWORD@HOST:PORT/DB`, which
+    /// several instances can share.
+    #[arg(long = "database", env = "USERS_DATABASE_URL", global = true)]
+    pub url: Option<String>,
+    /// Most PostgreSQL connections this instance holds open.
+    #[arg(
+        long = "database-pool-size",
+        env = "USERS_DATABASE_POOL_SIZE",
+        global = true,
+        default_value_t = crate::store::postgres::DEFAULT_POOL_SIZE,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1000)
+    )]
+    pub pool_size: usize,
+}
+
+impl Default for DatabaseArgs {
+    /// The default SQLite file in the data directory.
+    fn default() -> Self {
+        Self {
+            url: None,
+            pool_size: crate::store::postgres::DEFAULT_POOL_SIZE,
+        }
+    }
+}
+
+impl DatabaseArgs {
+    /// Opens the store these options name, applying migrations.
+    pub async fn open(&self, data_dir: &std::path::Path) -> Result<crate::store::Store> {
+        use anyhow::Context;
+        let database = crate::store::Database::parse(self.url.as_deref(), data_dir)?;
+        database
+            .open(self.pool_size.max(1))
+            .await
+            .with_context(|| format!("opening database {database:?}"))
+    }
 }
 
 /// Options of the service.

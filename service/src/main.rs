@@ -13,16 +13,18 @@ fn main() -> Result<()> {
     match cli.command {
         Some(Command::MintToken(args)) => mint(&data_dir, args),
         Some(Command::Applications(command)) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
             .build()?
             .block_on(admin::applications(
                 &data_dir,
+                &cli.database,
                 command,
                 &mut std::io::stdout(),
             )),
         Some(Command::Serve) | None => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?
-            .block_on(serve(&data_dir, cli.serve)),
+            .block_on(serve(&data_dir, &cli.database, cli.serve)),
     }
 }
 
@@ -43,7 +45,11 @@ fn mint(data_dir: &std::path::Path, args: MintArgs) -> Result<()> {
     Ok(())
 }
 
-async fn serve(data_dir: &std::path::Path, args: ServeArgs) -> Result<()> {
+async fn serve(
+    data_dir: &std::path::Path,
+    database: &config::DatabaseArgs,
+    args: ServeArgs,
+) -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_env("USERS_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
@@ -52,8 +58,8 @@ async fn serve(data_dir: &std::path::Path, args: ServeArgs) -> Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 
-    let (router, store) = setup::build(data_dir, &args).await?;
-    let db = store.path().to_path_buf();
+    let (router, store) = setup::build(data_dir, database, &args).await?;
+    let db = store.describe();
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -65,12 +71,12 @@ async fn serve(data_dir: &std::path::Path, args: ServeArgs) -> Result<()> {
             )
         })?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, database = %db.display(), "listening");
+    tracing::info!(%addr, database = %db, "listening");
     println!("users-service listening on http://{addr}");
 
     users_service::serve::serve(listener, router, args.listener.options(), shutdown_signal())
         .await?;
-    store.checkpoint()?;
+    store.close()?;
     tracing::info!("stopped cleanly");
     Ok(())
 }

@@ -11,13 +11,17 @@ use axum::Router;
 use crate::api::Service;
 use crate::auth::Verifier;
 use crate::auth::devkey::{self, MintRequest};
-use crate::config::{self, ServeArgs};
+use crate::config::{self, DatabaseArgs, ServeArgs};
 use crate::http::{Boundary, Limits, app};
-use crate::store::sqlite::SqliteStore;
+use crate::store::Store;
 use axum::http::HeaderValue;
 
-/// Builds the HTTP application and its store for a data directory.
-pub async fn build(data_dir: &Path, args: &ServeArgs) -> Result<(Router, SqliteStore)> {
+/// Builds the HTTP application and its store for a data directory and a database.
+pub async fn build(
+    data_dir: &Path,
+    database: &DatabaseArgs,
+    args: &ServeArgs,
+) -> Result<(Router, Store)> {
     let verifier_config = config::verifier_config(args, data_dir)?;
     if config::is_dev_mode(args) {
         tracing::warn!(
@@ -39,7 +43,7 @@ pub async fn build(data_dir: &Path, args: &ServeArgs) -> Result<(Router, SqliteS
             .collect::<Result<_>>()?,
     };
     let verifier = Arc::new(Verifier::new(verifier_config).await?);
-    let store = open_store(data_dir)?;
+    let store = open_store(data_dir, database).await?;
     let service = Service::open(store.clone(), verifier, mode)
         .await
         .context("reading revocations")?;
@@ -51,12 +55,12 @@ pub async fn build(data_dir: &Path, args: &ServeArgs) -> Result<(Router, SqliteS
     Ok((app(Arc::new(service), limits, boundary), store))
 }
 
-/// Opens (creating if needed) the database in a data directory.
-pub fn open_store(data_dir: &Path) -> Result<SqliteStore> {
+/// Opens (creating if needed) the database: by default SQLite in the data
+/// directory, or the one `--database` names. Applies pending migrations.
+pub async fn open_store(data_dir: &Path, database: &DatabaseArgs) -> Result<Store> {
     crate::files::create_private_dir(data_dir)
         .with_context(|| format!("creating data directory {}", data_dir.display()))?;
-    let db = data_dir.join("users.db");
-    SqliteStore::open(&db).with_context(|| format!("opening database {}", db.display()))
+    database.open(data_dir).await
 }
 
 /// A development-mode service running in this process on a loopback port.
@@ -84,7 +88,7 @@ pub async fn spawn_dev(data_dir: &Path) -> Result<DevServer> {
         request_timeout_ms: 10_000,
         listener: Default::default(),
     };
-    let (router, _store) = build(data_dir, &args).await?;
+    let (router, _store) = build(data_dir, &DatabaseArgs::default(), &args).await?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let url = format!("http://{}", listener.local_addr()?);
     tokio::spawn(crate::serve::serve(

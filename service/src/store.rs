@@ -1,24 +1,67 @@
-//! Storage of user profiles behind a trait, so other backends can be added.
+//! Storage of user profiles behind a trait, with two backends: SQLite (one
+//! process, a file in the data directory) and PostgreSQL (several instances
+//! sharing one database). [`Store`] picks one from a `--database` URL.
 
+pub mod any;
+pub mod postgres;
 pub mod sqlite;
+
+pub use any::{Database, Store};
 
 use std::future::Future;
 
 use users_api_server_stubs::types::UserProfile;
 use uuid::Uuid;
 
-/// A storage failure. Always reported to clients as a 500, with details only in logs.
+/// The schema version this binary writes: the number of migrations, the same
+/// numbering for every backend (SQLite records it in `PRAGMA user_version`,
+/// PostgreSQL in the `users_schema` table).
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// A storage failure. Reported to clients as a 503 when the database cannot be
+/// reached ([`StoreError::is_unavailable`]), otherwise as a 500; details only in logs.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database reported an error.
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
+    /// PostgreSQL reported an error.
+    #[error("postgresql error: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    /// No database connection could be had in time (the server is down,
+    /// restarting, or every pooled connection is busy).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// The database was migrated by a newer binary.
+    #[error(
+        "the database has schema version {found}, newer than the {supported} this binary knows; \
+         run a newer users-service (never an older one) against it"
+    )]
+    TooNew {
+        /// The version recorded in the database.
+        found: i64,
+        /// [`SCHEMA_VERSION`].
+        supported: i64,
+    },
     /// A stored profile could not be decoded or encoded.
     #[error("stored profile is not valid JSON: {0}")]
     Codec(#[from] serde_json::Error),
     /// The blocking task running the query failed.
     #[error("storage task failed: {0}")]
     Task(String),
+}
+
+impl StoreError {
+    /// Whether the failure is the database being out of reach (connection
+    /// refused or lost, server shutting down or starting): worth a 503 and a
+    /// retry, not a 500.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Unavailable(_) => true,
+            Self::Postgres(e) => postgres::is_unavailable(e),
+            _ => false,
+        }
+    }
 }
 
 /// Computes the new profile from the stored one (`None` for a new user).
@@ -67,4 +110,15 @@ pub trait UserStore: Send + Sync + 'static {
     /// Removes an application; returns whether it existed.
     fn remove_application(&self, id: Uuid)
     -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Whether other processes may write this database (several service
+    /// instances on one PostgreSQL). A shared store is not cached in memory:
+    /// reads and revocation checks go to the database each time.
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// The revocation recorded for one user, if any: tokens issued at or
+    /// before it (epoch seconds) are refused.
+    fn revoked_at(&self, id: Uuid) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
 }

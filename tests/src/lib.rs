@@ -1,6 +1,8 @@
 //! Helpers for the cross-crate tests: a spec checker, a checking proxy and the
 //! real service binary.
 
+pub mod pg_cluster;
+pub mod postgres;
 pub mod proxy;
 pub mod server;
 pub mod spec_check;

@@ -31,6 +31,7 @@ pub struct ServiceProcess {
     pub data_dir: PathBuf,
     _tmp: Option<tempfile::TempDir>,
     extra_args: Vec<String>,
+    log_name: String,
 }
 
 impl ServiceProcess {
@@ -49,6 +50,24 @@ impl ServiceProcess {
             data_dir,
             _tmp: Some(tmp),
             extra_args: args.iter().map(|s| s.to_string()).collect(),
+            log_name: "service.log".into(),
+        };
+        s.spawn();
+        s
+    }
+
+    /// Starts another instance that shares `other`'s data directory (so its
+    /// development key: tokens minted for one verify on both), with its own
+    /// arguments and log (`service-NAME.log`). For several instances on one
+    /// shared database (`--database postgres://…`).
+    pub fn start_beside(other: &ServiceProcess, name: &str, args: &[&str]) -> Self {
+        let mut s = Self {
+            child: None,
+            url: String::new(),
+            data_dir: other.data_dir.clone(),
+            _tmp: None,
+            extra_args: args.iter().map(|s| s.to_string()).collect(),
+            log_name: format!("service-{name}.log"),
         };
         s.spawn();
         s
@@ -60,7 +79,7 @@ impl ServiceProcess {
     }
 
     fn log_path(&self) -> PathBuf {
-        self.data_dir.join("service.log")
+        self.data_dir.join(&self.log_name)
     }
 
     fn spawn(&mut self) {

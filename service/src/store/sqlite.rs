@@ -8,9 +8,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use users_api_server_stubs::types::UserProfile;
 use uuid::Uuid;
 
-use super::{StoreError, Update, UserStore};
+use super::{SCHEMA_VERSION, StoreError, Update, UserStore};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records progress.
+/// Migration `n` (from 1) gives schema version `n` on every backend.
 const MIGRATIONS: &[&str] = &[
     "CREATE TABLE users (
         seq     INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -27,6 +28,8 @@ const MIGRATIONS: &[&str] = &[
         name TEXT NOT NULL
     );",
 ];
+
+const _: () = assert!(MIGRATIONS.len() as i64 == SCHEMA_VERSION);
 
 /// Number of read connections (WAL lets readers run beside the writer).
 const READERS: usize = 4;
@@ -105,6 +108,12 @@ impl Inner {
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
     for (i, sql) in (0i64..).zip(MIGRATIONS).skip(version.max(0) as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
@@ -201,6 +210,17 @@ impl UserStore for SqliteStore {
                 Ok((parse_id(&id)?, u64::try_from(at).unwrap_or(0)))
             })
             .collect()
+        })
+        .await
+    }
+
+    async fn revoked_at(&self, id: Uuid) -> Result<Option<u64>, StoreError> {
+        self.blocking(move |inner| {
+            let conn = inner.reader();
+            let mut stmt =
+                conn.prepare_cached("SELECT revoked_at FROM revocations WHERE id = ?1")?;
+            let at: Option<i64> = stmt.query_row([id.to_string()], |r| r.get(0)).optional()?;
+            Ok(at.map(|at| u64::try_from(at).unwrap_or(0)))
         })
         .await
     }

@@ -1,0 +1,200 @@
+//! The store a `--database` URL names: SQLite (the default, a file in the data
+//! directory) or PostgreSQL (shared by several instances).
+
+use std::path::{Path, PathBuf};
+
+use users_api_server_stubs::types::UserProfile;
+use uuid::Uuid;
+
+use super::postgres::PgStore;
+use super::sqlite::SqliteStore;
+use super::{StoreError, Update, UserStore};
+
+/// Where the data lives, parsed from `--database` / `USERS_DATABASE_URL`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Database {
+    /// A SQLite file (`sqlite:PATH`, `sqlite://PATH`; a relative path is
+    /// taken inside the data directory).
+    Sqlite(PathBuf),
+    /// A PostgreSQL URL (`postgres://` or `postgresql://`).
+    Postgres(String),
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite:{}", path.display()),
+            // Never print a password.
+            Self::Postgres(_) => f.write_str("postgres://…"),
+        }
+    }
+}
+
+/// A `--database` value that names no supported backend.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "--database {0:?} is not a database URL: use sqlite:PATH (default: sqlite:users.db in the \
+     data directory) or postgres://USER:PASSWORD@HOST:PORT/DB"
+)]
+pub struct BadDatabaseUrl(String);
+
+impl Database {
+    /// The file name of the default SQLite database in the data directory.
+    pub const DEFAULT_SQLITE: &'static str = "users.db";
+
+    /// Parses a URL; `None` means the default SQLite file in `data_dir`.
+    pub fn parse(url: Option<&str>, data_dir: &Path) -> Result<Self, BadDatabaseUrl> {
+        let Some(url) = url.filter(|u| !u.trim().is_empty()) else {
+            return Ok(Self::Sqlite(data_dir.join(Self::DEFAULT_SQLITE)));
+        };
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_string()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| BadDatabaseUrl(url.to_string()))?;
+        Ok(Self::Sqlite(data_dir.join(path)))
+    }
+
+    /// Opens the store (applying migrations). SQLite's directory is created
+    /// private if missing.
+    pub async fn open(&self, pool_size: usize) -> Result<Store, StoreError> {
+        match self {
+            Self::Sqlite(path) => {
+                if let Some(dir) = path.parent() {
+                    crate::files::create_private_dir(dir).map_err(|e| {
+                        StoreError::Task(format!("creating directory {}: {e}", dir.display()))
+                    })?;
+                }
+                let path = path.clone();
+                tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+                    .await
+                    .map_err(|e| StoreError::Task(e.to_string()))?
+                    .map(Store::Sqlite)
+            }
+            Self::Postgres(url) => PgStore::connect(url, pool_size).await.map(Store::Postgres),
+        }
+    }
+}
+
+/// One of the backends, chosen at start-up.
+#[derive(Clone)]
+pub enum Store {
+    /// SQLite in one file.
+    Sqlite(SqliteStore),
+    /// PostgreSQL, possibly shared with other instances.
+    Postgres(PgStore),
+}
+
+impl Store {
+    /// What it is connected to, for logs (no password).
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Sqlite(s) => format!("sqlite:{}", s.path().display()),
+            Self::Postgres(p) => p.display().to_string(),
+        }
+    }
+
+    /// Called on clean shutdown: SQLite checkpoints its WAL; PostgreSQL
+    /// connections simply close.
+    pub fn close(&self) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(s) => s.checkpoint(),
+            Self::Postgres(_) => Ok(()),
+        }
+    }
+}
+
+/// Forwards one call to whichever backend this is.
+macro_rules! forward {
+    ($self:ident, $s:ident => $call:expr) => {
+        match $self {
+            Store::Sqlite($s) => $call.await,
+            Store::Postgres($s) => $call.await,
+        }
+    };
+}
+
+impl UserStore for Store {
+    async fn save_with(&self, id: Uuid, update: Update) -> Result<UserProfile, StoreError> {
+        forward!(self, s => s.save_with(id, update))
+    }
+
+    async fn list(&self) -> Result<Vec<UserProfile>, StoreError> {
+        forward!(self, s => s.list())
+    }
+
+    async fn get(&self, id: Uuid) -> Result<Option<UserProfile>, StoreError> {
+        forward!(self, s => s.get(id))
+    }
+
+    async fn remove(&self, id: Uuid, revoked_at: u64) -> Result<bool, StoreError> {
+        forward!(self, s => s.remove(id, revoked_at))
+    }
+
+    async fn revocations(&self) -> Result<Vec<(Uuid, u64)>, StoreError> {
+        forward!(self, s => s.revocations())
+    }
+
+    async fn revoked_at(&self, id: Uuid) -> Result<Option<u64>, StoreError> {
+        forward!(self, s => s.revoked_at(id))
+    }
+
+    async fn add_application(&self, name: String) -> Result<Uuid, StoreError> {
+        forward!(self, s => s.add_application(name))
+    }
+
+    async fn applications(&self) -> Result<Vec<(Uuid, String)>, StoreError> {
+        forward!(self, s => s.applications())
+    }
+
+    async fn is_application(&self, id: Uuid) -> Result<bool, StoreError> {
+        forward!(self, s => s.is_application(id))
+    }
+
+    async fn remove_application(&self, id: Uuid) -> Result<bool, StoreError> {
+        forward!(self, s => s.remove_application(id))
+    }
+
+    fn shared(&self) -> bool {
+        match self {
+            Self::Sqlite(s) => s.shared(),
+            Self::Postgres(p) => p.shared(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_a_backend() {
+        let dir = Path::new("/data");
+        assert_eq!(
+            Database::parse(None, dir).unwrap(),
+            Database::Sqlite(dir.join("users.db"))
+        );
+        assert_eq!(
+            Database::parse(Some("sqlite:other.db"), dir).unwrap(),
+            Database::Sqlite(dir.join("other.db"))
+        );
+        assert_eq!(
+            Database::parse(Some("sqlite:///abs/x.db"), dir).unwrap(),
+            Database::Sqlite(PathBuf::from("/abs/x.db"))
+        );
+        assert!(matches!(
+            Database::parse(Some("postgres://u:p@127.0.0.1:5432/db"), dir).unwrap(),
+            Database::Postgres(_)
+        ));
+        assert!(Database::parse(Some("mysql://x"), dir).is_err());
+        assert!(Database::parse(Some("sqlite:"), dir).is_err());
+        let shown = format!(
+            "{:?}",
+            Database::parse(Some("postgres://u:secret@h/db"), dir)
+        );
+        assert!(!shown.contains("secret"), "{shown}");
+    }
+}

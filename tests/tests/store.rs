@@ -1,0 +1,257 @@
+//! The store's contract, one suite run unchanged against both backends:
+//! SQLite in a temporary directory and PostgreSQL in a throwaway cluster.
+
+use std::future::Future;
+
+use serde_json::json;
+use users_api_server_stubs::types::UserProfile;
+use users_api_tests::postgres::{TempCluster, skipped};
+use users_service::store::postgres::PgStore;
+use users_service::store::sqlite::SqliteStore;
+use users_service::store::{SCHEMA_VERSION, StoreError, UserStore};
+use uuid::Uuid;
+
+/// A profile for `id` whose font size counts the writes it went through.
+fn profile(id: Uuid, writes: i64) -> UserProfile {
+    serde_json::from_value(json!({
+        "id": id.to_string(),
+        "aesthetics": {"theme": {"dark": true}, "font": {"size": writes}},
+        "created": {"value": "2026-11-28T12:00:00Z"},
+    }))
+    .expect("valid profile")
+}
+
+fn writes(p: &UserProfile) -> i64 {
+    p.aesthetics.font.size
+}
+
+/// One more write: the stored profile with its counter incremented.
+fn bump(id: Uuid) -> users_service::store::Update {
+    Box::new(move |stored| {
+        let n = stored.as_ref().map_or(0, writes);
+        let mut p = stored.unwrap_or_else(|| profile(id, 0));
+        p.aesthetics.font.size = n + 1;
+        p
+    })
+}
+
+async fn creates_then_updates(store: impl UserStore) {
+    let id = Uuid::new_v4();
+    assert!(store.get(id).await.unwrap().is_none());
+    let first = store.save_with(id, bump(id)).await.unwrap();
+    assert_eq!(writes(&first), 1);
+    let second = store
+        .save_with(
+            id,
+            Box::new(move |stored| {
+                let stored = stored.expect("the update sees the stored profile");
+                let mut p = stored.clone();
+                p.aesthetics.font.size = writes(&stored) + 1;
+                p
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(writes(&second), 2);
+    assert_eq!(store.get(id).await.unwrap(), Some(second.clone()));
+    assert_eq!(store.list().await.unwrap(), vec![second]);
+}
+
+async fn lists_oldest_first(store: impl UserStore) {
+    let ids: Vec<Uuid> = (0..5).map(|_| Uuid::new_v4()).collect();
+    for id in &ids {
+        store.save_with(*id, bump(*id)).await.unwrap();
+    }
+    // Updating the first does not move it.
+    store.save_with(ids[0], bump(ids[0])).await.unwrap();
+    let listed: Vec<String> = store
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    let expected: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    assert_eq!(listed, expected);
+}
+
+async fn removes_and_revokes(store: impl UserStore) {
+    let id = Uuid::new_v4();
+    assert!(!store.remove(id, 100).await.unwrap(), "nothing to remove");
+    assert_eq!(
+        store.revoked_at(id).await.unwrap(),
+        None,
+        "no user, no revocation"
+    );
+    store.save_with(id, bump(id)).await.unwrap();
+    assert!(store.remove(id, 100).await.unwrap());
+    assert!(store.get(id).await.unwrap().is_none());
+    assert_eq!(store.revoked_at(id).await.unwrap(), Some(100));
+    // A later sign-out moves the revocation forward, an earlier one never back.
+    store.save_with(id, bump(id)).await.unwrap();
+    assert!(store.remove(id, 50).await.unwrap());
+    assert_eq!(store.revoked_at(id).await.unwrap(), Some(100));
+    store.save_with(id, bump(id)).await.unwrap();
+    assert!(store.remove(id, 200).await.unwrap());
+    assert_eq!(store.revocations().await.unwrap(), vec![(id, 200)]);
+}
+
+async fn keeps_applications(store: impl UserStore) {
+    assert!(store.applications().await.unwrap().is_empty());
+    let a = store.add_application("first".into()).await.unwrap();
+    let b = store.add_application("second".into()).await.unwrap();
+    assert_eq!(
+        store.applications().await.unwrap(),
+        vec![(a, "first".to_string()), (b, "second".to_string())]
+    );
+    assert!(store.is_application(a).await.unwrap());
+    assert!(!store.is_application(Uuid::new_v4()).await.unwrap());
+    assert!(store.remove_application(a).await.unwrap());
+    assert!(!store.remove_application(a).await.unwrap());
+    assert!(!store.is_application(a).await.unwrap());
+    assert_eq!(
+        store.applications().await.unwrap(),
+        vec![(b, "second".to_string())]
+    );
+}
+
+/// Concurrent writes to one user lose none: each sees the one before.
+async fn serializes_writes_to_one_user(store: impl UserStore + Clone) {
+    let id = Uuid::new_v4();
+    let tasks: Vec<_> = (0..24)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.save_with(id, bump(id)).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let all = store.list().await.unwrap();
+    assert_eq!(all.len(), 1, "one user, however many writers");
+    assert_eq!(writes(&all[0]), 24, "no write lost");
+}
+
+/// Runs every check, each on a fresh store from `fresh`.
+async fn suite<S, F, Fut>(fresh: F)
+where
+    S: UserStore + Clone,
+    F: Fn(&'static str) -> Fut,
+    Fut: Future<Output = S>,
+{
+    creates_then_updates(fresh("creates").await).await;
+    lists_oldest_first(fresh("lists").await).await;
+    removes_and_revokes(fresh("removes").await).await;
+    keeps_applications(fresh("applications").await).await;
+    serializes_writes_to_one_user(fresh("concurrent").await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_store_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    suite(|name| {
+        let path = root.join(format!("{name}.db"));
+        async move { SqliteStore::open(&path).expect("sqlite opens") }
+    })
+    .await;
+}
+
+/// Creates database `name` in the cluster and returns its URL.
+async fn create_database(cluster: &TempCluster, name: &str) -> String {
+    let (client, connection) = tokio_postgres::connect(&cluster.url(), tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(connection);
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create database");
+    cluster.cluster.database_url(name)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_store_suite() {
+    if skipped("postgres_store_suite") {
+        return;
+    }
+    let cluster = TempCluster::start();
+    let cluster = &cluster;
+    suite(|name| async move {
+        let url = create_database(cluster, name).await;
+        PgStore::connect(&url, 4).await.expect("postgres connects")
+    })
+    .await;
+}
+
+/// Two stores (two instances' pools) on one database: concurrent first
+/// writes of one user give one row and lose no write; migrations run once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_two_pools_share_one_database() {
+    if skipped("postgres_two_pools_share_one_database") {
+        return;
+    }
+    let cluster = TempCluster::start();
+    let url = create_database(&cluster, "shared").await;
+    let (a, b) = tokio::join!(PgStore::connect(&url, 4), PgStore::connect(&url, 4));
+    let (a, b) = (a.expect("first instance"), b.expect("second instance"));
+    assert_eq!(a.schema_version().await.unwrap(), SCHEMA_VERSION);
+    for _ in 0..10 {
+        let id = Uuid::new_v4();
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+                tokio::spawn(async move { store.save_with(id, bump(id)).await })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        let stored = b.get(id).await.unwrap().expect("stored");
+        assert_eq!(writes(&stored), 8);
+    }
+    assert_eq!(a.list().await.unwrap().len(), 10);
+    // Applications and revocations registered on one are seen on the other.
+    let app = a.add_application("shared".into()).await.unwrap();
+    assert!(b.is_application(app).await.unwrap());
+    let user = Uuid::new_v4();
+    b.save_with(user, bump(user)).await.unwrap();
+    assert!(b.remove(user, 7).await.unwrap());
+    assert_eq!(a.revoked_at(user).await.unwrap(), Some(7));
+}
+
+/// A database migrated by a newer binary is refused, with a clear message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn newer_schema_is_refused_by_both_backends() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("users.db");
+    drop(SqliteStore::open(&path).unwrap());
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
+    let err = SqliteStore::open(&path).err().expect("refused");
+    assert!(matches!(err, StoreError::TooNew { .. }), "{err}");
+    assert!(err.to_string().contains("newer"), "{err}");
+
+    if skipped("newer_schema_is_refused_by_both_backends (postgres)") {
+        return;
+    }
+    let cluster = TempCluster::start();
+    let url = create_database(&cluster, "future").await;
+    let store = PgStore::connect(&url, 2).await.unwrap();
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .execute(
+            "UPDATE users_schema SET version = $1",
+            &[&(SCHEMA_VERSION + 1)],
+        )
+        .await
+        .unwrap();
+    drop(store);
+    let err = PgStore::connect(&url, 2).await.expect_err("refused");
+    assert!(matches!(err, StoreError::TooNew { .. }), "{err}");
+}
