@@ -49,6 +49,10 @@ pub struct Options {
     /// router statuses, the error schema's shape, operationId style) are
     /// errors. Off for foreign specs, where they are warnings.
     pub strict: bool,
+    /// Emit the client's hand-written support (builder, `ErrorExt`), its
+    /// docs with the example, and README. They assume a spec shaped like
+    /// ours (an error schema with `status`, `code`, `message`).
+    pub client_extras: bool,
 }
 
 impl Default for Options {
@@ -62,6 +66,7 @@ impl Default for Options {
                 "users-api-server-stubs".into(),
             ),
             strict: true,
+            client_extras: true,
         }
     }
 }
@@ -106,11 +111,19 @@ pub fn generate_with_warnings(
 ) -> Result<(Vec<GeneratedFile>, Vec<Problem>)> {
     let (normalized, warnings) = checked(spec, options)?;
     let spec = &normalized;
+    let title = &spec.api.info.title;
     let version = &crate_version(&spec.api.info.version);
     let types_ident = options.types.1.replace('-', "_");
 
     let models = progenitor_gen::models(spec)?;
-    let client = progenitor_gen::client(spec, &models, &types_ident, &options.error_schema)?;
+    let usable_error =
+        validate::usable_error_schema(spec.api.components.as_ref(), &options.error_schema);
+    let client = progenitor_gen::client(
+        spec,
+        &models,
+        &types_ident,
+        usable_error.then_some(options.error_schema.as_str()),
+    )?;
     let ops = model::operations(spec)?;
     let trait_name = {
         use heck::ToPascalCase;
@@ -122,11 +135,10 @@ pub fn generate_with_warnings(
             Some(_) => format!("types::{error_type}Code"),
             None => "String".to_string(),
         };
-    let error = validate::usable_error_schema(spec.api.components.as_ref(), &options.error_schema)
-        .then_some(server::ErrorNames {
-            type_name: &error_type,
-            code_type: &error_code_type,
-        });
+    let error = usable_error.then_some(server::ErrorNames {
+        type_name: &error_type,
+        code_type: &error_code_type,
+    });
     let server = server::generate(
         &ops,
         &model::schemes(spec),
@@ -147,7 +159,7 @@ pub fn generate_with_warnings(
     };
     let mut files = vec![GeneratedFile {
         path: options.types.0.join("Cargo.toml"),
-        contents: manifest::types(&options.types.1, version, models.deps, REGEN_COMMAND),
+        contents: manifest::types(&options.types.1, title, version, models.deps, REGEN_COMMAND),
     }];
     files.extend(rust_files(
         options.types.0.join("src"),
@@ -158,39 +170,61 @@ pub fn generate_with_warnings(
     )?);
     files.push(GeneratedFile {
         path: options.client.0.join("Cargo.toml"),
-        contents: manifest::client(&options.client.1, version, &options.types.1, REGEN_COMMAND),
-    });
-    files.extend(rust_files(
-        options.client.0.join("src"),
-        &format!(
-            "{}\n\n{}",
-            crate_doc("Async client"),
-            CLIENT_DOCS.replace("{example}", &example_block(CLIENT_EXAMPLE))
+        contents: manifest::client(
+            &options.client.1,
+            title,
+            version,
+            &options.types.1,
+            REGEN_COMMAND,
         ),
-        "client",
-        client,
-        &["support"],
-    )?);
-    files.push(GeneratedFile {
-        path: options.client.0.join("src/support.rs"),
-        contents: format!("{}\n{CLIENT_SUPPORT}", header()),
     });
-    let base_url = spec
-        .api
-        .servers
-        .first()
-        .map_or("http://localhost", |s| s.url.as_str());
-    files.push(GeneratedFile {
-        path: options.client.0.join("README.md"),
-        contents: CLIENT_README
-            .replace("{version}", version)
-            .replace("{base_url}", base_url)
-            .replace("{{", "{")
-            .replace("}}", "}"),
-    });
+    if options.client_extras {
+        files.extend(rust_files(
+            options.client.0.join("src"),
+            &format!(
+                "{}\n\n{}",
+                crate_doc("Async client"),
+                CLIENT_DOCS.replace("{example}", &example_block(CLIENT_EXAMPLE))
+            ),
+            "client",
+            client,
+            &["support"],
+        )?);
+        files.push(GeneratedFile {
+            path: options.client.0.join("src/support.rs"),
+            contents: format!("{}\n{CLIENT_SUPPORT}", header()),
+        });
+        let base_url = spec
+            .api
+            .servers
+            .first()
+            .map_or("http://localhost", |s| s.url.as_str());
+        files.push(GeneratedFile {
+            path: options.client.0.join("README.md"),
+            contents: CLIENT_README
+                .replace("{version}", version)
+                .replace("{base_url}", base_url)
+                .replace("{{", "{")
+                .replace("}}", "}"),
+        });
+    } else {
+        files.extend(rust_files(
+            options.client.0.join("src"),
+            &crate_doc("Async client (progenitor)"),
+            "client",
+            client,
+            &[],
+        )?);
+    }
     files.push(GeneratedFile {
         path: options.server.0.join("Cargo.toml"),
-        contents: manifest::server(&options.server.1, version, &options.types.1, REGEN_COMMAND),
+        contents: manifest::server(
+            &options.server.1,
+            title,
+            version,
+            &options.types.1,
+            REGEN_COMMAND,
+        ),
     });
     files.extend(rust_files(
         options.server.0.join("src"),

@@ -41,11 +41,13 @@ fn dependencies(section: &str, deps: &[(&str, &[&str])]) -> String {
 }
 
 /// The model-types crate: serde plus whatever formats the schemas use.
-pub fn types(name: &str, version: &str, deps: TypeDeps, command: &str) -> String {
+pub fn types(name: &str, title: &str, version: &str, deps: TypeDeps, command: &str) -> String {
     let mut out = package(
         name,
         version,
-        "Users API model types generated from the OpenAPI spec, shared by client and server",
+        &format!(
+            "{title} model types generated from the OpenAPI spec, shared by client and server"
+        ),
         command,
     );
     let mut list: Vec<(&str, &[&str])> = vec![("serde", &[]), ("serde_json", &[])];
@@ -63,11 +65,11 @@ pub fn types(name: &str, version: &str, deps: TypeDeps, command: &str) -> String
 }
 
 /// The client crate: progenitor's runtime over reqwest, without axum.
-pub fn client(name: &str, version: &str, types_crate: &str, command: &str) -> String {
+pub fn client(name: &str, title: &str, version: &str, types_crate: &str, command: &str) -> String {
     let mut out = package(
         name,
         version,
-        "Typed async Rust client for the Users API, generated from its OpenAPI spec",
+        &format!("Typed async Rust client for the {title}, generated from its OpenAPI spec"),
         command,
     );
     out.push_str("\n[features]\ndefault = []\n# HTTPS support through rustls.\nrustls = [\"reqwest/rustls\"]\n");
@@ -92,11 +94,11 @@ pub fn client(name: &str, version: &str, types_crate: &str, command: &str) -> St
 }
 
 /// The server-stub crate: axum and the stub runtime, without reqwest.
-pub fn server(name: &str, version: &str, types_crate: &str, command: &str) -> String {
+pub fn server(name: &str, title: &str, version: &str, types_crate: &str, command: &str) -> String {
     let mut out = package(
         name,
         version,
-        "Typed axum server stubs for the Users API, generated from its OpenAPI spec",
+        &format!("Typed axum server stubs for the {title}, generated from its OpenAPI spec"),
         command,
     );
     out.push_str(&dependencies(

@@ -344,9 +344,7 @@ pub fn operations(spec: &Spec) -> Result<Vec<Operation>> {
 
 /// The media type the generators use when several are listed: JSON first,
 /// then form, text, and anything else in spec order.
-pub fn preferred_media(
-    content: &openapiv3::Content,
-) -> Option<(&String, &openapiv3::MediaType)> {
+pub fn preferred_media(content: &openapiv3::Content) -> Option<(&String, &openapiv3::MediaType)> {
     let rank = |media: &str| match body_kind(media) {
         BodyKind::Json => 0,
         BodyKind::Form => 1,

@@ -53,7 +53,10 @@ pub fn normalize(spec: &Spec) -> Normalized {
             let id = match op.operation_id.as_deref() {
                 None => {
                     let id = field_name(&format!("{method}_{path}"));
-                    notes.push(note(&at, format!("missing operationId; the generators call this operation `{id}`")));
+                    notes.push(note(
+                        &at,
+                        format!("missing operationId; the generators call this operation `{id}`"),
+                    ));
                     id
                 }
                 Some(given) => {
@@ -68,7 +71,7 @@ pub fn normalize(spec: &Spec) -> Normalized {
                 }
             };
             op.operation_id = Some(id.clone());
-            keep_one_request_media_type(op, &at, &mut notes);
+            keep_one_media_type(op, &at, &mut notes);
             hoist(op, &id, &mut taken, &mut hoisted);
         }
     }
@@ -97,28 +100,62 @@ fn note(pointer: impl Into<String>, message: String) -> Problem {
     }
 }
 
-/// progenitor takes one request media type; both generators use the
+/// progenitor takes one media type per body; both generators use the
 /// preferred one (JSON, then form, text, bytes).
-fn keep_one_request_media_type(op: &mut Operation, at: &str, notes: &mut Vec<Problem>) {
-    let Some(ReferenceOr::Item(body)) = &mut op.request_body else {
-        return;
-    };
-    if body.content.len() < 2 {
+fn keep_one_media_type(op: &mut Operation, at: &str, notes: &mut Vec<Problem>) {
+    if let Some(ReferenceOr::Item(body)) = &mut op.request_body {
+        keep_preferred(
+            &mut body.content,
+            &format!("{at}/requestBody/content"),
+            "request body",
+            notes,
+        );
+    }
+    let responses = op
+        .responses
+        .responses
+        .iter_mut()
+        .map(|(code, r)| (code.to_string(), r))
+        .chain(
+            op.responses
+                .default
+                .iter_mut()
+                .map(|r| ("default".to_string(), r)),
+        );
+    for (code, response) in responses {
+        if let ReferenceOr::Item(response) = response {
+            let place = format!("{at}/responses/{code}/content");
+            keep_preferred(
+                &mut response.content,
+                &place,
+                &format!("response {code}"),
+                notes,
+            );
+        }
+    }
+}
+
+fn keep_preferred(
+    content: &mut openapiv3::Content,
+    at: &str,
+    what: &str,
+    notes: &mut Vec<Problem>,
+) {
+    if content.len() < 2 {
         return;
     }
-    let Some((media, content)) = preferred_media(&body.content).map(|(m, c)| (m.clone(), c.clone()))
-    else {
+    let Some((media, kept)) = preferred_media(content).map(|(m, c)| (m.clone(), c.clone())) else {
         return;
     };
     notes.push(note(
-        format!("{at}/requestBody/content"),
+        at,
         format!(
-            "request body lists {} media types; the generated client and server use {media}",
-            body.content.len()
+            "{what} lists {} media types; the generated client and server use {media}",
+            content.len()
         ),
     ));
-    body.content.clear();
-    body.content.insert(media, content);
+    content.clear();
+    content.insert(media, kept);
 }
 
 /// Moves the operation's inline body schemas into `hoisted`, leaving `$ref`s.
@@ -230,11 +267,19 @@ paths:
             Some("create_thing_v2")
         );
         let schemas = &spec.api.components.as_ref().unwrap().schemas;
-        assert!(schemas.contains_key("GetThingsIdResponse200"), "{:?}", schemas.keys());
+        assert!(
+            schemas.contains_key("GetThingsIdResponse200"),
+            "{:?}",
+            schemas.keys()
+        );
         assert!(schemas.contains_key("CreateThingV2Body"));
         assert_eq!(
-            spec.raw.pointer("/paths/~1things~1{id}/get/responses/200/content/application~1json/schema/$ref"),
-            Some(&serde_json::json!("#/components/schemas/GetThingsIdResponse200"))
+            spec.raw.pointer(
+                "/paths/~1things~1{id}/get/responses/200/content/application~1json/schema/$ref"
+            ),
+            Some(&serde_json::json!(
+                "#/components/schemas/GetThingsIdResponse200"
+            ))
         );
     }
 }

@@ -51,7 +51,12 @@ fn run(
     api: &OpenAPI,
 ) -> Result<(Generator, TokenStream)> {
     let mut generator = Generator::new(settings);
+    // A progenitor panic becomes an error below; keep the default hook from
+    // printing it as if the generator had crashed.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
     let outcome = catch_unwind(AssertUnwindSafe(|| generator.generate_tokens(api)));
+    std::panic::set_hook(hook);
     match outcome {
         Ok(Ok(tokens)) => Ok((generator, tokens)),
         Ok(Err(e)) => Err(CodegenError::Generate {
@@ -114,12 +119,126 @@ pub fn models(spec: &Spec) -> Result<Models> {
     })
 }
 
+/// The document as progenitor takes it: it sends query arrays only in the
+/// `form`, exploded style, so an array in another style is handed over as one
+/// string the caller joins, with a note saying so on the method.
+fn for_progenitor(api: &OpenAPI) -> OpenAPI {
+    use openapiv3::ReferenceOr;
+    let mut api = api.clone();
+    let components = api.components.clone();
+    for item in api.paths.paths.values_mut() {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        let shared: Vec<String> = item
+            .parameters
+            .iter_mut()
+            .filter_map(|p| joined_string(p, components.as_ref()))
+            .collect();
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for op in ops.into_iter().flatten() {
+            let mut notes = shared.clone();
+            notes.extend(
+                op.parameters
+                    .iter_mut()
+                    .filter_map(|p| joined_string(p, components.as_ref())),
+            );
+            notes.extend(drop_second_success_body(op, components.as_ref()));
+            if !notes.is_empty() {
+                let text = op.description.take().unwrap_or_default();
+                op.description = Some(
+                    format!("{text}\n\nNote (generator): {}", notes.join(" "))
+                        .trim()
+                        .to_string(),
+                );
+            }
+        }
+    }
+    api
+}
+
+/// progenitor counts a `default` response as a success too, and takes one
+/// success body: a `default` whose body differs from the 2xx one is left out
+/// of its copy, so the client returns it as an unexpected response.
+fn drop_second_success_body(
+    op: &mut openapiv3::Operation,
+    components: Option<&openapiv3::Components>,
+) -> Option<String> {
+    let body_of = |r: &openapiv3::ReferenceOr<openapiv3::Response>| {
+        crate::validate::resolve_response(r, components).and_then(|r| {
+            r.content
+                .first()
+                .map(|(m, c)| (m.clone(), c.schema.clone()))
+        })
+    };
+    let default = op.responses.default.as_ref().map(body_of)?;
+    let success = op
+        .responses
+        .responses
+        .iter()
+        .find(|(code, _)| code.to_string().starts_with('2'))
+        .map(|(_, r)| body_of(r))?;
+    if success.is_none() || default == success {
+        return None;
+    }
+    op.responses.default = None;
+    Some("The `default` response is returned as `Error::UnexpectedResponse`.".into())
+}
+
+/// Turns a query array in a style progenitor cannot send into a string
+/// parameter; returns the note for the method's docs.
+fn joined_string(
+    param: &mut openapiv3::ReferenceOr<openapiv3::Parameter>,
+    components: Option<&openapiv3::Components>,
+) -> Option<String> {
+    use openapiv3::{Parameter, ParameterSchemaOrContent, QueryStyle, ReferenceOr};
+    let Parameter::Query {
+        parameter_data,
+        style,
+        ..
+    } = crate::validate::resolve_parameter(param, components)?.clone()
+    else {
+        return None;
+    };
+    let separator = match style {
+        QueryStyle::SpaceDelimited => "a space",
+        QueryStyle::PipeDelimited => "`|`",
+        QueryStyle::Form if parameter_data.explode == Some(false) => "`,`",
+        _ => return None,
+    };
+    let mut data = parameter_data;
+    let note = format!(
+        "`{}` is sent as one string: join its items with {separator}.",
+        data.name
+    );
+    data.format = ParameterSchemaOrContent::Schema(ReferenceOr::Item(
+        serde_json::from_value(serde_json::json!({"type": "string"})).expect("a string schema"),
+    ));
+    data.explode = None;
+    *param = ReferenceOr::Item(Parameter::Query {
+        parameter_data: data,
+        allow_reserved: false,
+        style: QueryStyle::Form,
+        allow_empty_value: None,
+    });
+    Some(note)
+}
+
 /// Generates the client, using the shared model types from `types_crate`.
 pub fn client(
     spec: &Spec,
     models: &Models,
     types_crate: &str,
-    error_schema: &str,
+    error_schema: Option<&str>,
 ) -> Result<TokenStream> {
     let mut settings = settings();
     let krate: TokenStream = types_crate.parse().expect("crate name is an identifier");
@@ -130,7 +249,7 @@ pub fn client(
             impls.iter().copied(),
         );
     }
-    let (_, tokens) = run("client", &settings, &spec.api)?;
+    let (_, tokens) = run("client", &settings, &for_progenitor(&spec.api))?;
     let mut file: syn::File = syn::parse2(tokens).map_err(|e| CodegenError::Generate {
         stage: "client",
         message: e.to_string(),
@@ -152,14 +271,19 @@ pub fn client(
         .first()
         .map(|s| s.url.clone())
         .unwrap_or_else(|| "http://localhost".into());
-    let error_type = syn::Ident::new(&type_name(error_schema), proc_macro2::Span::call_site());
+    let error_body = error_schema.map(|name| {
+        let error_type = syn::Ident::new(&type_name(name), proc_macro2::Span::call_site());
+        quote! {
+            /// The body of every documented error response.
+            pub type ErrorBody = types::#error_type;
+        }
+    });
     Ok(quote! {
         #file
 
-        /// The spec's first server: where [`Client::builder`] points by default.
+        /// The spec's first server: where the client points by default.
         pub const DEFAULT_BASE_URL: &str = #base_url;
 
-        /// The body of every documented error response.
-        pub type ErrorBody = types::#error_type;
+        #error_body
     })
 }

@@ -62,10 +62,15 @@ pub fn generate(
     let routes = route_calls(ops);
     let uses_uuid = ops
         .iter()
-        .flat_map(|op| op.path_params.iter().chain(&op.query_params).chain(&op.header_params))
+        .flat_map(|op| {
+            op.path_params
+                .iter()
+                .chain(&op.query_params)
+                .chain(&op.header_params)
+        })
         .any(|p| p.ty == ParamType::Uuid);
     let uuid_reexport = uses_uuid.then(|| quote! { pub use uuid; });
-    let credentials = credentials_struct(schemes);
+    let credentials = (!schemes.is_empty()).then(|| credentials_struct(schemes));
     let mut trait_doc = String::from(
         "The operations of the API. Implement this trait and pass it to [`router`].\n\n\
          Each method receives typed, already-validated inputs and returns a response\n\
@@ -437,7 +442,12 @@ fn default_tokens(p: &Param) -> Option<TokenStream> {
 }
 
 /// `{Op}Query` / `{Op}Headers`: one typed field per parameter.
-fn param_struct(op: &Operation, params: &[Param], suffix: &str, place: &str) -> Option<TokenStream> {
+fn param_struct(
+    op: &Operation,
+    params: &[Param],
+    suffix: &str,
+    place: &str,
+) -> Option<TokenStream> {
     if params.is_empty() {
         return None;
     }
@@ -568,7 +578,11 @@ fn response_enum(op: &Operation, ctx: &Ctx<'_>) -> TokenStream {
         match (r.status, r.body.is_some()) {
             (Status::Code(code), has_body) => {
                 let status = status_tokens(code);
-                let pat = if has_body { quote!(Self::#v(_)) } else { quote!(Self::#v) };
+                let pat = if has_body {
+                    quote!(Self::#v(_))
+                } else {
+                    quote!(Self::#v)
+                };
                 quote! { #pat => #status, }
             }
             (_, true) => quote! { Self::#v(status, _) => *status, },

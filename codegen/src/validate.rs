@@ -16,6 +16,7 @@ use stub_runtime::{Applies, RejectionKind};
 
 use crate::error::{CodegenError, Problem, Result};
 use crate::load::Spec;
+use crate::model::BodyKind;
 
 /// The media type every JSON body must use.
 pub const JSON: &str = "application/json";
@@ -192,7 +193,10 @@ impl Validator<'_> {
                 }
                 Parameter::Cookie { parameter_data, .. } => self.problem(
                     at_param,
-                    format!("cookie parameter `{}` is not supported", parameter_data.name),
+                    format!(
+                        "cookie parameter `{}` is not supported",
+                        parameter_data.name
+                    ),
                 ),
                 Parameter::Query {
                     parameter_data,
@@ -207,7 +211,8 @@ impl Validator<'_> {
                 ),
                 Parameter::Query { parameter_data, .. }
                 | Parameter::Header { parameter_data, .. } => {
-                    if let openapiv3::ParameterSchemaOrContent::Content(_) = &parameter_data.format {
+                    if let openapiv3::ParameterSchemaOrContent::Content(_) = &parameter_data.format
+                    {
                         self.problem(
                             at_param,
                             format!(
@@ -255,7 +260,12 @@ impl Validator<'_> {
             .responses
             .iter()
             .map(|(code, r)| (code.to_string(), r))
-            .chain(op.responses.default.iter().map(|r| ("default".to_string(), r)));
+            .chain(
+                op.responses
+                    .default
+                    .iter()
+                    .map(|r| ("default".to_string(), r)),
+            );
         for (code, response) in documented {
             let at_code = format!("{at}/{code}");
             let Some(response) = resolve_response(response, components) else {
@@ -329,6 +339,14 @@ impl Validator<'_> {
                 Some(Parameter::Path { .. })
             )
         });
+        let body_kinds: Vec<BodyKind> = op
+            .request_body
+            .as_ref()
+            .and_then(|b| resolve_body(b, components))
+            .and_then(|b| crate::model::preferred_media(&b.content))
+            .map(|(media, _)| crate::model::body_kind(media))
+            .into_iter()
+            .collect();
         let secured = op
             .security
             .as_ref()
@@ -338,19 +356,26 @@ impl Validator<'_> {
             .filter(|kind| match kind.applies() {
                 Applies::EveryRoute => false,
                 Applies::PathParameters => has_path_params,
-            Applies::OtherParameters => params.iter().any(|p| {
-                matches!(
-                    resolve_parameter(p, components),
-                    Some(Parameter::Query { .. } | Parameter::Header { .. })
-                )
-            }),
+                Applies::OtherParameters => params.iter().any(|p| {
+                    matches!(
+                        resolve_parameter(p, components),
+                        Some(Parameter::Query { .. } | Parameter::Header { .. })
+                    )
+                }),
                 Applies::Security => secured,
-                Applies::RequestBody => op.request_body.is_some(),
+                // Text and bytes are never decoded against a schema.
+                Applies::RequestBody => body_kinds.iter().any(|k| {
+                    *kind != RejectionKind::SchemaMismatch
+                        || matches!(k, BodyKind::Json | BodyKind::Form)
+                }),
             });
         let needed: Vec<(u16, &str)> = needed.map(|k| (k.status(), k.cause())).collect();
         for (status, why) in needed {
             let documented = op.responses.default.is_some()
-                || op.responses.responses.contains_key(&StatusCode::Code(status))
+                || op
+                    .responses
+                    .responses
+                    .contains_key(&StatusCode::Code(status))
                 || op
                     .responses
                     .responses
@@ -466,7 +491,6 @@ pub fn is_bearer(scheme: &SecurityScheme) -> bool {
         SecurityScheme::APIKey { .. } => false,
     }
 }
-
 
 /// The `{name}` segments of a path template.
 pub fn path_template_names(path: &str) -> BTreeSet<String> {

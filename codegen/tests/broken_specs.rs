@@ -112,7 +112,10 @@ fn missing_operation_id_is_reported() {
     );
     // A foreign spec is only warned: the operation is named after its method and path.
     let warnings = lenient(&doc).expect("generates");
-    assert!(warnings.iter().any(|w| w.message.contains("`get_users`")), "{warnings:?}");
+    assert!(
+        warnings.iter().any(|w| w.message.contains("`get_users`")),
+        "{warnings:?}"
+    );
 }
 
 #[test]
@@ -137,7 +140,9 @@ fn several_request_media_types_are_caught() {
     body["application/x-www-form-urlencoded"] = json;
     let err = message(&doc);
     assert!(
-        err.contains("request body lists 2 media types; the generated client and server use application/json"),
+        err.contains(
+            "request body lists 2 media types; the generated client and server use application/json"
+        ),
         "{err}"
     );
     assert!(lenient(&doc).is_ok(), "a warning for a foreign spec");
@@ -148,9 +153,10 @@ fn unsupported_constructs_are_named() {
     let mut doc = users_spec();
     op(&mut doc, "/users", "get")["parameters"] =
         serde_yaml::from_str("[{name: session, in: cookie, schema: {type: string}}]").unwrap();
-    op(&mut doc, "/users/{user}", "get")["parameters"] =
-        serde_yaml::from_str("[{name: filter, in: query, style: deepObject, schema: {type: object}}]")
-            .unwrap();
+    op(&mut doc, "/users/{user}", "get")["parameters"] = serde_yaml::from_str(
+        "[{name: filter, in: query, style: deepObject, schema: {type: object}}]",
+    )
+    .unwrap();
     let err = message(&doc);
     assert!(
         err.contains("cookie parameter `session` is not supported"),

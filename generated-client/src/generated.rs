@@ -60,7 +60,7 @@ stable machine-readable string and `message` is a human-readable reason
 that never echoes credentials.
 
 
-Version: 1.0.0*/
+Version: 2.0.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -96,7 +96,7 @@ impl Client {
 }
 impl ClientInfo<()> for Client {
     fn api_version() -> &'static str {
-        "1.0.0"
+        "2.0.0"
     }
     fn baseurl(&self) -> &str {
         self.baseurl.as_str()
@@ -871,7 +871,7 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
-/// The spec's first server: where [`Client::builder`] points by default.
+/// The spec's first server: where the client points by default.
 pub const DEFAULT_BASE_URL: &str = "http://localhost:1000";
 /// The body of every documented error response.
 pub type ErrorBody = types::ApiError;

@@ -85,10 +85,12 @@ pub fn expect_media_type(headers: &HeaderMap, expected: &str) -> Result<(), Reje
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(essence);
-    let matches = got.as_deref().is_some_and(|got| match want.strip_suffix("/*") {
-        Some(kind) => got.split('/').next() == Some(kind),
-        None => got == want,
-    });
+    let matches = got
+        .as_deref()
+        .is_some_and(|got| match want.strip_suffix("/*") {
+            Some(kind) => got.split('/').next() == Some(kind),
+            None => got == want,
+        });
     if matches {
         Ok(())
     } else {
@@ -138,7 +140,10 @@ fn read_failure(status: StatusCode) -> Rejection {
             "the request body is larger than this service accepts",
         )
     } else {
-        Rejection::new(RejectionKind::MalformedBody, "the request body could not be read")
+        Rejection::new(
+            RejectionKind::MalformedBody,
+            "the request body could not be read",
+        )
     }
 }
 
@@ -178,7 +183,10 @@ mod tests {
     fn media_types_are_compared_by_essence() {
         let with = |v: &'static str| {
             let mut h = HeaderMap::new();
-            h.insert(header::CONTENT_TYPE, axum::http::HeaderValue::from_static(v));
+            h.insert(
+                header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static(v),
+            );
             h
         };
         assert!(expect_media_type(&with("text/plain; charset=utf-8"), "text/plain").is_ok());

@@ -63,9 +63,14 @@ impl QueryPairs {
             return Ok(None);
         };
         if values.next().is_some() {
-            return Err(bad(format!("query parameter `{name}` is given more than once")));
+            return Err(bad(format!(
+                "query parameter `{name}` is given more than once"
+            )));
         }
-        parse_value(first, || format!("query parameter `{name}` must be {expected}")).map(Some)
+        parse_value(first, || {
+            format!("query parameter `{name}` must be {expected}")
+        })
+        .map(Some)
     }
 
     /// An array parameter in `style`; `None` when absent.
@@ -118,7 +123,11 @@ pub fn header_param<T: FromStr>(
 
 /// A required parameter's value, or the rejection that names it.
 pub fn required<T>(value: Option<T>, place: &str, name: &str) -> Result<T, Rejection> {
-    value.ok_or_else(|| bad(format!("the required {place} parameter `{name}` is missing")))
+    value.ok_or_else(|| {
+        bad(format!(
+            "the required {place} parameter `{name}` is missing"
+        ))
+    })
 }
 
 fn parse_value<T: FromStr>(text: &str, message: impl FnOnce() -> String) -> Result<T, Rejection> {
@@ -134,7 +143,10 @@ mod tests {
     fn scalars_and_repeats() {
         let q = QueryPairs::parse(Some("limit=5&name=a%20b&twice=1&twice=2"));
         assert_eq!(q.scalar::<i64>("limit", "an integer"), Ok(Some(5)));
-        assert_eq!(q.scalar::<String>("name", "a string"), Ok(Some("a b".into())));
+        assert_eq!(
+            q.scalar::<String>("name", "a string"),
+            Ok(Some("a b".into()))
+        );
         assert_eq!(q.scalar::<i64>("absent", "an integer"), Ok(None));
         assert!(q.scalar::<i64>("twice", "an integer").is_err());
         let err = QueryPairs::parse(Some("limit=s3cret"))
@@ -155,7 +167,11 @@ mod tests {
             let got = QueryPairs::parse(Some(raw)).array::<i32>("ids", style, "an integer");
             assert_eq!(got, Ok(Some(vec![1, 2, 3])), "{raw}");
         }
-        let bad = QueryPairs::parse(Some("ids=1,x")).array::<i32>("ids", ArrayStyle::FormCommas, "an integer");
+        let bad = QueryPairs::parse(Some("ids=1,x")).array::<i32>(
+            "ids",
+            ArrayStyle::FormCommas,
+            "an integer",
+        );
         assert!(!bad.unwrap_err().message().contains('x'));
         assert_eq!(
             QueryPairs::parse(None).array::<i32>("ids", ArrayStyle::FormExploded, "an integer"),

@@ -16,9 +16,17 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Generates everything in memory from the spec under `root`.
+/// The feature corpus: a spec with one operation per supported OpenAPI
+/// feature, generated into workspace members that the round-trip tests use.
+pub const FEATURES_SPEC: &str = "corpus/features.yaml";
+
+/// Generates everything in memory from the specs under `root`: ours, and the
+/// feature corpus (held to the rules for foreign specs).
 pub fn generate(root: &Path) -> Result<Vec<GeneratedFile>> {
-    Ok(generate_from_file(&root.join(SPEC), &Options::default())?)
+    let mut files = generate_from_file(&root.join(SPEC), &Options::default())?;
+    let corpus = crate::generate::options("features-api", Path::new("corpus/features"));
+    files.extend(generate_from_file(&root.join(FEATURES_SPEC), &corpus)?);
+    Ok(files)
 }
 
 /// Rewrites the generated files. Writes nothing if generation fails.

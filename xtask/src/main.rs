@@ -4,13 +4,16 @@ mod bench;
 mod ci;
 mod codegen_tasks;
 mod diff;
+mod generate;
 
 use anyhow::Result;
 
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  regen   rewrite the generated crates from spec/users.yaml
+  regen   rewrite the generated crates from spec/users.yaml (and the corpus/ feature specs)
+  generate <SPEC> --out <DIR>
+          the three generated crates for any OpenAPI 3.0 spec, as a standalone workspace
   check   fail with a diff when the generated crates are stale
   release record spec/users.yaml as spec/released/users-<info.version>.yaml
   diff    classify every change since the last release and check the version bump
@@ -25,6 +28,9 @@ fn main() -> Result<()> {
     match command.as_str() {
         "regen" => codegen_tasks::regen(&root),
         "check" => codegen_tasks::check(&root),
+        "generate" => {
+            generate::generate_command(&root, &std::env::args().skip(2).collect::<Vec<_>>())
+        }
         "bench" => bench::run(&root, &std::env::args().skip(2).collect::<Vec<_>>()),
         "release" => diff::release_command(&root),
         "diff" => diff::diff_command(&root, &std::env::args().skip(2).collect::<Vec<_>>()),
