@@ -132,6 +132,30 @@ impl Cluster {
         Ok(cluster)
     }
 
+    /// A cluster `init` created earlier in `root`, for `port`, whose
+    /// `postgres` role has `password`.
+    pub fn existing(root: &Path, port: u16, password: &str) -> io::Result<Self> {
+        Ok(Self {
+            root: root.to_path_buf(),
+            port,
+            password: password.to_string(),
+            bin: bin_dir()?,
+            run_as: is_root().then_some(SERVICE_USER),
+        })
+    }
+
+    /// Whether its server is running (`pg_ctl status`).
+    pub fn is_running(&self) -> bool {
+        self.command("pg_ctl")
+            .arg("-D")
+            .arg(self.root.join("data"))
+            .arg("status")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
     /// A PostgreSQL program of this cluster's installation, run as the
     /// unprivileged user when we are root.
     pub fn command(&self, program: &str) -> Command {

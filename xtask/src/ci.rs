@@ -50,6 +50,7 @@ const STEPS: &[Step] = &[
     step("api-gate", "no breaking change without a major bump; info.version bump fits the changes", false, api_gate),
     step("build", "cargo build --workspace --bins", false, build),
     step("test", "cargo test --workspace", false, test),
+    step("postgres", "PostgreSQL backend: store suite, two instances on one database", true, postgres),
     step("spectral", "lint the spec (spectral:oas + OWASP)", false, spectral),
     step("schemathesis", "property tests against the real binary", true, schemathesis),
     step("prism", "generated client through prism proxy --errors", true, prism),
@@ -89,7 +90,19 @@ fn build(ctx: &mut Ctx) -> Result<()> {
 }
 
 fn test(ctx: &mut Ctx) -> Result<()> {
-    ctx.cargo(&["test", "-j2", "--workspace"], MINUTES)
+    // The PostgreSQL tests run once, in the `postgres` step.
+    let mut cmd = ctx.cargo_command(&["test", "-j2", "--workspace"]);
+    cmd.env("USERS_SKIP_POSTGRES_TESTS", "1");
+    ctx.run(&mut cmd, MINUTES)
+}
+
+/// The tests that need PostgreSQL (Debian's `postgresql`; `.ci/run` installs
+/// it): each starts its own throwaway cluster as an unprivileged user.
+fn postgres(ctx: &mut Ctx) -> Result<()> {
+    let tests = ["--test", "store", "--test", "postgres"];
+    let mut args = vec!["test", "-j2", "-p", "users-api-tests"];
+    args.extend(tests);
+    ctx.cargo(&args, MINUTES)
 }
 
 fn spectral(ctx: &mut Ctx) -> Result<()> {

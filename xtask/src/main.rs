@@ -5,6 +5,7 @@ mod ci;
 mod codegen_tasks;
 mod diff;
 mod generate;
+mod postgres;
 
 use anyhow::Result;
 
@@ -18,6 +19,8 @@ commands:
   release record spec/users.yaml as spec/released/users-<info.version>.yaml
   diff    classify every change since the last release and check the version bump
           (--against VERSION|FILE)
+  postgres start a throwaway local PostgreSQL in the background, print its URL
+          (`postgres stop`: stop and delete it)
   bench   run the benchmarks and regenerate docs/PERFORMANCE.md (--quick: smoke run)
   ci      spec-conformance CI: drift, api-gate, build, test, spectral, schemathesis, prism,
           python-sdk, js-sdk, downstream (--only STEP / --skip STEP; --list)";
@@ -34,6 +37,7 @@ fn main() -> Result<()> {
         "bench" => bench::run(&root, &std::env::args().skip(2).collect::<Vec<_>>()),
         "release" => diff::release_command(&root),
         "diff" => diff::diff_command(&root, &std::env::args().skip(2).collect::<Vec<_>>()),
+        "postgres" => postgres::run(&std::env::args().skip(2).collect::<Vec<_>>()),
         "ci" => ci::run(&root),
         _ => {
             eprintln!("{USAGE}");
