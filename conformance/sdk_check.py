@@ -97,10 +97,9 @@ def raises_status(call: Callable[[], object], status: int) -> tuple[bool, str]:
             body = json.loads(e.body or "")
         except ValueError:
             return False, f"status {status} but the body is not JSON: {e.body!r}"
-        ok = isinstance(body, dict) and body.get("status") == status and bool(body.get("code"))
-        return ok, f"{type(e).__name__} status {e.status}, ApiError code={body.get('code')!r}" if ok else (
-            f"status {status} but the body is not an ApiError with status {status}: {e.body}"
-        )
+        if not (isinstance(body, dict) and body.get("status") == status and body.get("code")):
+            return False, f"status {status} but the body is not an ApiError with status {status}: {e.body}"
+        return True, f"{type(e).__name__} status {e.status}, ApiError code={body['code']!r}"
     return False, f"succeeded with {type(result).__name__}, expected status {status}"
 
 
