@@ -226,6 +226,24 @@ let response = client.get_openapi_json()
     pub fn get_openapi_json(&self) -> builder::GetOpenapiJson<'_> {
         builder::GetOpenapiJson::new(self)
     }
+    /**API reference page (HTML)
+
+Returns a self-contained HTML page that renders this OpenAPI document
+for people (Redoc). The renderer and the document are inlined in the
+page, so it needs no other request and works offline. No
+authentication is required.
+
+
+Sends a `GET` request to `/docs`
+
+```text
+let response = client.get_docs()
+    .send()
+    .await;
+```*/
+    pub fn get_docs(&self) -> builder::GetDocs<'_> {
+        builder::GetDocs::new(self)
+    }
 }
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
@@ -834,6 +852,74 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                421u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_docs`]
+
+[`Client::get_docs`]: super::Client::get_docs*/
+    #[derive(Debug, Clone)]
+    pub struct GetDocs<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> GetDocs<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/docs`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, Error<::users_api_types::ApiError>> {
+            let Self { client } = self;
+            let url = format!("{}/docs", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "get_docs",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::stream(response)),
                 403u16 => {
                     Err(
                         Error::ErrorResponse(

@@ -457,4 +457,8 @@ impl<S: UserStore> UsersApi for Service<S> {
     async fn get_openapi_json(&self) -> GetOpenapiJsonResponse {
         GetOpenapiJsonResponse::Ok(self.openapi_json.clone().into())
     }
+
+    async fn get_docs(&self) -> users_api_server_stubs::GetDocsResponse {
+        users_api_server_stubs::GetDocsResponse::Ok(crate::docs::page().to_string())
+    }
 }

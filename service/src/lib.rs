@@ -5,6 +5,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod docs;
 pub mod files;
 pub mod http;
 pub mod profile;

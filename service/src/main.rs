@@ -73,6 +73,7 @@ async fn serve(
     let addr = listener.local_addr()?;
     tracing::info!(%addr, database = %db, "listening");
     println!("users-service listening on http://{addr}");
+    tracing::info!("API reference: http://{addr}/docs");
 
     users_service::serve::serve(listener, router, args.listener.options(), shutdown_signal())
         .await?;

@@ -122,6 +122,10 @@ impl UsersApi for Memory {
                 .into(),
         )
     }
+
+    async fn get_docs(&self) -> stubs::GetDocsResponse {
+        stubs::GetDocsResponse::Ok("<!DOCTYPE html><title>Users API</title>".into())
+    }
 }
 
 /// The generated router on a free loopback port, with the checking proxy in front.

@@ -6,8 +6,9 @@
 //! real binary), `prism` (the generated client through a validating proxy),
 //! `python-sdk` and `js-sdk` (the official Python and npm SDKs, configured as
 //! their documentation shows, against the real binary in its default `local`
-//! access mode and in `applications` mode) and `downstream` (a separate crate
-//! using the client by path, against the binary).
+//! access mode and in `applications` mode), `downstream` (a separate crate
+//! using the client by path, against the binary) and `docs-page` (`GET /docs`
+//! in headless Chromium).
 //!
 //! `cargo xtask ci --only schemathesis` runs one step (`--only a,b` several),
 //! `--skip prism` leaves steps out. The external tools are installed into the
@@ -57,6 +58,7 @@ const STEPS: &[Step] = &[
     step("python-sdk", "pieces_os_client against the binary (local, applications)", true, python_sdk),
     step("js-sdk", "@pieces.app/pieces-os-client against the binary (local, applications)", true, js_sdk),
     step("downstream", "examples/downstream (client by path) against the real binary", true, downstream),
+    step("docs-page", "GET /docs in headless Chromium: no failed request, no console error, every operation", true, docs_page),
 ];
 
 const fn step(
@@ -286,6 +288,24 @@ fn downstream(ctx: &mut Ctx) -> Result<()> {
     let mut cmd = Command::new(binary);
     cmd.env("USERS_URL", &service.url)
         .env("USERS_TOKEN", &service.token);
+    ctx.run(&mut cmd, 5)
+}
+
+/// `GET /docs` of the real binary in Debian's headless Chromium, driven over
+/// the DevTools protocol by `conformance/docs-page.mjs`: no failed request,
+/// no HTTP error, no request leaving the service, no console error or
+/// uncaught exception, and every operation of the spec listed. Leaves a
+/// screenshot at `target/ci-tools/docs-page.png`.
+fn docs_page(ctx: &mut Ctx) -> Result<()> {
+    let spec = crate::diff::load(&ctx.root.join(SPEC))?;
+    let operations = crate::diff::Operations::of(&spec);
+    let service = Service::start(ctx, "docs-page", Access::Default)?;
+    let mut cmd = Command::new("node");
+    cmd.current_dir(&ctx.root)
+        .arg("conformance/docs-page.mjs")
+        .arg(format!("{}/docs", service.url))
+        .arg(ctx.tools.dir.join("docs-page.png"))
+        .args(operations.ids());
     ctx.run(&mut cmd, 5)
 }
 

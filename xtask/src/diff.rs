@@ -618,7 +618,12 @@ pub mod rules {
                 && !ops.is_empty()
                 && ops.iter().all(|op| removed_or_added.contains(op))
                 && (pointer.matches('/').count() <= 3);
-            if covered || whole_op {
+            // A component added or removed as a whole matters only where it
+            // is referenced, and a reference that changed is reported there.
+            let whole_component = component_of(&pointer)
+                .is_some_and(|c| c == format!("#{pointer}"))
+                && (old.pointer(&pointer).is_none() || new.pointer(&pointer).is_none());
+            if covered || whole_op || whole_component {
                 continue;
             }
             out.push(Finding {

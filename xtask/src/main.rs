@@ -23,7 +23,7 @@ commands:
           (`postgres stop`: stop and delete it)
   bench   run the benchmarks and regenerate docs/PERFORMANCE.md (--quick: smoke run)
   ci      spec-conformance CI: drift, api-gate, build, test, spectral, schemathesis, prism,
-          python-sdk, js-sdk, downstream (--only STEP / --skip STEP; --list)";
+          python-sdk, js-sdk, downstream, docs-page (--only STEP / --skip STEP; --list)";
 
 fn main() -> Result<()> {
     let root = codegen_tasks::workspace_root();

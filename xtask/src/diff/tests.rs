@@ -399,3 +399,25 @@ fn the_released_spec_is_the_head_of_1_0_0() {
         );
     }
 }
+
+#[test]
+fn a_new_component_is_reported_where_it_is_used() {
+    let f = changed(|d| {
+        let error = d["components"]["responses"]["InternalError"].clone();
+        at(d, "/components/responses")
+            .as_object_mut()
+            .unwrap()
+            .insert("ServiceUnavailable".into(), error);
+        at(d, "/paths/~1users/get/responses")
+            .as_object_mut()
+            .unwrap()
+            .insert(
+                "503".into(),
+                json!({"$ref": "#/components/responses/ServiceUnavailable"}),
+            );
+    });
+    // The new status breaks clients of users_snapshot (drift); the
+    // component itself is no separate finding.
+    assert_class(&f, Class::BreakingClients, Bump::Major, &["users_snapshot"]);
+    assert!(f.iter().all(|f| f.source == "drift"), "{}", report(&f));
+}
