@@ -11,6 +11,7 @@
 
 pub mod client;
 pub mod codegen;
+pub mod postgres;
 pub mod procs;
 pub mod report;
 pub mod servers;
@@ -238,8 +239,17 @@ pub fn run(cfg: &Config) -> Result<Report> {
         }
     } else {
         let state = State::Failed(wrk::INSTALL_HINT.into());
-        for prefix in ["read", "write", "scale", "rss", "client"] {
+        for prefix in ["read", "write", "scale", "rss", "client", "pg"] {
             report.mark(prefix, state.clone());
+        }
+    }
+    if have_wrk && cfg.wants("postgres") {
+        progress("PostgreSQL: one and two instances, SQLite beside");
+        if std::env::var_os(postgres::SKIP_ENV).is_some() {
+            let why = format!("{} is set", postgres::SKIP_ENV);
+            report.mark("pg", State::Skipped(why));
+        } else if let Err(e) = postgres::run(cfg, &rt, &scripts, &mut report) {
+            report.mark("pg", State::Failed(format!("{e:#}")));
         }
     }
     if !cfg.wants("codegen") {

@@ -8,7 +8,7 @@
 //! --out FILE         where to write the report (default docs/PERFORMANCE.md)
 //! --runs N           repetitions per figure
 //! --seconds S        seconds per load run
-//! --only SECTIONS    comma-separated: servers, write, codegen
+//! --only SECTIONS    comma-separated: servers, write, codegen, postgres
 //! --no-client-build  skip the scratch build of the client crate
 //! --service BIN      users-service binary (default: next to this one)
 //! --baseline BIN     users-bench-baseline binary (default: next to this one)

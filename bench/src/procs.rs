@@ -18,6 +18,8 @@ const SERVICE_ENV: &[&str] = &[
     "USERS_AUDIENCE",
     "USERS_USERINFO_URL",
     "USERS_BODY_LIMIT",
+    "USERS_DATABASE_URL",
+    "USERS_DATABASE_POOL_SIZE",
     "USERS_REQUEST_TIMEOUT_MS",
 ];
 
@@ -35,7 +37,13 @@ impl Server {
     /// Starts `users-service` on a free loopback port with its data in `data_dir`.
     /// Its log (warnings only) goes to `log`.
     pub fn service(bin: &Path, data_dir: &Path, log: &Path) -> Result<Self> {
+        Self::service_with(bin, data_dir, log, &[])
+    }
+
+    /// Like [`Server::service`], with extra arguments (`--database URL`).
+    pub fn service_with(bin: &Path, data_dir: &Path, log: &Path, args: &[String]) -> Result<Self> {
         let mut cmd = Command::new(bin);
+        cmd.args(args);
         for var in SERVICE_ENV {
             cmd.env_remove(var);
         }

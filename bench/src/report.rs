@@ -32,6 +32,18 @@ pub const ROWS: &[(&str, Section)] = &[
     ("codegen.synth.split", Section::Codegen),
     ("codegen.build.clean", Section::Codegen),
     ("codegen.build.crate", Section::Codegen),
+    ("pg.auth.rps", Section::Postgres),
+    ("pg.auth.p50", Section::Postgres),
+    ("pg.auth.p99", Section::Postgres),
+    ("pg.auth2.rps", Section::Postgres),
+    ("pg.auth2.p99", Section::Postgres),
+    ("pg.user.rps", Section::Postgres),
+    ("pg.user.p50", Section::Postgres),
+    ("pg.user.p99", Section::Postgres),
+    ("pg.user2.rps", Section::Postgres),
+    ("pg.list.rps", Section::Postgres),
+    ("pg.list.p50", Section::Postgres),
+    ("pg.list2.rps", Section::Postgres),
 ];
 
 /// The report's sections.
@@ -47,15 +59,18 @@ pub enum Section {
     Client,
     /// 5. Code generation.
     Codegen,
+    /// 6. PostgreSQL, one and two instances.
+    Postgres,
 }
 
 impl Section {
-    const ALL: [Section; 5] = [
+    const ALL: [Section; 6] = [
         Section::Read,
         Section::Write,
         Section::Scale,
         Section::Client,
         Section::Codegen,
+        Section::Postgres,
     ];
 
     fn title(self) -> &'static str {
@@ -65,6 +80,9 @@ impl Section {
             Section::Scale => "3. Scale and memory",
             Section::Client => "4. Generated client overhead",
             Section::Codegen => "5. Code generation",
+            Section::Postgres => {
+                "6. PostgreSQL: one and two instances on one database, SQLite beside"
+            }
         }
     }
 }
@@ -336,6 +354,7 @@ pub fn section_tag(section: Section) -> &'static str {
         Section::Scale => "scale",
         Section::Client => "client",
         Section::Codegen => "codegen",
+        Section::Postgres => "pg",
     }
 }
 
