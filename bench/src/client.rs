@@ -59,7 +59,8 @@ async fn raw(client: &reqwest::Client, url: &str, id: Uuid, n: usize) -> Result<
 
 /// Sequential loops of `cfg.client_requests` GET /users/{id}, alternating sides.
 pub async fn compare(cfg: &Config, url: &str, bearer: &str, id: Uuid) -> Result<Row> {
-    let gen_client = users_api_client::Client::new_with_client(url, http(bearer)?);
+    let gen_client =
+        users_api_client::Client::new_with_client(url, http(bearer)?, Default::default());
     let raw_client = http(bearer)?;
     let warm = (cfg.client_requests / 10).max(5);
     generated(&gen_client, id, warm).await?;

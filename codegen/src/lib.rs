@@ -123,6 +123,10 @@ pub fn generate_with_warnings(
         &models,
         &types_ident,
         usable_error.then_some(options.error_schema.as_str()),
+        // The client's state (retry policy) lives in the hand-written support module.
+        options
+            .client_extras
+            .then_some("crate::support::ClientState"),
     )?;
     let ops = model::operations(spec)?;
     let trait_name = {

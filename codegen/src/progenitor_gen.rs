@@ -234,13 +234,19 @@ fn joined_string(
 }
 
 /// Generates the client, using the shared model types from `types_crate`.
+/// `inner_type`, when given, is the client's state type (progenitor's inner
+/// type, read by the client's hooks: the retry policy).
 pub fn client(
     spec: &Spec,
     models: &Models,
     types_crate: &str,
     error_schema: Option<&str>,
+    inner_type: Option<&str>,
 ) -> Result<TokenStream> {
     let mut settings = settings();
+    if let Some(inner) = inner_type {
+        settings.with_inner_type(inner.parse().expect("inner type is a path"));
+    }
     let krate: TokenStream = types_crate.parse().expect("crate name is an identifier");
     for (_, rust, impls) in &models.types {
         settings.with_replacement(

@@ -19,5 +19,5 @@ pub fn client(url: &str, token: Option<&str>) -> users_api_client::Client {
         .default_headers(headers)
         .build()
         .expect("reqwest client");
-    users_api_client::Client::new_with_client(url, http)
+    users_api_client::Client::new_with_client(url, http, Default::default())
 }
