@@ -131,7 +131,18 @@ pub fn generate_with_warnings(
     let ops = model::operations(spec)?;
     let trait_name = {
         use heck::ToPascalCase;
-        spec.api.info.title.to_pascal_case()
+        let name: String = spec
+            .api
+            .info
+            .title
+            .to_pascal_case()
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect();
+        match name.chars().next() {
+            Some(c) if c.is_ascii_alphabetic() => name,
+            _ => format!("Api{name}"),
+        }
     };
     let error_type = model::type_name(&options.error_schema);
     let error_code_type =

@@ -39,14 +39,28 @@ impl Spec {
             file: file.to_string(),
             message,
         };
-        let raw: serde_json::Value =
-            serde_yaml::from_str(text).map_err(|e| parse_error(format!("invalid YAML: {e}")))?;
+        // JSON text is read as JSON: YAML refuses some characters JSON allows.
+        let raw: serde_json::Value = if text.trim_start().starts_with('{') {
+            serde_json::from_str(text).map_err(|e| parse_error(format!("invalid JSON: {e}")))?
+        } else {
+            serde_yaml::from_str(text).map_err(|e| parse_error(format!("invalid YAML: {e}")))?
+        };
         if !raw.is_object() {
             return Err(parse_error("the document is not a mapping".into()));
         }
+        let is_json = text.trim_start().starts_with('{');
+        let mut typed = raw.clone();
+        clamp_integer_bounds(&mut typed);
         // openapiv3 panics on some malformed input (e.g. duplicate keys inside
-        // a `$ref`-or-item); report that as a parse error too.
-        let parsed = std::panic::catch_unwind(|| serde_yaml::from_str::<OpenAPI>(text));
+        // a `$ref`-or-item); report that as a parse error too. YAML is read
+        // from the text, where duplicate keys are still visible.
+        let parsed = std::panic::catch_unwind(|| {
+            if is_json {
+                serde_json::from_value::<OpenAPI>(typed).map_err(|e| e.to_string())
+            } else {
+                serde_yaml::from_str::<OpenAPI>(text).map_err(|e| e.to_string())
+            }
+        });
         let api = match parsed {
             Ok(result) => {
                 result.map_err(|e| parse_error(format!("not a valid OpenAPI 3.0 document: {e}")))?
@@ -64,5 +78,30 @@ impl Spec {
             raw,
             api,
         })
+    }
+}
+
+/// Integer bounds written as numbers beyond 64 bits (`maximum:
+/// 9223372036854776000`, common in generated specs) become the nearest
+/// 64-bit value, which is what a Rust integer can hold anyway.
+fn clamp_integer_bounds(node: &mut serde_json::Value) {
+    match node {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                if matches!(key.as_str(), "minimum" | "maximum")
+                    && let Some(f) = value.as_f64()
+                    && !value.is_i64()
+                    && !value.is_u64()
+                    && f.fract() == 0.0
+                {
+                    *value =
+                        serde_json::Value::from(f.clamp(i64::MIN as f64, i64::MAX as f64) as i64);
+                } else {
+                    clamp_integer_bounds(value);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(clamp_integer_bounds),
+        _ => {}
     }
 }

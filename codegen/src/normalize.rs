@@ -33,6 +33,8 @@ pub fn normalize(spec: &Spec) -> Normalized {
         .flat_map(|c| c.schemas.keys().cloned())
         .collect();
     let mut hoisted: Vec<(String, Schema)> = Vec::new();
+    // The document's `security` is every operation's default.
+    let top_level_security = api.security.take();
     for (path, item) in api.paths.paths.iter_mut() {
         let ReferenceOr::Item(item) = item else {
             continue;
@@ -71,8 +73,25 @@ pub fn normalize(spec: &Spec) -> Normalized {
                 }
             };
             op.operation_id = Some(id.clone());
+            if op.security.is_none() {
+                op.security = top_level_security.clone();
+            }
             keep_one_media_type(op, &at, &mut notes);
             hoist(op, &id, &mut taken, &mut hoisted);
+        }
+    }
+    if let Some(components) = api.components.as_mut() {
+        for (name, body) in components.request_bodies.iter_mut() {
+            if let ReferenceOr::Item(body) = body {
+                let at = format!("#/components/requestBodies/{}/content", escape(name));
+                keep_preferred(&mut body.content, &at, "request body", &mut notes);
+            }
+        }
+        for (name, response) in components.responses.iter_mut() {
+            if let ReferenceOr::Item(response) = response {
+                let at = format!("#/components/responses/{}/content", escape(name));
+                keep_preferred(&mut response.content, &at, "response", &mut notes);
+            }
         }
     }
     if !hoisted.is_empty() {
@@ -81,7 +100,12 @@ pub fn normalize(spec: &Spec) -> Normalized {
             components.schemas.insert(name, ReferenceOr::Item(schema));
         }
     }
-    let raw = serde_json::to_value(&api).unwrap_or_else(|_| spec.raw.clone());
+    let mut raw = serde_json::to_value(&api).unwrap_or_else(|_| spec.raw.clone());
+    if loosen_colliding_enums(&mut raw, "#", &mut notes)
+        && let Ok(loosened) = serde_json::from_value(raw.clone())
+    {
+        api = loosened;
+    }
     Normalized {
         spec: Spec {
             file: spec.file.clone(),
@@ -91,6 +115,54 @@ pub fn normalize(spec: &Spec) -> Normalized {
         },
         notes,
     }
+}
+
+/// String enums whose values differ only in punctuation (`Etc/GMT+1`,
+/// `Etc/GMT-1`) cannot become distinct Rust variants: they are loosened to
+/// plain strings. Returns whether any was.
+fn loosen_colliding_enums(
+    node: &mut serde_json::Value,
+    at: &str,
+    notes: &mut Vec<Problem>,
+) -> bool {
+    let mut changed = false;
+    match node {
+        serde_json::Value::Object(map) => {
+            let collides = map.get("type").and_then(|t| t.as_str()) == Some("string")
+                && map
+                    .get("enum")
+                    .and_then(|e| e.as_array())
+                    .is_some_and(|values| {
+                        let mut seen = BTreeSet::new();
+                        values.iter().filter_map(|v| v.as_str()).any(|v| {
+                            let key: String = v
+                                .chars()
+                                .filter(char::is_ascii_alphanumeric)
+                                .collect::<String>()
+                                .to_ascii_lowercase();
+                            !seen.insert(key)
+                        })
+                    });
+            if collides {
+                map.remove("enum");
+                notes.push(note(
+                    at,
+                    "enum values differ only in punctuation; the generators take this value as a plain string".into(),
+                ));
+                changed = true;
+            }
+            for (key, child) in map.iter_mut() {
+                changed |= loosen_colliding_enums(child, &format!("{at}/{}", escape(key)), notes);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, child) in items.iter_mut().enumerate() {
+                changed |= loosen_colliding_enums(child, &format!("{at}/{i}"), notes);
+            }
+        }
+        _ => {}
+    }
+    changed
 }
 
 fn note(pointer: impl Into<String>, message: String) -> Problem {

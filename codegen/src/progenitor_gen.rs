@@ -77,6 +77,18 @@ fn run(
     }
 }
 
+/// Removes every `default` from the schemas of a document.
+fn strip_defaults(node: &mut serde_json::Value) {
+    match node {
+        serde_json::Value::Object(map) => {
+            map.remove("default");
+            map.values_mut().for_each(strip_defaults);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_defaults),
+        _ => {}
+    }
+}
+
 /// Generates the shared model types from `components/schemas` only.
 pub fn models(spec: &Spec) -> Result<Models> {
     let mut api = spec.api.clone();
@@ -85,7 +97,19 @@ pub fn models(spec: &Spec) -> Result<Models> {
     // nothing uses (the client keeps its own builder interface).
     let mut model_settings = settings();
     model_settings.with_interface(InterfaceStyle::Positional);
-    let (generator, _) = run("models", &model_settings, &api)?;
+    // typify refuses a `default` (or enum) value that breaks its own schema,
+    // which real specs have: retry without `default`s before giving up.
+    let (generator, _) = match run("models", &model_settings, &api) {
+        Ok(done) => done,
+        Err(first) => {
+            let mut raw = serde_json::to_value(&api).unwrap_or_default();
+            strip_defaults(&mut raw);
+            let Ok(stripped) = serde_json::from_value::<OpenAPI>(raw) else {
+                return Err(first);
+            };
+            run("models", &model_settings, &stripped).map_err(|_| first)?
+        }
+    };
     let space = generator.get_type_space();
     let names: Vec<(String, String)> = api
         .components
@@ -125,6 +149,9 @@ pub fn models(spec: &Spec) -> Result<Models> {
 fn for_progenitor(api: &OpenAPI) -> OpenAPI {
     use openapiv3::ReferenceOr;
     let mut api = api.clone();
+    // Bodies and responses shared through `components` are inlined, so the
+    // rewrites below see every one of them.
+    inline_shared_bodies(&mut api);
     let components = api.components.clone();
     for item in api.paths.paths.values_mut() {
         let ReferenceOr::Item(item) = item else {
@@ -147,12 +174,15 @@ fn for_progenitor(api: &OpenAPI) -> OpenAPI {
         ];
         for op in ops.into_iter().flatten() {
             let mut notes = shared.clone();
+            notes.extend(drop_deep_objects(op, components.as_ref()));
             notes.extend(
                 op.parameters
                     .iter_mut()
                     .filter_map(|p| joined_string(p, components.as_ref())),
             );
             notes.extend(drop_second_success_body(op, components.as_ref()));
+            notes.extend(one_body_per_outcome(op, components.as_ref()));
+            notes.extend(media_progenitor_sends(op));
             if !notes.is_empty() {
                 let text = op.description.take().unwrap_or_default();
                 op.description = Some(
@@ -192,6 +222,185 @@ fn drop_second_success_body(
     }
     op.responses.default = None;
     Some("The `default` response is returned as `Error::UnexpectedResponse`.".into())
+}
+
+/// progenitor takes one success body and one error body per operation: in
+/// its copy, responses whose body differs from the first of their kind are
+/// left out, so the client returns them as unexpected responses.
+fn one_body_per_outcome(
+    op: &mut openapiv3::Operation,
+    components: Option<&openapiv3::Components>,
+) -> Vec<String> {
+    let body_of = |r: &openapiv3::ReferenceOr<openapiv3::Response>| {
+        crate::validate::resolve_response(r, components).and_then(|r| {
+            r.content
+                .first()
+                .map(|(m, c)| (m.clone(), c.schema.clone()))
+        })
+    };
+    let mut first: [Option<Option<_>>; 2] = [None, None];
+    let mut dropped = Vec::new();
+    op.responses.responses.retain(|code, response| {
+        let kind = usize::from(!code.to_string().starts_with('2'));
+        let body = body_of(response);
+        match &first[kind] {
+            None => {
+                first[kind] = Some(body);
+                true
+            }
+            Some(seen) if *seen == body => true,
+            Some(_) => {
+                dropped.push(code.to_string());
+                false
+            }
+        }
+    });
+    if dropped.is_empty() {
+        return Vec::new();
+    }
+    vec![format!(
+        "Responses {} have a body of another type than the first of their kind; they are returned as `Error::UnexpectedResponse`.",
+        dropped.join(", ")
+    )]
+}
+
+/// Replaces `$ref`s to `components/requestBodies` and `components/responses`
+/// in operations by copies of what they point at.
+fn inline_shared_bodies(api: &mut OpenAPI) {
+    use openapiv3::ReferenceOr;
+    let Some(components) = api.components.clone() else {
+        return;
+    };
+    for item in api.paths.paths.values_mut() {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for op in ops.into_iter().flatten() {
+            if let Some(body) = &mut op.request_body
+                && let Some(resolved) = crate::validate::resolve_body(body, Some(&components))
+            {
+                *body = ReferenceOr::Item(resolved.clone());
+            }
+            for response in op
+                .responses
+                .responses
+                .values_mut()
+                .chain(op.responses.default.as_mut())
+            {
+                if let Some(resolved) =
+                    crate::validate::resolve_response(response, Some(&components))
+                {
+                    *response = ReferenceOr::Item(resolved.clone());
+                }
+            }
+        }
+    }
+}
+
+/// progenitor sends JSON, form, `text/plain` and `application/octet-stream`
+/// request bodies and types JSON responses only by `application/json`: in
+/// its copy, other JSON types become `application/json`, other text
+/// `text/plain`, anything else `application/octet-stream`.
+fn media_progenitor_sends(op: &mut openapiv3::Operation) -> Vec<String> {
+    use crate::model::{BodyKind, body_kind};
+    let mut notes = Vec::new();
+    if let Some(openapiv3::ReferenceOr::Item(body)) = &mut op.request_body {
+        let renamed: Vec<(String, openapiv3::MediaType)> = body
+            .content
+            .drain(..)
+            .map(|(media, content)| {
+                let essence = media
+                    .split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_ascii_lowercase();
+                let sent = match body_kind(&media) {
+                    BodyKind::Json => "application/json",
+                    BodyKind::Form => "application/x-www-form-urlencoded",
+                    BodyKind::Text if essence == "text/x-markdown" => "text/x-markdown",
+                    BodyKind::Text => "text/plain",
+                    BodyKind::Bytes => "application/octet-stream",
+                };
+                if essence != sent {
+                    notes.push(format!("The `{media}` request body is sent as `{sent}`."));
+                }
+                let mut content = content;
+                if !content.encoding.is_empty() {
+                    notes.push(format!(
+                        "Per-field encodings of the `{media}` body are not applied."
+                    ));
+                    content.encoding.clear();
+                }
+                if sent == "application/octet-stream" {
+                    // progenitor takes a binary body only as an inline binary string.
+                    content.schema = Some(openapiv3::ReferenceOr::Item(
+                        serde_json::from_value(
+                            serde_json::json!({"type": "string", "format": "binary"}),
+                        )
+                        .expect("a binary string schema"),
+                    ));
+                }
+                (sent.to_string(), content)
+            })
+            .collect();
+        body.content.extend(renamed);
+    }
+    for response in op
+        .responses
+        .responses
+        .values_mut()
+        .chain(op.responses.default.as_mut())
+    {
+        if let openapiv3::ReferenceOr::Item(response) = response {
+            let renamed: Vec<_> = response
+                .content
+                .drain(..)
+                .map(|(media, content)| match body_kind(&media) {
+                    BodyKind::Json => ("application/json".to_string(), content),
+                    _ => (media, content),
+                })
+                .collect();
+            response.content.extend(renamed);
+        }
+    }
+    notes
+}
+
+/// progenitor cannot send `deepObject` query parameters: its copy leaves
+/// them out.
+fn drop_deep_objects(
+    op: &mut openapiv3::Operation,
+    components: Option<&openapiv3::Components>,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    op.parameters.retain(
+        |p| match crate::validate::resolve_parameter(p, components) {
+            Some(openapiv3::Parameter::Query {
+                parameter_data,
+                style: openapiv3::QueryStyle::DeepObject,
+                ..
+            }) => {
+                notes.push(format!(
+                    "The deepObject query parameter `{}` is not sent by this client.",
+                    parameter_data.name
+                ));
+                false
+            }
+            _ => true,
+        },
+    );
+    notes
 }
 
 /// Turns a query array in a style progenitor cannot send into a string

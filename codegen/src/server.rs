@@ -242,8 +242,7 @@ fn error_functions(error: Option<&ErrorNames<'_>>) -> TokenStream {
 }
 
 fn scheme_field(name: &str) -> Ident {
-    use heck::ToSnakeCase;
-    format_ident!("{}", name.to_snake_case())
+    ident(&crate::model::field_name(name))
 }
 
 /// The `Credentials` struct: one optional field per security scheme.
@@ -651,10 +650,13 @@ fn response_arm(r: &ResponseCase, ctx: &Ctx<'_>) -> TokenStream {
     quote! { Self::#v(#status_pat body) => { #guard #build } }
 }
 
-/// The check of one operation's security requirement, as a boolean expression.
-fn requirement_met(op: &Operation) -> TokenStream {
+/// The check of one operation's security requirement, as a boolean
+/// expression. An alternative naming a scheme the stubs do not read is left
+/// to the implementation (counted as met).
+fn requirement_met(op: &Operation, schemes: &[Scheme]) -> TokenStream {
     let alternatives = op.security.iter().map(|names| {
-        if names.is_empty() {
+        let readable = names.iter().all(|n| schemes.iter().any(|s| &s.name == n));
+        if names.is_empty() || !readable {
             return quote!(true);
         }
         let all = names.iter().map(|n| {
@@ -708,7 +710,7 @@ fn handler(op: &Operation, ctx: &Ctx<'_>) -> TokenStream {
         extractors.push(quote!(RawQuery(raw_query): RawQuery));
     }
     if secured {
-        let met = requirement_met(op);
+        let met = requirement_met(op, ctx.schemes);
         let hint = requirement_hint(op, ctx.schemes);
         steps.push(quote! {
             let credentials = match Credentials::from_headers(&header_map) {

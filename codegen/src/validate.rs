@@ -171,6 +171,13 @@ impl Validator<'_> {
         params: &[&ReferenceOr<Parameter>],
         components: Option<&Components>,
     ) {
+        if !is_routable(path) {
+            self.lint(
+                at,
+                format!("the server stubs leave this operation out: the router matches only whole path segments as parameters, not {path}"),
+            );
+            return;
+        }
         let template: BTreeSet<String> = path_template_names(path);
         let mut declared = BTreeSet::new();
         for (i, param) in params.iter().enumerate() {
@@ -202,10 +209,10 @@ impl Validator<'_> {
                     parameter_data,
                     style: openapiv3::QueryStyle::DeepObject,
                     ..
-                } => self.problem(
+                } => self.lint(
                     at_param,
                     format!(
-                        "query parameter `{}`: style deepObject is not supported",
+                        "query parameter `{}`: the server stubs do not read deepObject parameters; the implementation gets no field for it",
                         parameter_data.name
                     ),
                 ),
@@ -285,19 +292,6 @@ impl Validator<'_> {
             };
             bucket.entry(body).or_insert(at_code);
         }
-        for (kind, bucket) in [("success", &success), ("error", &failure)] {
-            if bucket.len() > 1 {
-                let places: Vec<_> = bucket.values().cloned().collect();
-                self.problem(
-                    &at,
-                    format!(
-                        "{} different {kind} response bodies ({}); progenitor supports one {kind} body per operation",
-                        bucket.len(),
-                        places.join(", ")
-                    ),
-                );
-            }
-        }
         !failure.is_empty()
     }
 
@@ -308,19 +302,13 @@ impl Validator<'_> {
                 let at_req = format!("{at}/security/{i}/{}", escape(name));
                 match schemes.and_then(|s| s.get(name)) {
                     None => self.problem(at_req, format!("security scheme `{name}` is not defined")),
-                    Some(ReferenceOr::Item(scheme)) if !is_supported_scheme(scheme) => self.problem(
+                    Some(ReferenceOr::Item(scheme)) if !is_supported_scheme(scheme) => self.lint(
                         at_req,
-                        format!("security scheme `{name}` is not supported by the server generator (only bearer tokens, as oauth2, openIdConnect or http bearer, and API keys in a header)"),
+                        format!("security scheme `{name}` is not read by the server stubs (they read bearer tokens, as oauth2, openIdConnect or http bearer, and API keys in a header); requirements naming it are left to the implementation"),
                     ),
                     Some(_) => {}
                 }
             }
-        }
-        if op.security.is_none() && api.security.as_ref().is_some_and(|s| !s.is_empty()) {
-            self.problem(
-                format!("{at}/security"),
-                "state each operation's security explicitly (top-level security is not supported)",
-            );
         }
     }
 
@@ -493,6 +481,17 @@ pub fn is_bearer(scheme: &SecurityScheme) -> bool {
 }
 
 /// The `{name}` segments of a path template.
+/// Whether every parameter in a path template is a whole segment (`/{id}`),
+/// which is what the router can match.
+pub fn is_routable(path: &str) -> bool {
+    path.split('/').all(|segment| {
+        !segment.contains(['{', '}'])
+            || (segment.starts_with('{')
+                && segment.ends_with('}')
+                && !segment[1..segment.len() - 1].contains(['{', '}']))
+    })
+}
+
 pub fn path_template_names(path: &str) -> BTreeSet<String> {
     path.split('/')
         .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
