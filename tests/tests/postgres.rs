@@ -379,3 +379,56 @@ async fn postgres_restart_gives_503_in_the_error_schema_then_service_resumes() {
     })
     .await;
 }
+
+/// Runs `users-service --database URL applications ARGS` and returns stdout.
+fn applications(data_dir: &std::path::Path, url: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(users_api_tests::server::binary("users-service"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["--database", url, "applications"])
+        .args(args)
+        .output()
+        .expect("users-service applications runs");
+    assert!(
+        out.status.success(),
+        "applications {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf8")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applications_registered_once_are_accepted_and_removed_on_both_instances() {
+    if skipped("applications_registered_once_are_accepted_and_removed_on_both_instances") {
+        return;
+    }
+    bounded(Duration::from_secs(120), async {
+        let cluster = TempCluster::start();
+        let url = cluster.url();
+        let args = ["--database", url.as_str(), "--access", "applications"];
+        let a = ServiceProcess::start_with(&args);
+        let b = ServiceProcess::start_beside(&a, "b", &args);
+        let app = applications(&a.data_dir, &url, &["add", "shared runner"])
+            .trim()
+            .to_string();
+        let http = reqwest::Client::new();
+        let list = |base: &str, key: &str| {
+            http.get(format!("{base}/users"))
+                .header("X-Application-ID", key)
+                .send()
+        };
+        for s in [&a, &b] {
+            let r = list(&s.url, &app).await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "registered on {}", s.url);
+        }
+        applications(&b.data_dir, &url, &["remove", &app]);
+        for s in [&a, &b] {
+            let r = list(&s.url, &app).await.unwrap();
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "removed on {}", s.url);
+        }
+        drop(b);
+        drop(a);
+        drop(cluster);
+    })
+    .await;
+}
