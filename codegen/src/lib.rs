@@ -190,6 +190,7 @@ pub fn generate_with_warnings(
             title,
             version,
             &options.types.1,
+            client.to_string().contains("regress"),
             REGEN_COMMAND,
         ),
     });

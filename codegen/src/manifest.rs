@@ -65,7 +65,14 @@ pub fn types(name: &str, title: &str, version: &str, deps: TypeDeps, command: &s
 }
 
 /// The client crate: progenitor's runtime over reqwest, without axum.
-pub fn client(name: &str, title: &str, version: &str, types_crate: &str, command: &str) -> String {
+pub fn client(
+    name: &str,
+    title: &str,
+    version: &str,
+    types_crate: &str,
+    uses_regress: bool,
+    command: &str,
+) -> String {
     let mut out = package(
         name,
         version,
@@ -73,21 +80,22 @@ pub fn client(name: &str, title: &str, version: &str, types_crate: &str, command
         command,
     );
     out.push_str("\n[features]\ndefault = []\n# HTTPS support through rustls.\nrustls = [\"reqwest/rustls\"]\n");
-    out.push_str(&dependencies(
-        "dependencies",
-        &[
-            (types_crate, &[]),
-            ("progenitor-client", &[]),
-            ("reqwest", &["query", "stream"]),
-            ("serde", &[]),
-            ("serde_json", &[]),
-            ("serde_urlencoded", &[]),
-            ("bytes", &[]),
-            ("futures-core", &[]),
-            ("uuid", &[]),
-            ("chrono", &[]),
-        ],
-    ));
+    let mut deps: Vec<(&str, &[&str])> = vec![
+        (types_crate, &[]),
+        ("progenitor-client", &[]),
+        ("reqwest", &["query", "stream"]),
+        ("serde", &[]),
+        ("serde_json", &[]),
+        ("serde_urlencoded", &[]),
+        ("bytes", &[]),
+        ("futures-core", &[]),
+        ("uuid", &[]),
+        ("chrono", &[]),
+    ];
+    if uses_regress {
+        deps.push(("regress", &[]));
+    }
+    out.push_str(&dependencies("dependencies", &deps));
     out.push_str("\n# The doc-tests' async runtime. The crate-level example is compiled here\n# and run against the real service by the workspace tests.");
     out.push_str(&dependencies("dev-dependencies", &[("tokio", &[])]));
     out

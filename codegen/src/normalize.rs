@@ -14,6 +14,20 @@ use crate::load::Spec;
 use crate::model::{field_name, preferred_media};
 use crate::validate::escape;
 
+/// Names the generated client already uses for its own methods (progenitor's
+/// `Client`, `ClientInfo` and `ClientHooks`): an operation so named gets `_op`.
+const RESERVED: &[&str] = &[
+    "new",
+    "new_with_client",
+    "baseurl",
+    "client",
+    "api_version",
+    "inner",
+    "pre",
+    "post",
+    "exec",
+];
+
 /// A normalized spec and what normalizing changed that a strict spec should
 /// have said itself (lints).
 pub struct Normalized {
@@ -62,7 +76,10 @@ pub fn normalize(spec: &Spec) -> Normalized {
                     id
                 }
                 Some(given) => {
-                    let id = field_name(given);
+                    let mut id = field_name(given);
+                    if RESERVED.contains(&id.as_str()) {
+                        id.push_str("_op");
+                    }
                     if id != given {
                         notes.push(note(
                             format!("{at}/operationId"),
