@@ -5,9 +5,12 @@
 //! answer with JSON serialized once and kept until a write touches it
 //! ([`JsonBody::Raw`]), since decoding every stored profile and encoding it
 //! again on each read was most of the cost of a read (docs/PERFORMANCE.md).
-//! A store shared with other instances ([`UserStore::shared`], PostgreSQL) is
-//! never cached: another instance's write must show on the next read here, so
-//! reads and revocation checks go to the database.
+//! A store shared with other instances ([`UserStore::shared`], PostgreSQL)
+//! may be written by another instance at any time, and that write must show
+//! on the next read here: revocation checks and single-user reads go to the
+//! database, and the list is kept only with the database's
+//! [`UserStore::state`] it was read in, checked (one small query) before each
+//! use.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -40,6 +43,8 @@ pub struct Service<S> {
     shared: bool,
     openapi_json: serde_json::Value,
     cache: Arc<ReadCache>,
+    /// For a shared store: the serialized list and the state it was read in.
+    shared_list: Mutex<Option<(String, Bytes)>>,
 }
 
 /// Who a request acts as, once its credentials were checked.
@@ -156,6 +161,7 @@ impl<S: UserStore> Service<S> {
             revoked: Mutex::new(revoked),
             openapi_json,
             cache: Arc::default(),
+            shared_list: Mutex::default(),
         })
     }
 
@@ -258,11 +264,7 @@ impl<S: UserStore> Service<S> {
     /// `GET /users` for everyone, from the cache when it is current.
     async fn all_users(&self) -> Result<Bytes, ApiError> {
         if self.shared {
-            let users = Users {
-                iterable: self.store.list().await.map_err(store_failed)?,
-                schema: None,
-            };
-            return to_json(&users);
+            return self.shared_users().await;
         }
         if let Some(bytes) = self.cache.list() {
             return Ok(bytes);
@@ -278,6 +280,32 @@ impl<S: UserStore> Service<S> {
         };
         let bytes = to_json(&users)?;
         self.cache.put_list(generation, bytes.clone());
+        Ok(bytes)
+    }
+
+    /// `GET /users` on a shared store: the kept list if the database's state
+    /// is still the one it was read in, else a fresh read (kept in turn).
+    async fn shared_users(&self) -> Result<Bytes, ApiError> {
+        let kept = self
+            .shared_list
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some((state, bytes)) = kept {
+            let now = self.store.state().await.map_err(store_failed)?;
+            if now.as_deref() == Some(state.as_str()) {
+                return Ok(bytes);
+            }
+        }
+        let (iterable, state) = self.store.list_with_state().await.map_err(store_failed)?;
+        let bytes = to_json(&Users {
+            iterable,
+            schema: None,
+        })?;
+        if let Some(state) = state {
+            *self.shared_list.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some((state, bytes.clone()));
+        }
         Ok(bytes)
     }
 

@@ -121,4 +121,19 @@ pub trait UserStore: Send + Sync + 'static {
     /// The revocation recorded for one user, if any: tokens issued at or
     /// before it (epoch seconds) are refused.
     fn revoked_at(&self, id: Uuid) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
+
+    /// Every user, oldest first, with a [`UserStore::state`] token of the
+    /// committed state they were read in (`None` where the backend has none).
+    fn list_with_state(
+        &self,
+    ) -> impl Future<Output = Result<(Vec<UserProfile>, Option<String>), StoreError>> + Send {
+        async { Ok((self.list().await?, None)) }
+    }
+
+    /// For a shared store, a token that changes whenever any write, by any
+    /// instance, commits or starts: a list read under an equal token is
+    /// still current. `None` where the backend has none.
+    fn state(&self) -> impl Future<Output = Result<Option<String>, StoreError>> + Send {
+        async { Ok(None) }
+    }
 }

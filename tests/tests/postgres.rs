@@ -132,6 +132,12 @@ async fn user_created_on_one_instance_is_read_listed_and_disconnected_on_the_oth
             .unwrap()
             .into_inner();
         assert_eq!(on_a.updated, again.updated, "A sees B's update at once");
+        let listed_on_a = ca.users_snapshot().send().await.unwrap().into_inner();
+        assert_eq!(
+            listed_on_a.iterable,
+            vec![again.clone()],
+            "A's kept list gave way to B's update"
+        );
 
         let left = cb
             .users_disconnect_user()

@@ -211,6 +211,24 @@ async fn postgres_two_pools_share_one_database() {
         assert_eq!(writes(&stored), 8);
     }
     assert_eq!(a.list().await.unwrap().len(), 10);
+    // The state token: the same while nothing is written (tried a few times,
+    // in case autovacuum writes meanwhile), different once the other writes.
+    let (listed, before) = a.list_with_state().await.unwrap();
+    let before = before.expect("PostgreSQL has a state");
+    assert_eq!(listed.len(), 10);
+    let mut steady = false;
+    for _ in 0..5 {
+        let (x, y) = (a.state().await.unwrap(), a.state().await.unwrap());
+        steady |= x == y;
+    }
+    assert!(steady, "the state does not move without writes");
+    let other = Uuid::new_v4();
+    b.save_with(other, bump(other)).await.unwrap();
+    assert_ne!(
+        a.state().await.unwrap(),
+        Some(before),
+        "b's write moved a's state"
+    );
     // Applications and revocations registered on one are seen on the other.
     let app = a.add_application("shared".into()).await.unwrap();
     assert!(b.is_application(app).await.unwrap());

@@ -158,6 +158,14 @@ impl UserStore for Store {
         forward!(self, s => s.remove_application(id))
     }
 
+    async fn list_with_state(&self) -> Result<(Vec<UserProfile>, Option<String>), StoreError> {
+        forward!(self, s => s.list_with_state())
+    }
+
+    async fn state(&self) -> Result<Option<String>, StoreError> {
+        forward!(self, s => s.state())
+    }
+
     fn shared(&self) -> bool {
         match self {
             Self::Sqlite(s) => s.shared(),

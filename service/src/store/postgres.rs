@@ -363,6 +363,46 @@ impl UserStore for PgStore {
     fn shared(&self) -> bool {
         true
     }
+
+    /// The list and the snapshot it was read in, in one repeatable-read,
+    /// read-only transaction.
+    async fn list_with_state(&self) -> Result<(Vec<UserProfile>, Option<String>), StoreError> {
+        let mut client = self.client().await?;
+        let tx = client
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        let state: String = tx
+            .query_one("SELECT pg_current_snapshot()::text", &[])
+            .await?
+            .get(0);
+        let stmt = tx
+            .prepare_cached("SELECT profile FROM users ORDER BY seq")
+            .await?;
+        let users = tx
+            .query(&stmt, &[])
+            .await?
+            .iter()
+            .map(|row| decode(row.get(0)))
+            .collect::<Result<_, _>>()?;
+        tx.commit().await?;
+        Ok((users, Some(state)))
+    }
+
+    /// The current snapshot (`xmin:xmax:in-progress xids`): any transaction
+    /// that writes gets an xid, which moves `xmax` when it starts and leaves
+    /// the in-progress list when it ends, so an equal snapshot means nothing
+    /// was written since. Other databases of the cluster share xids, which
+    /// can only make it change more often (a harmless cache miss).
+    async fn state(&self) -> Result<Option<String>, StoreError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached("SELECT pg_current_snapshot()::text")
+            .await?;
+        Ok(Some(client.query_one(&stmt, &[]).await?.get(0)))
+    }
 }
 
 /// The connector: plain TCP or Unix sockets (`sslmode=disable`; the default
