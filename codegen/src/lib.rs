@@ -8,6 +8,7 @@
 mod error;
 mod load;
 mod manifest;
+mod mock;
 pub mod model;
 mod normalize;
 mod progenitor_gen;
@@ -249,6 +250,9 @@ pub fn generate_with_warnings(
         server,
         &[],
     )?);
+    if options.client_extras {
+        files.extend(mock::files(spec, options, version)?);
+    }
     Ok((files, warnings))
 }
 

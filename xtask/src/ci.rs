@@ -57,7 +57,7 @@ const STEPS: &[Step] = &[
     step("prism", "generated client through prism proxy --errors", true, prism),
     step("python-sdk", "pieces_os_client against the binary (local, applications)", true, python_sdk),
     step("js-sdk", "@pieces.app/pieces-os-client against the binary (local, applications)", true, js_sdk),
-    step("downstream", "examples/downstream (client by path) against the real binary", true, downstream),
+    step("downstream", "examples/downstream (client by path): tests on the typed mocks, then the real binary", true, downstream),
     step("docs-page", "GET /docs in headless Chromium: no failed request, no console error, every operation", true, docs_page),
 ];
 
@@ -280,6 +280,10 @@ fn downstream(ctx: &mut Ctx) -> Result<()> {
     let mut build = ctx.cargo_command(&["build", "-j2", "--locked", "--manifest-path", manifest]);
     build.env("CARGO_TARGET_DIR", &ctx.target);
     ctx.run(&mut build, 30)?;
+    // Its unit tests run on the client's typed mocks (users-api-client-mock).
+    let mut tests = ctx.cargo_command(&["test", "-j2", "--locked", "--manifest-path", manifest]);
+    tests.env("CARGO_TARGET_DIR", &ctx.target);
+    ctx.run(&mut tests, 30)?;
     let service = Service::start(ctx, "downstream", Access::Default)?;
     let binary = ctx.target.join("debug").join(format!(
         "users-api-downstream{}",
