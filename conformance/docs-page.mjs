@@ -183,6 +183,15 @@ console.log(`  title: ${title}`);
 const shot = await send("Page.captureScreenshot", { format: "png" });
 writeFileSync(screenshot, Buffer.from(shot.data, "base64"));
 console.log(`  screenshot: ${screenshot}`);
+// A second one at an operation (a users_ one when listed), as a reader
+// following the menu sees it.
+const shown = operations.find((op) => op.startsWith("users_")) ?? operations[0];
+await evaluate(`document.querySelector('[id="operation/${shown}"]')?.scrollIntoView()`);
+await new Promise((r) => setTimeout(r, 300));
+const opShot = await send("Page.captureScreenshot", { format: "png" });
+const opPath = screenshot.replace(/\.png$/, "") + "-operation.png";
+writeFileSync(opPath, Buffer.from(opShot.data, "base64"));
+console.log(`  screenshot: ${opPath}`);
 
 if (problems.length > 0) {
   for (const p of problems) console.error(`FAIL: ${p}`);
