@@ -157,6 +157,10 @@ fn for_progenitor(api: &OpenAPI) -> OpenAPI {
         let ReferenceOr::Item(item) = item else {
             continue;
         };
+        // progenitor calls `reqwest::Client::options`/`trace`, which do not
+        // exist: the client leaves OPTIONS and TRACE operations out.
+        item.options = None;
+        item.trace = None;
         let shared: Vec<String> = item
             .parameters
             .iter_mut()
@@ -342,6 +346,13 @@ fn media_progenitor_sends(op: &mut openapiv3::Operation) -> Vec<String> {
                     ));
                     content.encoding.clear();
                 }
+                if sent.starts_with("text/") {
+                    // progenitor takes a text body only as an inline string.
+                    content.schema = Some(openapiv3::ReferenceOr::Item(
+                        serde_json::from_value(serde_json::json!({"type": "string"}))
+                            .expect("a string schema"),
+                    ));
+                }
                 if sent == "application/octet-stream" {
                     // progenitor takes a binary body only as an inline binary string.
                     content.schema = Some(openapiv3::ReferenceOr::Item(
@@ -377,6 +388,29 @@ fn media_progenitor_sends(op: &mut openapiv3::Operation) -> Vec<String> {
     notes
 }
 
+/// Whether a schema (or what its `$ref` names) is an object or a composition.
+fn is_object(
+    schema: &openapiv3::ReferenceOr<openapiv3::Schema>,
+    components: Option<&openapiv3::Components>,
+) -> bool {
+    let resolved = match schema {
+        openapiv3::ReferenceOr::Item(s) => Some(s),
+        openapiv3::ReferenceOr::Reference { reference } => reference
+            .strip_prefix("#/components/schemas/")
+            .and_then(|n| components?.schemas.get(n))
+            .and_then(|s| s.as_item()),
+    };
+    resolved.is_some_and(|s| {
+        matches!(
+            s.schema_kind,
+            openapiv3::SchemaKind::Type(openapiv3::Type::Object(_))
+                | openapiv3::SchemaKind::AllOf { .. }
+                | openapiv3::SchemaKind::OneOf { .. }
+                | openapiv3::SchemaKind::AnyOf { .. }
+        )
+    })
+}
+
 /// progenitor cannot send `deepObject` query parameters: its copy leaves
 /// them out.
 fn drop_deep_objects(
@@ -410,6 +444,24 @@ fn joined_string(
     components: Option<&openapiv3::Components>,
 ) -> Option<String> {
     use openapiv3::{Parameter, ParameterSchemaOrContent, QueryStyle, ReferenceOr};
+    if let Some(Parameter::Path { parameter_data, .. }) =
+        crate::validate::resolve_parameter(param, components)
+        && let ParameterSchemaOrContent::Schema(schema) = &parameter_data.format
+        && is_object(schema, components)
+    {
+        // A path parameter typed as an object: progenitor would format it
+        // with `Display`, which model structs lack. Send it as a string.
+        let mut data = parameter_data.clone();
+        let note = format!("The path parameter `{}` is sent as a string.", data.name);
+        data.format = ParameterSchemaOrContent::Schema(ReferenceOr::Item(
+            serde_json::from_value(serde_json::json!({"type": "string"})).expect("a string schema"),
+        ));
+        *param = ReferenceOr::Item(Parameter::Path {
+            parameter_data: data,
+            style: openapiv3::PathStyle::Simple,
+        });
+        return Some(note);
+    }
     let Parameter::Query {
         parameter_data,
         style,

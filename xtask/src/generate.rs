@@ -52,18 +52,7 @@ pub fn generate_command(root: &Path, args: &[String]) -> Result<()> {
     for w in &warnings {
         eprintln!("warning: {w}");
     }
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let mut lines = 0;
-    for file in &files {
-        let path = out.join(&file.path);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        std::fs::write(&path, &file.contents)
-            .with_context(|| format!("writing {}", path.display()))?;
-        lines += file.contents.lines().count();
-    }
-    std::fs::write(out.join("Cargo.toml"), workspace_manifest(root, &slug)?)?;
+    let lines = write_workspace(root, &slug, &files, &out)?;
     println!(
         "generated {} files ({lines} lines) for {} in {} ms into {} with {} warning(s)",
         files.len(),
@@ -73,6 +62,32 @@ pub fn generate_command(root: &Path, args: &[String]) -> Result<()> {
         warnings.len()
     );
     Ok(())
+}
+
+/// Writes generated files and the workspace manifest under `out`; returns
+/// the number of lines written.
+pub fn write_workspace(
+    root: &Path,
+    slug: &str,
+    files: &[users_api_codegen::GeneratedFile],
+    out: &Path,
+) -> Result<usize> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut lines = 0;
+    for file in files {
+        let path = out.join(&file.path);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&path, &file.contents)
+            .with_context(|| format!("writing {}", path.display()))?;
+        lines += file.contents.lines().count();
+    }
+    std::fs::write(out.join("Cargo.toml"), workspace_manifest(root, slug)?)?;
+    // Our lock file: the same dependency versions, resolved without surprises.
+    std::fs::copy(root.join("Cargo.lock"), out.join("Cargo.lock"))
+        .context("copying Cargo.lock into the generated workspace")?;
+    Ok(lines)
 }
 
 /// `Users API` -> `users-api`.

