@@ -101,6 +101,17 @@ fn test(ctx: &mut Ctx) -> Result<()> {
 /// The tests that need PostgreSQL (Debian's `postgresql`; `.ci/run` installs
 /// it): each starts its own throwaway cluster as an unprivileged user.
 fn postgres(ctx: &mut Ctx) -> Result<()> {
+    // The real-binary tests run target/debug/users-service: current, also
+    // under `--only postgres`.
+    let bin = [
+        "build",
+        "-j2",
+        "-p",
+        "users-service",
+        "--bin",
+        "users-service",
+    ];
+    ctx.cargo(&bin, MINUTES)?;
     let tests = ["--test", "store", "--test", "postgres"];
     let mut args = vec!["test", "-j2", "-p", "users-api-tests"];
     args.extend(tests);
