@@ -58,7 +58,9 @@ def _fresh_token() -> str:
         "--ttl",
         "3600",
     ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+    # Only the flags above decide, not USERS_* settings of the environment.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("USERS_")}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False, env=env)
     token = done.stdout.strip()
     if done.returncode != 0 or not token:
         raise RuntimeError(f"mint-token failed ({done.returncode}): {done.stderr.strip()}")

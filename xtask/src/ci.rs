@@ -709,17 +709,10 @@ impl Service {
             Access::Applications => Some(register_applications(&bin, &data.0)?),
         };
         let (log, stderr) = log_file(&ctx.tools, &format!("{label}-service.log"))?;
-        let mut cmd = Command::new(&bin);
-        cmd.arg("--data-dir")
-            .arg(&data.0)
-            .args(["--listen", "127.0.0.1:0"]);
+        let mut cmd = service_command(&bin, &data.0);
+        cmd.args(["--listen", "127.0.0.1:0"]);
         if access == Access::Applications {
             cmd.args(["--access", "applications"]);
-        }
-        // Only the flags above decide the mode and the origins, whatever the
-        // environment that runs CI holds.
-        for var in ["USERS_ACCESS", "USERS_ALLOW_ORIGINS"] {
-            cmd.env_remove(var);
         }
         let child = cmd
             .env("USERS_LOG", "warn")
@@ -762,8 +755,8 @@ impl Service {
 /// second again; `applications list` must then show exactly the first.
 fn register_applications(bin: &Path, data_dir: &Path) -> Result<Applications> {
     let cli = |args: &[&str]| {
-        let mut cmd = Command::new(bin);
-        cmd.arg("--data-dir").arg(data_dir).arg("applications");
+        let mut cmd = service_command(bin, data_dir);
+        cmd.arg("applications");
         cmd.args(args);
         output_of(&mut cmd)
     };
@@ -796,9 +789,24 @@ fn register_applications(bin: &Path, data_dir: &Path) -> Result<Applications> {
     })
 }
 
-fn mint_token(bin: &Path, data_dir: &Path) -> Result<String> {
+/// `users-service --data-dir DIR` without the caller's `USERS_*`
+/// settings (access mode, origins, database URL, identity provider...):
+/// only the flags xtask passes decide, whatever the environment running CI
+/// holds.
+fn service_command(bin: &Path, data_dir: &Path) -> Command {
     let mut cmd = Command::new(bin);
-    cmd.arg("--data-dir").arg(data_dir).arg("mint-token");
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("USERS_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.arg("--data-dir").arg(data_dir);
+    cmd
+}
+
+fn mint_token(bin: &Path, data_dir: &Path) -> Result<String> {
+    let mut cmd = service_command(bin, data_dir);
+    cmd.arg("mint-token");
     cmd.args([
         "--sub",
         "github|4242",
