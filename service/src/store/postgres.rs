@@ -405,12 +405,67 @@ impl UserStore for PgStore {
     }
 }
 
-/// The connector: plain TCP or Unix sockets (`sslmode=disable`; the default
-/// `prefer` falls back to plain). TLS to PostgreSQL is not built in yet.
+/// The connector. Without the `tls` feature: plain TCP or Unix sockets
+/// (`sslmode=disable`, or the default `prefer`, which then stays plain;
+/// `require` fails). With it: rustls, the server's certificate verified
+/// against the platform's roots (`sslmode=prefer` uses TLS when the server
+/// offers it, `require` insists).
+#[cfg(not(feature = "tls"))]
 mod tls {
     use super::StoreError;
 
     pub(super) fn connector() -> Result<tokio_postgres::NoTls, StoreError> {
         Ok(tokio_postgres::NoTls)
+    }
+}
+
+#[cfg(feature = "tls")]
+mod tls {
+    use std::sync::Arc;
+
+    use rustls_platform_verifier::BuilderVerifierExt;
+    use tokio_postgres_rustls::MakeRustlsConnect;
+
+    use super::StoreError;
+
+    pub(super) fn connector() -> Result<MakeRustlsConnect, StoreError> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .and_then(|b| b.with_platform_verifier())
+            .map_err(|e| StoreError::Task(format!("TLS configuration for PostgreSQL: {e}")))?
+            .with_no_client_auth();
+        Ok(MakeRustlsConnect::new(config))
+    }
+}
+
+/// The cluster helper of the tests crate (std only), for the TLS build's test.
+#[cfg(all(test, feature = "tls"))]
+#[path = "../../../tests/src/pg_cluster.rs"]
+#[allow(dead_code)]
+mod pg_cluster;
+
+#[cfg(all(test, feature = "tls"))]
+mod tls_tests {
+    use super::{PgStore, UserStore, pg_cluster};
+
+    /// The TLS build still reaches a server without TLS under the default
+    /// `sslmode=prefer`, and refuses it under `sslmode=require`.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn tls_build_follows_sslmode() {
+        let dir = tempfile::tempdir().unwrap();
+        let port = pg_cluster::free_port().unwrap();
+        let cluster = pg_cluster::Cluster::init(dir.path(), port).expect("initdb");
+        cluster.start().expect("PostgreSQL starts");
+        let plain = PgStore::connect(&cluster.url(), 2).await;
+        let required = PgStore::connect(&format!("{}?sslmode=require", cluster.url()), 2).await;
+        let _ = cluster.stop("immediate");
+        let plain = plain.expect("prefer falls back to plain");
+        assert!(plain.list().await.is_err(), "the server is gone now");
+        let err = required.expect_err("require refuses a server without TLS");
+        assert!(
+            err.is_unavailable() || err.to_string().contains("TLS"),
+            "{err}"
+        );
     }
 }
