@@ -115,6 +115,11 @@ fn postgres(ctx: &mut Ctx) -> Result<()> {
     let tests = ["--test", "store", "--test", "postgres"];
     let mut args = vec!["test", "-j2", "-p", "users-api-tests"];
     args.extend(tests);
+    ctx.cargo(&args, MINUTES)?;
+    // The TLS build's connector (rustls) against a server without TLS.
+    let tls = ["--features", "tls", "--lib", "tls_build"];
+    let mut args = vec!["test", "-j2", "-p", "users-service"];
+    args.extend(tls);
     ctx.cargo(&args, MINUTES)
 }
 
