@@ -102,6 +102,14 @@ pub fn check(root: &Path) -> Result<()> {
 mod tests {
     use super::*;
 
+    /// Copies the specs `generate` reads into a scratch root.
+    fn copy_specs(root: &Path, tmp: &Path) {
+        for spec in [SPEC, FEATURES_SPEC] {
+            std::fs::create_dir_all(tmp.join(spec).parent().unwrap()).unwrap();
+            std::fs::copy(root.join(spec), tmp.join(spec)).unwrap();
+        }
+    }
+
     /// Plain `cargo test` catches drift between the spec and checked-in code.
     #[test]
     fn checked_in_code_matches_spec() {
@@ -145,18 +153,23 @@ mod tests {
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(&p, &f.contents).unwrap();
         }
-        std::fs::create_dir_all(tmp.join("spec")).unwrap();
+        copy_specs(&root, &tmp);
         let spec = std::fs::read_to_string(root.join(SPEC)).unwrap();
+        let version = spec
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("version: "))
+            .unwrap()
+            .to_string();
         std::fs::write(
             tmp.join(SPEC),
-            spec.replacen("version: 1.0.0", "version: 1.1.0", 1),
+            spec.replacen(&format!("version: {version}"), "version: 99.1.0", 1),
         )
         .unwrap();
         let stale = drift(&tmp).unwrap();
         assert!(
             stale
                 .iter()
-                .any(|d| d.diff.contains("+version = \"1.1.0\"")),
+                .any(|d| d.diff.contains("+version = \"99.1.0\"")),
             "version bump shows in the manifests"
         );
         std::fs::remove_dir_all(&tmp).unwrap();
@@ -217,8 +230,7 @@ mod tests {
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(&p, &f.contents).unwrap();
         }
-        std::fs::create_dir_all(tmp.join("spec")).unwrap();
-        std::fs::copy(root.join(SPEC), tmp.join(SPEC)).unwrap();
+        copy_specs(&root, &tmp);
         assert!(drift(&tmp).unwrap().is_empty());
 
         let edited = tmp.join(&files[2].path);

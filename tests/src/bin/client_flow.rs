@@ -193,7 +193,42 @@ async fn run(args: &Args) -> Result<()> {
     get_matches(&client, &profile, id).await?;
     get_unknown_is_404(&client).await?;
     disconnect(&client, id).await?;
-    list_contains(&client, &profile.id, false, "list-after-disconnect").await
+    token_revoked(&client).await?;
+    // The default (local) access mode takes any application id, as the
+    // official SDKs send it: the spec's `application` scheme.
+    let app = Client::builder()
+        .base_url(&args.url)
+        .application_id("client-flow")
+        .build()?;
+    list_contains(&app, &profile.id, false, "list-after-disconnect").await
+}
+
+/// Signing out revoked the token used before it: the next call is a 401.
+async fn token_revoked(client: &Client) -> Result<()> {
+    match client.users_snapshot().send().await {
+        Err(Error::ErrorResponse(rv)) => {
+            check_violations("token-revoked", rv.headers())?;
+            let (status, body) = (rv.status(), rv.into_inner());
+            ensure!(
+                status == 401,
+                "token-revoked: status {status}, expected 401"
+            );
+            ensure!(
+                body.code == ApiErrorCode::Unauthorized,
+                "token-revoked: body {body:?}"
+            );
+            step_ok(
+                "token-revoked",
+                format!("401 {:?}: {}", body.code, body.message),
+            );
+            Ok(())
+        }
+        Ok(rv) => bail!(
+            "token-revoked: the old token still lists users ({})",
+            rv.status()
+        ),
+        Err(e) => bail!("token-revoked: {e}"),
+    }
 }
 
 #[tokio::main(flavor = "current_thread")]
