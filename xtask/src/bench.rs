@@ -48,7 +48,6 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         .args([
             "build",
             "--release",
-            "-j2",
             "-p",
             "users-service",
             "-p",

