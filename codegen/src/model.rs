@@ -190,6 +190,9 @@ pub struct ResponseCase {
     pub description: String,
     /// Media type and type of the body, if any.
     pub body: Option<(String, RustType)>,
+    /// Whether it documents response headers the implementation sets
+    /// (`WWW-Authenticate` aside: the router adds that one to every 401).
+    pub has_headers: bool,
 }
 
 /// Converts a component schema name into the Rust type name typify gives it.
@@ -314,6 +317,10 @@ pub fn operations(spec: &Spec) -> Result<Vec<Operation>> {
                     status,
                     description: response.description.clone(),
                     body,
+                    has_headers: response
+                        .headers
+                        .keys()
+                        .any(|h| !h.eq_ignore_ascii_case("www-authenticate")),
                 });
             }
             responses.sort_by_key(|r| r.status);

@@ -556,36 +556,52 @@ fn trait_method(op: &Operation, ctx: &Ctx<'_>) -> TokenStream {
     }
 }
 
+/// The fields of a response variant, in order: the status (ranges and
+/// `default`), the body, the documented response headers.
+fn variant_fields(r: &ResponseCase, ctx: &Ctx<'_>) -> Vec<TokenStream> {
+    let mut fields = Vec::new();
+    if carries_status(r.status) {
+        fields.push(quote!(StatusCode));
+    }
+    if let Some((media, ty)) = &r.body {
+        fields.push(body_tokens(media, ty, ctx));
+    }
+    if r.has_headers {
+        fields.push(quote!(HeaderMap));
+    }
+    fields
+}
+
 fn response_enum(op: &Operation, ctx: &Ctx<'_>) -> TokenStream {
     let name = enum_ident(op);
     let doc = format!("Every response `{}` documents.", op.id);
     let variants = op.responses.iter().map(|r| {
         let v = variant_ident(r.status);
-        let doc = doc_attrs(&format!("{}: {}", r.status, r.description.trim()));
-        let status = carries_status(r.status).then(|| quote!(StatusCode,));
-        match &r.body {
-            Some((media, ty)) => {
-                let t = body_tokens(media, ty, ctx);
-                quote! { #doc #v(#status #t), }
-            }
-            None if status.is_some() => quote! { #doc #v(StatusCode), },
-            None => quote! { #doc #v, },
+        let mut text = format!("{}: {}", r.status, r.description.trim());
+        if r.has_headers {
+            text.push_str("\n\nThe `HeaderMap` holds the response headers the spec documents.");
+        }
+        let doc = doc_attrs(&text);
+        let fields = variant_fields(r, ctx);
+        if fields.is_empty() {
+            quote! { #doc #v, }
+        } else {
+            quote! { #doc #v(#(#fields),*), }
         }
     });
     let statuses = op.responses.iter().map(|r| {
         let v = variant_ident(r.status);
-        match (r.status, r.body.is_some()) {
-            (Status::Code(code), has_body) => {
+        let fields = variant_fields(r, ctx).len();
+        match r.status {
+            Status::Code(code) => {
                 let status = status_tokens(code);
-                let pat = if has_body {
-                    quote!(Self::#v(_))
-                } else {
-                    quote!(Self::#v)
-                };
-                quote! { #pat => #status, }
+                match fields {
+                    0 => quote! { Self::#v => #status, },
+                    1 => quote! { Self::#v(_) => #status, },
+                    _ => quote! { Self::#v(..) => #status, },
+                }
             }
-            (_, true) => quote! { Self::#v(status, _) => *status, },
-            (_, false) => quote! { Self::#v(status) => *status, },
+            _ => quote! { Self::#v(status, ..) => *status, },
         }
     });
     let arms = op.responses.iter().map(|r| response_arm(r, ctx));
@@ -627,27 +643,44 @@ fn response_arm(r: &ResponseCase, ctx: &Ctx<'_>) -> TokenStream {
         }),
         _ => None,
     };
-    let status_pat = carries_status(r.status).then(|| quote!(_,));
-    let Some((media, ty)) = &r.body else {
-        return match status_pat {
-            Some(_) => quote! { Self::#v(_) => { #guard status.into_response() } },
-            None => quote! { Self::#v => status.into_response(), },
-        };
-    };
-    let build = if is_error(ty, ctx) {
-        // The body's `status` always says what the response is sent with.
-        quote! {{
-            let mut body = body;
-            body.status = status.as_u16().into();
-            stub_runtime::error_json(status, &body)
-        }}
-    } else {
-        match body_kind(media) {
-            BodyKind::Json => quote!(body.respond(status).unwrap_or_else(reject)),
-            _ => quote!((status, [(header::CONTENT_TYPE, #media)], body).into_response()),
+    let mut pattern = Vec::new();
+    if carries_status(r.status) {
+        pattern.push(quote!(_));
+    }
+    let build = match &r.body {
+        None => quote!(status.into_response()),
+        Some((media, ty)) => {
+            pattern.push(quote!(body));
+            if is_error(ty, ctx) {
+                // The body's `status` always says what the response is sent with.
+                quote! {{
+                    let mut body = body;
+                    body.status = status.as_u16().into();
+                    stub_runtime::error_json(status, &body)
+                }}
+            } else {
+                match body_kind(media) {
+                    BodyKind::Json => quote!(body.respond(status).unwrap_or_else(reject)),
+                    _ => quote!((status, [(header::CONTENT_TYPE, #media)], body).into_response()),
+                }
+            }
         }
     };
-    quote! { Self::#v(#status_pat body) => { #guard #build } }
+    let build = if r.has_headers {
+        pattern.push(quote!(headers));
+        quote! {{
+            let mut response = #build;
+            response.headers_mut().extend(headers);
+            response
+        }}
+    } else {
+        build
+    };
+    if pattern.is_empty() {
+        quote! { Self::#v => { #guard #build } }
+    } else {
+        quote! { Self::#v(#(#pattern),*) => { #guard #build } }
+    }
 }
 
 /// The check of one operation's security requirement, as a boolean

@@ -12,8 +12,9 @@ use axum::http::StatusCode;
 use features_api_client::types::{CreateItemFormBody, Item, ListItemsResponse200, Problem};
 use features_api_client::{Client, Error};
 use features_api_server_stubs::{
-    self as stubs, CreateItemFormResponse, FeaturesApi, GetPageResponse, ItemsSetNoteResponse,
-    ListItemsHeaders, ListItemsQuery, ListItemsResponse, PostBlobsResponse,
+    self as stubs, AnythingResponse, CreateItemFormResponse, FeaturesApi, GetPageResponse,
+    ItemsSetNoteResponse, ListItemsHeaders, ListItemsQuery, ListItemsResponse, OldPageResponse,
+    PostBlobsResponse,
 };
 use serde_json::Value;
 
@@ -69,6 +70,23 @@ impl FeaturesApi for Echo {
     async fn post_blobs(&self, body: Bytes) -> PostBlobsResponse {
         let size = i64::try_from(body.len()).unwrap_or(i64::MAX);
         PostBlobsResponse::Ok(features_api_client::types::PostBlobsResponse200 { size }.into())
+    }
+
+    async fn old_page(&self) -> OldPageResponse {
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            axum::http::header::LOCATION,
+            axum::http::HeaderValue::from_static("/page"),
+        );
+        OldPageResponse::Status302(headers)
+    }
+
+    async fn anything(&self) -> AnythingResponse {
+        let item = Item {
+            name: "any".into(),
+            count: 1,
+        };
+        AnythingResponse::Default(StatusCode::ACCEPTED, item.into())
     }
 
     async fn get_page(&self) -> GetPageResponse {
@@ -258,6 +276,24 @@ async fn form_text_and_binary_bodies_round_trip() {
         .into_inner()
         .size;
     assert_eq!(size, 256);
+}
+
+#[tokio::test]
+async fn operations_without_a_2xx_send_their_status_and_headers() {
+    let url = serve().await;
+    // A redirect with its documented Location header (not followed here).
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = http.get(format!("{url}/old-page")).send().await.unwrap();
+    assert_eq!(response.status(), 302);
+    assert_eq!(response.headers()["location"], "/page");
+    // A `default`-only operation: any status, its body typed on both sides.
+    let client = Client::new(&url);
+    let answer = client.anything().send().await.expect("202 is a success");
+    assert_eq!(answer.status(), reqwest::StatusCode::ACCEPTED);
+    assert_eq!(answer.into_inner().name, "any");
 }
 
 #[tokio::test]

@@ -139,6 +139,26 @@ let response = client.get_page()
     pub fn get_page(&self) -> builder::GetPage<'_> {
         builder::GetPage::new(self)
     }
+    /**Sends a `GET` request to `/old-page`
+
+```text
+let response = client.old_page()
+    .send()
+    .await;
+```*/
+    pub fn old_page(&self) -> builder::OldPage<'_> {
+        builder::OldPage::new(self)
+    }
+    /**Sends a `POST` request to `/anything`
+
+```text
+let response = client.anything()
+    .send()
+    .await;
+```*/
+    pub fn anything(&self) -> builder::Anything<'_> {
+        builder::Anything::new(self)
+    }
 }
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
@@ -642,6 +662,101 @@ pub mod builder {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::old_page`]
+
+[`Client::old_page`]: super::Client::old_page*/
+    #[derive(Debug, Clone)]
+    pub struct OldPage<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> OldPage<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/old-page`
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
+            let Self { client } = self;
+            let url = format!("{}/old-page", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "old_page",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => Ok(ResponseValue::stream(response)),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::anything`]
+
+[`Client::anything`]: super::Client::anything*/
+    #[derive(Debug, Clone)]
+    pub struct Anything<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> Anything<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `POST` request to `/anything`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::features_api_types::Item>,
+            Error<::features_api_types::Item>,
+        > {
+            let Self { client } = self;
+            let url = format!("{}/anything", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "anything",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => ResponseValue::from_response(response).await,
+                _ => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
             }
         }
     }

@@ -15,7 +15,7 @@ pub use stub_runtime::{ApiKey, BearerToken, JsonBody, Rejection};
 /// The shared model types.
 pub use features_api_types as types;
 /// The OpenAPI document this crate was generated from, verbatim.
-pub const OPENAPI_YAML: &str = "openapi: 3.0.3\ninfo:\n  title: Features API\n  version: \"2024-01\"\n  description: |\n    One operation per OpenAPI feature the generators support beyond the\n    Users API: every query parameter style, header parameters, form, text\n    and binary request bodies, status ranges and `default` responses,\n    several media types, operationIds in other styles or missing, inline\n    schemas, a non-semver version and no error schema (the router then\n    answers with its built-in error body).\npaths:\n  /items:\n    get:\n      operationId: listItems\n      parameters:\n        - { name: q, in: query, required: true, schema: { type: string } }\n        - { name: limit, in: query, schema: { type: integer, default: 10 } }\n        - { name: ratio, in: query, schema: { type: number } }\n        - { name: active, in: query, schema: { type: boolean } }\n        - name: tags\n          in: query\n          schema: { type: array, items: { type: string } }\n        - name: ids\n          in: query\n          explode: false\n          schema: { type: array, items: { type: integer } }\n        - name: words\n          in: query\n          style: spaceDelimited\n          explode: false\n          schema: { type: array, items: { type: string } }\n        - name: codes\n          in: query\n          style: pipeDelimited\n          explode: false\n          schema: { type: array, items: { type: integer } }\n        - { name: X-Trace-Id, in: header, schema: { type: string } }\n        - { name: X-Count, in: header, required: true, schema: { type: integer } }\n      responses:\n        '200':\n          description: What the server received, echoed back.\n          content:\n            application/json:\n              schema:\n                type: object\n                required: [q, limit]\n                properties:\n                  q: { type: string }\n                  limit: { type: integer }\n                  ratio: { type: number }\n                  active: { type: boolean }\n                  tags: { type: array, items: { type: string } }\n                  ids: { type: array, items: { type: integer } }\n                  words: { type: array, items: { type: string } }\n                  codes: { type: array, items: { type: integer } }\n                  trace: { type: string }\n                  count: { type: integer }\n              example:\n                q: x\n                limit: 10\n                note: { $ref: 'not a reference: example data' }\n        4XX:\n          description: A client error.\n          content:\n            application/json:\n              schema: { $ref: '#/components/schemas/Problem' }\n  /items/form:\n    post:\n      operationId: create-item-form\n      requestBody:\n        required: true\n        content:\n          application/x-www-form-urlencoded:\n            schema:\n              type: object\n              required: [name, count]\n              properties:\n                name: { type: string }\n                count: { type: integer }\n      responses:\n        '201':\n          description: Created.\n          content:\n            application/json:\n              schema: { $ref: '#/components/schemas/Item' }\n        default:\n          description: Anything else.\n          content:\n            text/plain:\n              schema: { type: string }\n  /items/{id}/note:\n    put:\n      operationId: items.setNote\n      parameters:\n        - { name: id, in: path, required: true, schema: { type: integer } }\n      requestBody:\n        required: true\n        content:\n          text/plain:\n            schema: { type: string }\n      responses:\n        '200':\n          description: The note, as stored.\n          content:\n            text/plain:\n              schema: { type: string }\n  /blobs:\n    post:\n      requestBody:\n        required: true\n        content:\n          application/octet-stream:\n            schema: { type: string, format: binary }\n      responses:\n        '200':\n          description: How many bytes arrived.\n          content:\n            application/json:\n              schema:\n                type: object\n                required: [size]\n                properties:\n                  size: { type: integer }\n  /page:\n    get:\n      operationId: get_page\n      responses:\n        '200':\n          description: A page for people, or the same as JSON.\n          content:\n            application/json:\n              schema: { $ref: '#/components/schemas/Item' }\n            text/html:\n              schema: { type: string }\n        5XX:\n          description: A server error, as text.\n          content:\n            text/plain:\n              schema: { type: string }\ncomponents:\n  schemas:\n    Item:\n      type: object\n      required: [name, count]\n      properties:\n        name: { type: string }\n        count: { type: integer }\n    Problem:\n      type: object\n      required: [title]\n      properties:\n        title: { type: string }\n        detail: { type: string }\n";
+pub const OPENAPI_YAML: &str = "openapi: 3.0.3\ninfo:\n  title: Features API\n  version: \"2024-01\"\n  description: |\n    One operation per OpenAPI feature the generators support beyond the\n    Users API: every query parameter style, header parameters, form, text\n    and binary request bodies, status ranges and `default` responses,\n    several media types, operationIds in other styles or missing, inline\n    schemas, a non-semver version and no error schema (the router then\n    answers with its built-in error body).\npaths:\n  /items:\n    get:\n      operationId: listItems\n      parameters:\n        - { name: q, in: query, required: true, schema: { type: string } }\n        - { name: limit, in: query, schema: { type: integer, default: 10 } }\n        - { name: ratio, in: query, schema: { type: number } }\n        - { name: active, in: query, schema: { type: boolean } }\n        - name: tags\n          in: query\n          schema: { type: array, items: { type: string } }\n        - name: ids\n          in: query\n          explode: false\n          schema: { type: array, items: { type: integer } }\n        - name: words\n          in: query\n          style: spaceDelimited\n          explode: false\n          schema: { type: array, items: { type: string } }\n        - name: codes\n          in: query\n          style: pipeDelimited\n          explode: false\n          schema: { type: array, items: { type: integer } }\n        - { name: X-Trace-Id, in: header, schema: { type: string } }\n        - { name: X-Count, in: header, required: true, schema: { type: integer } }\n      responses:\n        '200':\n          description: What the server received, echoed back.\n          content:\n            application/json:\n              schema:\n                type: object\n                required: [q, limit]\n                properties:\n                  q: { type: string }\n                  limit: { type: integer }\n                  ratio: { type: number }\n                  active: { type: boolean }\n                  tags: { type: array, items: { type: string } }\n                  ids: { type: array, items: { type: integer } }\n                  words: { type: array, items: { type: string } }\n                  codes: { type: array, items: { type: integer } }\n                  trace: { type: string }\n                  count: { type: integer }\n              example:\n                q: x\n                limit: 10\n                note: { $ref: 'not a reference: example data' }\n        4XX:\n          description: A client error.\n          content:\n            application/json:\n              schema: { $ref: '#/components/schemas/Problem' }\n  /items/form:\n    post:\n      operationId: create-item-form\n      requestBody:\n        required: true\n        content:\n          application/x-www-form-urlencoded:\n            schema:\n              type: object\n              required: [name, count]\n              properties:\n                name: { type: string }\n                count: { type: integer }\n      responses:\n        '201':\n          description: Created.\n          content:\n            application/json:\n              schema: { $ref: '#/components/schemas/Item' }\n        default:\n          description: Anything else.\n          content:\n            text/plain:\n              schema: { type: string }\n  /items/{id}/note:\n    put:\n      operationId: items.setNote\n      parameters:\n        - { name: id, in: path, required: true, schema: { type: integer } }\n      requestBody:\n        required: true\n        content:\n          text/plain:\n            schema: { type: string }\n      responses:\n        '200':\n          description: The note, as stored.\n          content:\n            text/plain:\n              schema: { type: string }\n  /blobs:\n    post:\n      requestBody:\n        required: true\n        content:\n          application/octet-stream:\n            schema: { type: string, format: binary }\n      responses:\n        '200':\n          description: How many bytes arrived.\n          content:\n            application/json:\n              schema:\n                type: object\n                required: [size]\n                properties:\n                  size: { type: integer }\n  /page:\n    get:\n      operationId: get_page\n      responses:\n        '200':\n          description: A page for people, or the same as JSON.\n          content:\n            application/json:\n              schema: { $ref: '#/components/schemas/Item' }\n            text/html:\n              schema: { type: string }\n        5XX:\n          description: A server error, as text.\n          content:\n            text/plain:\n              schema: { type: string }\n  /old-page:\n    get:\n      operationId: old_page\n      responses:\n        '302':\n          description: Moved; see Location.\n          headers:\n            Location:\n              schema: { type: string }\n  /anything:\n    post:\n      operationId: anything\n      responses:\n        default:\n          description: Whatever happened, as JSON.\n          content:\n            application/json:\n              schema: { $ref: '#/components/schemas/Item' }\ncomponents:\n  schemas:\n    Item:\n      type: object\n      required: [name, count]\n      properties:\n        name: { type: string }\n        count: { type: integer }\n    Problem:\n      type: object\n      required: [title]\n      properties:\n        title: { type: string }\n        detail: { type: string }\n";
 /// One operation of the spec, as routed by [`router`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OperationInfo {
@@ -52,6 +52,16 @@ pub const OPERATIONS: &[OperationInfo] = &[
         operation_id: "get_page",
         method: "GET",
         path: "/page",
+    },
+    OperationInfo {
+        operation_id: "old_page",
+        method: "GET",
+        path: "/old-page",
+    },
+    OperationInfo {
+        operation_id: "anything",
+        method: "POST",
+        path: "/anything",
     },
 ];
 /// The operations of the API. Implement this trait and pass it to [`router`].
@@ -95,6 +105,10 @@ pub trait FeaturesApi: Send + Sync + 'static {
     ) -> impl Future<Output = PostBlobsResponse> + Send;
     /// `GET /page`
     fn get_page(&self) -> impl Future<Output = GetPageResponse> + Send;
+    /// `GET /old-page`
+    fn old_page(&self) -> impl Future<Output = OldPageResponse> + Send;
+    /// `POST /anything`
+    fn anything(&self) -> impl Future<Output = AnythingResponse> + Send;
 }
 ///Every response `list_items` documents.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,7 +123,7 @@ impl ListItemsResponse {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Ok(_) => StatusCode::OK,
-            Self::Status4xx(status, _) => *status,
+            Self::Status4xx(status, ..) => *status,
         }
     }
 }
@@ -140,7 +154,7 @@ impl CreateItemFormResponse {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Created(_) => StatusCode::CREATED,
-            Self::Default(status, _) => *status,
+            Self::Default(status, ..) => *status,
         }
     }
 }
@@ -214,7 +228,7 @@ impl GetPageResponse {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Ok(_) => StatusCode::OK,
-            Self::Status5xx(status, _) => *status,
+            Self::Status5xx(status, ..) => *status,
         }
     }
 }
@@ -229,6 +243,58 @@ impl IntoResponse for GetPageResponse {
                 }
                 (status, [(header::CONTENT_TYPE, "text/plain")], body).into_response()
             }
+        }
+    }
+}
+///Every response `old_page` documents.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OldPageResponse {
+    /// 302: Moved; see Location.
+    ///
+    /// The `HeaderMap` holds the response headers the spec documents.
+    Status302(HeaderMap),
+}
+impl OldPageResponse {
+    /// The HTTP status this response is sent with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Status302(_) => {
+                StatusCode::from_u16(302u16).expect("validated status code")
+            }
+        }
+    }
+}
+impl IntoResponse for OldPageResponse {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match self {
+            Self::Status302(headers) => {
+                let mut response = status.into_response();
+                response.headers_mut().extend(headers);
+                response
+            }
+        }
+    }
+}
+///Every response `anything` documents.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnythingResponse {
+    /// default: Whatever happened, as JSON.
+    Default(StatusCode, JsonBody<types::Item>),
+}
+impl AnythingResponse {
+    /// The HTTP status this response is sent with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Default(status, ..) => *status,
+        }
+    }
+}
+impl IntoResponse for AnythingResponse {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match self {
+            Self::Default(_, body) => body.respond(status).unwrap_or_else(reject),
         }
     }
 }
@@ -365,6 +431,30 @@ pub fn router_with_options<A: FeaturesApi>(
                 )
                 .fallback(move || async move {
                     reject(Rejection::method_not_allowed("GET"))
+                }),
+        )
+        .route(
+            "/old-page",
+            MethodRouter::new()
+                .on(MethodFilter::GET, handle_old_page::<A>)
+                .on(
+                    MethodFilter::HEAD,
+                    move || async move { reject(Rejection::method_not_allowed("GET")) },
+                )
+                .fallback(move || async move {
+                    reject(Rejection::method_not_allowed("GET"))
+                }),
+        )
+        .route(
+            "/anything",
+            MethodRouter::new()
+                .on(MethodFilter::POST, handle_anything::<A>)
+                .on(
+                    MethodFilter::HEAD,
+                    move || async move { reject(Rejection::method_not_allowed("POST")) },
+                )
+                .fallback(move || async move {
+                    reject(Rejection::method_not_allowed("POST"))
                 }),
         )
         .fallback(|| async { reject(Rejection::no_route()) })
@@ -511,6 +601,12 @@ async fn handle_post_blobs<A: FeaturesApi>(
 }
 async fn handle_get_page<A: FeaturesApi>(State(shared): State<Shared<A>>) -> Response {
     shared.api.get_page().await.into_response()
+}
+async fn handle_old_page<A: FeaturesApi>(State(shared): State<Shared<A>>) -> Response {
+    shared.api.old_page().await.into_response()
+}
+async fn handle_anything<A: FeaturesApi>(State(shared): State<Shared<A>>) -> Response {
+    shared.api.anything().await.into_response()
 }
 /// The answer to a request the router refuses itself. The spec
 /// names no error schema with `status`, `code` and `message`, so the
