@@ -2,6 +2,8 @@
 
 use openapiv3::{Parameter, ReferenceOr, Schema, SchemaKind, StatusCode, Type};
 
+pub use stub_runtime::ArrayStyle;
+
 use crate::error::{CodegenError, Result};
 use crate::load::Spec;
 use crate::validate::{self, JSON};
@@ -108,19 +110,6 @@ pub enum ParamType {
     Boolean,
     /// Any other string.
     String,
-}
-
-/// How an array query parameter is serialized.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ArrayStyle {
-    /// `form`, exploded: `a=1&a=2`.
-    FormExploded,
-    /// `form`, not exploded: `a=1,2`.
-    FormCommas,
-    /// `spaceDelimited`.
-    SpaceDelimited,
-    /// `pipeDelimited`.
-    PipeDelimited,
 }
 
 /// A request body: how it is encoded and what it decodes into.
@@ -412,7 +401,7 @@ fn param_of(
 ) -> Param {
     let (ty, array, default) = match &data.format {
         openapiv3::ParameterSchemaOrContent::Schema(schema) => {
-            let resolved = resolve_schema(schema, spec);
+            let resolved = resolve_schema(schema, spec.api.components.as_ref());
             match resolved.map(|s| &s.schema_kind) {
                 Some(SchemaKind::Type(Type::Array(a))) => {
                     let item = a
@@ -441,18 +430,22 @@ fn param_of(
     }
 }
 
-fn resolve_schema<'a>(schema: &'a ReferenceOr<Schema>, spec: &'a Spec) -> Option<&'a Schema> {
+/// A schema, or the component schema its `$ref` names.
+pub(crate) fn resolve_schema<'a>(
+    schema: &'a ReferenceOr<Schema>,
+    components: Option<&'a openapiv3::Components>,
+) -> Option<&'a Schema> {
     match schema {
         ReferenceOr::Item(s) => Some(s),
         ReferenceOr::Reference { reference } => reference
             .strip_prefix("#/components/schemas/")
-            .and_then(|n| spec.api.components.as_ref()?.schemas.get(n))
+            .and_then(|n| components?.schemas.get(n))
             .and_then(|s| s.as_item()),
     }
 }
 
 fn param_type(schema: &ReferenceOr<Schema>, spec: &Spec) -> ParamType {
-    match resolve_schema(schema, spec).map(|s| &s.schema_kind) {
+    match resolve_schema(schema, spec.api.components.as_ref()).map(|s| &s.schema_kind) {
         Some(SchemaKind::Type(Type::String(s))) => match &s.format {
             openapiv3::VariantOrUnknownOrEmpty::Unknown(f) if f == "uuid" => ParamType::Uuid,
             _ => ParamType::String,

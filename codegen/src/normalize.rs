@@ -53,18 +53,7 @@ pub fn normalize(spec: &Spec) -> Normalized {
         let ReferenceOr::Item(item) = item else {
             continue;
         };
-        let methods = [
-            ("get", &mut item.get),
-            ("put", &mut item.put),
-            ("post", &mut item.post),
-            ("delete", &mut item.delete),
-            ("options", &mut item.options),
-            ("head", &mut item.head),
-            ("patch", &mut item.patch),
-            ("trace", &mut item.trace),
-        ];
-        for (method, op) in methods {
-            let Some(op) = op else { continue };
+        for (method, op) in operations_mut(item) {
             let at = format!("#/paths/{}/{method}", escape(path));
             let id = match op.operation_id.as_deref() {
                 None => {
@@ -182,6 +171,41 @@ fn loosen_colliding_enums(
     changed
 }
 
+/// Every operation of a path item with its method, mutably.
+pub(crate) fn operations_mut(
+    item: &mut openapiv3::PathItem,
+) -> impl Iterator<Item = (&'static str, &mut Operation)> {
+    [
+        ("get", &mut item.get),
+        ("put", &mut item.put),
+        ("post", &mut item.post),
+        ("delete", &mut item.delete),
+        ("options", &mut item.options),
+        ("head", &mut item.head),
+        ("patch", &mut item.patch),
+        ("trace", &mut item.trace),
+    ]
+    .into_iter()
+    .filter_map(|(method, op)| op.as_mut().map(|op| (method, op)))
+}
+
+/// An operation's responses with their keys (`200`, `4XX`, `default`), mutably.
+pub(crate) fn responses_mut(
+    op: &mut Operation,
+) -> impl Iterator<Item = (String, &mut ReferenceOr<openapiv3::Response>)> {
+    let responses = &mut op.responses;
+    responses
+        .responses
+        .iter_mut()
+        .map(|(code, r)| (code.to_string(), r))
+        .chain(
+            responses
+                .default
+                .iter_mut()
+                .map(|r| ("default".to_string(), r)),
+        )
+}
+
 fn note(pointer: impl Into<String>, message: String) -> Problem {
     Problem {
         pointer: pointer.into(),
@@ -200,18 +224,7 @@ fn keep_one_media_type(op: &mut Operation, at: &str, notes: &mut Vec<Problem>) {
             notes,
         );
     }
-    let responses = op
-        .responses
-        .responses
-        .iter_mut()
-        .map(|(code, r)| (code.to_string(), r))
-        .chain(
-            op.responses
-                .default
-                .iter_mut()
-                .map(|r| ("default".to_string(), r)),
-        );
-    for (code, response) in responses {
+    for (code, response) in responses_mut(op) {
         if let ReferenceOr::Item(response) = response {
             let place = format!("{at}/responses/{code}/content");
             keep_preferred(
@@ -260,18 +273,12 @@ fn hoist(
             hoist_media(media, &format!("{base}Body"), taken, hoisted);
         }
     }
-    let responses = op
-        .responses
-        .responses
-        .iter_mut()
-        .map(|(code, r)| (code.to_string(), r))
-        .chain(
-            op.responses
-                .default
-                .iter_mut()
-                .map(|r| ("Default".to_string(), r)),
-        );
-    for (code, response) in responses {
+    for (code, response) in responses_mut(op) {
+        let code = if code == "default" {
+            "Default".to_string()
+        } else {
+            code
+        };
         if let ReferenceOr::Item(response) = response {
             for media in response.content.values_mut() {
                 hoist_media(media, &format!("{base}Response{code}"), taken, hoisted);

@@ -166,17 +166,7 @@ fn for_progenitor(api: &OpenAPI) -> OpenAPI {
             .iter_mut()
             .filter_map(|p| joined_string(p, components.as_ref()))
             .collect();
-        let ops = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.options,
-            &mut item.head,
-            &mut item.patch,
-            &mut item.trace,
-        ];
-        for op in ops.into_iter().flatten() {
+        for (_, op) in crate::normalize::operations_mut(item) {
             let mut notes = shared.clone();
             notes.extend(drop_deep_objects(op, components.as_ref()));
             notes.extend(
@@ -279,17 +269,7 @@ fn inline_shared_bodies(api: &mut OpenAPI) {
         let ReferenceOr::Item(item) = item else {
             continue;
         };
-        let ops = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.options,
-            &mut item.head,
-            &mut item.patch,
-            &mut item.trace,
-        ];
-        for op in ops.into_iter().flatten() {
+        for (_, op) in crate::normalize::operations_mut(item) {
             if let Some(body) = &mut op.request_body
                 && let Some(resolved) = crate::validate::resolve_body(body, Some(&components))
             {
@@ -393,13 +373,7 @@ fn is_object(
     schema: &openapiv3::ReferenceOr<openapiv3::Schema>,
     components: Option<&openapiv3::Components>,
 ) -> bool {
-    let resolved = match schema {
-        openapiv3::ReferenceOr::Item(s) => Some(s),
-        openapiv3::ReferenceOr::Reference { reference } => reference
-            .strip_prefix("#/components/schemas/")
-            .and_then(|n| components?.schemas.get(n))
-            .and_then(|s| s.as_item()),
-    };
+    let resolved = crate::model::resolve_schema(schema, components);
     resolved.is_some_and(|s| {
         matches!(
             s.schema_kind,

@@ -13,8 +13,10 @@
 //! its router can answer.
 
 mod kind;
+mod style;
 
 pub use kind::{Applies, RejectionKind};
+pub use style::ArrayStyle;
 
 #[cfg(feature = "axum")]
 mod body;
@@ -35,7 +37,7 @@ pub use params::{
     string_rejection,
 };
 #[cfg(feature = "axum")]
-pub use query::{ArrayStyle, QueryPairs, header_param, required};
+pub use query::{QueryPairs, header_param, required};
 #[cfg(feature = "axum")]
 pub use rejection::{BuiltinError, Rejection, error_json};
 #[cfg(feature = "axum")]

@@ -5,31 +5,7 @@ use std::str::FromStr;
 
 use axum::http::HeaderMap;
 
-use crate::{Rejection, RejectionKind};
-
-/// How an array parameter is serialized in the query string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ArrayStyle {
-    /// `style: form`, `explode: true`: `a=1&a=2`.
-    FormExploded,
-    /// `style: form`, `explode: false`: `a=1,2`.
-    FormCommas,
-    /// `style: spaceDelimited`: `a=1%202`.
-    SpaceDelimited,
-    /// `style: pipeDelimited`: `a=1|2`.
-    PipeDelimited,
-}
-
-impl ArrayStyle {
-    fn separator(self) -> Option<char> {
-        match self {
-            Self::FormExploded => None,
-            Self::FormCommas => Some(','),
-            Self::SpaceDelimited => Some(' '),
-            Self::PipeDelimited => Some('|'),
-        }
-    }
-}
+use crate::{ArrayStyle, Rejection, RejectionKind};
 
 /// The decoded `name=value` pairs of a query string, in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
