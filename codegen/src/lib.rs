@@ -16,6 +16,7 @@ mod server;
 pub mod validate;
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use proc_macro2::TokenStream;
 
@@ -110,15 +111,63 @@ pub fn generate_with_warnings(
     spec: &Spec,
     options: &Options,
 ) -> Result<(Vec<GeneratedFile>, Vec<Problem>)> {
-    let (normalized, warnings) = checked(spec, options)?;
+    generate_timed(spec, options).map(|g| (g.files, g.warnings))
+}
+
+/// Wall time of each stage of one generation, for benchmarks. Each
+/// generating stage includes parsing and pretty-printing its output, so
+/// `models + client` is progenitor's share and `check + server` ours.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageTimings {
+    /// Normalizing and validating the spec.
+    pub check: Duration,
+    /// progenitor/typify: the model types.
+    pub models: Duration,
+    /// progenitor: the client.
+    pub client: Duration,
+    /// The operations model and the server stubs.
+    pub server: Duration,
+}
+
+impl StageTimings {
+    /// All stages.
+    pub fn total(&self) -> Duration {
+        self.check + self.models + self.client + self.server
+    }
+}
+
+/// Everything one generation gives.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// The files.
+    pub files: Vec<GeneratedFile>,
+    /// Lints reported as warnings (none under `strict`).
+    pub warnings: Vec<Problem>,
+    /// Where the time went.
+    pub timings: StageTimings,
+}
+
+/// Runs `f`, adding its wall time to `total`.
+fn timed<T>(total: &mut Duration, f: impl FnOnce() -> T) -> T {
+    let start = Instant::now();
+    let out = f();
+    *total += start.elapsed();
+    out
+}
+
+/// Like [`generate`], with warnings and stage timings.
+pub fn generate_timed(spec: &Spec, options: &Options) -> Result<Generated> {
+    let mut t = StageTimings::default();
+    let (normalized, warnings) = timed(&mut t.check, || checked(spec, options))?;
     let spec = &normalized;
     let title = &spec.api.info.title;
     let version = &crate_version(&spec.api.info.version);
     let types_ident = options.types.1.replace('-', "_");
 
-    let models = progenitor_gen::models(spec)?;
+    let models = timed(&mut t.models, || progenitor_gen::models(spec))?;
     let usable_error =
         validate::usable_error_schema(spec.api.components.as_ref(), &options.error_schema);
+    let client_start = Instant::now();
     let client = progenitor_gen::client(
         spec,
         &models,
@@ -129,6 +178,8 @@ pub fn generate_with_warnings(
             .client_extras
             .then_some("crate::support::ClientState"),
     )?;
+    t.client += client_start.elapsed();
+    let server_start = Instant::now();
     let ops = model::operations(spec)?;
     let trait_name = {
         use heck::ToPascalCase;
@@ -164,8 +215,8 @@ pub fn generate_with_warnings(
             crate_name: &options.server.1.replace('-', "_"),
             error,
         },
-        &spec.text,
     );
+    t.server += server_start.elapsed();
 
     let crate_doc = |what: &str| {
         format!(
@@ -177,13 +228,15 @@ pub fn generate_with_warnings(
         path: options.types.0.join("Cargo.toml"),
         contents: manifest::types(&options.types.1, title, version, models.deps, REGEN_COMMAND),
     }];
-    files.extend(rust_files(
-        options.types.0.join("src"),
-        &crate_doc("Model types"),
-        "models",
-        models.tokens,
-        &[],
-    )?);
+    files.extend(timed(&mut t.models, || {
+        rust_files(
+            options.types.0.join("src"),
+            &crate_doc("Model types"),
+            "models",
+            models.tokens,
+            &[],
+        )
+    })?);
     files.push(GeneratedFile {
         path: options.client.0.join("Cargo.toml"),
         contents: manifest::client(
@@ -196,17 +249,19 @@ pub fn generate_with_warnings(
         ),
     });
     if options.client_extras {
-        files.extend(rust_files(
-            options.client.0.join("src"),
-            &format!(
-                "{}\n\n{}",
-                crate_doc("Async client"),
-                CLIENT_DOCS.replace("{example}", &example_block(CLIENT_EXAMPLE))
-            ),
-            "client",
-            client,
-            &["support"],
-        )?);
+        files.extend(timed(&mut t.client, || {
+            rust_files(
+                options.client.0.join("src"),
+                &format!(
+                    "{}\n\n{}",
+                    crate_doc("Async client"),
+                    CLIENT_DOCS.replace("{example}", &example_block(CLIENT_EXAMPLE))
+                ),
+                "client",
+                client,
+                &["support"],
+            )
+        })?);
         files.push(GeneratedFile {
             path: options.client.0.join("src/support.rs"),
             contents: format!("{}\n{CLIENT_SUPPORT}", header()),
@@ -225,13 +280,15 @@ pub fn generate_with_warnings(
                 .replace("}}", "}"),
         });
     } else {
-        files.extend(rust_files(
-            options.client.0.join("src"),
-            &crate_doc("Async client (progenitor)"),
-            "client",
-            client,
-            &[],
-        )?);
+        files.extend(timed(&mut t.client, || {
+            rust_files(
+                options.client.0.join("src"),
+                &crate_doc("Async client (progenitor)"),
+                "client",
+                client,
+                &[],
+            )
+        })?);
     }
     files.push(GeneratedFile {
         path: options.server.0.join("Cargo.toml"),
@@ -243,17 +300,31 @@ pub fn generate_with_warnings(
             REGEN_COMMAND,
         ),
     });
-    files.extend(rust_files(
-        options.server.0.join("src"),
-        &crate_doc("Axum server stubs"),
-        "server",
-        server,
-        &[],
-    )?);
+    files.extend(timed(&mut t.server, || {
+        rust_files(
+            options.server.0.join("src"),
+            &crate_doc("Axum server stubs"),
+            "server",
+            server,
+            &[],
+        )
+    })?);
+    // The spec travels beside the stubs (`OPENAPI_YAML` includes it).
+    files.push(GeneratedFile {
+        path: options.server.0.join("src/openapi.yaml"),
+        contents: format!(
+            "# @generated by users-api-codegen from the spec, verbatim below. DO NOT EDIT.\n# Regenerate with: {REGEN_COMMAND}\n{}",
+            spec.text
+        ),
+    });
     if options.client_extras {
         files.extend(mock::files(spec, options, version)?);
     }
-    Ok((files, warnings))
+    Ok(Generated {
+        files,
+        warnings,
+        timings: t,
+    })
 }
 
 /// `info.version` as a crate version: itself when it is semver, `1.2` as

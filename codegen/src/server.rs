@@ -31,12 +31,7 @@ pub struct ErrorNames<'a> {
 }
 
 /// Generates the server-stub crate's `lib.rs` body.
-pub fn generate(
-    ops: &[Operation],
-    schemes: &[Scheme],
-    names: &ServerNames<'_>,
-    spec_text: &str,
-) -> TokenStream {
+pub fn generate(ops: &[Operation], schemes: &[Scheme], names: &ServerNames<'_>) -> TokenStream {
     let trait_ident = Ident::new(names.trait_name, Span::call_site());
     let types_crate = Ident::new(names.types_crate, Span::call_site());
     let ctx = Ctx {
@@ -105,8 +100,9 @@ pub fn generate(
         pub use #types_crate as types;
         #uuid_reexport
 
-        /// The OpenAPI document this crate was generated from, verbatim.
-        pub const OPENAPI_YAML: &str = #spec_text;
+        /// The OpenAPI document this crate was generated from, verbatim after a
+        /// two-line generated-file comment.
+        pub const OPENAPI_YAML: &str = include_str!("openapi.yaml");
 
         /// One operation of the spec, as routed by [`router`].
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
