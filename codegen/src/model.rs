@@ -357,14 +357,19 @@ pub fn preferred_media(content: &openapiv3::Content) -> Option<(&String, &openap
     content.iter().min_by_key(|(media, _)| rank(media))
 }
 
-/// How a media type is read and written.
-pub fn body_kind(media: &str) -> BodyKind {
-    let essence = media
+/// A media type without its parameters, lower case (`text/plain; charset=x` -> `text/plain`).
+pub fn media_essence(media: &str) -> String {
+    media
         .split(';')
         .next()
         .unwrap_or_default()
         .trim()
-        .to_ascii_lowercase();
+        .to_ascii_lowercase()
+}
+
+/// How a media type is read and written.
+pub fn body_kind(media: &str) -> BodyKind {
+    let essence = media_essence(media);
     if essence == JSON || essence.ends_with("+json") {
         BodyKind::Json
     } else if essence == "application/x-www-form-urlencoded" {

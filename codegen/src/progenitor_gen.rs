@@ -303,12 +303,7 @@ fn media_progenitor_sends(op: &mut openapiv3::Operation) -> Vec<String> {
             .content
             .drain(..)
             .map(|(media, content)| {
-                let essence = media
-                    .split(';')
-                    .next()
-                    .unwrap_or_default()
-                    .trim()
-                    .to_ascii_lowercase();
+                let essence = crate::model::media_essence(&media);
                 let sent = match body_kind(&media) {
                     BodyKind::Json => "application/json",
                     BodyKind::Form => "application/x-www-form-urlencoded",
