@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use users_api_tests::server::{ServiceProcess, binary};
+use users_harness::service::{ServiceProcess, binary};
 
 /// A raw request: status, headers and JSON body (or `Null`).
 async fn call(

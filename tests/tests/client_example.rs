@@ -5,7 +5,7 @@ include!("../../codegen/templates/client_example.rs");
 
 #[tokio::test]
 async fn the_client_docs_example_works_against_the_real_service() {
-    let s = users_api_tests::server::ServiceProcess::start();
+    let s = users_harness::service::ServiceProcess::start();
     let token = s.mint("github|1", &["--email", "dev@example.com"]);
     example(&s.url, &token)
         .await

@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use users_api_client::types::{ApiErrorCode, OAuthToken, OAuthTokenTokenType, UserProfile};
 use users_api_client::{Client, ClientError, ErrorExt};
-use users_api_tests::client;
-use users_api_tests::postgres::{TempCluster, skipped};
-use users_api_tests::proxy::ConformanceProxy;
-use users_api_tests::server::ServiceProcess;
-use users_api_tests::tokens::dev_token;
+use users_harness::client;
+use users_harness::postgres::{TempCluster, skipped};
+use users_harness::proxy::ConformanceProxy;
+use users_harness::service::ServiceProcess;
+use users_harness::tokens::dev_token;
 
 /// Fails the test if `body` takes longer than `limit`.
 async fn bounded<T>(limit: Duration, body: impl Future<Output = T>) -> T {
@@ -388,7 +388,7 @@ async fn postgres_restart_gives_503_in_the_error_schema_then_service_resumes() {
 
 /// Runs `users-service --database URL applications ARGS` and returns stdout.
 fn applications(data_dir: &std::path::Path, url: &str, args: &[&str]) -> String {
-    let out = std::process::Command::new(users_api_tests::server::binary("users-service"))
+    let out = std::process::Command::new(users_harness::service::binary("users-service"))
         .arg("--data-dir")
         .arg(data_dir)
         .args(["--database", url, "applications"])

@@ -12,7 +12,7 @@ use users_api_server_stubs::{
     GetOpenapiYamlResponse, UsersApi, UsersDisconnectUserResponse, UsersSnapshotResponse,
     UsersSpecificUserSnapshotResponse,
 };
-use users_api_tests::proxy::{BAD_INPUT_HEADER, ConformanceProxy};
+use users_harness::proxy::{BAD_INPUT_HEADER, ConformanceProxy};
 use uuid::Uuid;
 
 const TOKEN: &str = "in-memory-token";
@@ -158,7 +158,7 @@ fn token(id_token: &str) -> OAuthToken {
 #[tokio::test]
 async fn all_operations_round_trip() {
     let proxy = serve().await;
-    let client = users_api_tests::client(proxy.url(), Some(TOKEN));
+    let client = users_harness::client(proxy.url(), Some(TOKEN));
 
     let ada = client
         .authenticate_from_oauth_token()
@@ -226,7 +226,7 @@ async fn all_operations_round_trip() {
     assert_eq!(err.status(), Some(StatusCode::NOT_FOUND));
 
     // 401 from the implementation, with the bearer challenge.
-    let stranger = users_api_tests::client(proxy.url(), Some("wrong"));
+    let stranger = users_harness::client(proxy.url(), Some("wrong"));
     let err = stranger.users_snapshot().send().await.unwrap_err();
     assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED));
 
@@ -393,7 +393,7 @@ async fn router_rejections_use_the_error_schema() {
 /// The router's operation table and the spec's operations are the same set.
 #[test]
 fn router_table_matches_spec() {
-    let spec = users_api_tests::spec_check::SpecValidator::load();
+    let spec = users_harness::spec_check::SpecValidator::load();
     let mut from_spec: Vec<_> = spec.operations();
     let mut from_router: Vec<_> = stubs::OPERATIONS
         .iter()

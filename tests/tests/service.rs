@@ -8,10 +8,10 @@ use users_api_client::types::{
     ApiError, ApiErrorCode, OAuthToken, OAuthTokenTokenType, UserProfile,
 };
 use users_api_client::{Client, ClientError, ErrorExt};
-use users_api_tests::client;
-use users_api_tests::proxy::{BAD_INPUT_HEADER, ConformanceProxy};
-use users_api_tests::server::{Checked, ServiceProcess};
-use users_api_tests::tokens::{TestKey, b64, claims, dev_token, write_jwks};
+use users_harness::client;
+use users_harness::proxy::{BAD_INPUT_HEADER, ConformanceProxy};
+use users_harness::service::{Checked, ServiceProcess};
+use users_harness::tokens::{TestKey, b64, claims, dev_token, write_jwks};
 use uuid::Uuid;
 
 /// Authenticates with `id_token` and returns the stored profile.
@@ -387,7 +387,7 @@ fn unbindable_port_gives_a_clear_message() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(users_api_tests::server::binary("users-service"))
+    let out = std::process::Command::new(users_harness::service::binary("users-service"))
         .args([
             "--data-dir",
             dir.path().to_str().unwrap(),

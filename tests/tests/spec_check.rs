@@ -1,7 +1,7 @@
 //! The response/request checker itself catches what it exists for.
 
 use serde_json::json;
-use users_api_tests::spec_check::{Exchange, SpecValidator};
+use users_harness::spec_check::{Exchange, SpecValidator};
 
 fn profile() -> serde_json::Value {
     json!({

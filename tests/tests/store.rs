@@ -5,7 +5,7 @@ use std::future::Future;
 
 use serde_json::json;
 use users_api_server_stubs::types::UserProfile;
-use users_api_tests::postgres::{TempCluster, skipped};
+use users_harness::postgres::{TempCluster, skipped};
 use users_service::store::postgres::PgStore;
 use users_service::store::sqlite::SqliteStore;
 use users_service::store::{SCHEMA_VERSION, StoreError, UserStore};

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 /// The real `users-service` on a free loopback port with a fresh data dir
 /// (the cross-crate tests' harness).
-pub use users_api_tests::server::ServiceProcess as Service;
+pub use users_harness::service::ServiceProcess as Service;
 
 /// Development tokens for the two test users.
 pub trait People {

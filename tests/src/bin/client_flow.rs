@@ -186,7 +186,7 @@ async fn disconnect(client: &Client, id: Uuid) -> Result<()> {
 }
 
 async fn run(args: &Args) -> Result<()> {
-    let client = users_api_tests::client(&args.url, Some(&args.token));
+    let client = users_harness::client(&args.url, Some(&args.token));
     let profile = authenticate(&client, &args.token).await?;
     let id = Uuid::parse_str(&profile.id)?;
     list_contains(&client, &profile.id, true, "list").await?;

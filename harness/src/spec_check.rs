@@ -3,18 +3,11 @@
 //! requests. OpenAPI 3.0 schemas are converted to JSON Schema (draft 7) first.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use jsonschema::Validator;
 use serde_json::{Map, Value, json};
 
-/// The workspace root.
-pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ sits in the workspace")
-        .to_path_buf()
-}
+pub use crate::files::workspace_root;
 
 /// One documented response: its media type and body schema.
 struct ResponseSpec {
