@@ -1,28 +1,36 @@
 //! Checks HTTP traffic against `spec/users.yaml`: documented status, content
-//! type, and body schema for responses; body schema and parameter formats for
-//! requests. OpenAPI 3.0 schemas are converted to JSON Schema (draft 7) first.
+//! type, required headers and body schema for responses; body schema and
+//! parameter formats for requests.
+//!
+//! The operations come from the code generator's own model
+//! ([`users_api_codegen::model::operations`]), the same one the router is
+//! generated from, and paths are matched with `matchit`, the matcher axum
+//! routes with. Only the schemas are this module's own work: OpenAPI 3.0
+//! schemas are converted to JSON Schema (draft 7) and compiled.
 
 use std::collections::BTreeMap;
 
 use jsonschema::Validator;
+use openapiv3::{Components, ReferenceOr, Response, StatusCode};
 use serde_json::{Map, Value, json};
+use users_api_codegen::Spec;
+use users_api_codegen::model::{self, Operation, ParamType, Status};
+use users_api_codegen::validate::{resolve_body, resolve_response};
 
 pub use crate::files::workspace_root;
 
-/// One documented response: its media type and body schema.
+/// One documented response: its media type, body schema and required headers.
 struct ResponseSpec {
     media_type: Option<String>,
     schema: Option<Validator>,
     headers: Vec<String>,
 }
 
+/// One operation, compiled for checking.
 struct OperationSpec {
-    id: String,
-    method: String,
-    template: Vec<String>,
-    path_formats: BTreeMap<String, String>,
+    op: Operation,
     request: Option<(String, Validator)>,
-    responses: BTreeMap<u16, ResponseSpec>,
+    responses: BTreeMap<Status, ResponseSpec>,
 }
 
 /// What a request looked like, for checking.
@@ -50,6 +58,8 @@ pub struct Exchange<'a> {
 /// The spec, compiled for checking.
 pub struct SpecValidator {
     operations: Vec<OperationSpec>,
+    /// Path template → indexes into `operations`.
+    paths: matchit::Router<Vec<usize>>,
     error: Validator,
 }
 
@@ -103,11 +113,90 @@ pub fn to_json_schema(node: &Value, strict: bool) -> Value {
     }
 }
 
-fn resolve<'a>(spec: &'a Value, node: &'a Value) -> &'a Value {
-    match node.get("$ref").and_then(Value::as_str) {
-        Some(r) => resolve(spec, spec.pointer(&r[1..]).expect("$ref resolves")),
-        None => node,
+/// Compiles OpenAPI schemas into validators that share the component schemas.
+struct Compiler {
+    definitions: Value,
+}
+
+impl Compiler {
+    fn new(components: Option<&Components>) -> Self {
+        let schemas = components.map(|c| &c.schemas);
+        let schemas = serde_json::to_value(schemas).expect("schemas serialize");
+        Self {
+            definitions: to_json_schema(&schemas, true),
+        }
     }
+
+    /// A validator for an OpenAPI schema, given as JSON.
+    fn compile(&self, schema: &Value) -> Validator {
+        let mut root = to_json_schema(schema, true);
+        if let Value::Object(m) = &mut root {
+            m.insert("definitions".into(), self.definitions.clone());
+        } else {
+            root = json!({ "allOf": [root], "definitions": self.definitions.clone() });
+        }
+        jsonschema::draft7::options()
+            .should_validate_formats(true)
+            .build(&root)
+            .expect("spec schema compiles")
+    }
+
+    /// The validator for the schema of `media` in a `content` map.
+    fn content(&self, content: &openapiv3::Content, media: &str) -> Option<Validator> {
+        let schema = content.get(media)?.schema.as_ref()?;
+        Some(self.compile(&serde_json::to_value(schema).expect("schema serializes")))
+    }
+}
+
+fn status_of(code: &StatusCode) -> Status {
+    match code {
+        StatusCode::Code(n) => Status::Code(*n),
+        StatusCode::Range(n) => Status::Range(*n),
+    }
+}
+
+/// The documented responses of `op`, keyed by status.
+fn responses(
+    compiler: &Compiler,
+    components: Option<&Components>,
+    doc: &openapiv3::Operation,
+    op: &Operation,
+) -> BTreeMap<Status, ResponseSpec> {
+    let documented = doc
+        .responses
+        .responses
+        .iter()
+        .map(|(code, r)| (status_of(code), r))
+        .chain(doc.responses.default.iter().map(|r| (Status::Default, r)));
+    let mut out = BTreeMap::new();
+    for (status, r) in documented {
+        let r: &Response = resolve_response(r, components).expect("response resolves");
+        // The media type the generated router sends: the model's choice.
+        let media_type = op
+            .responses
+            .iter()
+            .find(|case| case.status == status && case.media_variant.is_none())
+            .and_then(|case| case.body.as_ref())
+            .map(|(media, _)| media.clone());
+        let schema = media_type
+            .as_deref()
+            .and_then(|m| compiler.content(&r.content, m));
+        let headers = r
+            .headers
+            .iter()
+            .filter(|(_, h)| matches!(h, ReferenceOr::Item(h) if h.required))
+            .map(|(name, _)| name.to_ascii_lowercase())
+            .collect();
+        out.insert(
+            status,
+            ResponseSpec {
+                media_type,
+                schema,
+                headers,
+            },
+        );
+    }
+    out
 }
 
 impl SpecValidator {
@@ -120,157 +209,122 @@ impl SpecValidator {
 
     /// Compiles a spec given as YAML text.
     pub fn from_yaml(text: &str) -> Self {
-        let spec: Value = serde_yaml::from_str(text).expect("spec is YAML");
-        let definitions = to_json_schema(&spec["components"]["schemas"], true);
-        let compile = |schema: &Value| -> Validator {
-            let mut root = to_json_schema(schema, true);
-            if let Value::Object(m) = &mut root {
-                m.insert("definitions".into(), definitions.clone());
-            } else {
-                root = json!({ "allOf": [root], "definitions": definitions.clone() });
-            }
-            jsonschema::draft7::options()
-                .should_validate_formats(true)
-                .build(&root)
-                .expect("spec schema compiles")
-        };
+        let spec = Spec::parse("spec", text).expect("the spec parses");
+        let api = &spec.api;
+        let components = api.components.as_ref();
+        let compiler = Compiler::new(components);
         let mut operations = Vec::new();
-        for (path, item) in spec["paths"].as_object().expect("paths") {
-            let path_params: Vec<&Value> = item["parameters"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .collect();
-            for (method, op) in item.as_object().expect("path item") {
-                if method == "parameters" || method.starts_with("x-") {
-                    continue;
-                }
-                let mut path_formats = BTreeMap::new();
-                for p in path_params
-                    .iter()
-                    .copied()
-                    .chain(op["parameters"].as_array().into_iter().flatten())
-                {
-                    let p = resolve(&spec, p);
-                    if p["in"] == "path" {
-                        let format = p["schema"]["format"].as_str().unwrap_or("").to_string();
-                        path_formats.insert(p["name"].as_str().unwrap_or("").to_string(), format);
-                    }
-                }
-                let request = op.get("requestBody").map(|b| {
-                    let b = resolve(&spec, b);
-                    let (media, content) = b["content"]
-                        .as_object()
-                        .and_then(|c| c.iter().next())
-                        .expect("one media type");
-                    (media.clone(), compile(&content["schema"]))
-                });
-                let mut responses = BTreeMap::new();
-                for (code, r) in op["responses"].as_object().expect("responses") {
-                    let r = resolve(&spec, r);
-                    let content = r["content"].as_object().and_then(|c| c.iter().next());
-                    responses.insert(
-                        code.parse().expect("numeric status"),
-                        ResponseSpec {
-                            media_type: content.map(|(m, _)| m.clone()),
-                            schema: content.map(|(_, c)| compile(&c["schema"])),
-                            headers: r["headers"]
-                                .as_object()
-                                .into_iter()
-                                .flatten()
-                                .filter(|(_, h)| h["required"] == true)
-                                .map(|(name, _)| name.to_ascii_lowercase())
-                                .collect(),
-                        },
-                    );
-                }
-                operations.push(OperationSpec {
-                    id: op["operationId"].as_str().unwrap_or_default().to_string(),
-                    method: method.to_ascii_uppercase(),
-                    template: path.split('/').map(str::to_string).collect(),
-                    path_formats,
-                    request,
-                    responses,
-                });
-            }
+        let mut by_path: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for op in model::operations(&spec).expect("the code generator's model of the spec") {
+            let doc = api
+                .paths
+                .paths
+                .get(&op.path)
+                .and_then(ReferenceOr::as_item)
+                .and_then(|item| {
+                    item.iter()
+                        .find(|(m, _)| m.eq_ignore_ascii_case(&op.method))
+                })
+                .map(|(_, doc)| doc)
+                .expect("every modelled operation is in the document");
+            let request = op.body.as_ref().map(|body| {
+                let b = doc.request_body.as_ref().expect("a body was modelled");
+                let b = resolve_body(b, components).expect("request body resolves");
+                let schema = compiler
+                    .content(&b.content, &body.media)
+                    .expect("request body schema");
+                (body.media.clone(), schema)
+            });
+            let responses = responses(&compiler, components, doc, &op);
+            by_path
+                .entry(op.path.clone())
+                .or_default()
+                .push(operations.len());
+            operations.push(OperationSpec {
+                op,
+                request,
+                responses,
+            });
         }
-        let error = compile(&json!({ "$ref": "#/components/schemas/ApiError" }));
-        Self { operations, error }
+        let mut paths = matchit::Router::new();
+        for (template, ops) in by_path {
+            paths
+                .insert(template, ops)
+                .expect("path templates are routable");
+        }
+        let error = compiler.compile(&json!({ "$ref": "#/components/schemas/ApiError" }));
+        Self {
+            operations,
+            paths,
+            error,
+        }
     }
 
     /// `(method, path template, operationId)` of every operation.
     pub fn operations(&self) -> Vec<(String, String, String)> {
         self.operations
             .iter()
-            .map(|o| (o.method.clone(), o.template.join("/"), o.id.clone()))
+            .map(|o| (o.op.method.clone(), o.op.path.clone(), o.op.id.clone()))
             .collect()
     }
 
-    fn matching_paths(&self, path: &str) -> Vec<&OperationSpec> {
-        let segments: Vec<&str> = path.split('/').collect();
-        self.operations
-            .iter()
-            .filter(|o| {
-                o.template.len() == segments.len()
-                    && o.template
-                        .iter()
-                        .zip(&segments)
-                        .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
-            })
-            .collect()
-    }
-
-    fn path_args<'p>(op: &OperationSpec, path: &'p str) -> Vec<(String, &'p str)> {
-        op.template
-            .iter()
-            .zip(path.split('/'))
-            .filter_map(|(t, s)| {
-                t.strip_prefix('{')
-                    .and_then(|t| t.strip_suffix('}'))
-                    .map(|name| (name.to_string(), s))
-            })
-            .collect()
+    /// The operations at `path`, with the path's arguments.
+    fn matching_paths<'p>(&self, path: &'p str) -> (Vec<&OperationSpec>, Vec<(String, &'p str)>) {
+        match self.paths.at(path) {
+            Ok(found) => (
+                found.value.iter().map(|&i| &self.operations[i]).collect(),
+                found
+                    .params
+                    .iter()
+                    .map(|(name, value)| (name.to_string(), value))
+                    .collect(),
+            ),
+            Err(_) => (Vec::new(), Vec::new()),
+        }
     }
 
     /// Problems with the request, if it does not follow the spec.
     pub fn check_request(&self, ex: &Exchange<'_>) -> Vec<String> {
         let mut problems = Vec::new();
-        let candidates = self.matching_paths(ex.path);
-        let Some(op) = candidates.iter().find(|o| o.method == ex.method) else {
+        let (candidates, args) = self.matching_paths(ex.path);
+        let Some(spec) = candidates.iter().find(|o| o.op.method == ex.method) else {
             problems.push(format!(
                 "{} {} is not an operation of the spec",
                 ex.method, ex.path
             ));
             return problems;
         };
-        for (name, value) in Self::path_args(op, ex.path) {
-            if op.path_formats.get(&name).map(String::as_str) == Some("uuid")
-                && uuid::Uuid::parse_str(value).is_err()
-            {
+        let id = &spec.op.id;
+        for (name, value) in args {
+            let uuid = spec
+                .op
+                .path_params
+                .iter()
+                .any(|p| p.name == name && p.ty == ParamType::Uuid);
+            if uuid && uuid::Uuid::parse_str(value).is_err() {
                 problems.push(format!(
-                    "{}: path parameter `{name}` = {value:?} is not a uuid",
-                    op.id
+                    "{id}: path parameter `{name}` = {value:?} is not a uuid"
                 ));
             }
         }
-        if let Some((media, schema)) = &op.request {
+        if let Some((media, schema)) = &spec.request {
             if ex
                 .request_content_type
                 .map(|c| !c.starts_with(media.as_str()))
                 .unwrap_or(true)
             {
                 problems.push(format!(
-                    "{}: request content type {:?} is not {media}",
-                    op.id, ex.request_content_type
+                    "{id}: request content type {:?} is not {media}",
+                    ex.request_content_type
                 ));
             }
             match serde_json::from_slice::<Value>(ex.request_body) {
                 Ok(body) => problems.extend(
                     schema
                         .iter_errors(&body)
-                        .map(|e| format!("{}: request body: {e} at {}", op.id, e.instance_path())),
+                        .map(|e| format!("{id}: request body: {e} at {}", e.instance_path())),
                 ),
-                Err(e) => problems.push(format!("{}: request body is not JSON: {e}", op.id)),
+                Err(e) => problems.push(format!("{id}: request body is not JSON: {e}")),
             }
         }
         problems
@@ -278,10 +332,9 @@ impl SpecValidator {
 
     /// Problems with the response, if it does not follow the spec.
     pub fn check_response(&self, ex: &Exchange<'_>) -> Vec<String> {
-        let candidates = self.matching_paths(ex.path);
-        let op = candidates.iter().find(|o| o.method == ex.method);
+        let (candidates, _) = self.matching_paths(ex.path);
         let mut problems = Vec::new();
-        let Some(op) = op else {
+        let Some(spec) = candidates.iter().find(|o| o.op.method == ex.method) else {
             // Not an operation: the router must answer 404 (unknown path) or
             // 405 with `Allow` (undocumented method), in the error format.
             let expected = if candidates.is_empty() { 404 } else { 405 };
@@ -292,7 +345,8 @@ impl SpecValidator {
                 ));
             }
             if expected == 405 {
-                let mut allowed: Vec<&str> = candidates.iter().map(|o| o.method.as_str()).collect();
+                let mut allowed: Vec<&str> =
+                    candidates.iter().map(|o| o.op.method.as_str()).collect();
                 allowed.sort_unstable();
                 let mut got: Vec<&str> = ex
                     .allow
@@ -319,29 +373,37 @@ impl SpecValidator {
             }
             return problems;
         };
-        let Some(documented) = op.responses.get(&ex.status) else {
+        let id = &spec.op.id;
+        let documented = [
+            Status::Code(ex.status),
+            Status::Range(ex.status / 100),
+            Status::Default,
+        ]
+        .iter()
+        .find_map(|s| spec.responses.get(s));
+        let Some(documented) = documented else {
             problems.push(format!(
-                "{}: status {} is not documented (documented: {:?})",
-                op.id,
+                "{id}: status {} is not documented (documented: {:?})",
                 ex.status,
-                op.responses.keys().collect::<Vec<_>>()
+                spec.responses
+                    .keys()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
             ));
             return problems;
         };
         for header in &documented.headers {
             if !ex.response_headers.iter().any(|h| h == header) {
                 problems.push(format!(
-                    "{}: {} response lacks the required header {header}",
-                    op.id, ex.status
+                    "{id}: {} response lacks the required header {header}",
+                    ex.status
                 ));
             }
         }
         match (&documented.media_type, &documented.schema) {
-            (Some(media), Some(schema)) => {
-                problems.extend(self.check_body(schema, media, ex, &op.id))
-            }
+            (Some(media), Some(schema)) => problems.extend(self.check_body(schema, media, ex, id)),
             (None, _) if !ex.response_body.is_empty() => {
-                problems.push(format!("{}: {} should have no body", op.id, ex.status));
+                problems.push(format!("{id}: {} should have no body", ex.status));
             }
             _ => {}
         }
