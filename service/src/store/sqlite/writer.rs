@@ -1,0 +1,254 @@
+//! Group commit: one thread owns the write connection and runs every pending
+//! write in one transaction, each inside its own savepoint, then commits once
+//! (one fsync) and only then answers the callers.
+
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::store::StoreError;
+
+/// Most writes in one transaction.
+pub const MAX_BATCH: usize = 128;
+
+/// Writes waiting for the writer before callers wait to enqueue.
+const QUEUE: usize = 1024;
+
+/// One write waiting for its transaction.
+trait Write: Send {
+    /// Runs the write inside its savepoint; `false` if it failed (or panicked).
+    fn apply(&mut self, conn: &Connection) -> bool;
+    /// Answers the caller: with its own outcome, unless the batch failed.
+    fn answer(self: Box<Self>, batch_failure: Option<&rusqlite::Error>);
+}
+
+struct Pending<T, F> {
+    work: Option<F>,
+    result: Option<Result<T, StoreError>>,
+    reply: oneshot::Sender<Result<T, StoreError>>,
+}
+
+impl<T, F> Write for Pending<T, F>
+where
+    T: Send,
+    F: FnOnce(&Connection) -> Result<T, StoreError> + Send,
+{
+    fn apply(&mut self, conn: &Connection) -> bool {
+        let work = self.work.take().expect("a write runs once");
+        let result = work(conn);
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn answer(self: Box<Self>, batch_failure: Option<&rusqlite::Error>) {
+        let outcome = match (self.result, batch_failure) {
+            (Some(Err(e)), _) => Err(e),
+            (_, Some(e)) => Err(duplicate(e)),
+            (Some(Ok(value)), None) => Ok(value),
+            (None, None) => Err(StoreError::Task("the write panicked".into())),
+        };
+        // The caller may have gone away; the write is committed regardless.
+        let _ = self.reply.send(outcome);
+    }
+}
+
+/// The same SQLite error again, for every write of a failed batch.
+fn duplicate(e: &rusqlite::Error) -> StoreError {
+    match e {
+        rusqlite::Error::SqliteFailure(code, message) => {
+            StoreError::Database(rusqlite::Error::SqliteFailure(*code, message.clone()))
+        }
+        other => StoreError::Task(format!("the batch failed: {other}")),
+    }
+}
+
+/// How many writes each committed transaction carried.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteStats {
+    /// Transactions run (each one commit, one fsync).
+    pub batches: u64,
+    /// Writes run in them, failed ones included.
+    pub writes: u64,
+    /// `counts[n]`: how many batches held `n` writes.
+    pub counts: Vec<u64>,
+}
+
+impl WriteStats {
+    fn record(&mut self, size: usize) {
+        if self.counts.len() <= size {
+            self.counts.resize(size + 1, 0);
+        }
+        self.counts[size] += 1;
+        self.batches += 1;
+        self.writes += size as u64;
+    }
+
+    /// The largest batch (0 before any).
+    pub fn max(&self) -> usize {
+        self.counts.iter().rposition(|&c| c > 0).unwrap_or(0)
+    }
+
+    /// Writes per batch on average (0 before any).
+    pub fn mean(&self) -> f64 {
+        if self.batches == 0 {
+            0.0
+        } else {
+            self.writes as f64 / self.batches as f64
+        }
+    }
+
+    /// The batch size at percentile `p` (0–100) of batches (0 before any).
+    pub fn percentile(&self, p: f64) -> usize {
+        let rank = ((p / 100.0) * self.batches as f64).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        for (size, &count) in self.counts.iter().enumerate() {
+            seen += count;
+            if seen >= rank {
+                return size;
+            }
+        }
+        0
+    }
+}
+
+impl fmt::Display for WriteStats {
+    /// `batches=… writes=… mean=… p50=… p90=… p99=… max=…`, the form the
+    /// benchmark parses from the shutdown log line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "batches={} writes={} mean={:.2} p50={} p90={} p99={} max={}",
+            self.batches,
+            self.writes,
+            self.mean(),
+            self.percentile(50.0),
+            self.percentile(90.0),
+            self.percentile(99.0),
+            self.max()
+        )
+    }
+}
+
+/// The handle to the writer thread; dropping it lets the thread finish the
+/// queued writes and waits for it.
+pub struct Writer {
+    queue: Option<mpsc::Sender<Box<dyn Write>>>,
+    thread: Option<JoinHandle<()>>,
+    stats: Arc<Mutex<WriteStats>>,
+}
+
+impl Writer {
+    /// Starts the writer thread on `conn` (migrated, WAL, `synchronous=FULL`).
+    pub fn start(conn: Connection) -> std::io::Result<Self> {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let stats = Arc::new(Mutex::new(WriteStats::default()));
+        let thread = std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn({
+                let stats = stats.clone();
+                move || run(&conn, rx, &stats)
+            })?;
+        Ok(Self {
+            queue: Some(tx),
+            thread: Some(thread),
+            stats,
+        })
+    }
+
+    /// Runs `work` in the next transaction, inside its own savepoint: its
+    /// changes are kept only if it returns `Ok`. Resolves once that
+    /// transaction has committed (or failed).
+    pub async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let pending = Box::new(Pending {
+            work: Some(work),
+            result: None,
+            reply,
+        });
+        let queue = self.queue.as_ref().expect("the writer runs until dropped");
+        queue
+            .send(pending)
+            .await
+            .map_err(|_| StoreError::Task("the writer thread has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Task("the writer thread dropped the write".into()))?
+    }
+
+    /// The batch sizes so far.
+    pub fn stats(&self) -> WriteStats {
+        self.stats.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        drop(self.queue.take());
+        if let Some(thread) = self.thread.take()
+            && thread.thread().id() != std::thread::current().id()
+        {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The writer thread: waits for a write, takes every other one pending (up
+/// to [`MAX_BATCH`]), runs them in one transaction and answers them.
+fn run(conn: &Connection, mut rx: mpsc::Receiver<Box<dyn Write>>, stats: &Mutex<WriteStats>) {
+    let mut batch: Vec<Box<dyn Write>> = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(write) => batch.push(write),
+                Err(_) => break,
+            }
+        }
+        let size = batch.len();
+        commit_batch(conn, &mut batch);
+        stats.lock().unwrap_or_else(|e| e.into_inner()).record(size);
+    }
+}
+
+/// Runs and answers every write of `batch` (left empty).
+fn commit_batch(conn: &Connection, batch: &mut Vec<Box<dyn Write>>) {
+    let failure = run_batch(conn, batch).err();
+    if failure.is_some() && !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    for write in batch.drain(..) {
+        write.answer(failure.as_ref());
+    }
+}
+
+/// One transaction: every write in its own savepoint, then one commit.
+fn run_batch(conn: &Connection, batch: &mut [Box<dyn Write>]) -> Result<(), rusqlite::Error> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    for write in batch.iter_mut() {
+        conn.execute_batch("SAVEPOINT write")?;
+        let kept = catch_unwind(AssertUnwindSafe(|| write.apply(conn))).unwrap_or(false);
+        if conn.is_autocommit() {
+            // SQLite rolled the whole transaction back (disk full, I/O
+            // error): the writes before this one are gone too.
+            return Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+                Some("the transaction was rolled back by a failed write".into()),
+            ));
+        }
+        if kept {
+            conn.execute_batch("RELEASE write")?;
+        } else {
+            conn.execute_batch("ROLLBACK TO write; RELEASE write")?;
+        }
+    }
+    conn.execute_batch("COMMIT")
+}
