@@ -6,7 +6,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
+use users_harness::client::sign_in_json;
 use users_harness::service::{ServiceProcess, binary};
 
 /// A raw request: status, headers and JSON body (or `Null`).
@@ -32,10 +33,6 @@ async fn call(
     (status, headers, body)
 }
 
-fn sign_in_body(token: &str) -> Value {
-    json!({"access_token": "x", "token_type": "Bearer", "expires_in": 3600, "id_token": token})
-}
-
 /// Signs in with `token` and returns the user's id.
 async fn sign_in(s: &ServiceProcess, token: &str) -> String {
     let (status, _, body) = call(
@@ -43,7 +40,7 @@ async fn sign_in(s: &ServiceProcess, token: &str) -> String {
         "POST",
         "/users/authenticate/from_token",
         &[],
-        Some(sign_in_body(token)),
+        Some(sign_in_json(token)),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -110,7 +107,7 @@ async fn local_mode_serves_this_machine_without_credentials() {
         "POST",
         "/users/authenticate/from_token",
         &[],
-        Some(sign_in_body("forged.token.here")),
+        Some(sign_in_json("forged.token.here")),
     )
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -330,7 +327,7 @@ async fn sign_out_revokes_earlier_tokens_across_restarts() {
             "POST",
             "/users/authenticate/from_token",
             &[],
-            Some(sign_in_body(&old)),
+            Some(sign_in_json(&old)),
         )
         .await;
         assert_eq!(

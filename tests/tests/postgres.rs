@@ -7,9 +7,9 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use users_api_client::types::{ApiErrorCode, OAuthToken, OAuthTokenTokenType, UserProfile};
+use users_api_client::types::ApiErrorCode;
 use users_api_client::{Client, ClientError, ErrorExt};
-use users_harness::client;
+use users_harness::client::{client, sign_in};
 use users_harness::postgres::{TempCluster, skipped};
 use users_harness::proxy::ConformanceProxy;
 use users_harness::service::ServiceProcess;
@@ -58,26 +58,6 @@ impl Pair {
         self.pa.assert_clean();
         self.pb.assert_clean();
     }
-}
-
-fn oauth(id_token: &str) -> OAuthToken {
-    OAuthToken {
-        access_token: "opaque-access-token".into(),
-        expires_in: 3600,
-        id_token: Some(id_token.into()),
-        refresh_token: None,
-        schema: None,
-        scope: Some("openid email profile".into()),
-        token_type: OAuthTokenTokenType::Bearer,
-    }
-}
-
-async fn sign_in(c: &Client, id_token: &str) -> Result<UserProfile, ClientError> {
-    c.authenticate_from_oauth_token()
-        .body(oauth(id_token))
-        .send()
-        .await
-        .map(|r| r.into_inner())
 }
 
 async fn ids(c: &Client) -> BTreeSet<String> {

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-use users_api_client::types::{OAuthToken, OAuthTokenTokenType};
 use users_api_client::{Client, ErrorExt, RetryPolicy};
+use users_harness::client::sign_in_body;
 
 /// How the server fails its first `failures` requests.
 #[derive(Clone, Copy)]
@@ -186,15 +186,7 @@ async fn other_statuses_are_not_retried() {
 
 #[tokio::test]
 async fn a_post_is_never_retried() {
-    let token = OAuthToken {
-        access_token: "x".into(),
-        token_type: OAuthTokenTokenType::Bearer,
-        expires_in: 3600,
-        id_token: Some("y".into()),
-        refresh_token: None,
-        schema: None,
-        scope: None,
-    };
+    let token = sign_in_body("y");
     for failure in [Failure::Status(503, None), Failure::Drop] {
         let server = FlakyServer::start(1, failure).await;
         let result = client(&server.url, Some(quick()))

@@ -12,6 +12,7 @@ use users_api_server_stubs::{
     GetOpenapiYamlResponse, UsersApi, UsersDisconnectUserResponse, UsersSnapshotResponse,
     UsersSpecificUserSnapshotResponse,
 };
+use users_harness::client::sign_in_body;
 use users_harness::proxy::{BAD_INPUT_HEADER, ConformanceProxy};
 use uuid::Uuid;
 
@@ -143,18 +144,6 @@ async fn serve() -> ConformanceProxy {
     ConformanceProxy::start(&format!("http://{addr}")).await
 }
 
-fn token(id_token: &str) -> OAuthToken {
-    OAuthToken {
-        access_token: "opaque".into(),
-        expires_in: 3600,
-        id_token: Some(id_token.into()),
-        refresh_token: None,
-        schema: None,
-        scope: None,
-        token_type: users_api_client::types::OAuthTokenTokenType::Bearer,
-    }
-}
-
 #[tokio::test]
 async fn all_operations_round_trip() {
     let proxy = serve().await;
@@ -162,14 +151,14 @@ async fn all_operations_round_trip() {
 
     let ada = client
         .authenticate_from_oauth_token()
-        .body(token("ada"))
+        .body(sign_in_body("ada"))
         .send()
         .await
         .unwrap()
         .into_inner();
     let bob = client
         .authenticate_from_oauth_token()
-        .body(token("bob"))
+        .body(sign_in_body("bob"))
         .send()
         .await
         .unwrap()
@@ -271,7 +260,7 @@ async fn router_rejections_use_the_error_schema() {
     let proxy = serve().await;
     let json = ("content-type", "application/json");
     let bearer = ("authorization", "Bearer in-memory-token");
-    let good = serde_json::to_vec(&token("ada")).unwrap();
+    let good = serde_json::to_vec(&sign_in_body("ada")).unwrap();
     let auth = "/users/authenticate/from_token";
 
     let (s, _, e) = rejected(&proxy, "GET", "/users/not-a-uuid", &[bearer], vec![]).await;

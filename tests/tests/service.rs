@@ -4,11 +4,9 @@
 use std::collections::BTreeSet;
 
 use reqwest::StatusCode;
-use users_api_client::types::{
-    ApiError, ApiErrorCode, OAuthToken, OAuthTokenTokenType, UserProfile,
-};
+use users_api_client::types::{ApiError, ApiErrorCode, UserProfile};
 use users_api_client::{Client, ClientError, ErrorExt};
-use users_harness::client;
+use users_harness::client::{self, client, sign_in_body};
 use users_harness::proxy::{BAD_INPUT_HEADER, ConformanceProxy};
 use users_harness::service::{Checked, ServiceProcess};
 use users_harness::tokens::{TestKey, b64, claims, dev_token, write_jwks};
@@ -16,29 +14,14 @@ use uuid::Uuid;
 
 /// Authenticates with `id_token` and returns the stored profile.
 async fn sign_in(c: &Client, id_token: &str) -> UserProfile {
-    c.authenticate_from_oauth_token()
-        .body(oauth(id_token))
-        .send()
+    client::sign_in(c, id_token)
         .await
         .expect("authentication succeeds")
-        .into_inner()
 }
 
 /// The spec's error body of a failed call; panics with `what` if there is none.
 fn documented<'e>(err: &'e ClientError, what: &str) -> &'e ApiError {
     err.api_error().unwrap_or_else(|| panic!("{what}: {err:?}"))
-}
-
-fn oauth(id_token: &str) -> OAuthToken {
-    OAuthToken {
-        access_token: "opaque-access-token".into(),
-        expires_in: 3600,
-        id_token: Some(id_token.into()),
-        refresh_token: None,
-        schema: None,
-        scope: Some("openid email profile".into()),
-        token_type: OAuthTokenTokenType::Bearer,
-    }
 }
 
 #[tokio::test]
@@ -196,7 +179,7 @@ async fn sigkill_loses_no_acknowledged_write() {
             for t in chunk {
                 match c
                     .authenticate_from_oauth_token()
-                    .body(oauth(&t))
+                    .body(sign_in_body(&t))
                     .send()
                     .await
                 {
@@ -277,7 +260,7 @@ async fn jwks_verification_and_rejected_tokens() {
     assert_eq!(user.name.as_deref(), Some("Jay Doubleyou"));
     let es = ec.sign(&claims(ISS, AUD, "github|901"));
     c.authenticate_from_oauth_token()
-        .body(oauth(&es))
+        .body(sign_in_body(&es))
         .send()
         .await
         .unwrap();
@@ -333,7 +316,7 @@ async fn jwks_verification_and_rejected_tokens() {
     for (name, token, reason) in &cases {
         let err = c
             .authenticate_from_oauth_token()
-            .body(oauth(token))
+            .body(sign_in_body(token))
             .send()
             .await
             .unwrap_err();
@@ -360,7 +343,7 @@ async fn jwks_verification_and_rejected_tokens() {
     assert_eq!(list.iterable.len(), 2, "rejected tokens created nothing");
 
     // No id_token and no userinfo endpoint: 401, nothing created.
-    let mut no_id = oauth("x");
+    let mut no_id = sign_in_body("x");
     no_id.id_token = None;
     let err = c
         .authenticate_from_oauth_token()
@@ -428,7 +411,7 @@ async fn access_token_via_userinfo_endpoint() {
     let service = ServiceProcess::start_with(&["--userinfo-url", &url]);
     let proxy = ConformanceProxy::start(&service.url).await;
     let c = client(proxy.url(), None);
-    let mut token = oauth("unused");
+    let mut token = sign_in_body("unused");
     token.id_token = None;
     token.access_token = "good-access".into();
     let user = c

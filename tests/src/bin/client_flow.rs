@@ -15,10 +15,9 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail, ensure};
-use users_api_client::types::{
-    ApiError, ApiErrorCode, OAuthToken, OAuthTokenTokenType, UserProfile,
-};
+use users_api_client::types::{ApiError, ApiErrorCode, UserProfile};
 use users_api_client::{Client, Error, ResponseValue};
+use users_harness::client::sign_in_body;
 use uuid::Uuid;
 
 /// Header in which Prism lists the spec violations it saw.
@@ -75,18 +74,9 @@ fn step_ok(step: &str, detail: impl std::fmt::Display) {
 }
 
 async fn authenticate(client: &Client, token: &str) -> Result<UserProfile> {
-    let body = OAuthToken {
-        access_token: "client-flow-access-token".into(),
-        expires_in: 3600,
-        id_token: Some(token.into()),
-        refresh_token: None,
-        schema: None,
-        scope: Some("openid profile email".into()),
-        token_type: OAuthTokenTokenType::Bearer,
-    };
     let sent = client
         .authenticate_from_oauth_token()
-        .body(body)
+        .body(sign_in_body(token))
         .send()
         .await;
     let profile = ok_body("authenticate", sent)?;
