@@ -25,13 +25,14 @@ pub fn files(spec: &Spec, options: &Options, version: &str) -> Result<Vec<Genera
     let (dir, name) = place(options);
     let client_crate = options.client.1.replace('-', "_");
     let mut generator = progenitor_impl::Generator::new(&crate::progenitor_settings());
-    let tokens =
-        generator
-            .httpmock(&spec.api, &client_crate)
-            .map_err(|e| CodegenError::Generate {
-                stage: "mock",
-                message: e.to_string(),
-            })?;
+    // The document as the client was generated from (one media type per body).
+    let api = crate::progenitor_gen::for_progenitor(&spec.api);
+    let tokens = generator
+        .httpmock(&api, &client_crate)
+        .map_err(|e| CodegenError::Generate {
+            stage: "mock",
+            message: e.to_string(),
+        })?;
     // Crates the mocks name in parameter and body types.
     let code = tokens.to_string();
     let extra: String = ["uuid", "chrono", "regress"]

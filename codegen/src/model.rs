@@ -121,6 +121,10 @@ pub struct Body {
     pub kind: BodyKind,
     /// Its Rust type.
     pub ty: RustType,
+    /// Other media types the operation lists that decode into the same type,
+    /// accepted too (a JSON body also sent as a form, say). Media types whose
+    /// type differs are linted and refused with 415.
+    pub also: Vec<(String, BodyKind)>,
 }
 
 /// The ways a request body is read.
@@ -182,6 +186,9 @@ pub struct ResponseCase {
     /// Whether it documents response headers the implementation sets
     /// (`WWW-Authenticate` aside: the router adds that one to every 401).
     pub has_headers: bool,
+    /// For a response listing several media types, every one but the
+    /// preferred gets its own case: this is its variant suffix (`TextHtml`).
+    pub media_variant: Option<String>,
 }
 
 /// Converts a component schema name into the Rust type name typify gives it.
@@ -250,24 +257,27 @@ pub fn operations(spec: &Spec) -> Result<Vec<Operation>> {
                 .collect();
             path_params.sort_by_key(|p| order.iter().position(|n| *n == p.name));
 
-            let body = match op
+            let request_body = op
                 .request_body
                 .as_ref()
-                .and_then(|b| validate::resolve_body(b, components))
-                .and_then(|b| preferred_media(&b.content))
-            {
+                .and_then(|b| validate::resolve_body(b, components));
+            let body = match request_body.and_then(|b| preferred_media(&b.content)) {
                 Some((media, content)) => {
                     let kind = body_kind(media);
-                    let ty = match (kind, &content.schema) {
-                        (BodyKind::Text, _) => RustType::String,
-                        (BodyKind::Bytes, _) => RustType::Bytes,
-                        (_, Some(schema)) => rust_type(schema).map_err(fail)?,
-                        (_, None) => RustType::Json,
-                    };
+                    let ty = body_type(media, content).map_err(fail)?;
+                    let also = request_body
+                        .into_iter()
+                        .flat_map(|b| b.content.iter())
+                        .filter(|(other, content)| {
+                            *other != media && body_type(other, content).as_ref() == Ok(&ty)
+                        })
+                        .map(|(other, _)| (other.clone(), body_kind(other)))
+                        .collect();
                     Some(Body {
                         media: media.clone(),
                         kind,
                         ty,
+                        also,
                     })
                 }
                 None => None,
@@ -290,26 +300,65 @@ pub fn operations(spec: &Spec) -> Result<Vec<Operation>> {
                 let Some(response) = validate::resolve_response(response, components) else {
                     continue;
                 };
-                let body = match preferred_media(&response.content) {
-                    Some((media, content)) => {
-                        let ty = match (body_kind(media), &content.schema) {
-                            (BodyKind::Json, Some(s)) => rust_type(s).map_err(fail)?,
-                            (BodyKind::Json, None) => RustType::Json,
-                            (BodyKind::Bytes, _) => RustType::Bytes,
-                            _ => RustType::String,
-                        };
-                        Some((media.clone(), ty))
-                    }
-                    None => None,
-                };
-                responses.push(ResponseCase {
+                let has_headers = response
+                    .headers
+                    .keys()
+                    .any(|h| !h.eq_ignore_ascii_case("www-authenticate"));
+                let preferred = preferred_media(&response.content).map(|(media, _)| media);
+                let mut case = ResponseCase {
                     status,
                     description: response.description.clone(),
-                    body,
-                    has_headers: response
-                        .headers
-                        .keys()
-                        .any(|h| !h.eq_ignore_ascii_case("www-authenticate")),
+                    body: None,
+                    has_headers,
+                    media_variant: None,
+                };
+                if preferred.is_none() {
+                    responses.push(case.clone());
+                }
+                // The preferred media type first, then the others in spec order.
+                let listed = response
+                    .content
+                    .iter()
+                    .filter(|(media, _)| Some(*media) == preferred)
+                    .chain(
+                        response
+                            .content
+                            .iter()
+                            .filter(|(media, _)| Some(*media) != preferred),
+                    );
+                let mut suffixes = Vec::new();
+                for (media, content) in listed {
+                    let suffix = (Some(media) != preferred).then(|| media_variant(media));
+                    if let Some(suffix) = &suffix {
+                        // Two media types with one essence (`text/html` with
+                        // and without `charset`): the first answers for both.
+                        if suffixes.contains(suffix)
+                            || media_essence(media)
+                                == preferred.map(|p| media_essence(p)).unwrap_or_default()
+                        {
+                            continue;
+                        }
+                        suffixes.push(suffix.clone());
+                    }
+                    let ty = match (body_kind(media), &content.schema) {
+                        (BodyKind::Json, Some(s)) => rust_type(s).map_err(fail)?,
+                        (BodyKind::Json, None) => RustType::Json,
+                        (BodyKind::Bytes, _) => RustType::Bytes,
+                        _ => RustType::String,
+                    };
+                    case.body = Some((media.clone(), ty));
+                    case.media_variant = suffix;
+                    responses.push(case.clone());
+                }
+            }
+            if responses.is_empty() {
+                // `responses: {}`: the implementation picks any status.
+                responses.push(ResponseCase {
+                    status: Status::Default,
+                    description: "No response is documented: any status, without a body.".into(),
+                    body: None,
+                    has_headers: false,
+                    media_variant: None,
                 });
             }
             responses.sort_by_key(|r| r.status);
@@ -343,6 +392,35 @@ pub fn operations(spec: &Spec) -> Result<Vec<Operation>> {
         }
     }
     Ok(out)
+}
+
+/// The Rust type a request body of `media` decodes into.
+pub fn body_type(
+    media: &str,
+    content: &openapiv3::MediaType,
+) -> std::result::Result<RustType, String> {
+    Ok(match (body_kind(media), &content.schema) {
+        (BodyKind::Text, _) => RustType::String,
+        (BodyKind::Bytes, _) => RustType::Bytes,
+        (_, Some(schema)) => rust_type(schema)?,
+        (_, None) => RustType::Json,
+    })
+}
+
+/// The variant suffix of a response's additional media type: `text/html` -> `TextHtml`.
+pub fn media_variant(media: &str) -> String {
+    use heck::ToPascalCase;
+    let name: String = media_essence(media)
+        .replace('*', "any")
+        .to_pascal_case()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    if name.is_empty() {
+        "Other".into()
+    } else {
+        name
+    }
 }
 
 /// The media type the generators use when several are listed: JSON first,

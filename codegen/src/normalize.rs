@@ -2,7 +2,9 @@
 //! agree on names: every operation gets a snake_case operationId (derived
 //! from its method and path when missing), and inline request and response
 //! schemas move into `components/schemas` under names derived from the
-//! operation, where the shared model types are generated from.
+//! operation, where the shared model types are generated from. Every media
+//! type of a body stays: the server accepts or answers each, and the client
+//! generator picks the one progenitor takes.
 
 use std::collections::BTreeSet;
 
@@ -11,7 +13,7 @@ use openapiv3::{MediaType, Operation, ReferenceOr, Schema, SchemaKind, Type};
 
 use crate::error::Problem;
 use crate::load::Spec;
-use crate::model::{field_name, preferred_media};
+use crate::model::field_name;
 use crate::validate::escape;
 
 /// Names the generated client already uses for its own methods (progenitor's
@@ -82,22 +84,7 @@ pub fn normalize(spec: &Spec) -> Normalized {
             if op.security.is_none() {
                 op.security = top_level_security.clone();
             }
-            keep_one_media_type(op, &at, &mut notes);
             hoist(op, &id, &mut taken, &mut hoisted);
-        }
-    }
-    if let Some(components) = api.components.as_mut() {
-        for (name, body) in components.request_bodies.iter_mut() {
-            if let ReferenceOr::Item(body) = body {
-                let at = format!("#/components/requestBodies/{}/content", escape(name));
-                keep_preferred(&mut body.content, &at, "request body", &mut notes);
-            }
-        }
-        for (name, response) in components.responses.iter_mut() {
-            if let ReferenceOr::Item(response) = response {
-                let at = format!("#/components/responses/{}/content", escape(name));
-                keep_preferred(&mut response.content, &at, "response", &mut notes);
-            }
         }
     }
     if !hoisted.is_empty() {
@@ -211,53 +198,6 @@ fn note(pointer: impl Into<String>, message: String) -> Problem {
         pointer: pointer.into(),
         message,
     }
-}
-
-/// progenitor takes one media type per body; both generators use the
-/// preferred one (JSON, then form, text, bytes).
-fn keep_one_media_type(op: &mut Operation, at: &str, notes: &mut Vec<Problem>) {
-    if let Some(ReferenceOr::Item(body)) = &mut op.request_body {
-        keep_preferred(
-            &mut body.content,
-            &format!("{at}/requestBody/content"),
-            "request body",
-            notes,
-        );
-    }
-    for (code, response) in responses_mut(op) {
-        if let ReferenceOr::Item(response) = response {
-            let place = format!("{at}/responses/{code}/content");
-            keep_preferred(
-                &mut response.content,
-                &place,
-                &format!("response {code}"),
-                notes,
-            );
-        }
-    }
-}
-
-fn keep_preferred(
-    content: &mut openapiv3::Content,
-    at: &str,
-    what: &str,
-    notes: &mut Vec<Problem>,
-) {
-    if content.len() < 2 {
-        return;
-    }
-    let Some((media, kept)) = preferred_media(content).map(|(m, c)| (m.clone(), c.clone())) else {
-        return;
-    };
-    notes.push(note(
-        at,
-        format!(
-            "{what} lists {} media types; the generated client and server use {media}",
-            content.len()
-        ),
-    ));
-    content.clear();
-    content.insert(media, kept);
 }
 
 /// Moves the operation's inline body schemas into `hoisted`, leaving `$ref`s.

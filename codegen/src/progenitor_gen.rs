@@ -146,7 +146,7 @@ pub fn models(spec: &Spec) -> Result<Models> {
 /// The document as progenitor takes it: it sends query arrays only in the
 /// `form`, exploded style, so an array in another style is handed over as one
 /// string the caller joins, with a note saying so on the method.
-fn for_progenitor(api: &OpenAPI) -> OpenAPI {
+pub(crate) fn for_progenitor(api: &OpenAPI) -> OpenAPI {
     use openapiv3::ReferenceOr;
     let mut api = api.clone();
     // Bodies and responses shared through `components` are inlined, so the
@@ -174,6 +174,9 @@ fn for_progenitor(api: &OpenAPI) -> OpenAPI {
                     .iter_mut()
                     .filter_map(|p| joined_string(p, components.as_ref())),
             );
+            notes.extend(upgrade_note(op));
+            notes.extend(one_request_media(op));
+            notes.extend(raw_when_several_media(op));
             notes.extend(drop_second_success_body(op, components.as_ref()));
             notes.extend(one_body_per_outcome(op, components.as_ref()));
             notes.extend(media_progenitor_sends(op));
@@ -188,6 +191,96 @@ fn for_progenitor(api: &OpenAPI) -> OpenAPI {
         }
     }
     api
+}
+
+/// A `101` response: progenitor returns the upgraded connection, but sends
+/// the upgrade request headers only for dropshot's websocket extension.
+fn upgrade_note(op: &openapiv3::Operation) -> Option<String> {
+    let upgrades = op
+        .responses
+        .responses
+        .contains_key(&openapiv3::StatusCode::Code(101));
+    (upgrades && !op.extensions.contains_key("x-dropshot-websocket")).then(|| {
+        "A `101` answer is returned as the upgraded connection (`reqwest::Upgraded`). The server switches only when the request asks to (`Connection: upgrade`, `Upgrade: <protocol>`), which this method does not send: give the client a `reqwest::Client` with those default headers (`Client::new_with_client`).".to_string()
+    })
+}
+
+/// progenitor takes one request media type: its copy keeps the preferred
+/// one; the note names the others the server stubs also accept.
+fn one_request_media(op: &mut openapiv3::Operation) -> Option<String> {
+    let openapiv3::ReferenceOr::Item(body) = op.request_body.as_mut()? else {
+        return None;
+    };
+    if body.content.len() < 2 {
+        return None;
+    }
+    let (media, kept) =
+        crate::model::preferred_media(&body.content).map(|(m, c)| (m.clone(), c.clone()))?;
+    let ty = crate::model::body_type(&media, &kept);
+    let (accepted, refused): (Vec<_>, Vec<_>) = body
+        .content
+        .iter()
+        .filter(|(other, _)| **other != media)
+        .partition(|(other, content)| crate::model::body_type(other, content) == ty);
+    let accepted: Vec<&String> = accepted.into_iter().map(|(m, _)| m).collect();
+    let refused: Vec<&String> = refused.into_iter().map(|(m, _)| m).collect();
+    let list = |media: Vec<&String>| {
+        media
+            .iter()
+            .map(|m| format!("`{m}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut note =
+        format!("The request body lists several media types; this client sends `{media}`.");
+    if !accepted.is_empty() {
+        note.push_str(&format!(
+            " The server stubs also accept {} (same type).",
+            list(accepted)
+        ));
+    }
+    if !refused.is_empty() {
+        note.push_str(&format!(
+            " {} decode into another type: neither this client nor the server stubs use them.",
+            list(refused)
+        ));
+    }
+    body.content.clear();
+    body.content.insert(media, kept);
+    Some(note)
+}
+
+/// progenitor types a response by its `application/json` body alone: a
+/// response that also lists other media types is handed over without the
+/// JSON one, so the client returns its raw body whatever was sent.
+fn raw_when_several_media(op: &mut openapiv3::Operation) -> Vec<String> {
+    use crate::model::{BodyKind, body_kind};
+    let mut notes = Vec::new();
+    for (code, response) in crate::normalize::responses_mut(op) {
+        let openapiv3::ReferenceOr::Item(response) = response else {
+            continue;
+        };
+        let json = response
+            .content
+            .keys()
+            .any(|m| body_kind(m) == BodyKind::Json);
+        let other = response
+            .content
+            .keys()
+            .any(|m| body_kind(m) != BodyKind::Json);
+        if !(json && other) {
+            continue;
+        }
+        let listed: Vec<String> = response.content.keys().map(|m| format!("`{m}`")).collect();
+        notes.push(format!(
+            "Response {code} is {}: the client returns its raw body (`ByteStream`); its `Content-Type` (`ResponseValue::headers`) says which was sent.",
+            listed.join(" or ")
+        ));
+        response
+            .content
+            .retain(|m, _| body_kind(m) != BodyKind::Json);
+    }
+    notes
 }
 
 /// progenitor counts a `default` response as a success too, and takes one

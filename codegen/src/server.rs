@@ -73,7 +73,7 @@ pub fn generate(ops: &[Operation], schemes: &[Scheme], names: &ServerNames<'_>) 
     );
     if let Some(op) = ops.first() {
         let ty = enum_ident(op);
-        let documented = variant_ident(op.responses[0].status);
+        let documented = case_ident(&op.responses[0]);
         let krate = names.crate_name;
         trait_doc.push_str(&format!(
             "\n\nA documented status compiles:\n\n```\nlet _ = {krate}::{ty}::{documented};\n```\n\n\
@@ -352,6 +352,16 @@ fn variant_ident(status: Status) -> Ident {
     }
 }
 
+/// The variant of one response case: its status, then the media type when
+/// the response lists several (`OkTextHtml`).
+fn case_ident(r: &ResponseCase) -> Ident {
+    let v = variant_ident(r.status);
+    match &r.media_variant {
+        Some(suffix) => format_ident!("{v}{suffix}"),
+        None => v,
+    }
+}
+
 /// Whether a variant carries the status it is sent with (ranges, `default`).
 fn carries_status(status: Status) -> bool {
     !matches!(status, Status::Code(_))
@@ -572,8 +582,11 @@ fn response_enum(op: &Operation, ctx: &Ctx<'_>) -> TokenStream {
     let name = enum_ident(op);
     let doc = format!("Every response `{}` documents.", op.id);
     let variants = op.responses.iter().map(|r| {
-        let v = variant_ident(r.status);
+        let v = case_ident(r);
         let mut text = format!("{}: {}", r.status, r.description.trim());
+        if let (Some(_), Some((media, _))) = (&r.media_variant, &r.body) {
+            text.push_str(&format!("\n\nThe same response as `{media}`."));
+        }
         if r.has_headers {
             text.push_str("\n\nThe `HeaderMap` holds the response headers the spec documents.");
         }
@@ -586,7 +599,7 @@ fn response_enum(op: &Operation, ctx: &Ctx<'_>) -> TokenStream {
         }
     });
     let statuses = op.responses.iter().map(|r| {
-        let v = variant_ident(r.status);
+        let v = case_ident(r);
         let fields = variant_fields(r, ctx).len();
         match r.status {
             Status::Code(code) => {
@@ -629,7 +642,7 @@ fn response_enum(op: &Operation, ctx: &Ctx<'_>) -> TokenStream {
 }
 
 fn response_arm(r: &ResponseCase, ctx: &Ctx<'_>) -> TokenStream {
-    let v = variant_ident(r.status);
+    let v = case_ident(r);
     // A range variant must carry a status in its range.
     let guard = match r.status {
         Status::Range(hundreds) => Some(quote! {
@@ -732,7 +745,8 @@ fn handler(op: &Operation, ctx: &Ctx<'_>) -> TokenStream {
         .body
         .as_ref()
         .is_some_and(|b| matches!(b.kind, BodyKind::Text | BodyKind::Bytes) && b.media != "*/*");
-    if secured || !op.header_params.is_empty() || checks_media {
+    let several_media = op.body.as_ref().is_some_and(|b| !b.also.is_empty());
+    if secured || !op.header_params.is_empty() || checks_media || several_media {
         extractors.push(quote!(header_map: HeaderMap));
     }
     if !op.query_params.is_empty() {
@@ -800,45 +814,98 @@ fn handler(op: &Operation, ctx: &Ctx<'_>) -> TokenStream {
             _ => "body",
         };
         let media = &body.media;
-        if checks_media {
+        if checks_media && !several_media {
             steps.push(quote! {
                 if let Err(r) = stub_runtime::expect_media_type(&header_map, #media) {
                     return reject(r);
                 }
             });
         }
-        let (extractor, read) = match body.kind {
-            BodyKind::Json => (
-                quote!(body: Result<Json<#t>, JsonRejection>),
-                quote!(body.map(|Json(b)| b).map_err(|r| stub_runtime::body_rejection(r, #schema))),
-            ),
-            BodyKind::Form => (
-                quote!(body: Result<axum::Form<#t>, axum::extract::rejection::FormRejection>),
-                quote!(body.map(|axum::Form(b)| b).map_err(|r| stub_runtime::form_rejection(r, #schema))),
-            ),
-            BodyKind::Text => (
-                quote!(body: Result<String, axum::extract::rejection::StringRejection>),
-                quote!(body.map_err(stub_runtime::string_rejection)),
-            ),
-            BodyKind::Bytes => (
-                quote!(body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>),
-                quote!(body.map_err(stub_runtime::bytes_rejection)),
-            ),
-        };
-        extractors.push(extractor);
-        steps.push(quote! {
-            let body = match #read {
-                Ok(b) => b,
-                Err(r) => return reject(r),
-            };
-        });
-        args.push(quote!(body));
+        if !body.also.is_empty() {
+            // Several media types: the handler takes the whole request and
+            // reads it with the extractor of the media type it was sent as.
+            extractors.push(quote!(request: axum::extract::Request));
+            steps.push(read_any_media(body, &t, schema));
+            args.push(quote!(body));
+        } else {
+            let (ty, read) = body_extractor(body.kind, &t, schema);
+            extractors.push(quote!(body: #ty));
+            steps.push(quote! {
+                let body = match #read {
+                    Ok(b) => b,
+                    Err(r) => return reject(r),
+                };
+            });
+            args.push(quote!(body));
+        }
     }
     quote! {
         async fn #name<A: #trait_ident>(#(#extractors),*) -> Response {
             #(#steps)*
             shared.api.#method(#(#args),*).await.into_response()
         }
+    }
+}
+
+/// The extractor type of a body of `kind` decoding into `t`, and the
+/// expression turning the extracted `body` into `Result<t, Rejection>`.
+fn body_extractor(kind: BodyKind, t: &TokenStream, schema: &str) -> (TokenStream, TokenStream) {
+    match kind {
+        BodyKind::Json => (
+            quote!(Result<Json<#t>, JsonRejection>),
+            quote!(body.map(|Json(b)| b).map_err(|r| stub_runtime::body_rejection(r, #schema))),
+        ),
+        BodyKind::Form => (
+            quote!(Result<axum::Form<#t>, axum::extract::rejection::FormRejection>),
+            quote!(body.map(|axum::Form(b)| b).map_err(|r| stub_runtime::form_rejection(r, #schema))),
+        ),
+        BodyKind::Text => (
+            quote!(Result<String, axum::extract::rejection::StringRejection>),
+            quote!(body.map_err(stub_runtime::string_rejection)),
+        ),
+        BodyKind::Bytes => (
+            quote!(Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>),
+            quote!(body.map_err(stub_runtime::bytes_rejection)),
+        ),
+    }
+}
+
+/// Statements that read `request` as whichever of the body's media types its
+/// `Content-Type` names (`*/*` last, matching any), else refuse it with 415.
+fn read_any_media(body: &crate::model::Body, t: &TokenStream, schema: &str) -> TokenStream {
+    let mut listed: Vec<(&str, BodyKind)> = std::iter::once((body.media.as_str(), body.kind))
+        .chain(body.also.iter().map(|(m, k)| (m.as_str(), *k)))
+        .collect();
+    listed.sort_by_key(|(media, _)| *media == "*/*");
+    let names: Vec<String> = listed
+        .iter()
+        .map(|(media, _)| crate::model::media_essence(media))
+        .collect();
+    let refusal = format!("the request body must be sent as {}", names.join(" or "));
+    let branches = listed.iter().map(|(media, kind)| {
+        let (ty, read) = body_extractor(*kind, t, schema);
+        let condition = if *media == "*/*" {
+            quote!(true)
+        } else {
+            quote!(stub_runtime::expect_media_type(&header_map, #media).is_ok())
+        };
+        quote! {
+            if #condition {
+                let body = match <#ty as axum::extract::FromRequest<()>>::from_request(request, &()).await {
+                    Ok(body) => body,
+                    Err(never) => match never {},
+                };
+                match #read {
+                    Ok(b) => b,
+                    Err(r) => return reject(r),
+                }
+            } else
+        }
+    });
+    quote! {
+        let body = #(#branches)* {
+            return reject(Rejection::new(RejectionKind::UnsupportedMediaType, #refusal));
+        };
     }
 }
 

@@ -249,6 +249,20 @@ impl Validator<'_> {
         let at = format!("{at}/requestBody/content");
         if body.content.is_empty() {
             self.problem(at, "request body has no media type");
+            return;
+        }
+        // Several media types are all accepted when they decode into one type.
+        let Some((preferred, content)) = crate::model::preferred_media(&body.content) else {
+            return;
+        };
+        let ty = crate::model::body_type(preferred, content);
+        for (media, content) in &body.content {
+            if crate::model::body_type(media, content) != ty {
+                self.lint(
+                    format!("{at}/{}", escape(media)),
+                    format!("`{media}` decodes into another type than `{preferred}`: the generated client sends `{preferred}` and the server stubs refuse `{media}` with 415"),
+                );
+            }
         }
     }
 

@@ -156,18 +156,42 @@ fn a_second_success_body_is_left_to_the_client_as_unexpected() {
 }
 
 #[test]
-fn several_request_media_types_are_caught() {
+fn several_request_media_types_of_one_type_are_accepted_and_others_caught() {
     let mut doc = users_spec();
     let body =
         &mut op(&mut doc, "/users/authenticate/from_token", "post")["requestBody"]["content"];
     let json = body["application/json"].clone();
     body["application/x-www-form-urlencoded"] = json;
+    // JSON and a form of one schema: the stubs accept both, nothing to say.
+    run(&doc).expect("JSON and a form of one schema are supported");
+    let text = serde_yaml::to_string(&doc).unwrap();
+    let files = generate(
+        &Spec::parse("users.yaml", &text).unwrap(),
+        &Options::default(),
+    )
+    .unwrap();
+    let stubs = files
+        .iter()
+        .find(|f| f.path.ends_with("generated-server-stubs/src/generated.rs"))
+        .unwrap();
+    assert!(
+        stubs.contents.contains(
+            "the request body must be sent as application/json or application/x-www-form-urlencoded"
+        ),
+        "the router reads either"
+    );
+    // A media type decoding into another type: a lint.
+    let body =
+        &mut op(&mut doc, "/users/authenticate/from_token", "post")["requestBody"]["content"];
+    body["text/plain"] = serde_yaml::from_str("{schema: {type: string}}").unwrap();
     let err = message(&doc);
     assert!(
-        err.contains(
-            "request body lists 2 media types; the generated client and server use application/json"
-        ),
+        err.contains("`text/plain` decodes into another type than `application/json`"),
         "{err}"
+    );
+    assert!(
+        err.contains("/requestBody/content/text~1plain"),
+        "names the place: {err}"
     );
     assert!(lenient(&doc).is_ok(), "a warning for a foreign spec");
 }

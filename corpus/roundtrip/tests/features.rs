@@ -2,19 +2,27 @@
 //! generated router, backed by a small implementation that echoes what it
 //! received. Each operation exercises features beyond the Users API: every
 //! query array style, header parameters, form, text and binary bodies,
-//! status ranges, `default`, several media types, operationIds in other
-//! styles or missing, inline schemas and the built-in error body.
+//! status ranges, `default`, several media types for one request or
+//! response, several different 2xx and error bodies, operations without a
+//! 2xx (upgrade, redirects, `default` only, none documented), operationIds in
+//! other styles or missing, inline schemas and the built-in error body.
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::http::StatusCode;
-use features_api_client::types::{CreateItemFormBody, Item, ListItemsResponse200, Problem};
+use axum::http::{HeaderMap, HeaderValue, header};
+use features_api_client::types::{
+    CreateItemFormBody, GetFlagsResponse200, Item, ListItemsResponse200, Missing, Problem, Receipt,
+    UploadAnyResponse200,
+};
 use features_api_client::{Client, Error};
 use features_api_server_stubs::{
-    self as stubs, AnythingResponse, CreateItemFormResponse, FeaturesApi, GetPageResponse,
-    ItemsSetNoteResponse, ListItemsHeaders, ListItemsQuery, ListItemsResponse, OldPageResponse,
-    PostBlobsResponse,
+    self as stubs, AnythingResponse, CreateItemCharsetResponse, CreateItemEitherResponse,
+    CreateItemFormResponse, FeaturesApi, GetFlagsHeaders, GetFlagsResponse, GetOrderResponse,
+    GetPageResponse, GetReportQuery, GetReportResponse, ItemsSetNoteResponse, ListItemsHeaders,
+    ListItemsQuery, ListItemsResponse, LoginRedirectResponse, OldPageResponse, OpenSocketResponse,
+    PingResponse, PostBlobsResponse, PutOrderResponse, UploadAnyResponse,
 };
 use serde_json::Value;
 
@@ -92,6 +100,99 @@ impl FeaturesApi for Echo {
     async fn get_page(&self) -> GetPageResponse {
         // A range variant with a status outside its range is refused.
         GetPageResponse::Status5xx(StatusCode::OK, "not a server error".into())
+    }
+
+    async fn open_socket(&self) -> OpenSocketResponse {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::UPGRADE, HeaderValue::from_static("echo"));
+        headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+        OpenSocketResponse::Status101(headers)
+    }
+
+    async fn login_redirect(&self) -> LoginRedirectResponse {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::LOCATION,
+            HeaderValue::from_static("/report?html=true"),
+        );
+        LoginRedirectResponse::Status303(headers)
+    }
+
+    async fn ping(&self) -> PingResponse {
+        PingResponse::Default(StatusCode::ACCEPTED)
+    }
+
+    async fn get_report(&self, query: GetReportQuery) -> GetReportResponse {
+        if query.html {
+            GetReportResponse::OkTextHtml("<p>report: 1</p>".into())
+        } else {
+            GetReportResponse::Ok(
+                Item {
+                    name: "report".into(),
+                    count: 1,
+                }
+                .into(),
+            )
+        }
+    }
+
+    async fn get_order(&self, id: i64) -> GetOrderResponse {
+        match id {
+            1 => GetOrderResponse::Ok(
+                Item {
+                    name: "order".into(),
+                    count: 1,
+                }
+                .into(),
+            ),
+            0 => GetOrderResponse::BadRequest(
+                Problem {
+                    title: "ids start at 1".into(),
+                    detail: None,
+                }
+                .into(),
+            ),
+            404 => GetOrderResponse::NotFound(
+                Missing {
+                    id,
+                    reason: "never ordered".into(),
+                }
+                .into(),
+            ),
+            _ => GetOrderResponse::InternalServerError(format!("order {id} is stuck")),
+        }
+    }
+
+    async fn put_order(&self, id: i64, body: Item) -> PutOrderResponse {
+        if id == 1 {
+            PutOrderResponse::Ok(body.into())
+        } else {
+            PutOrderResponse::Created(Receipt { id, created: true }.into())
+        }
+    }
+
+    async fn create_item_charset(&self, body: Item) -> CreateItemCharsetResponse {
+        CreateItemCharsetResponse::Created(body.into())
+    }
+
+    async fn create_item_either(&self, body: Item) -> CreateItemEitherResponse {
+        CreateItemEitherResponse::Created(body.into())
+    }
+
+    async fn upload_any(&self, body: Bytes) -> UploadAnyResponse {
+        let size = i64::try_from(body.len()).unwrap_or(i64::MAX);
+        let sum = body.iter().map(|b| i64::from(*b)).sum();
+        UploadAnyResponse::Ok(UploadAnyResponse200 { size, sum }.into())
+    }
+
+    async fn get_flags(&self, headers: GetFlagsHeaders) -> GetFlagsResponse {
+        GetFlagsResponse::Ok(
+            GetFlagsResponse200 {
+                dry_run: headers.x_dry_run,
+                retries: headers.x_retries,
+            }
+            .into(),
+        )
     }
 }
 
@@ -312,4 +413,283 @@ async fn collect(stream: features_api_client::ByteStream) -> Vec<u8> {
         out.extend_from_slice(&chunk.unwrap());
     }
     out
+}
+
+/// The raw body of a client answer, as text.
+async fn text_of(
+    answer: features_api_client::ResponseValue<features_api_client::ByteStream>,
+) -> String {
+    String::from_utf8(collect(answer.into_inner()).await).unwrap()
+}
+
+#[tokio::test]
+async fn an_upgrade_a_see_other_and_no_documented_response_arrive_with_their_status() {
+    let url = serve().await;
+    // 101: the server switches when asked to; the client gets the connection.
+    let mut asks = reqwest::header::HeaderMap::new();
+    asks.insert("connection", "upgrade".parse().unwrap());
+    asks.insert("upgrade", "echo".parse().unwrap());
+    let upgrading = reqwest::Client::builder()
+        .default_headers(asks)
+        .build()
+        .unwrap();
+    let socket = Client::new_with_client(&url, upgrading)
+        .open_socket()
+        .send()
+        .await
+        .expect("a 101");
+    assert_eq!(socket.status(), reqwest::StatusCode::SWITCHING_PROTOCOLS);
+    assert_eq!(socket.headers()["upgrade"], "echo");
+
+    // 303: not followed, status and Location as sent...
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = http.post(format!("{url}/login")).send().await.unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/report?html=true");
+    // ...and followed by the generated client: a GET of the HTML report.
+    let client = Client::new(&url);
+    let page = client.login_redirect().send().await.expect("the report");
+    assert_eq!(page.status(), reqwest::StatusCode::OK);
+    assert_eq!(page.headers()["content-type"], "text/html");
+    assert_eq!(text_of(page).await, "<p>report: 1</p>");
+
+    // `responses: {}`: whatever status the implementation picks, no body.
+    let pong = client.ping().send().await.expect("any 2xx");
+    assert_eq!(pong.status(), reqwest::StatusCode::ACCEPTED);
+    assert_eq!(text_of(pong).await, "");
+}
+
+#[tokio::test]
+async fn one_response_in_either_media_type_reaches_the_client() {
+    let url = serve().await;
+    let client = Client::new(&url);
+    let json = client.get_report().send().await.expect("a 200");
+    assert_eq!(json.headers()["content-type"], "application/json");
+    let item: Item = serde_json::from_str(&text_of(json).await).unwrap();
+    assert_eq!((item.name.as_str(), item.count), ("report", 1));
+
+    let html = client.get_report().html(true).send().await.expect("a 200");
+    assert_eq!(html.headers()["content-type"], "text/html");
+    assert_eq!(text_of(html).await, "<p>report: 1</p>");
+}
+
+/// The status, `Content-Type` and body of an answer the client returned as
+/// `Error::UnexpectedResponse` (a body type other than the first of its kind).
+async fn unexpected<E: std::fmt::Debug>(err: Error<E>) -> (u16, String, String) {
+    let Error::UnexpectedResponse(response) = err else {
+        panic!("an unexpected response: {err:?}")
+    };
+    let status = response.status().as_u16();
+    let media = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    (status, media, response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn several_error_and_success_bodies_each_arrive_with_their_own_type() {
+    let url = serve().await;
+    let client = Client::new(&url);
+    let order = client.get_order().id(1).send().await.expect("a 200");
+    assert_eq!(order.into_inner().name, "order");
+
+    // 400: the first error body, typed by the client.
+    let err = client.get_order().id(0).send().await.unwrap_err();
+    assert_eq!(err.status(), Some(reqwest::StatusCode::BAD_REQUEST));
+    let Error::ErrorResponse(problem) = err else {
+        panic!("a documented 400: {err:?}")
+    };
+    assert_eq!(problem.title, "ids start at 1");
+
+    // 404: another schema.
+    let err = client.get_order().id(404).send().await.unwrap_err();
+    let (status, media, body) = unexpected(err).await;
+    assert_eq!((status, media.as_str()), (404, "application/json"));
+    let missing: Missing = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (missing.id, missing.reason.as_str()),
+        (404, "never ordered")
+    );
+
+    // 500: plain text.
+    let err = client.get_order().id(7).send().await.unwrap_err();
+    let (status, media, body) = unexpected(err).await;
+    assert_eq!((status, media.as_str()), (500, "text/plain"));
+    assert_eq!(body, "order 7 is stuck");
+
+    // Two 2xx bodies: 200 the first (typed), 201 another.
+    let item = Item {
+        name: "desk".into(),
+        count: 2,
+    };
+    let updated = client
+        .put_order()
+        .id(1)
+        .body(item.clone())
+        .send()
+        .await
+        .expect("a 200");
+    assert_eq!(updated.into_inner(), item);
+    let err = client
+        .put_order()
+        .id(9)
+        .body(item)
+        .send()
+        .await
+        .unwrap_err();
+    let (status, media, body) = unexpected(err).await;
+    assert_eq!((status, media.as_str()), (201, "application/json"));
+    let receipt: Receipt = serde_json::from_str(&body).unwrap();
+    assert_eq!((receipt.id, receipt.created), (9, true));
+}
+
+#[tokio::test]
+async fn request_bodies_in_other_and_several_media_types_are_accepted() {
+    let url = serve().await;
+    let client = Client::new(&url);
+    let http = reqwest::Client::new();
+    let item = Item {
+        name: "lamp & shade".into(),
+        count: 3,
+    };
+    let json = serde_json::to_string(&item).unwrap();
+
+    // `application/json; charset=utf-8`: the client's JSON, and the exact media type.
+    let created = client
+        .create_item_charset()
+        .body(item.clone())
+        .send()
+        .await
+        .expect("a 201");
+    assert_eq!(created.into_inner(), item);
+    let response = http
+        .post(format!("{url}/items/charset"))
+        .header("content-type", "application/json; charset=utf-8")
+        .body(json.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    assert_eq!(response.json::<Item>().await.unwrap(), item);
+
+    // JSON or a form, one schema: the client sends JSON, the server takes both.
+    let created = client
+        .create_item_either()
+        .body(item.clone())
+        .send()
+        .await
+        .expect("a 201");
+    assert_eq!(created.into_inner(), item);
+    let response = http
+        .post(format!("{url}/items/either"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("name=lamp+%26+shade&count=3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    assert_eq!(response.json::<Item>().await.unwrap(), item);
+    let (status, body) = refused(
+        http.post(format!("{url}/items/either"))
+            .header("content-type", "text/plain")
+            .body(json.clone()),
+    )
+    .await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (
+            415,
+            Some(
+                "the request body must be sent as application/json or application/x-www-form-urlencoded"
+            )
+        )
+    );
+    let (status, body) = refused(
+        http.post(format!("{url}/items/either"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("name=lamp&count=s3cret"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("unprocessable_entity"))
+    );
+    assert!(!body.to_string().contains("s3cret"), "{body}");
+
+    // `*/*`: raw bytes of any media type, or none.
+    let bytes: Vec<u8> = (0..=255).rev().collect();
+    let got = client
+        .upload_any()
+        .body(bytes.clone())
+        .send()
+        .await
+        .expect("a 200")
+        .into_inner();
+    assert_eq!((got.size, got.sum), (256, 255 * 128));
+    for media in [Some("image/png"), None] {
+        let mut request = http
+            .post(format!("{url}/uploads"))
+            .body(bytes[..10].to_vec());
+        if let Some(media) = media {
+            request = request.header("content-type", media);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 200, "{media:?}");
+        let got: UploadAnyResponse200 = response.json().await.unwrap();
+        assert_eq!((got.size, got.sum), (10, (246..=255).sum::<i64>()));
+    }
+}
+
+#[tokio::test]
+async fn boolean_and_integer_headers_arrive_typed_and_malformed_ones_are_refused() {
+    let url = serve().await;
+    let client = Client::new(&url);
+    let got = client
+        .get_flags()
+        .x_dry_run(true)
+        .x_retries(3)
+        .send()
+        .await
+        .expect("a 200")
+        .into_inner();
+    assert_eq!((got.dry_run, got.retries), (true, Some(3)));
+    let got = client
+        .get_flags()
+        .x_dry_run(false)
+        .send()
+        .await
+        .expect("a 200")
+        .into_inner();
+    assert_eq!((got.dry_run, got.retries), (false, None));
+
+    let http = reqwest::Client::new();
+    let flags = format!("{url}/flags");
+    let cases = [
+        (
+            http.get(&flags).header("x-dry-run", "s3cret"),
+            "header `X-Dry-Run` must be `true` or `false`",
+        ),
+        (
+            http.get(&flags)
+                .header("x-dry-run", "true")
+                .header("x-retries", "s3cret"),
+            "header `X-Retries` must be an integer",
+        ),
+        (http.get(&flags), "required header parameter `X-Dry-Run`"),
+    ];
+    for (request, says) in cases {
+        let (status, body) = refused(request).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (400, Some("bad_request")),
+            "{body}"
+        );
+        let message = body["message"].as_str().unwrap();
+        assert!(message.contains(says), "{message}");
+        assert!(!body.to_string().contains("s3cret"), "never echoes: {body}");
+    }
 }

@@ -16,9 +16,12 @@ pub mod types {
 One operation per OpenAPI feature the generators support beyond the
 Users API: every query parameter style, header parameters, form, text
 and binary request bodies, status ranges and `default` responses,
-several media types, operationIds in other styles or missing, inline
-schemas, a non-semver version and no error schema (the router then
-answers with its built-in error body).
+several media types for one request or response, several different
+2xx and error bodies for one operation, operations without a 2xx
+(upgrade, redirects, `default` only, no responses at all),
+operationIds in other styles or missing, inline schemas, a non-semver
+version and no error schema (the router then answers with its built-in
+error body).
 
 
 Version: 2024-01*/
@@ -129,7 +132,9 @@ let response = client.post_blobs()
     pub fn post_blobs(&self) -> builder::PostBlobs<'_> {
         builder::PostBlobs::new(self)
     }
-    /**Sends a `GET` request to `/page`
+    /**Note (generator): Response 200 is `application/json` or `text/html`: the client returns its raw body (`ByteStream`); its `Content-Type` (`ResponseValue::headers`) says which was sent.
+
+Sends a `GET` request to `/page`
 
 ```text
 let response = client.get_page()
@@ -158,6 +163,148 @@ let response = client.anything()
 ```*/
     pub fn anything(&self) -> builder::Anything<'_> {
         builder::Anything::new(self)
+    }
+    /**An upgrade: the only documented response is `101`, no 2xx. The
+implementation answers with the `Upgrade` header it switches to.
+
+
+Note (generator): A `101` answer is returned as the upgraded connection (`reqwest::Upgraded`). The server switches only when the request asks to (`Connection: upgrade`, `Upgrade: <protocol>`), which this method does not send: give the client a `reqwest::Client` with those default headers (`Client::new_with_client`).
+
+Sends a `GET` request to `/socket`
+
+```text
+let response = client.open_socket()
+    .send()
+    .await;
+```*/
+    pub fn open_socket(&self) -> builder::OpenSocket<'_> {
+        builder::OpenSocket::new(self)
+    }
+    /**A `303 See Other` redirect, no 2xx, with its `Location`.
+
+Sends a `POST` request to `/login`
+
+```text
+let response = client.login_redirect()
+    .send()
+    .await;
+```*/
+    pub fn login_redirect(&self) -> builder::LoginRedirect<'_> {
+        builder::LoginRedirect::new(self)
+    }
+    /**No responses documented at all (`responses: {}`): the server stub
+answers with any status the implementation picks, without a body.
+
+
+Sends a `GET` request to `/ping`
+
+```text
+let response = client.ping()
+    .send()
+    .await;
+```*/
+    pub fn ping(&self) -> builder::Ping<'_> {
+        builder::Ping::new(self)
+    }
+    /**One response, two media types: JSON for programs, HTML for people.
+The implementation picks one (here by the `html` query parameter).
+
+
+Note (generator): Response 200 is `application/json` or `text/html`: the client returns its raw body (`ByteStream`); its `Content-Type` (`ResponseValue::headers`) says which was sent.
+
+Sends a `GET` request to `/report`
+
+```text
+let response = client.get_report()
+    .html(html)
+    .send()
+    .await;
+```*/
+    pub fn get_report(&self) -> builder::GetReport<'_> {
+        builder::GetReport::new(self)
+    }
+    /**Several different error bodies: 400 a `Problem`, 404 a `Missing`,
+500 plain text.
+
+
+Note (generator): Responses 404, 500 have a body of another type than the first of their kind; they are returned as `Error::UnexpectedResponse`.
+
+Sends a `GET` request to `/orders/{id}`
+
+```text
+let response = client.get_order()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn get_order(&self) -> builder::GetOrder<'_> {
+        builder::GetOrder::new(self)
+    }
+    /**Several different 2xx bodies: 200 the updated `Item`, 201 a
+`Receipt` for a created one.
+
+
+Note (generator): Responses 201 have a body of another type than the first of their kind; they are returned as `Error::UnexpectedResponse`.
+
+Sends a `PUT` request to `/orders/{id}`
+
+```text
+let response = client.put_order()
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn put_order(&self) -> builder::PutOrder<'_> {
+        builder::PutOrder::new(self)
+    }
+    /**A JSON request body with a `charset` parameter in its media type.
+
+Sends a `POST` request to `/items/charset`
+
+```text
+let response = client.create_item_charset()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_item_charset(&self) -> builder::CreateItemCharset<'_> {
+        builder::CreateItemCharset::new(self)
+    }
+    /**One request body, two media types (JSON and a form) decoding into the
+same schema: the server accepts both.
+
+
+Note (generator): The request body lists several media types; this client sends `application/json`. The server stubs also accept `application/x-www-form-urlencoded` (same type).
+
+Sends a `POST` request to `/items/either`
+
+```text
+let response = client.create_item_either()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_item_either(&self) -> builder::CreateItemEither<'_> {
+        builder::CreateItemEither::new(self)
+    }
+    #[doc = "A request body of any media type (`*/*`), read as raw bytes.\n\nNote (generator): The `*/*` request body is sent as `application/octet-stream`.\n\nSends a `POST` request to `/uploads`\n\n```text\nlet response = client.upload_any()\n    .body(body)\n    .send()\n    .await;\n```"]
+    pub fn upload_any(&self) -> builder::UploadAny<'_> {
+        builder::UploadAny::new(self)
+    }
+    /**Header parameters that are not strings (boolean, integer).
+
+Sends a `GET` request to `/flags`
+
+```text
+let response = client.get_flags()
+    .x_dry_run(x_dry_run)
+    .x_retries(x_retries)
+    .send()
+    .await;
+```*/
+    pub fn get_flags(&self) -> builder::GetFlags<'_> {
+        builder::GetFlags::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -626,9 +773,7 @@ pub mod builder {
             Self { client: client }
         }
         ///Sends a `GET` request to `/page`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<::features_api_types::Item>, Error<ByteStream>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client } = self;
             let url = format!("{}/page", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -640,15 +785,7 @@ pub mod builder {
                     ),
                 );
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.get(url).headers(header_map).build()?;
             let info = OperationInfo {
                 operation_id: "get_page",
             };
@@ -657,7 +794,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => Ok(ResponseValue::stream(response)),
                 500u16..=599u16 => {
                     Err(Error::ErrorResponse(ResponseValue::stream(response)))
                 }
@@ -757,6 +894,620 @@ pub mod builder {
                         ),
                     )
                 }
+            }
+        }
+    }
+    /**Builder for [`Client::open_socket`]
+
+[`Client::open_socket`]: super::Client::open_socket*/
+    #[derive(Debug, Clone)]
+    pub struct OpenSocket<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> OpenSocket<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/socket`
+        pub async fn send(self) -> Result<ResponseValue<reqwest::Upgraded>, Error<()>> {
+            let Self { client } = self;
+            let url = format!("{}/socket", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "open_socket",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                101u16 => ResponseValue::upgrade(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::login_redirect`]
+
+[`Client::login_redirect`]: super::Client::login_redirect*/
+    #[derive(Debug, Clone)]
+    pub struct LoginRedirect<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> LoginRedirect<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `POST` request to `/login`
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
+            let Self { client } = self;
+            let url = format!("{}/login", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.post(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "login_redirect",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => Ok(ResponseValue::stream(response)),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::ping`]
+
+[`Client::ping`]: super::Client::ping*/
+    #[derive(Debug, Clone)]
+    pub struct Ping<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> Ping<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/ping`
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
+            let Self { client } = self;
+            let url = format!("{}/ping", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "ping",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200..=299 => Ok(ResponseValue::stream(response)),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_report`]
+
+[`Client::get_report`]: super::Client::get_report*/
+    #[derive(Debug, Clone)]
+    pub struct GetReport<'a> {
+        client: &'a super::Client,
+        html: Result<Option<bool>, String>,
+    }
+    impl<'a> GetReport<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                html: Ok(None),
+            }
+        }
+        pub fn html<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.html = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `bool` for html failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/report`
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
+            let Self { client, html } = self;
+            let html = html.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/report", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .query(&progenitor_client::QueryParam::new("html", &html))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_report",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::stream(response)),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_order`]
+
+[`Client::get_order`]: super::Client::get_order*/
+    #[derive(Debug, Clone)]
+    pub struct GetOrder<'a> {
+        client: &'a super::Client,
+        id: Result<i64, String>,
+    }
+    impl<'a> GetOrder<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/orders/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::features_api_types::Item>,
+            Error<::features_api_types::Problem>,
+        > {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/orders/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_order",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::put_order`]
+
+[`Client::put_order`]: super::Client::put_order*/
+    #[derive(Debug, Clone)]
+    pub struct PutOrder<'a> {
+        client: &'a super::Client,
+        id: Result<i64, String>,
+        body: Result<::features_api_types::Item, String>,
+    }
+    impl<'a> PutOrder<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Err("body was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::features_api_types::Item>,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: features_api_types :: Item` for body failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `PUT` request to `/orders/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<::features_api_types::Item>, Error<()>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/orders/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "put_order",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_item_charset`]
+
+[`Client::create_item_charset`]: super::Client::create_item_charset*/
+    #[derive(Debug, Clone)]
+    pub struct CreateItemCharset<'a> {
+        client: &'a super::Client,
+        body: Result<::features_api_types::Item, String>,
+    }
+    impl<'a> CreateItemCharset<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Err("body was not initialized".to_string()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::features_api_types::Item>,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: features_api_types :: Item` for body failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/items/charset`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<::features_api_types::Item>, Error<()>> {
+            let Self { client, body } = self;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/items/charset", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_item_charset",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_item_either`]
+
+[`Client::create_item_either`]: super::Client::create_item_either*/
+    #[derive(Debug, Clone)]
+    pub struct CreateItemEither<'a> {
+        client: &'a super::Client,
+        body: Result<::features_api_types::Item, String>,
+    }
+    impl<'a> CreateItemEither<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Err("body was not initialized".to_string()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::features_api_types::Item>,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: features_api_types :: Item` for body failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/items/either`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<::features_api_types::Item>, Error<()>> {
+            let Self { client, body } = self;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/items/either", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_item_either",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::upload_any`]
+
+[`Client::upload_any`]: super::Client::upload_any*/
+    #[derive(Debug)]
+    pub struct UploadAny<'a> {
+        client: &'a super::Client,
+        body: Result<reqwest::Body, String>,
+    }
+    impl<'a> UploadAny<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Err("body was not initialized".to_string()),
+            }
+        }
+        pub fn body<B>(mut self, value: B) -> Self
+        where
+            B: std::convert::TryInto<reqwest::Body>,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `reqwest::Body` for body failed".to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/uploads`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::features_api_types::UploadAnyResponse200>,
+            Error<()>,
+        > {
+            let Self { client, body } = self;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/uploads", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .header(
+                    ::reqwest::header::CONTENT_TYPE,
+                    ::reqwest::header::HeaderValue::from_static(
+                        "application/octet-stream",
+                    ),
+                )
+                .body(body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "upload_any",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_flags`]
+
+[`Client::get_flags`]: super::Client::get_flags*/
+    #[derive(Debug, Clone)]
+    pub struct GetFlags<'a> {
+        client: &'a super::Client,
+        x_dry_run: Result<bool, String>,
+        x_retries: Result<Option<i64>, String>,
+    }
+    impl<'a> GetFlags<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                x_dry_run: Err("x_dry_run was not initialized".to_string()),
+                x_retries: Ok(None),
+            }
+        }
+        pub fn x_dry_run<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.x_dry_run = value
+                .try_into()
+                .map_err(|_| "conversion to `bool` for x_dry_run failed".to_string());
+            self
+        }
+        pub fn x_retries<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.x_retries = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for x_retries failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/flags`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::features_api_types::GetFlagsResponse200>,
+            Error<()>,
+        > {
+            let Self { client, x_dry_run, x_retries } = self;
+            let x_dry_run = x_dry_run.map_err(Error::InvalidRequest)?;
+            let x_retries = x_retries.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/flags", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            header_map.append("X-Dry-Run", x_dry_run.to_string().try_into()?);
+            if let Some(value) = x_retries {
+                header_map.append("X-Retries", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_flags",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
             }
         }
     }

@@ -64,6 +64,56 @@ pub const OPERATIONS: &[OperationInfo] = &[
         method: "POST",
         path: "/anything",
     },
+    OperationInfo {
+        operation_id: "open_socket",
+        method: "GET",
+        path: "/socket",
+    },
+    OperationInfo {
+        operation_id: "login_redirect",
+        method: "POST",
+        path: "/login",
+    },
+    OperationInfo {
+        operation_id: "ping",
+        method: "GET",
+        path: "/ping",
+    },
+    OperationInfo {
+        operation_id: "get_report",
+        method: "GET",
+        path: "/report",
+    },
+    OperationInfo {
+        operation_id: "get_order",
+        method: "GET",
+        path: "/orders/{id}",
+    },
+    OperationInfo {
+        operation_id: "put_order",
+        method: "PUT",
+        path: "/orders/{id}",
+    },
+    OperationInfo {
+        operation_id: "create_item_charset",
+        method: "POST",
+        path: "/items/charset",
+    },
+    OperationInfo {
+        operation_id: "create_item_either",
+        method: "POST",
+        path: "/items/either",
+    },
+    OperationInfo {
+        operation_id: "upload_any",
+        method: "POST",
+        path: "/uploads",
+    },
+    OperationInfo {
+        operation_id: "get_flags",
+        method: "GET",
+        path: "/flags",
+    },
 ];
 /// The operations of the API. Implement this trait and pass it to [`router`].
 ///
@@ -110,6 +160,71 @@ pub trait FeaturesApi: Send + Sync + 'static {
     fn old_page(&self) -> impl Future<Output = OldPageResponse> + Send;
     /// `POST /anything`
     fn anything(&self) -> impl Future<Output = AnythingResponse> + Send;
+    /// `GET /socket`
+    ///
+    /// An upgrade: the only documented response is `101`, no 2xx. The
+    /// implementation answers with the `Upgrade` header it switches to.
+    fn open_socket(&self) -> impl Future<Output = OpenSocketResponse> + Send;
+    /// `POST /login`
+    ///
+    /// A `303 See Other` redirect, no 2xx, with its `Location`.
+    fn login_redirect(&self) -> impl Future<Output = LoginRedirectResponse> + Send;
+    /// `GET /ping`
+    ///
+    /// No responses documented at all (`responses: {}`): the server stub
+    /// answers with any status the implementation picks, without a body.
+    fn ping(&self) -> impl Future<Output = PingResponse> + Send;
+    /// `GET /report`
+    ///
+    /// One response, two media types: JSON for programs, HTML for people.
+    /// The implementation picks one (here by the `html` query parameter).
+    fn get_report(
+        &self,
+        query: GetReportQuery,
+    ) -> impl Future<Output = GetReportResponse> + Send;
+    /// `GET /orders/{id}`
+    ///
+    /// Several different error bodies: 400 a `Problem`, 404 a `Missing`,
+    /// 500 plain text.
+    fn get_order(&self, id: i64) -> impl Future<Output = GetOrderResponse> + Send;
+    /// `PUT /orders/{id}`
+    ///
+    /// Several different 2xx bodies: 200 the updated `Item`, 201 a
+    /// `Receipt` for a created one.
+    fn put_order(
+        &self,
+        id: i64,
+        body: types::Item,
+    ) -> impl Future<Output = PutOrderResponse> + Send;
+    /// `POST /items/charset`
+    ///
+    /// A JSON request body with a `charset` parameter in its media type.
+    fn create_item_charset(
+        &self,
+        body: types::Item,
+    ) -> impl Future<Output = CreateItemCharsetResponse> + Send;
+    /// `POST /items/either`
+    ///
+    /// One request body, two media types (JSON and a form) decoding into the
+    /// same schema: the server accepts both.
+    fn create_item_either(
+        &self,
+        body: types::Item,
+    ) -> impl Future<Output = CreateItemEitherResponse> + Send;
+    /// `POST /uploads`
+    ///
+    /// A request body of any media type (`*/*`), read as raw bytes.
+    fn upload_any(
+        &self,
+        body: axum::body::Bytes,
+    ) -> impl Future<Output = UploadAnyResponse> + Send;
+    /// `GET /flags`
+    ///
+    /// Header parameters that are not strings (boolean, integer).
+    fn get_flags(
+        &self,
+        headers: GetFlagsHeaders,
+    ) -> impl Future<Output = GetFlagsResponse> + Send;
 }
 ///Every response `list_items` documents.
 #[derive(Debug, Clone, PartialEq)]
@@ -221,6 +336,10 @@ impl IntoResponse for PostBlobsResponse {
 pub enum GetPageResponse {
     /// 200: A page for people, or the same as JSON.
     Ok(JsonBody<types::Item>),
+    /// 200: A page for people, or the same as JSON.
+    ///
+    /// The same response as `text/html`.
+    OkTextHtml(String),
     /// 5XX: A server error, as text.
     Status5xx(StatusCode, String),
 }
@@ -229,6 +348,7 @@ impl GetPageResponse {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Ok(_) => StatusCode::OK,
+            Self::OkTextHtml(_) => StatusCode::OK,
             Self::Status5xx(status, ..) => *status,
         }
     }
@@ -238,6 +358,9 @@ impl IntoResponse for GetPageResponse {
         let status = self.status();
         match self {
             Self::Ok(body) => body.respond(status).unwrap_or_else(reject),
+            Self::OkTextHtml(body) => {
+                (status, [(header::CONTENT_TYPE, "text/html")], body).into_response()
+            }
             Self::Status5xx(_, body) => {
                 if status.as_u16() / 100 != 5u16 {
                     return reject(Rejection::response_encoding());
@@ -299,6 +422,268 @@ impl IntoResponse for AnythingResponse {
         }
     }
 }
+///Every response `open_socket` documents.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OpenSocketResponse {
+    /// 101: Switching protocols.
+    ///
+    /// The `HeaderMap` holds the response headers the spec documents.
+    Status101(HeaderMap),
+}
+impl OpenSocketResponse {
+    /// The HTTP status this response is sent with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Status101(_) => {
+                StatusCode::from_u16(101u16).expect("validated status code")
+            }
+        }
+    }
+}
+impl IntoResponse for OpenSocketResponse {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match self {
+            Self::Status101(headers) => {
+                let mut response = status.into_response();
+                response.headers_mut().extend(headers);
+                response
+            }
+        }
+    }
+}
+///Every response `login_redirect` documents.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoginRedirectResponse {
+    /// 303: See the account page.
+    ///
+    /// The `HeaderMap` holds the response headers the spec documents.
+    Status303(HeaderMap),
+}
+impl LoginRedirectResponse {
+    /// The HTTP status this response is sent with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Status303(_) => {
+                StatusCode::from_u16(303u16).expect("validated status code")
+            }
+        }
+    }
+}
+impl IntoResponse for LoginRedirectResponse {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match self {
+            Self::Status303(headers) => {
+                let mut response = status.into_response();
+                response.headers_mut().extend(headers);
+                response
+            }
+        }
+    }
+}
+///Every response `ping` documents.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PingResponse {
+    /// default: No response is documented: any status, without a body.
+    Default(StatusCode),
+}
+impl PingResponse {
+    /// The HTTP status this response is sent with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Default(status, ..) => *status,
+        }
+    }
+}
+impl IntoResponse for PingResponse {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match self {
+            Self::Default(_) => status.into_response(),
+        }
+    }
+}
+///Every response `get_report` documents.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GetReportResponse {
+    /// 200: The report, as JSON or as an HTML page.
+    Ok(JsonBody<types::Item>),
+    /// 200: The report, as JSON or as an HTML page.
+    ///
+    /// The same response as `text/html`.
+    OkTextHtml(String),
+}
+impl GetReportResponse {
+    /// The HTTP status this response is sent with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Ok(_) => StatusCode::OK,
+            Self::OkTextHtml(_) => StatusCode::OK,
+        }
+    }
+}
+impl IntoResponse for GetReportResponse {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match self {
+            Self::Ok(body) => body.respond(status).unwrap_or_else(reject),
+            Self::OkTextHtml(body) => {
+                (status, [(header::CONTENT_TYPE, "text/html")], body).into_response()
+            }
+        }
+    }
+}
+///Every response `get_order` documents.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GetOrderResponse {
+    /// 200: The order.
+    Ok(JsonBody<types::Item>),
+    /// 400: A bad id.
+    BadRequest(JsonBody<types::Problem>),
+    /// 404: No such order.
+    NotFound(JsonBody<types::Missing>),
+    /// 500: A failure, as text.
+    InternalServerError(String),
+}
+impl GetOrderResponse {
+    /// The HTTP status this response is sent with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Ok(_) => StatusCode::OK,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+impl IntoResponse for GetOrderResponse {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match self {
+            Self::Ok(body) => body.respond(status).unwrap_or_else(reject),
+            Self::BadRequest(body) => body.respond(status).unwrap_or_else(reject),
+            Self::NotFound(body) => body.respond(status).unwrap_or_else(reject),
+            Self::InternalServerError(body) => {
+                (status, [(header::CONTENT_TYPE, "text/plain")], body).into_response()
+            }
+        }
+    }
+}
+///Every response `put_order` documents.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PutOrderResponse {
+    /// 200: Updated.
+    Ok(JsonBody<types::Item>),
+    /// 201: Created.
+    Created(JsonBody<types::Receipt>),
+}
+impl PutOrderResponse {
+    /// The HTTP status this response is sent with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Ok(_) => StatusCode::OK,
+            Self::Created(_) => StatusCode::CREATED,
+        }
+    }
+}
+impl IntoResponse for PutOrderResponse {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match self {
+            Self::Ok(body) => body.respond(status).unwrap_or_else(reject),
+            Self::Created(body) => body.respond(status).unwrap_or_else(reject),
+        }
+    }
+}
+///Every response `create_item_charset` documents.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CreateItemCharsetResponse {
+    /// 201: Created.
+    Created(JsonBody<types::Item>),
+}
+impl CreateItemCharsetResponse {
+    /// The HTTP status this response is sent with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Created(_) => StatusCode::CREATED,
+        }
+    }
+}
+impl IntoResponse for CreateItemCharsetResponse {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match self {
+            Self::Created(body) => body.respond(status).unwrap_or_else(reject),
+        }
+    }
+}
+///Every response `create_item_either` documents.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CreateItemEitherResponse {
+    /// 201: Created.
+    Created(JsonBody<types::Item>),
+}
+impl CreateItemEitherResponse {
+    /// The HTTP status this response is sent with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Created(_) => StatusCode::CREATED,
+        }
+    }
+}
+impl IntoResponse for CreateItemEitherResponse {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match self {
+            Self::Created(body) => body.respond(status).unwrap_or_else(reject),
+        }
+    }
+}
+///Every response `upload_any` documents.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UploadAnyResponse {
+    /// 200: How many bytes arrived, and their checksum.
+    Ok(JsonBody<types::UploadAnyResponse200>),
+}
+impl UploadAnyResponse {
+    /// The HTTP status this response is sent with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Ok(_) => StatusCode::OK,
+        }
+    }
+}
+impl IntoResponse for UploadAnyResponse {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match self {
+            Self::Ok(body) => body.respond(status).unwrap_or_else(reject),
+        }
+    }
+}
+///Every response `get_flags` documents.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GetFlagsResponse {
+    /// 200: The headers, as received.
+    Ok(JsonBody<types::GetFlagsResponse200>),
+}
+impl GetFlagsResponse {
+    /// The HTTP status this response is sent with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Ok(_) => StatusCode::OK,
+        }
+    }
+}
+impl IntoResponse for GetFlagsResponse {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match self {
+            Self::Ok(body) => body.respond(status).unwrap_or_else(reject),
+        }
+    }
+}
 ///The query parameters of `list_items`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListItemsQuery {
@@ -326,6 +711,20 @@ pub struct ListItemsHeaders {
     pub x_trace_id: Option<String>,
     ///`X-Count`
     pub x_count: i64,
+}
+///The query parameters of `get_report`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GetReportQuery {
+    ///`html` (default `false`)
+    pub html: bool,
+}
+///The header parameters of `get_flags`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GetFlagsHeaders {
+    ///`X-Dry-Run`
+    pub x_dry_run: bool,
+    ///`X-Retries`
+    pub x_retries: Option<i64>,
 }
 /// Settings for [`router_with_options`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -456,6 +855,117 @@ pub fn router_with_options<A: FeaturesApi>(
                 )
                 .fallback(move || async move {
                     reject(Rejection::method_not_allowed("POST"))
+                }),
+        )
+        .route(
+            "/socket",
+            MethodRouter::new()
+                .on(MethodFilter::GET, handle_open_socket::<A>)
+                .on(
+                    MethodFilter::HEAD,
+                    move || async move { reject(Rejection::method_not_allowed("GET")) },
+                )
+                .fallback(move || async move {
+                    reject(Rejection::method_not_allowed("GET"))
+                }),
+        )
+        .route(
+            "/login",
+            MethodRouter::new()
+                .on(MethodFilter::POST, handle_login_redirect::<A>)
+                .on(
+                    MethodFilter::HEAD,
+                    move || async move { reject(Rejection::method_not_allowed("POST")) },
+                )
+                .fallback(move || async move {
+                    reject(Rejection::method_not_allowed("POST"))
+                }),
+        )
+        .route(
+            "/ping",
+            MethodRouter::new()
+                .on(MethodFilter::GET, handle_ping::<A>)
+                .on(
+                    MethodFilter::HEAD,
+                    move || async move { reject(Rejection::method_not_allowed("GET")) },
+                )
+                .fallback(move || async move {
+                    reject(Rejection::method_not_allowed("GET"))
+                }),
+        )
+        .route(
+            "/report",
+            MethodRouter::new()
+                .on(MethodFilter::GET, handle_get_report::<A>)
+                .on(
+                    MethodFilter::HEAD,
+                    move || async move { reject(Rejection::method_not_allowed("GET")) },
+                )
+                .fallback(move || async move {
+                    reject(Rejection::method_not_allowed("GET"))
+                }),
+        )
+        .route(
+            "/orders/{id}",
+            MethodRouter::new()
+                .on(MethodFilter::GET, handle_get_order::<A>)
+                .on(MethodFilter::PUT, handle_put_order::<A>)
+                .on(
+                    MethodFilter::HEAD,
+                    move || async move {
+                        reject(Rejection::method_not_allowed("GET, PUT"))
+                    },
+                )
+                .fallback(move || async move {
+                    reject(Rejection::method_not_allowed("GET, PUT"))
+                }),
+        )
+        .route(
+            "/items/charset",
+            MethodRouter::new()
+                .on(MethodFilter::POST, handle_create_item_charset::<A>)
+                .on(
+                    MethodFilter::HEAD,
+                    move || async move { reject(Rejection::method_not_allowed("POST")) },
+                )
+                .fallback(move || async move {
+                    reject(Rejection::method_not_allowed("POST"))
+                }),
+        )
+        .route(
+            "/items/either",
+            MethodRouter::new()
+                .on(MethodFilter::POST, handle_create_item_either::<A>)
+                .on(
+                    MethodFilter::HEAD,
+                    move || async move { reject(Rejection::method_not_allowed("POST")) },
+                )
+                .fallback(move || async move {
+                    reject(Rejection::method_not_allowed("POST"))
+                }),
+        )
+        .route(
+            "/uploads",
+            MethodRouter::new()
+                .on(MethodFilter::POST, handle_upload_any::<A>)
+                .on(
+                    MethodFilter::HEAD,
+                    move || async move { reject(Rejection::method_not_allowed("POST")) },
+                )
+                .fallback(move || async move {
+                    reject(Rejection::method_not_allowed("POST"))
+                }),
+        )
+        .route(
+            "/flags",
+            MethodRouter::new()
+                .on(MethodFilter::GET, handle_get_flags::<A>)
+                .on(
+                    MethodFilter::HEAD,
+                    move || async move { reject(Rejection::method_not_allowed("GET")) },
+                )
+                .fallback(move || async move {
+                    reject(Rejection::method_not_allowed("GET"))
                 }),
         )
         .fallback(|| async { reject(Rejection::no_route()) })
@@ -608,6 +1118,171 @@ async fn handle_old_page<A: FeaturesApi>(State(shared): State<Shared<A>>) -> Res
 }
 async fn handle_anything<A: FeaturesApi>(State(shared): State<Shared<A>>) -> Response {
     shared.api.anything().await.into_response()
+}
+async fn handle_open_socket<A: FeaturesApi>(
+    State(shared): State<Shared<A>>,
+) -> Response {
+    shared.api.open_socket().await.into_response()
+}
+async fn handle_login_redirect<A: FeaturesApi>(
+    State(shared): State<Shared<A>>,
+) -> Response {
+    shared.api.login_redirect().await.into_response()
+}
+async fn handle_ping<A: FeaturesApi>(State(shared): State<Shared<A>>) -> Response {
+    shared.api.ping().await.into_response()
+}
+async fn handle_get_report<A: FeaturesApi>(
+    State(shared): State<Shared<A>>,
+    RawQuery(raw_query): RawQuery,
+) -> Response {
+    let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
+    let html = match query_pairs
+        .scalar::<bool>("html", "`true` or `false`")
+        .map(|v| v.unwrap_or_else(|| false))
+    {
+        Ok(v) => v,
+        Err(r) => return reject(r),
+    };
+    let query = GetReportQuery { html };
+    shared.api.get_report(query).await.into_response()
+}
+async fn handle_get_order<A: FeaturesApi>(
+    State(shared): State<Shared<A>>,
+    path: Result<Path<HashMap<String, String>>, PathRejection>,
+) -> Response {
+    let values = match stub_runtime::path_values(path) {
+        Ok(v) => v,
+        Err(r) => return reject(r),
+    };
+    let id: i64 = match stub_runtime::path_param(&values, "id", "an integer") {
+        Ok(v) => v,
+        Err(r) => return reject(r),
+    };
+    shared.api.get_order(id).await.into_response()
+}
+async fn handle_put_order<A: FeaturesApi>(
+    State(shared): State<Shared<A>>,
+    path: Result<Path<HashMap<String, String>>, PathRejection>,
+    body: Result<Json<types::Item>, JsonRejection>,
+) -> Response {
+    let values = match stub_runtime::path_values(path) {
+        Ok(v) => v,
+        Err(r) => return reject(r),
+    };
+    let id: i64 = match stub_runtime::path_param(&values, "id", "an integer") {
+        Ok(v) => v,
+        Err(r) => return reject(r),
+    };
+    let body = match body
+        .map(|Json(b)| b)
+        .map_err(|r| stub_runtime::body_rejection(r, "Item"))
+    {
+        Ok(b) => b,
+        Err(r) => return reject(r),
+    };
+    shared.api.put_order(id, body).await.into_response()
+}
+async fn handle_create_item_charset<A: FeaturesApi>(
+    State(shared): State<Shared<A>>,
+    body: Result<Json<types::Item>, JsonRejection>,
+) -> Response {
+    let body = match body
+        .map(|Json(b)| b)
+        .map_err(|r| stub_runtime::body_rejection(r, "Item"))
+    {
+        Ok(b) => b,
+        Err(r) => return reject(r),
+    };
+    shared.api.create_item_charset(body).await.into_response()
+}
+async fn handle_create_item_either<A: FeaturesApi>(
+    State(shared): State<Shared<A>>,
+    header_map: HeaderMap,
+    request: axum::extract::Request,
+) -> Response {
+    let body = if stub_runtime::expect_media_type(&header_map, "application/json")
+        .is_ok()
+    {
+        let body = match <Result<
+            Json<types::Item>,
+            JsonRejection,
+        > as axum::extract::FromRequest<()>>::from_request(request, &())
+            .await
+        {
+            Ok(body) => body,
+            Err(never) => match never {}
+        };
+        match body.map(|Json(b)| b).map_err(|r| stub_runtime::body_rejection(r, "Item"))
+        {
+            Ok(b) => b,
+            Err(r) => return reject(r),
+        }
+    } else if stub_runtime::expect_media_type(
+            &header_map,
+            "application/x-www-form-urlencoded",
+        )
+        .is_ok()
+    {
+        let body = match <Result<
+            axum::Form<types::Item>,
+            axum::extract::rejection::FormRejection,
+        > as axum::extract::FromRequest<()>>::from_request(request, &())
+            .await
+        {
+            Ok(body) => body,
+            Err(never) => match never {}
+        };
+        match body
+            .map(|axum::Form(b)| b)
+            .map_err(|r| stub_runtime::form_rejection(r, "Item"))
+        {
+            Ok(b) => b,
+            Err(r) => return reject(r),
+        }
+    } else {
+        return reject(
+            Rejection::new(
+                RejectionKind::UnsupportedMediaType,
+                "the request body must be sent as application/json or application/x-www-form-urlencoded",
+            ),
+        );
+    };
+    shared.api.create_item_either(body).await.into_response()
+}
+async fn handle_upload_any<A: FeaturesApi>(
+    State(shared): State<Shared<A>>,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let body = match body.map_err(stub_runtime::bytes_rejection) {
+        Ok(b) => b,
+        Err(r) => return reject(r),
+    };
+    shared.api.upload_any(body).await.into_response()
+}
+async fn handle_get_flags<A: FeaturesApi>(
+    State(shared): State<Shared<A>>,
+    header_map: HeaderMap,
+) -> Response {
+    let x_dry_run = match stub_runtime::header_param::<
+        bool,
+    >(&header_map, "X-Dry-Run", "`true` or `false`")
+        .and_then(|v| stub_runtime::required(v, "header", "X-Dry-Run"))
+    {
+        Ok(v) => v,
+        Err(r) => return reject(r),
+    };
+    let x_retries = match stub_runtime::header_param::<
+        i64,
+    >(&header_map, "X-Retries", "an integer") {
+        Ok(v) => v,
+        Err(r) => return reject(r),
+    };
+    let headers = GetFlagsHeaders {
+        x_dry_run,
+        x_retries,
+    };
+    shared.api.get_flags(headers).await.into_response()
 }
 /// The answer to a request the router refuses itself. The spec
 /// names no error schema with `status`, `code` and `message`, so the

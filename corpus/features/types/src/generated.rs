@@ -7,6 +7,13 @@ pub struct CreateItemFormBody {
     pub count: i64,
     pub name: ::std::string::String,
 }
+///`GetFlagsResponse200`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct GetFlagsResponse200 {
+    pub dry_run: bool,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub retries: ::std::option::Option<i64>,
+}
 ///`Item`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct Item {
@@ -35,6 +42,12 @@ pub struct ListItemsResponse200 {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub words: ::std::vec::Vec<::std::string::String>,
 }
+///`Missing`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct Missing {
+    pub id: i64,
+    pub reason: ::std::string::String,
+}
 ///`PostBlobsResponse200`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct PostBlobsResponse200 {
@@ -46,6 +59,18 @@ pub struct Problem {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub detail: ::std::option::Option<::std::string::String>,
     pub title: ::std::string::String,
+}
+///`Receipt`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct Receipt {
+    pub created: bool,
+    pub id: i64,
+}
+///`UploadAnyResponse200`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct UploadAnyResponse200 {
+    pub size: i64,
+    pub sum: i64,
 }
 /// Error types.
 pub mod error {
