@@ -39,6 +39,7 @@ pub struct Builder {
     log: Option<PathBuf>,
     log_level: String,
     umask: Option<u32>,
+    hook: Option<Box<dyn FnOnce(&mut Command)>>,
 }
 
 impl Builder {
@@ -84,6 +85,26 @@ impl Builder {
         self
     }
 
+    /// Adjusts the command before it first runs (e.g. a `pre_exec` that
+    /// lowers a resource limit).
+    pub fn with_command(mut self, hook: impl FnOnce(&mut Command) + 'static) -> Self {
+        self.hook = Some(Box::new(hook));
+        self
+    }
+
+    /// Starts it expecting a refusal: panics if it becomes ready, else
+    /// returns what it logged before exiting.
+    pub fn refused(self) -> String {
+        match self.start() {
+            Ok(_) => panic!("the service started instead of refusing"),
+            Err(Error::NotReady { log, reason, .. }) => {
+                assert!(reason.contains("exited"), "{reason}\n{log}");
+                log
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+
     /// Starts it and waits until it is ready.
     pub fn start(self) -> Result<ServiceProcess, Error> {
         let tmp = match self.data_dir {
@@ -110,6 +131,9 @@ impl Builder {
             .args(&self.args)
             .env("USERS_LOG", &self.log_level);
         launch.command().current_dir(workspace_root());
+        if let Some(hook) = self.hook {
+            hook(launch.command());
+        }
         #[cfg(unix)]
         if let Some(mask) = self.umask {
             launch = launch.umask(mask);
@@ -154,6 +178,7 @@ impl ServiceProcess {
             log: None,
             log_level: "info".into(),
             umask: None,
+            hook: None,
         }
     }
 

@@ -53,29 +53,33 @@ fn openssl(args: &[&str]) -> Vec<u8> {
 impl TestKey {
     /// Generates a fresh RSA-2048 (RS256) or P-256 (ES256) key.
     pub fn generate(alg: Algorithm, kid: &str, dir: &Path) -> Self {
+        match alg {
+            Algorithm::RS256 => Self::rsa(2048, kid, dir),
+            Algorithm::ES256 => Self::ec(kid, dir),
+            other => panic!("unsupported test key {other:?}"),
+        }
+    }
+
+    /// Generates an RSA key of `bits` bits (RS256).
+    pub fn rsa(bits: u32, kid: &str, dir: &Path) -> Self {
+        let bits = format!("rsa_keygen_bits:{bits}");
+        Self::openssl_key(Algorithm::RS256, kid, dir, &["RSA", "-pkeyopt", &bits])
+    }
+
+    /// Generates a P-256 key (ES256).
+    pub fn ec(kid: &str, dir: &Path) -> Self {
+        let curve = ["EC", "-pkeyopt", "ec_paramgen_curve:P-256"];
+        Self::openssl_key(Algorithm::ES256, kid, dir, &curve)
+    }
+
+    /// `openssl genpkey -algorithm ALGORITHM…` into `dir/KID.pem`.
+    fn openssl_key(alg: Algorithm, kid: &str, dir: &Path, algorithm: &[&str]) -> Self {
         let path = dir.join(format!("{kid}.pem"));
         let path_s = path.to_str().expect("utf8 path");
-        match alg {
-            Algorithm::RS256 => openssl(&[
-                "genpkey",
-                "-algorithm",
-                "RSA",
-                "-pkeyopt",
-                "rsa_keygen_bits:2048",
-                "-out",
-                path_s,
-            ]),
-            Algorithm::ES256 => openssl(&[
-                "genpkey",
-                "-algorithm",
-                "EC",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-out",
-                path_s,
-            ]),
-            other => panic!("unsupported test key {other:?}"),
-        };
+        let mut args = vec!["genpkey", "-algorithm"];
+        args.extend_from_slice(algorithm);
+        args.extend_from_slice(&["-out", path_s]);
+        openssl(&args);
         let pem = std::fs::read(&path).expect("key file");
         let public_pem = openssl(&["pkey", "-in", path_s, "-pubout"]);
         let encoding = match alg {

@@ -10,20 +10,11 @@ fn service() -> Command {
 /// Starts `serve` with `args` on a fresh data dir, expects it to refuse, and
 /// returns what it said on stderr.
 fn refused(args: &[&str]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let out = service()
-        .args([
-            "--data-dir",
-            dir.path().to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-        ])
+    users_harness::service::ServiceProcess::builder()
+        .bin(env!("CARGO_BIN_EXE_users-service"))
         .args(args)
-        .env("USERS_LOG", "error")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    String::from_utf8_lossy(&out.stderr).into_owned()
+        .log_level("error")
+        .refused()
 }
 
 #[test]

@@ -6,162 +6,48 @@
 //! Timings are asserted only as bounds the issue requires (a normal request
 //! answered within 1 s while slow clients wait), never as performance.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
+use users_harness::client::sign_in_json;
+use users_harness::service::{ServiceProcess, cli};
+use users_harness::tokens::{TestKey, b64, claims};
 use users_service::auth::devkey;
 
 const ISSUER: &str = "https://issuer.example/";
 const AUDIENCE: &str = "hardening-tests";
 
-/// A running `users-service` with its data directory and log.
-struct Service {
-    child: Option<Child>,
-    addr: SocketAddr,
-    data_dir: PathBuf,
-    log: PathBuf,
-    _tmp: tempfile::TempDir,
+/// The real binary of this package on a free loopback port and a fresh
+/// data directory.
+fn start(args: &[&str]) -> ServiceProcess {
+    ServiceProcess::builder()
+        .bin(env!("CARGO_BIN_EXE_users-service"))
+        .args(args)
+        .start()
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn binary() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_users-service"))
-}
-
-impl Service {
-    /// Starts the service on a free loopback port with a fresh data
-    /// directory `<tmp>/data` (created by the service).
-    fn start(args: &[&str]) -> Self {
-        Self::start_in(tempfile::tempdir().expect("tempdir"), args, None)
-    }
-
-    fn start_in(tmp: tempfile::TempDir, args: &[&str], umask: Option<u32>) -> Self {
-        let data_dir = tmp.path().join("data");
-        let log = tmp.path().join("service.log");
-        let mut command = binary();
-        command
-            .arg("--data-dir")
-            .arg(&data_dir)
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
-            .env("USERS_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(std::fs::File::create(&log).expect("log file")));
-        #[cfg(unix)]
-        if let Some(mask) = umask {
-            use std::os::unix::process::CommandExt;
-            // SAFETY: umask is async-signal-safe and touches no memory.
-            unsafe {
-                command.pre_exec(move || {
-                    libc::umask(mask as libc::mode_t);
-                    Ok(())
-                });
-            }
-        }
-        let mut child = command.spawn().expect("users-service starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("banner");
-        let Some(url) = line
-            .trim()
-            .strip_prefix("users-service listening on http://")
-        else {
-            let _ = child.kill();
-            panic!(
-                "no banner ({line:?}); log:\n{}",
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
-        };
-        let addr = url.parse().expect("address");
-        Self {
-            child: Some(child),
-            addr,
-            data_dir,
-            log,
-            _tmp: tmp,
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Sends SIGTERM; returns how long the process took to exit (panics
-    /// after `limit`).
-    fn terminate(&mut self, limit: Duration) -> Duration {
-        let mut child = self.child.take().expect("running");
-        let started = Instant::now();
-        let status = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success());
-        loop {
-            if let Some(status) = child.try_wait().expect("wait") {
-                assert!(status.success(), "exit status {status}");
-                return started.elapsed();
-            }
-            if started.elapsed() > limit {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("the service did not exit within {limit:?}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.as_ref().expect("running").id()
-    }
-
-    /// The development key of this service's data directory.
-    fn dev_key(&self) -> Vec<u8> {
-        devkey::load_or_create(&self.data_dir).expect("dev key")
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
+/// The development key of a service's data directory.
+fn dev_key(service: &ServiceProcess) -> Vec<u8> {
+    devkey::load_or_create(&service.data_dir).expect("dev key")
 }
 
 /// Runs `serve` with `args` on a data directory prepared by `prepare`,
-/// expects it to refuse to start, and returns its stderr.
+/// expects it to refuse to start, and returns what it logged.
 fn refused(prepare: impl FnOnce(&Path), args: &[&str]) -> String {
     let tmp = tempfile::tempdir().expect("tempdir");
     let data_dir = tmp.path().join("data");
     prepare(&data_dir);
-    let mut child = binary()
-        .arg("--data-dir")
-        .arg(&data_dir)
-        .args(["--listen", "127.0.0.1:0"])
+    ServiceProcess::builder()
+        .bin(env!("CARGO_BIN_EXE_users-service"))
+        .data_dir(&data_dir)
         .args(args)
-        .env("USERS_LOG", "error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("users-service starts");
-    let started = Instant::now();
-    while child.try_wait().expect("wait").is_none() {
-        if started.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            panic!("the service started instead of refusing {args:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().expect("output");
-    assert!(!out.status.success(), "{args:?} was accepted");
-    String::from_utf8_lossy(&out.stderr).into_owned()
+        .log_level("error")
+        .refused()
 }
 
 /// An HTTP answer: status and body.
@@ -246,8 +132,7 @@ fn request(
 }
 
 fn authenticate(addr: SocketAddr, id_token: &str) -> Answer {
-    let body = json!({ "access_token": "x", "token_type": "Bearer", "expires_in": 3600,
-                       "id_token": id_token });
+    let body = sign_in_json(id_token);
     request(
         addr,
         "POST",
@@ -270,11 +155,6 @@ fn dev_claims(sub: &str) -> Value {
     let now = chrono::Utc::now().timestamp();
     json!({ "iss": devkey::DEV_ISSUER, "aud": devkey::DEV_AUDIENCE, "sub": sub,
             "iat": now, "nbf": now - 5, "exp": now + 600 })
-}
-
-fn b64(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// Opens `count` connections that each send the start of a request head.
@@ -314,8 +194,8 @@ fn closed_within(stream: &mut TcpStream, wait: Duration) -> bool {
 
 #[test]
 fn normal_requests_are_answered_within_a_second_while_300_slow_clients_wait() {
-    let service = Service::start(&[]);
-    let addr = service.addr;
+    let service = start(&[]);
+    let addr = service.addr();
     let mut slow = slow_clients(addr, 300);
     let mut worst = Duration::ZERO;
     for i in 0..20 {
@@ -342,8 +222,8 @@ fn normal_requests_are_answered_within_a_second_while_300_slow_clients_wait() {
 
 #[test]
 fn slow_and_silent_connections_are_closed_after_their_timeouts() {
-    let service = Service::start(&["--header-timeout-ms", "1500", "--idle-timeout-ms", "800"]);
-    let addr = service.addr;
+    let service = start(&["--header-timeout-ms", "1500", "--idle-timeout-ms", "800"]);
+    let addr = service.addr();
     let started = Instant::now();
     let mut slow = slow_clients(addr, 20);
     let mut silent: Vec<TcpStream> = (0..20)
@@ -389,8 +269,8 @@ fn slow_and_silent_connections_are_closed_after_their_timeouts() {
 
 #[test]
 fn connections_over_the_cap_wait_without_harming_admitted_ones() {
-    let service = Service::start(&["--max-connections", "20", "--idle-timeout-ms", "1500"]);
-    let addr = service.addr;
+    let service = start(&["--max-connections", "20", "--idle-timeout-ms", "1500"]);
+    let addr = service.addr();
     let mut admitted = TcpStream::connect(addr).expect("connect");
     admitted
         .set_read_timeout(Some(Duration::from_secs(5)))
@@ -423,8 +303,8 @@ fn connections_over_the_cap_wait_without_harming_admitted_ones() {
 
 #[test]
 fn sigterm_with_slow_clients_exits_within_the_shutdown_deadline() {
-    let mut service = Service::start(&["--shutdown-timeout-ms", "2000"]);
-    let addr = service.addr;
+    let mut service = start(&["--shutdown-timeout-ms", "2000"]);
+    let addr = service.addr();
     let _slow = slow_clients(addr, 50);
     // One client in the middle of a request body: in flight at shutdown.
     let mut body_pending = TcpStream::connect(addr).expect("connect");
@@ -438,7 +318,10 @@ fn sigterm_with_slow_clients_exits_within_the_shutdown_deadline() {
         )
         .unwrap();
     std::thread::sleep(Duration::from_millis(200));
-    let took = service.terminate(Duration::from_secs(10));
+    let started = Instant::now();
+    let status = service.stop();
+    let took = started.elapsed();
+    assert!(status.success(), "exit status {status}");
     eprintln!("exited {took:?} after SIGTERM with 51 slow clients");
     assert!(took < Duration::from_millis(2000 + 1500), "{took:?}");
 }
@@ -458,9 +341,13 @@ fn mode(path: &Path) -> u32 {
 #[cfg(unix)]
 #[test]
 fn data_dir_and_database_files_are_private_under_umask_022() {
-    let service = Service::start_in(tempfile::tempdir().unwrap(), &[], Some(0o022));
-    let token = sign_hs256(&service.dev_key(), &dev_claims("github|7"));
-    assert_eq!(authenticate(service.addr, &token).status, 200);
+    let service = ServiceProcess::builder()
+        .bin(env!("CARGO_BIN_EXE_users-service"))
+        .umask(0o022)
+        .start()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let token = sign_hs256(&dev_key(&service), &dev_claims("github|7"));
+    assert_eq!(authenticate(service.addr(), &token).status, 200);
     assert_eq!(mode(&service.data_dir), 0o700);
     for file in ["users.db", "users.db-wal", "users.db-shm", "dev-hs256.key"] {
         assert_eq!(mode(&service.data_dir.join(file)), 0o600, "{file}");
@@ -525,14 +412,14 @@ fn world_readable_or_foreign_key_files_are_refused() {
 
 #[test]
 fn oversized_tokens_are_refused_with_401() {
-    let service = Service::start(&["--access", "tokens"]);
+    let service = start(&["--access", "tokens"]);
     let huge = format!(
         "{}.{}.{}",
         b64(b"{\"alg\":\"HS256\"}"),
         "a".repeat(17 * 1024),
         "sig"
     );
-    let answer = authenticate(service.addr, &huge);
+    let answer = authenticate(service.addr(), &huge);
     assert_eq!(answer.status, 401, "{answer:?}");
     assert_eq!(answer.json()["code"], "unauthorized", "{answer:?}");
     assert!(
@@ -543,7 +430,7 @@ fn oversized_tokens_are_refused_with_401() {
     );
     let bearer = format!("Bearer {huge}");
     let answer = request(
-        service.addr,
+        service.addr(),
         "GET",
         "/users",
         &[("authorization", &bearer)],
@@ -554,8 +441,8 @@ fn oversized_tokens_are_refused_with_401() {
 
 #[test]
 fn absurd_exp_nbf_and_iat_are_never_500() {
-    let service = Service::start(&["--access", "tokens"]);
-    let key = service.dev_key();
+    let service = start(&["--access", "tokens"]);
+    let key = dev_key(&service);
     let mut statuses = Vec::new();
     for extra in [
         json!({"exp": u64::MAX}),
@@ -576,12 +463,12 @@ fn absurd_exp_nbf_and_iat_are_never_500() {
         let token = sign_hs256(&key, &claims);
         for _ in 0..2 {
             // The second use comes from the verified-token cache.
-            let answer = authenticate(service.addr, &token);
+            let answer = authenticate(service.addr(), &token);
             assert!(matches!(answer.status, 200 | 401), "{extra}: {answer:?}");
             statuses.push(answer.status);
             let bearer = format!("Bearer {token}");
             let answer = request(
-                service.addr,
+                service.addr(),
                 "GET",
                 "/users",
                 &[("authorization", &bearer)],
@@ -595,9 +482,9 @@ fn absurd_exp_nbf_and_iat_are_never_500() {
 
 #[test]
 fn the_verified_token_cache_stays_within_its_byte_bound() {
-    let service = Service::start(&["--access", "tokens"]);
-    let key = service.dev_key();
-    let addr = service.addr;
+    let service = start(&["--access", "tokens"]);
+    let key = dev_key(&service);
+    let addr = service.addr();
     let rss = || -> u64 {
         let status =
             std::fs::read_to_string(format!("/proc/{}/status", service.pid())).unwrap_or_default();
@@ -649,81 +536,14 @@ fn the_verified_token_cache_stays_within_its_byte_bound() {
 
 // -------------------------------------------------------------------- JWKS
 
-/// An RSA or EC key made with the `openssl` tool.
-struct TestKey {
-    encoding: EncodingKey,
-    alg: Algorithm,
-    kid: String,
+/// The public JWK of `key`, as JSON.
+fn jwk(key: &TestKey) -> Value {
+    serde_json::to_value(key.jwk()).expect("jwk")
 }
 
-fn openssl(args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-impl TestKey {
-    fn rsa(bits: u32, kid: &str, dir: &Path) -> Self {
-        let path = dir.join(format!("{kid}-{bits}.pem"));
-        let p = path.to_str().unwrap();
-        let bits_opt = format!("rsa_keygen_bits:{bits}");
-        openssl(&[
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            &bits_opt,
-            "-out",
-            p,
-        ]);
-        let pem = std::fs::read(&path).unwrap();
-        Self {
-            encoding: EncodingKey::from_rsa_pem(&pem).expect("rsa pem"),
-            alg: Algorithm::RS256,
-            kid: kid.into(),
-        }
-    }
-
-    fn ec(kid: &str, dir: &Path) -> Self {
-        let path = dir.join(format!("{kid}-ec.pem"));
-        let p = path.to_str().unwrap();
-        openssl(&[
-            "genpkey",
-            "-algorithm",
-            "EC",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-out",
-            p,
-        ]);
-        let pem = std::fs::read(&path).unwrap();
-        Self {
-            encoding: EncodingKey::from_ec_pem(&pem).expect("ec pem"),
-            alg: Algorithm::ES256,
-            kid: kid.into(),
-        }
-    }
-
-    fn jwk(&self) -> Value {
-        let mut jwk = Jwk::from_encoding_key(&self.encoding, self.alg).expect("jwk");
-        jwk.common.key_id = Some(self.kid.clone());
-        serde_json::to_value(jwk).unwrap()
-    }
-
-    fn sign(&self, sub: &str) -> String {
-        let mut header = Header::new(self.alg);
-        header.kid = Some(self.kid.clone());
-        let now = chrono::Utc::now().timestamp();
-        let claims = json!({ "iss": ISSUER, "aud": AUDIENCE, "sub": sub, "iat": now,
-                             "nbf": now - 5, "exp": now + 600 });
-        jsonwebtoken::encode(&header, &claims, &self.encoding).expect("sign")
-    }
+/// A token for `sub` signed with `key`, for this file's issuer and audience.
+fn sign(key: &TestKey, sub: &str) -> String {
+    key.sign(&claims(ISSUER, AUDIENCE, sub))
 }
 
 fn jwks(keys: &[Value]) -> String {
@@ -746,12 +566,12 @@ fn kidless_duplicate_kid_and_small_rsa_keys_are_refused_at_start_up() {
     let keys = tempfile::tempdir().unwrap();
     let ec = TestKey::ec("ec-1", keys.path());
     let small = TestKey::rsa(1024, "small", keys.path());
-    let mut kidless = ec.jwk();
+    let mut kidless = jwk(&ec);
     kidless.as_object_mut().unwrap().remove("kid");
     let cases = [
         (jwks(&[kidless]), "no `kid`"),
-        (jwks(&[ec.jwk(), ec.jwk()]), "two keys have the `kid`"),
-        (jwks(&[small.jwk()]), "1024-bit RSA key"),
+        (jwks(&[jwk(&ec), jwk(&ec)]), "two keys have the `kid`"),
+        (jwks(&[jwk(&small)]), "1024-bit RSA key"),
     ];
     for (document, expected) in cases {
         let file = keys.path().join("jwks.json");
@@ -769,27 +589,27 @@ fn a_rewritten_jwks_file_is_picked_up_without_restart() {
     let old = TestKey::ec("old", keys.path());
     let new = TestKey::ec("new", keys.path());
     let file = keys.path().join("jwks.json");
-    std::fs::write(&file, jwks(&[old.jwk()])).unwrap();
+    std::fs::write(&file, jwks(&[jwk(&old)])).unwrap();
     let args = jwks_args(&file);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let service = Service::start(&args);
+    let service = start(&args);
     assert_eq!(
-        authenticate(service.addr, &old.sign("github|20")).status,
+        authenticate(service.addr(), &sign(&old, "github|20")).status,
         200
     );
-    let before = new.sign("github|21");
+    let before = sign(&new, "github|21");
     assert_eq!(
-        authenticate(service.addr, &before).status,
+        authenticate(service.addr(), &before).status,
         401,
         "not trusted yet"
     );
     // Rotate: the new key in, the old one out. The unknown-kid reload just
     // used is rate-limited, so wait out its interval once.
-    std::fs::write(&file, jwks(&[new.jwk()])).unwrap();
+    std::fs::write(&file, jwks(&[jwk(&new)])).unwrap();
     std::thread::sleep(users_service::auth::jwks::ON_DEMAND_INTERVAL + Duration::from_millis(200));
-    let answer = authenticate(service.addr, &new.sign("github|21"));
+    let answer = authenticate(service.addr(), &sign(&new, "github|21"));
     assert_eq!(answer.status, 200, "{answer:?}");
-    let answer = authenticate(service.addr, &old.sign("github|20"));
+    let answer = authenticate(service.addr(), &sign(&old, "github|20"));
     assert_eq!(
         answer.status, 401,
         "a key taken out is no longer trusted: {answer:?}"
@@ -827,10 +647,10 @@ fn a_rotated_jwks_url_is_picked_up_without_restart() {
     let keys = tempfile::tempdir().unwrap();
     let old = TestKey::rsa(2048, "rsa-old", keys.path());
     let new = TestKey::rsa(2048, "rsa-new", keys.path());
-    let document = std::sync::Arc::new(std::sync::Mutex::new(jwks(&[old.jwk()])));
+    let document = std::sync::Arc::new(std::sync::Mutex::new(jwks(&[jwk(&old)])));
     let addr = jwks_server(document.clone());
     let url = format!("http://{addr}/.well-known/jwks.json");
-    let service = Service::start(&[
+    let service = start(&[
         "--jwks-url",
         &url,
         "--issuer",
@@ -839,17 +659,17 @@ fn a_rotated_jwks_url_is_picked_up_without_restart() {
         AUDIENCE,
     ]);
     assert_eq!(
-        authenticate(service.addr, &old.sign("github|30")).status,
+        authenticate(service.addr(), &sign(&old, "github|30")).status,
         200
     );
-    *document.lock().unwrap() = jwks(&[old.jwk(), new.jwk()]);
-    let answer = authenticate(service.addr, &new.sign("github|31"));
+    *document.lock().unwrap() = jwks(&[jwk(&old), jwk(&new)]);
+    let answer = authenticate(service.addr(), &sign(&new, "github|31"));
     assert_eq!(
         answer.status, 200,
         "fetched again for an unknown kid: {answer:?}"
     );
     assert_eq!(
-        authenticate(service.addr, &old.sign("github|30")).status,
+        authenticate(service.addr(), &sign(&old, "github|30")).status,
         200
     );
 }
@@ -885,13 +705,13 @@ fn plain_http_jwks_urls_are_refused_unless_loopback() {
 
 #[test]
 fn control_characters_are_neither_stored_nor_logged_raw() {
-    let service = Service::start(&[]);
-    let key = service.dev_key();
+    let service = start(&[]);
+    let key = dev_key(&service);
     let mut claims = dev_claims("github|40");
     claims["name"] = json!("Ada\u{202E}\r\nERROR forged\u{1b}[31m");
     claims["nickname"] = json!("ada\u{0}");
     claims["email"] = json!("ada@example.com\n");
-    let answer = authenticate(service.addr, &sign_hs256(&key, &claims));
+    let answer = authenticate(service.addr(), &sign_hs256(&key, &claims));
     assert_eq!(answer.status, 200, "{answer:?}");
     let profile = answer.json();
     assert_eq!(profile["name"], "AdaERROR forged[31m");
@@ -899,14 +719,14 @@ fn control_characters_are_neither_stored_nor_logged_raw() {
     assert!(profile.get("email").is_none_or(Value::is_null), "{profile}");
 
     for sub in ["", "github|4\u{0}1", "github|\u{202E}41", "github|\n41"] {
-        let answer = authenticate(service.addr, &sign_hs256(&key, &dev_claims(sub)));
+        let answer = authenticate(service.addr(), &sign_hs256(&key, &dev_claims(sub)));
         assert_eq!(answer.status, 401, "{sub:?}: {answer:?}");
         assert_eq!(answer.json()["code"], "unauthorized");
     }
 
     let header = b64(b"{\"alg\":\"\\nERROR forged line\\u001b[2J\",\"typ\":\"JWT\"}");
     let forged = format!("{header}.{}.c2ln", b64(b"{}"));
-    let answer = authenticate(service.addr, &forged);
+    let answer = authenticate(service.addr(), &forged);
     assert_eq!(answer.status, 401, "{answer:?}");
     assert!(!answer.body.contains("forged"), "{answer:?}");
     std::thread::sleep(Duration::from_millis(100));
@@ -918,8 +738,8 @@ fn control_characters_are_neither_stored_nor_logged_raw() {
 
 #[test]
 fn error_messages_never_echo_input_values() {
-    let service = Service::start(&["--access", "tokens"]);
-    let addr = service.addr;
+    let service = start(&["--access", "tokens"]);
+    let addr = service.addr();
     let inputs = [
         "zq9".to_string(),
         "zq9-short-value".to_string(),
@@ -952,9 +772,7 @@ fn error_messages_never_echo_input_values() {
 fn mint_token_lifetimes_are_bounded_with_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
     for ttl in ["99999999999999999", "0", "-31536001", "31536001"] {
-        let out = binary()
-            .arg("--data-dir")
-            .arg(tmp.path())
+        let out = cli(Path::new(env!("CARGO_BIN_EXE_users-service")), tmp.path())
             .args(["mint-token", "--sub", "github|1", &format!("--ttl={ttl}")])
             .output()
             .unwrap();
@@ -968,40 +786,27 @@ fn mint_token_lifetimes_are_bounded_with_a_clear_error() {
 #[test]
 fn a_low_open_file_limit_lowers_the_cap_instead_of_stalling() {
     use std::os::unix::process::CommandExt;
-    let tmp = tempfile::tempdir().unwrap();
-    let log = tmp.path().join("service.log");
-    let mut command = binary();
-    command
-        .arg("--data-dir")
-        .arg(tmp.path().join("data"))
-        .args(["--listen", "127.0.0.1:0", "--idle-timeout-ms", "1000"])
-        .env("USERS_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(std::fs::File::create(&log).unwrap()));
-    // SAFETY: setrlimit is async-signal-safe and only reads the struct.
-    unsafe {
-        command.pre_exec(|| {
-            let limit = libc::rlimit {
-                rlim_cur: 160,
-                rlim_max: 160,
-            };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
-                return Err(std::io::Error::last_os_error());
+    let service = ServiceProcess::builder()
+        .bin(env!("CARGO_BIN_EXE_users-service"))
+        .args(["--idle-timeout-ms", "1000"])
+        .with_command(|command| {
+            // SAFETY: setrlimit is async-signal-safe and only reads the struct.
+            unsafe {
+                command.pre_exec(|| {
+                    let limit = libc::rlimit {
+                        rlim_cur: 160,
+                        rlim_max: 160,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
             }
-            Ok(())
-        });
-    }
-    let mut child = command.spawn().unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr: SocketAddr = line
-        .trim()
-        .strip_prefix("users-service listening on http://")
-        .expect("banner")
-        .parse()
-        .unwrap();
+        })
+        .start()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let addr = service.addr();
     // More silent connections than file descriptors allow.
     let _silent: Vec<TcpStream> = (0..200)
         .map(|_| TcpStream::connect(addr).expect("connect"))
@@ -1009,10 +814,9 @@ fn a_low_open_file_limit_lowers_the_cap_instead_of_stalling() {
     let started = Instant::now();
     let answer = request(addr, "GET", "/openapi.json", &[], None);
     let waited = started.elapsed();
-    let _ = child.kill();
-    let _ = child.wait();
+    let log = service.log();
+    drop(service);
     assert_eq!(answer.status, 200);
-    let log = std::fs::read_to_string(&log).unwrap();
     assert!(log.contains("open-file limit is too low"), "{log}");
     assert!(!log.contains("accepting connections failed"), "{log}");
     eprintln!("with 160 file descriptors and 200 silent clients, answered after {waited:?}");
