@@ -157,6 +157,143 @@ async fn sqlite_store_suite() {
     .await;
 }
 
+/// 64 concurrent writes: every one is durable (seen after reopening the
+/// file) and they shared transactions (fewer commits than writes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_concurrent_writes_share_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("users.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let ids: Vec<Uuid> = (0..64).map(|_| Uuid::new_v4()).collect();
+    let tasks: Vec<_> = ids
+        .iter()
+        .map(|&id| {
+            let store = store.clone();
+            tokio::spawn(async move { store.save_with(id, bump(id)).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let stats = store.write_stats();
+    assert_eq!(stats.writes, 64, "{stats}");
+    assert!(stats.batches < 64 && stats.max() > 1, "no shared commit: {stats}");
+    drop(store);
+
+    let reopened = SqliteStore::open(&path).unwrap();
+    let mut stored: Vec<Uuid> = reopened
+        .list()
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| p.id.parse().unwrap())
+        .collect();
+    stored.sort();
+    let mut expected = ids;
+    expected.sort();
+    assert_eq!(stored, expected, "every acknowledged write is in the file");
+}
+
+/// Writes that fail inside a batch (a constraint raised after a partial
+/// change, a panicking update, an undecodable stored profile) fail alone:
+/// their partial changes are undone and the rest of the batch commits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_failing_write_keeps_its_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("users.db");
+    let store = SqliteStore::open(&path).unwrap();
+    // `refused` exists, but recording its revocation fails after its DELETE.
+    let (refused, corrupt) = (Uuid::new_v4(), Uuid::new_v4());
+    store.save_with(refused, bump(refused)).await.unwrap();
+    let side = rusqlite::Connection::open(&path).unwrap();
+    side.execute_batch(&format!(
+        "CREATE TRIGGER refuse BEFORE INSERT ON revocations WHEN NEW.id = '{refused}'
+         BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;
+         INSERT INTO users (id, profile) VALUES ('{corrupt}', 'not json');"
+    ))
+    .unwrap();
+    drop(side);
+    let before = store.write_stats();
+
+    // Hold the writer in a first write until the others are queued, so they
+    // all land in the next transaction.
+    let (release, gate) = std::sync::mpsc::channel::<()>();
+    let gate = std::sync::Mutex::new(gate);
+    let held_id = Uuid::new_v4();
+    let held = tokio::spawn({
+        let store = store.clone();
+        async move {
+            store
+                .save_with(
+                    held_id,
+                    Box::new(move |stored| {
+                        let gate = gate.lock().unwrap();
+                        gate.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+                        bump(held_id)(stored)
+                    }),
+                )
+                .await
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let good: Vec<Uuid> = (0..20).map(|_| Uuid::new_v4()).collect();
+    let saves: Vec<_> = good
+        .iter()
+        .map(|&id| {
+            let store = store.clone();
+            tokio::spawn(async move { store.save_with(id, bump(id)).await })
+        })
+        .collect();
+    let removal = tokio::spawn({
+        let store = store.clone();
+        async move { store.remove(refused, 100).await }
+    });
+    let panicking = tokio::spawn({
+        let store = store.clone();
+        let id = Uuid::new_v4();
+        async move {
+            store
+                .save_with(id, Box::new(|_| panic!("an update that panics")))
+                .await
+        }
+    });
+    let undecodable = tokio::spawn({
+        let store = store.clone();
+        async move { store.save_with(corrupt, bump(corrupt)).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    release.send(()).unwrap();
+
+    held.await.unwrap().unwrap();
+    for t in saves {
+        t.await.unwrap().unwrap();
+    }
+    assert!(removal.await.unwrap().is_err(), "the trigger refused it");
+    assert!(panicking.await.unwrap().is_err(), "a panic is an error");
+    let err = undecodable.await.unwrap().expect_err("not JSON");
+    assert!(matches!(err, StoreError::Codec(_)), "{err}");
+    let after = store.write_stats();
+    assert_eq!(after.batches - before.batches, 2, "{after}");
+    assert_eq!(after.max(), 23, "20 good and 3 failing writes in one batch: {after}");
+    drop(store);
+
+    let reopened = SqliteStore::open(&path).unwrap();
+    for id in good.iter().chain([&held_id]) {
+        assert!(reopened.get(*id).await.unwrap().is_some(), "{id} was lost");
+    }
+    assert!(
+        reopened.get(refused).await.unwrap().is_some(),
+        "the failed removal's DELETE was undone"
+    );
+    assert_eq!(reopened.revoked_at(refused).await.unwrap(), None);
+    let rows: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+        .unwrap();
+    // The good ones, the held one, `refused` and `corrupt`: nothing else.
+    assert_eq!(rows, 20 + 3);
+}
+
 /// Creates database `name` in the cluster and returns its URL.
 async fn create_database(cluster: &TempCluster, name: &str) -> String {
     let (client, connection) = tokio_postgres::connect(&cluster.url(), tokio_postgres::NoTls)
