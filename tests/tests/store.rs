@@ -177,7 +177,10 @@ async fn sqlite_concurrent_writes_share_commits() {
     }
     let stats = store.write_stats();
     assert_eq!(stats.writes, 64, "{stats}");
-    assert!(stats.batches < 64 && stats.max() > 1, "no shared commit: {stats}");
+    assert!(
+        stats.batches < 64 && stats.max() > 1,
+        "no shared commit: {stats}"
+    );
     drop(store);
 
     let reopened = SqliteStore::open(&path).unwrap();
@@ -228,7 +231,8 @@ async fn sqlite_failing_write_keeps_its_batch() {
                     held_id,
                     Box::new(move |stored| {
                         let gate = gate.lock().unwrap();
-                        gate.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+                        gate.recv_timeout(std::time::Duration::from_secs(10))
+                            .unwrap();
                         bump(held_id)(stored)
                     }),
                 )
@@ -274,7 +278,11 @@ async fn sqlite_failing_write_keeps_its_batch() {
     assert!(matches!(err, StoreError::Codec(_)), "{err}");
     let after = store.write_stats();
     assert_eq!(after.batches - before.batches, 2, "{after}");
-    assert_eq!(after.max(), 23, "20 good and 3 failing writes in one batch: {after}");
+    assert_eq!(
+        after.max(),
+        23,
+        "20 good and 3 failing writes in one batch: {after}"
+    );
     drop(store);
 
     let reopened = SqliteStore::open(&path).unwrap();
