@@ -9,14 +9,11 @@
 //! time with half the connections each; throughput is their sum and latency
 //! the mean of their percentiles. Everything shares the machine's 2 cores.
 
-#[path = "../../tests/src/pg_cluster.rs"]
-#[allow(dead_code)]
-mod pg_cluster;
-
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use tokio::runtime::Runtime;
+use users_harness::pg_cluster;
 
 use crate::procs::Server;
 use crate::report::{Report, Row};
