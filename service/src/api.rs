@@ -129,12 +129,52 @@ impl Drop for Written {
     }
 }
 
-/// Serializes a response body exactly as `axum::Json` does.
+/// Serializes a response body exactly as `axum::Json` does. The buffer is
+/// cut to its length, since a kept body would otherwise hold the spare
+/// capacity of its last doubling.
 fn to_json<T: serde::Serialize>(value: &T) -> Result<Bytes, ApiError> {
-    serde_json::to_vec(value).map(Bytes::from).map_err(|e| {
-        tracing::error!(error = %e, "serializing a response failed");
-        error(500, ApiErrorCode::InternalError, "internal error")
-    })
+    match serde_json::to_vec(value) {
+        Ok(mut bytes) => {
+            bytes.shrink_to_fit();
+            Ok(Bytes::from(bytes))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "serializing a response failed");
+            Err(error(500, ApiErrorCode::InternalError, "internal error"))
+        }
+    }
+}
+
+/// The body of `GET /users` listing `user` alone (or nobody), built from
+/// that user's serialized profile: the same bytes as serializing [`Users`].
+fn list_of(user: Option<&[u8]>) -> Bytes {
+    const HEAD: &[u8] = b"{\"iterable\":[";
+    const TAIL: &[u8] = b"]}";
+    match user {
+        None => Bytes::from_static(b"{}"),
+        Some(user) => {
+            let mut body = Vec::with_capacity(HEAD.len() + user.len() + TAIL.len());
+            body.extend_from_slice(HEAD);
+            body.extend_from_slice(user);
+            body.extend_from_slice(TAIL);
+            Bytes::from(body)
+        }
+    }
+}
+
+/// Bodies at least this large are built rarely and briefly need several
+/// times their size in decoded profiles; after one, freed memory is handed
+/// back to the system instead of staying in the allocator's arenas.
+const LARGE_BODY: usize = 1 << 20;
+
+/// Returns freed heap memory to the system (glibc keeps it in per-thread
+/// arenas otherwise), off the request's thread.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    tokio::task::spawn_blocking(|| {
+        // SAFETY: malloc_trim only releases free memory of the allocator.
+        unsafe { libc::malloc_trim(0) };
+    });
 }
 
 impl<S: UserStore> Service<S> {
@@ -274,11 +314,13 @@ impl<S: UserStore> Service<S> {
             return Ok(bytes);
         }
         let generation = self.cache.generation();
-        let users = Users {
+        let bytes = to_json(&Users {
             iterable: self.store.list().await.map_err(store_failed)?,
             schema: None,
-        };
-        let bytes = to_json(&users)?;
+        })?;
+        if bytes.len() >= LARGE_BODY {
+            release_freed_memory();
+        }
         self.cache.put_list(generation, bytes.clone());
         Ok(bytes)
     }
@@ -302,6 +344,9 @@ impl<S: UserStore> Service<S> {
             iterable,
             schema: None,
         })?;
+        if bytes.len() >= LARGE_BODY {
+            release_freed_memory();
+        }
         if let Some(state) = state {
             *self.shared_list.lock().unwrap_or_else(|e| e.into_inner()) =
                 Some((state, bytes.clone()));
@@ -333,16 +378,8 @@ impl<S: UserStore> Service<S> {
     async fn visible_users(&self, caller: Caller) -> Result<JsonBody<Users>, ApiError> {
         match self.only_self(caller) {
             None => self.all_users().await.map(JsonBody::Raw),
-            Some(me) => Ok(JsonBody::Value(Users {
-                iterable: self
-                    .store
-                    .get(me)
-                    .await
-                    .map_err(store_failed)?
-                    .into_iter()
-                    .collect(),
-                schema: None,
-            })),
+            // From the one-user cache, like `GET /users/{id}`.
+            Some(me) => Ok(JsonBody::Raw(list_of(self.one_user(me).await?.as_deref()))),
         }
     }
 
@@ -488,5 +525,26 @@ impl<S: UserStore> UsersApi for Service<S> {
 
     async fn get_docs(&self) -> users_api_server_stubs::GetDocsResponse {
         users_api_server_stubs::GetDocsResponse::Ok(crate::docs::page().to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A profile as the service stores it (captured from a running service).
+    const PROFILE: &str = r#"{"aesthetics": {"font": {"size": 14}, "theme": {"dark": false}}, "created": {"readable": "November 29, 2026 at 06:24 UTC", "value": "2026-11-29T06:24:12.760186774Z"}, "email": "r@example.com", "id": "c6ff20f9-8fd1-5d05-930e-4943ce35ffbc", "name": "Reader", "providers": {"iterable": [{"created": {"readable": "November 29, 2026 at 06:24 UTC", "value": "2026-11-29T06:24:12.760186774Z"}, "isSocial": true, "type": "github", "updated": {"readable": "November 29, 2026 at 06:24 UTC", "value": "2026-11-29T06:24:12.760186774Z"}, "user_id": "reader"}]}, "schema": {"migration": 1, "semantic": "MAJOR_0_MINOR_0_PATCH_1"}, "updated": {"readable": "November 29, 2026 at 06:24 UTC", "value": "2026-11-29T06:24:12.760186774Z"}, "username": "reader"}"#;
+
+    #[test]
+    fn a_one_user_list_is_the_serialized_list() {
+        let profile: UserProfile = serde_json::from_str(PROFILE).unwrap();
+        let user = to_json(&profile).unwrap();
+        let serialized = to_json(&Users {
+            iterable: vec![profile],
+            schema: None,
+        })
+        .unwrap();
+        assert_eq!(list_of(Some(&user)), serialized);
+        assert_eq!(list_of(None), to_json(&Users::default()).unwrap());
     }
 }

@@ -1,26 +1,38 @@
 //! The HTTP application: the generated router plus the browser boundary,
 //! timeouts, panic safety and request logs.
 //!
-//! Every request goes through the generated router; the layers here only
-//! refuse what must never reach it (a foreign `Host` or `Origin`, a
-//! non-loopback peer in `local` mode) and bound what does.
+//! Every request goes through the generated router; the edge around it only
+//! refuses what must never reach it (a foreign `Host` or `Origin`, a
+//! non-loopback peer in `local` mode) and bounds what does.
+//!
+//! The edge is one service rather than a stack of layers: each layer added
+//! with `Router::layer` boxes and clones services per request, and the four
+//! layers it replaces (trace, panic, guard, timeout) cost more per request
+//! than a cached read itself (bench/NOTES.md). It does the same work: a
+//! request span and a `response` event when `info` is enabled (nothing, not
+//! even a clock read, when it is not), a 500 for a panic, the guard, and a
+//! 408 past the request timeout, whose timer is armed only if the request
+//! does not finish on its first poll.
 
+use std::convert::Infallible;
+use std::future::{Future, poll_fn};
 use std::net::SocketAddr;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::{Pin, pin};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::middleware::{self, Next};
 use axum::response::Response;
-use tower_http::catch_panic::CatchPanicLayer;
+use tower::Service;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::trace::TraceLayer;
 use users_api_server_stubs::types::ApiErrorCode;
 use users_api_server_stubs::{RouterOptions, error_response, router_with_options};
 
-use crate::api::Service;
+use crate::api::Service as Api;
 use crate::config::AccessMode;
 use crate::store::UserStore;
 
@@ -41,10 +53,8 @@ pub struct Boundary {
 }
 
 /// Builds the full application for a service.
-pub fn app<S: UserStore>(service: Arc<Service<S>>, limits: Limits, boundary: Boundary) -> Router {
-    let timeout = limits.request_timeout;
+pub fn app<S: UserStore>(service: Arc<Api<S>>, limits: Limits, boundary: Boundary) -> Router {
     let local = service.mode() == AccessMode::Local;
-    let origins = Arc::new(boundary.allowed_origins.clone());
     let router = router_with_options(
         service,
         RouterOptions {
@@ -52,42 +62,20 @@ pub fn app<S: UserStore>(service: Arc<Service<S>>, limits: Limits, boundary: Bou
             // In `local` mode no credentials are needed; the service decides.
             require_credentials: !local,
         },
-    )
-    .layer(middleware::from_fn(move |req: Request, next: Next| {
-        with_timeout(timeout, req, next)
-    }));
+    );
     let router = if boundary.allowed_origins.is_empty() {
         router
     } else {
-        router.layer(cors(boundary.allowed_origins))
+        router.layer(cors(boundary.allowed_origins.clone()))
     };
-    router
-        .layer(middleware::from_fn(move |req: Request, next: Next| {
-            guard(local, origins.clone(), req, next)
-        }))
-        .layer(CatchPanicLayer::custom(|_| {
-            error_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                ApiErrorCode::InternalError,
-                "internal error",
-            )
-        }))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|req: &Request| {
-                    // The path only: query strings and headers (tokens) are never logged.
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
-                })
-                .on_request(())
-                .on_response(|res: &Response, latency: Duration, _: &tracing::Span| {
-                    tracing::info!(
-                        status = res.status().as_u16(),
-                        latency_us = latency.as_micros() as u64,
-                        "response"
-                    );
-                })
-                .on_failure(()),
-        )
+    Router::new().fallback_service(Edge {
+        inner: router,
+        shared: Arc::new(EdgeConfig {
+            local,
+            origins: boundary.allowed_origins,
+            timeout: limits.request_timeout,
+        }),
+    })
 }
 
 /// CORS for the allowed origins only; the guard has refused every other one.
@@ -103,27 +91,119 @@ fn cors(origins: Vec<HeaderValue>) -> CorsLayer {
         .max_age(Duration::from_secs(600))
 }
 
+struct EdgeConfig {
+    local: bool,
+    origins: Vec<HeaderValue>,
+    timeout: Duration,
+}
+
+/// Logging, panic safety, the guard and the timeout around the generated router.
+#[derive(Clone)]
+struct Edge {
+    inner: Router,
+    shared: Arc<EdgeConfig>,
+}
+
+impl Service<Request> for Edge {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        // The path only: query strings and headers (tokens) are never logged.
+        let span = tracing::info_span!("request", method = %req.method(), path = %req.uri().path());
+        let started = (!span.is_disabled()).then(std::time::Instant::now);
+        let refused = guard(&self.shared, &req);
+        let limit = self.shared.timeout;
+        let inner = refused.is_none().then(|| {
+            let _entered = span.enter();
+            catch_unwind(AssertUnwindSafe(|| self.inner.call(req)))
+        });
+        Box::pin(async move {
+            let response = match (refused, inner) {
+                (Some(response), _) => response,
+                (None, Some(Ok(future))) => run(future, limit, &span).await,
+                (None, _) => internal_error(),
+            };
+            if let Some(started) = started {
+                let _entered = span.enter();
+                tracing::info!(
+                    status = response.status().as_u16(),
+                    latency_us = started.elapsed().as_micros() as u64,
+                    "response"
+                );
+            }
+            Ok(response)
+        })
+    }
+}
+
+/// Polls the router's future inside the request span, turning a panic into
+/// a 500 and, past `limit`, answering 408. The timer is only created if the
+/// first poll does not finish the request.
+async fn run<F>(future: F, limit: Duration, span: &tracing::Span) -> Response
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    let mut future = pin!(future);
+    let mut timer: Option<Pin<Box<tokio::time::Sleep>>> = None;
+    poll_fn(|cx| {
+        let polled = {
+            let _entered = span.enter();
+            catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx)))
+        };
+        match polled {
+            Ok(Poll::Ready(Ok(response))) => return Poll::Ready(response),
+            Ok(Poll::Ready(Err(never))) => match never {},
+            Err(_) => return Poll::Ready(internal_error()),
+            Ok(Poll::Pending) => {}
+        }
+        let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(error_response(
+                StatusCode::REQUEST_TIMEOUT,
+                ApiErrorCode::RequestTimeout,
+                format!("the request took longer than {} ms", limit.as_millis()),
+            )),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
+}
+
+fn internal_error() -> Response {
+    error_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        ApiErrorCode::InternalError,
+        "internal error",
+    )
+}
+
 /// Refuses a foreign `Origin` (403) in every mode, and in `local` mode a
 /// non-loopback peer (403) or a `Host` that is not a loopback name (421,
 /// what a DNS-rebinding page sends).
-async fn guard(local: bool, origins: Arc<Vec<HeaderValue>>, req: Request, next: Next) -> Response {
+fn guard(config: &EdgeConfig, req: &Request) -> Option<Response> {
     if let Some(origin) = req.headers().get(header::ORIGIN)
-        && !origins.contains(origin)
+        && !config.origins.contains(origin)
     {
-        return error_response(
+        return Some(error_response(
             StatusCode::FORBIDDEN,
             ApiErrorCode::Forbidden,
             "requests from this web origin are not allowed; the operator can allow it with --allow-origin",
-        );
+        ));
     }
-    if local {
+    if config.local {
         let peer = req.extensions().get::<ConnectInfo<SocketAddr>>();
         if !peer.is_some_and(|ConnectInfo(addr)| addr.ip().is_loopback()) {
-            return error_response(
+            return Some(error_response(
                 StatusCode::FORBIDDEN,
                 ApiErrorCode::Forbidden,
                 "in local mode only clients on this machine are served",
-            );
+            ));
         }
         let host = req
             .headers()
@@ -131,14 +211,14 @@ async fn guard(local: bool, origins: Arc<Vec<HeaderValue>>, req: Request, next: 
             .and_then(|h| h.to_str().ok())
             .or_else(|| req.uri().authority().map(|a| a.as_str()));
         if !host.is_some_and(is_loopback_host) {
-            return error_response(
+            return Some(error_response(
                 StatusCode::MISDIRECTED_REQUEST,
                 ApiErrorCode::MisdirectedRequest,
                 "the Host header must name a loopback host (localhost, 127.0.0.1 or [::1])",
-            );
+            ));
         }
     }
-    next.run(req).await
+    None
 }
 
 /// `localhost`, `127.0.0.1` or `[::1]`, with or without a port.
@@ -153,26 +233,109 @@ fn is_loopback_host(host: &str) -> bool {
         }
         _ => host,
     };
-    matches!(
-        name.to_ascii_lowercase().as_str(),
-        "localhost" | "127.0.0.1" | "[::1]"
-    )
+    ["localhost", "127.0.0.1", "[::1]"]
+        .iter()
+        .any(|loopback| name.eq_ignore_ascii_case(loopback))
 }
-
-async fn with_timeout(limit: Duration, req: Request, next: Next) -> Response {
-    match tokio::time::timeout(limit, next.run(req)).await {
-        Ok(response) => response,
-        Err(_) => error_response(
-            StatusCode::REQUEST_TIMEOUT,
-            ApiErrorCode::RequestTimeout,
-            format!("the request took longer than {} ms", limit.as_millis()),
-        ),
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::is_loopback_host;
+    use super::*;
+    use axum::body::Body;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    fn edge(inner: Router, local: bool) -> Router {
+        Router::new().fallback_service(Edge {
+            inner,
+            shared: Arc::new(EdgeConfig {
+                local,
+                origins: vec![HeaderValue::from_static("http://ok.example")],
+                timeout: Duration::from_millis(200),
+            }),
+        })
+    }
+
+    async fn send(
+        app: &Router,
+        path: &str,
+        peer: [u8; 4],
+        headers: &[(&str, &str)],
+    ) -> (u16, String) {
+        let mut req = Request::builder().uri(path);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let mut req = req.body(Body::empty()).unwrap();
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from((peer, 1234))));
+        let response = app.clone().oneshot(req).await.unwrap();
+        let status = response.status().as_u16();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    fn inner() -> Router {
+        Router::new()
+            .route("/fast", get(|| async { "fast" }))
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "slow"
+                }),
+            )
+            .route(
+                "/panic",
+                get(|| async {
+                    tokio::task::yield_now().await;
+                    if true {
+                        panic!("handler panicked");
+                    }
+                    "unreachable"
+                }),
+            )
+    }
+
+    #[tokio::test]
+    async fn the_edge_answers_panics_timeouts_and_refusals_in_the_error_format() {
+        let app = edge(inner(), true);
+        let host = [("host", "localhost:1000")];
+        assert_eq!(
+            send(&app, "/fast", [127, 0, 0, 1], &host).await,
+            (200, "fast".into())
+        );
+
+        let started = std::time::Instant::now();
+        let (status, body) = send(&app, "/slow", [127, 0, 0, 1], &host).await;
+        assert_eq!(status, 408, "{body}");
+        assert!(body.contains("request_timeout"), "{body}");
+        assert!(started.elapsed() < Duration::from_secs(4));
+
+        let (status, body) = send(&app, "/panic", [127, 0, 0, 1], &host).await;
+        assert_eq!(status, 500, "{body}");
+        assert!(
+            body.contains("internal_error") && !body.contains("handler panicked"),
+            "{body}"
+        );
+
+        let (status, _) = send(&app, "/fast", [10, 0, 0, 1], &host).await;
+        assert_eq!(status, 403, "a remote peer in local mode");
+        let (status, _) = send(&app, "/fast", [127, 0, 0, 1], &[("host", "evil.example")]).await;
+        assert_eq!(status, 421, "a foreign Host in local mode");
+        let origin = [("host", "localhost"), ("origin", "http://evil.example")];
+        assert_eq!(send(&app, "/fast", [127, 0, 0, 1], &origin).await.0, 403);
+        let origin = [("host", "localhost"), ("origin", "http://ok.example")];
+        assert_eq!(send(&app, "/fast", [127, 0, 0, 1], &origin).await.0, 200);
+
+        // Outside local mode the peer and Host are not checked; the Origin is.
+        let app = edge(inner(), false);
+        let far = [("host", "users.example")];
+        assert_eq!(send(&app, "/fast", [10, 0, 0, 1], &far).await.0, 200);
+        let origin = [("host", "users.example"), ("origin", "http://evil.example")];
+        assert_eq!(send(&app, "/fast", [10, 0, 0, 1], &origin).await.0, 403);
+    }
 
     #[test]
     fn loopback_hosts() {
