@@ -8,14 +8,6 @@ use users_api_codegen::{GeneratedFile, Options, generate_from_file};
 /// Path of the spec, relative to the workspace root.
 pub const SPEC: &str = "spec/users.yaml";
 
-/// The workspace root (the parent of this crate's directory).
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives in the workspace")
-        .to_path_buf()
-}
-
 /// The feature corpus: a spec with one operation per supported OpenAPI
 /// feature, generated into workspace members that the round-trip tests use.
 pub const FEATURES_SPEC: &str = "corpus/features.yaml";
@@ -100,6 +92,8 @@ pub fn check(root: &Path) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use users_harness::workspace_root;
+
     use super::*;
 
     /// Copies the specs `generate` reads into a scratch root.
@@ -125,35 +119,36 @@ mod tests {
     /// A broken spec makes `regen` fail with the place named, and write nothing.
     #[test]
     fn broken_spec_writes_nothing() {
-        let tmp = std::env::temp_dir().join(format!("xtask-broken-{}", std::process::id()));
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = dir.path();
         std::fs::create_dir_all(tmp.join("spec")).unwrap();
         let spec = std::fs::read_to_string(workspace_root().join(SPEC)).unwrap();
         let broken = spec.replacen("operationId: users_snapshot", "x-no-id: true", 1);
         std::fs::write(tmp.join(SPEC), broken).unwrap();
-        let err = regen(&tmp).unwrap_err().to_string();
+        let err = regen(tmp).unwrap_err().to_string();
         assert!(
             err.contains("#/paths/~1users/get: missing operationId"),
             "{err}"
         );
-        let written: Vec<_> = std::fs::read_dir(&tmp)
+        let written: Vec<_> = std::fs::read_dir(tmp)
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(written, ["spec"], "regen wrote files despite the error");
-        std::fs::remove_dir_all(&tmp).unwrap();
     }
 
     /// A spec change without regen is caught as drift.
     #[test]
     fn spec_change_is_caught() {
         let root = workspace_root();
-        let tmp = std::env::temp_dir().join(format!("xtask-spec-{}", std::process::id()));
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = dir.path();
         for f in generate(&root).unwrap() {
             let p = tmp.join(&f.path);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(&p, &f.contents).unwrap();
         }
-        copy_specs(&root, &tmp);
+        copy_specs(&root, tmp);
         let spec = std::fs::read_to_string(root.join(SPEC)).unwrap();
         let version = spec
             .lines()
@@ -165,14 +160,13 @@ mod tests {
             spec.replacen(&format!("version: {version}"), "version: 99.1.0", 1),
         )
         .unwrap();
-        let stale = drift(&tmp).unwrap();
+        let stale = drift(tmp).unwrap();
         assert!(
             stale
                 .iter()
                 .any(|d| d.diff.contains("+version = \"99.1.0\"")),
             "version bump shows in the manifests"
         );
-        std::fs::remove_dir_all(&tmp).unwrap();
     }
 
     /// Normal (non-dev) dependencies of a workspace package, by name.
@@ -223,20 +217,21 @@ mod tests {
     #[test]
     fn hand_edit_is_caught() {
         let root = workspace_root();
-        let tmp = std::env::temp_dir().join(format!("xtask-drift-{}", std::process::id()));
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = dir.path();
         let files = generate(&root).unwrap();
         for f in &files {
             let p = tmp.join(&f.path);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(&p, &f.contents).unwrap();
         }
-        copy_specs(&root, &tmp);
-        assert!(drift(&tmp).unwrap().is_empty());
+        copy_specs(&root, tmp);
+        assert!(drift(tmp).unwrap().is_empty());
 
         let edited = tmp.join(&files[2].path);
         let text = std::fs::read_to_string(&edited).unwrap();
         std::fs::write(&edited, text.replacen("pub struct", "pub(crate) struct", 1)).unwrap();
-        let stale = drift(&tmp).unwrap();
+        let stale = drift(tmp).unwrap();
         assert_eq!(stale.len(), 1);
         assert!(
             stale[0].diff.contains("-pub(crate) struct"),
@@ -244,6 +239,5 @@ mod tests {
             stale[0].diff
         );
         assert!(stale[0].diff.contains("+pub struct"), "{}", stale[0].diff);
-        std::fs::remove_dir_all(&tmp).unwrap();
     }
 }

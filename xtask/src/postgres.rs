@@ -7,15 +7,16 @@
 //! `USERS_DATABASE_URL`. Run again while it is up, it prints the same URL.
 //! `cargo xtask postgres stop` stops it and deletes everything.
 
-#[path = "../../tests/src/pg_cluster.rs"]
+#[path = "../../harness/src/pg_cluster.rs"]
 #[allow(dead_code)]
 mod pg_cluster;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
-use pg_cluster::{Cluster, free_port};
+use users_harness::pg_cluster::{Cluster, free_port};
+use users_harness::write_private;
 
 /// The port used when free, so the URL stays the same from one run to the next.
 const PREFERRED_PORT: u16 = 54329;
@@ -45,26 +46,20 @@ fn existing(root: &Path) -> Result<Option<(Cluster, String)>> {
     Ok(Some((Cluster::existing(root, port, &password)?, url)))
 }
 
-/// Writes a file only its owner can read (it holds the password).
-fn write_private(path: &Path, text: &str) -> Result<()> {
-    use std::io::Write;
-    #[cfg(unix)]
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    options.mode(0o600);
-    options
-        .open(path)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
-        .with_context(|| format!("writing {}", path.display()))
+/// What `cargo xtask postgres` does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Action {
+    /// Start the server (or print the URL of the one running).
+    Start,
+    /// Stop the server and delete it.
+    Stop,
 }
 
-/// `cargo xtask postgres [stop]`.
-pub fn run(args: &[String]) -> Result<()> {
+/// `cargo xtask postgres [start|stop]`.
+pub fn run(action: Action) -> Result<()> {
     let root = root();
-    match args.first().map(String::as_str) {
-        None | Some("start") => {
+    match action {
+        Action::Start => {
             if let Some((cluster, url)) = existing(&root)?
                 && cluster.is_running()
             {
@@ -85,7 +80,9 @@ pub fn run(args: &[String]) -> Result<()> {
             let cluster = Cluster::init(&root, port).context("initdb")?;
             cluster.start().context("starting PostgreSQL")?;
             let url = cluster.url();
-            write_private(&root.join("url"), &format!("{url}\n"))?;
+            let url_file = root.join("url");
+            write_private(&url_file, &format!("{url}\n"))
+                .with_context(|| format!("writing {}", url_file.display()))?;
             eprintln!(
                 "PostgreSQL {} running in {} (log: postgres.log); `cargo xtask postgres stop` \
                  stops it and deletes it",
@@ -95,7 +92,7 @@ pub fn run(args: &[String]) -> Result<()> {
             println!("{url}");
             Ok(())
         }
-        Some("stop") => {
+        Action::Stop => {
             match existing(&root)? {
                 Some((cluster, _)) if cluster.is_running() => {
                     cluster.stop("fast").context("stopping PostgreSQL")?
@@ -107,6 +104,5 @@ pub fn run(args: &[String]) -> Result<()> {
             }
             Ok(())
         }
-        Some(other) => bail!("unknown argument {other:?}; usage: cargo xtask postgres [stop]"),
     }
 }

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::*;
 
 fn base() -> Value {
-    let root = crate::codegen_tasks::workspace_root();
+    let root = users_harness::workspace_root();
     load(&root.join(RELEASED_DIR).join("users-1.0.0.yaml")).unwrap()
 }
 
@@ -384,7 +384,7 @@ fn the_gate_wants_the_bump_the_changes_call_for() {
 
 #[test]
 fn the_released_spec_is_the_head_of_1_0_0() {
-    let root = crate::codegen_tasks::workspace_root();
+    let root = users_harness::workspace_root();
     let released = released(&root).unwrap();
     assert_eq!(
         released.first().map(|(v, _)| v.to_string()).as_deref(),

