@@ -61,6 +61,7 @@ pub struct SpecValidator {
     /// Path template → indexes into `operations`.
     paths: matchit::Router<Vec<usize>>,
     error: Validator,
+    compiler: Compiler,
 }
 
 /// Converts an OpenAPI 3.0 schema into JSON Schema. `strict` forbids
@@ -257,7 +258,15 @@ impl SpecValidator {
             operations,
             paths,
             error,
+            compiler,
         }
+    }
+
+    /// A validator for one component schema, as strict as the checks here
+    /// (a property the spec does not declare is refused).
+    pub fn component(&self, name: &str) -> Validator {
+        self.compiler
+            .compile(&json!({ "$ref": format!("#/components/schemas/{name}") }))
     }
 
     /// `(method, path template, operationId)` of every operation.

@@ -4,62 +4,13 @@
 //! limits), or a refusal that the API answers with 401. Never a panic.
 
 use proptest::prelude::*;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
+use users_harness::spec_check::SpecValidator;
 use users_service::auth::{AuthError, Identity};
 use users_service::profile::{self, is_forbidden};
 
-/// OpenAPI 3.0 schema to JSON Schema: `nullable`, `$ref`s into `definitions`.
-fn to_json_schema(node: &Value) -> Value {
-    match node {
-        Value::Object(map) => {
-            let mut out = Map::new();
-            for (k, v) in map {
-                match k.as_str() {
-                    "$ref" => {
-                        let target = v.as_str().unwrap_or_default();
-                        let target = target.replace("#/components/schemas/", "#/definitions/");
-                        out.insert(k.clone(), json!(target));
-                    }
-                    "nullable" | "example" | "examples" | "discriminator" | "xml"
-                    | "externalDocs" | "deprecated" => {}
-                    k if k.starts_with("x-") => {}
-                    "properties" => {
-                        let props = v
-                            .as_object()
-                            .into_iter()
-                            .flatten()
-                            .map(|(name, s)| (name.clone(), to_json_schema(s)))
-                            .collect();
-                        out.insert(k.into(), Value::Object(props));
-                    }
-                    _ => {
-                        out.insert(k.clone(), to_json_schema(v));
-                    }
-                }
-            }
-            if map.get("nullable") == Some(&Value::Bool(true))
-                && let Some(Value::String(t)) = map.get("type")
-            {
-                out.insert("type".into(), json!([t, "null"]));
-            }
-            Value::Object(out)
-        }
-        Value::Array(items) => Value::Array(items.iter().map(to_json_schema).collect()),
-        other => other.clone(),
-    }
-}
-
 fn user_profile_validator() -> jsonschema::Validator {
-    let spec: Value =
-        serde_yaml::from_str(users_api_server_stubs::OPENAPI_YAML).expect("the spec is YAML");
-    let root = json!({
-        "$ref": "#/definitions/UserProfile",
-        "definitions": to_json_schema(&spec["components"]["schemas"]),
-    });
-    jsonschema::draft7::options()
-        .should_validate_formats(true)
-        .build(&root)
-        .expect("the UserProfile schema compiles")
+    SpecValidator::from_yaml(users_api_server_stubs::OPENAPI_YAML).component("UserProfile")
 }
 
 fn all_strings<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
