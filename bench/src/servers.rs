@@ -1,5 +1,8 @@
 //! Sections 1, 3 and 4: the read path, scale and memory, and the client
 //! overhead, all on one service instance that grows from a few users to many.
+//! Reads are measured in the default (`local`) access mode without
+//! credentials, as the official SDKs call it, and in `tokens` mode with a
+//! bearer token (a second instance on the same data directory).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -28,20 +31,20 @@ fn col(pairs: &[Pair], f: impl Fn(&Pair) -> f64) -> Vec<f64> {
     pairs.iter().map(f).collect()
 }
 
-/// Runs wrk alternately against both servers.
+/// Runs wrk alternately against both servers, sending `headers` (`Name: value`).
 fn compare(
     cfg: &Config,
     scripts: &Scripts,
     ours: &Server,
     base: &Server,
     path: &str,
-    bearer: &str,
+    headers: &[String],
     connections: u32,
 ) -> Result<Vec<Pair>> {
     let run = |server: &Server, seconds: f64| -> Result<Outcome> {
         let load = Load {
             url: format!("{}{path}", server.url),
-            headers: vec![format!("Authorization: Bearer {bearer}")],
+            headers: headers.to_vec(),
             connections,
             seconds,
             post_bodies: None,
@@ -95,7 +98,7 @@ fn rps_row(key: &'static str, label: String, pairs: &[Pair], goal: Goal) -> Row 
         .goal(goal)
 }
 
-fn latency_row(key: &'static str, label: String, pairs: &[Pair], p99: bool) -> Row {
+fn latency_row(key: &'static str, label: String, pairs: &[Pair], p99: bool, goal: Goal) -> Row {
     let pick = |o: &Outcome| if p99 { o.p99_us } else { o.p50_us } / 1000.0;
     let o = col(pairs, |p| pick(&p.ours));
     let b = col(pairs, |p| pick(&p.base));
@@ -103,6 +106,126 @@ fn latency_row(key: &'static str, label: String, pairs: &[Pair], p99: bool) -> R
         .ours(&o)
         .baseline("baseline server, same bytes", &b)
         .ratio(&ratios(&o, &b))
+        .goal(goal)
+}
+
+/// Row keys of one access mode's read figures.
+struct ReadKeys {
+    user: [&'static str; 3],
+    list: [&'static str; 3],
+}
+
+/// Default (`local`) mode, no credentials, as the official SDKs call it.
+const LOCAL_KEYS: ReadKeys = ReadKeys {
+    user: ["read.user.rps", "read.user.p50", "read.user.p99"],
+    list: ["read.list.rps", "read.list.p50", "read.list.p99"],
+};
+
+/// `tokens` mode with a bearer token.
+const TOKENS_KEYS: ReadKeys = ReadKeys {
+    user: [
+        "read.tokens.user.rps",
+        "read.tokens.user.p50",
+        "read.tokens.user.p99",
+    ],
+    list: [
+        "read.tokens.list.rps",
+        "read.tokens.list.p50",
+        "read.tokens.list.p99",
+    ],
+};
+
+/// Read-path goals (issue 15): throughput at least 0.9 of the baseline's,
+/// p99 latency at most 1.2 of it.
+const READ_RPS_GOAL: Goal = Goal::RatioAtLeast(0.9);
+const READ_P99_GOAL: Goal = Goal::RatioAtMost(1.2);
+
+/// Throughput, p50 and p99 of one path against the baseline serving its bytes.
+#[allow(clippy::too_many_arguments)]
+fn read_rows(
+    cfg: &Config,
+    scripts: &Scripts,
+    report: &mut Report,
+    (ours, base): (&Server, &Server),
+    path: &str,
+    headers: &[String],
+    keys: [&'static str; 3],
+    label: &str,
+) -> Result<()> {
+    progress(&format!("read: {label}"));
+    let pairs = compare(cfg, scripts, ours, base, path, headers, cfg.connections)?;
+    report.put(rps_row(
+        keys[0],
+        format!("{label}: throughput"),
+        &pairs,
+        READ_RPS_GOAL,
+    ));
+    report.put(latency_row(
+        keys[1],
+        format!("{label}: p50 latency"),
+        &pairs,
+        false,
+        Goal::None,
+    ));
+    report.put(latency_row(
+        keys[2],
+        format!("{label}: p99 latency"),
+        &pairs,
+        true,
+        READ_P99_GOAL,
+    ));
+    Ok(())
+}
+
+/// `GET /users/{id}` and `GET /users` of the reader, in `tokens` mode with its
+/// bearer token: a second service on the same data directory, and a baseline
+/// serving what it answers.
+fn tokens_mode(
+    cfg: &Config,
+    rt: &Runtime,
+    scripts: &Scripts,
+    report: &mut Report,
+    (data, dir): (&Path, &Path),
+    bearer: &str,
+    user_path: &str,
+) -> Result<()> {
+    let args = ["--access".to_string(), "tokens".to_string()];
+    let ours = Server::service_with(&cfg.service_bin, data, &dir.join("tokens.log"), &args)?;
+    let http = reqwest::Client::new();
+    let user = rt.block_on(users::fetch(&http, &ours.url, user_path, bearer))?;
+    let list = rt.block_on(users::fetch(&http, &ours.url, "/users", bearer))?;
+    let id = user_path.trim_start_matches("/users/").parse::<Uuid>()?;
+    let bdir = baseline_dir(&dir.join("baseline-tokens"), &list, Some((id, &user)))?;
+    let base = Server::baseline(&cfg.baseline_bin, &bdir, &dir.join("baseline.log"))?;
+    let headers = [format!("Authorization: Bearer {bearer}")];
+    read_rows(
+        cfg,
+        scripts,
+        report,
+        (&ours, &base),
+        user_path,
+        &headers,
+        TOKENS_KEYS.user,
+        &format!(
+            "`tokens` mode, bearer token: GET /users/{{id}} ({} body)",
+            mib(user.len())
+        ),
+    )?;
+    read_rows(
+        cfg,
+        scripts,
+        report,
+        (&ours, &base),
+        "/users",
+        &headers,
+        TOKENS_KEYS.list,
+        &format!(
+            "`tokens` mode, bearer token: GET /users, the caller only ({} body)",
+            mib(list.len())
+        ),
+    )?;
+    base.stop()?;
+    ours.stop()
 }
 
 /// A directory of baseline bodies.
@@ -223,7 +346,7 @@ pub fn run(cfg: &Config, rt: &Runtime, scripts: &Scripts, report: &mut Report) -
             &service,
             &base,
             "/users",
-            &bearer,
+            &[],
             connections_for(cfg, body.len()),
         )?;
         report.put(rps_row(
@@ -250,7 +373,8 @@ pub fn run(cfg: &Config, rt: &Runtime, scripts: &Scripts, report: &mut Report) -
                 )
                 .ours(&o)
                 .baseline("baseline server holding the same bytes", &b)
-                .ratio(&ratios(&o, &b)),
+                .ratio(&ratios(&o, &b))
+                .goal(Goal::RatioAtMost(3.0)),
             );
         }
         base.stop()?;
@@ -291,71 +415,31 @@ pub fn run(cfg: &Config, rt: &Runtime, scripts: &Scripts, report: &mut Report) -
     }
 
     let n = cfg.read_users;
-    progress(&format!(
-        "read: GET /users/{{id}} ({})",
-        mib(user_body.len())
-    ));
-    let pairs = compare(
+    let servers = (&service, &base);
+    read_rows(
         cfg,
         scripts,
-        &service,
-        &base,
+        report,
+        servers,
         &user_path,
-        &bearer,
-        cfg.connections,
+        &[],
+        LOCAL_KEYS.user,
+        &format!("GET /users/{{id}} ({} body)", mib(user_body.len())),
     )?;
-    let one = format!("GET /users/{{id}} ({} body)", mib(user_body.len()));
-    report.put(rps_row(
-        "read.user.rps",
-        format!("{one}: throughput"),
-        &pairs,
-        Goal::RatioAtLeast(0.8),
-    ));
-    report.put(latency_row(
-        "read.user.p50",
-        format!("{one}: p50 latency"),
-        &pairs,
-        false,
-    ));
-    report.put(latency_row(
-        "read.user.p99",
-        format!("{one}: p99 latency"),
-        &pairs,
-        true,
-    ));
-    progress(&format!(
-        "read: GET /users with {n} users ({})",
-        mib(body.len())
-    ));
-    let pairs = compare(
+    read_rows(
         cfg,
         scripts,
-        &service,
-        &base,
+        report,
+        servers,
         "/users",
-        &bearer,
-        cfg.connections,
+        &[],
+        LOCAL_KEYS.list,
+        &format!("GET /users, {n} users ({} body)", mib(body.len())),
     )?;
-    let all = format!("GET /users, {n} users ({} body)", mib(body.len()));
-    report.put(rps_row(
-        "read.list.rps",
-        format!("{all}: throughput"),
-        &pairs,
-        Goal::RatioAtLeast(0.8),
-    ));
-    report.put(latency_row(
-        "read.list.p50",
-        format!("{all}: p50 latency"),
-        &pairs,
-        false,
-    ));
-    report.put(latency_row(
-        "read.list.p99",
-        format!("{all}: p99 latency"),
-        &pairs,
-        true,
-    ));
     base.stop()?;
+    if let Err(e) = tokens_mode(cfg, rt, scripts, report, (&data, &dir), &bearer, &user_path) {
+        report.mark("read.tokens", State::Failed(format!("{e:#}")));
+    }
 
     // Scale, middle and large, and the growth between them.
     let at_mid = scale("scale.mid", mid, report, &mut seed_to)?;
