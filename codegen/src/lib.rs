@@ -212,7 +212,7 @@ fn progenitor_files(
     let client = progenitor_gen::client(
         spec,
         &models,
-        &types_ident,
+        types_ident,
         usable_error.then_some(options.error_schema.as_str()),
         // The client's state (retry policy) lives in the hand-written support module.
         options
@@ -329,7 +329,7 @@ fn server_files(spec: &Spec, options: &Options, types_ident: &str) -> Result<Vec
         &model::schemes(spec),
         &server::ServerNames {
             trait_name: &trait_name,
-            types_crate: &types_ident,
+            types_crate: types_ident,
             crate_name: &options.server.1.replace('-', "_"),
             error,
         },

@@ -556,3 +556,19 @@ fn rust_type(schema: &ReferenceOr<Schema>) -> std::result::Result<RustType, Stri
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_media_types_name_their_variants() {
+        assert_eq!(media_variant("text/html; charset=utf-8"), "TextHtml");
+        assert_eq!(
+            media_variant("application/problem+json"),
+            "ApplicationProblemJson"
+        );
+        assert_eq!(media_variant("*/*"), "AnyAny");
+        assert_eq!(media_variant(";"), "Other");
+    }
+}

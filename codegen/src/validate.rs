@@ -276,6 +276,12 @@ impl Validator<'_> {
         let mut success: BTreeMap<String, String> = BTreeMap::new();
         let mut failure: BTreeMap<String, String> = BTreeMap::new();
         let at = format!("{at}/responses");
+        if op.responses.responses.is_empty() && op.responses.default.is_none() {
+            self.lint(
+                &at,
+                "no response is documented; the server stubs answer with the status the implementation picks (a `Default` variant), without a body",
+            );
+        }
         let documented = op
             .responses
             .responses
