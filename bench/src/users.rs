@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, Result, bail};
-use users_service::auth::devkey::{self, MintRequest};
+use users_service::auth::{Identity, devkey};
 
 /// The development signing key of a data directory (created if missing),
 /// exactly as `users-service mint-token` and the dev-mode service use it.
@@ -16,17 +16,15 @@ pub fn dev_key(data_dir: &Path) -> Result<Vec<u8>> {
 
 /// A development ID token for subject `github|{subject}`.
 pub fn token(key: &[u8], subject: &str) -> Result<String> {
-    devkey::mint(
-        key,
-        &MintRequest {
-            subject: format!("github|{subject}"),
-            email: Some(format!("{subject}@example.com")),
-            name: Some(format!("Bench User {subject}")),
-            nickname: Some(subject.to_string()),
-            picture: Some(format!("https://avatars.example.com/u/{subject}")),
-            ttl_seconds: 6 * 3600,
-        },
-    )
+    let claims = Identity {
+        subject: format!("github|{subject}"),
+        email: Some(format!("{subject}@example.com")),
+        name: Some(format!("Bench User {subject}")),
+        nickname: Some(subject.to_string()),
+        picture: Some(format!("https://avatars.example.com/u/{subject}")),
+        ..Identity::default()
+    };
+    devkey::mint(key, &claims, 6 * 3600)
 }
 
 /// The body of `POST /users/authenticate/from_token` carrying `id_token`.

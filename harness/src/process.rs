@@ -222,29 +222,23 @@ impl Server {
     /// exit status. After the timeout it is killed and this is an error.
     pub fn stop(&mut self) -> Result<ExitStatus, Error> {
         let mut child = self.child.take().expect("stop: not running");
-        let name = &self.launch.name;
-        let wait_err = |source| Error::Wait {
-            name: name.clone(),
-            source,
-        };
-        let pid = rustix::process::Pid::from_child(&child);
-        rustix::process::kill_process(pid, rustix::process::Signal::TERM)
-            .map_err(|e| wait_err(e.into()))?;
-        let deadline = Instant::now() + self.launch.stop_timeout;
-        loop {
-            if let Some(status) = child.try_wait().map_err(wait_err)? {
-                return Ok(status);
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(Error::StopTimeout {
-                    name: name.clone(),
-                    limit: self.launch.stop_timeout,
-                    log: self.log(),
-                });
-            }
-            std::thread::sleep(Duration::from_millis(10));
+        let limit = self.launch.stop_timeout;
+        let outcome = terminate(&mut child, limit);
+        if !matches!(outcome, Ok(Some(_))) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        match outcome {
+            Ok(Some(status)) => Ok(status),
+            Ok(None) => Err(Error::StopTimeout {
+                name: self.launch.name.clone(),
+                limit,
+                log: self.log(),
+            }),
+            Err(source) => Err(Error::Wait {
+                name: self.launch.name.clone(),
+                source,
+            }),
         }
     }
 
@@ -318,6 +312,20 @@ impl Server {
             log: std::fs::read_to_string(&launch.log).unwrap_or_default(),
         })
     }
+}
+
+/// SIGTERM, then its exit status if it exits within `limit`.
+fn terminate(child: &mut Child, limit: Duration) -> std::io::Result<Option<ExitStatus>> {
+    let pid = rustix::process::Pid::from_child(child);
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM)?;
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(None)
 }
 
 impl Drop for Server {

@@ -31,6 +31,9 @@ pub fn cli(bin: &Path, data_dir: &Path) -> Command {
     command
 }
 
+/// A change to the command before it runs.
+type CommandHook = Box<dyn FnOnce(&mut Command)>;
+
 /// How to start a [`ServiceProcess`]: which binary, data, log and arguments.
 pub struct Builder {
     bin: Option<PathBuf>,
@@ -39,7 +42,7 @@ pub struct Builder {
     log: Option<PathBuf>,
     log_level: String,
     umask: Option<u32>,
-    hook: Option<Box<dyn FnOnce(&mut Command)>>,
+    hook: Option<CommandHook>,
 }
 
 impl Builder {

@@ -7,22 +7,19 @@ use std::process::Command;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
+use users_service::auth::{Identity, devkey};
 
 /// A development ID token for `sub`, signed with the service's local key.
 pub fn dev_token(data_dir: &Path, sub: &str) -> String {
-    let key = users_service::auth::devkey::load_or_create(data_dir).expect("dev key");
-    users_service::auth::devkey::mint(
-        &key,
-        &users_service::auth::devkey::MintRequest {
-            subject: sub.into(),
-            email: Some(format!("{}@example.com", sub.replace('|', "."))),
-            name: Some(format!("User {sub}")),
-            nickname: Some(sub.replace('|', "-")),
-            picture: None,
-            ttl_seconds: 3600,
-        },
-    )
-    .expect("mint")
+    let key = devkey::load_or_create(data_dir).expect("dev key");
+    let claims = Identity {
+        subject: sub.into(),
+        email: Some(format!("{}@example.com", sub.replace('|', "."))),
+        name: Some(format!("User {sub}")),
+        nickname: Some(sub.replace('|', "-")),
+        ..Identity::default()
+    };
+    devkey::mint(&key, &claims, 3600).expect("mint")
 }
 
 /// A private key generated for the test, with its PEM text.

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use jsonwebtoken::{Validation, errors::ErrorKind};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use cache::{Lru, Weigh};
 use jwks::KeyStore;
@@ -69,29 +69,37 @@ pub enum AuthError {
     Unverifiable(String),
 }
 
-/// A verified identity, taken from the token's claims.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// The claims of an ID token this service reads: what verification yields
+/// and what `mint-token` signs (as command-line options, `--sub`, `--email`…).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, clap::Args)]
 pub struct Identity {
-    /// `iss`.
+    /// `iss`: who issued the token.
     #[serde(default, rename = "iss")]
+    #[arg(skip)]
     pub issuer: String,
-    /// `sub`.
+    /// `sub`, Auth0 style: `github|123`, `google-oauth2|456`, ...
     #[serde(rename = "sub")]
+    #[arg(long = "sub")]
     pub subject: String,
-    /// `email`.
-    #[serde(default)]
+    /// `email` claim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[arg(long)]
     pub email: Option<String>,
-    /// `name`.
-    #[serde(default)]
+    /// `name` claim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[arg(long)]
     pub name: Option<String>,
-    /// `nickname`.
-    #[serde(default)]
+    /// `nickname` claim (becomes the username).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[arg(long)]
     pub nickname: Option<String>,
-    /// `picture`.
-    #[serde(default)]
+    /// `picture` claim: a URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[arg(long)]
     pub picture: Option<String>,
     /// `iat`: when the token was issued (seconds since the epoch), if it says.
-    #[serde(default, rename = "iat")]
+    #[serde(default, rename = "iat", skip_serializing_if = "Option::is_none")]
+    #[arg(skip)]
     pub issued_at: Option<u64>,
 }
 
@@ -737,12 +745,11 @@ mod tests {
         })
         .await
         .unwrap();
-        let request = devkey::MintRequest {
+        let claims = Identity {
             subject: "github|9".into(),
-            ttl_seconds: 600,
             ..Default::default()
         };
-        let token = devkey::mint(&key, &request).unwrap();
+        let token = devkey::mint(&key, &claims, 600).unwrap();
         assert_eq!(
             verifier.verify_id_token(&token).unwrap().subject,
             "github|9"
@@ -751,7 +758,7 @@ mod tests {
             verifier.verify_id_token(&token).unwrap().subject,
             "github|9"
         );
-        let forged = devkey::mint(&[8u8; 32], &request).unwrap();
+        let forged = devkey::mint(&[8u8; 32], &claims, 600).unwrap();
         assert_eq!(verifier.verify_id_token(&forged), Err(AuthError::Signature));
         assert_eq!(verifier.verify_id_token(&forged), Err(AuthError::Signature));
     }

@@ -1,13 +1,89 @@
-//! Command-line and environment configuration.
+//! Configuration: [`ServiceConfig`] with its one set of defaults, and the
+//! command line and environment that build it.
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Result, bail};
 use clap::{Args, Parser, Subcommand};
 
 use crate::auth::devkey::{self, DEV_AUDIENCE, DEV_ISSUER};
-use crate::auth::{KeySource, VerifierConfig};
+use crate::auth::{Identity, KeySource, VerifierConfig};
+use crate::serve::ServeOptions;
+
+/// Where the service listens by default: the spec's server.
+pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 1000));
+/// Largest request body accepted by default, in bytes.
+pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+/// Longest a request may take by default, in milliseconds.
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 10_000;
+
+/// How the service runs (besides its data directory and database): built
+/// from the command line with [`ServiceConfig::from`], or by hand from
+/// [`ServiceConfig::default`] for in-process uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// JWKS file with the identity provider's keys.
+    pub jwks_file: Option<PathBuf>,
+    /// JWKS URL of the identity provider.
+    pub jwks_url: Option<String>,
+    /// Required `iss` of ID tokens.
+    pub issuer: Option<String>,
+    /// Required `aud` of ID tokens.
+    pub audience: Option<String>,
+    /// OIDC userinfo endpoint, to accept access tokens alone.
+    pub userinfo_url: Option<String>,
+    /// Who may call the user operations; `None`: by the listen address.
+    pub access: Option<AccessMode>,
+    /// Web origins allowed to call from a browser (CORS).
+    pub allow_origins: Vec<String>,
+    /// Largest request body, in bytes.
+    pub body_limit: usize,
+    /// Longest a request may take.
+    pub request_timeout: Duration,
+    /// Connection limits and timeouts of the listener.
+    pub listener: ServeOptions,
+}
+
+impl Default for ServiceConfig {
+    /// Development mode on the spec's server address, default limits.
+    fn default() -> Self {
+        Self {
+            listen: DEFAULT_LISTEN,
+            jwks_file: None,
+            jwks_url: None,
+            issuer: None,
+            audience: None,
+            userinfo_url: None,
+            access: None,
+            allow_origins: Vec::new(),
+            body_limit: DEFAULT_BODY_LIMIT,
+            request_timeout: Duration::from_millis(DEFAULT_REQUEST_TIMEOUT_MS),
+            listener: ServeOptions::default(),
+        }
+    }
+}
+
+impl From<&ServeArgs> for ServiceConfig {
+    fn from(args: &ServeArgs) -> Self {
+        Self {
+            listen: args.listen,
+            jwks_file: args.jwks_file.clone(),
+            jwks_url: args.jwks_url.clone(),
+            issuer: args.issuer.clone(),
+            audience: args.audience.clone(),
+            userinfo_url: args.userinfo_url.clone(),
+            access: args.access,
+            allow_origins: args.allow_origins.clone(),
+            body_limit: args.body_limit,
+            request_timeout: Duration::from_millis(args.request_timeout_ms),
+            listener: args.listener.options(),
+        }
+    }
+}
 
 /// The Users API service.
 #[derive(Debug, Parser)]
@@ -112,7 +188,7 @@ impl DatabaseArgs {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on.
-    #[arg(long, env = "USERS_LISTEN", default_value = "127.0.0.1:1000")]
+    #[arg(long, env = "USERS_LISTEN", default_value_t = DEFAULT_LISTEN)]
     pub listen: SocketAddr,
     /// JWKS file with the identity provider's RS256/ES256 keys.
     #[arg(long, env = "USERS_JWKS_FILE", conflicts_with = "jwks_url")]
@@ -142,10 +218,10 @@ pub struct ServeArgs {
     )]
     pub allow_origins: Vec<String>,
     /// Largest request body in bytes.
-    #[arg(long, env = "USERS_BODY_LIMIT", default_value_t = 64 * 1024)]
+    #[arg(long, env = "USERS_BODY_LIMIT", default_value_t = DEFAULT_BODY_LIMIT)]
     pub body_limit: usize,
     /// Request timeout in milliseconds.
-    #[arg(long, env = "USERS_REQUEST_TIMEOUT_MS", default_value_t = 10_000)]
+    #[arg(long, env = "USERS_REQUEST_TIMEOUT_MS", default_value_t = DEFAULT_REQUEST_TIMEOUT_MS)]
     pub request_timeout_ms: u64,
     #[command(flatten)]
     pub listener: crate::serve::ListenerArgs,
@@ -154,21 +230,9 @@ pub struct ServeArgs {
 /// Options of `mint-token`.
 #[derive(Debug, Args)]
 pub struct MintArgs {
-    /// Subject, Auth0 style: `github|123`, `google-oauth2|456`, ...
-    #[arg(long)]
-    pub sub: String,
-    /// Email claim.
-    #[arg(long)]
-    pub email: Option<String>,
-    /// Name claim.
-    #[arg(long)]
-    pub name: Option<String>,
-    /// Nickname claim (becomes the username).
-    #[arg(long)]
-    pub nickname: Option<String>,
-    /// Picture URL claim.
-    #[arg(long)]
-    pub picture: Option<String>,
+    /// The token's claims (`--sub`, `--email`, `--name`, `--nickname`, `--picture`).
+    #[command(flatten)]
+    pub claims: Identity,
     /// Lifetime in seconds (at most one year; negative mints an expired token).
     #[arg(long, default_value_t = 3600, allow_negative_numbers = true,
           value_parser = clap::value_parser!(i64).range(-devkey::MAX_TTL_SECONDS..=devkey::MAX_TTL_SECONDS))]
@@ -186,25 +250,66 @@ pub fn data_dir(option: Option<PathBuf>) -> Result<PathBuf> {
     }
 }
 
-/// The access mode for a listen address: the option, or `local` on loopback
-/// and `tokens` elsewhere. `local` beyond loopback is refused.
-pub fn access_mode(args: &ServeArgs) -> Result<AccessMode> {
-    let loopback = args.listen.ip().is_loopback();
-    match args.access {
-        Some(AccessMode::Local) if !loopback => bail!(
-            "--access local serves anyone who can reach {} without credentials; listen on \
+impl ServiceConfig {
+    /// The access mode for a listen address: the option, or `local` on loopback
+    /// and `tokens` elsewhere. `local` beyond loopback is refused.
+    pub fn access_mode(&self) -> Result<AccessMode> {
+        let loopback = self.listen.ip().is_loopback();
+        match self.access {
+            Some(AccessMode::Local) if !loopback => bail!(
+                "--access local serves anyone who can reach {} without credentials; listen on \
              127.0.0.1 (or [::1]), or use --access tokens (or applications) beyond loopback",
-            args.listen
-        ),
-        Some(mode) => Ok(mode),
-        None if loopback => Ok(AccessMode::Local),
-        None => Ok(AccessMode::Tokens),
+                self.listen
+            ),
+            Some(mode) => Ok(mode),
+            None if loopback => Ok(AccessMode::Local),
+            None => Ok(AccessMode::Tokens),
+        }
     }
-}
 
-/// Whether the verifier runs on the local development key.
-pub fn is_dev_mode(args: &ServeArgs) -> bool {
-    args.jwks_file.is_none() && args.jwks_url.is_none()
+    /// Whether the verifier runs on the local development key.
+    pub fn is_dev_mode(&self) -> bool {
+        self.jwks_file.is_none() && self.jwks_url.is_none()
+    }
+
+    /// Works out how tokens are verified. Never yields a verifier that accepts
+    /// unverifiable tokens: without a JWKS it uses the local development key.
+    pub fn verifier_config(&self, data_dir: &std::path::Path) -> Result<VerifierConfig> {
+        if let Some(url) = &self.jwks_url {
+            check_scheme("--jwks-url", url)?;
+        }
+        if let Some(url) = &self.userinfo_url {
+            check_scheme("--userinfo-url", url)?;
+        }
+        let keys = match (&self.jwks_file, &self.jwks_url) {
+            (Some(file), _) => KeySource::JwksFile(file.clone()),
+            (None, Some(url)) => KeySource::JwksUrl(url.clone()),
+            (None, None) => {
+                if self.issuer.is_some() || self.audience.is_some() {
+                    bail!(
+                        "--issuer/--audience need the provider's keys: add --jwks-url or --jwks-file"
+                    );
+                }
+                return Ok(VerifierConfig {
+                    keys: KeySource::Secret(devkey::load_or_create(data_dir)?),
+                    issuer: DEV_ISSUER.into(),
+                    audience: DEV_AUDIENCE.into(),
+                    userinfo_url: self.userinfo_url.clone(),
+                });
+            }
+        };
+        let (Some(issuer), Some(audience)) = (&self.issuer, &self.audience) else {
+            bail!(
+                "with a JWKS, --issuer and --audience are required (USERS_ISSUER, USERS_AUDIENCE)"
+            );
+        };
+        Ok(VerifierConfig {
+            keys,
+            issuer: issuer.clone(),
+            audience: audience.clone(),
+            userinfo_url: self.userinfo_url.clone(),
+        })
+    }
 }
 
 /// Accepts `https` URLs (in a TLS build) and `http` URLs to a loopback host
@@ -239,39 +344,23 @@ fn check_scheme(option: &str, url: &str) -> Result<()> {
     }
 }
 
-/// Works out how tokens are verified. Never yields a verifier that accepts
-/// unverifiable tokens: without a JWKS it uses the local development key.
-pub fn verifier_config(args: &ServeArgs, data_dir: &std::path::Path) -> Result<VerifierConfig> {
-    if let Some(url) = &args.jwks_url {
-        check_scheme("--jwks-url", url)?;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Run without `USERS_*` settings in the environment (as CI runs it).
+    #[test]
+    fn the_command_line_defaults_are_the_configs() {
+        let cli = Cli::try_parse_from(["users-service"]).expect("no arguments parse");
+        assert_eq!(ServiceConfig::from(&cli.serve), ServiceConfig::default());
+        let mint = Cli::try_parse_from(["users-service", "mint-token", "--sub", "github|1"]);
+        let Some(Command::MintToken(args)) = mint.expect("mint-token parses").command else {
+            panic!("mint-token is a subcommand");
+        };
+        let claims = Identity {
+            subject: "github|1".into(),
+            ..Identity::default()
+        };
+        assert_eq!((args.claims, args.ttl), (claims, 3600));
     }
-    if let Some(url) = &args.userinfo_url {
-        check_scheme("--userinfo-url", url)?;
-    }
-    let keys = match (&args.jwks_file, &args.jwks_url) {
-        (Some(file), _) => KeySource::JwksFile(file.clone()),
-        (None, Some(url)) => KeySource::JwksUrl(url.clone()),
-        (None, None) => {
-            if args.issuer.is_some() || args.audience.is_some() {
-                bail!(
-                    "--issuer/--audience need the provider's keys: add --jwks-url or --jwks-file"
-                );
-            }
-            return Ok(VerifierConfig {
-                keys: KeySource::Secret(devkey::load_or_create(data_dir)?),
-                issuer: DEV_ISSUER.into(),
-                audience: DEV_AUDIENCE.into(),
-                userinfo_url: args.userinfo_url.clone(),
-            });
-        }
-    };
-    let (Some(issuer), Some(audience)) = (&args.issuer, &args.audience) else {
-        bail!("with a JWKS, --issuer and --audience are required (USERS_ISSUER, USERS_AUDIENCE)");
-    };
-    Ok(VerifierConfig {
-        keys,
-        issuer: issuer.clone(),
-        audience: audience.clone(),
-        userinfo_url: args.userinfo_url.clone(),
-    })
 }

@@ -3,8 +3,8 @@
 use anyhow::{Context, Result};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
-use users_service::auth::devkey::{self, MintRequest};
-use users_service::config::{self, Cli, Command, MintArgs, ServeArgs};
+use users_service::auth::devkey;
+use users_service::config::{self, Cli, Command, MintArgs, ServiceConfig};
 use users_service::{admin, setup};
 
 fn main() -> Result<()> {
@@ -24,23 +24,17 @@ fn main() -> Result<()> {
         Some(Command::Serve) | None => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?
-            .block_on(serve(&data_dir, &cli.database, cli.serve)),
+            .block_on(serve(
+                &data_dir,
+                &cli.database,
+                &ServiceConfig::from(&cli.serve),
+            )),
     }
 }
 
 fn mint(data_dir: &std::path::Path, args: MintArgs) -> Result<()> {
     let key = devkey::load_or_create(data_dir)?;
-    let token = devkey::mint(
-        &key,
-        &MintRequest {
-            subject: args.sub,
-            email: args.email,
-            name: args.name,
-            nickname: args.nickname,
-            picture: args.picture,
-            ttl_seconds: args.ttl,
-        },
-    )?;
+    let token = devkey::mint(&key, &args.claims, args.ttl)?;
     println!("{token}");
     Ok(())
 }
@@ -48,7 +42,7 @@ fn mint(data_dir: &std::path::Path, args: MintArgs) -> Result<()> {
 async fn serve(
     data_dir: &std::path::Path,
     database: &config::DatabaseArgs,
-    args: ServeArgs,
+    config: &ServiceConfig,
 ) -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -58,16 +52,16 @@ async fn serve(
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 
-    let (router, store) = setup::build(data_dir, database, &args).await?;
+    let (router, store) = setup::build(data_dir, database, config).await?;
     let db = store.describe();
 
-    let listener = tokio::net::TcpListener::bind(args.listen)
+    let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| {
             format!(
                 "cannot listen on {}; choose another address with --listen 127.0.0.1:8080 \
                  (or USERS_LISTEN); ports below 1024 need extra privileges",
-                args.listen
+                config.listen
             )
         })?;
     let addr = listener.local_addr()?;
@@ -75,8 +69,7 @@ async fn serve(
     println!("users-service listening on http://{addr}");
     tracing::info!("API reference: http://{addr}/docs");
 
-    users_service::serve::serve(listener, router, args.listener.options(), shutdown_signal())
-        .await?;
+    users_service::serve::serve(listener, router, config.listener, shutdown_signal()).await?;
     store.close()?;
     tracing::info!("stopped cleanly");
     Ok(())

@@ -3,27 +3,27 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{Context, Result};
 use axum::Router;
 
 use crate::api::Service;
-use crate::auth::Verifier;
-use crate::auth::devkey::{self, MintRequest};
-use crate::config::{self, DatabaseArgs, ServeArgs};
+use crate::auth::devkey;
+use crate::auth::{Identity, Verifier};
+use crate::config::{DatabaseArgs, ServiceConfig};
 use crate::http::{Boundary, Limits, app};
 use crate::store::Store;
 use axum::http::HeaderValue;
 
-/// Builds the HTTP application and its store for a data directory and a database.
+/// Builds the HTTP application and its store for a data directory, a
+/// database and a configuration.
 pub async fn build(
     data_dir: &Path,
     database: &DatabaseArgs,
-    args: &ServeArgs,
+    config: &ServiceConfig,
 ) -> Result<(Router, Store)> {
-    let verifier_config = config::verifier_config(args, data_dir)?;
-    if config::is_dev_mode(args) {
+    let verifier_config = config.verifier_config(data_dir)?;
+    if config.is_dev_mode() {
         tracing::warn!(
             key = %devkey::key_path(data_dir).display(),
             "development mode: only tokens signed with the local key are accepted \
@@ -31,9 +31,9 @@ pub async fn build(
              --issuer and --audience for a real identity provider"
         );
     }
-    let mode = config::access_mode(args)?;
+    let mode = config.access_mode()?;
     let boundary = Boundary {
-        allowed_origins: args
+        allowed_origins: config
             .allow_origins
             .iter()
             .map(|o| {
@@ -49,8 +49,8 @@ pub async fn build(
         .context("reading revocations")?;
     tracing::info!(access = ?mode, "access mode");
     let limits = Limits {
-        body_limit: args.body_limit,
-        request_timeout: Duration::from_millis(args.request_timeout_ms),
+        body_limit: config.body_limit,
+        request_timeout: config.request_timeout,
     };
     Ok((app(Arc::new(service), limits, boundary), store))
 }
@@ -75,39 +75,27 @@ pub struct DevServer {
 /// Starts the real service (SQLite in `data_dir`, development tokens) on a
 /// free loopback port, in the background of the current tokio runtime.
 pub async fn spawn_dev(data_dir: &Path) -> Result<DevServer> {
-    let args = ServeArgs {
+    let config = ServiceConfig {
         listen: "127.0.0.1:0".parse()?,
-        jwks_file: None,
-        jwks_url: None,
-        issuer: None,
-        audience: None,
-        userinfo_url: None,
-        access: None,
-        allow_origins: Vec::new(),
-        body_limit: 64 * 1024,
-        request_timeout_ms: 10_000,
-        listener: Default::default(),
+        ..ServiceConfig::default()
     };
-    let (router, _store) = build(data_dir, &DatabaseArgs::default(), &args).await?;
-    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let (router, _store) = build(data_dir, &DatabaseArgs::default(), &config).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let url = format!("http://{}", listener.local_addr()?);
     tokio::spawn(crate::serve::serve(
         listener,
         router,
-        Default::default(),
+        config.listener,
         std::future::pending(),
     ));
     let key = devkey::load_or_create(data_dir)?;
-    let token = devkey::mint(
-        &key,
-        &MintRequest {
-            subject: "github|1".into(),
-            email: Some("dev@example.com".into()),
-            name: Some("Dev User".into()),
-            nickname: Some("dev".into()),
-            picture: None,
-            ttl_seconds: 3600,
-        },
-    )?;
+    let claims = Identity {
+        subject: "github|1".into(),
+        email: Some("dev@example.com".into()),
+        name: Some("Dev User".into()),
+        nickname: Some("dev".into()),
+        ..Identity::default()
+    };
+    let token = devkey::mint(&key, &claims, 3600)?;
     Ok(DevServer { url, token })
 }

@@ -142,6 +142,12 @@ fn authenticate(addr: SocketAddr, id_token: &str) -> Answer {
     )
 }
 
+/// `GET /users` with `token` as the bearer token.
+fn list_users_with(addr: SocketAddr, token: &str) -> Answer {
+    let bearer = format!("Bearer {token}");
+    request(addr, "GET", "/users", &[("authorization", &bearer)], None)
+}
+
 fn sign_hs256(key: &[u8], claims: &Value) -> String {
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
@@ -428,14 +434,7 @@ fn oversized_tokens_are_refused_with_401() {
             .unwrap()
             .contains("longer than")
     );
-    let bearer = format!("Bearer {huge}");
-    let answer = request(
-        service.addr(),
-        "GET",
-        "/users",
-        &[("authorization", &bearer)],
-        None,
-    );
+    let answer = list_users_with(service.addr(), &huge);
     assert_eq!(answer.status, 401, "{answer:?}");
 }
 
@@ -466,14 +465,7 @@ fn absurd_exp_nbf_and_iat_are_never_500() {
             let answer = authenticate(service.addr(), &token);
             assert!(matches!(answer.status, 200 | 401), "{extra}: {answer:?}");
             statuses.push(answer.status);
-            let bearer = format!("Bearer {token}");
-            let answer = request(
-                service.addr(),
-                "GET",
-                "/users",
-                &[("authorization", &bearer)],
-                None,
-            );
+            let answer = list_users_with(service.addr(), &token);
             assert!(matches!(answer.status, 200 | 401), "{extra}: {answer:?}");
         }
     }
@@ -751,16 +743,7 @@ fn error_messages_never_echo_input_values() {
         ),
     ];
     for input in &inputs {
-        let answers = [
-            authenticate(addr, input),
-            request(
-                addr,
-                "GET",
-                "/users",
-                &[("authorization", &format!("Bearer {input}"))],
-                None,
-            ),
-        ];
+        let answers = [authenticate(addr, input), list_users_with(addr, input)];
         for answer in answers {
             assert!(answer.status >= 400, "{answer:?}");
             assert!(!answer.body.contains("zq9"), "{input:?} echoed: {answer:?}");

@@ -7,6 +7,8 @@ use anyhow::{Context, Result};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::Serialize;
 
+use crate::auth::Identity;
+
 /// Issuer of development tokens.
 pub const DEV_ISSUER: &str = "urn:users-service:dev";
 /// Audience of development tokens.
@@ -131,63 +133,36 @@ fn decode_hex(text: &[u8]) -> Result<Vec<u8>> {
         .collect()
 }
 
-/// Claims of a minted development ID token.
-#[derive(Debug, Serialize)]
-pub struct DevClaims<'a> {
-    iss: &'a str,
+/// The registered claims a minted token adds to the identity's.
+#[derive(Serialize)]
+struct Minted<'a> {
+    #[serde(flatten)]
+    identity: &'a Identity,
     aud: &'a str,
-    sub: &'a str,
-    iat: i64,
     nbf: i64,
     exp: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    email: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    nickname: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    picture: Option<&'a str>,
 }
 
-/// What to put in a minted token.
-#[derive(Debug, Clone, Default)]
-pub struct MintRequest {
-    /// `sub`, Auth0 style (`github|123`).
-    pub subject: String,
-    /// `email`.
-    pub email: Option<String>,
-    /// `name`.
-    pub name: Option<String>,
-    /// `nickname`.
-    pub nickname: Option<String>,
-    /// `picture`.
-    pub picture: Option<String>,
-    /// Lifetime in seconds; negative mints an already expired token (for
-    /// testing how clients handle one).
-    pub ttl_seconds: i64,
-}
-
-/// Signs a development ID token with `key`.
-pub fn mint(key: &[u8], request: &MintRequest) -> Result<String> {
+/// Signs a development ID token for `identity` (its issuer and issue time
+/// are set here) valid for `ttl_seconds`; negative mints an already expired
+/// token, for testing how clients handle one.
+pub fn mint(key: &[u8], identity: &Identity, ttl_seconds: i64) -> Result<String> {
     anyhow::ensure!(
-        request.ttl_seconds != 0
-            && (-MAX_TTL_SECONDS..=MAX_TTL_SECONDS).contains(&request.ttl_seconds),
+        ttl_seconds != 0 && (-MAX_TTL_SECONDS..=MAX_TTL_SECONDS).contains(&ttl_seconds),
         "the token lifetime (--ttl) must be between -{MAX_TTL_SECONDS} and {MAX_TTL_SECONDS} \
          seconds, and not 0 (negative: already expired)"
     );
     let now = chrono::Utc::now().timestamp();
-    let claims = DevClaims {
-        iss: DEV_ISSUER,
+    let identity = Identity {
+        issuer: DEV_ISSUER.into(),
+        issued_at: u64::try_from(now).ok(),
+        ..identity.clone()
+    };
+    let claims = Minted {
+        identity: &identity,
         aud: DEV_AUDIENCE,
-        sub: &request.subject,
-        iat: now,
         nbf: now,
-        exp: now.saturating_add(request.ttl_seconds),
-        email: request.email.as_deref(),
-        name: request.name.as_deref(),
-        nickname: request.nickname.as_deref(),
-        picture: request.picture.as_deref(),
+        exp: now.saturating_add(ttl_seconds),
     };
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
@@ -224,23 +199,19 @@ mod tests {
 
     #[test]
     fn lifetimes_are_bounded() {
-        let mut request = MintRequest {
+        let claims = Identity {
             subject: "github|1".into(),
-            ttl_seconds: i64::MAX,
             ..Default::default()
         };
-        assert!(mint(&[1u8; 32], &request).is_err());
-        request.ttl_seconds = 0;
-        assert!(mint(&[1u8; 32], &request).is_err());
-        request.ttl_seconds = MAX_TTL_SECONDS;
-        assert!(mint(&[1u8; 32], &request).is_ok());
-        request.ttl_seconds = -MAX_TTL_SECONDS;
+        let mint = |ttl| mint(&[1u8; 32], &claims, ttl);
+        assert!(mint(i64::MAX).is_err());
+        assert!(mint(0).is_err());
+        assert!(mint(MAX_TTL_SECONDS).is_ok());
         assert!(
-            mint(&[1u8; 32], &request).is_ok(),
+            mint(-MAX_TTL_SECONDS).is_ok(),
             "an expired token, on purpose"
         );
-        request.ttl_seconds = -MAX_TTL_SECONDS - 1;
-        assert!(mint(&[1u8; 32], &request).is_err());
+        assert!(mint(-MAX_TTL_SECONDS - 1).is_err());
     }
 
     #[cfg(unix)]
