@@ -14,18 +14,12 @@ enum Outcome {
 }
 
 impl Outcome {
-    fn label(&self) -> &'static str {
+    /// `PASS`, `FAIL` or `SKIP`, and why (empty for a pass).
+    fn parts(&self) -> (&'static str, &str) {
         match self {
-            Outcome::Pass => "PASS",
-            Outcome::Fail(_) => "FAIL",
-            Outcome::Skip(_) => "SKIP",
-        }
-    }
-
-    fn detail(&self) -> &str {
-        match self {
-            Outcome::Pass => "",
-            Outcome::Fail(why) | Outcome::Skip(why) => why,
+            Outcome::Pass => ("PASS", ""),
+            Outcome::Fail(why) => ("FAIL", why),
+            Outcome::Skip(why) => ("SKIP", why),
         }
     }
 }
@@ -102,12 +96,9 @@ fn summary(records: &[Record], total: Duration) -> String {
             Outcome::Skip(_) => String::new(),
             _ => format!("{:.1}s", r.elapsed.as_secs_f64()),
         };
-        let detail = r.outcome.detail().lines().next().unwrap_or("");
-        let row = format!(
-            "  {:<13} {:<6} {time:>8}  {detail}",
-            r.name,
-            r.outcome.label()
-        );
+        let (label, why) = r.outcome.parts();
+        let detail = why.lines().next().unwrap_or("");
+        let row = format!("  {:<13} {label:<6} {time:>8}  {detail}", r.name);
         out.push(row.trim_end().to_string());
     }
     let total = format!("{:.1}s", total.as_secs_f64());

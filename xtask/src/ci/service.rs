@@ -4,10 +4,13 @@
 //! and stopped by `users-harness`.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::{Context, Result, ensure};
-use users_harness::process::{Launch, Server, clean_command};
+use users_harness::process::{Launch, Server};
+// `users-service --data-dir DIR` without the caller's `USERS_*` settings
+// (access mode, origins, database URL, identity provider...): only the
+// flags xtask passes decide, whatever the environment running CI holds.
+use users_harness::service::cli;
 
 use super::Ctx;
 use crate::exec;
@@ -103,25 +106,16 @@ impl Drop for Service {
     }
 }
 
-/// `users-service --data-dir DIR` without the caller's `USERS_*` settings
-/// (access mode, origins, database URL, identity provider...): only the
-/// flags xtask passes decide, whatever the environment running CI holds.
-fn service_command(bin: &Path, data_dir: &Path) -> Command {
-    let mut cmd = clean_command(bin);
-    cmd.arg("--data-dir").arg(data_dir);
-    cmd
-}
-
 /// Registers two applications through the service's CLI and removes the
 /// second again; `applications list` must then show exactly the first.
 fn register_applications(bin: &Path, data_dir: &Path) -> Result<Applications> {
-    let cli = |args: &[&str]| {
-        let mut cmd = service_command(bin, data_dir);
+    let apps = |args: &[&str]| {
+        let mut cmd = cli(bin, data_dir);
         cmd.arg("applications").args(args);
         exec::output(&cmd)
     };
     let add = |name: &str| -> Result<String> {
-        let id = cli(&["add", name])?;
+        let id = apps(&["add", name])?;
         ensure!(
             !id.is_empty() && !id.contains(char::is_whitespace),
             "`applications add {name}` printed {id:?}, not one id"
@@ -131,8 +125,8 @@ fn register_applications(bin: &Path, data_dir: &Path) -> Result<Applications> {
     let registered = add("ci-registered")?;
     let removed = add("ci-removed")?;
     ensure!(registered != removed, "two applications got the same id");
-    cli(&["remove", &removed])?;
-    let listed = cli(&["list"])?;
+    apps(&["remove", &removed])?;
+    let listed = apps(&["list"])?;
     let ids: Vec<&str> = listed
         .lines()
         .filter_map(|line| line.split('\t').next())
@@ -150,7 +144,7 @@ fn register_applications(bin: &Path, data_dir: &Path) -> Result<Applications> {
 }
 
 fn mint_token(bin: &Path, data_dir: &Path) -> Result<String> {
-    let mut cmd = service_command(bin, data_dir);
+    let mut cmd = cli(bin, data_dir);
     cmd.args([
         "mint-token",
         "--sub",
