@@ -439,9 +439,9 @@ mod tls {
     }
 }
 
-/// The cluster helper of the tests crate (std only), for the TLS build's test.
+/// The cluster helper of the harness crate (std only), for the TLS build's test.
 #[cfg(all(test, feature = "tls"))]
-#[path = "../../../tests/src/pg_cluster.rs"]
+#[path = "../../../harness/src/pg_cluster.rs"]
 #[allow(dead_code)]
 mod pg_cluster;
 
