@@ -7,8 +7,9 @@
 //!
 //! The edge is one service rather than a stack of layers: each layer added
 //! with `Router::layer` boxes and clones services per request, and the four
-//! layers it replaces (trace, panic, guard, timeout) cost more per request
-//! than a cached read itself (bench/NOTES.md). It does the same work: a
+//! layers it replaced (trace, panic, guard, timeout) cost about 10,000 of the
+//! 38,000 instructions of a cached `GET /users/{id}` (callgrind, issue 15;
+//! the baseline server takes 16,000 in all). It does the same work: a
 //! request span and a `response` event when `info` is enabled (nothing, not
 //! even a clock read, when it is not), a 500 for a panic, the guard, and a
 //! 408 past the request timeout, whose timer is armed only if the request
