@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use super::release::*;
 use super::*;
 
 fn base() -> Value {
