@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use crate::error::{CodegenError, Result};
+use crate::error::Result;
 use crate::load::Spec;
 use crate::{GeneratedFile, Options, REGEN_COMMAND, rust_files};
 
@@ -27,12 +27,8 @@ pub fn files(spec: &Spec, options: &Options, version: &str) -> Result<Vec<Genera
     let mut generator = progenitor_impl::Generator::new(&crate::progenitor_settings());
     // The document as the client was generated from (one media type per body).
     let api = crate::progenitor_gen::for_progenitor(&spec.api);
-    let tokens = generator
-        .httpmock(&api, &client_crate)
-        .map_err(|e| CodegenError::Generate {
-            stage: "mock",
-            message: e.to_string(),
-        })?;
+    let tokens =
+        crate::progenitor_gen::guarded("mock", || generator.httpmock(&api, &client_crate))?;
     // Crates the mocks name in parameter and body types.
     let code = tokens.to_string();
     let extra: String = ["uuid", "chrono", "regress"]

@@ -51,14 +51,24 @@ fn run(
     api: &OpenAPI,
 ) -> Result<(Generator, TokenStream)> {
     let mut generator = Generator::new(settings);
+    let tokens = guarded(stage, || generator.generate_tokens(api))?;
+    Ok((generator, tokens))
+}
+
+/// Runs one progenitor call; its error or panic becomes an error that names
+/// the stage.
+pub(crate) fn guarded<T>(
+    stage: &'static str,
+    f: impl FnOnce() -> std::result::Result<T, progenitor_impl::Error>,
+) -> Result<T> {
     // A progenitor panic becomes an error below; keep the default hook from
     // printing it as if the generator had crashed.
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let outcome = catch_unwind(AssertUnwindSafe(|| generator.generate_tokens(api)));
+    let outcome = catch_unwind(AssertUnwindSafe(f));
     std::panic::set_hook(hook);
     match outcome {
-        Ok(Ok(tokens)) => Ok((generator, tokens)),
+        Ok(Ok(out)) => Ok(out),
         Ok(Err(e)) => Err(CodegenError::Generate {
             stage,
             message: e.to_string(),

@@ -536,6 +536,16 @@ fn trait_method(op: &Operation, ctx: &Ctx<'_>) -> TokenStream {
         doc.push_str("\n\n");
         doc.push_str(&op.doc);
     }
+    if let Some(body) = op.body.as_ref().filter(|b| !b.also.is_empty()) {
+        let listed: Vec<String> = std::iter::once(&body.media)
+            .chain(body.also.iter().map(|(m, _)| m))
+            .map(|m| format!("`{m}`"))
+            .collect();
+        doc.push_str(&format!(
+            "\n\nThe body arrives decoded from whichever of {} the request was sent as.",
+            listed.join(", ")
+        ));
+    }
     let credentials = (!op.security.is_empty() && !ctx.schemes.is_empty())
         .then(|| quote!(credentials: Credentials,));
     let params = op.path_params.iter().map(|p| {

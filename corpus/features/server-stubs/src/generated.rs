@@ -207,6 +207,8 @@ pub trait FeaturesApi: Send + Sync + 'static {
     ///
     /// One request body, two media types (JSON and a form) decoding into the
     /// same schema: the server accepts both.
+    ///
+    /// The body arrives decoded from whichever of `application/json`, `application/x-www-form-urlencoded` the request was sent as.
     fn create_item_either(
         &self,
         body: types::Item,
