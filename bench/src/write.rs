@@ -1,19 +1,22 @@
-//! Section 2: durable writes through `POST /users/authenticate/from_token`,
-//! against a raw SQLite loop doing the same durable transaction in process.
+//! Section 2: durable writes through `POST /users/authenticate/from_token`
+//! with group commit, against two baselines measured in the same run, each
+//! one transaction and one fsync per write on the same disk: the same
+//! service with group commit off (`USERS_SQLITE_MAX_BATCH=1`, same load),
+//! and a raw SQLite loop doing the same durable transaction in process.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, ensure};
+use anyhow::{Context, Result, ensure};
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::runtime::Runtime;
 
-use crate::procs::Server;
-use crate::report::{Report, Row};
+use crate::report::{Goal, Report, Row};
 use crate::stats::{percentile, ratios};
 use crate::users::{self, auth_bodies, dev_key};
 use crate::wrk::{self, Load, Outcome, Scripts};
 use crate::{Config, progress};
+use users_harness::process::{Launch, Server};
 
 /// Throughput and latency of the raw loop.
 #[derive(Debug, Clone, Copy)]
@@ -67,6 +70,78 @@ pub fn raw_sqlite(db: &Path, seconds: f64, payload: &str, run: usize) -> Result<
     })
 }
 
+/// Environment of the services under test: the store's group-commit summary
+/// is logged (at info, on shutdown) for [`BatchSizes::from_log`].
+const LOG_FILTER: &str = "warn,users_service::store::sqlite=info";
+
+/// Batch sizes of group commit, from the service's shutdown log line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BatchSizes {
+    /// Transactions committed (one fsync each).
+    pub batches: f64,
+    /// Writes they carried.
+    pub writes: f64,
+    /// Writes per transaction: mean, median, 90th percentile, largest.
+    pub mean: f64,
+    /// Median batch size.
+    pub p50: f64,
+    /// 90th percentile batch size.
+    pub p90: f64,
+    /// Largest batch.
+    pub max: f64,
+}
+
+impl BatchSizes {
+    /// Parses the last `group commit batches=… writes=… …` line of a log.
+    pub fn from_log(log: &str) -> Option<Self> {
+        let line = log.lines().rev().find(|l| l.contains("group commit"))?;
+        let field = |name: &str| -> Option<f64> {
+            line.split_whitespace()
+                .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))?
+                .parse()
+                .ok()
+        };
+        Some(Self {
+            batches: field("batches")?,
+            writes: field("writes")?,
+            mean: field("mean")?,
+            p50: field("p50")?,
+            p90: field("p90")?,
+            max: field("max")?,
+        })
+    }
+}
+
+/// Starts `users-service` on database file `db` in `data`, logging the
+/// group-commit summary, with `USERS_SQLITE_MAX_BATCH={max_batch}` (1: group
+/// commit off).
+fn start_service(
+    cfg: &Config,
+    data: &Path,
+    log: &Path,
+    max_batch: usize,
+    db: &str,
+) -> Result<Server> {
+    Ok(Launch::new(&cfg.service_bin, log)
+        .args([Path::new("--data-dir"), data])
+        .args(["--database".to_string(), format!("sqlite:{db}")])
+        .env("USERS_LOG", LOG_FILTER)
+        .env("USERS_SQLITE_MAX_BATCH", max_batch.to_string())
+        .stop_timeout(Duration::from_secs(10))
+        .start()?)
+}
+
+/// Stops a service with SIGTERM (a clean shutdown, which logs the summary).
+fn stop(mut server: Server) -> Result<()> {
+    let status = server.stop()?;
+    ensure!(
+        status.success(),
+        "{} exited with {status} on SIGTERM",
+        server.name()
+    );
+    Ok(())
+}
+
 /// Section 2. `read_rps` is our GET /users/{id} throughput per run, if measured.
 pub fn run(
     cfg: &Config,
@@ -79,13 +154,17 @@ pub fn run(
     let data = dir.join("data");
     let key = dev_key(&data)?;
     let raw_db = dir.join("raw.db");
-    let service = Server::service(&cfg.service_bin, &data, &dir.join("service.log"))?;
+    let log: PathBuf = dir.join("service.log");
+    let off_log: PathBuf = dir.join("service-off.log");
+    let service = start_service(cfg, &data, &log, usize::MAX, "users.db")?;
+    // Same data directory (same development key), its own database file.
+    let off = start_service(cfg, &data, &off_log, 1, "users-off.db")?;
     let http = reqwest::Client::new();
 
     // A real stored profile, as the raw loop's payload.
     let payload = rt.block_on(async {
         let r = http
-            .post(format!("{}/users/authenticate/from_token", service.url))
+            .post(format!("{}/users/authenticate/from_token", service.url()))
             .header("content-type", "application/json")
             .body(users::auth_body(&users::token(&key, "payload")?))
             .send()
@@ -93,12 +172,11 @@ pub fn run(
         anyhow::Ok(r.text().await?)
     })?;
 
-    let url = format!("{}/users/authenticate/from_token", service.url);
-    let load = |bodies: &Path, seconds: f64| -> Result<Outcome> {
+    let load = |base: &str, bodies: &Path, seconds: f64| -> Result<Outcome> {
         wrk::run(
             scripts,
             &Load {
-                url: url.clone(),
+                url: format!("{base}/users/authenticate/from_token"),
                 headers: Vec::new(),
                 connections: cfg.connections,
                 seconds,
@@ -106,14 +184,16 @@ pub fn run(
             },
         )
     };
-    // Warm up, and size the token supply so each run creates new users only.
+    // Warm up both, and size the token supply so each run creates new users only.
     let warm_file = dir.join("bodies-warm.txt");
     std::fs::write(&warm_file, auth_bodies(&key, "warm", 0, 200)?.join("\n"))?;
     let warm_seconds = cfg.warmup_seconds.max(1.0);
-    let warm = load(&warm_file, warm_seconds)?;
+    let warm = load(service.url(), &warm_file, warm_seconds)?;
+    load(off.url(), &warm_file, warm_seconds)?;
     let per_run = ((warm.rps * cfg.seconds * 2.0) as usize).clamp(500, 200_000);
 
     let mut ours: Vec<Outcome> = Vec::new();
+    let mut offs: Vec<Outcome> = Vec::new();
     let mut raw: Vec<RawOutcome> = Vec::new();
     let mut wrapped = 0usize;
     for i in 0..cfg.runs {
@@ -122,28 +202,40 @@ pub fn run(
             &file,
             auth_bodies(&key, &format!("w{i}-"), 0, per_run)?.join("\n"),
         )?;
-        let run_ours = || load(&file, cfg.seconds);
-        let run_raw = || raw_sqlite(&raw_db, cfg.seconds, &payload, i);
-        let (o, r) = if i % 2 == 0 {
-            let o = run_ours()?;
-            (o, run_raw()?)
-        } else {
-            let r = run_raw()?;
-            (run_ours()?, r)
-        };
+        // Rotate the order so no figure always runs first.
+        let mut o = None;
+        let mut f = None;
+        let mut r = None;
+        for step in 0..3 {
+            match (i + step) % 3 {
+                0 => o = Some(load(service.url(), &file, cfg.seconds)?),
+                1 => f = Some(load(off.url(), &file, cfg.seconds)?),
+                _ => r = Some(raw_sqlite(&raw_db, cfg.seconds, &payload, i)?),
+            }
+        }
+        let (o, f, r) = (o.expect("ran"), f.expect("ran"), r.expect("ran"));
         if o.requests as usize > per_run {
             wrapped += 1;
         }
         progress(&format!(
-            "  authenticate {:.0} req/s, raw SQLite {:.0} tx/s",
-            o.rps, r.rate
+            "  authenticate {:.0} req/s (p99 {:.1} ms), group commit off {:.0} req/s, raw SQLite {:.0} tx/s",
+            o.rps,
+            o.p99_us / 1000.0,
+            f.rps,
+            r.rate
         ));
         ours.push(o);
+        offs.push(f);
         raw.push(r);
     }
-    service.stop()?;
+    stop(service)?;
+    stop(off)?;
+    let batches = BatchSizes::from_log(&std::fs::read_to_string(&log)?)
+        .with_context(|| format!("no group-commit summary in {}", log.display()))?;
+    progress(&format!("  batch sizes: {batches:?}"));
 
     let o_rps: Vec<f64> = ours.iter().map(|o| o.rps).collect();
+    let f_rps: Vec<f64> = offs.iter().map(|o| o.rps).collect();
     let r_rate: Vec<f64> = raw.iter().map(|r| r.rate).collect();
     let label = format!(
         "POST /users/authenticate/from_token, {} connections, a new user per request{}",
@@ -154,30 +246,77 @@ pub fn run(
             String::new()
         }
     );
-    let raw_name = "raw SQLite durable insert loop, same table and settings";
+    let off_name = "the same service, group commit off (one transaction and fsync per request)";
+    let raw_name =
+        "raw SQLite durable insert loop, same table and settings (one fsync per transaction)";
     report.put(
-        Row::measured("write.rps", format!("{label}: throughput"), "req/s")
-            .ours(&o_rps)
-            .baseline(raw_name, &r_rate)
-            .ratio(&ratios(&o_rps, &r_rate)),
+        Row::measured(
+            "write.rps",
+            format!("{label}, group commit: throughput"),
+            "req/s",
+        )
+        .ours(&o_rps)
+        .baseline(off_name, &f_rps)
+        .ratio(&ratios(&o_rps, &f_rps))
+        .goal(Goal::RatioAtLeast(2.0)),
     );
+    report.put(
+        Row::measured(
+            "write.raw.rps",
+            "authenticate, group commit: throughput",
+            "req/s",
+        )
+        .ours(&o_rps)
+        .baseline(raw_name, &r_rate)
+        .ratio(&ratios(&o_rps, &r_rate))
+        .goal(Goal::RatioAtLeast(2.0)),
+    );
+    let ms = |v: &[Outcome], p99: bool| -> Vec<f64> {
+        v.iter()
+            .map(|x| if p99 { x.p99_us } else { x.p50_us } / 1000.0)
+            .collect()
+    };
     for (key, p99) in [("write.p50", false), ("write.p99", true)] {
-        let o: Vec<f64> = ours
-            .iter()
-            .map(|x| if p99 { x.p99_us } else { x.p50_us } / 1000.0)
-            .collect();
-        let r: Vec<f64> = raw
-            .iter()
-            .map(|x| if p99 { x.p99_us } else { x.p50_us } / 1000.0)
-            .collect();
         let what = if p99 { "p99" } else { "p50" };
-        report.put(
-            Row::measured(key, format!("authenticate: {what} latency"), "ms")
-                .ours(&o)
-                .baseline(format!("{raw_name} (one transaction)"), &r)
-                .ratio(&ratios(&o, &r)),
-        );
+        let (o, f) = (ms(&ours, p99), ms(&offs, p99));
+        let mut row = Row::measured(
+            key,
+            format!("authenticate, group commit: {what} latency"),
+            "ms",
+        )
+        .ours(&o)
+        .baseline(off_name, &f)
+        .ratio(&ratios(&o, &f));
+        if p99 {
+            row = row.goal(Goal::OursBelow(5.0));
+        }
+        report.put(row);
     }
+    let o99 = ms(&ours, true);
+    let r99: Vec<f64> = raw.iter().map(|x| x.p99_us / 1000.0).collect();
+    report.put(
+        Row::measured(
+            "write.raw.p99",
+            "authenticate, group commit: p99 latency",
+            "ms",
+        )
+        .ours(&o99)
+        .baseline(format!("{raw_name}: one transaction"), &r99)
+        .ratio(&ratios(&o99, &r99)),
+    );
+    report.put(
+        Row::measured(
+            "write.batch",
+            format!(
+                "group commit: writes per transaction, mean over the section \
+                 (median {:.0}, 90th percentile {:.0}, largest {:.0}; \
+                 {:.0} writes in {:.0} transactions, warm-up included)",
+                batches.p50, batches.p90, batches.max, batches.writes, batches.batches
+            ),
+            "writes",
+        )
+        .ours(&[batches.mean]),
+    );
     let mut row = Row::measured(
         "write.vs_read",
         "authenticate throughput vs our own GET /users/{id} throughput",
@@ -191,4 +330,19 @@ pub fn run(
     }
     report.put(row);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_group_commit_line() {
+        let log = "2026-11-29T06:40:00Z  INFO users_service::store::sqlite: group commit \
+                   batches=120 writes=960 mean=8.00 p50=8 p90=14 max=16\n";
+        let b = BatchSizes::from_log(log).expect("parsed");
+        assert_eq!((b.batches, b.writes, b.mean), (120.0, 960.0, 8.0));
+        assert_eq!((b.p50, b.p90, b.max), (8.0, 14.0, 16.0));
+        assert_eq!(BatchSizes::from_log("INFO listening"), None);
+    }
 }

@@ -72,7 +72,11 @@ impl SqliteStore {
         let readers = (0..READERS)
             .map(|_| open_connection(path).map(Mutex::new))
             .collect::<Result<_, _>>()?;
-        let writer = Writer::start(writer)
+        let max_batch = std::env::var(writer::MAX_BATCH_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(writer::MAX_BATCH);
+        let writer = Writer::start(writer, max_batch)
             .map_err(|e| StoreError::Task(format!("starting the writer thread: {e}")))?;
         Ok(Self {
             inner: Arc::new(Inner {

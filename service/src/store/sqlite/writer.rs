@@ -12,8 +12,12 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::store::StoreError;
 
-/// Most writes in one transaction.
+/// Most writes in one transaction, unless [`MAX_BATCH_ENV`] lowers it.
 pub const MAX_BATCH: usize = 128;
+
+/// Environment variable lowering [`MAX_BATCH`]; `1` turns group commit off
+/// (one transaction and one fsync per write), the benchmark's baseline.
+pub const MAX_BATCH_ENV: &str = "USERS_SQLITE_MAX_BATCH";
 
 /// Writes waiting for the writer before callers wait to enqueue.
 const QUEUE: usize = 1024;
@@ -117,8 +121,7 @@ impl WriteStats {
 }
 
 impl fmt::Display for WriteStats {
-    /// `batches=… writes=… mean=… p50=… p90=… p99=… max=…`, the form the
-    /// benchmark parses from the shutdown log line.
+    /// `batches=… writes=… mean=… p50=… p90=… p99=… max=…`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -143,15 +146,18 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn` (migrated, WAL, `synchronous=FULL`).
-    pub fn start(conn: Connection) -> std::io::Result<Self> {
+    /// Starts the writer thread on `conn` (migrated, WAL, `synchronous=FULL`),
+    /// committing at most `max_batch` writes together (clamped to
+    /// 1..=[`MAX_BATCH`]).
+    pub fn start(conn: Connection, max_batch: usize) -> std::io::Result<Self> {
+        let max_batch = max_batch.clamp(1, MAX_BATCH);
         let (tx, rx) = mpsc::channel(QUEUE);
         let stats = Arc::new(Mutex::new(WriteStats::default()));
         let thread = std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn({
                 let stats = stats.clone();
-                move || run(&conn, rx, &stats)
+                move || run(&conn, rx, max_batch, &stats)
             })?;
         Ok(Self {
             queue: Some(tx),
@@ -202,12 +208,17 @@ impl Drop for Writer {
 }
 
 /// The writer thread: waits for a write, takes every other one pending (up
-/// to [`MAX_BATCH`]), runs them in one transaction and answers them.
-fn run(conn: &Connection, mut rx: mpsc::Receiver<Box<dyn Write>>, stats: &Mutex<WriteStats>) {
-    let mut batch: Vec<Box<dyn Write>> = Vec::with_capacity(MAX_BATCH);
+/// to `max_batch`), runs them in one transaction and answers them.
+fn run(
+    conn: &Connection,
+    mut rx: mpsc::Receiver<Box<dyn Write>>,
+    max_batch: usize,
+    stats: &Mutex<WriteStats>,
+) {
+    let mut batch: Vec<Box<dyn Write>> = Vec::with_capacity(max_batch);
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
-        while batch.len() < MAX_BATCH {
+        while batch.len() < max_batch {
             match rx.try_recv() {
                 Ok(write) => batch.push(write),
                 Err(_) => break,
