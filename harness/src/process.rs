@@ -74,6 +74,7 @@ pub enum Error {
 /// How to start a server binary (a `Command` plus what [`Server`] needs).
 pub struct Launch {
     command: Command,
+    listen: String,
     name: String,
     log: PathBuf,
     ready_timeout: Duration,
@@ -81,7 +82,7 @@ pub struct Launch {
 }
 
 impl Launch {
-    /// `program --listen 127.0.0.1:0`, without the caller's `USERS_*`
+    /// `program --listen 127.0.0.1:0` (see [`Launch::listen`]), without the caller's `USERS_*`
     /// variables, logging to `log` (appended). Its name, for the readiness
     /// line and messages, is the program's file name.
     pub fn new(program: impl AsRef<Path>, log: impl Into<PathBuf>) -> Self {
@@ -91,10 +92,9 @@ impl Launch {
             .and_then(OsStr::to_str)
             .unwrap_or("server")
             .to_string();
-        let mut command = clean_command(program);
-        command.args(["--listen", "127.0.0.1:0"]);
         Self {
-            command,
+            command: clean_command(program),
+            listen: "127.0.0.1:0".into(),
             name,
             log: log.into(),
             ready_timeout: READY_TIMEOUT,
@@ -105,6 +105,12 @@ impl Launch {
     /// The command, to add arguments, environment or a working directory.
     pub fn command(&mut self) -> &mut Command {
         &mut self.command
+    }
+
+    /// Listen on `addr` instead of a free loopback port.
+    pub fn listen(mut self, addr: &str) -> Self {
+        self.listen = addr.into();
+        self
     }
 
     /// Adds arguments.
@@ -151,7 +157,8 @@ impl Launch {
     }
 
     /// Starts it and waits for its readiness line.
-    pub fn start(self) -> Result<Server, Error> {
+    pub fn start(mut self) -> Result<Server, Error> {
+        self.command.args(["--listen", &self.listen]);
         let mut server = Server {
             launch: self,
             child: None,

@@ -41,6 +41,7 @@ pub struct Builder {
     data_dir: Option<PathBuf>,
     log: Option<PathBuf>,
     log_level: String,
+    listen: Option<String>,
     umask: Option<u32>,
     hook: Option<CommandHook>,
 }
@@ -73,6 +74,12 @@ impl Builder {
     /// data directory).
     pub fn log(mut self, path: impl Into<PathBuf>) -> Self {
         self.log = Some(path.into());
+        self
+    }
+
+    /// Listen on `addr` (default: a free loopback port).
+    pub fn listen(mut self, addr: &str) -> Self {
+        self.listen = Some(addr.into());
         self
     }
 
@@ -137,6 +144,9 @@ impl Builder {
         if let Some(hook) = self.hook {
             hook(launch.command());
         }
+        if let Some(addr) = &self.listen {
+            launch = launch.listen(addr);
+        }
         #[cfg(unix)]
         if let Some(mask) = self.umask {
             launch = launch.umask(mask);
@@ -180,6 +190,7 @@ impl ServiceProcess {
             data_dir: None,
             log: None,
             log_level: "info".into(),
+            listen: None,
             umask: None,
             hook: None,
         }

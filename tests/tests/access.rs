@@ -2,13 +2,12 @@
 //! (`Host`, `Origin`, CORS), per-user scoping in `tokens` mode, sign-out
 //! revocation and the operator's application registry.
 
-use std::process::Command;
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::Value;
 use users_harness::client::sign_in_json;
-use users_harness::service::{ServiceProcess, binary};
+use users_harness::service::ServiceProcess;
 
 /// A raw request: status, headers and JSON body (or `Null`).
 async fn call(
@@ -60,9 +59,7 @@ fn ids(users: &Value) -> Vec<&str> {
 
 /// Runs `users-service --data-dir DIR applications ARGS`.
 fn applications(s: &ServiceProcess, args: &[&str]) -> std::process::Output {
-    Command::new(binary("users-service"))
-        .arg("--data-dir")
-        .arg(&s.data_dir)
+    s.cli()
         .arg("applications")
         .args(args)
         .output()
@@ -227,15 +224,10 @@ async fn origins_need_the_allow_list_and_get_cors_only_then() {
 
 #[test]
 fn local_mode_beyond_loopback_is_refused_at_start() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(binary("users-service"))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["--listen", "0.0.0.0:0", "--access", "local"])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = ServiceProcess::builder()
+        .listen("0.0.0.0:0")
+        .args(["--access", "local"])
+        .refused();
     assert!(err.contains("--access tokens"), "names the fix: {err}");
 }
 

@@ -12,7 +12,7 @@ use users_api_client::{Client, ClientError, ErrorExt};
 use users_harness::client::{client, sign_in};
 use users_harness::postgres::{TempCluster, skipped};
 use users_harness::proxy::ConformanceProxy;
-use users_harness::service::ServiceProcess;
+use users_harness::service::{ServiceProcess, binary, cli};
 use users_harness::tokens::dev_token;
 
 /// Fails the test if `body` takes longer than `limit`.
@@ -368,9 +368,7 @@ async fn postgres_restart_gives_503_in_the_error_schema_then_service_resumes() {
 
 /// Runs `users-service --database URL applications ARGS` and returns stdout.
 fn applications(data_dir: &std::path::Path, url: &str, args: &[&str]) -> String {
-    let out = std::process::Command::new(users_harness::service::binary("users-service"))
-        .arg("--data-dir")
-        .arg(data_dir)
+    let out = cli(&binary("users-service"), data_dir)
         .args(["--database", url, "applications"])
         .args(args)
         .output()

@@ -161,69 +161,78 @@ async fn users_survive_restart() {
     assert_eq!(after, ids);
 }
 
+/// Bursts of concurrent sign-ins, each cut short by SIGKILL at a different
+/// point: after every restart, each user whose sign-in was answered is there
+/// (answers come only after the commit that holds the write).
 #[tokio::test]
 async fn sigkill_loses_no_acknowledged_write() {
     let mut service = ServiceProcess::start();
-    let url = service.url.clone();
     let dir = service.data_dir.clone();
-    let tokens: Vec<String> = (0..200)
-        .map(|n| dev_token(&dir, &format!("github|{n}")))
-        .collect();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut tasks = Vec::new();
-    for chunk in tokens.chunks(25) {
-        let chunk = chunk.to_vec();
-        let (url, tx) = (url.clone(), tx.clone());
-        tasks.push(tokio::spawn(async move {
-            let c = client(&url, None);
-            for t in chunk {
-                match c
-                    .authenticate_from_oauth_token()
-                    .body(sign_in_body(&t))
-                    .send()
-                    .await
-                {
-                    Ok(p) => {
-                        let _ = tx.send(p.into_inner().id);
-                    }
-                    Err(_) => break, // the server is gone
-                }
-            }
-        }));
-    }
-    drop(tx);
-    // Let part of the burst be acknowledged, then kill without warning.
     let mut acknowledged = BTreeSet::new();
-    while acknowledged.len() < 40 {
-        acknowledged.insert(rx.recv().await.expect("burst running"));
-    }
-    service.kill();
-    for t in tasks {
-        let _ = t.await;
-    }
-    while let Ok(id) = rx.try_recv() {
-        acknowledged.insert(id);
-    }
-    assert!(
-        acknowledged.len() < tokens.len(),
-        "the kill happened mid-burst"
-    );
+    let mut reader = None;
+    for (round, kill_after) in [20, 60, 100].into_iter().enumerate() {
+        let tokens: Vec<String> = (0..200)
+            .map(|n| dev_token(&dir, &format!("github|{round}-{n}")))
+            .collect();
+        reader.get_or_insert_with(|| tokens[0].clone());
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut tasks = Vec::new();
+        for chunk in tokens.chunks(25) {
+            let chunk = chunk.to_vec();
+            let (url, tx) = (service.url.clone(), tx.clone());
+            tasks.push(tokio::spawn(async move {
+                let c = client(&url, None);
+                for t in chunk {
+                    match c
+                        .authenticate_from_oauth_token()
+                        .body(sign_in_body(&t))
+                        .send()
+                        .await
+                    {
+                        Ok(p) => {
+                            let _ = tx.send(p.into_inner().id);
+                        }
+                        Err(_) => break, // the server is gone
+                    }
+                }
+            }));
+        }
+        drop(tx);
+        // Let part of the burst be acknowledged, then kill without warning.
+        let mut answered = 0;
+        while answered < kill_after {
+            acknowledged.insert(rx.recv().await.expect("burst running"));
+            answered += 1;
+        }
+        service.kill();
+        for t in tasks {
+            let _ = t.await;
+        }
+        while let Ok(id) = rx.try_recv() {
+            acknowledged.insert(id);
+            answered += 1;
+        }
+        assert!(
+            answered < tokens.len(),
+            "round {round}: the kill happened mid-burst"
+        );
 
-    service.restart();
-    let proxy = ConformanceProxy::start(&service.url).await;
-    let list = client(proxy.url(), Some(&tokens[0]))
-        .users_snapshot()
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
-    let stored: BTreeSet<_> = list.iterable.into_iter().map(|u| u.id).collect();
-    let lost: Vec<_> = acknowledged.difference(&stored).collect();
-    assert!(
-        lost.is_empty(),
-        "{} acknowledged users lost: {lost:?}",
-        lost.len()
-    );
+        service.restart();
+        let proxy = ConformanceProxy::start(&service.url).await;
+        let list = client(proxy.url(), reader.as_deref())
+            .users_snapshot()
+            .send()
+            .await
+            .unwrap()
+            .into_inner();
+        let stored: BTreeSet<_> = list.iterable.into_iter().map(|u| u.id).collect();
+        let lost: Vec<_> = acknowledged.difference(&stored).collect();
+        assert!(
+            lost.is_empty(),
+            "round {round}: {} acknowledged users lost: {lost:?}",
+            lost.len()
+        );
+    }
 }
 
 const ISS: &str = "https://issuer.test/";
@@ -369,19 +378,10 @@ async fn jwks_verification_and_rejected_tokens() {
 fn unbindable_port_gives_a_clear_message() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(users_harness::service::binary("users-service"))
-        .args([
-            "--data-dir",
-            dir.path().to_str().unwrap(),
-            "--listen",
-            &addr,
-        ])
-        .env("USERS_LOG", "error")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = ServiceProcess::builder()
+        .listen(&addr)
+        .log_level("error")
+        .refused();
     assert!(
         err.contains("cannot listen on") && err.contains("--listen"),
         "{err}"
