@@ -181,6 +181,23 @@ pub fn clean_command(program: impl AsRef<OsStr>) -> Command {
     command
 }
 
+/// Runs `command` to completion and returns its standard output; panics
+/// with its standard error unless it succeeds (for tests and their tools).
+pub fn stdout_of(command: &mut Command) -> String {
+    let out = command
+        .output()
+        .unwrap_or_else(|e| panic!("{:?} does not run: {e}", command.get_program()));
+    assert!(
+        out.status.success(),
+        "{:?} {:?} failed ({}): {}",
+        command.get_program(),
+        command.get_args().collect::<Vec<_>>(),
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
 /// A running server (killed when dropped).
 pub struct Server {
     launch: Launch,

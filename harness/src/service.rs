@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 
 use crate::files::workspace_root;
-use crate::process::{Error, Launch, Server, clean_command};
+use crate::process::{Error, Launch, Server, clean_command, stdout_of};
 
 /// Path of a workspace binary built by cargo in the profile of the running
 /// test (`target/<profile>/<name>`); panics if it was not built.
@@ -264,21 +264,9 @@ impl ServiceProcess {
 
     /// Mints a development ID token with the service's own key.
     pub fn mint(&self, sub: &str, extra: &[&str]) -> String {
-        let out = self
-            .cli()
-            .args(["mint-token", "--sub", sub])
-            .args(extra)
-            .output()
-            .expect("mint-token runs");
-        assert!(
-            out.status.success(),
-            "mint-token failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout)
-            .expect("utf8")
-            .trim()
-            .to_string()
+        let mut mint = self.cli();
+        mint.args(["mint-token", "--sub", sub]).args(extra);
+        stdout_of(&mut mint).trim().to_string()
     }
 }
 

@@ -7,6 +7,8 @@ use std::process::Command;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
+
+use crate::process::stdout_of;
 use users_service::auth::{Identity, devkey};
 
 /// A development ID token for `sub`, signed with the service's local key.
@@ -35,16 +37,7 @@ pub struct TestKey {
 }
 
 fn openssl(args: &[&str]) -> Vec<u8> {
-    let out = Command::new("openssl")
-        .args(args)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    stdout_of(Command::new("openssl").args(args)).into_bytes()
 }
 
 impl TestKey {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::Value;
 use users_harness::client::sign_in_json;
+use users_harness::process::stdout_of;
 use users_harness::service::ServiceProcess;
 
 /// A raw request: status, headers and JSON body (or `Null`).
@@ -57,22 +58,11 @@ fn ids(users: &Value) -> Vec<&str> {
         .collect()
 }
 
-/// Runs `users-service --data-dir DIR applications ARGS`.
-fn applications(s: &ServiceProcess, args: &[&str]) -> std::process::Output {
-    s.cli()
-        .arg("applications")
-        .args(args)
-        .output()
-        .expect("users-service runs")
-}
-
-fn stdout(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
+/// `users-service --data-dir DIR applications ARGS`.
+fn applications(s: &ServiceProcess, args: &[&str]) -> std::process::Command {
+    let mut command = s.cli();
+    command.arg("applications").args(args);
+    command
 }
 
 #[tokio::test]
@@ -346,11 +336,11 @@ async fn sign_out_revokes_earlier_tokens_across_restarts() {
 #[tokio::test]
 async fn registered_applications_are_the_credential_in_applications_mode() {
     let s = ServiceProcess::start_with(&["--access", "applications"]);
-    let app = stdout(&applications(&s, &["add", "ci runner"]))
+    let app = stdout_of(&mut applications(&s, &["add", "ci runner"]))
         .trim()
         .to_string();
     assert!(uuid::Uuid::try_parse(&app).is_ok(), "{app}");
-    let listed = stdout(&applications(&s, &["list"]));
+    let listed = stdout_of(&mut applications(&s, &["list"]));
     assert_eq!(listed, format!("{app}\tci runner\n"));
 
     let id = sign_in(&s, &s.mint("github|1", &[])).await;
@@ -374,15 +364,17 @@ async fn registered_applications_are_the_credential_in_applications_mode() {
     let (status, _, _) = call(&s.url, "GET", "/users", &[("authorization", &bearer)], None).await;
     assert_eq!(status, StatusCode::OK);
 
-    assert!(stdout(&applications(&s, &["remove", &app])).contains(&app));
+    assert!(stdout_of(&mut applications(&s, &["remove", &app])).contains(&app));
     let (status, _, _) = call(&s.url, "GET", "/users", &[("x-application-id", &app)], None).await;
     assert_eq!(
         status,
         StatusCode::UNAUTHORIZED,
         "a removed id is refused at once"
     );
-    assert_eq!(stdout(&applications(&s, &["list"])), "");
-    let again = applications(&s, &["remove", &app]);
+    assert_eq!(stdout_of(&mut applications(&s, &["list"])), "");
+    let again = applications(&s, &["remove", &app])
+        .output()
+        .expect("users-service runs");
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("no application"));
 }

@@ -11,6 +11,7 @@ use users_api_client::types::ApiErrorCode;
 use users_api_client::{Client, ClientError, ErrorExt};
 use users_harness::client::{client, sign_in};
 use users_harness::postgres::{TempCluster, skipped};
+use users_harness::process::stdout_of;
 use users_harness::proxy::ConformanceProxy;
 use users_harness::service::{ServiceProcess, binary, cli};
 use users_harness::tokens::dev_token;
@@ -368,17 +369,11 @@ async fn postgres_restart_gives_503_in_the_error_schema_then_service_resumes() {
 
 /// Runs `users-service --database URL applications ARGS` and returns stdout.
 fn applications(data_dir: &std::path::Path, url: &str, args: &[&str]) -> String {
-    let out = cli(&binary("users-service"), data_dir)
-        .args(["--database", url, "applications"])
-        .args(args)
-        .output()
-        .expect("users-service applications runs");
-    assert!(
-        out.status.success(),
-        "applications {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf8")
+    stdout_of(
+        cli(&binary("users-service"), data_dir)
+            .args(["--database", url, "applications"])
+            .args(args),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
