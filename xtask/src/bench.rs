@@ -31,7 +31,7 @@ const LIMIT: Duration = Duration::from_secs(3 * 60 * 60);
 
 /// Runs `cargo xtask bench [options]`.
 pub fn run(root: &Path, options: &[String]) -> Result<()> {
-    if Command::new("wrk").arg("--version").output().is_err() {
+    if exec::capture(Command::new("wrk").arg("--version")).is_err() {
         bail!(
             "wrk is not installed; the read, write and scale benchmarks need it.\n\
              Install it with `{WRK_INSTALL}` (run `apt-get update` first on a fresh machine)."

@@ -171,26 +171,11 @@ mod tests {
 
     /// Normal (non-dev) dependencies of a workspace package, by name.
     fn dependencies(package: &str) -> Vec<String> {
-        let out = std::process::Command::new(env!("CARGO"))
-            .args([
-                "tree",
-                "-e",
-                "normal",
-                "--prefix",
-                "none",
-                "--offline",
-                "-p",
-                package,
-            ])
-            .current_dir(workspace_root())
-            .output()
-            .expect("cargo tree runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
+        let mut tree = crate::exec::cargo(&["tree", "-e", "normal", "--prefix", "none"]);
+        tree.args(["--offline", "-p", package])
+            .current_dir(workspace_root());
+        crate::exec::output(&tree)
+            .expect("cargo tree runs")
             .lines()
             .filter_map(|l| l.split_whitespace().next().map(str::to_string))
             .collect()
