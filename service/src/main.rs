@@ -65,34 +65,38 @@ async fn serve(
             )
         })?;
     let addr = listener.local_addr()?;
+    // Handlers before the readiness line: once it is out, SIGTERM is a clean stop.
+    let shutdown = shutdown_signal()?;
     tracing::info!(%addr, database = %db, "listening");
     println!("users-service listening on http://{addr}");
     tracing::info!("API reference: http://{addr}/docs");
 
-    users_service::serve::serve(listener, router, config.listener, shutdown_signal()).await?;
+    users_service::serve::serve(listener, router, config.listener, shutdown).await?;
     store.close()?;
     tracing::info!("stopped cleanly");
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Installs the SIGTERM and Ctrl-C handlers now; the future completes on
+/// the first of them.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
+    let (mut terminate, mut interrupt) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        let installed = |kind| signal(kind).context("installing a signal handler");
+        (
+            installed(SignalKind::terminate())?,
+            installed(SignalKind::interrupt())?,
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down: finishing in-flight requests");
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = terminate.recv() => {},
+            _ = interrupt.recv() => {},
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+    })
 }
