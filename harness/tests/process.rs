@@ -13,7 +13,11 @@ fn a_service_is_ready_answers_stops_cleanly_and_restarts_on_a_new_port() {
     let spec = std::net::TcpStream::connect(s.addr());
     assert!(spec.is_ok(), "ready means listening: {first}");
     let status = s.stop();
-    assert!(status.success(), "SIGTERM is a clean exit: {status}\n{}", s.log());
+    assert!(
+        status.success(),
+        "SIGTERM is a clean exit: {status}\n{}",
+        s.log()
+    );
     assert!(
         std::net::TcpStream::connect(first.trim_start_matches("http://")).is_err(),
         "stopped means not listening"
