@@ -89,10 +89,14 @@ pub struct BatchSizes {
     pub p90: f64,
     /// Largest batch.
     pub max: f64,
+    /// Time of one `COMMIT` (the WAL write and its fsync), milliseconds:
+    /// median, 90th and 99th percentile over the batches.
+    pub commit_ms: [f64; 3],
 }
 
 impl BatchSizes {
-    /// Parses the last `group commit batches=… writes=… …` line of a log.
+    /// Parses the last `group commit batches=… writes=… …` line of a log
+    /// (the form of `users_service::store::sqlite::WriteStats`'s `Display`).
     pub fn from_log(log: &str) -> Option<Self> {
         let line = log.lines().rev().find(|l| l.contains("group commit"))?;
         let field = |name: &str| -> Option<f64> {
@@ -108,6 +112,11 @@ impl BatchSizes {
             p50: field("p50")?,
             p90: field("p90")?,
             max: field("max")?,
+            commit_ms: [
+                field("commit_p50_ms")?,
+                field("commit_p90_ms")?,
+                field("commit_p99_ms")?,
+            ],
         })
     }
 }
@@ -190,7 +199,7 @@ pub fn run(
     let warm_seconds = cfg.warmup_seconds.max(1.0);
     let warm = load(service.url(), &warm_file, warm_seconds)?;
     load(off.url(), &warm_file, warm_seconds)?;
-    let per_run = ((warm.rps * cfg.seconds * 2.0) as usize).clamp(500, 200_000);
+    let per_run = ((warm.rps * cfg.seconds * 4.0) as usize).clamp(500, 200_000);
 
     let mut ours: Vec<Outcome> = Vec::new();
     let mut offs: Vec<Outcome> = Vec::new();
@@ -232,7 +241,10 @@ pub fn run(
     stop(off)?;
     let batches = BatchSizes::from_log(&std::fs::read_to_string(&log)?)
         .with_context(|| format!("no group-commit summary in {}", log.display()))?;
+    let off_batches = BatchSizes::from_log(&std::fs::read_to_string(&off_log)?)
+        .with_context(|| format!("no group-commit summary in {}", off_log.display()))?;
     progress(&format!("  batch sizes: {batches:?}"));
+    progress(&format!("  group commit off: {off_batches:?}"));
 
     let o_rps: Vec<f64> = ours.iter().map(|o| o.rps).collect();
     let f_rps: Vec<f64> = offs.iter().map(|o| o.rps).collect();
@@ -310,8 +322,20 @@ pub fn run(
             format!(
                 "group commit: writes per transaction, mean over the section \
                  (median {:.0}, 90th percentile {:.0}, largest {:.0}; \
-                 {:.0} writes in {:.0} transactions, warm-up included)",
-                batches.p50, batches.p90, batches.max, batches.writes, batches.batches
+                 {:.0} writes in {:.0} transactions, warm-up included; \
+                 one COMMIT, its WAL write and fsync, took {:.1} / {:.1} / {:.1} ms \
+                 at p50 / p90 / p99; {:.1} / {:.1} / {:.1} ms with group commit off)",
+                batches.p50,
+                batches.p90,
+                batches.max,
+                batches.writes,
+                batches.batches,
+                batches.commit_ms[0],
+                batches.commit_ms[1],
+                batches.commit_ms[2],
+                off_batches.commit_ms[0],
+                off_batches.commit_ms[1],
+                off_batches.commit_ms[2]
             ),
             "writes",
         )
@@ -339,10 +363,12 @@ mod tests {
     #[test]
     fn parses_the_group_commit_line() {
         let log = "2026-11-29T06:40:00Z  INFO users_service::store::sqlite: group commit \
-                   batches=120 writes=960 mean=8.00 p50=8 p90=14 max=16\n";
+                   batches=120 writes=960 mean=8.00 p50=8 p90=14 p99=16 max=16 \
+                   commit_p50_ms=0.5 commit_p90_ms=3.1 commit_p99_ms=8.4\n";
         let b = BatchSizes::from_log(log).expect("parsed");
         assert_eq!((b.batches, b.writes, b.mean), (120.0, 960.0, 8.0));
         assert_eq!((b.p50, b.p90, b.max), (8.0, 14.0, 16.0));
+        assert_eq!(b.commit_ms, [0.5, 3.1, 8.4]);
         assert_eq!(BatchSizes::from_log("INFO listening"), None);
     }
 }

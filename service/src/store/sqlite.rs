@@ -96,16 +96,7 @@ impl SqliteStore {
     /// Checkpoints the WAL into the main file and logs the batch sizes of
     /// group commit; called on clean shutdown.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
-        let stats = self.write_stats();
-        tracing::info!(
-            batches = stats.batches,
-            writes = stats.writes,
-            mean = format_args!("{:.2}", stats.mean()),
-            p50 = stats.percentile(50.0),
-            p90 = stats.percentile(90.0),
-            max = stats.max(),
-            "group commit"
-        );
+        tracing::info!("group commit {}", self.write_stats());
         let conn = self.inner.reader();
         conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
         Ok(())

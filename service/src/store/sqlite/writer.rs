@@ -6,6 +6,7 @@ use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
@@ -80,16 +81,44 @@ pub struct WriteStats {
     pub writes: u64,
     /// `counts[n]`: how many batches held `n` writes.
     pub counts: Vec<u64>,
+    /// `commit_times[i]`: how many `COMMIT`s (the WAL write and its fsync)
+    /// took `i` × [`COMMIT_BUCKET`]; the last bucket holds everything longer.
+    pub commit_times: Vec<u64>,
 }
 
+/// Width of a bucket of [`WriteStats::commit_times`].
+pub const COMMIT_BUCKET: Duration = Duration::from_micros(100);
+
+/// Buckets of [`WriteStats::commit_times`] (up to 50 ms, then one more).
+const COMMIT_BUCKETS: usize = 501;
+
 impl WriteStats {
-    fn record(&mut self, size: usize) {
+    fn record(&mut self, size: usize, commit: Duration) {
         if self.counts.len() <= size {
             self.counts.resize(size + 1, 0);
         }
         self.counts[size] += 1;
         self.batches += 1;
         self.writes += size as u64;
+        if self.commit_times.is_empty() {
+            self.commit_times.resize(COMMIT_BUCKETS, 0);
+        }
+        let bucket = (commit.as_micros() / COMMIT_BUCKET.as_micros()) as usize;
+        self.commit_times[bucket.min(COMMIT_BUCKETS - 1)] += 1;
+    }
+
+    /// The commit time at percentile `p` (0–100) of batches, to the upper
+    /// edge of its bucket (zero before any).
+    pub fn commit_percentile(&self, p: f64) -> Duration {
+        let rank = ((p / 100.0) * self.batches as f64).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        for (i, &count) in self.commit_times.iter().enumerate() {
+            seen += count;
+            if seen >= rank {
+                return COMMIT_BUCKET * (i as u32 + 1);
+            }
+        }
+        Duration::ZERO
     }
 
     /// The largest batch (0 before any).
@@ -121,18 +150,24 @@ impl WriteStats {
 }
 
 impl fmt::Display for WriteStats {
-    /// `batches=… writes=… mean=… p50=… p90=… p99=… max=…`.
+    /// `batches=… writes=… mean=… p50=… p90=… p99=… max=…` and commit
+    /// times in milliseconds, `commit_p50_ms=… commit_p90_ms=… commit_p99_ms=…`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = |p| self.commit_percentile(p).as_secs_f64() * 1e3;
         write!(
             f,
-            "batches={} writes={} mean={:.2} p50={} p90={} p99={} max={}",
+            "batches={} writes={} mean={:.2} p50={} p90={} p99={} max={} \
+             commit_p50_ms={:.1} commit_p90_ms={:.1} commit_p99_ms={:.1}",
             self.batches,
             self.writes,
             self.mean(),
             self.percentile(50.0),
             self.percentile(90.0),
             self.percentile(99.0),
-            self.max()
+            self.max(),
+            ms(50.0),
+            ms(90.0),
+            ms(99.0)
         )
     }
 }
@@ -225,24 +260,34 @@ fn run(
             }
         }
         let size = batch.len();
-        commit_batch(conn, &mut batch);
-        stats.lock().unwrap_or_else(|e| e.into_inner()).record(size);
+        let commit = commit_batch(conn, &mut batch);
+        stats
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .record(size, commit);
     }
 }
 
-/// Runs and answers every write of `batch` (left empty).
-fn commit_batch(conn: &Connection, batch: &mut Vec<Box<dyn Write>>) {
-    let failure = run_batch(conn, batch).err();
+/// Runs and answers every write of `batch` (left empty); returns how long
+/// its `COMMIT` took.
+fn commit_batch(conn: &Connection, batch: &mut Vec<Box<dyn Write>>) -> Duration {
+    let mut commit = Duration::ZERO;
+    let failure = run_batch(conn, batch, &mut commit).err();
     if failure.is_some() && !conn.is_autocommit() {
         let _ = conn.execute_batch("ROLLBACK");
     }
     for write in batch.drain(..) {
         write.answer(failure.as_ref());
     }
+    commit
 }
 
 /// One transaction: every write in its own savepoint, then one commit.
-fn run_batch(conn: &Connection, batch: &mut [Box<dyn Write>]) -> Result<(), rusqlite::Error> {
+fn run_batch(
+    conn: &Connection,
+    batch: &mut [Box<dyn Write>],
+    commit: &mut Duration,
+) -> Result<(), rusqlite::Error> {
     conn.execute_batch("BEGIN IMMEDIATE")?;
     for write in batch.iter_mut() {
         conn.execute_batch("SAVEPOINT write")?;
@@ -261,5 +306,8 @@ fn run_batch(conn: &Connection, batch: &mut [Box<dyn Write>]) -> Result<(), rusq
             conn.execute_batch("ROLLBACK TO write; RELEASE write")?;
         }
     }
-    conn.execute_batch("COMMIT")
+    let started = Instant::now();
+    let committed = conn.execute_batch("COMMIT");
+    *commit = started.elapsed();
+    committed
 }
