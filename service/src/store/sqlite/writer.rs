@@ -311,3 +311,37 @@ fn run_batch(
     *commit = started.elapsed();
     committed
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_summarise_batch_sizes_and_commit_times() {
+        let mut stats = WriteStats::default();
+        assert_eq!(
+            (stats.max(), stats.mean(), stats.percentile(50.0)),
+            (0, 0.0, 0)
+        );
+        for (size, us) in [(1, 150), (4, 250), (4, 250), (16, 20_000), (2, 99_000)] {
+            stats.record(size, Duration::from_micros(us));
+        }
+        assert_eq!((stats.batches, stats.writes, stats.max()), (5, 27, 16));
+        assert_eq!(stats.mean(), 27.0 / 5.0);
+        assert_eq!(stats.percentile(50.0), 4);
+        assert_eq!(stats.percentile(100.0), 16);
+        assert_eq!(stats.commit_percentile(50.0), Duration::from_micros(300));
+        assert_eq!(stats.commit_percentile(80.0), Duration::from_micros(20_100));
+        // Longer than the buckets reach (50 ms): reported as the last edge.
+        assert_eq!(
+            stats.commit_percentile(100.0),
+            Duration::from_micros(50_100)
+        );
+        let shown = stats.to_string();
+        assert!(
+            shown.starts_with("batches=5 writes=27 mean=5.40 p50=4"),
+            "{shown}"
+        );
+        assert!(shown.ends_with("commit_p99_ms=50.1"), "{shown}");
+    }
+}
