@@ -160,6 +160,17 @@ pub struct DatabaseArgs {
         value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1000)
     )]
     pub pool_size: usize,
+    /// Most SQLite writes committed together (group commit: concurrent writes
+    /// share one transaction and its fsync); 1 commits each on its own.
+    #[arg(
+        long = "sqlite-max-batch",
+        env = "USERS_SQLITE_MAX_BATCH",
+        global = true,
+        default_value_t = crate::store::sqlite::MAX_BATCH,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new()
+            .range(1..=crate::store::sqlite::MAX_BATCH as u64)
+    )]
+    pub sqlite_max_batch: usize,
 }
 
 impl Default for DatabaseArgs {
@@ -168,6 +179,7 @@ impl Default for DatabaseArgs {
         Self {
             url: None,
             pool_size: crate::store::postgres::DEFAULT_POOL_SIZE,
+            sqlite_max_batch: crate::store::sqlite::MAX_BATCH,
         }
     }
 }
@@ -178,7 +190,7 @@ impl DatabaseArgs {
         use anyhow::Context;
         let database = crate::store::Database::parse(self.url.as_deref(), data_dir)?;
         database
-            .open(self.pool_size.max(1))
+            .open(self.pool_size.max(1), self.sqlite_max_batch)
             .await
             .with_context(|| format!("opening database {database:?}"))
     }

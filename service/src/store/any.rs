@@ -59,8 +59,13 @@ impl Database {
     }
 
     /// Opens the store (applying migrations). SQLite's directory is created
-    /// private if missing.
-    pub async fn open(&self, pool_size: usize) -> Result<Store, StoreError> {
+    /// private if missing. `pool_size` is PostgreSQL's, `sqlite_max_batch`
+    /// SQLite's group-commit bound.
+    pub async fn open(
+        &self,
+        pool_size: usize,
+        sqlite_max_batch: usize,
+    ) -> Result<Store, StoreError> {
         match self {
             Self::Sqlite(path) => {
                 if let Some(dir) = path.parent() {
@@ -69,7 +74,7 @@ impl Database {
                     })?;
                 }
                 let path = path.clone();
-                tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+                tokio::task::spawn_blocking(move || SqliteStore::open_with(&path, sqlite_max_batch))
                     .await
                     .map_err(|e| StoreError::Task(e.to_string()))?
                     .map(Store::Sqlite)

@@ -13,8 +13,8 @@ use users_api_server_stubs::types::UserProfile;
 use uuid::Uuid;
 
 use super::{SCHEMA_VERSION, StoreError, Update, UserStore};
-pub use writer::WriteStats;
 use writer::Writer;
+pub use writer::{MAX_BATCH, WriteStats};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records progress.
 /// Migration `n` (from 1) gives schema version `n` on every backend.
@@ -64,18 +64,21 @@ fn open_connection(path: &Path) -> Result<Connection, rusqlite::Error> {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database file and applies migrations.
+    /// Opens (creating if needed) the database file and applies migrations,
+    /// with group commit of up to [`MAX_BATCH`] writes.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with(path, MAX_BATCH)
+    }
+
+    /// Like [`SqliteStore::open`], committing at most `max_batch` writes
+    /// together (1: each write on its own).
+    pub fn open_with(path: &Path, max_batch: usize) -> Result<Self, StoreError> {
         crate::files::private_database(path).map_err(|e| StoreError::Task(e.to_string()))?;
         let mut writer = open_connection(path)?;
         migrate(&mut writer)?;
         let readers = (0..READERS)
             .map(|_| open_connection(path).map(Mutex::new))
             .collect::<Result<_, _>>()?;
-        let max_batch = std::env::var(writer::MAX_BATCH_ENV)
-            .ok()
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(writer::MAX_BATCH);
         let writer = Writer::start(writer, max_batch)
             .map_err(|e| StoreError::Task(format!("starting the writer thread: {e}")))?;
         Ok(Self {

@@ -13,12 +13,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::store::StoreError;
 
-/// Most writes in one transaction, unless [`MAX_BATCH_ENV`] lowers it.
+/// Most writes in one transaction (`--sqlite-max-batch` may lower it).
 pub const MAX_BATCH: usize = 128;
-
-/// Environment variable lowering [`MAX_BATCH`]; `1` turns group commit off
-/// (one transaction and one fsync per write), the benchmark's baseline.
-pub const MAX_BATCH_ENV: &str = "USERS_SQLITE_MAX_BATCH";
 
 /// Writes waiting for the writer before callers wait to enqueue.
 const QUEUE: usize = 1024;
