@@ -26,7 +26,7 @@ use users_api_server_stubs::{
 };
 use uuid::Uuid;
 
-use crate::auth::{AuthError, Identity, Verifier};
+use crate::auth::{AuthError, Principal, Verifier};
 use crate::config::AccessMode;
 use crate::profile;
 use crate::store::{StoreError, Update, UserStore};
@@ -266,12 +266,12 @@ impl<S: UserStore> Service<S> {
     /// Checks a request's credentials against the access mode.
     async fn authorize(&self, credentials: &Credentials) -> Result<Caller, ApiError> {
         if let Some(token) = &credentials.auth0 {
-            let identity = self
+            let principal = self
                 .verifier
                 .verify_bearer(token.as_str())
                 .await
                 .map_err(unauthorized)?;
-            return self.not_revoked(&identity).await.map(Caller::User);
+            return self.not_revoked(&principal).await.map(Caller::User);
         }
         match (self.mode, &credentials.application) {
             (AccessMode::Local, _) => Ok(Caller::Local),
@@ -299,8 +299,8 @@ impl<S: UserStore> Service<S> {
 
     /// The user a verified identity is, unless a sign-out (on any instance,
     /// for a shared store) revoked its token.
-    async fn not_revoked(&self, identity: &Identity) -> Result<Uuid, ApiError> {
-        let id = profile::user_id(identity);
+    async fn not_revoked(&self, principal: &Principal) -> Result<Uuid, ApiError> {
+        let (id, identity) = (principal.user_id, &principal.identity);
         let revoked_at = if self.shared {
             self.store.revoked_at(id).await.map_err(store_failed)?
         } else {
@@ -405,10 +405,12 @@ impl<S: UserStore> Service<S> {
         }
     }
 
-    async fn identity_from(&self, body: &OAuthToken) -> Result<Identity, ApiError> {
+    async fn identity_from(&self, body: &OAuthToken) -> Result<Arc<Principal>, ApiError> {
         match body.id_token.as_deref() {
-            Some(id_token) => self.verifier.verify_id_token(id_token),
-            None => self.verifier.verify_access_token(&body.access_token).await,
+            Some(id_token) => self.verifier.verify_id_principal(id_token),
+            None => {
+                (self.verifier.verify_access_token(&body.access_token).await).map(Principal::new)
+            }
         }
         .map_err(unauthorized)
     }
@@ -476,16 +478,17 @@ fn not_found(user: Uuid) -> ApiError {
 
 impl<S: UserStore> UsersApi for Service<S> {
     async fn authenticate_from_oauth_token(&self, body: OAuthToken) -> AuthResponse {
-        let identity = match self.identity_from(&body).await {
-            Ok(i) => i,
+        let principal = match self.identity_from(&body).await {
+            Ok(p) => p,
             Err(e) => return AuthResponse::Unauthorized(e),
         };
-        let id = match self.not_revoked(&identity).await {
+        let id = match self.not_revoked(&principal).await {
             Ok(id) => id,
             Err(e) => return by_status!(AuthResponse, e),
         };
         let now = chrono::Utc::now();
-        let update = Box::new(move |stored| profile::authenticated(stored, id, &identity, now));
+        let update =
+            Box::new(move |stored| profile::authenticated(stored, id, &principal.identity, now));
         match self.save(id, update).await {
             Ok(p) => AuthResponse::Ok(p.into()),
             Err(e) => by_status!(AuthResponse, store_failed(e)),

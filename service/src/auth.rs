@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use jsonwebtoken::{Validation, errors::ErrorKind};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use cache::{Lru, Weigh};
 use jwks::KeyStore;
@@ -103,6 +104,25 @@ pub struct Identity {
     pub issued_at: Option<u64>,
 }
 
+/// A verified identity and the user id derived from it
+/// ([`crate::profile::user_id`]), computed once when the token is first
+/// verified and shared by every later use of the same token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The token's checked claims.
+    pub identity: Identity,
+    /// The user this identity is.
+    pub user_id: Uuid,
+}
+
+impl Principal {
+    /// Wraps a checked identity, deriving its user id.
+    pub fn new(identity: Identity) -> Arc<Self> {
+        let user_id = crate::profile::user_id(&identity);
+        Arc::new(Self { identity, user_id })
+    }
+}
+
 /// Where the trusted keys come from.
 #[derive(Debug, Clone)]
 pub enum KeySource {
@@ -163,16 +183,15 @@ const MAX_USERINFO_BYTES: usize = 64 * 1024;
 ///
 /// A cache hit skips only the signature check: the token's time window is
 /// checked again on every use, so an expired token is never accepted from it.
-#[derive(Clone)]
 struct Verified {
-    identity: Identity,
+    principal: Arc<Principal>,
     exp: u64,
     nbf: Option<u64>,
 }
 
 impl Weigh for Verified {
     fn weight(&self) -> usize {
-        identity_weight(&self.identity)
+        identity_weight(&self.principal.identity) + std::mem::size_of::<Principal>()
     }
 }
 
@@ -329,7 +348,7 @@ impl Verifier {
     /// Forgets every remembered verification of tokens for `subject`, so
     /// that their next use is verified in full.
     pub fn forget_subject(&self, subject: &str) {
-        lock(&self.verified).retain(|v| v.identity.subject != subject);
+        lock(&self.verified).retain(|v| v.principal.identity.subject != subject);
         lock(&self.userinfo.answers).retain(|a| match &a.result {
             Ok(identity) => identity.subject != subject,
             Err(_) => true,
@@ -344,14 +363,19 @@ impl Verifier {
     /// Verifies an ID token (a JWT) and returns its identity, whose claims
     /// have passed [`crate::profile::checked`].
     pub fn verify_id_token(&self, token: &str) -> Result<Identity, AuthError> {
+        self.verify_id_principal(token)
+            .map(|p| Arc::unwrap_or_clone(p).identity)
+    }
+
+    /// Like [`Self::verify_id_token`], but hands out the remembered
+    /// [`Principal`] (a reference count, no copy, no rehash) on a cache hit.
+    pub fn verify_id_principal(&self, token: &str) -> Result<Arc<Principal>, AuthError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(AuthError::TooLong);
         }
         let now = jsonwebtoken::get_current_timestamp();
-        if let Some(hit) = lock(&self.verified).get(token)
-            && hit.live(now)
-        {
-            return Ok(hit.identity.clone());
+        if let Some(hit) = self.remembered(token, now) {
+            return Ok(hit);
         }
         let header = jsonwebtoken::decode_header(token).map_err(|_| match header_alg(token) {
             Some(alg) => {
@@ -403,15 +427,27 @@ impl Verifier {
             _ => AuthError::Malformed("claims could not be read".into()),
         })?;
         let Claims { identity, exp, nbf } = data.claims;
-        let identity = crate::profile::checked(identity)?;
-        let verified = Verified { identity, exp, nbf };
+        let principal = Principal::new(crate::profile::checked(identity)?);
+        let verified = Verified {
+            principal: principal.clone(),
+            exp,
+            nbf,
+        };
         // Checked here too, with the same saturating arithmetic as a cache hit.
         if !verified.live(now) {
             return Err(AuthError::Expired);
         }
-        let identity = verified.identity.clone();
         lock(&self.verified).insert(token, verified);
-        Ok(identity)
+        Ok(principal)
+    }
+
+    /// The remembered verification of `token`, if it is still within its
+    /// time window at `now`. The lock is held for the lookup and one
+    /// reference-count increment.
+    fn remembered(&self, token: &str, now: u64) -> Option<Arc<Principal>> {
+        let mut verified = lock(&self.verified);
+        let hit = verified.get(token)?;
+        hit.live(now).then(|| hit.principal.clone())
     }
 
     /// Checks an opaque access token at the userinfo endpoint, if configured.
@@ -485,10 +521,10 @@ impl Verifier {
     }
 
     /// Verifies a bearer credential: a JWT ID token, or else an access token via userinfo.
-    pub async fn verify_bearer(&self, token: &str) -> Result<Identity, AuthError> {
-        match self.verify_id_token(token) {
+    pub async fn verify_bearer(&self, token: &str) -> Result<Arc<Principal>, AuthError> {
+        match self.verify_id_principal(token) {
             Err(AuthError::Malformed(_)) if self.userinfo_url.is_some() => {
-                self.verify_access_token(token).await
+                self.verify_access_token(token).await.map(Principal::new)
             }
             other => other,
         }
@@ -540,7 +576,7 @@ mod tests {
     #[test]
     fn remembered_tokens_still_expire() {
         let verified = Verified {
-            identity: identity(),
+            principal: Principal::new(identity()),
             exp: 1_000,
             nbf: Some(500),
         };
@@ -552,7 +588,7 @@ mod tests {
         assert!(!verified.live(1_001 + LEEWAY), "expired");
         assert!(!verified.live(400), "not yet valid");
         let forever = Verified {
-            identity: identity(),
+            principal: Principal::new(identity()),
             exp: u64::MAX,
             nbf: Some(u64::MAX),
         };
@@ -644,7 +680,7 @@ mod tests {
         assert!(!lock(&verifier.verified).is_empty());
         let mut cache = lock(&verifier.verified);
         cache.retain(|v| {
-            assert_ne!(v.identity.subject, "github|1");
+            assert_ne!(v.principal.identity.subject, "github|1");
             true
         });
     }
@@ -732,6 +768,33 @@ mod tests {
     fn tokens_b64(bytes: &[u8]) -> String {
         use base64::Engine;
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    #[tokio::test]
+    async fn a_hit_shares_the_principal_and_its_user_id_but_not_past_expiry() {
+        let key = [4u8; 32];
+        let verifier = dev_verifier(&key).await;
+        let claims = Identity {
+            subject: "github|12".into(),
+            ..Default::default()
+        };
+        let token = devkey::mint(&key, &claims, 600).unwrap();
+        let first = verifier.verify_id_principal(&token).unwrap();
+        let again = verifier.verify_id_principal(&token).unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "a hit hands out the same entry"
+        );
+        assert_eq!(first.user_id, crate::profile::user_id(&first.identity));
+        assert_eq!(first.identity.subject, "github|12");
+        // A remembered entry past its `exp` is not handed out.
+        let stale = Verified {
+            principal: Principal::new(identity()),
+            exp: 1,
+            nbf: None,
+        };
+        lock(&verifier.verified).insert("stale.token.here", stale);
+        assert!(verifier.verify_id_principal("stale.token.here").is_err());
     }
 
     #[tokio::test]
