@@ -87,8 +87,8 @@ pub fn generate(ops: &[Operation], schemes: &[Scheme], names: &ServerNames<'_>) 
         use std::future::Future;
         use std::sync::Arc;
 
-        use axum::extract::rejection::{JsonRejection, PathRejection};
-        use axum::extract::{Path, RawQuery, State};
+        use axum::extract::rejection::{JsonRejection, RawPathParamsRejection};
+        use axum::extract::{RawPathParams, RawQuery, State};
         use axum::http::{header, HeaderMap, StatusCode};
         use axum::response::{IntoResponse, Response};
         use axum::routing::{MethodFilter, MethodRouter};
@@ -492,12 +492,12 @@ fn read_param(p: &Param, place: &str) -> TokenStream {
         }
         ("query", None) => quote!(query_pairs.scalar::<#one>(#name, #exp)),
         (_, Some(_)) => quote! {
-            stub_runtime::header_param::<String>(&header_map, #name, "a list")
+            stub_runtime::header_param::<String>(header_map, #name, "a list")
                 .and_then(|v| v.map(|v| stub_runtime::QueryPairs::parse(Some(&format!("v={v}")))
                     .array::<#one>("v", stub_runtime::ArrayStyle::FormCommas, #exp)).transpose())
                 .map(Option::flatten)
         },
-        (_, None) => quote!(stub_runtime::header_param::<#one>(&header_map, #name, #exp)),
+        (_, None) => quote!(stub_runtime::header_param::<#one>(header_map, #name, #exp)),
     };
     let finish = if p.required {
         quote!(.and_then(|v| stub_runtime::required(v, #place, #name)))
@@ -756,8 +756,15 @@ fn handler(op: &Operation, ctx: &Ctx<'_>) -> TokenStream {
         .as_ref()
         .is_some_and(|b| matches!(b.kind, BodyKind::Text | BodyKind::Bytes) && b.media != "*/*");
     let several_media = op.body.as_ref().is_some_and(|b| !b.also.is_empty());
-    if secured || !op.header_params.is_empty() || checks_media || several_media {
+    // Headers are borrowed from the request, not cloned; an operation with
+    // a body needs the request for the body, so it takes a copy of them.
+    let needs_headers = secured || !op.header_params.is_empty() || checks_media || several_media;
+    let headers_by_ref = needs_headers && op.body.is_none();
+    if headers_by_ref {
+        steps.push(quote!(let header_map: &HeaderMap = request.headers();));
+    } else if needs_headers {
         extractors.push(quote!(header_map: HeaderMap));
+        steps.push(quote!(let header_map = &header_map;));
     }
     if !op.query_params.is_empty() {
         extractors.push(quote!(RawQuery(raw_query): RawQuery));
@@ -766,7 +773,7 @@ fn handler(op: &Operation, ctx: &Ctx<'_>) -> TokenStream {
         let met = requirement_met(op, ctx.schemes);
         let hint = requirement_hint(op, ctx.schemes);
         steps.push(quote! {
-            let credentials = match Credentials::from_headers(&header_map) {
+            let credentials = match Credentials::from_headers(header_map) {
                 Ok(c) => c,
                 Err(r) => return reject(r),
             };
@@ -777,7 +784,7 @@ fn handler(op: &Operation, ctx: &Ctx<'_>) -> TokenStream {
         args.push(quote!(credentials));
     }
     if !op.path_params.is_empty() {
-        extractors.push(quote!(path: Result<Path<HashMap<String, String>>, PathRejection>));
+        extractors.push(quote!(path: Result<RawPathParams, RawPathParamsRejection>));
         steps.push(quote! {
             let values = match stub_runtime::path_values(path) {
                 Ok(v) => v,
@@ -826,7 +833,7 @@ fn handler(op: &Operation, ctx: &Ctx<'_>) -> TokenStream {
         let media = &body.media;
         if checks_media && !several_media {
             steps.push(quote! {
-                if let Err(r) = stub_runtime::expect_media_type(&header_map, #media) {
+                if let Err(r) = stub_runtime::expect_media_type(header_map, #media) {
                     return reject(r);
                 }
             });
@@ -848,6 +855,10 @@ fn handler(op: &Operation, ctx: &Ctx<'_>) -> TokenStream {
             });
             args.push(quote!(body));
         }
+    }
+    if headers_by_ref {
+        // `Request` takes the whole request, so it is the last extractor.
+        extractors.push(quote!(request: axum::extract::Request));
     }
     quote! {
         async fn #name<A: #trait_ident>(#(#extractors),*) -> Response {
@@ -897,7 +908,7 @@ fn read_any_media(body: &crate::model::Body, t: &TokenStream, schema: &str) -> T
         let condition = if *media == "*/*" {
             quote!(true)
         } else {
-            quote!(stub_runtime::expect_media_type(&header_map, #media).is_ok())
+            quote!(stub_runtime::expect_media_type(header_map, #media).is_ok())
         };
         quote! {
             if #condition {

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
-use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::rejection::{JsonRejection, RawPathParamsRejection};
+use axum::extract::{RawPathParams, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter};
@@ -839,10 +839,11 @@ async fn handle_authenticate_from_oauth_token<A: UsersApi>(
 }
 async fn handle_users_disconnect_user<A: UsersApi>(
     State(shared): State<Shared<A>>,
-    header_map: HeaderMap,
-    path: Result<Path<HashMap<String, String>>, PathRejection>,
+    path: Result<RawPathParams, RawPathParamsRejection>,
+    request: axum::extract::Request,
 ) -> Response {
-    let credentials = match Credentials::from_headers(&header_map) {
+    let header_map: &HeaderMap = request.headers();
+    let credentials = match Credentials::from_headers(header_map) {
         Ok(c) => c,
         Err(r) => return reject(r),
     };
@@ -868,9 +869,10 @@ async fn handle_users_disconnect_user<A: UsersApi>(
 }
 async fn handle_users_snapshot<A: UsersApi>(
     State(shared): State<Shared<A>>,
-    header_map: HeaderMap,
+    request: axum::extract::Request,
 ) -> Response {
-    let credentials = match Credentials::from_headers(&header_map) {
+    let header_map: &HeaderMap = request.headers();
+    let credentials = match Credentials::from_headers(header_map) {
         Ok(c) => c,
         Err(r) => return reject(r),
     };
@@ -888,10 +890,11 @@ async fn handle_users_snapshot<A: UsersApi>(
 }
 async fn handle_users_specific_user_snapshot<A: UsersApi>(
     State(shared): State<Shared<A>>,
-    header_map: HeaderMap,
-    path: Result<Path<HashMap<String, String>>, PathRejection>,
+    path: Result<RawPathParams, RawPathParamsRejection>,
+    request: axum::extract::Request,
 ) -> Response {
-    let credentials = match Credentials::from_headers(&header_map) {
+    let header_map: &HeaderMap = request.headers();
+    let credentials = match Credentials::from_headers(header_map) {
         Ok(c) => c,
         Err(r) => return reject(r),
     };

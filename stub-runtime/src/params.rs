@@ -1,21 +1,21 @@
 //! Path parameters and request bodies, with rejections that never echo input.
 
-use std::collections::HashMap;
 use std::str::FromStr;
 
-use axum::extract::Path;
+use axum::extract::RawPathParams;
 use axum::extract::rejection::{
-    BytesRejection, FormRejection, JsonRejection, PathRejection, StringRejection,
+    BytesRejection, FormRejection, JsonRejection, RawPathParamsRejection, StringRejection,
 };
 use axum::http::{HeaderMap, StatusCode, header};
 
 use crate::{Rejection, RejectionKind};
 
-/// The raw path parameters of a request.
+/// The raw path parameters of a request, borrowed from the matched route
+/// (percent-decoded, one `Arc<str>` clone each, no map).
 pub fn path_values(
-    path: Result<Path<HashMap<String, String>>, PathRejection>,
-) -> Result<HashMap<String, String>, Rejection> {
-    path.map(|Path(values)| values).map_err(|_| {
+    path: Result<RawPathParams, RawPathParamsRejection>,
+) -> Result<RawPathParams, Rejection> {
+    path.map_err(|_| {
         Rejection::new(
             RejectionKind::BadPathParameter,
             "the path parameters could not be read (invalid percent-encoding or UTF-8)",
@@ -23,16 +23,17 @@ pub fn path_values(
     })
 }
 
-/// Parses path parameter `name` as `T`; `expected` names the type for the
-/// message ("a UUID").
-pub fn path_param<T: FromStr>(
-    values: &HashMap<String, String>,
+/// Parses path parameter `name`, found among `values` (name, value pairs
+/// such as `&RawPathParams`), as `T`; `expected` names the type for the
+/// message ("a UUID"). A missing parameter parses as the empty string.
+pub fn path_param<'a, T: FromStr>(
+    values: impl IntoIterator<Item = (&'a str, &'a str)>,
     name: &str,
     expected: &str,
 ) -> Result<T, Rejection> {
     values
-        .get(name)
-        .map(String::as_str)
+        .into_iter()
+        .find_map(|(key, value)| (key == name).then_some(value))
         .unwrap_or_default()
         .parse()
         .map_err(|_| {
@@ -171,12 +172,14 @@ mod tests {
 
     #[test]
     fn bad_path_parameters_name_the_type_not_the_value() {
-        let values = HashMap::from([("user".to_string(), "zzz-secret".to_string())]);
-        let r = path_param::<u32>(&values, "user", "an integer").unwrap_err();
+        let values = [("other", "1"), ("user", "zzz-secret")];
+        let r = path_param::<u32>(values, "user", "an integer").unwrap_err();
         assert_eq!(r.kind(), RejectionKind::BadPathParameter);
         assert_eq!(r.message(), "path parameter `user` must be an integer");
-        let ok: u32 = path_param(&HashMap::from([("n".into(), "7".into())]), "n", "x").unwrap();
+        let ok: u32 = path_param([("m", "x"), ("n", "7")], "n", "x").unwrap();
         assert_eq!(ok, 7);
+        let missing = path_param::<u32>([("m", "7")], "n", "an integer").unwrap_err();
+        assert_eq!(missing.message(), "path parameter `n` must be an integer");
     }
 
     #[test]

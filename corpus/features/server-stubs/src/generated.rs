@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
-use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::rejection::{JsonRejection, RawPathParamsRejection};
+use axum::extract::{RawPathParams, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter};
@@ -976,9 +976,10 @@ pub fn router_with_options<A: FeaturesApi>(
 }
 async fn handle_list_items<A: FeaturesApi>(
     State(shared): State<Shared<A>>,
-    header_map: HeaderMap,
     RawQuery(raw_query): RawQuery,
+    request: axum::extract::Request,
 ) -> Response {
+    let header_map: &HeaderMap = request.headers();
     let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
     let q = match query_pairs
         .scalar::<String>("q", "a string")
@@ -1038,13 +1039,13 @@ async fn handle_list_items<A: FeaturesApi>(
     };
     let x_trace_id = match stub_runtime::header_param::<
         String,
-    >(&header_map, "X-Trace-Id", "a string") {
+    >(header_map, "X-Trace-Id", "a string") {
         Ok(v) => v,
         Err(r) => return reject(r),
     };
     let x_count = match stub_runtime::header_param::<
         i64,
-    >(&header_map, "X-Count", "an integer")
+    >(header_map, "X-Count", "an integer")
         .and_then(|v| stub_runtime::required(v, "header", "X-Count"))
     {
         Ok(v) => v,
@@ -1075,9 +1076,10 @@ async fn handle_create_item_form<A: FeaturesApi>(
 async fn handle_items_set_note<A: FeaturesApi>(
     State(shared): State<Shared<A>>,
     header_map: HeaderMap,
-    path: Result<Path<HashMap<String, String>>, PathRejection>,
+    path: Result<RawPathParams, RawPathParamsRejection>,
     body: Result<String, axum::extract::rejection::StringRejection>,
 ) -> Response {
+    let header_map = &header_map;
     let values = match stub_runtime::path_values(path) {
         Ok(v) => v,
         Err(r) => return reject(r),
@@ -1086,7 +1088,7 @@ async fn handle_items_set_note<A: FeaturesApi>(
         Ok(v) => v,
         Err(r) => return reject(r),
     };
-    if let Err(r) = stub_runtime::expect_media_type(&header_map, "text/plain") {
+    if let Err(r) = stub_runtime::expect_media_type(header_map, "text/plain") {
         return reject(r);
     }
     let body = match body.map_err(stub_runtime::string_rejection) {
@@ -1100,8 +1102,9 @@ async fn handle_post_blobs<A: FeaturesApi>(
     header_map: HeaderMap,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
+    let header_map = &header_map;
     if let Err(r) = stub_runtime::expect_media_type(
-        &header_map,
+        header_map,
         "application/octet-stream",
     ) {
         return reject(r);
@@ -1151,7 +1154,7 @@ async fn handle_get_report<A: FeaturesApi>(
 }
 async fn handle_get_order<A: FeaturesApi>(
     State(shared): State<Shared<A>>,
-    path: Result<Path<HashMap<String, String>>, PathRejection>,
+    path: Result<RawPathParams, RawPathParamsRejection>,
 ) -> Response {
     let values = match stub_runtime::path_values(path) {
         Ok(v) => v,
@@ -1165,7 +1168,7 @@ async fn handle_get_order<A: FeaturesApi>(
 }
 async fn handle_put_order<A: FeaturesApi>(
     State(shared): State<Shared<A>>,
-    path: Result<Path<HashMap<String, String>>, PathRejection>,
+    path: Result<RawPathParams, RawPathParamsRejection>,
     body: Result<Json<types::Item>, JsonRejection>,
 ) -> Response {
     let values = match stub_runtime::path_values(path) {
@@ -1203,8 +1206,8 @@ async fn handle_create_item_either<A: FeaturesApi>(
     header_map: HeaderMap,
     request: axum::extract::Request,
 ) -> Response {
-    let body = if stub_runtime::expect_media_type(&header_map, "application/json")
-        .is_ok()
+    let header_map = &header_map;
+    let body = if stub_runtime::expect_media_type(header_map, "application/json").is_ok()
     {
         let body = match <Result<
             Json<types::Item>,
@@ -1221,7 +1224,7 @@ async fn handle_create_item_either<A: FeaturesApi>(
             Err(r) => return reject(r),
         }
     } else if stub_runtime::expect_media_type(
-            &header_map,
+            header_map,
             "application/x-www-form-urlencoded",
         )
         .is_ok()
@@ -1264,11 +1267,12 @@ async fn handle_upload_any<A: FeaturesApi>(
 }
 async fn handle_get_flags<A: FeaturesApi>(
     State(shared): State<Shared<A>>,
-    header_map: HeaderMap,
+    request: axum::extract::Request,
 ) -> Response {
+    let header_map: &HeaderMap = request.headers();
     let x_dry_run = match stub_runtime::header_param::<
         bool,
-    >(&header_map, "X-Dry-Run", "`true` or `false`")
+    >(header_map, "X-Dry-Run", "`true` or `false`")
         .and_then(|v| stub_runtime::required(v, "header", "X-Dry-Run"))
     {
         Ok(v) => v,
@@ -1276,7 +1280,7 @@ async fn handle_get_flags<A: FeaturesApi>(
     };
     let x_retries = match stub_runtime::header_param::<
         i64,
-    >(&header_map, "X-Retries", "an integer") {
+    >(header_map, "X-Retries", "an integer") {
         Ok(v) => v,
         Err(r) => return reject(r),
     };
