@@ -262,7 +262,15 @@ fn credentials_struct(schemes: &[Scheme]) -> TokenStream {
         let field = scheme_field(&s.name);
         match &s.kind {
             SchemeKind::Bearer => quote!(#field: stub_runtime::bearer_token(headers)?,),
-            SchemeKind::ApiKeyHeader(h) => quote!(#field: stub_runtime::api_key(headers, #h)?,),
+            SchemeKind::ApiKeyHeader(h) => match static_header_name(h) {
+                // The name is parsed once, not on every request.
+                Some(lower) => quote!(#field: stub_runtime::api_key(headers, {
+                    static NAME: axum::http::HeaderName =
+                        axum::http::HeaderName::from_static(#lower);
+                    &NAME
+                })?,),
+                None => quote!(#field: stub_runtime::api_key(headers, #h)?,),
+            },
         }
     });
     let any = schemes.iter().map(|s| {
@@ -290,6 +298,13 @@ fn credentials_struct(schemes: &[Scheme]) -> TokenStream {
             }
         }
     }
+}
+
+/// `name` lowercased when `HeaderName::from_static` accepts that (a token:
+/// letters, digits and ``!#$%&'*+-.^_`|~``), so it can be made at compile time.
+fn static_header_name(name: &str) -> Option<String> {
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    (!name.is_empty() && name.chars().all(token)).then(|| name.to_ascii_lowercase())
 }
 
 /// One `#[doc]` attribute per line, so the output reads as `///` comments.

@@ -80,7 +80,15 @@ impl Credentials {
     /// Reads every scheme's header; a malformed one is refused.
     fn from_headers(headers: &HeaderMap) -> Result<Self, Rejection> {
         Ok(Self {
-            application: stub_runtime::api_key(headers, "X-Application-ID")?,
+            application: stub_runtime::api_key(
+                headers,
+                {
+                    static NAME: axum::http::HeaderName = axum::http::HeaderName::from_static(
+                        "x-application-id",
+                    );
+                    &NAME
+                },
+            )?,
             auth0: stub_runtime::bearer_token(headers)?,
         })
     }

@@ -1,8 +1,8 @@
 //! JSON response bodies: a value, or bytes already serialized as that value.
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -53,16 +53,17 @@ impl<T: Serialize + DeserializeOwned> JsonBody<T> {
 }
 
 /// A JSON response from serialized bytes, with the headers `axum::Json` sets.
+///
+/// Built directly: going through `(status, headers, bytes).into_response()`
+/// would set `Content-Type` twice (octet-stream, then JSON).
 pub(crate) fn json_bytes(status: StatusCode, bytes: Bytes) -> Response {
-    (
-        status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        bytes,
-    )
-        .into_response()
+    let mut response = Response::new(Body::from(bytes));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 #[cfg(test)]
@@ -91,6 +92,18 @@ mod tests {
             .unwrap();
         assert_eq!(value.headers(), raw.headers());
         assert_eq!(body_of(value).await, body_of(raw).await);
+    }
+
+    #[tokio::test]
+    async fn json_responses_carry_one_json_content_type_and_the_status() {
+        let r = JsonBody::from(Point { x: 3 })
+            .respond(StatusCode::CREATED)
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let types: Vec<_> = r.headers().get_all(header::CONTENT_TYPE).iter().collect();
+        assert_eq!(types, ["application/json"]);
+        assert_eq!(r.headers().len(), 1);
+        assert_eq!(&body_of(r).await[..], b"{\"x\":3}");
     }
 
     #[test]
