@@ -40,6 +40,16 @@ const _: () = assert!(MIGRATIONS.len() as i64 == SCHEMA_VERSION);
 /// Number of read connections (WAL lets readers run beside the writer).
 const READERS: usize = 4;
 
+/// Page cache of each read connection, in KiB (SQLite's default is 2 MiB).
+/// Reads are served from the service's own caches first, and the
+/// operating system's page cache still holds the file, so a small cache per
+/// reader keeps the B-tree's inner pages without holding a copy of the
+/// table after a full scan (`GET /users`).
+const READER_CACHE_KIB: i64 = 256;
+/// Page cache of the write connection, in KiB: enough for the inner pages
+/// of both indexes at tens of thousands of users.
+const WRITER_CACHE_KIB: i64 = 1024;
+
 /// A SQLite-backed [`UserStore`].
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -53,8 +63,10 @@ struct Inner {
     next_reader: AtomicUsize,
 }
 
-fn open_connection(path: &Path) -> Result<Connection, rusqlite::Error> {
+fn open_connection(path: &Path, cache_kib: i64) -> Result<Connection, rusqlite::Error> {
     let conn = Connection::open(path)?;
+    // Negative: a size in KiB rather than in pages.
+    conn.pragma_update(None, "cache_size", -cache_kib)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     // WAL for concurrent readers; FULL sync so an acknowledged write survives
     // a crash of the process or the machine.
@@ -74,10 +86,10 @@ impl SqliteStore {
     /// together (1: each write on its own).
     pub fn open_with(path: &Path, max_batch: usize) -> Result<Self, StoreError> {
         crate::files::private_database(path).map_err(|e| StoreError::Task(e.to_string()))?;
-        let mut writer = open_connection(path)?;
+        let mut writer = open_connection(path, WRITER_CACHE_KIB)?;
         migrate(&mut writer)?;
         let readers = (0..READERS)
-            .map(|_| open_connection(path).map(Mutex::new))
+            .map(|_| open_connection(path, READER_CACHE_KIB).map(Mutex::new))
             .collect::<Result<_, _>>()?;
         let writer = Writer::start(writer, max_batch)
             .map_err(|e| StoreError::Task(format!("starting the writer thread: {e}")))?;
@@ -289,5 +301,25 @@ impl UserStore for SqliteStore {
                 Ok(n > 0)
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_keep_a_bounded_page_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("users.db")).unwrap();
+        let cache_size = |conn: &Connection| -> i64 {
+            conn.pragma_query_value(None, "cache_size", |r| r.get(0))
+                .unwrap()
+        };
+        for _ in 0..READERS {
+            assert_eq!(cache_size(&store.inner.reader()), -READER_CACHE_KIB);
+        }
+        let writer = open_connection(store.path(), WRITER_CACHE_KIB).unwrap();
+        assert_eq!(cache_size(&writer), -WRITER_CACHE_KIB);
     }
 }
