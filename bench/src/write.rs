@@ -1,7 +1,7 @@
 //! Section 2: durable writes through `POST /users/authenticate/from_token`
 //! with group commit, against two baselines measured in the same run, each
 //! one transaction and one fsync per write on the same disk: the same
-//! service with group commit off (`USERS_SQLITE_MAX_BATCH=1`, same load),
+//! service with group commit off (`--sqlite-max-batch 1`, same load),
 //! and a raw SQLite loop doing the same durable transaction in process.
 
 use std::path::{Path, PathBuf};
@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, ensure};
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::runtime::Runtime;
+use users_service::store::sqlite::MAX_BATCH;
 
 use crate::report::{Goal, Report, Row};
 use crate::stats::{percentile, ratios};
@@ -122,7 +123,7 @@ impl BatchSizes {
 }
 
 /// Starts `users-service` on database file `db` in `data`, logging the
-/// group-commit summary, with `USERS_SQLITE_MAX_BATCH={max_batch}` (1: group
+/// group-commit summary, with `--sqlite-max-batch {max_batch}` (1: group
 /// commit off).
 fn start_service(
     cfg: &Config,
@@ -135,7 +136,7 @@ fn start_service(
         .args([Path::new("--data-dir"), data])
         .args(["--database".to_string(), format!("sqlite:{db}")])
         .env("USERS_LOG", LOG_FILTER)
-        .env("USERS_SQLITE_MAX_BATCH", max_batch.to_string())
+        .args(["--sqlite-max-batch", &max_batch.to_string()])
         .stop_timeout(Duration::from_secs(10))
         .start()?)
 }
@@ -165,7 +166,7 @@ pub fn run(
     let raw_db = dir.join("raw.db");
     let log: PathBuf = dir.join("service.log");
     let off_log: PathBuf = dir.join("service-off.log");
-    let service = start_service(cfg, &data, &log, usize::MAX, "users.db")?;
+    let service = start_service(cfg, &data, &log, MAX_BATCH, "users.db")?;
     // Same data directory (same development key), its own database file.
     let off = start_service(cfg, &data, &off_log, 1, "users-off.db")?;
     let http = reqwest::Client::new();

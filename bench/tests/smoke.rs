@@ -61,8 +61,10 @@ fn quick_run_produces_every_row() {
         );
         match &row.state {
             State::Measured => assert!(row.ours.is_some(), "{key} has no figure"),
-            // Quick mode skips the scratch build; the synthetic spec needs python3.
+            // Quick mode skips the scratch build and the large corpus spec;
+            // the synthetic spec needs python3.
             State::Skipped(_) if key.starts_with("codegen.build") => {}
+            State::Skipped(_) if key.starts_with("codegen.corpus") => {}
             State::Skipped(why) if key.starts_with("codegen.synth") && why.contains("python3") => {}
             // The PostgreSQL section is skipped where the PostgreSQL tests are.
             State::Skipped(why) if key.starts_with("pg.") && why.contains("POSTGRES") => {}
