@@ -379,14 +379,19 @@ async fn form_text_and_binary_bodies_round_trip() {
     assert_eq!(size, 256);
 }
 
+/// A raw client that shows redirects instead of following them.
+fn not_following() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("reqwest client")
+}
+
 #[tokio::test]
 async fn operations_without_a_2xx_send_their_status_and_headers() {
     let url = serve().await;
     // A redirect with its documented Location header (not followed here).
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = not_following();
     let response = http.get(format!("{url}/old-page")).send().await.unwrap();
     assert_eq!(response.status(), 302);
     assert_eq!(response.headers()["location"], "/page");
@@ -442,10 +447,7 @@ async fn an_upgrade_a_see_other_and_no_documented_response_arrive_with_their_sta
     assert_eq!(socket.headers()["upgrade"], "echo");
 
     // 303: not followed, status and Location as sent...
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = not_following();
     let response = http.post(format!("{url}/login")).send().await.unwrap();
     assert_eq!(response.status(), 303);
     assert_eq!(response.headers()["location"], "/report?html=true");
