@@ -336,10 +336,9 @@ impl<S: UserStore> Service<S> {
             return Ok(bytes);
         }
         let generation = self.cache.generation();
-        let bytes = to_json(&Users {
-            iterable: self.store.list().await.map_err(store_failed)?,
-            schema: None,
-        })?;
+        let mut body = self.store.list_json().await.map_err(store_failed)?;
+        body.shrink_to_fit();
+        let bytes = Bytes::from(body);
         if bytes.len() >= LARGE_BODY {
             release_freed_memory();
         }

@@ -79,6 +79,19 @@ pub trait UserStore: Send + Sync + 'static {
     /// Every user, oldest first.
     fn list(&self) -> impl Future<Output = Result<Vec<UserProfile>, StoreError>> + Send;
 
+    /// Every user, oldest first, as the JSON body of `GET /users` (see
+    /// [`ListJson`]). A backend that reads rows one at a time overrides this
+    /// so that the profiles are never all decoded at once.
+    fn list_json(&self) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send {
+        async {
+            let mut body = ListJson::default();
+            for profile in self.list().await? {
+                body.push(&profile)?;
+            }
+            Ok(body.finish())
+        }
+    }
+
     /// One user, if present.
     fn get(&self, id: Uuid)
     -> impl Future<Output = Result<Option<UserProfile>, StoreError>> + Send;
@@ -135,5 +148,65 @@ pub trait UserStore: Send + Sync + 'static {
     /// still current. `None` where the backend has none.
     fn state(&self) -> impl Future<Output = Result<Option<String>, StoreError>> + Send {
         async { Ok(None) }
+    }
+}
+
+/// The body of `GET /users` built one profile at a time: the same bytes as
+/// serializing `Users { iterable, schema: None }` from the whole list.
+#[derive(Debug, Default)]
+pub struct ListJson {
+    body: Vec<u8>,
+    count: usize,
+}
+
+impl ListJson {
+    /// Appends one profile.
+    pub fn push(&mut self, profile: &UserProfile) -> Result<(), StoreError> {
+        let separator: &[u8] = if self.count == 0 {
+            b"{\"iterable\":["
+        } else {
+            b","
+        };
+        self.body.extend_from_slice(separator);
+        serde_json::to_writer(&mut self.body, profile)?;
+        self.count += 1;
+        Ok(())
+    }
+
+    /// The finished body (`{}` when there is nobody, as `iterable` is
+    /// skipped when empty).
+    pub fn finish(mut self) -> Vec<u8> {
+        if self.count == 0 {
+            return b"{}".to_vec();
+        }
+        self.body.extend_from_slice(b"]}");
+        self.body
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use users_api_server_stubs::types::Users;
+
+    /// A profile as the service stores it.
+    const PROFILE: &str = r#"{"aesthetics": {"font": {"size": 14}, "theme": {"dark": false}}, "created": {"readable": "November 29, 2026 at 06:24 UTC", "value": "2026-11-29T06:24:12.760186774Z"}, "email": "r@example.com", "id": "c6ff20f9-8fd1-5d05-930e-4943ce35ffbc", "name": "Reader \"quoted\" \u00e9", "providers": {"iterable": [{"created": {"readable": "November 29, 2026 at 06:24 UTC", "value": "2026-11-29T06:24:12.760186774Z"}, "isSocial": true, "type": "github", "updated": {"readable": "November 29, 2026 at 06:24 UTC", "value": "2026-11-29T06:24:12.760186774Z"}, "user_id": "reader"}]}, "schema": {"migration": 1, "semantic": "MAJOR_0_MINOR_0_PATCH_1"}, "updated": {"readable": "November 29, 2026 at 06:24 UTC", "value": "2026-11-29T06:24:12.760186774Z"}, "username": "reader"}"#;
+
+    #[test]
+    fn a_list_built_row_by_row_is_the_serialized_list() {
+        let profile: UserProfile = serde_json::from_str(PROFILE).unwrap();
+        for n in [0, 1, 3] {
+            let iterable = vec![profile.clone(); n];
+            let mut body = ListJson::default();
+            for p in &iterable {
+                body.push(p).unwrap();
+            }
+            let whole = serde_json::to_vec(&Users {
+                iterable,
+                schema: None,
+            })
+            .unwrap();
+            assert_eq!(body.finish(), whole, "{n} users");
+        }
     }
 }

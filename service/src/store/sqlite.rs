@@ -12,7 +12,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use users_api_server_stubs::types::UserProfile;
 use uuid::Uuid;
 
-use super::{SCHEMA_VERSION, StoreError, Update, UserStore};
+use super::{ListJson, SCHEMA_VERSION, StoreError, Update, UserStore};
 use writer::Writer;
 pub use writer::{MAX_BATCH, WriteStats};
 
@@ -199,6 +199,20 @@ impl UserStore for SqliteStore {
         .await
     }
 
+    async fn list_json(&self) -> Result<Vec<u8>, StoreError> {
+        self.blocking(|inner| {
+            let conn = inner.reader();
+            let mut stmt = conn.prepare_cached("SELECT profile FROM users ORDER BY seq")?;
+            let mut rows = stmt.query([])?;
+            let mut body = ListJson::default();
+            while let Some(row) = rows.next()? {
+                body.push(&decode(row.get(0)?)?)?;
+            }
+            Ok(body.finish())
+        })
+        .await
+    }
+
     async fn get(&self, id: Uuid) -> Result<Option<UserProfile>, StoreError> {
         self.blocking(move |inner| {
             let conn = inner.reader();
@@ -307,6 +321,33 @@ impl UserStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_streamed_list_is_the_serialized_list_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("users.db")).unwrap();
+        assert_eq!(store.list_json().await.unwrap(), b"{}");
+        for n in [3, 1, 2, 1] {
+            let identity = crate::auth::Identity {
+                subject: format!("github|{n}"),
+                name: Some(format!("User \"{n}\"")),
+                ..Default::default()
+            };
+            let id = crate::profile::user_id(&identity);
+            let now = chrono::Utc::now();
+            let update =
+                Box::new(move |s| crate::profile::authenticated(s, id, &identity, now)) as Update;
+            store.save_with(id, update).await.unwrap();
+        }
+        let iterable = store.list().await.unwrap();
+        assert_eq!(iterable.len(), 3);
+        let whole = serde_json::to_vec(&users_api_server_stubs::types::Users {
+            iterable,
+            schema: None,
+        })
+        .unwrap();
+        assert_eq!(store.list_json().await.unwrap(), whole);
+    }
 
     #[test]
     fn connections_keep_a_bounded_page_cache() {
