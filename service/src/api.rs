@@ -162,9 +162,9 @@ fn list_of(user: Option<&[u8]>) -> Bytes {
     }
 }
 
-/// Bodies at least this large are built rarely and briefly need several
-/// times their size in decoded profiles; after one, freed memory is handed
-/// back to the system instead of staying in the allocator's arenas.
+/// Bodies at least this large are built rarely and grow their buffer (and
+/// the database's reads) to their size on the way; after one, freed memory is
+/// handed back to the system instead of staying in the allocator's arenas.
 const LARGE_BODY: usize = 1 << 20;
 
 /// Most glibc malloc arenas the process uses (see [`tune_allocator`]).
