@@ -13,11 +13,21 @@ pub const SPEC: &str = "spec/users.yaml";
 pub const FEATURES_SPEC: &str = "corpus/features.yaml";
 
 /// Generates everything in memory from the specs under `root`: ours, and the
-/// feature corpus (held to the rules for foreign specs).
+/// feature corpus (held to the rules for foreign specs), side by side.
 pub fn generate(root: &Path) -> Result<Vec<GeneratedFile>> {
-    let mut files = generate_from_file(&root.join(SPEC), &Options::default())?;
     let corpus = crate::generate::options("features-api", Path::new("corpus/features"));
-    files.extend(generate_from_file(&root.join(FEATURES_SPEC), &corpus)?);
+    let (ours, features) = std::thread::scope(|scope| {
+        let features = scope.spawn(|| generate_from_file(&root.join(FEATURES_SPEC), &corpus));
+        let ours = generate_from_file(&root.join(SPEC), &Options::default());
+        (
+            ours,
+            features
+                .join()
+                .expect("the feature spec's generation panicked"),
+        )
+    });
+    let mut files = ours?;
+    files.extend(features?);
     Ok(files)
 }
 
