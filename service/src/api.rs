@@ -29,7 +29,7 @@ use uuid::Uuid;
 use crate::auth::{AuthError, Principal, Verifier};
 use crate::config::AccessMode;
 use crate::profile;
-use crate::store::{StoreError, Update, UserStore};
+use crate::store::{ListJson, StoreError, Update, UserStore};
 
 /// The service state shared by all requests.
 pub struct Service<S> {
@@ -148,56 +148,17 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<Bytes, ApiError> {
 /// The body of `GET /users` listing `user` alone (or nobody), built from
 /// that user's serialized profile: the same bytes as serializing [`Users`].
 fn list_of(user: Option<&[u8]>) -> Bytes {
-    const HEAD: &[u8] = b"{\"iterable\":[";
-    const TAIL: &[u8] = b"]}";
-    match user {
-        None => Bytes::from_static(b"{}"),
-        Some(user) => {
-            let mut body = Vec::with_capacity(HEAD.len() + user.len() + TAIL.len());
-            body.extend_from_slice(HEAD);
-            body.extend_from_slice(user);
-            body.extend_from_slice(TAIL);
-            Bytes::from(body)
-        }
+    let mut body = ListJson::default();
+    if let Some(user) = user {
+        body.push_serialized(user);
     }
+    Bytes::from(body.finish())
 }
 
 /// Bodies at least this large are built rarely and grow their buffer (and
 /// the database's reads) to their size on the way; after one, freed memory is
 /// handed back to the system instead of staying in the allocator's arenas.
 const LARGE_BODY: usize = 1 << 20;
-
-/// Most glibc malloc arenas the process uses (see [`tune_allocator`]).
-pub const MALLOC_ARENAS: i32 = 2;
-
-/// Limits glibc's malloc to [`MALLOC_ARENAS`] arenas (the binary calls this
-/// at start-up, before its threads exist). By default a thread that
-/// allocates under contention may get an arena of its own, up to eight per
-/// core, and pages freed there stay resident while a few live allocations
-/// (verified-token cache entries made during a burst of sign-ins) are
-/// scattered over them. Measured by bench section 3 after seeding 10,000
-/// users and serving `GET /users`: 68 MiB resident with the default and
-/// with one arena per core plus one, 36 MiB with two; about 24 MiB is in
-/// use either way. Read throughput showed no difference beyond the
-/// machine's noise. Elsewhere this does nothing.
-pub fn tune_allocator() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes the allocator's parameters; called once,
-    // before the runtime starts.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, MALLOC_ARENAS);
-    }
-}
-
-/// Returns freed heap memory to the system (glibc keeps it in per-thread
-/// arenas otherwise), off the request's thread.
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    tokio::task::spawn_blocking(|| {
-        // SAFETY: malloc_trim only releases free memory of the allocator.
-        unsafe { libc::malloc_trim(0) };
-    });
-}
 
 impl<S: UserStore> Service<S> {
     /// Wires a store and a verifier together under an access mode, loading
@@ -340,7 +301,7 @@ impl<S: UserStore> Service<S> {
         body.shrink_to_fit();
         let bytes = Bytes::from(body);
         if bytes.len() >= LARGE_BODY {
-            release_freed_memory();
+            crate::memory::release_freed();
         }
         self.cache.put_list(generation, bytes.clone());
         Ok(bytes)
@@ -366,7 +327,7 @@ impl<S: UserStore> Service<S> {
             schema: None,
         })?;
         if bytes.len() >= LARGE_BODY {
-            release_freed_memory();
+            crate::memory::release_freed();
         }
         if let Some(state) = state {
             *self.shared_list.lock().unwrap_or_else(|e| e.into_inner()) =

@@ -8,6 +8,7 @@ pub mod config;
 pub mod docs;
 pub mod files;
 pub mod http;
+pub mod memory;
 pub mod profile;
 pub mod serve;
 pub mod setup;

@@ -8,7 +8,7 @@ use users_service::config::{self, Cli, Command, MintArgs, ServiceConfig};
 use users_service::{admin, setup};
 
 fn main() -> Result<()> {
-    users_service::api::tune_allocator();
+    users_service::memory::tune_allocator();
     let cli = Cli::parse();
     let data_dir = config::data_dir(cli.data_dir)?;
     match cli.command {

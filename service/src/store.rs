@@ -162,15 +162,26 @@ pub struct ListJson {
 impl ListJson {
     /// Appends one profile.
     pub fn push(&mut self, profile: &UserProfile) -> Result<(), StoreError> {
+        self.separate();
+        serde_json::to_writer(&mut self.body, profile)?;
+        Ok(())
+    }
+
+    /// Appends one profile already serialized as `axum::Json` would.
+    pub fn push_serialized(&mut self, profile: &[u8]) {
+        self.separate();
+        self.body.extend_from_slice(profile);
+    }
+
+    /// Opens the list before the first profile, or separates the next one.
+    fn separate(&mut self) {
         let separator: &[u8] = if self.count == 0 {
             b"{\"iterable\":["
         } else {
             b","
         };
         self.body.extend_from_slice(separator);
-        serde_json::to_writer(&mut self.body, profile)?;
         self.count += 1;
-        Ok(())
     }
 
     /// The finished body (`{}` when there is nobody, as `iterable` is
