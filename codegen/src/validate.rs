@@ -7,19 +7,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use openapiv3::{
-    Components, OpenAPI, Operation, Parameter, ReferenceOr, RequestBody, Response, SecurityScheme,
-    StatusCode,
-};
+use openapiv3::{Components, OpenAPI, Operation, Parameter, ReferenceOr, StatusCode};
 
 use stub_runtime::{Applies, RejectionKind};
 
 use crate::error::{CodegenError, Problem, Result};
-use crate::load::Spec;
-use crate::model::BodyKind;
-
-/// The media type every JSON body must use.
-pub const JSON: &str = "application/json";
+use crate::ir::{BodyKind, body_type, is_supported_scheme};
+use crate::spec::Spec;
+use crate::spec::media::{body_kind, preferred_media};
+use crate::spec::paths::{is_routable, responses, template_name_set};
+use crate::spec::pointer::escape;
+use crate::spec::refs::resolve;
 
 /// Fields the error schema must have: the server stubs fill them.
 const ERROR_FIELDS: [&str; 3] = ["status", "code", "message"];
@@ -56,11 +54,6 @@ pub fn validate(
             problems: v.problems,
         })
     }
-}
-
-/// Escapes one JSON-pointer segment (RFC 6901).
-pub fn escape(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
 }
 
 struct Validator<'a> {
@@ -178,10 +171,10 @@ impl Validator<'_> {
             );
             return;
         }
-        let template: BTreeSet<String> = path_template_names(path);
+        let template: BTreeSet<String> = template_name_set(path);
         let mut declared = BTreeSet::new();
         for (i, param) in params.iter().enumerate() {
-            let Some(param) = resolve_parameter(param, components) else {
+            let Some(param) = resolve(param, components) else {
                 continue; // a dangling $ref, already reported
             };
             let at_param = format!("{at}/parameters/{i}");
@@ -243,7 +236,7 @@ impl Validator<'_> {
         let Some(body) = &op.request_body else {
             return;
         };
-        let Some(body) = resolve_body(body, components) else {
+        let Some(body) = resolve(body, components) else {
             return;
         };
         let at = format!("{at}/requestBody/content");
@@ -252,12 +245,12 @@ impl Validator<'_> {
             return;
         }
         // Several media types are all accepted when they decode into one type.
-        let Some((preferred, content)) = crate::model::preferred_media(&body.content) else {
+        let Some((preferred, content)) = preferred_media(&body.content) else {
             return;
         };
-        let ty = crate::model::body_type(preferred, content);
+        let ty = body_type(preferred, content);
         for (media, content) in &body.content {
-            if crate::model::body_type(media, content) != ty {
+            if body_type(media, content) != ty {
                 self.lint(
                     format!("{at}/{}", escape(media)),
                     format!("`{media}` decodes into another type than `{preferred}`: the generated client sends `{preferred}` and the server stubs refuse `{media}` with 415"),
@@ -282,23 +275,12 @@ impl Validator<'_> {
                 "no response is documented; the server stubs answer with the status the implementation picks (a `Default` variant), without a body",
             );
         }
-        let documented = op
-            .responses
-            .responses
-            .iter()
-            .map(|(code, r)| (code.to_string(), r))
-            .chain(
-                op.responses
-                    .default
-                    .iter()
-                    .map(|r| ("default".to_string(), r)),
-            );
-        for (code, response) in documented {
+        for (code, response) in responses(op) {
             let at_code = format!("{at}/{code}");
-            let Some(response) = resolve_response(response, components) else {
+            let Some(response) = resolve(response, components) else {
                 continue;
             };
-            let body = match crate::model::preferred_media(&response.content) {
+            let body = match preferred_media(&response.content) {
                 None => "(no body)".to_string(),
                 Some((media, content)) => {
                     let schema = serde_json::to_string(&content.schema).unwrap_or_default();
@@ -341,18 +323,15 @@ impl Validator<'_> {
         params: &[&ReferenceOr<Parameter>],
         components: Option<&Components>,
     ) {
-        let has_path_params = params.iter().any(|p| {
-            matches!(
-                resolve_parameter(p, components),
-                Some(Parameter::Path { .. })
-            )
-        });
+        let has_path_params = params
+            .iter()
+            .any(|p| matches!(resolve(p, components), Some(Parameter::Path { .. })));
         let body_kinds: Vec<BodyKind> = op
             .request_body
             .as_ref()
-            .and_then(|b| resolve_body(b, components))
-            .and_then(|b| crate::model::preferred_media(&b.content))
-            .map(|(media, _)| crate::model::body_kind(media))
+            .and_then(|b| resolve(b, components))
+            .and_then(|b| preferred_media(&b.content))
+            .map(|(media, _)| body_kind(media))
             .into_iter()
             .collect();
         let secured = op
@@ -366,7 +345,7 @@ impl Validator<'_> {
                 Applies::PathParameters => has_path_params,
                 Applies::OtherParameters => params.iter().any(|p| {
                     matches!(
-                        resolve_parameter(p, components),
+                        resolve(p, components),
                         Some(Parameter::Query { .. } | Parameter::Header { .. })
                     )
                 }),
@@ -476,91 +455,5 @@ pub fn error_codes(components: Option<&Components>, name: &str) -> Option<Vec<St
             Some(s.enumeration.iter().flatten().cloned().collect())
         }
         _ => None,
-    }
-}
-
-/// Whether the server generator can read a scheme's credential.
-fn is_supported_scheme(scheme: &SecurityScheme) -> bool {
-    is_bearer(scheme)
-        || matches!(
-            scheme,
-            SecurityScheme::APIKey {
-                location: openapiv3::APIKeyLocation::Header,
-                ..
-            }
-        )
-}
-
-/// Whether a security scheme is carried as `Authorization: Bearer <token>`.
-pub fn is_bearer(scheme: &SecurityScheme) -> bool {
-    match scheme {
-        SecurityScheme::OAuth2 { .. } | SecurityScheme::OpenIDConnect { .. } => true,
-        SecurityScheme::HTTP { scheme, .. } => scheme.eq_ignore_ascii_case("bearer"),
-        SecurityScheme::APIKey { .. } => false,
-    }
-}
-
-/// The `{name}` segments of a path template.
-/// Whether every parameter in a path template is a whole segment (`/{id}`),
-/// which is what the router can match.
-pub fn is_routable(path: &str) -> bool {
-    path.split('/').all(|segment| {
-        !segment.contains(['{', '}'])
-            || (segment.starts_with('{')
-                && segment.ends_with('}')
-                && !segment[1..segment.len() - 1].contains(['{', '}']))
-    })
-}
-
-pub fn path_template_names(path: &str) -> BTreeSet<String> {
-    path.split('/')
-        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-        .map(str::to_string)
-        .collect()
-}
-
-fn component_name<'a>(reference: &'a str, kind: &str) -> Option<&'a str> {
-    reference.strip_prefix(&format!("#/components/{kind}/"))
-}
-
-/// Resolves a parameter that may be a `$ref` into `components/parameters`.
-pub fn resolve_parameter<'a>(
-    p: &'a ReferenceOr<Parameter>,
-    components: Option<&'a Components>,
-) -> Option<&'a Parameter> {
-    match p {
-        ReferenceOr::Item(p) => Some(p),
-        ReferenceOr::Reference { reference } => {
-            let name = component_name(reference, "parameters")?;
-            resolve_parameter(components?.parameters.get(name)?, components)
-        }
-    }
-}
-
-/// Resolves a request body that may be a `$ref` into `components/requestBodies`.
-pub fn resolve_body<'a>(
-    b: &'a ReferenceOr<RequestBody>,
-    components: Option<&'a Components>,
-) -> Option<&'a RequestBody> {
-    match b {
-        ReferenceOr::Item(b) => Some(b),
-        ReferenceOr::Reference { reference } => {
-            let name = component_name(reference, "requestBodies")?;
-            resolve_body(components?.request_bodies.get(name)?, components)
-        }
-    }
-}
-
-/// Resolves a response that may be a `$ref` into `components/responses`.
-pub fn resolve_response<'a>(
-    r: &'a ReferenceOr<Response>,
-    components: Option<&'a Components>,
-) -> Option<&'a Response> {
-    match r {
-        ReferenceOr::Item(r) => Some(r),
-        ReferenceOr::Reference { reference } => {
-            let name = component_name(reference, "responses")?;
-            resolve_response(components?.responses.get(name)?, components)
-        }
     }
 }

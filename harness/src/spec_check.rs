@@ -2,34 +2,73 @@
 //! type, required headers and body schema for responses; body schema and
 //! parameter formats for requests.
 //!
-//! The operations come from the code generator's own model
-//! ([`users_api_codegen::model::operations`]), the same one the router is
-//! generated from, and paths are matched with `matchit`, the matcher axum
-//! routes with. Only the schemas are this module's own work: OpenAPI 3.0
-//! schemas are converted to JSON Schema (draft 7) and compiled.
+//! An oracle independent of the code generator: the operations are read
+//! from the raw document (`paths`, as JSON values, `$ref`s followed here),
+//! never from the generator's model, so a blind spot of that model shows up
+//! as a disagreement. Paths are matched with `matchit`, the matcher axum
+//! routes with. OpenAPI 3.0 schemas are converted to JSON Schema (draft 7)
+//! and compiled.
 
 use std::collections::BTreeMap;
 
 use jsonschema::Validator;
-use openapiv3::{Components, ReferenceOr, Response, StatusCode};
 use serde_json::{Map, Value, json};
-use users_api_codegen::Spec;
-use users_api_codegen::model::{self, Operation, ParamType, Status};
-use users_api_codegen::validate::{resolve_body, resolve_response};
 
 pub use crate::files::workspace_root;
 
-/// One documented response: its media type, body schema and required headers.
+/// The HTTP methods a path item can hold operations for.
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// The status a documented response is sent with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Status {
+    /// One status code.
+    Code(u16),
+    /// A range: `4XX` is `Range(4)`.
+    Range(u16),
+    /// `default`.
+    Default,
+}
+
+impl Status {
+    /// The status of a response key (`200`, `4XX`, `default`).
+    fn parse(key: &str) -> Option<Self> {
+        match key {
+            "default" => Some(Self::Default),
+            _ if key.len() == 3 && key.ends_with("XX") => key[..1].parse().ok().map(Self::Range),
+            _ => key.parse().ok().map(Self::Code),
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Code(code) => write!(f, "{code}"),
+            Self::Range(hundreds) => write!(f, "{hundreds}XX"),
+            Self::Default => f.write_str("default"),
+        }
+    }
+}
+
+/// One documented response: its media types with their body schemas, and
+/// its required headers.
 struct ResponseSpec {
-    media_type: Option<String>,
-    schema: Option<Validator>,
+    media: Vec<(String, Option<Validator>)>,
     headers: Vec<String>,
 }
 
 /// One operation, compiled for checking.
 struct OperationSpec {
-    op: Operation,
-    request: Option<(String, Validator)>,
+    id: String,
+    method: String,
+    path: String,
+    /// Path parameters whose schema is a uuid string.
+    uuid_params: Vec<String>,
+    /// Request media types with their body schemas.
+    request: Vec<(String, Option<Validator>)>,
     responses: BTreeMap<Status, ResponseSpec>,
 }
 
@@ -63,7 +102,6 @@ pub struct SpecValidator {
     error: Validator,
     compiler: Compiler,
 }
-
 /// Converts an OpenAPI 3.0 schema into JSON Schema. `strict` forbids
 /// properties the spec does not declare, so a misnamed field is caught.
 pub fn to_json_schema(node: &Value, strict: bool) -> Value {
@@ -114,15 +152,41 @@ pub fn to_json_schema(node: &Value, strict: bool) -> Value {
     }
 }
 
+/// Follows a local `$ref` (and chains of them) within `root`.
+fn deref<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
+    for _ in 0..32 {
+        match node.get("$ref").and_then(Value::as_str) {
+            Some(target) => match target.strip_prefix('#').and_then(|p| root.pointer(p)) {
+                Some(found) => node = found,
+                None => break,
+            },
+            None => break,
+        }
+    }
+    node
+}
+
+/// The essence of a media type: no parameters, lower case.
+fn essence(media: &str) -> String {
+    media
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
 /// Compiles OpenAPI schemas into validators that share the component schemas.
 struct Compiler {
     definitions: Value,
 }
 
 impl Compiler {
-    fn new(components: Option<&Components>) -> Self {
-        let schemas = components.map(|c| &c.schemas);
-        let schemas = serde_json::to_value(schemas).expect("schemas serialize");
+    fn new(doc: &Value) -> Self {
+        let schemas = doc
+            .pointer("/components/schemas")
+            .cloned()
+            .unwrap_or(json!({}));
         Self {
             definitions: to_json_schema(&schemas, true),
         }
@@ -142,62 +206,73 @@ impl Compiler {
             .expect("spec schema compiles")
     }
 
-    /// The validator for the schema of `media` in a `content` map.
-    fn content(&self, content: &openapiv3::Content, media: &str) -> Option<Validator> {
-        let schema = content.get(media)?.schema.as_ref()?;
-        Some(self.compile(&serde_json::to_value(schema).expect("schema serializes")))
+    /// Every media type of a `content` map, with its schema's validator.
+    fn content(&self, content: Option<&Value>) -> Vec<(String, Option<Validator>)> {
+        content
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(media, m)| (media.clone(), m.get("schema").map(|s| self.compile(s))))
+            .collect()
     }
 }
 
-fn status_of(code: &StatusCode) -> Status {
-    match code {
-        StatusCode::Code(n) => Status::Code(*n),
-        StatusCode::Range(n) => Status::Range(*n),
-    }
-}
-
-/// The documented responses of `op`, keyed by status.
-fn responses(
+/// Compiles one operation of the raw document.
+fn operation(
     compiler: &Compiler,
-    components: Option<&Components>,
-    doc: &openapiv3::Operation,
-    op: &Operation,
-) -> BTreeMap<Status, ResponseSpec> {
-    let documented = doc
-        .responses
-        .responses
-        .iter()
-        .map(|(code, r)| (status_of(code), r))
-        .chain(doc.responses.default.iter().map(|r| (Status::Default, r)));
-    let mut out = BTreeMap::new();
-    for (status, r) in documented {
-        let r: &Response = resolve_response(r, components).expect("response resolves");
-        // The media type the generated router sends: the model's choice.
-        let media_type = op
-            .responses
-            .iter()
-            .find(|case| case.status == status && case.media_variant.is_none())
-            .and_then(|case| case.body.as_ref())
-            .map(|(media, _)| media.clone());
-        let schema = media_type
-            .as_deref()
-            .and_then(|m| compiler.content(&r.content, m));
-        let headers = r
-            .headers
-            .iter()
-            .filter(|(_, h)| matches!(h, ReferenceOr::Item(h) if h.required))
-            .map(|(name, _)| name.to_ascii_lowercase())
-            .collect();
-        out.insert(
-            status,
-            ResponseSpec {
-                media_type,
-                schema,
-                headers,
-            },
-        );
+    doc: &Value,
+    path: &str,
+    item: &Value,
+    method: &str,
+    op: &Value,
+) -> OperationSpec {
+    let params = item
+        .get("parameters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .chain(op.get("parameters").and_then(Value::as_array))
+        .flatten()
+        .map(|p| deref(doc, p));
+    let uuid_params = params
+        .filter(|p| p["in"] == "path")
+        .filter(|p| {
+            let schema = deref(doc, &p["schema"]);
+            schema["type"] == "string" && schema["format"] == "uuid"
+        })
+        .filter_map(|p| p["name"].as_str().map(str::to_string))
+        .collect();
+    let request = op
+        .get("requestBody")
+        .map(|b| compiler.content(deref(doc, b).get("content")))
+        .unwrap_or_default();
+    let responses = op
+        .get("responses")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter_map(|(key, r)| {
+            let status = Status::parse(key)?;
+            let r = deref(doc, r);
+            let headers = r
+                .get("headers")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .filter(|(_, h)| deref(doc, h)["required"] == true)
+                .map(|(name, _)| name.to_ascii_lowercase())
+                .collect();
+            let media = compiler.content(r.get("content"));
+            Some((status, ResponseSpec { media, headers }))
+        })
+        .collect();
+    OperationSpec {
+        id: op["operationId"].as_str().unwrap_or_default().to_string(),
+        method: method.to_ascii_uppercase(),
+        path: path.to_string(),
+        uuid_params,
+        request,
+        responses,
     }
-    out
 }
 
 impl SpecValidator {
@@ -210,42 +285,22 @@ impl SpecValidator {
 
     /// Compiles a spec given as YAML text.
     pub fn from_yaml(text: &str) -> Self {
-        let spec = Spec::parse("spec", text).expect("the spec parses");
-        let api = &spec.api;
-        let components = api.components.as_ref();
-        let compiler = Compiler::new(components);
+        let doc: Value = serde_yaml::from_str(text).expect("the spec is YAML");
+        let compiler = Compiler::new(&doc);
         let mut operations = Vec::new();
         let mut by_path: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-        for op in model::operations(&spec).expect("the code generator's model of the spec") {
-            let doc = api
-                .paths
-                .paths
-                .get(&op.path)
-                .and_then(ReferenceOr::as_item)
-                .and_then(|item| {
-                    item.iter()
-                        .find(|(m, _)| m.eq_ignore_ascii_case(&op.method))
-                })
-                .map(|(_, doc)| doc)
-                .expect("every modelled operation is in the document");
-            let request = op.body.as_ref().map(|body| {
-                let b = doc.request_body.as_ref().expect("a body was modelled");
-                let b = resolve_body(b, components).expect("request body resolves");
-                let schema = compiler
-                    .content(&b.content, &body.media)
-                    .expect("request body schema");
-                (body.media.clone(), schema)
-            });
-            let responses = responses(&compiler, components, doc, &op);
-            by_path
-                .entry(op.path.clone())
-                .or_default()
-                .push(operations.len());
-            operations.push(OperationSpec {
-                op,
-                request,
-                responses,
-            });
+        for (path, item) in doc["paths"].as_object().expect("the spec has paths") {
+            let item = deref(&doc, item);
+            for method in METHODS {
+                let Some(op) = item.get(method) else {
+                    continue;
+                };
+                by_path
+                    .entry(path.clone())
+                    .or_default()
+                    .push(operations.len());
+                operations.push(operation(&compiler, &doc, path, item, method, op));
+            }
         }
         let mut paths = matchit::Router::new();
         for (template, ops) in by_path {
@@ -273,7 +328,7 @@ impl SpecValidator {
     pub fn operations(&self) -> Vec<(String, String, String)> {
         self.operations
             .iter()
-            .map(|o| (o.op.method.clone(), o.op.path.clone(), o.op.id.clone()))
+            .map(|o| (o.method.clone(), o.path.clone(), o.id.clone()))
             .collect()
     }
 
@@ -296,37 +351,40 @@ impl SpecValidator {
     pub fn check_request(&self, ex: &Exchange<'_>) -> Vec<String> {
         let mut problems = Vec::new();
         let (candidates, args) = self.matching_paths(ex.path);
-        let Some(spec) = candidates.iter().find(|o| o.op.method == ex.method) else {
+        let Some(spec) = candidates.iter().find(|o| o.method == ex.method) else {
             problems.push(format!(
                 "{} {} is not an operation of the spec",
                 ex.method, ex.path
             ));
             return problems;
         };
-        let id = &spec.op.id;
+        let id = &spec.id;
         for (name, value) in args {
-            let uuid = spec
-                .op
-                .path_params
-                .iter()
-                .any(|p| p.name == name && p.ty == ParamType::Uuid);
+            let uuid = spec.uuid_params.contains(&name);
             if uuid && uuid::Uuid::parse_str(value).is_err() {
                 problems.push(format!(
                     "{id}: path parameter `{name}` = {value:?} is not a uuid"
                 ));
             }
         }
-        if let Some((media, schema)) = &spec.request {
-            if ex
-                .request_content_type
-                .map(|c| !c.starts_with(media.as_str()))
-                .unwrap_or(true)
-            {
-                problems.push(format!(
-                    "{id}: request content type {:?} is not {media}",
-                    ex.request_content_type
-                ));
-            }
+        if spec.request.is_empty() {
+            return problems;
+        }
+        let sent = ex.request_content_type.map(essence);
+        let Some((media, schema)) = spec
+            .request
+            .iter()
+            .find(|(media, _)| Some(essence(media)) == sent)
+        else {
+            let listed: Vec<&str> = spec.request.iter().map(|(m, _)| m.as_str()).collect();
+            problems.push(format!(
+                "{id}: request content type {:?} is none of {listed:?}",
+                ex.request_content_type
+            ));
+            return problems;
+        };
+        let json = essence(media) == "application/json" || essence(media).ends_with("+json");
+        if let (Some(schema), true) = (schema, json) {
             match serde_json::from_slice::<Value>(ex.request_body) {
                 Ok(body) => problems.extend(
                     schema
@@ -343,7 +401,7 @@ impl SpecValidator {
     pub fn check_response(&self, ex: &Exchange<'_>) -> Vec<String> {
         let (candidates, _) = self.matching_paths(ex.path);
         let mut problems = Vec::new();
-        let Some(spec) = candidates.iter().find(|o| o.op.method == ex.method) else {
+        let Some(spec) = candidates.iter().find(|o| o.method == ex.method) else {
             // Not an operation: the router must answer 404 (unknown path) or
             // 405 with `Allow` (undocumented method), in the error format.
             let expected = if candidates.is_empty() { 404 } else { 405 };
@@ -354,8 +412,7 @@ impl SpecValidator {
                 ));
             }
             if expected == 405 {
-                let mut allowed: Vec<&str> =
-                    candidates.iter().map(|o| o.op.method.as_str()).collect();
+                let mut allowed: Vec<&str> = candidates.iter().map(|o| o.method.as_str()).collect();
                 allowed.sort_unstable();
                 let mut got: Vec<&str> = ex
                     .allow
@@ -382,7 +439,7 @@ impl SpecValidator {
             }
             return problems;
         };
-        let id = &spec.op.id;
+        let id = &spec.id;
         let documented = [
             Status::Code(ex.status),
             Status::Range(ex.status / 100),
@@ -409,12 +466,27 @@ impl SpecValidator {
                 ));
             }
         }
-        match (&documented.media_type, &documented.schema) {
-            (Some(media), Some(schema)) => problems.extend(self.check_body(schema, media, ex, id)),
-            (None, _) if !ex.response_body.is_empty() => {
+        if documented.media.is_empty() {
+            if !ex.response_body.is_empty() {
                 problems.push(format!("{id}: {} should have no body", ex.status));
             }
-            _ => {}
+            return problems;
+        }
+        let sent = ex.response_content_type.map(essence);
+        match documented
+            .media
+            .iter()
+            .find(|(media, _)| Some(essence(media)) == sent)
+        {
+            Some((media, Some(schema))) => problems.extend(self.check_body(schema, media, ex, id)),
+            Some((_, None)) => {}
+            None => {
+                let listed: Vec<&str> = documented.media.iter().map(|(m, _)| m.as_str()).collect();
+                problems.push(format!(
+                    "{id}: {} content type {:?} is none of {listed:?}",
+                    ex.status, ex.response_content_type
+                ));
+            }
         }
         problems
     }

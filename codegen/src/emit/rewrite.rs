@@ -1,163 +1,23 @@
-//! Model types and the client, both produced by progenitor (and typify).
+//! The document as progenitor takes it, rewritten once per generation and
+//! shared by the client and its mocks. progenitor supports a subset of
+//! OpenAPI and panics outside it: each rewrite below keeps its copy inside
+//! that subset and leaves a note in the operation's docs saying what the
+//! client does instead.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use openapiv3::{
+    Components, OpenAPI, Operation, Parameter, ParameterSchemaOrContent, QueryStyle, ReferenceOr,
+    Response, Schema, SchemaKind, StatusCode, Type,
+};
 
-use openapiv3::OpenAPI;
-use proc_macro2::TokenStream;
-use progenitor_impl::{GenerationSettings, Generator, InterfaceStyle, TagStyle, TypeImpl};
-use quote::quote;
-
-use crate::error::{CodegenError, Result};
-use crate::load::Spec;
-use crate::model::type_name;
-
-/// Which optional runtime crates the model types use.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TypeDeps {
-    /// `chrono` (date-time formats).
-    pub chrono: bool,
-    /// `uuid` (uuid formats).
-    pub uuid: bool,
-    /// `regress` (patterns).
-    pub regress: bool,
-}
-
-/// Output of model generation.
-pub struct Models {
-    /// The model module body.
-    pub tokens: TokenStream,
-    /// Runtime crates needed.
-    pub deps: TypeDeps,
-    /// Per component schema: (schema name, Rust name, impls the type has).
-    pub types: Vec<(String, String, Vec<TypeImpl>)>,
-}
-
-/// The progenitor settings every generation uses (builder interface, merged
-/// tags, `PartialEq` on models, `BTreeMap` for maps).
-pub fn settings() -> GenerationSettings {
-    let mut settings = GenerationSettings::default();
-    settings
-        .with_interface(InterfaceStyle::Builder)
-        .with_tag(TagStyle::Merged)
-        .with_derive("PartialEq")
-        .with_map_type("::std::collections::BTreeMap");
-    settings
-}
-
-/// Runs progenitor, turning a panic into an error that names the stage.
-fn run(
-    stage: &'static str,
-    settings: &GenerationSettings,
-    api: &OpenAPI,
-) -> Result<(Generator, TokenStream)> {
-    let mut generator = Generator::new(settings);
-    let tokens = guarded(stage, || generator.generate_tokens(api))?;
-    Ok((generator, tokens))
-}
-
-/// Runs one progenitor call; its error or panic becomes an error that names
-/// the stage.
-pub(crate) fn guarded<T>(
-    stage: &'static str,
-    f: impl FnOnce() -> std::result::Result<T, progenitor_impl::Error>,
-) -> Result<T> {
-    // A progenitor panic becomes an error below; keep the default hook from
-    // printing it as if the generator had crashed.
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let outcome = catch_unwind(AssertUnwindSafe(f));
-    std::panic::set_hook(hook);
-    match outcome {
-        Ok(Ok(out)) => Ok(out),
-        Ok(Err(e)) => Err(CodegenError::Generate {
-            stage,
-            message: e.to_string(),
-        }),
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "progenitor panicked".into());
-            Err(CodegenError::Generate {
-                stage,
-                message: format!("unsupported construct (progenitor panicked): {message}"),
-            })
-        }
-    }
-}
-
-/// Removes every `default` from the schemas of a document.
-fn strip_defaults(node: &mut serde_json::Value) {
-    match node {
-        serde_json::Value::Object(map) => {
-            map.remove("default");
-            map.values_mut().for_each(strip_defaults);
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_defaults),
-        _ => {}
-    }
-}
-
-/// Generates the shared model types from `components/schemas` only.
-pub fn models(spec: &Spec) -> Result<Models> {
-    let mut api = spec.api.clone();
-    api.paths = Default::default();
-    // Positional: plain structs, without typify's builder module, which
-    // nothing uses (the client keeps its own builder interface).
-    let mut model_settings = settings();
-    model_settings.with_interface(InterfaceStyle::Positional);
-    // typify refuses a `default` (or enum) value that breaks its own schema,
-    // which real specs have: retry without `default`s before giving up.
-    let (generator, _) = match run("models", &model_settings, &api) {
-        Ok(done) => done,
-        Err(first) => {
-            let mut raw = serde_json::to_value(&api).unwrap_or_default();
-            strip_defaults(&mut raw);
-            let Ok(stripped) = serde_json::from_value::<OpenAPI>(raw) else {
-                return Err(first);
-            };
-            run("models", &model_settings, &stripped).map_err(|_| first)?
-        }
-    };
-    let space = generator.get_type_space();
-    let names: Vec<(String, String)> = api
-        .components
-        .iter()
-        .flat_map(|c| c.schemas.keys())
-        .map(|n| (n.clone(), type_name(n)))
-        .collect();
-    let mut types = Vec::new();
-    for (schema, rust) in names {
-        let ty = space
-            .iter_types()
-            .find(|t| t.name() == rust)
-            .ok_or_else(|| CodegenError::Generate {
-                stage: "models",
-                message: format!("schema {schema}: expected a type named {rust}"),
-            })?;
-        let impls = [TypeImpl::Default, TypeImpl::Display, TypeImpl::FromStr]
-            .into_iter()
-            .filter(|i| ty.has_impl(*i))
-            .collect();
-        types.push((schema, rust, impls));
-    }
-    Ok(Models {
-        tokens: space.to_stream(),
-        deps: TypeDeps {
-            chrono: space.uses_chrono(),
-            uuid: space.uses_uuid(),
-            regress: space.uses_regress(),
-        },
-        types,
-    })
-}
+use crate::ir::body_type;
+use crate::spec::media::{BodyKind, body_kind, media_essence, preferred_media};
+use crate::spec::paths::{operations_mut, responses_mut};
+use crate::spec::refs::resolve;
 
 /// The document as progenitor takes it: it sends query arrays only in the
 /// `form`, exploded style, so an array in another style is handed over as one
 /// string the caller joins, with a note saying so on the method.
 pub(crate) fn for_progenitor(api: &OpenAPI) -> OpenAPI {
-    use openapiv3::ReferenceOr;
     let mut api = api.clone();
     // Bodies and responses shared through `components` are inlined, so the
     // rewrites below see every one of them.
@@ -176,7 +36,7 @@ pub(crate) fn for_progenitor(api: &OpenAPI) -> OpenAPI {
             .iter_mut()
             .filter_map(|p| joined_string(p, components.as_ref()))
             .collect();
-        for (_, op) in crate::normalize::operations_mut(item) {
+        for (_, op) in operations_mut(item) {
             let mut notes = shared.clone();
             notes.extend(drop_deep_objects(op, components.as_ref()));
             notes.extend(
@@ -190,6 +50,8 @@ pub(crate) fn for_progenitor(api: &OpenAPI) -> OpenAPI {
             notes.extend(drop_second_success_body(op, components.as_ref()));
             notes.extend(one_body_per_outcome(op, components.as_ref()));
             notes.extend(media_progenitor_sends(op));
+            free_form_where_no_schema(op);
+            notes.extend(one_kind_per_outcome(op));
             if !notes.is_empty() {
                 let text = op.description.take().unwrap_or_default();
                 op.description = Some(
@@ -205,7 +67,7 @@ pub(crate) fn for_progenitor(api: &OpenAPI) -> OpenAPI {
 
 /// A `101` response: progenitor returns the upgraded connection, but sends
 /// the upgrade request headers only for dropshot's websocket extension.
-fn upgrade_note(op: &openapiv3::Operation) -> Option<String> {
+fn upgrade_note(op: &Operation) -> Option<String> {
     let upgrades = op
         .responses
         .responses
@@ -217,21 +79,20 @@ fn upgrade_note(op: &openapiv3::Operation) -> Option<String> {
 
 /// progenitor takes one request media type: its copy keeps the preferred
 /// one; the note names the others the server stubs also accept.
-fn one_request_media(op: &mut openapiv3::Operation) -> Option<String> {
-    let openapiv3::ReferenceOr::Item(body) = op.request_body.as_mut()? else {
+fn one_request_media(op: &mut Operation) -> Option<String> {
+    let ReferenceOr::Item(body) = op.request_body.as_mut()? else {
         return None;
     };
     if body.content.len() < 2 {
         return None;
     }
-    let (media, kept) =
-        crate::model::preferred_media(&body.content).map(|(m, c)| (m.clone(), c.clone()))?;
-    let ty = crate::model::body_type(&media, &kept);
+    let (media, kept) = preferred_media(&body.content).map(|(m, c)| (m.clone(), c.clone()))?;
+    let ty = body_type(&media, &kept);
     let (accepted, refused): (Vec<_>, Vec<_>) = body
         .content
         .iter()
         .filter(|(other, _)| **other != media)
-        .partition(|(other, content)| crate::model::body_type(other, content) == ty);
+        .partition(|(other, content)| body_type(other, content) == ty);
     let accepted: Vec<&String> = accepted.into_iter().map(|(m, _)| m).collect();
     let refused: Vec<&String> = refused.into_iter().map(|(m, _)| m).collect();
     let list = |media: Vec<&String>| {
@@ -263,11 +124,10 @@ fn one_request_media(op: &mut openapiv3::Operation) -> Option<String> {
 /// progenitor types a response by its `application/json` body alone: a
 /// response that also lists other media types is handed over without the
 /// JSON one, so the client returns its raw body whatever was sent.
-fn raw_when_several_media(op: &mut openapiv3::Operation) -> Vec<String> {
-    use crate::model::{BodyKind, body_kind};
+fn raw_when_several_media(op: &mut Operation) -> Vec<String> {
     let mut notes = Vec::new();
-    for (code, response) in crate::normalize::responses_mut(op) {
-        let openapiv3::ReferenceOr::Item(response) = response else {
+    for (code, response) in responses_mut(op) {
+        let ReferenceOr::Item(response) = response else {
             continue;
         };
         let json = response
@@ -296,12 +156,9 @@ fn raw_when_several_media(op: &mut openapiv3::Operation) -> Vec<String> {
 /// progenitor counts a `default` response as a success too, and takes one
 /// success body: a `default` whose body differs from the 2xx one is left out
 /// of its copy, so the client returns it as an unexpected response.
-fn drop_second_success_body(
-    op: &mut openapiv3::Operation,
-    components: Option<&openapiv3::Components>,
-) -> Option<String> {
-    let body_of = |r: &openapiv3::ReferenceOr<openapiv3::Response>| {
-        crate::validate::resolve_response(r, components).and_then(|r| {
+fn drop_second_success_body(op: &mut Operation, components: Option<&Components>) -> Option<String> {
+    let body_of = |r: &ReferenceOr<Response>| {
+        resolve(r, components).and_then(|r| {
             r.content
                 .first()
                 .map(|(m, c)| (m.clone(), c.schema.clone()))
@@ -324,12 +181,9 @@ fn drop_second_success_body(
 /// progenitor takes one success body and one error body per operation: in
 /// its copy, responses whose body differs from the first of their kind are
 /// left out, so the client returns them as unexpected responses.
-fn one_body_per_outcome(
-    op: &mut openapiv3::Operation,
-    components: Option<&openapiv3::Components>,
-) -> Vec<String> {
-    let body_of = |r: &openapiv3::ReferenceOr<openapiv3::Response>| {
-        crate::validate::resolve_response(r, components).and_then(|r| {
+fn one_body_per_outcome(op: &mut Operation, components: Option<&Components>) -> Vec<String> {
+    let body_of = |r: &ReferenceOr<Response>| {
+        resolve(r, components).and_then(|r| {
             r.content
                 .first()
                 .map(|(m, c)| (m.clone(), c.schema.clone()))
@@ -364,7 +218,6 @@ fn one_body_per_outcome(
 /// Replaces `$ref`s to `components/requestBodies` and `components/responses`
 /// in operations by copies of what they point at.
 fn inline_shared_bodies(api: &mut OpenAPI) {
-    use openapiv3::ReferenceOr;
     let Some(components) = api.components.clone() else {
         return;
     };
@@ -372,9 +225,9 @@ fn inline_shared_bodies(api: &mut OpenAPI) {
         let ReferenceOr::Item(item) = item else {
             continue;
         };
-        for (_, op) in crate::normalize::operations_mut(item) {
+        for (_, op) in operations_mut(item) {
             if let Some(body) = &mut op.request_body
-                && let Some(resolved) = crate::validate::resolve_body(body, Some(&components))
+                && let Some(resolved) = resolve(body, Some(&components))
             {
                 *body = ReferenceOr::Item(resolved.clone());
             }
@@ -384,9 +237,7 @@ fn inline_shared_bodies(api: &mut OpenAPI) {
                 .values_mut()
                 .chain(op.responses.default.as_mut())
             {
-                if let Some(resolved) =
-                    crate::validate::resolve_response(response, Some(&components))
-                {
+                if let Some(resolved) = resolve(response, Some(&components)) {
                     *response = ReferenceOr::Item(resolved.clone());
                 }
             }
@@ -398,15 +249,14 @@ fn inline_shared_bodies(api: &mut OpenAPI) {
 /// request bodies and types JSON responses only by `application/json`: in
 /// its copy, other JSON types become `application/json`, other text
 /// `text/plain`, anything else `application/octet-stream`.
-fn media_progenitor_sends(op: &mut openapiv3::Operation) -> Vec<String> {
-    use crate::model::{BodyKind, body_kind};
+fn media_progenitor_sends(op: &mut Operation) -> Vec<String> {
     let mut notes = Vec::new();
-    if let Some(openapiv3::ReferenceOr::Item(body)) = &mut op.request_body {
+    if let Some(ReferenceOr::Item(body)) = &mut op.request_body {
         let renamed: Vec<(String, openapiv3::MediaType)> = body
             .content
             .drain(..)
             .map(|(media, content)| {
-                let essence = crate::model::media_essence(&media);
+                let essence = media_essence(&media);
                 let sent = match body_kind(&media) {
                     BodyKind::Json => "application/json",
                     BodyKind::Form => "application/x-www-form-urlencoded",
@@ -426,14 +276,14 @@ fn media_progenitor_sends(op: &mut openapiv3::Operation) -> Vec<String> {
                 }
                 if sent.starts_with("text/") {
                     // progenitor takes a text body only as an inline string.
-                    content.schema = Some(openapiv3::ReferenceOr::Item(
+                    content.schema = Some(ReferenceOr::Item(
                         serde_json::from_value(serde_json::json!({"type": "string"}))
                             .expect("a string schema"),
                     ));
                 }
                 if sent == "application/octet-stream" {
                     // progenitor takes a binary body only as an inline binary string.
-                    content.schema = Some(openapiv3::ReferenceOr::Item(
+                    content.schema = Some(ReferenceOr::Item(
                         serde_json::from_value(
                             serde_json::json!({"type": "string", "format": "binary"}),
                         )
@@ -451,7 +301,7 @@ fn media_progenitor_sends(op: &mut openapiv3::Operation) -> Vec<String> {
         .values_mut()
         .chain(op.responses.default.as_mut())
     {
-        if let openapiv3::ReferenceOr::Item(response) = response {
+        if let ReferenceOr::Item(response) = response {
             let renamed: Vec<_> = response
                 .content
                 .drain(..)
@@ -467,57 +317,47 @@ fn media_progenitor_sends(op: &mut openapiv3::Operation) -> Vec<String> {
 }
 
 /// Whether a schema (or what its `$ref` names) is an object or a composition.
-fn is_object(
-    schema: &openapiv3::ReferenceOr<openapiv3::Schema>,
-    components: Option<&openapiv3::Components>,
-) -> bool {
-    let resolved = crate::model::resolve_schema(schema, components);
+fn is_object(schema: &ReferenceOr<Schema>, components: Option<&Components>) -> bool {
+    let resolved = resolve(schema, components);
     resolved.is_some_and(|s| {
         matches!(
             s.schema_kind,
-            openapiv3::SchemaKind::Type(openapiv3::Type::Object(_))
-                | openapiv3::SchemaKind::AllOf { .. }
-                | openapiv3::SchemaKind::OneOf { .. }
-                | openapiv3::SchemaKind::AnyOf { .. }
+            SchemaKind::Type(Type::Object(_))
+                | SchemaKind::AllOf { .. }
+                | SchemaKind::OneOf { .. }
+                | SchemaKind::AnyOf { .. }
         )
     })
 }
 
 /// progenitor cannot send `deepObject` query parameters: its copy leaves
 /// them out.
-fn drop_deep_objects(
-    op: &mut openapiv3::Operation,
-    components: Option<&openapiv3::Components>,
-) -> Vec<String> {
+fn drop_deep_objects(op: &mut Operation, components: Option<&Components>) -> Vec<String> {
     let mut notes = Vec::new();
-    op.parameters.retain(
-        |p| match crate::validate::resolve_parameter(p, components) {
-            Some(openapiv3::Parameter::Query {
-                parameter_data,
-                style: openapiv3::QueryStyle::DeepObject,
-                ..
-            }) => {
-                notes.push(format!(
-                    "The deepObject query parameter `{}` is not sent by this client.",
-                    parameter_data.name
-                ));
-                false
-            }
-            _ => true,
-        },
-    );
+    op.parameters.retain(|p| match resolve(p, components) {
+        Some(Parameter::Query {
+            parameter_data,
+            style: QueryStyle::DeepObject,
+            ..
+        }) => {
+            notes.push(format!(
+                "The deepObject query parameter `{}` is not sent by this client.",
+                parameter_data.name
+            ));
+            false
+        }
+        _ => true,
+    });
     notes
 }
 
 /// Turns a query array in a style progenitor cannot send into a string
 /// parameter; returns the note for the method's docs.
 fn joined_string(
-    param: &mut openapiv3::ReferenceOr<openapiv3::Parameter>,
-    components: Option<&openapiv3::Components>,
+    param: &mut ReferenceOr<Parameter>,
+    components: Option<&Components>,
 ) -> Option<String> {
-    use openapiv3::{Parameter, ParameterSchemaOrContent, QueryStyle, ReferenceOr};
-    if let Some(Parameter::Path { parameter_data, .. }) =
-        crate::validate::resolve_parameter(param, components)
+    if let Some(Parameter::Path { parameter_data, .. }) = resolve(param, components)
         && let ParameterSchemaOrContent::Schema(schema) = &parameter_data.format
         && is_object(schema, components)
     {
@@ -538,7 +378,7 @@ fn joined_string(
         parameter_data,
         style,
         ..
-    } = crate::validate::resolve_parameter(param, components)?.clone()
+    } = resolve(param, components)?.clone()
     else {
         return None;
     };
@@ -566,63 +406,114 @@ fn joined_string(
     Some(note)
 }
 
-/// Generates the client, using the shared model types from `types_crate`.
-/// `inner_type`, when given, is the client's state type (progenitor's inner
-/// type, read by the client's hooks: the retry policy).
-pub fn client(
-    spec: &Spec,
-    models: &Models,
-    types_crate: &str,
-    error_schema: Option<&str>,
-    inner_type: Option<&str>,
-) -> Result<TokenStream> {
-    let mut settings = settings();
-    if let Some(inner) = inner_type {
-        settings.with_inner_type(inner.parse().expect("inner type is a path"));
-    }
-    let krate: TokenStream = types_crate.parse().expect("crate name is an identifier");
-    for (_, rust, impls) in &models.types {
-        settings.with_replacement(
-            rust,
-            format!("::{types_crate}::{rust}"),
-            impls.iter().copied(),
-        );
-    }
-    let (_, tokens) = run("client", &settings, &for_progenitor(&spec.api))?;
-    let mut file: syn::File = syn::parse2(tokens).map_err(|e| CodegenError::Generate {
-        stage: "client",
-        message: e.to_string(),
-    })?;
-    // Re-export the shared models through `types`, where progenitor users
-    // expect them, with the types crate's `error` module (one ConversionError).
-    for item in &mut file.items {
-        if let syn::Item::Mod(m) = item
-            && m.ident == "types"
-            && let Some((_, items)) = &mut m.content
-        {
-            items.retain(|i| !matches!(i, syn::Item::Mod(inner) if inner.ident == "error"));
-            items.insert(0, syn::parse_quote!(pub use ::#krate::*;));
+/// progenitor stops (`todo!`) on a JSON body without a schema and on
+/// response encodings: in its copy, such a body is free-form JSON and
+/// response encodings are dropped (they only describe multipart parts).
+fn free_form_where_no_schema(op: &mut Operation) {
+    let json = |media: &str| body_kind(media) == BodyKind::Json;
+    if let Some(ReferenceOr::Item(body)) = &mut op.request_body {
+        for (_, content) in body.content.iter_mut().filter(|(m, _)| json(m)) {
+            content
+                .schema
+                .get_or_insert_with(|| ReferenceOr::Item(free_form()));
         }
     }
-    let base_url = spec
-        .api
-        .servers
-        .first()
-        .map(|s| s.url.clone())
-        .unwrap_or_else(|| "http://localhost".into());
-    let error_body = error_schema.map(|name| {
-        let error_type = syn::Ident::new(&type_name(name), proc_macro2::Span::call_site());
-        quote! {
-            /// The body of every documented error response.
-            pub type ErrorBody = types::#error_type;
+    for (_, response) in responses_mut(op) {
+        if let ReferenceOr::Item(response) = response {
+            for (media, content) in response.content.iter_mut() {
+                content.encoding.clear();
+                if json(media) {
+                    content
+                        .schema
+                        .get_or_insert_with(|| ReferenceOr::Item(free_form()));
+                }
+            }
         }
-    });
-    Ok(quote! {
-        #file
+    }
+}
 
-        /// The spec's first server: where the client points by default.
-        pub const DEFAULT_BASE_URL: &str = #base_url;
+/// A schema that takes any JSON value.
+fn free_form() -> Schema {
+    Schema {
+        schema_data: Default::default(),
+        schema_kind: SchemaKind::Any(Default::default()),
+    }
+}
 
-        #error_body
-    })
+/// How progenitor types a response: by its `application/json` schema, as
+/// an upgraded connection (101), as a raw stream, or as no body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Kind {
+    Typed(String),
+    Upgrade,
+    Raw,
+    Empty,
+}
+
+fn kind(code: Option<&StatusCode>, response: &ReferenceOr<Response>) -> Kind {
+    let ReferenceOr::Item(response) = response else {
+        return Kind::Empty;
+    };
+    let json = response
+        .content
+        .iter()
+        .find(|(m, _)| *m == "application/json" || m.starts_with("application/json;"));
+    match json {
+        Some((_, content)) => {
+            Kind::Typed(serde_json::to_string(&content.schema).unwrap_or_default())
+        }
+        None if code == Some(&StatusCode::Code(101)) => Kind::Upgrade,
+        None if !response.content.is_empty() => Kind::Raw,
+        None => Kind::Empty,
+    }
+}
+
+/// progenitor asserts that all success responses (2xx, 101 and `default`)
+/// share one kind of body, and all error responses (4xx, 5xx and
+/// `default`) another. Computed on its final copy, as it computes them:
+/// responses of another kind than the first of their outcome, and a
+/// `default` that cannot match both, are left out of its copy, so the
+/// client returns them as unexpected responses.
+fn one_kind_per_outcome(op: &mut Operation) -> Vec<String> {
+    let outcome = |code: &StatusCode| match code {
+        StatusCode::Code(101 | 200..=299) | StatusCode::Range(2) => Some(0),
+        StatusCode::Code(400..=599) | StatusCode::Range(4 | 5) => Some(1),
+        _ => None,
+    };
+    let value = |code: &StatusCode| match code {
+        StatusCode::Code(c) => *c,
+        StatusCode::Range(r) => *r * 100,
+    };
+    let mut codes: Vec<StatusCode> = op.responses.responses.keys().cloned().collect();
+    codes.sort_by_key(value);
+    let mut first: [Option<Kind>; 2] = [None, None];
+    let mut dropped = Vec::new();
+    for code in codes {
+        let Some(side) = outcome(&code) else {
+            continue;
+        };
+        let k = kind(Some(&code), &op.responses.responses[&code]);
+        match &first[side] {
+            None => first[side] = Some(k),
+            Some(seen) if *seen == k => {}
+            Some(_) => {
+                op.responses.responses.shift_remove(&code);
+                dropped.push(code.to_string());
+            }
+        }
+    }
+    if let Some(default) = &op.responses.default {
+        let k = kind(None, default);
+        if first.iter().flatten().any(|seen| *seen != k) {
+            op.responses.default = None;
+            dropped.push("default".into());
+        }
+    }
+    if dropped.is_empty() {
+        return Vec::new();
+    }
+    vec![format!(
+        "Responses {} have a body of another kind than the first of their outcome; they are returned as `Error::UnexpectedResponse`.",
+        dropped.join(", ")
+    )]
 }

@@ -20,7 +20,7 @@ pub struct Spec {
 }
 
 impl Spec {
-    /// Reads and parses a spec file. Does not validate it; see [`crate::validate`].
+    /// Reads and parses a spec file. Does not validate it; see [`crate::check`].
     pub fn read(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|source| CodegenError::Read {
             path: path.to_path_buf(),

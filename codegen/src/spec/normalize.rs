@@ -11,10 +11,11 @@ use std::collections::BTreeSet;
 use heck::ToPascalCase;
 use openapiv3::{MediaType, Operation, ReferenceOr, Schema, SchemaKind, Type};
 
+use super::load::Spec;
+use super::paths::{operations_mut, responses_mut};
+use super::pointer::escape;
 use crate::error::Problem;
-use crate::load::Spec;
-use crate::model::field_name;
-use crate::validate::escape;
+use crate::names::{field_name, type_name};
 
 /// Names the generated client already uses for its own methods (progenitor's
 /// `Client`, `ClientInfo` and `ClientHooks`): an operation so named gets `_op`.
@@ -43,10 +44,11 @@ pub struct Normalized {
 pub fn normalize(spec: &Spec) -> Normalized {
     let mut notes = Vec::new();
     let mut api = spec.api.clone();
+    // Rust names in use: hoisted schemas must not take one.
     let mut taken: BTreeSet<String> = api
         .components
         .iter()
-        .flat_map(|c| c.schemas.keys().cloned())
+        .flat_map(|c| c.schemas.keys().map(|k| type_name(k)))
         .collect();
     let mut hoisted: Vec<(String, Schema)> = Vec::new();
     // The document's `security` is every operation's default.
@@ -94,10 +96,13 @@ pub fn normalize(spec: &Spec) -> Normalized {
         }
     }
     let mut raw = serde_json::to_value(&api).unwrap_or_else(|_| spec.raw.clone());
-    if loosen_colliding_enums(&mut raw, "#", &mut notes)
-        && let Ok(loosened) = serde_json::from_value(raw.clone())
+    let repaired = super::repair::repair(&mut raw, "#", &mut notes);
+    let loosened = loosen_colliding_enums(&mut raw, "#", &mut notes);
+    let separated = super::separate::separate(&mut raw, &mut notes);
+    if (repaired || loosened || separated)
+        && let Ok(rewritten) = serde_json::from_value(raw.clone())
     {
-        api = loosened;
+        api = rewritten;
     }
     Normalized {
         spec: Spec {
@@ -156,41 +161,6 @@ fn loosen_colliding_enums(
         _ => {}
     }
     changed
-}
-
-/// Every operation of a path item with its method, mutably.
-pub(crate) fn operations_mut(
-    item: &mut openapiv3::PathItem,
-) -> impl Iterator<Item = (&'static str, &mut Operation)> {
-    [
-        ("get", &mut item.get),
-        ("put", &mut item.put),
-        ("post", &mut item.post),
-        ("delete", &mut item.delete),
-        ("options", &mut item.options),
-        ("head", &mut item.head),
-        ("patch", &mut item.patch),
-        ("trace", &mut item.trace),
-    ]
-    .into_iter()
-    .filter_map(|(method, op)| op.as_mut().map(|op| (method, op)))
-}
-
-/// An operation's responses with their keys (`200`, `4XX`, `default`), mutably.
-pub(crate) fn responses_mut(
-    op: &mut Operation,
-) -> impl Iterator<Item = (String, &mut ReferenceOr<openapiv3::Response>)> {
-    let responses = &mut op.responses;
-    responses
-        .responses
-        .iter_mut()
-        .map(|(code, r)| (code.to_string(), r))
-        .chain(
-            responses
-                .default
-                .iter_mut()
-                .map(|r| ("default".to_string(), r)),
-        )
 }
 
 fn note(pointer: impl Into<String>, message: String) -> Problem {

@@ -1,0 +1,181 @@
+//! Model types and the client, both produced by progenitor (and typify).
+
+use openapiv3::OpenAPI;
+use proc_macro2::TokenStream;
+use progenitor_impl::{GenerationSettings, Generator, InterfaceStyle, TagStyle, TypeImpl};
+use quote::quote;
+
+use super::guard::guarded;
+use super::manifest::Uses;
+use crate::error::{CodegenError, Result};
+use crate::names::type_name;
+use crate::spec::Spec;
+
+/// Output of model generation.
+pub struct Models {
+    /// The model module body.
+    pub tokens: TokenStream,
+    /// Runtime crates the model types use.
+    pub uses: Uses,
+    /// Per component schema: (schema name, Rust name, impls the type has).
+    pub types: Vec<(String, String, Vec<TypeImpl>)>,
+}
+
+/// The progenitor settings every generation uses (builder interface, merged
+/// tags, `PartialEq` on models, `BTreeMap` for maps).
+pub fn settings() -> GenerationSettings {
+    let mut settings = GenerationSettings::default();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged)
+        .with_derive("PartialEq")
+        .with_map_type("::std::collections::BTreeMap");
+    settings
+}
+
+/// Runs progenitor, turning a panic into an error that names the stage.
+fn run(
+    stage: &'static str,
+    settings: &GenerationSettings,
+    api: &OpenAPI,
+) -> Result<(Generator, TokenStream)> {
+    let mut generator = Generator::new(settings);
+    let tokens = guarded(stage, || generator.generate_tokens(api))?;
+    Ok((generator, tokens))
+}
+
+/// The runtime crates the code `generator` produced uses.
+pub(crate) fn uses(generator: &Generator) -> Uses {
+    let space = generator.get_type_space();
+    Uses {
+        chrono: space.uses_chrono(),
+        uuid: space.uses_uuid(),
+        regress: space.uses_regress(),
+        serde_json: space.uses_serde_json(),
+        websockets: generator.uses_websockets(),
+    }
+}
+
+/// Removes every `default` from the schemas of a document.
+fn strip_defaults(node: &mut serde_json::Value) {
+    match node {
+        serde_json::Value::Object(map) => {
+            map.remove("default");
+            map.values_mut().for_each(strip_defaults);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_defaults),
+        _ => {}
+    }
+}
+
+/// Generates the shared model types from `components/schemas` only.
+pub fn models(spec: &Spec) -> Result<Models> {
+    let mut api = spec.api.clone();
+    api.paths = Default::default();
+    // Positional: plain structs, without typify's builder module, which
+    // nothing uses (the client keeps its own builder interface).
+    let mut model_settings = settings();
+    model_settings.with_interface(InterfaceStyle::Positional);
+    // typify refuses a `default` (or enum) value that breaks its own schema,
+    // which real specs have: retry without `default`s before giving up.
+    let (generator, _) = match run("models", &model_settings, &api) {
+        Ok(done) => done,
+        Err(first) => {
+            let mut raw = serde_json::to_value(&api).unwrap_or_default();
+            strip_defaults(&mut raw);
+            let Ok(stripped) = serde_json::from_value::<OpenAPI>(raw) else {
+                return Err(first);
+            };
+            run("models", &model_settings, &stripped).map_err(|_| first)?
+        }
+    };
+    let space = generator.get_type_space();
+    let names: Vec<(String, String)> = api
+        .components
+        .iter()
+        .flat_map(|c| c.schemas.keys())
+        .map(|n| (n.clone(), type_name(n)))
+        .collect();
+    let mut types = Vec::new();
+    for (schema, rust) in names {
+        let ty = space
+            .iter_types()
+            .find(|t| t.name() == rust)
+            .ok_or_else(|| CodegenError::Generate {
+                stage: "models",
+                message: format!("schema {schema}: expected a type named {rust}"),
+            })?;
+        let impls = [TypeImpl::Default, TypeImpl::Display, TypeImpl::FromStr]
+            .into_iter()
+            .filter(|i| ty.has_impl(*i))
+            .collect();
+        types.push((schema, rust, impls));
+    }
+    Ok(Models {
+        tokens: space.to_stream(),
+        uses: uses(&generator),
+        types,
+    })
+}
+
+/// Generates the client from `api` (the document as progenitor takes it,
+/// see [`super::rewrite`]), using the shared model types from `types_crate`.
+/// `inner_type`, when given, is the client's state type (progenitor's inner
+/// type, read by the client's hooks: the retry policy).
+pub fn client(
+    api: &OpenAPI,
+    models: &Models,
+    types_crate: &str,
+    error_schema: Option<&str>,
+    inner_type: Option<&str>,
+) -> Result<(TokenStream, Uses)> {
+    let mut settings = settings();
+    if let Some(inner) = inner_type {
+        settings.with_inner_type(inner.parse().expect("inner type is a path"));
+    }
+    let krate: TokenStream = types_crate.parse().expect("crate name is an identifier");
+    for (_, rust, impls) in &models.types {
+        settings.with_replacement(
+            rust,
+            format!("::{types_crate}::{rust}"),
+            impls.iter().copied(),
+        );
+    }
+    let (generator, tokens) = run("client", &settings, api)?;
+    let mut file: syn::File = syn::parse2(tokens).map_err(|e| CodegenError::Generate {
+        stage: "client",
+        message: e.to_string(),
+    })?;
+    // Re-export the shared models through `types`, where progenitor users
+    // expect them, with the types crate's `error` module (one ConversionError).
+    for item in &mut file.items {
+        if let syn::Item::Mod(m) = item
+            && m.ident == "types"
+            && let Some((_, items)) = &mut m.content
+        {
+            items.retain(|i| !matches!(i, syn::Item::Mod(inner) if inner.ident == "error"));
+            items.insert(0, syn::parse_quote!(pub use ::#krate::*;));
+        }
+    }
+    let base_url = api
+        .servers
+        .first()
+        .map(|s| s.url.clone())
+        .unwrap_or_else(|| "http://localhost".into());
+    let error_body = error_schema.map(|name| {
+        let error_type = syn::Ident::new(&type_name(name), proc_macro2::Span::call_site());
+        quote! {
+            /// The body of every documented error response.
+            pub type ErrorBody = types::#error_type;
+        }
+    });
+    let code = quote! {
+        #file
+
+        /// The spec's first server: where the client points by default.
+        pub const DEFAULT_BASE_URL: &str = #base_url;
+
+        #error_body
+    };
+    Ok((code, uses(&generator)))
+}

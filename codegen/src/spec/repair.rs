@@ -1,0 +1,149 @@
+//! Values the generators refuse, repaired with a lint naming the place:
+//! a `default` or `enum` value that breaks its own schema's type (typify
+//! refuses the whole type), and carriage returns in descriptions (a bare
+//! CR is not allowed in a Rust doc comment).
+
+use serde_json::Value;
+
+use super::pointer::escape;
+use crate::error::Problem;
+
+/// Repairs the document in place; returns whether anything changed.
+pub(crate) fn repair(node: &mut Value, at: &str, notes: &mut Vec<Problem>) -> bool {
+    walk(node, at, notes, false)
+}
+
+/// `names`: the keys of this object are names (of properties, paths,
+/// components), not keywords.
+fn walk(node: &mut Value, at: &str, notes: &mut Vec<Problem>, names: bool) -> bool {
+    let mut changed = false;
+    match node {
+        Value::Object(map) if names => {
+            for (key, child) in map.iter_mut() {
+                changed |= walk(child, &format!("{at}/{}", escape(key)), notes, false);
+            }
+        }
+        Value::Object(map) => {
+            for key in ["description", "summary", "title"] {
+                if let Some(Value::String(text)) = map.get_mut(key)
+                    && text.contains('\r')
+                {
+                    *text = text.replace("\r\n", "\n").replace('\r', "\n");
+                    changed = true;
+                }
+            }
+            if let Some(Value::String(ty)) = map.get("type") {
+                let ty = ty.clone();
+                let nullable = map.get("nullable") == Some(&Value::Bool(true));
+                if let Some(Value::Array(values)) = map.get_mut("enum") {
+                    let before = values.len();
+                    values.retain(|v| fits(&ty, v) || (nullable && v.is_null()));
+                    if values.len() != before {
+                        notes.push(Problem {
+                            pointer: format!("{at}/enum"),
+                            message: format!(
+                                "{} enum value(s) are not of type `{ty}`; the generators leave them out",
+                                before - values.len()
+                            ),
+                        });
+                        changed = true;
+                    }
+                    if values.is_empty() {
+                        map.remove("enum");
+                    }
+                }
+                if let Some(default) = map.get("default") {
+                    let listed = map
+                        .get("enum")
+                        .and_then(Value::as_array)
+                        .is_none_or(|values| values.contains(default));
+                    let valid = (fits(&ty, default) || (nullable && default.is_null()))
+                        && listed
+                        && within_bounds(map, default);
+                    if !valid {
+                        notes.push(Problem {
+                            pointer: format!("{at}/default"),
+                            message: format!(
+                                "default {default} does not fit its schema (type `{ty}`{}); the generators leave it out",
+                                if listed { "" } else { ", enum" }
+                            ),
+                        });
+                        map.remove("default");
+                        changed = true;
+                    }
+                }
+            }
+            for (key, child) in map.iter_mut() {
+                // Examples and defaults are data, not schemas.
+                if matches!(key.as_str(), "example" | "examples" | "default" | "enum") {
+                    continue;
+                }
+                let names = matches!(
+                    key.as_str(),
+                    "properties" | "paths" | "schemas" | "parameters" | "responses" | "content"
+                ) && child.is_object();
+                changed |= walk(child, &format!("{at}/{}", escape(key)), notes, names);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter_mut().enumerate() {
+                changed |= walk(child, &format!("{at}/{i}"), notes, false);
+            }
+        }
+        _ => {}
+    }
+    changed
+}
+
+/// Whether `value` is of the JSON type `ty` names.
+fn fits(ty: &str, value: &Value) -> bool {
+    match ty {
+        "string" => value.is_string(),
+        "integer" => value.is_i64() || value.is_u64(),
+        "number" => value.is_number(),
+        "boolean" => value.is_boolean(),
+        "array" => value.is_array(),
+        "object" => value.is_object(),
+        _ => true,
+    }
+}
+
+/// Whether a numeric default lies within `minimum` and `maximum`.
+fn within_bounds(schema: &serde_json::Map<String, Value>, value: &Value) -> bool {
+    let Some(v) = value.as_f64() else {
+        return true;
+    };
+    let bound = |key: &str| schema.get(key).and_then(Value::as_f64);
+    bound("minimum").is_none_or(|min| v >= min) && bound("maximum").is_none_or(|max| v <= max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn bad_defaults_and_values_go_with_a_lint() {
+        let mut doc = json!({
+            "a": { "type": "integer", "default": "ten", "description": "one\r\ntwo\rthree" },
+            "b": { "type": "string", "enum": ["x", 1, null], "default": "y" },
+            "c": { "type": "integer", "minimum": 1, "default": 0 },
+            "d": { "type": "string", "nullable": true, "default": null, "example": { "type": "integer", "default": "no" } }
+        });
+        let mut notes = Vec::new();
+        assert!(repair(&mut doc, "#", &mut notes));
+        assert_eq!(
+            doc["a"],
+            json!({ "type": "integer", "description": "one\ntwo\nthree" })
+        );
+        assert_eq!(doc["b"], json!({ "type": "string", "enum": ["x"] }));
+        assert_eq!(doc["c"], json!({ "type": "integer", "minimum": 1 }));
+        assert_eq!(doc["d"].get("default"), Some(&Value::Null));
+        assert_eq!(doc["d"]["example"]["default"], "no");
+        let pointers: Vec<&str> = notes.iter().map(|n| n.pointer.as_str()).collect();
+        assert_eq!(
+            pointers,
+            ["#/a/default", "#/b/enum", "#/b/default", "#/c/default"]
+        );
+    }
+}

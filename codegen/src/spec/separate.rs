@@ -1,0 +1,255 @@
+//! Names that never collide. typify names the types it derives from a
+//! schema after it: an inline property `kind` of `Pet` becomes `PetKind`,
+//! array items `…Item`, map values `…Value`, the inner type of a nullable
+//! component `…Inner`; progenitor names an inline parameter type after its
+//! operation (`GetPetKind`). When such a derived name is also the name of
+//! a component schema (or of another derived type), typify silently reuses
+//! the first type of that name: a wrong type, two definitions, or a
+//! recursive type of infinite size. Here every inline schema whose derived
+//! name is taken moves into `components/schemas` under a name nobody uses,
+//! leaving a `$ref`; inline schemas whose names are free stay where they are.
+
+use std::collections::BTreeSet;
+
+use heck::{ToPascalCase, ToSnakeCase};
+use serde_json::{Value, json};
+
+use super::pointer::escape;
+use crate::error::Problem;
+use crate::names::type_name;
+
+/// Gives every type typify or progenitor would derive a unique name;
+/// returns whether the document changed.
+pub(crate) fn separate(raw: &mut Value, notes: &mut Vec<Problem>) -> bool {
+    let Some(schemas) = raw
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
+        return false;
+    };
+    let mut names = Names {
+        taken: schemas.keys().map(|k| type_name(k)).collect(),
+        hoisted: Vec::new(),
+        notes,
+    };
+    // A nullable component becomes `Name(Option<NameInner>)`: when that
+    // inner name is taken, its schema moves to a free name and the
+    // component becomes a nullable reference to it.
+    let nullable: Vec<String> = schemas
+        .iter()
+        .filter(|(_, s)| s.get("nullable") == Some(&Value::Bool(true)) && s.get("$ref").is_none())
+        .map(|(name, _)| name.clone())
+        .collect();
+    let mut wrapped = Vec::new();
+    for name in nullable {
+        let inner = format!("{}Inner", type_name(&name));
+        if names.claim(inner.clone()) {
+            continue;
+        }
+        let unique = names.unique(&inner);
+        names.notes.push(Problem {
+            pointer: format!("#/components/schemas/{}", escape(&name)),
+            message: format!(
+                "the inner type of this nullable schema would be called `{inner}`, which another type already is; the generators call it `{unique}`"
+            ),
+        });
+        wrapped.push((name, unique));
+    }
+    let keys: Vec<String> = schemas.keys().cloned().collect();
+    let schemas = raw
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+        .expect("checked above");
+    for (name, unique) in wrapped {
+        let reference = json!({
+            "nullable": true,
+            "allOf": [{ "$ref": format!("#/components/schemas/{unique}") }],
+        });
+        if let Some(mut moved) = schemas.insert(name, reference) {
+            if let Some(map) = moved.as_object_mut() {
+                map.remove("nullable");
+            }
+            let at = format!("#/components/schemas/{}", escape(&unique));
+            names.children(&mut moved, &unique, &at);
+            names.hoisted.push((unique, moved));
+        }
+    }
+    for key in keys {
+        let at = format!("#/components/schemas/{}", escape(&key));
+        if let Some(schema) = schemas.get_mut(&key) {
+            names.children(schema, &type_name(&key), &at);
+        }
+    }
+    if let Some(paths) = raw.get_mut("paths").and_then(Value::as_object_mut) {
+        for (path, item) in paths.iter_mut() {
+            names.parameters(path, item);
+        }
+    }
+    if names.hoisted.is_empty() {
+        return false;
+    }
+    let hoisted = std::mem::take(&mut names.hoisted);
+    let schemas = raw
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+        .expect("checked above");
+    for (name, schema) in hoisted {
+        schemas.insert(name, schema);
+    }
+    true
+}
+
+struct Names<'a> {
+    /// Rust names already used: component schemas and derived names.
+    taken: BTreeSet<String>,
+    /// Schemas moved out, with their new names.
+    hoisted: Vec<(String, Value)>,
+    notes: &'a mut Vec<Problem>,
+}
+
+impl Names<'_> {
+    /// Takes `name` if free.
+    fn claim(&mut self, name: String) -> bool {
+        self.taken.insert(name)
+    }
+
+    /// A free name made of `wanted` and a number, now taken.
+    fn unique(&mut self, wanted: &str) -> String {
+        let unique = (2..)
+            .map(|n| format!("{wanted}{n}"))
+            .find(|n| !self.taken.contains(n))
+            .expect("some number is free");
+        self.taken.insert(unique.clone());
+        unique
+    }
+
+    /// Visits the inline schemas typify derives names for inside `schema`
+    /// (whose type is called `name`).
+    fn children(&mut self, schema: &mut Value, name: &str, at: &str) {
+        let Some(map) = schema.as_object_mut() else {
+            return;
+        };
+        if let Some(Value::Object(properties)) = map.get_mut("properties") {
+            for (prop, child) in properties.iter_mut() {
+                let derived = format!("{name}_{}", prop.to_snake_case());
+                let at = format!("{at}/properties/{}", escape(prop));
+                self.inline(child, &derived, &at);
+            }
+        }
+        if let Some(items) = map.get_mut("items") {
+            self.inline(items, &format!("{name}Item"), &format!("{at}/items"));
+        }
+        if let Some(values @ Value::Object(_)) = map.get_mut("additionalProperties") {
+            let at = format!("{at}/additionalProperties");
+            self.inline(values, &format!("{name}Value"), &at);
+        }
+        for key in ["allOf", "oneOf", "anyOf"] {
+            if let Some(Value::Array(members)) = map.get_mut(key) {
+                for (i, member) in members.iter_mut().enumerate() {
+                    // Members are merged or become variants; their own
+                    // inline parts are named after the parent.
+                    self.children(member, name, &format!("{at}/{key}/{i}"));
+                }
+            }
+        }
+    }
+
+    /// An inline schema typify would call `derived` (or its `title`): kept
+    /// if that name is free, else moved into the components under a new name.
+    fn inline(&mut self, schema: &mut Value, derived: &str, at: &str) {
+        if !is_named(schema) {
+            if let Some(map) = schema.as_object() {
+                // Arrays and maps of named things name those after this one.
+                if map.contains_key("items") || map.contains_key("additionalProperties") {
+                    self.children(schema, &derived.to_pascal_case(), at);
+                }
+            }
+            return;
+        }
+        let wanted = match schema.get("title").and_then(Value::as_str) {
+            Some(title) => type_name(title),
+            None => derived.to_pascal_case(),
+        };
+        if self.claim(wanted.clone()) {
+            self.children(schema, &wanted, at);
+            return;
+        }
+        let unique = self.unique(&wanted);
+        self.notes.push(Problem {
+            pointer: at.to_string(),
+            message: format!(
+                "the type derived from this schema would be called `{wanted}`, which another type already is; the generators call it `{unique}`"
+            ),
+        });
+        let mut moved = std::mem::replace(
+            schema,
+            json!({ "$ref": format!("#/components/schemas/{unique}") }),
+        );
+        if let Some(map) = moved.as_object_mut() {
+            map.remove("title");
+        }
+        self.children(&mut moved, &unique, at);
+        self.hoisted.push((unique, moved));
+    }
+
+    /// Inline parameter schemas progenitor names `<operationId>-<name>`
+    /// (path-level ones once per operation).
+    fn parameters(&mut self, path: &str, item: &mut Value) {
+        let Some(item) = item.as_object_mut() else {
+            return;
+        };
+        let ids: Vec<(String, String)> = item
+            .iter()
+            .filter_map(|(method, op)| {
+                let id = op.get("operationId")?.as_str()?;
+                Some((method.clone(), id.to_string()))
+            })
+            .collect();
+        let at_path = format!("#/paths/{}", escape(path));
+        for (method, id) in &ids {
+            if let Some(Value::Array(params)) = item.get_mut("parameters") {
+                self.parameter_list(params, id, &format!("{at_path}/parameters"));
+            }
+            if let Some(Value::Array(params)) =
+                item.get_mut(method).and_then(|op| op.get_mut("parameters"))
+            {
+                self.parameter_list(params, id, &format!("{at_path}/{method}/parameters"));
+            }
+        }
+    }
+
+    fn parameter_list(&mut self, params: &mut [Value], id: &str, at: &str) {
+        for (i, p) in params.iter_mut().enumerate() {
+            let Some(name) = p.get("name").and_then(Value::as_str).map(str::to_string) else {
+                continue;
+            };
+            if let Some(schema) = p.get_mut("schema") {
+                self.inline(schema, &format!("{id}-{name}"), &format!("{at}/{i}/schema"));
+            }
+        }
+    }
+}
+
+/// Whether typify gives this inline schema a type of its own (a struct,
+/// an enum or a constrained newtype) rather than a built-in type.
+fn is_named(schema: &Value) -> bool {
+    let Some(map) = schema.as_object() else {
+        return false;
+    };
+    if map.contains_key("$ref") {
+        return false;
+    }
+    let has = |k: &str| map.contains_key(k);
+    let object_with_fields = map
+        .get("properties")
+        .and_then(Value::as_object)
+        .is_some_and(|p| !p.is_empty());
+    object_with_fields
+        || has("enum")
+        || has("oneOf")
+        || has("anyOf")
+        || has("allOf")
+        || has("pattern")
+        || has("minLength")
+        || has("maxLength")
+}
