@@ -453,9 +453,11 @@ pub mod retry {
     /// Waits `duration` on a timer thread, so that the client needs no
     /// particular async runtime.
     fn sleep(duration: Duration) -> impl Future<Output = ()> + Send {
+        /// Whether the timer fired, and the task to wake when it does.
+        type Shared = Arc<Mutex<(bool, Option<Waker>)>>;
         struct Sleep {
             duration: Duration,
-            state: Option<Arc<Mutex<(bool, Option<Waker>)>>>,
+            state: Option<Shared>,
         }
         impl Future for Sleep {
             type Output = ();

@@ -4,7 +4,8 @@
 //! Typed [httpmock](https://docs.rs/httpmock/0.8) mocks for `users-api-client` 2.0.0, generated from the OpenAPI spec.
 //!
 //! `use users_api_client_mock::MockServerExt;` adds one method per operation to `httpmock::MockServer`; its `when` and `then` arguments take the spec's parameters and response bodies, typed.
-#![allow(clippy::all, unused_imports)]
+// progenitor's mocks format path parameters as `format!("{}", value.to_string())`.
+#![allow(clippy::to_string_in_format_args)]
 
 #[rustfmt::skip]
 mod generated;

@@ -6,7 +6,6 @@ pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
-#[allow(clippy::all)]
 pub mod types {
     pub use ::users_api_types::*;
 }
@@ -252,8 +251,8 @@ let response = client.get_docs()
     }
 }
 /// Types for composing operation parameters.
-#[allow(clippy::all)]
 pub mod builder {
+    #[allow(unused_imports)]
     use super::types;
     #[allow(unused_imports)]
     use super::{
@@ -271,7 +270,7 @@ pub mod builder {
     impl<'a> AuthenticateFromOauthToken<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
-                client: client,
+                client,
                 body: Err("body was not initialized".to_string()),
             }
         }
@@ -410,7 +409,7 @@ pub mod builder {
     impl<'a> UsersDisconnectUser<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
-                client: client,
+                client,
                 user: Err("user was not initialized".to_string()),
             }
         }
@@ -534,7 +533,7 @@ pub mod builder {
     }
     impl<'a> UsersSnapshot<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self { client }
         }
         ///Sends a `GET` request to `/users`
         pub async fn send(
@@ -629,7 +628,7 @@ pub mod builder {
     impl<'a> UsersSpecificUserSnapshot<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
-                client: client,
+                client,
                 user: Err("user was not initialized".to_string()),
             }
         }
@@ -752,7 +751,7 @@ pub mod builder {
     }
     impl<'a> GetOpenapiYaml<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self { client }
         }
         ///Sends a `GET` request to `/openapi.yaml`
         pub async fn send(
@@ -820,7 +819,7 @@ pub mod builder {
     }
     impl<'a> GetOpenapiJson<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self { client }
         }
         ///Sends a `GET` request to `/openapi.json`
         pub async fn send(
@@ -899,7 +898,7 @@ pub mod builder {
     }
     impl<'a> GetDocs<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self { client }
         }
         ///Sends a `GET` request to `/docs`
         pub async fn send(

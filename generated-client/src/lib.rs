@@ -71,7 +71,6 @@
 //! ```
 //!
 //! HTTPS servers need the `rustls` feature.
-#![allow(clippy::all, unused_imports)]
 
 #[rustfmt::skip]
 mod generated;

@@ -2,7 +2,6 @@
 // Regenerate with: cargo xtask regen
 
 //! Model types for Users API 2.0.0, generated from the OpenAPI spec.
-#![allow(clippy::all, unused_imports)]
 
 #[rustfmt::skip]
 mod generated;

@@ -36,6 +36,19 @@ pub(crate) fn example_block(source: &str) -> String {
     )
 }
 
+/// Lints allowed in a generated crate (by stage), each for a reason in
+/// progenitor's or typify's output that a spec cannot change. Everything
+/// else meets `clippy -D warnings`.
+fn lint_allows(stage: &str) -> &'static [(&'static str, &'static str)] {
+    match stage {
+        "mock" => &[(
+            "clippy::to_string_in_format_args",
+            "progenitor's mocks format path parameters as `format!(\"{}\", value.to_string())`.",
+        )],
+        _ => &[],
+    }
+}
+
 /// Formats a token stream into `src/generated.rs`, plus a `src/lib.rs` shim
 /// that holds the crate docs and keeps `cargo fmt` away from generated code.
 pub(crate) fn rust_files(
@@ -68,8 +81,16 @@ pub(crate) fn rust_files(
         .iter()
         .map(|m| format!("mod {m};\npub use {m}::*;\n"))
         .collect();
+    let allows = match stage {
+        // The server stubs' lints are their generator's to settle.
+        "server" => "#![allow(clippy::all, unused_imports)]\n".to_string(),
+        _ => lint_allows(stage)
+            .iter()
+            .map(|(lint, why)| format!("// {why}\n#![allow({lint})]\n"))
+            .collect(),
+    };
     let shim = format!(
-        "{}\n{docs}#![allow(clippy::all, unused_imports)]\n\n#[rustfmt::skip]\nmod generated;\npub use generated::*;\n{modules}",
+        "{}\n{docs}{allows}\n#[rustfmt::skip]\nmod generated;\npub use generated::*;\n{modules}",
         header()
     );
     Ok([

@@ -146,6 +146,9 @@ pub fn client(
         stage: "client",
         message: e.to_string(),
     })?;
+    // progenitor marks whole modules `#[allow(clippy::all)]`: its output is
+    // made to pass clippy instead (see `Tidy`).
+    syn::visit_mut::VisitMut::visit_file_mut(&mut Tidy, &mut file);
     // Re-export the shared models through `types`, where progenitor users
     // expect them, with the types crate's `error` module (one ConversionError).
     for item in &mut file.items {
@@ -155,6 +158,17 @@ pub fn client(
         {
             items.retain(|i| !matches!(i, syn::Item::Mod(inner) if inner.ident == "error"));
             items.insert(0, syn::parse_quote!(pub use ::#krate::*;));
+        }
+        // progenitor imports `super::types` into `builder` whether or not an
+        // operation takes a model type (it marks its other import alike).
+        if let syn::Item::Mod(m) = item
+            && m.ident == "builder"
+            && let Some((_, items)) = &mut m.content
+            && let Some(syn::Item::Use(types_use)) = items.iter_mut().find(
+                |i| matches!(i, syn::Item::Use(u) if quote!(#u).to_string() == "use super :: types ;"),
+            )
+        {
+            types_use.attrs.push(syn::parse_quote!(#[allow(unused_imports)]));
         }
     }
     let base_url = api
@@ -178,4 +192,30 @@ pub fn client(
         #error_body
     };
     Ok((code, uses(&generator)))
+}
+
+/// Makes progenitor's client pass clippy: removes its blanket
+/// `#[allow(clippy::all)]` and writes `Struct { name: name }` as
+/// `Struct { name }` (`clippy::redundant_field_names`).
+struct Tidy;
+
+impl syn::visit_mut::VisitMut for Tidy {
+    fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
+        syn::visit_mut::visit_field_value_mut(self, field);
+        if let (syn::Member::Named(name), syn::Expr::Path(path)) = (&field.member, &field.expr)
+            && field.attrs.is_empty()
+            && path.qself.is_none()
+            && path.path.is_ident(name)
+        {
+            field.colon_token = None;
+        }
+    }
+
+    fn visit_attributes_mut(&mut self, attrs: &mut Vec<syn::Attribute>) {
+        attrs.retain(|a| {
+            !(a.path().is_ident("allow")
+                && a.parse_args::<syn::Path>()
+                    .is_ok_and(|p| quote!(#p).to_string() == "clippy :: all"))
+        });
+    }
 }

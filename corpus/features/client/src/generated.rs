@@ -6,7 +6,6 @@ pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
-#[allow(clippy::all)]
 pub mod types {
     pub use ::features_api_types::*;
 }
@@ -308,8 +307,8 @@ let response = client.get_flags()
     }
 }
 /// Types for composing operation parameters.
-#[allow(clippy::all)]
 pub mod builder {
+    #[allow(unused_imports)]
     use super::types;
     #[allow(unused_imports)]
     use super::{
@@ -336,7 +335,7 @@ pub mod builder {
     impl<'a> ListItems<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
-                client: client,
+                client,
                 active: Ok(None),
                 codes: Ok(None),
                 ids: Ok(None),
@@ -556,7 +555,7 @@ pub mod builder {
     impl<'a> CreateItemForm<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
-                client: client,
+                client,
                 body: Err("body was not initialized".to_string()),
             }
         }
@@ -623,7 +622,7 @@ pub mod builder {
     impl<'a> ItemsSetNote<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
-                client: client,
+                client,
                 id: Err("id was not initialized".to_string()),
                 body: Err("body was not initialized".to_string()),
             }
@@ -698,7 +697,7 @@ pub mod builder {
     impl<'a> PostBlobs<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
-                client: client,
+                client,
                 body: Err("body was not initialized".to_string()),
             }
         }
@@ -770,7 +769,7 @@ pub mod builder {
     }
     impl<'a> GetPage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self { client }
         }
         ///Sends a `GET` request to `/page`
         pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
@@ -811,7 +810,7 @@ pub mod builder {
     }
     impl<'a> OldPage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self { client }
         }
         ///Sends a `GET` request to `/old-page`
         pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
@@ -849,7 +848,7 @@ pub mod builder {
     }
     impl<'a> Anything<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self { client }
         }
         ///Sends a `POST` request to `/anything`
         pub async fn send(
@@ -906,7 +905,7 @@ pub mod builder {
     }
     impl<'a> OpenSocket<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self { client }
         }
         ///Sends a `GET` request to `/socket`
         pub async fn send(self) -> Result<ResponseValue<reqwest::Upgraded>, Error<()>> {
@@ -944,7 +943,7 @@ pub mod builder {
     }
     impl<'a> LoginRedirect<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self { client }
         }
         ///Sends a `POST` request to `/login`
         pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
@@ -982,7 +981,7 @@ pub mod builder {
     }
     impl<'a> Ping<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self { client }
         }
         ///Sends a `GET` request to `/ping`
         pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
@@ -1021,10 +1020,7 @@ pub mod builder {
     }
     impl<'a> GetReport<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                html: Ok(None),
-            }
+            Self { client, html: Ok(None) }
         }
         pub fn html<V>(mut self, value: V) -> Self
         where
@@ -1080,7 +1076,7 @@ pub mod builder {
     impl<'a> GetOrder<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
-                client: client,
+                client,
                 id: Err("id was not initialized".to_string()),
             }
         }
@@ -1155,7 +1151,7 @@ pub mod builder {
     impl<'a> PutOrder<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
-                client: client,
+                client,
                 id: Err("id was not initialized".to_string()),
                 body: Err("body was not initialized".to_string()),
             }
@@ -1234,7 +1230,7 @@ pub mod builder {
     impl<'a> CreateItemCharset<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
-                client: client,
+                client,
                 body: Err("body was not initialized".to_string()),
             }
         }
@@ -1300,7 +1296,7 @@ pub mod builder {
     impl<'a> CreateItemEither<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
-                client: client,
+                client,
                 body: Err("body was not initialized".to_string()),
             }
         }
@@ -1366,7 +1362,7 @@ pub mod builder {
     impl<'a> UploadAny<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
-                client: client,
+                client,
                 body: Err("body was not initialized".to_string()),
             }
         }
@@ -1441,7 +1437,7 @@ pub mod builder {
     impl<'a> GetFlags<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
-                client: client,
+                client,
                 x_dry_run: Err("x_dry_run was not initialized".to_string()),
                 x_retries: Ok(None),
             }

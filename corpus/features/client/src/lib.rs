@@ -2,7 +2,6 @@
 // Regenerate with: cargo xtask regen
 
 //! Async client (progenitor) for Features API 0.0.0+2024-01, generated from the OpenAPI spec.
-#![allow(clippy::all, unused_imports)]
 
 #[rustfmt::skip]
 mod generated;
