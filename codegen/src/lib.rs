@@ -333,7 +333,7 @@ fn server_files(spec: &Spec, options: &Options, types_ident: &str) -> Result<Vec
             crate_name: &options.server.1.replace('-', "_"),
             error,
         },
-    );
+    )?;
     let mut files = Vec::new();
     files.push(GeneratedFile {
         path: options.server.0.join("Cargo.toml"),
@@ -453,8 +453,14 @@ fn rust_files(
         .iter()
         .map(|m| format!("mod {m};\npub use {m}::*;\n"))
         .collect();
+    // The server stubs meet clippy with their own specific allows.
+    let allow = if stage == "server" {
+        ""
+    } else {
+        "#![allow(clippy::all, unused_imports)]\n\n"
+    };
     let shim = format!(
-        "{}\n{docs}#![allow(clippy::all, unused_imports)]\n\n#[rustfmt::skip]\nmod generated;\npub use generated::*;\n{modules}",
+        "{}\n{docs}{allow}#[rustfmt::skip]\nmod generated;\npub use generated::*;\n{modules}",
         header()
     );
     Ok([
