@@ -84,14 +84,16 @@ pub fn generate(
     let param_structs = ops
         .iter()
         .flat_map(|op| Place::ALL.map(|place| params::param_struct(op, place)));
+    let handler_idents = handlers::handler_idents(ops);
     let handlers = ops
         .iter()
-        .map(|op| handlers::handler(op, &trait_ident, &schemes));
+        .zip(&handler_idents)
+        .map(|(op, name)| handlers::handler(op, name, &trait_ident, &schemes));
     let table = ops.iter().map(|op| {
         let (id, method, path) = (&op.id, &op.method, &op.path);
         quote! { OperationInfo { operation_id: #id, method: #method, path: #path }, }
     });
-    let routes = handlers::route_calls(ops);
+    let routes = handlers::route_calls(ops, &handler_idents);
     let uses_uuid = ops
         .iter()
         .flat_map(|op| {
@@ -277,4 +279,126 @@ fn code_type_tokens(path: &str) -> TokenStream {
     };
     let prefix = prefix.iter().map(|s| ident(s));
     quote!(#(#prefix ::)* #last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::Spec;
+    use crate::model;
+
+    /// Server stubs alone, for specs progenitor's client refuses.
+    fn stubs(text: &str) -> syn::File {
+        let spec = Spec::parse("t.yaml", text).unwrap();
+        let ops = model::operations(&spec).unwrap();
+        let names = ServerNames {
+            trait_name: "Api",
+            types_crate: "types_crate",
+            crate_name: "stubs",
+            error: None,
+        };
+        let tokens = generate(&ops, &model::schemes(&spec), &names).unwrap();
+        syn::parse2(tokens).unwrap()
+    }
+
+    fn distinct(what: &str, names: Vec<String>) -> Vec<String> {
+        let mut seen = std::collections::BTreeSet::new();
+        for n in &names {
+            assert!(seen.insert(n), "{what}: `{n}` twice in {names:?}");
+        }
+        names
+    }
+
+    /// Names shared by path, query and header parameters, two wire names
+    /// with one Rust spelling in each place, and two security schemes alike.
+    const SHARED: &str = r#"
+openapi: 3.0.3
+info: { title: t, version: "1" }
+paths:
+  /x/{id}/{user-id}/{user_id}/{query}:
+    get:
+      operationId: shared
+      security: [{ api-key: [] }, { api_key: [] }]
+      parameters:
+        - { name: id, in: path, required: true, schema: { type: string } }
+        - { name: user-id, in: path, required: true, schema: { type: string } }
+        - { name: user_id, in: path, required: true, schema: { type: integer } }
+        - { name: query, in: path, required: true, schema: { type: string } }
+        - { name: id, in: query, required: true, schema: { type: string } }
+        - { name: user-id, in: query, schema: { type: string } }
+        - { name: user_id, in: query, schema: { type: string } }
+        - { name: id, in: header, schema: { type: string } }
+        - { name: X-Request-ID, in: header, schema: { type: string } }
+        - { name: x_request_id, in: header, schema: { type: string } }
+      responses:
+        '200': { description: ok }
+components:
+  securitySchemes:
+    api-key: { type: apiKey, in: header, name: X-Key }
+    api_key: { type: apiKey, in: header, name: X-Other-Key }
+"#;
+
+    #[test]
+    fn every_name_is_bound_once() {
+        let file = stubs(SHARED);
+        let mut checked = 0;
+        for item in &file.items {
+            match item {
+                syn::Item::Struct(s) => {
+                    let fields = s.fields.iter().filter_map(|f| f.ident.as_ref());
+                    let fields = distinct(
+                        &s.ident.to_string(),
+                        fields.map(|i| i.to_string()).collect(),
+                    );
+                    match s.ident.to_string().as_str() {
+                        "SharedQuery" => assert_eq!(fields, ["id", "user_id", "user_id_2"]),
+                        "SharedHeaders" => {
+                            assert_eq!(fields, ["id", "x_request_id", "x_request_id_2"])
+                        }
+                        "Credentials" => assert_eq!(fields, ["api_key", "api_key_2"]),
+                        _ => continue,
+                    }
+                    checked += 1;
+                }
+                syn::Item::Trait(t) => {
+                    for f in &t.items {
+                        let syn::TraitItem::Fn(f) = f else { continue };
+                        let args = f.sig.inputs.iter().map(|a| match a {
+                            syn::FnArg::Receiver(_) => "self".to_string(),
+                            syn::FnArg::Typed(t) => {
+                                let pat = &t.pat;
+                                quote!(#pat).to_string()
+                            }
+                        });
+                        let args = distinct("trait method", args.collect());
+                        assert_eq!(
+                            args,
+                            [
+                                "self",
+                                "credentials",
+                                "id",
+                                "user_id",
+                                "user_id_2",
+                                "query_2",
+                                "query",
+                                "headers"
+                            ]
+                        );
+                        checked += 1;
+                    }
+                }
+                syn::Item::Fn(f) if f.sig.ident == "handle_shared" => {
+                    // The handler passes the path `id`, not the query's.
+                    let body = quote!(#f).to_string();
+                    assert!(
+                        body.contains("shared . api . shared (credentials , id , user_id , user_id_2 , query_2 , query , headers)"),
+                        "{body}"
+                    );
+                    checked += 1;
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(checked, 5, "every item looked at");
+    }
 }

@@ -39,8 +39,13 @@ fn path_args(op: &Operation) -> Vec<Ident> {
         .collect()
 }
 
-fn handler_ident(op: &Operation) -> Ident {
-    format_ident!("handle_{}", ident(&op.id))
+/// The handlers' names, `handle_{operation}`: snake case (no `__` after
+/// `handle` for an operation named `_1st`) and distinct.
+pub fn handler_idents(ops: &[Operation]) -> Vec<Ident> {
+    let mut scope = Unique::new(&[]);
+    ops.iter()
+        .map(|op| scope.field(&format!("handle_{}", op.id.trim_start_matches('_'))))
+        .collect()
 }
 
 /// The trait method of `op`.
@@ -101,8 +106,12 @@ fn place_arg(place: Place) -> Ident {
 }
 
 /// The handler of `op`.
-pub fn handler(op: &Operation, trait_ident: &Ident, schemes: &SchemeFields<'_>) -> TokenStream {
-    let name = handler_ident(op);
+pub fn handler(
+    op: &Operation,
+    name: &Ident,
+    trait_ident: &Ident,
+    schemes: &SchemeFields<'_>,
+) -> TokenStream {
     let method = ident(&op.id);
     let ret = enum_ident(op);
     let mut extractors = vec![quote!(State(shared): State<stub_runtime::Shared<A>>)];
@@ -248,7 +257,7 @@ fn read_any_media(body: &Body, schema: &str) -> TokenStream {
 }
 
 /// `.path(...)` calls on `stub_runtime::Routes`, one per path, with 405 for every method the spec does not list.
-pub fn route_calls(ops: &[Operation]) -> TokenStream {
+pub fn route_calls(ops: &[Operation], handlers: &[Ident]) -> TokenStream {
     let mut paths: Vec<&str> = Vec::new();
     for op in ops {
         if !paths.contains(&op.path.as_str()) {
@@ -256,15 +265,18 @@ pub fn route_calls(ops: &[Operation]) -> TokenStream {
         }
     }
     let routes = paths.into_iter().map(|path| {
-        let here: Vec<&Operation> = ops.iter().filter(|o| o.path == path).collect();
+        let here: Vec<(&Operation, &Ident)> = ops
+            .iter()
+            .zip(handlers)
+            .filter(|(o, _)| o.path == path)
+            .collect();
         let allow = here
             .iter()
-            .map(|o| o.method.as_str())
+            .map(|(o, _)| o.method.as_str())
             .collect::<Vec<_>>()
             .join(", ");
-        let methods = here.iter().map(|op| {
+        let methods = here.iter().map(|(op, h)| {
             let filter = ident(&op.method);
-            let h = handler_ident(op);
             quote!(.on(MethodFilter::#filter, #h::<A>))
         });
         quote! {
