@@ -2,8 +2,6 @@
 // Regenerate with: cargo xtask regen
 
 //! Axum server stubs for Users API 2.0.0, generated from the OpenAPI spec.
-#![allow(clippy::all, unused_imports)]
-
 #[rustfmt::skip]
 mod generated;
 pub use generated::*;

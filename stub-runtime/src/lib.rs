@@ -6,7 +6,9 @@
 //! clients: the table of statuses the router answers by itself
 //! ([`RejectionKind`]), typed credentials ([`BearerToken`], [`ApiKey`]),
 //! request rejections with messages that never echo input ([`Rejection`]),
-//! and JSON bodies that may be pre-serialized ([`JsonBody`]).
+//! JSON bodies that may be pre-serialized ([`JsonBody`]), the router's
+//! scaffolding ([`Routes`], [`RouterOptions`]) and the
+//! responses built on a spec's error schema ([`ErrorFormat`]).
 //!
 //! Without the default `axum` feature only [`RejectionKind`] is built: that is
 //! what the code generator reads to check that a spec documents every status
@@ -21,24 +23,32 @@ pub use style::ArrayStyle;
 #[cfg(feature = "axum")]
 mod body;
 #[cfg(feature = "axum")]
+mod format;
+#[cfg(feature = "axum")]
 mod params;
 #[cfg(feature = "axum")]
 mod query;
 #[cfg(feature = "axum")]
 mod rejection;
 #[cfg(feature = "axum")]
+mod router;
+#[cfg(feature = "axum")]
 mod security;
 
 #[cfg(feature = "axum")]
 pub use body::JsonBody;
 #[cfg(feature = "axum")]
+pub use format::{BuiltinErrors, ErrorFormat, Refused, media_body, with_headers};
+#[cfg(feature = "axum")]
 pub use params::{
-    body_rejection, bytes_rejection, expect_media_type, form_rejection, path_param, path_values,
-    string_rejection,
+    body_rejection, bytes_body, bytes_rejection, expect_media_type, form_body, form_rejection,
+    json_body, path_param, path_values, read_body, string_rejection, text_body,
 };
 #[cfg(feature = "axum")]
-pub use query::{QueryPairs, header_param, required};
+pub use query::{QueryPairs, header_array, header_param, required};
 #[cfg(feature = "axum")]
 pub use rejection::{BuiltinError, Rejection, error_json};
+#[cfg(feature = "axum")]
+pub use router::{OperationInfo, RouterOptions, Routes, Shared, require_credentials};
 #[cfg(feature = "axum")]
 pub use security::{ApiKey, BearerToken, api_key, bearer_token};

@@ -1,11 +1,15 @@
 //! Path parameters and request bodies, with rejections that never echo input.
 
+use std::convert::Infallible;
 use std::str::FromStr;
 
-use axum::extract::RawPathParams;
+use axum::Form;
+use axum::Json;
+use axum::body::Bytes;
 use axum::extract::rejection::{
     BytesRejection, FormRejection, JsonRejection, RawPathParamsRejection, StringRejection,
 };
+use axum::extract::{FromRequest, RawPathParams, Request};
 use axum::http::{HeaderMap, StatusCode, header};
 
 use crate::{Rejection, RejectionKind};
@@ -42,6 +46,37 @@ pub fn path_param<'a, T: FromStr>(
                 format!("path parameter `{name}` must be {expected}"),
             )
         })
+}
+
+/// Runs an extractor that cannot fail (a `Result` of one) on the whole request.
+pub async fn read_body<T>(request: Request) -> T
+where
+    T: FromRequest<(), Rejection = Infallible>,
+{
+    match T::from_request(request, &()).await {
+        Ok(value) => value,
+        Err(never) => match never {},
+    }
+}
+
+/// The JSON request body for schema `schema`, or why it was refused.
+pub fn json_body<T>(body: Result<Json<T>, JsonRejection>, schema: &str) -> Result<T, Rejection> {
+    body.map(|Json(b)| b).map_err(|r| body_rejection(r, schema))
+}
+
+/// The form request body for schema `schema`, or why it was refused.
+pub fn form_body<T>(body: Result<Form<T>, FormRejection>, schema: &str) -> Result<T, Rejection> {
+    body.map(|Form(b)| b).map_err(|r| form_rejection(r, schema))
+}
+
+/// The text request body, or why it could not be read.
+pub fn text_body(body: Result<String, StringRejection>) -> Result<String, Rejection> {
+    body.map_err(string_rejection)
+}
+
+/// The raw request body, or why it could not be read.
+pub fn bytes_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Rejection> {
+    body.map_err(bytes_rejection)
 }
 
 /// Why a JSON request body for schema `schema` was refused.
@@ -180,6 +215,17 @@ mod tests {
         assert_eq!(ok, 7);
         let missing = path_param::<u32>([("m", "7")], "n", "an integer").unwrap_err();
         assert_eq!(missing.message(), "path parameter `n` must be an integer");
+    }
+
+    #[test]
+    fn bodies_unwrap_or_say_why_without_the_input() {
+        assert_eq!(json_body(Ok(Json(3)), "N"), Ok(3));
+        assert_eq!(form_body(Ok(Form(4)), "N"), Ok(4));
+        assert_eq!(text_body(Ok("t".into())), Ok("t".to_string()));
+        assert_eq!(
+            bytes_body(Ok(Bytes::from_static(b"b"))),
+            Ok(Bytes::from_static(b"b"))
+        );
     }
 
     #[test]

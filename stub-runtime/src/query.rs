@@ -97,6 +97,24 @@ pub fn header_param<T: FromStr>(
     parse_value(text.trim(), message).map(Some)
 }
 
+/// A header parameter holding a comma-separated list (`style: simple`);
+/// `None` when absent.
+pub fn header_array<T: FromStr>(
+    headers: &HeaderMap,
+    name: &str,
+    expected: &str,
+) -> Result<Option<Vec<T>>, Rejection> {
+    let Some(value) = headers.get(name) else {
+        return Ok(None);
+    };
+    let message = || format!("each item of header `{name}` must be {expected}");
+    let text = value.to_str().map_err(|_| bad(message()))?;
+    text.split(',')
+        .map(|item| parse_value(item.trim(), message))
+        .collect::<Result<_, _>>()
+        .map(Some)
+}
+
 /// A required parameter's value, or the rejection that names it.
 pub fn required<T>(value: Option<T>, place: &str, name: &str) -> Result<T, Rejection> {
     value.ok_or_else(|| {
@@ -163,6 +181,18 @@ mod tests {
         assert_eq!(header_param::<u8>(&h, "x-count", "an integer"), Ok(Some(7)));
         assert!(header_param::<u8>(&h, "x-bad", "an integer").is_err());
         assert_eq!(header_param::<u8>(&h, "x-none", "an integer"), Ok(None));
+        h.insert("x-ids", HeaderValue::from_static("1, 2,3"));
+        h.insert("x-bad-ids", HeaderValue::from_static("1,s3cret"));
+        assert_eq!(
+            header_array::<u8>(&h, "x-ids", "an integer"),
+            Ok(Some(vec![1, 2, 3]))
+        );
+        let r = header_array::<u8>(&h, "x-bad-ids", "an integer").unwrap_err();
+        assert_eq!(
+            r.message(),
+            "each item of header `x-bad-ids` must be an integer"
+        );
+        assert_eq!(header_array::<u8>(&h, "x-none", "an integer"), Ok(None));
         let missing = required::<u8>(None, "query", "limit").unwrap_err();
         assert_eq!(missing.kind(), RejectionKind::BadParameter);
         assert_eq!(required(Some(1), "query", "limit"), Ok(1));

@@ -1,7 +1,9 @@
 //! `cargo xtask corpus`: generate and compile the three crates for a corpus
 //! of public OpenAPI documents (APIs.guru's OpenAPI Directory, from npm,
 //! pinned in `corpus/package.json`) and our own feature spec, and report
-//! size, generation time, `cargo check` time and warnings per spec.
+//! size, generation time, `cargo check` time and warnings per spec. The
+//! server stubs must also pass `cargo clippy -- -D warnings`: generated code
+//! meets the same lint bar as ours.
 //!
 //! Every spec is checked with one shared target directory, so the runtime
 //! crates are built once.
@@ -38,6 +40,7 @@ struct Row {
     generation: Duration,
     lines: usize,
     check: Duration,
+    clippy: Duration,
     warnings: usize,
 }
 
@@ -45,17 +48,21 @@ struct Row {
 pub fn run(root: &Path) -> Result<()> {
     let directory = install(root)?;
     let out = root.join("target/corpus");
-    let mut specs = vec![root.join("corpus/features.yaml")];
+    let mut specs = vec![
+        root.join("corpus/features.yaml"),
+        root.join("corpus/crafted/server-names.yaml"),
+    ];
     specs.extend(PUBLIC.iter().map(|p| directory.join(p)));
     let mut rows = Vec::new();
     for spec in &specs {
         let row =
             one(root, spec, &out).with_context(|| format!("corpus spec {}", spec.display()))?;
         println!(
-            "corpus: {} generated in {} ms, checked in {:.1} s",
+            "corpus: {} generated in {} ms, checked in {:.1} s, server stubs linted in {:.1} s",
             row.name,
             row.generation.as_millis(),
-            row.check.as_secs_f64()
+            row.check.as_secs_f64(),
+            row.clippy.as_secs_f64()
         );
         rows.push(row);
     }
@@ -101,6 +108,18 @@ fn one(root: &Path, spec_path: &Path, out: &Path) -> Result<Row> {
     if !check.status.success() {
         bail!("the generated crates do not compile:\n{stderr}");
     }
+    let started = Instant::now();
+    let server = format!("{name}-server-stubs");
+    let mut cargo = exec::cargo(&["clippy", "--quiet", "-p", &server, "--", "-D", "warnings"]);
+    cargo
+        .env("CARGO_TARGET_DIR", out.join("check-target"))
+        .current_dir(&dir);
+    let lint = exec::capture(&cargo)?;
+    let clippy = started.elapsed();
+    if !lint.status.success() {
+        let stderr = String::from_utf8_lossy(&lint.stderr);
+        bail!("the server stubs do not pass clippy -D warnings:\n{stderr}");
+    }
     Ok(Row {
         name,
         operations,
@@ -108,24 +127,26 @@ fn one(root: &Path, spec_path: &Path, out: &Path) -> Result<Row> {
         generation,
         lines,
         check: check_time,
+        clippy,
         warnings: warnings.len() + stderr.lines().filter(|l| l.starts_with("warning")).count(),
     })
 }
 
 fn table(rows: &[Row]) -> String {
     let mut out = String::from(
-        "| spec | operations | schemas | generation | lines generated | cargo check | warnings |\n|---|---|---|---|---|---|---|\n",
+        "| spec | operations | schemas | generation | lines generated | cargo check | clippy (server) | warnings |\n|---|---|---|---|---|---|---|---|\n",
     );
     for r in rows {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} ms | {} | {:.1} s | {} |",
+            "| {} | {} | {} | {} ms | {} | {:.1} s | {:.1} s | {} |",
             r.name,
             r.operations,
             r.schemas,
             r.generation.as_millis(),
             r.lines,
             r.check.as_secs_f64(),
+            r.clippy.as_secs_f64(),
             r.warnings
         );
     }

@@ -43,7 +43,7 @@ pub(crate) fn files(
             crate_name: &options.server.1.replace('-', "_"),
             error,
         },
-    );
+    )?;
     let mut files = vec![GeneratedFile {
         path: options.server.0.join("Cargo.toml"),
         contents: manifest::server(

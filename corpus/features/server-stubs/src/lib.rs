@@ -2,8 +2,6 @@
 // Regenerate with: cargo xtask regen
 
 //! Axum server stubs for Features API 0.0.0+2024-01, generated from the OpenAPI spec.
-#![allow(clippy::all, unused_imports)]
-
 #[rustfmt::skip]
 mod generated;
 pub use generated::*;

@@ -1,0 +1,287 @@
+//! Per operation: the trait method, and the handler that reads the request
+//! into its typed arguments (every refusal a `?`) and calls it; per path:
+//! the routes.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+use super::params::{Place, read_struct};
+use super::rust::{Unique, doc_attrs, enum_ident, expected, ident, param_tokens, type_tokens};
+use super::security::{SchemeFields, requirement};
+use crate::model::{Body, BodyKind, Operation, RustType, media_essence};
+
+/// Names a handler binds itself; path arguments never take them.
+const HANDLER_LOCALS: &[&str] = &[
+    "self",
+    "shared",
+    "header_map",
+    "request",
+    "path",
+    "values",
+    "raw_query",
+    "query_pairs",
+    "credentials",
+    "query",
+    "headers",
+    "body",
+];
+
+/// Clippy's `too_many_arguments` threshold.
+const CLIPPY_MAX_ARGUMENTS: usize = 7;
+
+/// The names of `op`'s path arguments: distinct from each other and from
+/// the handler's own bindings, whatever the spec calls them.
+fn path_args(op: &Operation) -> Vec<Ident> {
+    let mut scope = Unique::new(HANDLER_LOCALS);
+    op.path_params
+        .iter()
+        .map(|p| scope.field(&p.name))
+        .collect()
+}
+
+/// The handlers' names, `handle_{operation}`: snake case (no `__` after
+/// `handle` for an operation named `_1st`) and distinct.
+pub fn handler_idents(ops: &[Operation]) -> Vec<Ident> {
+    let mut scope = Unique::new(&[]);
+    ops.iter()
+        .map(|op| scope.field(&format!("handle_{}", op.id.trim_start_matches('_'))))
+        .collect()
+}
+
+/// The trait method of `op`.
+pub fn trait_method(op: &Operation, schemes: &SchemeFields<'_>) -> TokenStream {
+    let name = ident(&op.id);
+    let ret = enum_ident(op);
+    let mut doc = format!("`{} {}`", op.method, op.path);
+    if !op.doc.is_empty() {
+        doc.push_str("\n\n");
+        doc.push_str(&op.doc);
+    }
+    if let Some(body) = op.body.as_ref().filter(|b| !b.also.is_empty()) {
+        let listed: Vec<String> = std::iter::once(&body.media)
+            .chain(body.also.iter().map(|(m, _)| m))
+            .map(|m| format!("`{m}`"))
+            .collect();
+        doc.push_str(&format!(
+            "\n\nThe body arrives decoded from whichever of {} the request was sent as.",
+            listed.join(", ")
+        ));
+    }
+    let mut args = Vec::new();
+    if schemes.secures(op) {
+        args.push(quote!(credentials: Credentials));
+    }
+    for (p, n) in op.path_params.iter().zip(path_args(op)) {
+        let t = param_tokens(p.ty);
+        args.push(quote!(#n: #t));
+    }
+    for place in Place::ALL {
+        if !place.params(op).is_empty() {
+            let (arg, t) = (place_arg(place), place.struct_ident(op));
+            args.push(quote!(#arg: #t));
+        }
+    }
+    if let Some(b) = &op.body {
+        let t = type_tokens(&b.ty);
+        args.push(quote!(body: #t));
+    }
+    // `&self` counts too.
+    let allow = (args.len() + 1 > CLIPPY_MAX_ARGUMENTS).then(|| {
+        quote!(#[allow(clippy::too_many_arguments, reason = "one argument per path parameter of the spec")])
+    });
+    let doc = doc_attrs(&doc);
+    quote! {
+        #doc
+        #allow
+        fn #name(&self, #(#args),*) -> impl Future<Output = #ret> + Send;
+    }
+}
+
+/// The argument holding the parameters of `place`.
+fn place_arg(place: Place) -> Ident {
+    match place {
+        Place::Query => format_ident!("query"),
+        Place::Header => format_ident!("headers"),
+    }
+}
+
+/// The handler of `op`.
+pub fn handler(
+    op: &Operation,
+    name: &Ident,
+    trait_ident: &Ident,
+    schemes: &SchemeFields<'_>,
+) -> TokenStream {
+    let method = ident(&op.id);
+    let ret = enum_ident(op);
+    let mut extractors = vec![quote!(State(shared): State<stub_runtime::Shared<A>>)];
+    let mut steps = Vec::new();
+    let mut args = Vec::new();
+    let secured = schemes.secures(op);
+    let checks_media = op
+        .body
+        .as_ref()
+        .is_some_and(|b| matches!(b.kind, BodyKind::Text | BodyKind::Bytes) && b.media != "*/*");
+    let several_media = op.body.as_ref().is_some_and(|b| !b.also.is_empty());
+    // Headers are borrowed from the request, not cloned; an operation with
+    // a body needs the request for the body, so it takes a copy of them.
+    let needs_headers = secured || !op.header_params.is_empty() || checks_media || several_media;
+    let headers_by_ref = needs_headers && op.body.is_none();
+    if headers_by_ref {
+        steps.push(quote!(let header_map = request.headers();));
+    } else if needs_headers {
+        extractors.push(quote!(header_map: axum::http::HeaderMap));
+        steps.push(quote!(let header_map = &header_map;));
+    }
+    if !op.query_params.is_empty() {
+        extractors.push(quote!(axum::extract::RawQuery(raw_query): axum::extract::RawQuery));
+    }
+    if secured {
+        steps.push(quote!(let credentials = Credentials::from_headers(header_map)?;));
+        steps.extend(requirement(op, schemes));
+        args.push(quote!(credentials));
+    }
+    if !op.path_params.is_empty() {
+        extractors.push(quote!(
+            path: Result<axum::extract::RawPathParams, axum::extract::rejection::RawPathParamsRejection>
+        ));
+        steps.push(quote!(let values = stub_runtime::path_values(path)?;));
+        for (p, n) in op.path_params.iter().zip(path_args(op)) {
+            let (raw, t, exp) = (&p.name, param_tokens(p.ty), expected(p.ty));
+            steps.push(quote!(let #n: #t = stub_runtime::path_param(&values, #raw, #exp)?;));
+            args.push(quote!(#n));
+        }
+    }
+    for place in Place::ALL {
+        if place.params(op).is_empty() {
+            continue;
+        }
+        if place == Place::Query {
+            steps.push(
+                quote!(let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());),
+            );
+        }
+        let (arg, read) = (place_arg(place), read_struct(op, place));
+        steps.push(quote!(let #arg = #read;));
+        args.push(quote!(#arg));
+    }
+    if let Some(body) = &op.body {
+        let schema = match &body.ty {
+            RustType::Model(name) => name.as_str(),
+            _ => "body",
+        };
+        if checks_media && !several_media {
+            let media = &body.media;
+            steps.push(quote!(stub_runtime::expect_media_type(header_map, #media)?;));
+        }
+        if several_media {
+            // The handler takes the whole request and reads it with the
+            // extractor of the media type it was sent as.
+            extractors.push(quote!(request: axum::extract::Request));
+            steps.push(read_any_media(body, schema));
+        } else {
+            let (ty, read) = body_extractor(body.kind, &type_tokens(&body.ty), schema);
+            extractors.push(quote!(body: #ty));
+            steps.push(quote!(let body = #read;));
+        }
+        args.push(quote!(body));
+    }
+    if headers_by_ref {
+        // `Request` takes the whole request, so it is the last extractor.
+        extractors.push(quote!(request: axum::extract::Request));
+    }
+    quote! {
+        async fn #name<A: #trait_ident>(#(#extractors),*) -> Result<#ret, Refused> {
+            #(#steps)*
+            Ok(shared.api.#method(#(#args),*).await)
+        }
+    }
+}
+
+/// The extractor type of a body of `kind` decoding into `t`, and the `?`
+/// expression turning the extracted `body` into a `t`.
+fn body_extractor(kind: BodyKind, t: &TokenStream, schema: &str) -> (TokenStream, TokenStream) {
+    match kind {
+        BodyKind::Json => (
+            quote!(Result<axum::Json<#t>, axum::extract::rejection::JsonRejection>),
+            quote!(stub_runtime::json_body(body, #schema)?),
+        ),
+        BodyKind::Form => (
+            quote!(Result<axum::Form<#t>, axum::extract::rejection::FormRejection>),
+            quote!(stub_runtime::form_body(body, #schema)?),
+        ),
+        BodyKind::Text => (
+            quote!(Result<String, axum::extract::rejection::StringRejection>),
+            quote!(stub_runtime::text_body(body)?),
+        ),
+        BodyKind::Bytes => (
+            quote!(Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>),
+            quote!(stub_runtime::bytes_body(body)?),
+        ),
+    }
+}
+
+/// The statement that reads `request` as whichever of the body's media
+/// types its `Content-Type` names (`*/*` last, matching any), else refuses
+/// it with 415.
+fn read_any_media(body: &Body, schema: &str) -> TokenStream {
+    let t = type_tokens(&body.ty);
+    let mut listed: Vec<(&str, BodyKind)> = std::iter::once((body.media.as_str(), body.kind))
+        .chain(body.also.iter().map(|(m, k)| (m.as_str(), *k)))
+        .collect();
+    listed.sort_by_key(|(media, _)| *media == "*/*");
+    let names: Vec<String> = listed
+        .iter()
+        .map(|(media, _)| media_essence(media))
+        .collect();
+    let refusal = format!("the request body must be sent as {}", names.join(" or "));
+    let branches = listed.iter().map(|(media, kind)| {
+        let (ty, read) = body_extractor(*kind, &t, schema);
+        let condition = if *media == "*/*" {
+            quote!(true)
+        } else {
+            quote!(stub_runtime::expect_media_type(header_map, #media).is_ok())
+        };
+        quote! {
+            if #condition {
+                let body: #ty = stub_runtime::read_body(request).await;
+                #read
+            } else
+        }
+    });
+    quote! {
+        let body = #(#branches)* {
+            return Err(Rejection::new(stub_runtime::RejectionKind::UnsupportedMediaType, #refusal).into());
+        };
+    }
+}
+
+/// `.path(...)` calls on `stub_runtime::Routes`, one per path, with 405 for every method the spec does not list.
+pub fn route_calls(ops: &[Operation], handlers: &[Ident]) -> TokenStream {
+    let mut paths: Vec<&str> = Vec::new();
+    for op in ops {
+        if !paths.contains(&op.path.as_str()) {
+            paths.push(&op.path);
+        }
+    }
+    let routes = paths.into_iter().map(|path| {
+        let here: Vec<(&Operation, &Ident)> = ops
+            .iter()
+            .zip(handlers)
+            .filter(|(o, _)| o.path == path)
+            .collect();
+        let allow = here
+            .iter()
+            .map(|(o, _)| o.method.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let methods = here.iter().map(|(op, h)| {
+            let filter = ident(&op.method);
+            quote!(.on(MethodFilter::#filter, #h::<A>))
+        });
+        quote! {
+            .path(#path, #allow, MethodRouter::new() #(#methods)*)
+        }
+    });
+    quote!(#(#routes)*)
+}

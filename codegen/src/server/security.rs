@@ -1,0 +1,154 @@
+//! The `Credentials` struct and each operation's security requirement.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+use super::rust::Unique;
+use crate::model::{Operation, Scheme, SchemeKind};
+
+/// The spec's security schemes with their distinct `Credentials` fields.
+pub struct SchemeFields<'a> {
+    fields: Vec<(&'a Scheme, Ident)>,
+}
+
+impl<'a> SchemeFields<'a> {
+    /// One field per scheme, named after it (numbered when two names meet).
+    pub fn new(schemes: &'a [Scheme]) -> Self {
+        let mut scope = Unique::new(&[]);
+        Self {
+            fields: schemes.iter().map(|s| (s, scope.field(&s.name))).collect(),
+        }
+    }
+
+    /// Whether the spec has any scheme the router reads.
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    fn find(&self, name: &str) -> Option<&(&'a Scheme, Ident)> {
+        self.fields.iter().find(|(s, _)| s.name == name)
+    }
+
+    /// Whether `op` receives credentials.
+    pub fn secures(&self, op: &Operation) -> bool {
+        !op.security.is_empty() && !self.is_empty()
+    }
+}
+
+/// The `Credentials` struct: one optional field per security scheme.
+pub fn credentials_struct(schemes: &SchemeFields<'_>) -> Option<TokenStream> {
+    if schemes.is_empty() {
+        return None;
+    }
+    let fields = schemes.fields.iter().map(|(s, field)| {
+        let name = &s.name;
+        let (doc, ty) = match &s.kind {
+            SchemeKind::Bearer => (
+                format!(" Scheme `{name}`: `Authorization: Bearer <token>`."),
+                quote!(BearerToken),
+            ),
+            SchemeKind::ApiKeyHeader(h) => (
+                format!(" Scheme `{name}`: the `{h}` header."),
+                quote!(ApiKey),
+            ),
+        };
+        quote! { #[doc = #doc] pub #field: Option<#ty>, }
+    });
+    let reads = schemes.fields.iter().map(|(s, field)| match &s.kind {
+        SchemeKind::Bearer => quote!(#field: stub_runtime::bearer_token(headers)?,),
+        SchemeKind::ApiKeyHeader(h) => match static_header_name(h) {
+            // The name is parsed once, not on every request.
+            Some(lower) => quote!(#field: stub_runtime::api_key(headers, {
+                static NAME: axum::http::HeaderName = axum::http::HeaderName::from_static(#lower);
+                &NAME
+            })?,),
+            None => quote!(#field: stub_runtime::api_key(headers, #h)?,),
+        },
+    });
+    let none = schemes
+        .fields
+        .iter()
+        .map(|(_, field)| quote!(self.#field.is_none()));
+    Some(quote! {
+        /// The credentials a request presented, one field per security scheme
+        /// of the spec. The router checks their form; the implementation
+        /// verifies them.
+        #[derive(Debug, Clone, Default, PartialEq, Eq)]
+        pub struct Credentials {
+            #(#fields)*
+        }
+
+        impl Credentials {
+            /// Reads every scheme's header; a malformed one is refused.
+            pub fn from_headers(headers: &axum::http::HeaderMap) -> Result<Self, Rejection> {
+                Ok(Self { #(#reads)* })
+            }
+
+            /// Whether no credential at all was presented.
+            pub fn is_empty(&self) -> bool {
+                #(#none)&&*
+            }
+        }
+    })
+}
+
+/// `name` lowercased when `HeaderName::from_static` accepts that (a token:
+/// letters, digits and ``!#$%&'*+-.^_`|~``), so it can be made at compile time.
+fn static_header_name(name: &str) -> Option<String> {
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    (!name.is_empty() && name.chars().all(token)).then(|| name.to_ascii_lowercase())
+}
+
+/// The statement refusing a request to `op` that meets none of its security
+/// alternatives; `None` when one alternative is always met (anonymous
+/// callers allowed, or a scheme the stubs do not read, left to the
+/// implementation).
+pub fn requirement(op: &Operation, schemes: &SchemeFields<'_>) -> Option<TokenStream> {
+    let mut alternatives = Vec::new();
+    for names in &op.security {
+        let fields: Option<Vec<&Ident>> = names
+            .iter()
+            .map(|n| schemes.find(n).map(|(_, f)| f))
+            .collect();
+        match fields {
+            Some(fields) if !fields.is_empty() => alternatives.push(fields),
+            _ => return None,
+        }
+    }
+    let met = alternatives.iter().map(|fields| {
+        let all = fields.iter().map(|f| quote!(credentials.#f.is_some()));
+        if fields.len() == 1 {
+            quote!(#(#all)*)
+        } else {
+            quote!((#(#all)&&*))
+        }
+    });
+    let hint = hint(op, schemes);
+    Some(quote! {
+        stub_runtime::require_credentials(&shared.options, #(#met)||*, #hint)?;
+    })
+}
+
+/// "this operation needs credentials: send `X-Application-ID` or
+/// `Authorization: Bearer <token>`".
+fn hint(op: &Operation, schemes: &SchemeFields<'_>) -> String {
+    let alternatives: Vec<String> = op
+        .security
+        .iter()
+        .map(|names| {
+            names
+                .iter()
+                .filter_map(|n| schemes.find(n))
+                .map(|(s, _)| match &s.kind {
+                    SchemeKind::Bearer => "`Authorization: Bearer <token>`".to_string(),
+                    SchemeKind::ApiKeyHeader(h) => format!("`{h}`"),
+                })
+                .collect::<Vec<_>>()
+                .join(" and ")
+        })
+        .collect();
+    format!(
+        "this operation needs credentials: send {}",
+        alternatives.join(" or ")
+    )
+}
