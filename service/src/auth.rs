@@ -7,10 +7,10 @@
 mod cache;
 pub mod devkey;
 pub mod jwks;
+pub mod limit;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use jsonwebtoken::{Validation, errors::ErrorKind};
 use serde::{Deserialize, Serialize};
@@ -62,45 +62,51 @@ pub enum AuthError {
         /// What is wrong, as fixed text.
         problem: &'static str,
     },
-    /// The userinfo endpoint rejected the access token or failed.
-    #[error("the access token was rejected by the userinfo endpoint: {0}")]
-    Userinfo(String),
+    /// The userinfo endpoint answered that the access token is not valid
+    /// (401 or 403); remembered for a short while.
+    #[error("the access token was rejected by the userinfo endpoint (status {status})")]
+    UserinfoRejected {
+        /// The endpoint's HTTP status.
+        status: u16,
+    },
+    /// The userinfo endpoint could not be asked or gave no usable answer
+    /// (network trouble, another status, not a userinfo document); never
+    /// remembered.
+    #[error("the userinfo endpoint failed: {0}")]
+    UserinfoFailed(String),
+    /// Too many access tokens are being checked at the userinfo endpoint,
+    /// by this client or by all together: not a verdict on the token.
+    #[error("too many access tokens are being checked; retry shortly")]
+    RateLimited(limit::Limited),
     /// No way to verify the credential was given.
     #[error("{0}")]
     Unverifiable(String),
 }
 
 /// The claims of an ID token this service reads: what verification yields
-/// and what `mint-token` signs (as command-line options, `--sub`, `--email`…).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, clap::Args)]
+/// and what `mint-token` signs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Identity {
     /// `iss`: who issued the token.
     #[serde(default, rename = "iss")]
-    #[arg(skip)]
     pub issuer: String,
     /// `sub`, Auth0 style: `github|123`, `google-oauth2|456`, ...
     #[serde(rename = "sub")]
-    #[arg(long = "sub")]
     pub subject: String,
     /// `email` claim.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[arg(long)]
     pub email: Option<String>,
     /// `name` claim.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[arg(long)]
     pub name: Option<String>,
     /// `nickname` claim (becomes the username).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[arg(long)]
     pub nickname: Option<String>,
     /// `picture` claim: a URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[arg(long)]
     pub picture: Option<String>,
     /// `iat`: when the token was issued (seconds since the epoch), if it says.
     #[serde(default, rename = "iat", skip_serializing_if = "Option::is_none")]
-    #[arg(skip)]
     pub issued_at: Option<u64>,
 }
 
@@ -162,7 +168,7 @@ pub struct Verifier {
 /// Longest bearer or body token accepted, in bytes. Real ID tokens are a
 /// few kilobytes; this is checked before any parsing.
 pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
-/// Seconds of clock skew allowed on `exp` and `nbf`.
+/// Seconds of clock skew allowed on `exp`, `nbf` and `iat`.
 const LEEWAY: u64 = 30;
 /// Bytes of verified ID tokens remembered (tokens and identities, LRU).
 pub const VERIFIED_CACHE_BYTES: usize = 8 * 1024 * 1024;
@@ -173,9 +179,6 @@ pub const USERINFO_CACHE_BYTES: usize = 2 * 1024 * 1024;
 pub const USERINFO_CACHE_SECONDS: u64 = 300;
 /// How long a userinfo rejection of a token is remembered.
 const USERINFO_REJECTION_SECONDS: u64 = 30;
-/// Userinfo calls allowed per second on average, and in a burst.
-pub const USERINFO_CALLS_PER_SECOND: f64 = 10.0;
-const USERINFO_BURST: f64 = 20.0;
 /// Largest userinfo answer read, in bytes.
 const MAX_USERINFO_BYTES: usize = 64 * 1024;
 
@@ -223,10 +226,10 @@ struct Claims {
     nbf: Option<u64>,
 }
 
-/// Userinfo answers by access token, and the rate limit on calls.
+/// Userinfo answers by access token, and the rate limits on calls.
 struct Userinfo {
     answers: Mutex<Lru<Answer>>,
-    bucket: Mutex<(f64, Instant)>,
+    limit: limit::RateLimit,
 }
 
 /// A remembered userinfo answer, good until `until` (seconds since the epoch).
@@ -249,7 +252,7 @@ impl Userinfo {
     fn new() -> Self {
         Self {
             answers: Mutex::new(Lru::new(USERINFO_CACHE_BYTES)),
-            bucket: Mutex::new((USERINFO_BURST, Instant::now())),
+            limit: limit::RateLimit::default(),
         }
     }
 
@@ -263,25 +266,10 @@ impl Userinfo {
             None
         }
     }
-
-    /// Takes one call from the token bucket, if any is left.
-    fn allow_call(&self) -> bool {
-        let mut bucket = lock(&self.bucket);
-        let (tokens, at) = *bucket;
-        let refill = at.elapsed().as_secs_f64() * USERINFO_CALLS_PER_SECOND;
-        let tokens = (tokens + refill).min(USERINFO_BURST);
-        if tokens >= 1.0 {
-            *bucket = (tokens - 1.0, Instant::now());
-            true
-        } else {
-            *bucket = (tokens, Instant::now());
-            false
-        }
-    }
 }
 
 /// Locks a mutex, carrying on if a panicking thread poisoned it.
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -345,30 +333,21 @@ impl Verifier {
         })
     }
 
-    /// Forgets every remembered verification of tokens for `subject`, so
-    /// that their next use is verified in full.
-    pub fn forget_subject(&self, subject: &str) {
-        lock(&self.verified).retain(|v| v.principal.identity.subject != subject);
+    /// Forgets every remembered verification of tokens for user `id` (at
+    /// its sign-out), so that their next use is verified in full: a
+    /// userinfo answer is then asked for again.
+    pub fn forget_user(&self, id: Uuid) {
+        lock(&self.verified).retain(|v| v.principal.user_id != id);
         lock(&self.userinfo.answers).retain(|a| match &a.result {
-            Ok(identity) => identity.subject != subject,
+            Ok(identity) => crate::profile::user_id(identity) != id,
             Err(_) => true,
         });
     }
 
-    /// Bytes of verified tokens currently remembered.
-    pub fn cached_bytes(&self) -> usize {
-        lock(&self.verified).bytes()
-    }
-
     /// Verifies an ID token (a JWT) and returns its identity, whose claims
-    /// have passed [`crate::profile::checked`].
-    pub fn verify_id_token(&self, token: &str) -> Result<Identity, AuthError> {
-        self.verify_id_principal(token)
-            .map(|p| Arc::unwrap_or_clone(p).identity)
-    }
-
-    /// Like [`Self::verify_id_token`], but hands out the remembered
-    /// [`Principal`] (a reference count, no copy, no rehash) on a cache hit.
+    /// have passed [`crate::profile::checked`], with its user id; a cache hit
+    /// hands out the remembered [`Principal`] (a reference count, no copy,
+    /// no rehash).
     pub fn verify_id_principal(&self, token: &str) -> Result<Arc<Principal>, AuthError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(AuthError::TooLong);
@@ -392,7 +371,10 @@ impl Verifier {
                 .and_then(|k| keys.get(&Some(k.clone())).cloned())
         };
         let mut found = named(&keys);
-        if found.is_none() && header.kid.is_some() && self.keys.refresh_for_unknown_kid() {
+        if found.is_none()
+            && let Some(kid) = &header.kid
+            && self.keys.refresh_for_unknown_kid(kid)
+        {
             keys = self.keys.keys();
             found = named(&keys);
         }
@@ -427,6 +409,16 @@ impl Verifier {
             _ => AuthError::Malformed("claims could not be read".into()),
         })?;
         let Claims { identity, exp, nbf } = data.claims;
+        // A token "issued" in the future would outlive every sign-out.
+        if identity
+            .issued_at
+            .is_some_and(|iat| iat > now.saturating_add(LEEWAY))
+        {
+            return Err(AuthError::InvalidClaim {
+                claim: "iat",
+                problem: "is in the future",
+            });
+        }
         let principal = Principal::new(crate::profile::checked(identity)?);
         let verified = Verified {
             principal: principal.clone(),
@@ -453,7 +445,7 @@ impl Verifier {
     /// Checks an opaque access token at the userinfo endpoint, if configured.
     /// Answers are remembered until the token expires (when it is a JWT that
     /// says so) or [`USERINFO_CACHE_SECONDS`], whichever is sooner; calls are
-    /// limited to [`USERINFO_CALLS_PER_SECOND`].
+    /// limited per client and in all ([`limit`]).
     pub async fn verify_access_token(&self, token: &str) -> Result<Identity, AuthError> {
         let Some(url) = &self.userinfo_url else {
             return Err(AuthError::Unverifiable(
@@ -467,19 +459,21 @@ impl Verifier {
         if let Some(result) = self.userinfo.lookup(token, now) {
             return result;
         }
-        if !self.userinfo.allow_call() {
-            return Err(AuthError::Userinfo(
-                "too many requests to the userinfo endpoint; try again shortly".into(),
-            ));
-        }
-        let result = self.call_userinfo(url, token).await;
+        self.userinfo
+            .limit
+            .allow(crate::peer::current())
+            .map_err(AuthError::RateLimited)?;
+        let result = self.call_userinfo(url, token).await.map(|mut identity| {
+            // The provider vouches for the token now; it has no `iat` of
+            // its own, and one missing would count as revoked by any sign-out.
+            identity.issued_at = Some(now);
+            identity
+        });
         let until = match &result {
             Ok(_) => now
                 .saturating_add(USERINFO_CACHE_SECONDS)
                 .min(unverified_exp(token).unwrap_or(u64::MAX)),
-            Err(AuthError::Userinfo(m))
-                if m.starts_with("status 401") || m.starts_with("status 403") =>
-            {
+            Err(AuthError::UserinfoRejected { .. }) => {
                 now.saturating_add(USERINFO_REJECTION_SECONDS)
             }
             Err(_) => now, // network or server trouble: not remembered
@@ -495,8 +489,9 @@ impl Verifier {
     }
 
     async fn call_userinfo(&self, url: &str, token: &str) -> Result<Identity, AuthError> {
-        let fail =
-            |e: reqwest::Error| AuthError::Userinfo(format!("request failed: {}", e.without_url()));
+        let fail = |e: reqwest::Error| {
+            AuthError::UserinfoFailed(format!("request failed: {}", e.without_url()))
+        };
         let mut response = self
             .http
             .get(url)
@@ -504,18 +499,26 @@ impl Verifier {
             .send()
             .await
             .map_err(fail)?;
-        if !response.status().is_success() {
-            return Err(AuthError::Userinfo(format!("status {}", response.status())));
+        let status = response.status();
+        if matches!(status.as_u16(), 401 | 403) {
+            return Err(AuthError::UserinfoRejected {
+                status: status.as_u16(),
+            });
+        }
+        if !status.is_success() {
+            return Err(AuthError::UserinfoFailed(format!("status {status}")));
         }
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(fail)? {
             body.extend_from_slice(&chunk);
             if body.len() > MAX_USERINFO_BYTES {
-                return Err(AuthError::Userinfo("the response is too large".into()));
+                return Err(AuthError::UserinfoFailed(
+                    "the response is too large".into(),
+                ));
             }
         }
         let mut identity: Identity = serde_json::from_slice(&body)
-            .map_err(|_| AuthError::Userinfo("response is not a userinfo document".into()))?;
+            .map_err(|_| AuthError::UserinfoFailed("not a userinfo document".into()))?;
         identity.issuer = self.issuer.clone();
         crate::profile::checked(identity)
     }
@@ -555,6 +558,20 @@ fn header_alg(token: &str) -> Option<String> {
     let header: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     let alg = header.get("alg")?.as_str()?;
     Some(crate::profile::escape_for_log(alg, 16))
+}
+
+#[cfg(test)]
+impl Verifier {
+    /// Bytes of verified tokens currently remembered.
+    fn cached_bytes(&self) -> usize {
+        lock(&self.verified).bytes()
+    }
+
+    /// The identity of a verified ID token.
+    fn verify_id_token(&self, token: &str) -> Result<Identity, AuthError> {
+        self.verify_id_principal(token)
+            .map(|p| Arc::unwrap_or_clone(p).identity)
+    }
 }
 
 #[cfg(test)]
@@ -631,7 +648,7 @@ mod tests {
                 .extend(extra.as_object().unwrap().clone());
             sign(&key, c)
         };
-        let forever = with(serde_json::json!({"exp": u64::MAX, "iat": u64::MAX}));
+        let forever = with(serde_json::json!({"exp": u64::MAX, "iat": 0}));
         assert!(verifier.verify_id_token(&forever).is_ok());
         assert!(verifier.verify_id_token(&forever).is_ok(), "cached");
         for extra in [
@@ -640,6 +657,7 @@ mod tests {
             serde_json::json!({"exp": -1}),
             serde_json::json!({"exp": 1e300}),
             serde_json::json!({"exp": u64::MAX, "iat": -5}),
+            serde_json::json!({"exp": u64::MAX, "iat": u64::MAX}),
             serde_json::json!({"exp": "soon"}),
         ] {
             assert!(
@@ -675,7 +693,12 @@ mod tests {
         assert!(verifier.cached_bytes() <= VERIFIED_CACHE_BYTES);
         assert!(verifier.cached_bytes() > VERIFIED_CACHE_BYTES / 2);
         let before = verifier.cached_bytes();
-        verifier.forget_subject("github|1");
+        let one = crate::profile::user_id(&Identity {
+            issuer: devkey::DEV_ISSUER.into(),
+            subject: "github|1".into(),
+            ..Default::default()
+        });
+        verifier.forget_user(one);
         assert!(verifier.cached_bytes() < before);
         assert!(!lock(&verifier.verified).is_empty());
         let mut cache = lock(&verifier.verified);
@@ -726,21 +749,23 @@ mod tests {
         .await
         .unwrap();
         let count = || calls.load(std::sync::atomic::Ordering::SeqCst);
+        let mut five = None;
         for _ in 0..5 {
             let identity = verifier.verify_access_token("opaque-1").await.unwrap();
             assert_eq!(identity.subject, "github|5");
+            assert!(identity.issued_at.is_some(), "vouched for now");
+            five = Some(crate::profile::user_id(&identity));
         }
         assert_eq!(count(), 1, "one upstream call for one token");
-        verifier.forget_subject("github|5");
+        verifier.forget_user(five.unwrap());
         verifier.verify_access_token("opaque-1").await.unwrap();
         assert_eq!(count(), 2, "forgotten, so asked again");
 
         let mut limited = 0;
         for i in 0..60 {
-            if let Err(AuthError::Userinfo(m)) =
+            if let Err(AuthError::RateLimited(_)) =
                 verifier.verify_access_token(&format!("opaque-x{i}")).await
             {
-                assert!(m.contains("too many"), "{m}");
                 limited += 1;
             }
         }

@@ -24,21 +24,34 @@ pub const MAX_EMAIL_BYTES: usize = 254;
 pub const MAX_PICTURE_BYTES: usize = 2048;
 
 /// Characters never stored nor logged raw: control characters (Unicode
-/// category Cc: C0, DEL, C1), the line and paragraph separators, and the
+/// category Cc: C0, DEL, C1), the line and paragraph separators, the
 /// bidirectional formatting characters (ALM, LRM, RLM, the embeddings,
-/// overrides and isolates).
+/// overrides and isolates) and the invisible ones that make two names look
+/// alike (soft hyphen, Mongolian vowel separator, zero-width space, non-joiner
+/// and joiner, word joiner and invisible operators, byte-order mark).
 pub fn is_forbidden(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
-            '\u{061C}'
-                | '\u{200E}'
-                | '\u{200F}'
+            '\u{00AD}'
+                | '\u{061C}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
                 | '\u{2028}'
                 | '\u{2029}'
                 | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
                 | '\u{2066}'..='\u{2069}'
+                | '\u{FEFF}'
         )
+}
+
+/// Whether `url` may be stored as a profile picture: an absolute `http` or
+/// `https` URL with a host (never `javascript:`, `data:` or the like, which
+/// a client might put in a page).
+fn is_picture_url(url: &str) -> bool {
+    reqwest::Url::parse(url)
+        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
 }
 
 /// `text` cut to `max_chars` characters with forbidden characters written
@@ -64,7 +77,8 @@ pub fn escape_for_log(text: &str, max_chars: usize) -> String {
 ///   [`MAX_NAME_CHARS`] characters; dropped if nothing is left.
 /// - `email`, `picture`: ignored (as if absent) when they contain a
 ///   forbidden character or are longer than [`MAX_EMAIL_BYTES`] /
-///   [`MAX_PICTURE_BYTES`].
+///   [`MAX_PICTURE_BYTES`]; `picture` also unless it is an `http` or
+///   `https` URL.
 pub fn checked(mut identity: Identity) -> Result<Identity, AuthError> {
     let refuse = |problem| AuthError::InvalidClaim {
         claim: "sub",
@@ -78,7 +92,7 @@ pub fn checked(mut identity: Identity) -> Result<Identity, AuthError> {
     }
     if identity.subject.chars().any(is_forbidden) {
         return Err(refuse(
-            "contains control or bidirectional formatting characters",
+            "contains control, bidirectional formatting or invisible characters",
         ));
     }
     let clean = |text: Option<String>| {
@@ -96,7 +110,7 @@ pub fn checked(mut identity: Identity) -> Result<Identity, AuthError> {
     identity.name = clean(identity.name);
     identity.nickname = clean(identity.nickname);
     identity.email = plain(identity.email, MAX_EMAIL_BYTES);
-    identity.picture = plain(identity.picture, MAX_PICTURE_BYTES);
+    identity.picture = plain(identity.picture, MAX_PICTURE_BYTES).filter(|url| is_picture_url(url));
     Ok(identity)
 }
 
@@ -253,11 +267,33 @@ mod tests {
         who.name = Some("A\u{202E}da\r\nX".into());
         who.nickname = Some("\u{0}\u{1b}".into());
         who.email = Some("ada@example.com\n".into());
+        who.picture = Some("javascript:alert(1)".into());
         let clean = checked(who).unwrap();
         assert_eq!(clean.name.as_deref(), Some("AdaX"));
+        assert_eq!(clean.picture, None, "not an http(s) URL");
         assert_eq!(clean.nickname, None);
         assert_eq!(clean.email, None);
-        for sub in ["", "github|1\u{0}", "github|\u{202E}1", &"x".repeat(256)] {
+        let mut who = identity("github|1");
+        who.name = Some("A\u{200b}d\u{200d}a\u{feff}".into());
+        who.picture = Some("https://avatars.example/u/1".into());
+        let clean = checked(who).unwrap();
+        assert_eq!(
+            clean.name.as_deref(),
+            Some("Ada"),
+            "invisible characters removed"
+        );
+        assert_eq!(
+            clean.picture.as_deref(),
+            Some("https://avatars.example/u/1")
+        );
+        for sub in [
+            "",
+            "github|1\u{0}",
+            "github|\u{202E}1",
+            "github|a\u{200d}b",
+            "github|\u{feff}ab",
+            &"x".repeat(256),
+        ] {
             let err = checked(identity(sub)).unwrap_err();
             assert!(matches!(err, AuthError::InvalidClaim { claim: "sub", .. }));
             assert!(!err.to_string().contains(sub) || sub.is_empty());

@@ -49,6 +49,10 @@ pub enum StoreError {
     /// The blocking task running the query failed.
     #[error("storage task failed: {0}")]
     Task(String),
+    /// The write was refused: a sign-out revoked the token it came from
+    /// (see [`RevocationCheck`]).
+    #[error("the token was revoked when its user signed out")]
+    Revoked,
 }
 
 impl StoreError {
@@ -67,12 +71,38 @@ impl StoreError {
 /// Computes the new profile from the stored one (`None` for a new user).
 pub type Update = Box<dyn FnOnce(Option<UserProfile>) -> UserProfile + Send>;
 
+/// Whether a write must be refused when a sign-out revoked the token it
+/// comes from, checked inside the write's own transaction (so that a
+/// sign-in racing a sign-out never brings the user back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevocationCheck {
+    /// A sign-in with a token issued at this time (epoch seconds; `None`
+    /// when the token says nothing, which any revocation covers).
+    Token(Option<u64>),
+    /// A write that no token made (tests, operator tools): never refused.
+    Skip,
+}
+
+/// Whether a revocation recorded at `revoked_at` covers a token issued at
+/// `issued_at` (one-second resolution: a token issued in the second of the
+/// sign-out is revoked; one without `iat` always is).
+pub fn revokes(revoked_at: Option<u64>, issued_at: Option<u64>) -> bool {
+    revoked_at.is_some_and(|at| issued_at.is_none_or(|iat| iat <= at))
+}
+
 /// Where user profiles live. Every write is durable when its future resolves.
+///
+/// No method has a default body: [`Store`] forwards every one to a backend,
+/// and a forwarding it forgot must be a compile error, not a silent
+/// fallback to a slower or different behaviour.
 pub trait UserStore: Send + Sync + 'static {
-    /// Creates or updates the user `id` atomically, returning what was stored.
+    /// Creates or updates the user `id` atomically, returning what was
+    /// stored; refused with [`StoreError::Revoked`] when `check` says the
+    /// token behind the write was revoked (checked in the same transaction).
     fn save_with(
         &self,
         id: Uuid,
+        check: RevocationCheck,
         update: Update,
     ) -> impl Future<Output = Result<UserProfile, StoreError>> + Send;
 
@@ -80,17 +110,9 @@ pub trait UserStore: Send + Sync + 'static {
     fn list(&self) -> impl Future<Output = Result<Vec<UserProfile>, StoreError>> + Send;
 
     /// Every user, oldest first, as the JSON body of `GET /users` (see
-    /// [`ListJson`]). A backend that reads rows one at a time overrides this
-    /// so that the profiles are never all decoded at once.
-    fn list_json(&self) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send {
-        async {
-            let mut body = ListJson::default();
-            for profile in self.list().await? {
-                body.push(&profile)?;
-            }
-            Ok(body.finish())
-        }
-    }
+    /// [`ListJson`]), built so that the profiles are never all decoded at once
+    /// where the backend can read rows one at a time.
+    fn list_json(&self) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send;
 
     /// One user, if present.
     fn get(&self, id: Uuid)
@@ -127,9 +149,7 @@ pub trait UserStore: Send + Sync + 'static {
     /// Whether other processes may write this database (several service
     /// instances on one PostgreSQL). A shared store is not cached in memory:
     /// reads and revocation checks go to the database each time.
-    fn shared(&self) -> bool {
-        false
-    }
+    fn shared(&self) -> bool;
 
     /// The revocation recorded for one user, if any: tokens issued at or
     /// before it (epoch seconds) are refused.
@@ -139,16 +159,12 @@ pub trait UserStore: Send + Sync + 'static {
     /// committed state they were read in (`None` where the backend has none).
     fn list_with_state(
         &self,
-    ) -> impl Future<Output = Result<(Vec<UserProfile>, Option<String>), StoreError>> + Send {
-        async { Ok((self.list().await?, None)) }
-    }
+    ) -> impl Future<Output = Result<(Vec<UserProfile>, Option<String>), StoreError>> + Send;
 
     /// For a shared store, a token that changes whenever any write, by any
     /// instance, commits or starts: a list read under an equal token is
     /// still current. `None` where the backend has none.
-    fn state(&self) -> impl Future<Output = Result<Option<String>, StoreError>> + Send {
-        async { Ok(None) }
-    }
+    fn state(&self) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
 }
 
 /// The body of `GET /users` built one profile at a time: the same bytes as

@@ -83,6 +83,7 @@ impl<V: Weigh> Lru<V> {
     }
 
     /// Bytes currently counted.
+    #[cfg(test)]
     pub fn bytes(&self) -> usize {
         self.bytes
     }

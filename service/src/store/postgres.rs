@@ -17,7 +17,7 @@ use tokio_postgres::error::SqlState;
 use users_api_server_stubs::types::UserProfile;
 use uuid::Uuid;
 
-use super::{SCHEMA_VERSION, StoreError, Update, UserStore};
+use super::{ListJson, RevocationCheck, SCHEMA_VERSION, StoreError, Update, UserStore, revokes};
 
 /// Schema migrations, applied in order; the `users_schema` table records
 /// progress. Migration `n` (from 1) gives schema version `n`, as in SQLite.
@@ -161,11 +161,6 @@ impl PgStore {
         &self.display
     }
 
-    /// The pool's current size and limit, for logs and tests.
-    pub fn pool_status(&self) -> deadpool_postgres::Status {
-        self.pool.status()
-    }
-
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
         self.pool.get().await.map_err(pool_error)
     }
@@ -227,11 +222,27 @@ async fn lock_user(tx: &Transaction<'_>, key: &str) -> Result<(), StoreError> {
 }
 
 impl UserStore for PgStore {
-    async fn save_with(&self, id: Uuid, update: Update) -> Result<UserProfile, StoreError> {
+    async fn save_with(
+        &self,
+        id: Uuid,
+        check: RevocationCheck,
+        update: Update,
+    ) -> Result<UserProfile, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let key = id.to_string();
+        // A sign-out holds the same lock until it commits, and each statement
+        // below sees every commit made before it started.
         lock_user(&tx, &key).await?;
+        if let RevocationCheck::Token(issued_at) = check {
+            let at = tx
+                .query_opt("SELECT revoked_at FROM revocations WHERE id = $1", &[&key])
+                .await?
+                .map(|row| u64::try_from(row.get::<_, i64>(0)).unwrap_or(0));
+            if revokes(at, issued_at) {
+                return Err(StoreError::Revoked);
+            }
+        }
         let current = tx
             .query_opt(
                 "SELECT profile FROM users WHERE id = $1 FOR UPDATE",
@@ -263,6 +274,19 @@ impl UserStore for PgStore {
             .iter()
             .map(|row| decode(row.get(0)))
             .collect()
+    }
+
+    /// Rows are read by the query at once and decoded one at a time.
+    async fn list_json(&self) -> Result<Vec<u8>, StoreError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached("SELECT profile FROM users ORDER BY seq")
+            .await?;
+        let mut body = ListJson::default();
+        for row in client.query(&stmt, &[]).await? {
+            body.push(&decode(row.get(0))?)?;
+        }
+        Ok(body.finish())
     }
 
     async fn get(&self, id: Uuid) -> Result<Option<UserProfile>, StoreError> {

@@ -12,7 +12,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use users_api_server_stubs::types::UserProfile;
 use uuid::Uuid;
 
-use super::{ListJson, SCHEMA_VERSION, StoreError, Update, UserStore};
+use super::{ListJson, RevocationCheck, SCHEMA_VERSION, StoreError, Update, UserStore, revokes};
 use writer::Writer;
 pub use writer::{MAX_BATCH, WriteStats};
 
@@ -166,11 +166,26 @@ fn decode(text: String) -> Result<UserProfile, StoreError> {
 }
 
 impl UserStore for SqliteStore {
-    async fn save_with(&self, id: Uuid, update: Update) -> Result<UserProfile, StoreError> {
+    async fn save_with(
+        &self,
+        id: Uuid,
+        check: RevocationCheck,
+        update: Update,
+    ) -> Result<UserProfile, StoreError> {
         self.inner
             .writer
             .write(move |conn| {
                 let key = id.to_string();
+                if let RevocationCheck::Token(issued_at) = check {
+                    let at: Option<i64> = conn
+                        .prepare_cached("SELECT revoked_at FROM revocations WHERE id = ?1")?
+                        .query_row([&key], |r| r.get(0))
+                        .optional()?;
+                    let at = at.map(|at| u64::try_from(at).unwrap_or(0));
+                    if revokes(at, issued_at) {
+                        return Err(StoreError::Revoked);
+                    }
+                }
                 let current: Option<String> = conn
                     .prepare_cached("SELECT profile FROM users WHERE id = ?1")?
                     .query_row([&key], |r| r.get(0))
@@ -316,6 +331,20 @@ impl UserStore for SqliteStore {
             })
             .await
     }
+
+    /// Only this process writes the file.
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// No state token: the only writer is this process, which knows when it wrote.
+    async fn list_with_state(&self) -> Result<(Vec<UserProfile>, Option<String>), StoreError> {
+        Ok((self.list().await?, None))
+    }
+
+    async fn state(&self) -> Result<Option<String>, StoreError> {
+        Ok(None)
+    }
 }
 
 #[cfg(test)]
@@ -337,7 +366,10 @@ mod tests {
             let now = chrono::Utc::now();
             let update =
                 Box::new(move |s| crate::profile::authenticated(s, id, &identity, now)) as Update;
-            store.save_with(id, update).await.unwrap();
+            store
+                .save_with(id, RevocationCheck::Skip, update)
+                .await
+                .unwrap();
         }
         let iterable = store.list().await.unwrap();
         assert_eq!(iterable.len(), 3);
