@@ -251,7 +251,7 @@ mod tests {
             "{m}"
         );
         let m = schema_mismatch(
-            "expires_in: invalid type: string \"tok, expected x\", expected i64 at line 1",
+            "expires_in: invalid type: string \"tok, expected x\", expected i64 at line 1 column 30",
             "T",
         );
         assert!(!m.contains("tok"), "{m}");
