@@ -186,9 +186,9 @@ impl Default for DatabaseArgs {
 
 impl DatabaseArgs {
     /// Opens the store these options name, applying migrations.
-    pub async fn open(&self, data_dir: &std::path::Path) -> Result<crate::store::Store> {
+    pub async fn open(&self, data_dir: &std::path::Path) -> Result<crate::store::any::Store> {
         use anyhow::Context;
-        let database = crate::store::Database::parse(self.url.as_deref(), data_dir)?;
+        let database = crate::store::any::Database::parse(self.url.as_deref(), data_dir)?;
         database
             .open(self.pool_size.max(1), self.sqlite_max_batch)
             .await

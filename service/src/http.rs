@@ -200,7 +200,7 @@ struct Escaped<'a>(&'a str, usize);
 
 impl std::fmt::Display for Escaped<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&crate::profile::escape_for_log(self.0, self.1))?;
+        f.write_str(&crate::auth::identity::escape_for_log(self.0, self.1))?;
         if self.0.chars().nth(self.1).is_some() {
             f.write_str("…")?;
         }

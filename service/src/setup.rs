@@ -12,7 +12,7 @@ use crate::auth::Verifier;
 use crate::auth::devkey;
 use crate::config::{DatabaseArgs, ServiceConfig};
 use crate::http::{Boundary, Limits, app};
-use crate::store::Store;
+use crate::store::any::Store;
 use axum::http::HeaderValue;
 
 /// Builds the HTTP application and its store for a data directory, a

@@ -1,12 +1,10 @@
 //! Storage of user profiles behind a trait, with two backends: SQLite (one
 //! process, a file in the data directory) and PostgreSQL (several instances
-//! sharing one database). [`Store`] picks one from a `--database` URL.
+//! sharing one database). [`any::Store`] picks one from a `--database` URL.
 
 pub mod any;
 pub mod postgres;
 pub mod sqlite;
-
-pub use any::{Database, Store};
 
 use std::future::Future;
 
@@ -62,10 +60,32 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         match self {
             Self::Unavailable(_) => true,
-            Self::Postgres(e) => postgres::is_unavailable(e),
+            Self::Postgres(e) => postgres_unavailable(e),
             _ => false,
         }
     }
+}
+
+/// Whether a PostgreSQL error means the server is out of reach rather than
+/// that the query was wrong: a closed or refused connection, a connection
+/// exception (SQLSTATE class 08) or an operator intervention (57P01-57P03:
+/// the server shutting down, crashed, or not yet accepting connections).
+pub fn postgres_unavailable(e: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    if e.is_closed() {
+        return true;
+    }
+    if let Some(code) = e.code() {
+        return code.code().starts_with("08")
+            || [
+                &SqlState::ADMIN_SHUTDOWN,
+                &SqlState::CRASH_SHUTDOWN,
+                &SqlState::CANNOT_CONNECT_NOW,
+            ]
+            .contains(&code);
+    }
+    // No SQLSTATE: the failure happened below the protocol (I/O).
+    std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
 }
 
 /// Computes the new profile from the stored one (`None` for a new user).
@@ -92,7 +112,7 @@ pub fn revokes(revoked_at: Option<u64>, issued_at: Option<u64>) -> bool {
 
 /// Where user profiles live. Every write is durable when its future resolves.
 ///
-/// No method has a default body: [`Store`] forwards every one to a backend,
+/// No method has a default body: [`any::Store`] forwards every one to a backend,
 /// and a forwarding it forgot must be a compile error, not a silent
 /// fallback to a slower or different behaviour.
 pub trait UserStore: Send + Sync + 'static {

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::Serialize;
 
-use crate::auth::Identity;
+use super::identity::Identity;
 
 /// Issuer of development tokens.
 pub const DEV_ISSUER: &str = "urn:users-service:dev";

@@ -16,7 +16,34 @@ use std::time::{Duration, Instant};
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey};
 
-use super::{KeySource, SetupError};
+use super::identity::escape_for_log;
+
+use std::path::PathBuf;
+
+/// Where the trusted keys come from.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// A JWKS document on disk.
+    JwksFile(PathBuf),
+    /// A JWKS document fetched over HTTP at start-up.
+    JwksUrl(String),
+    /// A local HS256 secret (development mode).
+    Secret(Vec<u8>),
+}
+
+/// Errors while setting up the verifier (bad JWKS, unreachable URL).
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// Reading the JWKS file failed.
+    #[error("cannot read JWKS file {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    /// Fetching the JWKS URL failed.
+    #[error("cannot fetch JWKS from {0}: {1}")]
+    Fetch(String, String),
+    /// The JWKS is not valid.
+    #[error("invalid JWKS: {0}")]
+    Invalid(String),
+}
 
 /// Verification keys by `kid` (`None` only for the development key).
 pub type Keys = HashMap<Option<String>, (DecodingKey, Algorithm)>;
@@ -62,7 +89,7 @@ pub fn parse(text: &str) -> Result<Keys, SetupError> {
                 index + 1
             )));
         };
-        let name = crate::profile::escape_for_log(&kid, 64);
+        let name = escape_for_log(&kid, 64);
         if let AlgorithmParameters::RSA(rsa) = &jwk.algorithm {
             let bits = rsa_bits(&rsa.n).ok_or_else(|| {
                 SetupError::Invalid(format!("key `{name}` has an unreadable RSA modulus"))

@@ -96,7 +96,7 @@ impl RateLimit {
     pub fn allow(&self, client: Option<IpAddr>) -> Result<(), Limited> {
         let key = client.map(client_key);
         if let Some(key) = key {
-            let mut clients = super::lock(&self.clients);
+            let mut clients = super::cache::lock(&self.clients);
             let mut bucket = clients
                 .remove(&key)
                 .unwrap_or_else(|| Bucket::full(CLIENT_BURST));
@@ -109,12 +109,12 @@ impl RateLimit {
                 return Err(Limited::Client);
             }
         }
-        if super::lock(&self.global).take(GLOBAL_PER_SECOND, GLOBAL_BURST) {
+        if super::cache::lock(&self.global).take(GLOBAL_PER_SECOND, GLOBAL_BURST) {
             return Ok(());
         }
         // Not this client's fault: give its token back.
         if let Some(key) = key
-            && let Some(bucket) = super::lock(&self.clients).get_mut(&key)
+            && let Some(bucket) = super::cache::lock(&self.clients).get_mut(&key)
         {
             bucket.tokens = (bucket.tokens + 1.0).min(CLIENT_BURST);
         }

@@ -13,11 +13,13 @@ use std::time::Duration;
 use deadpool_postgres::{
     Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime, Transaction,
 };
-use tokio_postgres::error::SqlState;
 use users_api_server_stubs::types::UserProfile;
 use uuid::Uuid;
 
-use super::{ListJson, RevocationCheck, SCHEMA_VERSION, StoreError, Update, UserStore, revokes};
+use super::{
+    ListJson, RevocationCheck, SCHEMA_VERSION, StoreError, Update, UserStore, postgres_unavailable,
+    revokes,
+};
 
 /// Schema migrations, applied in order; the `users_schema` table records
 /// progress. Migration `n` (from 1) gives schema version `n`, as in SQLite.
@@ -66,30 +68,9 @@ impl std::fmt::Debug for PgStore {
     }
 }
 
-/// Whether a PostgreSQL error means the server is out of reach rather than
-/// that the query was wrong: a closed or refused connection, a connection
-/// exception (SQLSTATE class 08) or an operator intervention (57P01-57P03:
-/// the server shutting down, crashed, or not yet accepting connections).
-pub fn is_unavailable(e: &tokio_postgres::Error) -> bool {
-    if e.is_closed() {
-        return true;
-    }
-    if let Some(code) = e.code() {
-        return code.code().starts_with("08")
-            || [
-                &SqlState::ADMIN_SHUTDOWN,
-                &SqlState::CRASH_SHUTDOWN,
-                &SqlState::CANNOT_CONNECT_NOW,
-            ]
-            .contains(&code);
-    }
-    // No SQLSTATE: the failure happened below the protocol (I/O).
-    std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
-}
-
 fn pool_error(e: PoolError) -> StoreError {
     match e {
-        PoolError::Backend(e) if is_unavailable(&e) => {
+        PoolError::Backend(e) if postgres_unavailable(&e) => {
             StoreError::Unavailable(format!("connecting: {e}"))
         }
         PoolError::Backend(e) => StoreError::Postgres(e),

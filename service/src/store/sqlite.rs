@@ -362,7 +362,7 @@ mod tests {
                 name: Some(format!("User \"{n}\"")),
                 ..Default::default()
             };
-            let id = crate::profile::user_id(&identity);
+            let id = crate::auth::identity::user_id(&identity);
             let now = chrono::Utc::now();
             let update =
                 Box::new(move |s| crate::profile::authenticated(s, id, &identity, now)) as Update;
