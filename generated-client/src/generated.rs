@@ -41,9 +41,10 @@ Connect ID token as `Authorization: Bearer <token>`).
 - `tokens`: they need a bearer ID token. This is the mode for a service
   reachable from other machines.
 
-In every mode a bearer token that is sent is verified and acts for its
-own user only: `GET /users` lists just the caller, another user's id is
-`404`. A missing, malformed or rejected one gets `401` with a
+In every mode a bearer token that is sent is verified; in `applications`
+and `tokens` mode it acts for its own user only: `GET /users` lists just
+the caller, another user's id is `404`. A missing, malformed or rejected
+one gets `401` with a
 `WWW-Authenticate: Bearer` challenge; one whose `iat` lies in the future
 is rejected. When a sign-in's access token is checked at the identity
 provider's userinfo endpoint and those checks are at their limit (per

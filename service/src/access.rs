@@ -1,9 +1,10 @@
 //! Who a request acts as: its credentials checked against the access mode
 //! ([`AccessMode`]) and against the sign-out revocations.
 //!
-//! A bearer token that is sent is always verified, and it acts for its own
-//! user only, in every mode; full access comes only from `local` mode or a
-//! registered application id.
+//! A bearer token that is sent is always verified (and refused once
+//! revoked). Outside `local` mode it acts for its own user only: full
+//! access comes only from `local` mode (where any process on the machine
+//! has it anyway, token or not) or a registered application id.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -24,13 +25,13 @@ pub enum Caller {
     Local,
     /// A registered application (`applications` mode).
     Application,
-    /// The user a verified bearer token names.
+    /// The user a verified bearer token names (outside `local` mode).
     User(Uuid),
 }
 
 impl Caller {
     /// The one user this caller may see and disconnect, if it is limited
-    /// to one: a bearer token's own user, in every mode.
+    /// to one: a bearer token's own user.
     pub fn only(self) -> Option<Uuid> {
         match self {
             Self::User(me) => Some(me),
@@ -86,7 +87,11 @@ impl Access {
     ) -> Result<Caller, Failure> {
         if let Some(token) = &credentials.auth0 {
             let principal = self.verifier.verify_bearer(token.as_str()).await?;
-            return self.not_revoked(store, &principal).await.map(Caller::User);
+            let user = self.not_revoked(store, &principal).await?;
+            return Ok(match self.mode {
+                AccessMode::Local => Caller::Local,
+                AccessMode::Applications | AccessMode::Tokens => Caller::User(user),
+            });
         }
         match (self.mode, &credentials.application) {
             (AccessMode::Local, _) => Ok(Caller::Local),
