@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::auth::{Principal, Verifier};
 use crate::config::AccessMode;
 use crate::failure::Failure;
-use crate::store::{StoreError, UserStore, revokes};
+use crate::store::{Storage, StoreError, revokes};
 
 /// Who a request acts as, once its credentials were checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +57,7 @@ pub struct Access {
 impl Access {
     /// Checks credentials under `mode`, loading the recorded revocations of
     /// a store no other process writes.
-    pub async fn open<S: UserStore>(
+    pub async fn open<S: Storage>(
         store: &S,
         verifier: Arc<Verifier>,
         mode: AccessMode,
@@ -80,7 +80,7 @@ impl Access {
     }
 
     /// Checks a request's credentials against the access mode.
-    pub async fn authorize<S: UserStore>(
+    pub async fn authorize<S: Storage>(
         &self,
         store: &S,
         credentials: &Credentials,
@@ -133,7 +133,7 @@ impl Access {
 
     /// The user a verified identity is, unless a sign-out (on any instance,
     /// for a shared store) revoked its token.
-    pub async fn not_revoked<S: UserStore>(
+    pub async fn not_revoked<S: Storage>(
         &self,
         store: &S,
         principal: &Principal,

@@ -4,10 +4,10 @@
 //! Reads answer with JSON serialized once and kept until a write touches it
 //! ([`JsonBody::Raw`]), since decoding every stored profile and encoding it
 //! again on each read was most of the cost of a read (docs/PERFORMANCE.md).
-//! A store shared with other instances ([`UserStore::shared`], PostgreSQL)
+//! A store shared with other instances ([`crate::store::UserStore::shared`], PostgreSQL)
 //! may be written by another instance at any time, and that write must show
 //! on the next read here: single-user reads go to the database, and the list
-//! is kept only with the database's [`UserStore::state`] it was read in,
+//! is kept only with the database's [`crate::store::UserStore::state`] it was read in,
 //! checked (one small query) before each use.
 
 use std::collections::HashMap;
@@ -29,7 +29,7 @@ use crate::auth::Verifier;
 use crate::config::AccessMode;
 use crate::failure::{Failure, NotFound};
 use crate::profile;
-use crate::store::{ListJson, RevocationCheck, StoreError, Update, UserStore};
+use crate::store::{ListJson, RevocationCheck, Storage, StoreError, Update};
 
 /// The service state shared by all requests.
 pub struct Service<S> {
@@ -147,7 +147,7 @@ fn list_of(user: Option<&[u8]>) -> Bytes {
 /// handed back to the system instead of staying in the allocator's arenas.
 const LARGE_BODY: usize = 1 << 20;
 
-impl<S: UserStore> Service<S> {
+impl<S: Storage> Service<S> {
     /// Wires a store and a verifier together under an access mode, loading
     /// the recorded sign-out revocations.
     pub async fn open(
@@ -295,7 +295,7 @@ fn now_seconds() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-impl<S: UserStore> UsersApi for Service<S> {
+impl<S: Storage> UsersApi for Service<S> {
     async fn authenticate_from_oauth_token(&self, body: OAuthToken) -> AuthResponse {
         let principal = match self.access.sign_in_identity(&body).await {
             Ok(p) => p,

@@ -35,7 +35,7 @@ use users_api_server_stubs::{RouterOptions, error_response, router_with_options}
 
 use crate::api::Service as Api;
 use crate::config::AccessMode;
-use crate::store::UserStore;
+use crate::store::Storage;
 
 /// Request limits.
 #[derive(Debug, Clone, Copy)]
@@ -54,7 +54,7 @@ pub struct Boundary {
 }
 
 /// Builds the full application for a service.
-pub fn app<S: UserStore>(service: Arc<Api<S>>, limits: Limits, boundary: Boundary) -> Router {
+pub fn app<S: Storage>(service: Arc<Api<S>>, limits: Limits, boundary: Boundary) -> Router {
     let local = service.mode() == AccessMode::Local;
     let router = router_with_options(
         service,

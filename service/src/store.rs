@@ -112,7 +112,10 @@ pub fn revokes(revoked_at: Option<u64>, issued_at: Option<u64>) -> bool {
 
 /// Where user profiles live. Every write is durable when its future resolves.
 ///
-/// No method has a default body: [`any::Store`] forwards every one to a backend,
+/// One of three traits by concern (with [`RevocationStore`] and
+/// [`ApplicationStore`]; [`Storage`] is all three).
+///
+/// No method of the three has a default body: [`any::Store`] forwards every one to a backend,
 /// and a forwarding it forgot must be a compile error, not a silent
 /// fallback to a slower or different behaviour.
 pub trait UserStore: Send + Sync + 'static {
@@ -147,9 +150,36 @@ pub trait UserStore: Send + Sync + 'static {
         revoked_at: u64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// Whether other processes may write this database (several service
+    /// instances on one PostgreSQL). A shared store is not cached in memory:
+    /// reads and revocation checks go to the database each time.
+    fn shared(&self) -> bool;
+
+    /// Every user, oldest first, with a [`UserStore::state`] token of the
+    /// committed state they were read in (`None` where the backend has none).
+    fn list_with_state(
+        &self,
+    ) -> impl Future<Output = Result<(Vec<UserProfile>, Option<String>), StoreError>> + Send;
+
+    /// For a shared store, a token that changes whenever any write, by any
+    /// instance, commits or starts: a list read under an equal token is
+    /// still current. `None` where the backend has none.
+    fn state(&self) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+}
+
+/// Where sign-out revocations are kept (they are recorded by
+/// [`UserStore::remove`], in the removal's transaction).
+pub trait RevocationStore: Send + Sync + 'static {
     /// Every recorded revocation: user id and the time it applies up to.
     fn revocations(&self) -> impl Future<Output = Result<Vec<(Uuid, u64)>, StoreError>> + Send;
 
+    /// The revocation recorded for one user, if any: tokens issued at or
+    /// before it (epoch seconds) are refused.
+    fn revoked_at(&self, id: Uuid) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
+}
+
+/// The operator's registry of applications (`applications` mode).
+pub trait ApplicationStore: Send + Sync + 'static {
     /// Registers an application under a new random id, which it returns.
     fn add_application(
         &self,
@@ -165,27 +195,13 @@ pub trait UserStore: Send + Sync + 'static {
     /// Removes an application; returns whether it existed.
     fn remove_application(&self, id: Uuid)
     -> impl Future<Output = Result<bool, StoreError>> + Send;
-
-    /// Whether other processes may write this database (several service
-    /// instances on one PostgreSQL). A shared store is not cached in memory:
-    /// reads and revocation checks go to the database each time.
-    fn shared(&self) -> bool;
-
-    /// The revocation recorded for one user, if any: tokens issued at or
-    /// before it (epoch seconds) are refused.
-    fn revoked_at(&self, id: Uuid) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
-
-    /// Every user, oldest first, with a [`UserStore::state`] token of the
-    /// committed state they were read in (`None` where the backend has none).
-    fn list_with_state(
-        &self,
-    ) -> impl Future<Output = Result<(Vec<UserProfile>, Option<String>), StoreError>> + Send;
-
-    /// For a shared store, a token that changes whenever any write, by any
-    /// instance, commits or starts: a list read under an equal token is
-    /// still current. `None` where the backend has none.
-    fn state(&self) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
 }
+
+/// Everything the service needs from its database: users, revocations and
+/// applications, each its own trait.
+pub trait Storage: UserStore + RevocationStore + ApplicationStore {}
+
+impl<T: UserStore + RevocationStore + ApplicationStore> Storage for T {}
 
 /// The body of `GET /users` built one profile at a time: the same bytes as
 /// serializing `Users { iterable, schema: None }` from the whole list.

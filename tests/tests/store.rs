@@ -8,7 +8,10 @@ use users_api_server_stubs::types::UserProfile;
 use users_harness::postgres::{TempCluster, skipped};
 use users_service::store::postgres::PgStore;
 use users_service::store::sqlite::SqliteStore;
-use users_service::store::{RevocationCheck, SCHEMA_VERSION, StoreError, UserStore};
+use users_service::store::{
+    ApplicationStore, RevocationCheck, RevocationStore, SCHEMA_VERSION, Storage, StoreError,
+    UserStore,
+};
 use uuid::Uuid;
 
 /// A profile for `id` whose font size counts the writes it went through.
@@ -85,7 +88,7 @@ async fn lists_oldest_first(store: impl UserStore) {
     assert_eq!(listed, expected);
 }
 
-async fn removes_and_revokes(store: impl UserStore) {
+async fn removes_and_revokes(store: impl UserStore + RevocationStore) {
     let id = Uuid::new_v4();
     assert!(!store.remove(id, 100).await.unwrap(), "nothing to remove");
     assert_eq!(
@@ -115,7 +118,7 @@ async fn removes_and_revokes(store: impl UserStore) {
     assert_eq!(store.revocations().await.unwrap(), vec![(id, 200)]);
 }
 
-async fn keeps_applications(store: impl UserStore) {
+async fn keeps_applications(store: impl ApplicationStore) {
     assert!(store.applications().await.unwrap().is_empty());
     let a = store.add_application("first".into()).await.unwrap();
     let b = store.add_application("second".into()).await.unwrap();
@@ -197,7 +200,7 @@ async fn list_json_is_the_serialized_list(store: impl UserStore) {
 /// Runs every check, each on a fresh store from `fresh`.
 async fn suite<S, F, Fut>(fresh: F)
 where
-    S: UserStore + Clone,
+    S: Storage + Clone,
     F: Fn(&'static str) -> Fut,
     Fut: Future<Output = S>,
 {

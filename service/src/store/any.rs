@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::postgres::PgStore;
 use super::sqlite::SqliteStore;
-use super::{RevocationCheck, StoreError, Update, UserStore};
+use super::{ApplicationStore, RevocationCheck, RevocationStore, StoreError, Update, UserStore};
 
 /// Where the data lives, parsed from `--database` / `USERS_DATABASE_URL`.
 #[derive(Clone, PartialEq, Eq)]
@@ -112,13 +112,13 @@ impl Store {
     }
 }
 
-/// Implements [`UserStore`] for [`Store`] from one list of the trait's
-/// methods, each forwarded to whichever backend this is. The trait has no
-/// default bodies, so a method left out of the list is a compile error
-/// (E0046), never a silent fallback.
-macro_rules! forward_user_store {
-    ($(fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $ret:ty;)*) => {
-        impl UserStore for Store {
+/// Implements a store trait for [`Store`] from one list of its methods,
+/// each forwarded to whichever backend this is. The traits have no default
+/// bodies, so a method left out of a list is a compile error (E0046),
+/// never a silent fallback.
+macro_rules! forward {
+    ($trait:ident { $(fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $ret:ty;)* } $($extra:item)*) => {
+        impl $trait for Store {
             $(
                 async fn $name(&self $(, $arg: $ty)*) -> $ret {
                     match self {
@@ -127,31 +127,43 @@ macro_rules! forward_user_store {
                     }
                 }
             )*
-
-            fn shared(&self) -> bool {
-                match self {
-                    Self::Sqlite(s) => s.shared(),
-                    Self::Postgres(s) => s.shared(),
-                }
-            }
+            $($extra)*
         }
     };
 }
 
-forward_user_store! {
-    fn save_with(&self, id: Uuid, check: RevocationCheck, update: Update) -> Result<UserProfile, StoreError>;
-    fn list(&self) -> Result<Vec<UserProfile>, StoreError>;
-    fn list_json(&self) -> Result<Vec<u8>, StoreError>;
-    fn get(&self, id: Uuid) -> Result<Option<UserProfile>, StoreError>;
-    fn remove(&self, id: Uuid, revoked_at: u64) -> Result<bool, StoreError>;
-    fn revocations(&self) -> Result<Vec<(Uuid, u64)>, StoreError>;
-    fn revoked_at(&self, id: Uuid) -> Result<Option<u64>, StoreError>;
-    fn add_application(&self, name: String) -> Result<Uuid, StoreError>;
-    fn applications(&self) -> Result<Vec<(Uuid, String)>, StoreError>;
-    fn is_application(&self, id: Uuid) -> Result<bool, StoreError>;
-    fn remove_application(&self, id: Uuid) -> Result<bool, StoreError>;
-    fn list_with_state(&self) -> Result<(Vec<UserProfile>, Option<String>), StoreError>;
-    fn state(&self) -> Result<Option<String>, StoreError>;
+forward! {
+    UserStore {
+        fn save_with(&self, id: Uuid, check: RevocationCheck, update: Update) -> Result<UserProfile, StoreError>;
+        fn list(&self) -> Result<Vec<UserProfile>, StoreError>;
+        fn list_json(&self) -> Result<Vec<u8>, StoreError>;
+        fn get(&self, id: Uuid) -> Result<Option<UserProfile>, StoreError>;
+        fn remove(&self, id: Uuid, revoked_at: u64) -> Result<bool, StoreError>;
+        fn list_with_state(&self) -> Result<(Vec<UserProfile>, Option<String>), StoreError>;
+        fn state(&self) -> Result<Option<String>, StoreError>;
+    }
+    fn shared(&self) -> bool {
+        match self {
+            Self::Sqlite(s) => s.shared(),
+            Self::Postgres(s) => s.shared(),
+        }
+    }
+}
+
+forward! {
+    RevocationStore {
+        fn revocations(&self) -> Result<Vec<(Uuid, u64)>, StoreError>;
+        fn revoked_at(&self, id: Uuid) -> Result<Option<u64>, StoreError>;
+    }
+}
+
+forward! {
+    ApplicationStore {
+        fn add_application(&self, name: String) -> Result<Uuid, StoreError>;
+        fn applications(&self) -> Result<Vec<(Uuid, String)>, StoreError>;
+        fn is_application(&self, id: Uuid) -> Result<bool, StoreError>;
+        fn remove_application(&self, id: Uuid) -> Result<bool, StoreError>;
+    }
 }
 
 #[cfg(test)]

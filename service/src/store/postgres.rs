@@ -17,8 +17,8 @@ use users_api_server_stubs::types::UserProfile;
 use uuid::Uuid;
 
 use super::{
-    ListJson, RevocationCheck, SCHEMA_VERSION, StoreError, Update, UserStore, postgres_unavailable,
-    revokes,
+    ApplicationStore, ListJson, RevocationCheck, RevocationStore, SCHEMA_VERSION, StoreError,
+    Update, UserStore, postgres_unavailable, revokes,
 };
 
 /// Schema migrations, applied in order; the `users_schema` table records
@@ -303,68 +303,6 @@ impl UserStore for PgStore {
         Ok(n > 0)
     }
 
-    async fn revocations(&self) -> Result<Vec<(Uuid, u64)>, StoreError> {
-        let client = self.client().await?;
-        client
-            .query("SELECT id, revoked_at FROM revocations", &[])
-            .await?
-            .iter()
-            .map(|row| {
-                let at: i64 = row.get(1);
-                Ok((parse_id(row.get(0))?, u64::try_from(at).unwrap_or(0)))
-            })
-            .collect()
-    }
-
-    async fn revoked_at(&self, id: Uuid) -> Result<Option<u64>, StoreError> {
-        let client = self.client().await?;
-        let stmt = client
-            .prepare_cached("SELECT revoked_at FROM revocations WHERE id = $1")
-            .await?;
-        Ok(client
-            .query_opt(&stmt, &[&id.to_string()])
-            .await?
-            .map(|row| u64::try_from(row.get::<_, i64>(0)).unwrap_or(0)))
-    }
-
-    async fn add_application(&self, name: String) -> Result<Uuid, StoreError> {
-        let id = Uuid::new_v4();
-        let client = self.client().await?;
-        client
-            .execute(
-                "INSERT INTO applications (id, name) VALUES ($1, $2)",
-                &[&id.to_string(), &name],
-            )
-            .await?;
-        Ok(id)
-    }
-
-    async fn applications(&self) -> Result<Vec<(Uuid, String)>, StoreError> {
-        let client = self.client().await?;
-        client
-            .query("SELECT id, name FROM applications ORDER BY seq", &[])
-            .await?
-            .iter()
-            .map(|row| Ok((parse_id(row.get(0))?, row.get(1))))
-            .collect()
-    }
-
-    async fn is_application(&self, id: Uuid) -> Result<bool, StoreError> {
-        let client = self.client().await?;
-        let stmt = client
-            .prepare_cached("SELECT 1 FROM applications WHERE id = $1")
-            .await?;
-        Ok(client.query_opt(&stmt, &[&id.to_string()]).await?.is_some())
-    }
-
-    async fn remove_application(&self, id: Uuid) -> Result<bool, StoreError> {
-        let client = self.client().await?;
-        let n = client
-            .execute("DELETE FROM applications WHERE id = $1", &[&id.to_string()])
-            .await?;
-        Ok(n > 0)
-    }
-
     fn shared(&self) -> bool {
         true
     }
@@ -407,6 +345,72 @@ impl UserStore for PgStore {
             .prepare_cached("SELECT pg_current_snapshot()::text")
             .await?;
         Ok(Some(client.query_one(&stmt, &[]).await?.get(0)))
+    }
+}
+
+impl RevocationStore for PgStore {
+    async fn revocations(&self) -> Result<Vec<(Uuid, u64)>, StoreError> {
+        let client = self.client().await?;
+        client
+            .query("SELECT id, revoked_at FROM revocations", &[])
+            .await?
+            .iter()
+            .map(|row| {
+                let at: i64 = row.get(1);
+                Ok((parse_id(row.get(0))?, u64::try_from(at).unwrap_or(0)))
+            })
+            .collect()
+    }
+
+    async fn revoked_at(&self, id: Uuid) -> Result<Option<u64>, StoreError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached("SELECT revoked_at FROM revocations WHERE id = $1")
+            .await?;
+        Ok(client
+            .query_opt(&stmt, &[&id.to_string()])
+            .await?
+            .map(|row| u64::try_from(row.get::<_, i64>(0)).unwrap_or(0)))
+    }
+}
+
+impl ApplicationStore for PgStore {
+    async fn add_application(&self, name: String) -> Result<Uuid, StoreError> {
+        let id = Uuid::new_v4();
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO applications (id, name) VALUES ($1, $2)",
+                &[&id.to_string(), &name],
+            )
+            .await?;
+        Ok(id)
+    }
+
+    async fn applications(&self) -> Result<Vec<(Uuid, String)>, StoreError> {
+        let client = self.client().await?;
+        client
+            .query("SELECT id, name FROM applications ORDER BY seq", &[])
+            .await?
+            .iter()
+            .map(|row| Ok((parse_id(row.get(0))?, row.get(1))))
+            .collect()
+    }
+
+    async fn is_application(&self, id: Uuid) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached("SELECT 1 FROM applications WHERE id = $1")
+            .await?;
+        Ok(client.query_opt(&stmt, &[&id.to_string()]).await?.is_some())
+    }
+
+    async fn remove_application(&self, id: Uuid) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let n = client
+            .execute("DELETE FROM applications WHERE id = $1", &[&id.to_string()])
+            .await?;
+        Ok(n > 0)
     }
 }
 

@@ -12,7 +12,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use users_api_server_stubs::types::UserProfile;
 use uuid::Uuid;
 
-use super::{ListJson, RevocationCheck, SCHEMA_VERSION, StoreError, Update, UserStore, revokes};
+use super::{
+    ApplicationStore, ListJson, RevocationCheck, RevocationStore, SCHEMA_VERSION, StoreError,
+    Update, UserStore, revokes,
+};
 use writer::Writer;
 pub use writer::{MAX_BATCH, WriteStats};
 
@@ -259,6 +262,22 @@ impl UserStore for SqliteStore {
             .await
     }
 
+    /// Only this process writes the file.
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// No state token: the only writer is this process, which knows when it wrote.
+    async fn list_with_state(&self) -> Result<(Vec<UserProfile>, Option<String>), StoreError> {
+        Ok((self.list().await?, None))
+    }
+
+    async fn state(&self) -> Result<Option<String>, StoreError> {
+        Ok(None)
+    }
+}
+
+impl RevocationStore for SqliteStore {
     async fn revocations(&self) -> Result<Vec<(Uuid, u64)>, StoreError> {
         self.blocking(|inner| {
             let conn = inner.reader();
@@ -283,7 +302,9 @@ impl UserStore for SqliteStore {
         })
         .await
     }
+}
 
+impl ApplicationStore for SqliteStore {
     async fn add_application(&self, name: String) -> Result<Uuid, StoreError> {
         self.inner
             .writer
@@ -330,20 +351,6 @@ impl UserStore for SqliteStore {
                 Ok(n > 0)
             })
             .await
-    }
-
-    /// Only this process writes the file.
-    fn shared(&self) -> bool {
-        false
-    }
-
-    /// No state token: the only writer is this process, which knows when it wrote.
-    async fn list_with_state(&self) -> Result<(Vec<UserProfile>, Option<String>), StoreError> {
-        Ok((self.list().await?, None))
-    }
-
-    async fn state(&self) -> Result<Option<String>, StoreError> {
-        Ok(None)
     }
 }
 
