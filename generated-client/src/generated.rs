@@ -35,15 +35,21 @@ Connect ID token as `Authorization: Bearer <token>`).
   `[::1]`, with or without a port) or the answer is `421`, and a
   request whose `Origin` is not explicitly allowed gets `403`.
 - `applications`: they need an application id registered by the
-  operator in `X-Application-ID`, or a valid bearer token; otherwise
-  `401`.
-- `tokens`: they need a bearer ID token, and a token acts for its own
-  user only: `GET /users` lists just the caller, another user's id is
-  `404`. This is the mode for a service reachable from other machines.
+  operator in `X-Application-ID` (full access), or a valid bearer token
+  (its own user only, as in `tokens` mode); otherwise `401`.
+- `tokens`: they need a bearer ID token. This is the mode for a service
+  reachable from other machines.
 
-In every mode a bearer token that is sent is verified, and a missing,
-malformed or rejected one gets `401` with a `WWW-Authenticate: Bearer`
-challenge. `POST /users/authenticate/from_token` needs no header: the
+In every mode a bearer token that is sent is verified; in `applications`
+and `tokens` mode it acts for its own user only: `GET /users` lists just
+the caller, another user's id is `404`. A missing, malformed or rejected
+one gets `401` with a
+`WWW-Authenticate: Bearer` challenge; one whose `iat` lies in the future
+is rejected. When a sign-in's access token is checked at the identity
+provider's userinfo endpoint and those checks are at their limit (per
+client, and in all), the answer is `503` with `Retry-After`, never
+`401`. Every response carries `X-Content-Type-Options: nosniff` and a
+`Content-Security-Policy` that forbids framing. `POST /users/authenticate/from_token` needs no header: the
 OpenID Connect `id_token` carried in its body is the credential, and
 nothing unverified ever creates a user. Disconnecting a user revokes
 every token issued for that identity before the disconnect (by its
@@ -59,7 +65,7 @@ stable machine-readable string and `message` is a human-readable reason
 that never echoes credentials.
 
 
-Version: 2.0.0*/
+Version: 2.0.1*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -101,7 +107,7 @@ impl Client {
 }
 impl ClientInfo<crate::support::ClientState> for Client {
     fn api_version() -> &'static str {
-        "2.0.0"
+        "2.0.1"
     }
     fn baseurl(&self) -> &str {
         self.baseurl.as_str()

@@ -196,9 +196,9 @@ pub enum AuthenticateFromOauthTokenResponse {
     Ok(JsonBody<types::UserProfile>),
     /// 400: The request is malformed, e.g. the `user` path parameter is not a uuid or the request body is not valid JSON.
     BadRequest(types::ApiError),
-    /// 401: The credentials the access mode requires are missing, the application id is not registered, or the token is malformed, longer than 16384 bytes, revoked, failed verification (signature, `exp`, `nbf`, `iss` or `aud`), or has an unacceptable `sub` (empty, over 255 bytes, or with control or bidirectional formatting characters).
+    /// 401: The credentials the access mode requires are missing, the application id is not registered, or the token is malformed, longer than 16384 bytes, revoked, failed verification (signature, `exp`, `nbf`, `iss` or `aud`), has an `iat` in the future, or has an unacceptable `sub` (empty, over 255 bytes, or with control, bidirectional formatting or invisible characters).
     Unauthorized(types::ApiError),
-    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`).
+    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or carries more than one `Origin` header.
     Forbidden(types::ApiError),
     /// 408: The client did not send a complete request in time.
     RequestTimeout(types::ApiError),
@@ -206,13 +206,13 @@ pub enum AuthenticateFromOauthTokenResponse {
     PayloadTooLarge(types::ApiError),
     /// 415: The request body is not sent as `application/json`.
     UnsupportedMediaType(types::ApiError),
-    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send.
+    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send; or the request names its target ambiguously (two `Host` headers, or an absolute-form target whose authority differs from `Host`).
     MisdirectedRequest(types::ApiError),
     /// 422: The request body is valid JSON but does not match the `OAuthToken` schema, e.g. a required property is missing or has the wrong type.
     UnprocessableEntity(types::ApiError),
     /// 500: The service failed to handle the request.
     InternalServerError(types::ApiError),
-    /// 503: The service cannot reach its database right now (e.g. a shared PostgreSQL database is restarting). Nothing was changed; retry later.
+    /// 503: The service cannot reach its database right now (e.g. a shared PostgreSQL database is restarting), or the identity provider's userinfo checks of access tokens are at their limit (for this client, or in all). Nothing was changed; retry after the `Retry-After` seconds.
     ServiceUnavailable(types::ApiError),
 }
 impl AuthenticateFromOauthTokenResponse {
@@ -258,19 +258,19 @@ pub enum UsersDisconnectUserResponse {
     Ok(JsonBody<types::Users>),
     /// 400: The request is malformed, e.g. the `user` path parameter is not a uuid or the request body is not valid JSON.
     BadRequest(types::ApiError),
-    /// 401: The credentials the access mode requires are missing, the application id is not registered, or the token is malformed, longer than 16384 bytes, revoked, failed verification (signature, `exp`, `nbf`, `iss` or `aud`), or has an unacceptable `sub` (empty, over 255 bytes, or with control or bidirectional formatting characters).
+    /// 401: The credentials the access mode requires are missing, the application id is not registered, or the token is malformed, longer than 16384 bytes, revoked, failed verification (signature, `exp`, `nbf`, `iss` or `aud`), has an `iat` in the future, or has an unacceptable `sub` (empty, over 255 bytes, or with control, bidirectional formatting or invisible characters).
     Unauthorized(types::ApiError),
-    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`).
+    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or carries more than one `Origin` header.
     Forbidden(types::ApiError),
     /// 404: No user with the given id is stored locally.
     NotFound(types::ApiError),
     /// 408: The client did not send a complete request in time.
     RequestTimeout(types::ApiError),
-    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send.
+    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send; or the request names its target ambiguously (two `Host` headers, or an absolute-form target whose authority differs from `Host`).
     MisdirectedRequest(types::ApiError),
     /// 500: The service failed to handle the request.
     InternalServerError(types::ApiError),
-    /// 503: The service cannot reach its database right now (e.g. a shared PostgreSQL database is restarting). Nothing was changed; retry later.
+    /// 503: The service cannot reach its database right now (e.g. a shared PostgreSQL database is restarting), or the identity provider's userinfo checks of access tokens are at their limit (for this client, or in all). Nothing was changed; retry after the `Retry-After` seconds.
     ServiceUnavailable(types::ApiError),
 }
 impl UsersDisconnectUserResponse {
@@ -310,17 +310,17 @@ impl IntoResponse for UsersDisconnectUserResponse {
 pub enum UsersSnapshotResponse {
     /// 200: All locally stored users.
     Ok(JsonBody<types::Users>),
-    /// 401: The credentials the access mode requires are missing, the application id is not registered, or the token is malformed, longer than 16384 bytes, revoked, failed verification (signature, `exp`, `nbf`, `iss` or `aud`), or has an unacceptable `sub` (empty, over 255 bytes, or with control or bidirectional formatting characters).
+    /// 401: The credentials the access mode requires are missing, the application id is not registered, or the token is malformed, longer than 16384 bytes, revoked, failed verification (signature, `exp`, `nbf`, `iss` or `aud`), has an `iat` in the future, or has an unacceptable `sub` (empty, over 255 bytes, or with control, bidirectional formatting or invisible characters).
     Unauthorized(types::ApiError),
-    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`).
+    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or carries more than one `Origin` header.
     Forbidden(types::ApiError),
     /// 408: The client did not send a complete request in time.
     RequestTimeout(types::ApiError),
-    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send.
+    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send; or the request names its target ambiguously (two `Host` headers, or an absolute-form target whose authority differs from `Host`).
     MisdirectedRequest(types::ApiError),
     /// 500: The service failed to handle the request.
     InternalServerError(types::ApiError),
-    /// 503: The service cannot reach its database right now (e.g. a shared PostgreSQL database is restarting). Nothing was changed; retry later.
+    /// 503: The service cannot reach its database right now (e.g. a shared PostgreSQL database is restarting), or the identity provider's userinfo checks of access tokens are at their limit (for this client, or in all). Nothing was changed; retry after the `Retry-After` seconds.
     ServiceUnavailable(types::ApiError),
 }
 impl UsersSnapshotResponse {
@@ -358,19 +358,19 @@ pub enum UsersSpecificUserSnapshotResponse {
     Ok(JsonBody<types::UserProfile>),
     /// 400: The request is malformed, e.g. the `user` path parameter is not a uuid or the request body is not valid JSON.
     BadRequest(types::ApiError),
-    /// 401: The credentials the access mode requires are missing, the application id is not registered, or the token is malformed, longer than 16384 bytes, revoked, failed verification (signature, `exp`, `nbf`, `iss` or `aud`), or has an unacceptable `sub` (empty, over 255 bytes, or with control or bidirectional formatting characters).
+    /// 401: The credentials the access mode requires are missing, the application id is not registered, or the token is malformed, longer than 16384 bytes, revoked, failed verification (signature, `exp`, `nbf`, `iss` or `aud`), has an `iat` in the future, or has an unacceptable `sub` (empty, over 255 bytes, or with control, bidirectional formatting or invisible characters).
     Unauthorized(types::ApiError),
-    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`).
+    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or carries more than one `Origin` header.
     Forbidden(types::ApiError),
     /// 404: No user with the given id is stored locally.
     NotFound(types::ApiError),
     /// 408: The client did not send a complete request in time.
     RequestTimeout(types::ApiError),
-    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send.
+    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send; or the request names its target ambiguously (two `Host` headers, or an absolute-form target whose authority differs from `Host`).
     MisdirectedRequest(types::ApiError),
     /// 500: The service failed to handle the request.
     InternalServerError(types::ApiError),
-    /// 503: The service cannot reach its database right now (e.g. a shared PostgreSQL database is restarting). Nothing was changed; retry later.
+    /// 503: The service cannot reach its database right now (e.g. a shared PostgreSQL database is restarting), or the identity provider's userinfo checks of access tokens are at their limit (for this client, or in all). Nothing was changed; retry after the `Retry-After` seconds.
     ServiceUnavailable(types::ApiError),
 }
 impl UsersSpecificUserSnapshotResponse {
@@ -410,11 +410,11 @@ impl IntoResponse for UsersSpecificUserSnapshotResponse {
 pub enum GetOpenapiYamlResponse {
     /// 200: This OpenAPI document as YAML.
     Ok(String),
-    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`).
+    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or carries more than one `Origin` header.
     Forbidden(types::ApiError),
     /// 408: The client did not send a complete request in time.
     RequestTimeout(types::ApiError),
-    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send.
+    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send; or the request names its target ambiguously (two `Host` headers, or an absolute-form target whose authority differs from `Host`).
     MisdirectedRequest(types::ApiError),
     /// 500: The service failed to handle the request.
     InternalServerError(types::ApiError),
@@ -448,11 +448,11 @@ impl IntoResponse for GetOpenapiYamlResponse {
 pub enum GetOpenapiJsonResponse {
     /// 200: This OpenAPI document as JSON.
     Ok(JsonBody<serde_json::Value>),
-    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`).
+    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or carries more than one `Origin` header.
     Forbidden(types::ApiError),
     /// 408: The client did not send a complete request in time.
     RequestTimeout(types::ApiError),
-    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send.
+    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send; or the request names its target ambiguously (two `Host` headers, or an absolute-form target whose authority differs from `Host`).
     MisdirectedRequest(types::ApiError),
     /// 500: The service failed to handle the request.
     InternalServerError(types::ApiError),
@@ -486,11 +486,11 @@ impl IntoResponse for GetOpenapiJsonResponse {
 pub enum GetDocsResponse {
     /// 200: The API reference page.
     Ok(String),
-    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`).
+    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or carries more than one `Origin` header.
     Forbidden(types::ApiError),
     /// 408: The client did not send a complete request in time.
     RequestTimeout(types::ApiError),
-    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send.
+    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send; or the request names its target ambiguously (two `Host` headers, or an absolute-form target whose authority differs from `Host`).
     MisdirectedRequest(types::ApiError),
     /// 500: The service failed to handle the request.
     InternalServerError(types::ApiError),

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::config::{ApplicationsCommand, DatabaseArgs};
 use crate::setup::open_store;
-use crate::store::UserStore;
+use crate::store::ApplicationStore;
 
 /// Runs one `applications` command against the database (by default the data
 /// directory's), writing its result to `out`.

@@ -1,23 +1,21 @@
-//! The Users API: the generated trait implemented over a store and a verifier.
+//! The Users API: the generated trait implemented over a store, with
+//! authorization ([`crate::access`]) and typed failures ([`crate::failure`]).
 //!
-//! Every request arrives through the generated router. Who may do what is
-//! decided here from the typed [`Credentials`] and the [`AccessMode`]; reads
-//! answer with JSON serialized once and kept until a write touches it
+//! Reads answer with JSON serialized once and kept until a write touches it
 //! ([`JsonBody::Raw`]), since decoding every stored profile and encoding it
 //! again on each read was most of the cost of a read (docs/PERFORMANCE.md).
-//! A store shared with other instances ([`UserStore::shared`], PostgreSQL)
+//! A store shared with other instances ([`crate::store::UserStore::shared`], PostgreSQL)
 //! may be written by another instance at any time, and that write must show
-//! on the next read here: revocation checks and single-user reads go to the
-//! database, and the list is kept only with the database's
-//! [`UserStore::state`] it was read in, checked (one small query) before each
-//! use.
+//! on the next read here: single-user reads go to the database, and the list
+//! is kept only with the database's [`crate::store::UserStore::state`] it was read in,
+//! checked (one small query) before each use.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 
-use users_api_server_stubs::types::{ApiError, ApiErrorCode, OAuthToken, UserProfile, Users};
+use users_api_server_stubs::types::{OAuthToken, UserProfile, Users};
 use users_api_server_stubs::{
     AuthenticateFromOauthTokenResponse as AuthResponse, Credentials, GetOpenapiJsonResponse,
     GetOpenapiYamlResponse, JsonBody, OPENAPI_YAML, UsersApi,
@@ -26,36 +24,25 @@ use users_api_server_stubs::{
 };
 use uuid::Uuid;
 
-use crate::auth::{AuthError, Principal, Verifier};
+use crate::access::{Access, Caller};
+use crate::auth::Verifier;
 use crate::config::AccessMode;
+use crate::failure::{Failure, NotFound};
 use crate::profile;
-use crate::store::{ListJson, StoreError, Update, UserStore};
+use crate::store::{ListJson, RevocationCheck, Storage, StoreError, Update};
 
 /// The service state shared by all requests.
 pub struct Service<S> {
     store: Arc<S>,
-    verifier: Arc<Verifier>,
-    mode: AccessMode,
-    /// Per user id: tokens issued at or before this time (epoch seconds) are
-    /// refused. Unused for a shared store, which is asked each time.
-    revoked: Mutex<HashMap<Uuid, u64>>,
-    /// Whether the store has other writers: no caching in memory then.
+    access: Access,
+    /// Whether the store has other writers: then single-user reads go to
+    /// the database, and the list is kept only with the state it was read
+    /// in (`shared_list`), never in `cache`.
     shared: bool,
     openapi_json: serde_json::Value,
     cache: Arc<ReadCache>,
     /// For a shared store: the serialized list and the state it was read in.
     shared_list: Mutex<Option<(String, Bytes)>>,
-}
-
-/// Who a request acts as, once its credentials were checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Caller {
-    /// `local` mode without a token: any client on this machine.
-    Local,
-    /// A registered application (`applications` mode).
-    Application,
-    /// The user a verified bearer token names.
-    User(Uuid),
 }
 
 /// Serialized read responses, valid until a write touches them.
@@ -132,7 +119,7 @@ impl Drop for Written {
 /// Serializes a response body exactly as `axum::Json` does. The buffer is
 /// cut to its length, since a kept body would otherwise hold the spare
 /// capacity of its last doubling.
-fn to_json<T: serde::Serialize>(value: &T) -> Result<Bytes, ApiError> {
+fn to_json<T: serde::Serialize>(value: &T) -> Result<Bytes, Failure> {
     match serde_json::to_vec(value) {
         Ok(mut bytes) => {
             bytes.shrink_to_fit();
@@ -140,7 +127,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<Bytes, ApiError> {
         }
         Err(e) => {
             tracing::error!(error = %e, "serializing a response failed");
-            Err(error(500, ApiErrorCode::InternalError, "internal error"))
+            Err(Failure::Internal)
         }
     }
 }
@@ -160,7 +147,7 @@ fn list_of(user: Option<&[u8]>) -> Bytes {
 /// handed back to the system instead of staying in the allocator's arenas.
 const LARGE_BODY: usize = 1 << 20;
 
-impl<S: UserStore> Service<S> {
+impl<S: Storage> Service<S> {
     /// Wires a store and a verifier together under an access mode, loading
     /// the recorded sign-out revocations.
     pub async fn open(
@@ -170,18 +157,11 @@ impl<S: UserStore> Service<S> {
     ) -> Result<Self, StoreError> {
         let openapi_json =
             serde_yaml::from_str(OPENAPI_YAML).expect("the embedded spec is valid YAML");
-        let shared = store.shared();
-        let revoked = if shared {
-            HashMap::new()
-        } else {
-            store.revocations().await?.into_iter().collect()
-        };
+        let access = Access::open(&store, verifier, mode).await?;
         Ok(Self {
-            shared,
+            shared: store.shared(),
             store: Arc::new(store),
-            verifier,
-            mode,
-            revoked: Mutex::new(revoked),
+            access,
             openapi_json,
             cache: Arc::default(),
             shared_list: Mutex::default(),
@@ -190,17 +170,22 @@ impl<S: UserStore> Service<S> {
 
     /// The access mode this service enforces.
     pub fn mode(&self) -> AccessMode {
-        self.mode
+        self.access.mode()
     }
 
     /// Creates or updates user `id` in a task of its own, which finishes the
     /// write and then invalidates the read cache even if this request is
     /// cancelled (its client went away, or it timed out).
-    async fn save(&self, id: Uuid, update: Update) -> Result<UserProfile, StoreError> {
+    async fn save(
+        &self,
+        id: Uuid,
+        check: RevocationCheck,
+        update: Update,
+    ) -> Result<UserProfile, StoreError> {
         let (store, cache) = (self.store.clone(), self.cache.clone());
         tokio::spawn(async move {
             let _invalidate = Written(cache, id);
-            store.save_with(id, update).await
+            store.save_with(id, check, update).await
         })
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?
@@ -217,75 +202,13 @@ impl<S: UserStore> Service<S> {
         .await
         .map_err(|e| StoreError::Task(e.to_string()))??;
         if removed {
-            let mut revoked = self.revoked.lock().unwrap_or_else(|e| e.into_inner());
-            let at = revoked.entry(id).or_default();
-            *at = (*at).max(now);
+            self.access.signed_out(id, now);
         }
         Ok(removed)
     }
 
-    /// Checks a request's credentials against the access mode.
-    async fn authorize(&self, credentials: &Credentials) -> Result<Caller, ApiError> {
-        if let Some(token) = &credentials.auth0 {
-            let principal = self
-                .verifier
-                .verify_bearer(token.as_str())
-                .await
-                .map_err(unauthorized)?;
-            return self.not_revoked(&principal).await.map(Caller::User);
-        }
-        match (self.mode, &credentials.application) {
-            (AccessMode::Local, _) => Ok(Caller::Local),
-            (AccessMode::Applications, Some(key)) => {
-                let registered = match Uuid::try_parse(key.as_str()) {
-                    Ok(id) => self.store.is_application(id).await.map_err(store_failed)?,
-                    Err(_) => false,
-                };
-                if registered {
-                    Ok(Caller::Application)
-                } else {
-                    Err(refused(
-                        "the application id is not registered with this service",
-                    ))
-                }
-            }
-            (AccessMode::Applications, None) => Err(refused(
-                "send a registered application id in X-Application-ID, or a bearer token",
-            )),
-            (AccessMode::Tokens, _) => Err(refused(
-                "this service needs a bearer token: send `Authorization: Bearer <token>`",
-            )),
-        }
-    }
-
-    /// The user a verified identity is, unless a sign-out (on any instance,
-    /// for a shared store) revoked its token.
-    async fn not_revoked(&self, principal: &Principal) -> Result<Uuid, ApiError> {
-        let (id, identity) = (principal.user_id, &principal.identity);
-        let revoked_at = if self.shared {
-            self.store.revoked_at(id).await.map_err(store_failed)?
-        } else {
-            let revoked = self.revoked.lock().unwrap_or_else(|e| e.into_inner());
-            revoked.get(&id).copied()
-        };
-        match revoked_at {
-            Some(at) if identity.issued_at.is_none_or(|iat| iat <= at) => Err(refused(
-                "the token was revoked when its user signed out; sign in with a new token",
-            )),
-            _ => Ok(id),
-        }
-    }
-
-    /// In `tokens` mode a caller sees only itself: `Some(its id)`.
-    fn only_self(&self, caller: Caller) -> Option<Uuid> {
-        match (self.mode, caller) {
-            (AccessMode::Tokens, Caller::User(me)) => Some(me),
-            _ => None,
-        }
-    }
-
     /// `GET /users` for everyone, from the cache when it is current.
-    async fn all_users(&self) -> Result<Bytes, ApiError> {
+    async fn all_users(&self) -> Result<Bytes, Failure> {
         if self.shared {
             return self.shared_users().await;
         }
@@ -297,7 +220,7 @@ impl<S: UserStore> Service<S> {
             return Ok(bytes);
         }
         let generation = self.cache.generation();
-        let mut body = self.store.list_json().await.map_err(store_failed)?;
+        let mut body = self.store.list_json().await?;
         body.shrink_to_fit();
         let bytes = Bytes::from(body);
         if bytes.len() >= LARGE_BODY {
@@ -309,19 +232,19 @@ impl<S: UserStore> Service<S> {
 
     /// `GET /users` on a shared store: the kept list if the database's state
     /// is still the one it was read in, else a fresh read (kept in turn).
-    async fn shared_users(&self) -> Result<Bytes, ApiError> {
+    async fn shared_users(&self) -> Result<Bytes, Failure> {
         let kept = self
             .shared_list
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
         if let Some((state, bytes)) = kept {
-            let now = self.store.state().await.map_err(store_failed)?;
+            let now = self.store.state().await?;
             if now.as_deref() == Some(state.as_str()) {
                 return Ok(bytes);
             }
         }
-        let (iterable, state) = self.store.list_with_state().await.map_err(store_failed)?;
+        let (iterable, state) = self.store.list_with_state().await?;
         let bytes = to_json(&Users {
             iterable,
             schema: None,
@@ -337,16 +260,16 @@ impl<S: UserStore> Service<S> {
     }
 
     /// One user's profile as JSON, from the cache when it is current.
-    async fn one_user(&self, user: Uuid) -> Result<Option<Bytes>, ApiError> {
+    async fn one_user(&self, user: Uuid) -> Result<Option<Bytes>, Failure> {
         if self.shared {
-            let profile = self.store.get(user).await.map_err(store_failed)?;
+            let profile = self.store.get(user).await?;
             return profile.map(|p| to_json(&p)).transpose();
         }
         if let Some(bytes) = self.cache.user(user) {
             return Ok(Some(bytes));
         }
         let generation = self.cache.generation();
-        match self.store.get(user).await.map_err(store_failed)? {
+        match self.store.get(user).await? {
             Some(profile) => {
                 let bytes = to_json(&profile)?;
                 self.cache.put_user(generation, user, bytes.clone());
@@ -357,22 +280,12 @@ impl<S: UserStore> Service<S> {
     }
 
     /// The users `caller` may see.
-    async fn visible_users(&self, caller: Caller) -> Result<JsonBody<Users>, ApiError> {
-        match self.only_self(caller) {
+    async fn visible_users(&self, caller: Caller) -> Result<JsonBody<Users>, Failure> {
+        match caller.only() {
             None => self.all_users().await.map(JsonBody::Raw),
             // From the one-user cache, like `GET /users/{id}`.
             Some(me) => Ok(JsonBody::Raw(list_of(self.one_user(me).await?.as_deref()))),
         }
-    }
-
-    async fn identity_from(&self, body: &OAuthToken) -> Result<Arc<Principal>, ApiError> {
-        match body.id_token.as_deref() {
-            Some(id_token) => self.verifier.verify_id_principal(id_token),
-            None => {
-                (self.verifier.verify_access_token(&body.access_token).await).map(Principal::new)
-            }
-        }
-        .map_err(unauthorized)
     }
 }
 
@@ -382,121 +295,70 @@ fn now_seconds() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-fn error(status: i32, code: ApiErrorCode, message: impl Into<String>) -> ApiError {
-    ApiError {
-        status,
-        code,
-        message: message.into(),
-    }
-}
-
-fn refused(message: &str) -> ApiError {
-    tracing::info!(reason = message, "credentials refused");
-    error(401, ApiErrorCode::Unauthorized, message)
-}
-
-fn unauthorized(e: AuthError) -> ApiError {
-    tracing::info!(reason = %e, "token rejected");
-    error(401, ApiErrorCode::Unauthorized, e.to_string())
-}
-
-/// A storage failure: 503 when the database is out of reach (the client may
-/// retry; nothing was changed, or the change was not acknowledged), else 500.
-fn store_failed(e: StoreError) -> ApiError {
-    if e.is_unavailable() {
-        tracing::warn!(error = %e, "database unavailable");
-        return error(
-            503,
-            ApiErrorCode::ServiceUnavailable,
-            "the database is unavailable; retry later",
-        );
-    }
-    tracing::error!(error = %e, "storage failure");
-    error(500, ApiErrorCode::InternalError, "internal storage error")
-}
-
-/// An error as the operation's response variant for its status (401, 503,
-/// otherwise 500).
-macro_rules! by_status {
-    ($response:ident, $error:expr) => {{
-        let e: ApiError = $error;
-        match e.status {
-            401 => $response::Unauthorized(e),
-            503 => $response::ServiceUnavailable(e),
-            _ => $response::InternalServerError(e),
-        }
-    }};
-}
-
-fn not_found(user: Uuid) -> ApiError {
-    error(
-        404,
-        ApiErrorCode::NotFound,
-        format!("no user with id {user}"),
-    )
-}
-
-impl<S: UserStore> UsersApi for Service<S> {
+impl<S: Storage> UsersApi for Service<S> {
     async fn authenticate_from_oauth_token(&self, body: OAuthToken) -> AuthResponse {
-        let principal = match self.identity_from(&body).await {
+        let principal = match self.access.sign_in_identity(&body).await {
             Ok(p) => p,
-            Err(e) => return AuthResponse::Unauthorized(e),
+            Err(e) => return e.into(),
         };
-        let id = match self.not_revoked(&principal).await {
+        // Refused early when already known to be revoked; the store checks
+        // again inside the write's transaction, against a racing sign-out.
+        let id = match self.access.not_revoked(&*self.store, &principal).await {
             Ok(id) => id,
-            Err(e) => return by_status!(AuthResponse, e),
+            Err(e) => return e.into(),
         };
+        let check = RevocationCheck::Token(principal.identity.issued_at);
         let now = chrono::Utc::now();
         let update =
             Box::new(move |stored| profile::authenticated(stored, id, &principal.identity, now));
-        match self.save(id, update).await {
+        match self.save(id, check, update).await {
             Ok(p) => AuthResponse::Ok(p.into()),
-            Err(e) => by_status!(AuthResponse, store_failed(e)),
+            Err(e) => Failure::from(e).into(),
         }
     }
 
     async fn users_disconnect_user(&self, credentials: Credentials, user: Uuid) -> Disconnect {
-        let caller = match self.authorize(&credentials).await {
+        let caller = match self.access.authorize(&*self.store, &credentials).await {
             Ok(c) => c,
-            Err(e) => return by_status!(Disconnect, e),
+            Err(e) => return e.into(),
         };
-        if self.only_self(caller).is_some_and(|me| me != user) {
-            return Disconnect::NotFound(not_found(user));
+        if !caller.may_see(user) {
+            return NotFound(user).into();
         }
         match self.remove(user).await {
             Ok(true) => {}
-            Ok(false) => return Disconnect::NotFound(not_found(user)),
-            Err(e) => return by_status!(Disconnect, store_failed(e)),
+            Ok(false) => return NotFound(user).into(),
+            Err(e) => return Failure::from(e).into(),
         }
         match self.visible_users(caller).await {
             Ok(users) => Disconnect::Ok(users),
-            Err(e) => by_status!(Disconnect, e),
+            Err(e) => e.into(),
         }
     }
 
     async fn users_snapshot(&self, credentials: Credentials) -> Snapshot {
-        let caller = match self.authorize(&credentials).await {
+        let caller = match self.access.authorize(&*self.store, &credentials).await {
             Ok(c) => c,
-            Err(e) => return by_status!(Snapshot, e),
+            Err(e) => return e.into(),
         };
         match self.visible_users(caller).await {
             Ok(users) => Snapshot::Ok(users),
-            Err(e) => by_status!(Snapshot, e),
+            Err(e) => e.into(),
         }
     }
 
     async fn users_specific_user_snapshot(&self, credentials: Credentials, user: Uuid) -> Specific {
-        let caller = match self.authorize(&credentials).await {
+        let caller = match self.access.authorize(&*self.store, &credentials).await {
             Ok(c) => c,
-            Err(e) => return by_status!(Specific, e),
+            Err(e) => return e.into(),
         };
-        if self.only_self(caller).is_some_and(|me| me != user) {
-            return Specific::NotFound(not_found(user));
+        if !caller.may_see(user) {
+            return NotFound(user).into();
         }
         match self.one_user(user).await {
             Ok(Some(bytes)) => Specific::Ok(JsonBody::Raw(bytes)),
-            Ok(None) => Specific::NotFound(not_found(user)),
-            Err(e) => by_status!(Specific, e),
+            Ok(None) => NotFound(user).into(),
+            Err(e) => e.into(),
         }
     }
 

@@ -186,9 +186,9 @@ impl Default for DatabaseArgs {
 
 impl DatabaseArgs {
     /// Opens the store these options name, applying migrations.
-    pub async fn open(&self, data_dir: &std::path::Path) -> Result<crate::store::Store> {
+    pub async fn open(&self, data_dir: &std::path::Path) -> Result<crate::store::any::Store> {
         use anyhow::Context;
-        let database = crate::store::Database::parse(self.url.as_deref(), data_dir)?;
+        let database = crate::store::any::Database::parse(self.url.as_deref(), data_dir)?;
         database
             .open(self.pool_size.max(1), self.sqlite_max_batch)
             .await
@@ -242,13 +242,39 @@ pub struct ServeArgs {
 /// Options of `mint-token`.
 #[derive(Debug, Args)]
 pub struct MintArgs {
-    /// The token's claims (`--sub`, `--email`, `--name`, `--nickname`, `--picture`).
-    #[command(flatten)]
-    pub claims: Identity,
+    /// `sub`, Auth0 style: `github|123`, `google-oauth2|456`, ...
+    #[arg(long)]
+    pub sub: String,
+    /// `email` claim.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// `name` claim.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// `nickname` claim (becomes the username).
+    #[arg(long)]
+    pub nickname: Option<String>,
+    /// `picture` claim: a URL.
+    #[arg(long)]
+    pub picture: Option<String>,
     /// Lifetime in seconds (at most one year; negative mints an expired token).
     #[arg(long, default_value_t = 3600, allow_negative_numbers = true,
           value_parser = clap::value_parser!(i64).range(-devkey::MAX_TTL_SECONDS..=devkey::MAX_TTL_SECONDS))]
     pub ttl: i64,
+}
+
+impl MintArgs {
+    /// The claims to sign (issuer and issue time are set when minting).
+    pub fn claims(&self) -> Identity {
+        Identity {
+            subject: self.sub.clone(),
+            email: self.email.clone(),
+            name: self.name.clone(),
+            nickname: self.nickname.clone(),
+            picture: self.picture.clone(),
+            ..Identity::default()
+        }
+    }
 }
 
 /// The data directory: the option, or the platform's data dir.
@@ -373,6 +399,6 @@ mod tests {
             subject: "github|1".into(),
             ..Identity::default()
         };
-        assert_eq!((args.claims, args.ttl), (claims, 3600));
+        assert_eq!((args.claims(), args.ttl), (claims, 3600));
     }
 }

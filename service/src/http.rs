@@ -35,7 +35,7 @@ use users_api_server_stubs::{RouterOptions, error_response, router_with_options}
 
 use crate::api::Service as Api;
 use crate::config::AccessMode;
-use crate::store::UserStore;
+use crate::store::Storage;
 
 /// Request limits.
 #[derive(Debug, Clone, Copy)]
@@ -54,7 +54,7 @@ pub struct Boundary {
 }
 
 /// Builds the full application for a service.
-pub fn app<S: UserStore>(service: Arc<Api<S>>, limits: Limits, boundary: Boundary) -> Router {
+pub fn app<S: Storage>(service: Arc<Api<S>>, limits: Limits, boundary: Boundary) -> Router {
     let local = service.mode() == AccessMode::Local;
     let router = router_with_options(
         service,
@@ -115,21 +115,34 @@ impl Service<Request> for Edge {
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        // The path only: query strings and headers (tokens) are never logged.
-        let span = tracing::info_span!("request", method = %req.method(), path = %req.uri().path());
+        // The path only: query strings and headers (tokens) are never
+        // logged, and both are escaped and cut (they are the client's text).
+        let span = tracing::info_span!(
+            "request",
+            method = %Escaped(req.method().as_str(), MAX_LOGGED_METHOD),
+            path = %Escaped(req.uri().path(), MAX_LOGGED_PATH)
+        );
         let started = (!span.is_disabled()).then(std::time::Instant::now);
         let refused = guard(&self.shared, &req);
         let limit = self.shared.timeout;
+        let docs = req.uri().path() == "/docs";
+        let peer = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
         let inner = refused.is_none().then(|| {
             let _entered = span.enter();
             catch_unwind(AssertUnwindSafe(|| self.inner.call(req)))
         });
         Box::pin(async move {
-            let response = match (refused, inner) {
+            let mut response = match (refused, inner) {
                 (Some(response), _) => response,
-                (None, Some(Ok(future))) => run(future, limit, &span).await,
+                (None, Some(Ok(future))) => {
+                    run(crate::peer::scope(peer, future), limit, &span).await
+                }
                 (None, _) => internal_error(),
             };
+            harden(&mut response, docs);
             if let Some(started) = started {
                 let _entered = span.enter();
                 tracing::info!(
@@ -176,6 +189,54 @@ where
     .await
 }
 
+/// Longest method and path logged, in characters.
+const MAX_LOGGED_METHOD: usize = 16;
+const MAX_LOGGED_PATH: usize = 256;
+
+/// Client text in a log line: control (C0, DEL, C1), line-separator and
+/// bidirectional formatting characters written as `\u{..}`, cut to a
+/// number of characters (marked with `…`). Only formatted when the line is.
+struct Escaped<'a>(&'a str, usize);
+
+impl std::fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::auth::identity::escape_for_log(self.0, self.1))?;
+        if self.0.chars().nth(self.1).is_some() {
+            f.write_str("…")?;
+        }
+        Ok(())
+    }
+}
+
+/// `Content-Security-Policy` of every response but the docs page: nothing
+/// may load, and no page may frame it.
+const API_CSP: &str =
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// Headers every response carries: no content sniffing, a content security
+/// policy (the docs page's allows exactly its own inline scripts), no
+/// framing; and `Retry-After` on a 503 (every 503 is worth a retry soon).
+fn harden(response: &mut Response, docs: bool) {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    let csp = if docs {
+        crate::docs::content_security_policy()
+    } else {
+        HeaderValue::from_static(API_CSP)
+    };
+    headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .entry(header::RETRY_AFTER)
+            .or_insert(HeaderValue::from_static("1"));
+    }
+}
+
 fn internal_error() -> Response {
     error_response(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -184,11 +245,41 @@ fn internal_error() -> Response {
     )
 }
 
-/// Refuses a foreign `Origin` (403) in every mode, and in `local` mode a
+/// Refuses, in every mode, a foreign or repeated `Origin` (403) and an
+/// ambiguous target (421: two `Host` headers, or an absolute-form target
+/// naming another authority than `Host`); in `local` mode also a
 /// non-loopback peer (403) or a `Host` that is not a loopback name (421,
 /// what a DNS-rebinding page sends).
 fn guard(config: &EdgeConfig, req: &Request) -> Option<Response> {
-    if let Some(origin) = req.headers().get(header::ORIGIN)
+    let headers = req.headers();
+    if headers.get_all(header::ORIGIN).iter().nth(1).is_some() {
+        return Some(error_response(
+            StatusCode::FORBIDDEN,
+            ApiErrorCode::Forbidden,
+            "the request carries more than one Origin header",
+        ));
+    }
+    let mut hosts = headers.get_all(header::HOST).iter();
+    let host = hosts.next();
+    if hosts.next().is_some() {
+        return Some(error_response(
+            StatusCode::MISDIRECTED_REQUEST,
+            ApiErrorCode::MisdirectedRequest,
+            "the request carries more than one Host header",
+        ));
+    }
+    if let (Some(target), Some(host)) = (req.uri().authority(), host)
+        && !host
+            .to_str()
+            .is_ok_and(|h| h.eq_ignore_ascii_case(target.as_str()))
+    {
+        return Some(error_response(
+            StatusCode::MISDIRECTED_REQUEST,
+            ApiErrorCode::MisdirectedRequest,
+            "the request target names another host than the Host header",
+        ));
+    }
+    if let Some(origin) = headers.get(header::ORIGIN)
         && !config.origins.contains(origin)
     {
         return Some(error_response(

@@ -1,14 +1,17 @@
 //! The Users service: the generated Users API stubs implemented over SQLite,
 //! with OpenID Connect token verification.
 
+pub mod access;
 pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod config;
 pub mod docs;
+pub mod failure;
 pub mod files;
 pub mod http;
 pub mod memory;
+pub mod peer;
 pub mod profile;
 pub mod serve;
 pub mod setup;

@@ -35,7 +35,7 @@ fn main() -> Result<()> {
 
 fn mint(data_dir: &std::path::Path, args: MintArgs) -> Result<()> {
     let key = devkey::load_or_create(data_dir)?;
-    let token = devkey::mint(&key, &args.claims, args.ttl)?;
+    let token = devkey::mint(&key, &args.claims(), args.ttl)?;
     println!("{token}");
     Ok(())
 }

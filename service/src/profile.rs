@@ -1,4 +1,5 @@
-//! Turning a verified identity into a `UserProfile`, and keeping it current.
+//! Turning a verified identity into a `UserProfile`, and keeping it current:
+//! a one-way mapping from [`crate::auth::identity`] to the API's types.
 
 use chrono::{DateTime, Utc};
 use users_api_server_stubs::types::{
@@ -7,104 +8,12 @@ use users_api_server_stubs::types::{
 };
 use uuid::Uuid;
 
-use crate::auth::{AuthError, Identity};
+use crate::auth::identity::Identity;
 
 /// Database migration version stamped on stored models.
 const MODEL_MIGRATION: i64 = 1;
 /// Default font size for new users.
 const DEFAULT_FONT_SIZE: i64 = 14;
-
-/// Longest `sub` accepted, in bytes; a longer one is refused (401).
-pub const MAX_SUBJECT_BYTES: usize = 255;
-/// Longest `name` and `nickname` stored, in characters; longer ones are cut.
-pub const MAX_NAME_CHARS: usize = 255;
-/// Longest `email` stored, in bytes (RFC 5321's path limit); a longer one is ignored.
-pub const MAX_EMAIL_BYTES: usize = 254;
-/// Longest `picture` URL stored, in bytes; a longer one is ignored.
-pub const MAX_PICTURE_BYTES: usize = 2048;
-
-/// Characters never stored nor logged raw: control characters (Unicode
-/// category Cc: C0, DEL, C1), the line and paragraph separators, and the
-/// bidirectional formatting characters (ALM, LRM, RLM, the embeddings,
-/// overrides and isolates).
-pub fn is_forbidden(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{061C}'
-                | '\u{200E}'
-                | '\u{200F}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202A}'..='\u{202E}'
-                | '\u{2066}'..='\u{2069}'
-        )
-}
-
-/// `text` cut to `max_chars` characters with forbidden characters written
-/// as `\u{..}` escapes: safe to put in a log line.
-pub fn escape_for_log(text: &str, max_chars: usize) -> String {
-    let mut out = String::new();
-    for c in text.chars().take(max_chars) {
-        if is_forbidden(c) {
-            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// The identity with its claims made safe to store, or why it is refused.
-///
-/// - `sub`: refused (401) when empty, longer than [`MAX_SUBJECT_BYTES`] or
-///   containing a forbidden character (see [`is_forbidden`]): it names the
-///   user, so it is never altered.
-/// - `name`, `nickname`: forbidden characters removed, cut to
-///   [`MAX_NAME_CHARS`] characters; dropped if nothing is left.
-/// - `email`, `picture`: ignored (as if absent) when they contain a
-///   forbidden character or are longer than [`MAX_EMAIL_BYTES`] /
-///   [`MAX_PICTURE_BYTES`].
-pub fn checked(mut identity: Identity) -> Result<Identity, AuthError> {
-    let refuse = |problem| AuthError::InvalidClaim {
-        claim: "sub",
-        problem,
-    };
-    if identity.subject.is_empty() {
-        return Err(refuse("is empty"));
-    }
-    if identity.subject.len() > MAX_SUBJECT_BYTES {
-        return Err(refuse("is longer than 255 bytes"));
-    }
-    if identity.subject.chars().any(is_forbidden) {
-        return Err(refuse(
-            "contains control or bidirectional formatting characters",
-        ));
-    }
-    let clean = |text: Option<String>| {
-        text.map(|t| {
-            t.chars()
-                .filter(|c| !is_forbidden(*c))
-                .take(MAX_NAME_CHARS)
-                .collect::<String>()
-        })
-        .filter(|t| !t.is_empty())
-    };
-    let plain = |text: Option<String>, max: usize| {
-        text.filter(|t| !t.is_empty() && t.len() <= max && !t.chars().any(is_forbidden))
-    };
-    identity.name = clean(identity.name);
-    identity.nickname = clean(identity.nickname);
-    identity.email = plain(identity.email, MAX_EMAIL_BYTES);
-    identity.picture = plain(identity.picture, MAX_PICTURE_BYTES);
-    Ok(identity)
-}
-
-/// The stable user id of an identity: a UUID v5 of issuer and subject.
-pub fn user_id(identity: &Identity) -> Uuid {
-    let name = format!("{}\n{}", identity.issuer, identity.subject);
-    Uuid::new_v5(&Uuid::NAMESPACE_URL, name.as_bytes())
-}
 
 /// Splits an Auth0-style subject (`github|123`) into provider type and user id.
 /// Providers outside the spec's enum become `UNKNOWN`, keeping the full subject.
@@ -248,29 +157,11 @@ mod tests {
     }
 
     #[test]
-    fn claims_are_cleaned_or_refused() {
-        let mut who = identity("github|1");
-        who.name = Some("A\u{202E}da\r\nX".into());
-        who.nickname = Some("\u{0}\u{1b}".into());
-        who.email = Some("ada@example.com\n".into());
-        let clean = checked(who).unwrap();
-        assert_eq!(clean.name.as_deref(), Some("AdaX"));
-        assert_eq!(clean.nickname, None);
-        assert_eq!(clean.email, None);
-        for sub in ["", "github|1\u{0}", "github|\u{202E}1", &"x".repeat(256)] {
-            let err = checked(identity(sub)).unwrap_err();
-            assert!(matches!(err, AuthError::InvalidClaim { claim: "sub", .. }));
-            assert!(!err.to_string().contains(sub) || sub.is_empty());
-        }
-        assert_eq!(escape_for_log("a\nb\u{202E}", 10), "a\\u{a}b\\u{202e}");
-    }
-
-    #[test]
-    fn same_identity_same_id_and_created_is_kept() {
+    fn same_identity_created_is_kept() {
         let who = identity("github|1");
-        let id = user_id(&who);
-        assert_eq!(id, user_id(&identity("github|1")));
-        assert_ne!(id, user_id(&identity("github|2")));
+        let id = crate::auth::identity::user_id(&who);
+        assert_eq!(id, crate::auth::identity::user_id(&identity("github|1")));
+        assert_ne!(id, crate::auth::identity::user_id(&identity("github|2")));
         let t0 = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
         let t1 = DateTime::from_timestamp(1_700_000_100, 0).unwrap();
         let first = authenticated(None, id, &who, t0);

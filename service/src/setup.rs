@@ -8,11 +8,11 @@ use anyhow::{Context, Result};
 use axum::Router;
 
 use crate::api::Service;
+use crate::auth::Verifier;
 use crate::auth::devkey;
-use crate::auth::{Identity, Verifier};
 use crate::config::{DatabaseArgs, ServiceConfig};
 use crate::http::{Boundary, Limits, app};
-use crate::store::Store;
+use crate::store::any::Store;
 use axum::http::HeaderValue;
 
 /// Builds the HTTP application and its store for a data directory, a
@@ -36,10 +36,7 @@ pub async fn build(
         allowed_origins: config
             .allow_origins
             .iter()
-            .map(|o| {
-                HeaderValue::from_str(o.trim_end_matches('/'))
-                    .with_context(|| format!("--allow-origin {o} is not a valid origin"))
-            })
+            .map(|o| allowed_origin(o))
             .collect::<Result<_>>()?,
     };
     let verifier = Arc::new(Verifier::new(verifier_config).await?);
@@ -55,6 +52,38 @@ pub async fn build(
     Ok((app(Arc::new(service), limits, boundary), store))
 }
 
+/// One `--allow-origin` value as the `Origin` header a browser sends:
+/// `http(s)://host[:port]`, without path. `*` (every web page) and `null`
+/// (sandboxed frames, local files: any page can be one) are refused.
+fn allowed_origin(text: &str) -> Result<HeaderValue> {
+    let origin = text.trim().trim_end_matches('/');
+    if origin == "*" || origin.eq_ignore_ascii_case("null") {
+        anyhow::bail!(
+            "--allow-origin {origin:?} would let any web page call the service with its \
+             visitors' access; list each origin that may, e.g. --allow-origin https://app.example"
+        );
+    }
+    let parsed = reqwest::Url::parse(origin).ok();
+    let valid = parsed.as_ref().is_some_and(|u| {
+        matches!(u.scheme(), "http" | "https")
+            && u.host_str().is_some()
+            && u.username().is_empty()
+            && u.password().is_none()
+            && u.path() == "/"
+            && u.query().is_none()
+            && u.fragment().is_none()
+            && !origin.ends_with(':')
+    });
+    if !valid {
+        anyhow::bail!(
+            "--allow-origin {origin:?} is not a web origin: give scheme, host and optional \
+             port only, e.g. https://app.example or http://localhost:3000"
+        );
+    }
+    HeaderValue::from_str(origin)
+        .with_context(|| format!("--allow-origin {origin:?} is not a valid origin"))
+}
+
 /// Opens (creating if needed) the database: by default SQLite in the data
 /// directory, or the one `--database` names. Applies pending migrations.
 pub async fn open_store(data_dir: &Path, database: &DatabaseArgs) -> Result<Store> {
@@ -63,39 +92,30 @@ pub async fn open_store(data_dir: &Path, database: &DatabaseArgs) -> Result<Stor
     database.open(data_dir).await
 }
 
-/// A development-mode service running in this process on a loopback port.
-#[derive(Debug)]
-pub struct DevServer {
-    /// Base URL, `http://127.0.0.1:PORT`.
-    pub url: String,
-    /// An ID token for `github|1`, signed with the data dir's development key.
-    pub token: String,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Starts the real service (SQLite in `data_dir`, development tokens) on a
-/// free loopback port, in the background of the current tokio runtime.
-pub async fn spawn_dev(data_dir: &Path) -> Result<DevServer> {
-    let config = ServiceConfig {
-        listen: "127.0.0.1:0".parse()?,
-        ..ServiceConfig::default()
-    };
-    let (router, _store) = build(data_dir, &DatabaseArgs::default(), &config).await?;
-    let listener = tokio::net::TcpListener::bind(config.listen).await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(crate::serve::serve(
-        listener,
-        router,
-        config.listener,
-        std::future::pending(),
-    ));
-    let key = devkey::load_or_create(data_dir)?;
-    let claims = Identity {
-        subject: "github|1".into(),
-        email: Some("dev@example.com".into()),
-        name: Some("Dev User".into()),
-        nickname: Some("dev".into()),
-        ..Identity::default()
-    };
-    let token = devkey::mint(&key, &claims, 3600)?;
-    Ok(DevServer { url, token })
+    #[test]
+    fn only_plain_origins_may_be_allowed() {
+        for ok in [
+            "https://app.example",
+            "http://localhost:3000/",
+            "https://a.example:8443",
+        ] {
+            assert!(allowed_origin(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "*",
+            "null",
+            "NULL",
+            "app.example",
+            "https://a.example/path",
+            "ftp://a.example",
+            "https://u@a.example",
+        ] {
+            let err = allowed_origin(bad).unwrap_err().to_string();
+            assert!(err.contains("--allow-origin"), "{bad}: {err}");
+        }
+    }
 }

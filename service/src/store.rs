@@ -1,12 +1,10 @@
 //! Storage of user profiles behind a trait, with two backends: SQLite (one
 //! process, a file in the data directory) and PostgreSQL (several instances
-//! sharing one database). [`Store`] picks one from a `--database` URL.
+//! sharing one database). [`any::Store`] picks one from a `--database` URL.
 
 pub mod any;
 pub mod postgres;
 pub mod sqlite;
-
-pub use any::{Database, Store};
 
 use std::future::Future;
 
@@ -49,6 +47,10 @@ pub enum StoreError {
     /// The blocking task running the query failed.
     #[error("storage task failed: {0}")]
     Task(String),
+    /// The write was refused: a sign-out revoked the token it came from
+    /// (see [`RevocationCheck`]).
+    #[error("the token was revoked when its user signed out")]
+    Revoked,
 }
 
 impl StoreError {
@@ -58,21 +60,72 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         match self {
             Self::Unavailable(_) => true,
-            Self::Postgres(e) => postgres::is_unavailable(e),
+            Self::Postgres(e) => postgres_unavailable(e),
             _ => false,
         }
     }
 }
 
+/// Whether a PostgreSQL error means the server is out of reach rather than
+/// that the query was wrong: a closed or refused connection, a connection
+/// exception (SQLSTATE class 08) or an operator intervention (57P01-57P03:
+/// the server shutting down, crashed, or not yet accepting connections).
+pub fn postgres_unavailable(e: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    if e.is_closed() {
+        return true;
+    }
+    if let Some(code) = e.code() {
+        return code.code().starts_with("08")
+            || [
+                &SqlState::ADMIN_SHUTDOWN,
+                &SqlState::CRASH_SHUTDOWN,
+                &SqlState::CANNOT_CONNECT_NOW,
+            ]
+            .contains(&code);
+    }
+    // No SQLSTATE: the failure happened below the protocol (I/O).
+    std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
+}
+
 /// Computes the new profile from the stored one (`None` for a new user).
 pub type Update = Box<dyn FnOnce(Option<UserProfile>) -> UserProfile + Send>;
 
+/// Whether a write must be refused when a sign-out revoked the token it
+/// comes from, checked inside the write's own transaction (so that a
+/// sign-in racing a sign-out never brings the user back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevocationCheck {
+    /// A sign-in with a token issued at this time (epoch seconds; `None`
+    /// when the token says nothing, which any revocation covers).
+    Token(Option<u64>),
+    /// A write that no token made (tests, operator tools): never refused.
+    Skip,
+}
+
+/// Whether a revocation recorded at `revoked_at` covers a token issued at
+/// `issued_at` (one-second resolution: a token issued in the second of the
+/// sign-out is revoked; one without `iat` always is).
+pub fn revokes(revoked_at: Option<u64>, issued_at: Option<u64>) -> bool {
+    revoked_at.is_some_and(|at| issued_at.is_none_or(|iat| iat <= at))
+}
+
 /// Where user profiles live. Every write is durable when its future resolves.
+///
+/// One of three traits by concern (with [`RevocationStore`] and
+/// [`ApplicationStore`]; [`Storage`] is all three).
+///
+/// No method of the three has a default body: [`any::Store`] forwards every one to a backend,
+/// and a forwarding it forgot must be a compile error, not a silent
+/// fallback to a slower or different behaviour.
 pub trait UserStore: Send + Sync + 'static {
-    /// Creates or updates the user `id` atomically, returning what was stored.
+    /// Creates or updates the user `id` atomically, returning what was
+    /// stored; refused with [`StoreError::Revoked`] when `check` says the
+    /// token behind the write was revoked (checked in the same transaction).
     fn save_with(
         &self,
         id: Uuid,
+        check: RevocationCheck,
         update: Update,
     ) -> impl Future<Output = Result<UserProfile, StoreError>> + Send;
 
@@ -80,17 +133,9 @@ pub trait UserStore: Send + Sync + 'static {
     fn list(&self) -> impl Future<Output = Result<Vec<UserProfile>, StoreError>> + Send;
 
     /// Every user, oldest first, as the JSON body of `GET /users` (see
-    /// [`ListJson`]). A backend that reads rows one at a time overrides this
-    /// so that the profiles are never all decoded at once.
-    fn list_json(&self) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send {
-        async {
-            let mut body = ListJson::default();
-            for profile in self.list().await? {
-                body.push(&profile)?;
-            }
-            Ok(body.finish())
-        }
-    }
+    /// [`ListJson`]), built so that the profiles are never all decoded at once
+    /// where the backend can read rows one at a time.
+    fn list_json(&self) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send;
 
     /// One user, if present.
     fn get(&self, id: Uuid)
@@ -105,9 +150,36 @@ pub trait UserStore: Send + Sync + 'static {
         revoked_at: u64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// Whether other processes may write this database (several service
+    /// instances on one PostgreSQL). A shared store is not cached in memory:
+    /// reads and revocation checks go to the database each time.
+    fn shared(&self) -> bool;
+
+    /// Every user, oldest first, with a [`UserStore::state`] token of the
+    /// committed state they were read in (`None` where the backend has none).
+    fn list_with_state(
+        &self,
+    ) -> impl Future<Output = Result<(Vec<UserProfile>, Option<String>), StoreError>> + Send;
+
+    /// For a shared store, a token that changes whenever any write, by any
+    /// instance, commits or starts: a list read under an equal token is
+    /// still current. `None` where the backend has none.
+    fn state(&self) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+}
+
+/// Where sign-out revocations are kept (they are recorded by
+/// [`UserStore::remove`], in the removal's transaction).
+pub trait RevocationStore: Send + Sync + 'static {
     /// Every recorded revocation: user id and the time it applies up to.
     fn revocations(&self) -> impl Future<Output = Result<Vec<(Uuid, u64)>, StoreError>> + Send;
 
+    /// The revocation recorded for one user, if any: tokens issued at or
+    /// before it (epoch seconds) are refused.
+    fn revoked_at(&self, id: Uuid) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
+}
+
+/// The operator's registry of applications (`applications` mode).
+pub trait ApplicationStore: Send + Sync + 'static {
     /// Registers an application under a new random id, which it returns.
     fn add_application(
         &self,
@@ -123,33 +195,13 @@ pub trait UserStore: Send + Sync + 'static {
     /// Removes an application; returns whether it existed.
     fn remove_application(&self, id: Uuid)
     -> impl Future<Output = Result<bool, StoreError>> + Send;
-
-    /// Whether other processes may write this database (several service
-    /// instances on one PostgreSQL). A shared store is not cached in memory:
-    /// reads and revocation checks go to the database each time.
-    fn shared(&self) -> bool {
-        false
-    }
-
-    /// The revocation recorded for one user, if any: tokens issued at or
-    /// before it (epoch seconds) are refused.
-    fn revoked_at(&self, id: Uuid) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
-
-    /// Every user, oldest first, with a [`UserStore::state`] token of the
-    /// committed state they were read in (`None` where the backend has none).
-    fn list_with_state(
-        &self,
-    ) -> impl Future<Output = Result<(Vec<UserProfile>, Option<String>), StoreError>> + Send {
-        async { Ok((self.list().await?, None)) }
-    }
-
-    /// For a shared store, a token that changes whenever any write, by any
-    /// instance, commits or starts: a list read under an equal token is
-    /// still current. `None` where the backend has none.
-    fn state(&self) -> impl Future<Output = Result<Option<String>, StoreError>> + Send {
-        async { Ok(None) }
-    }
 }
+
+/// Everything the service needs from its database: users, revocations and
+/// applications, each its own trait.
+pub trait Storage: UserStore + RevocationStore + ApplicationStore {}
+
+impl<T: UserStore + RevocationStore + ApplicationStore> Storage for T {}
 
 /// The body of `GET /users` built one profile at a time: the same bytes as
 /// serializing `Users { iterable, schema: None }` from the whole list.

@@ -6,8 +6,9 @@
 use proptest::prelude::*;
 use serde_json::Value;
 use users_harness::spec_check::SpecValidator;
+use users_service::auth::identity::{self, is_forbidden};
 use users_service::auth::{AuthError, Identity};
-use users_service::profile::{self, is_forbidden};
+use users_service::profile;
 
 fn user_profile_validator() -> jsonschema::Validator {
     SpecValidator::from_yaml(users_api_server_stubs::OPENAPI_YAML).component("UserProfile")
@@ -55,14 +56,14 @@ proptest! {
             picture,
             issued_at,
         };
-        match profile::checked(identity) {
+        match identity::checked(identity) {
             Err(e) => {
                 // Every AuthError is answered 401; a claims refusal is this one.
                 prop_assert!(matches!(e, AuthError::InvalidClaim { claim: "sub", .. }), "{e:?}");
             }
             Ok(clean) => {
                 let now = chrono::DateTime::from_timestamp(seconds, 0).unwrap();
-                let id = profile::user_id(&clean);
+                let id = identity::user_id(&clean);
                 let first = profile::authenticated(None, id, &clean, now);
                 let again = profile::authenticated(Some(first.clone()), id, &clean, now);
                 let validator = user_profile_validator();
@@ -75,13 +76,13 @@ proptest! {
                     all_strings(&json, &mut strings);
                     for s in strings {
                         prop_assert!(!s.chars().any(is_forbidden), "{s:?}");
-                        prop_assert!(s.len() <= profile::MAX_PICTURE_BYTES.max(4 * profile::MAX_NAME_CHARS));
+                        prop_assert!(s.len() <= identity::MAX_PICTURE_BYTES.max(4 * identity::MAX_NAME_CHARS));
                     }
                     for s in [&p.name, &p.username].into_iter().flatten() {
-                        prop_assert!(s.chars().count() <= profile::MAX_NAME_CHARS);
+                        prop_assert!(s.chars().count() <= identity::MAX_NAME_CHARS);
                         prop_assert!(!s.is_empty());
                     }
-                    prop_assert!(p.email.as_ref().is_none_or(|e| e.len() <= profile::MAX_EMAIL_BYTES));
+                    prop_assert!(p.email.as_ref().is_none_or(|e| e.len() <= identity::MAX_EMAIL_BYTES));
                 }
             }
         }

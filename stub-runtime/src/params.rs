@@ -185,20 +185,54 @@ fn read_failure(status: StatusCode) -> Rejection {
 
 /// "does not match": plus only what comes from the schema (a missing
 /// property's name, the expected type), never the offending value.
+///
+/// serde's message puts the value (if any) before its own ending (`missing
+/// field `NAME``, or `, expected WHAT`) and the position after it; the
+/// value may contain those words too, so only the very end is read: the
+/// position is cut only where it is exactly `at line N column M`, and what
+/// is taken must look like schema words (no quotes or angle brackets).
 fn schema_mismatch(detail: &str, schema: &str) -> String {
     let mut message = format!("the request body does not match the `{schema}` schema");
-    let detail = detail.split(" at line ").next().unwrap_or_default();
-    if let Some(rest) = detail.split("missing field `").nth(1)
-        && let Some(field) = rest.split('`').next()
-    {
+    let detail = match detail.rsplit_once(" at line ") {
+        Some((head, position)) if is_position(position) => head,
+        _ => detail,
+    };
+    let field = detail
+        .strip_suffix('`')
+        .and_then(|d| d.rsplit_once("missing field `"))
+        .map(|(_, name)| name)
+        .filter(|name| {
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'@'))
+        });
+    let expected = detail
+        .rsplit_once(", expected ")
+        .map(|(_, what)| what)
+        .filter(|what| {
+            what.len() <= 200
+                && what
+                    .chars()
+                    .all(|c| c.is_ascii_graphic() && !"<>\"'&\\".contains(c) || c == ' ')
+        });
+    if let Some(field) = field {
         message.push_str(&format!(": the property `{field}` is required"));
-    } else if let Some(at) = detail.rfind(", expected ") {
-        let expected = &detail[at + ", expected ".len()..];
+    } else if let Some(expected) = expected {
         message.push_str(&format!(
             ": a value has the wrong type or value (expected {expected})"
         ));
+    } else {
+        message.push_str(": a value has the wrong type or value");
     }
     message
+}
+
+/// `N column M`, the end of serde's position.
+fn is_position(text: &str) -> bool {
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    text.split_once(" column ")
+        .is_some_and(|(line, column)| digits(line) && digits(column))
 }
 
 #[cfg(test)]
@@ -263,10 +297,26 @@ mod tests {
             "{m}"
         );
         let m = schema_mismatch(
-            "expires_in: invalid type: string \"tok, expected x\", expected i64 at line 1",
+            "expires_in: invalid type: string \"tok, expected x\", expected i64 at line 1 column 30",
             "T",
         );
         assert!(!m.contains("tok"), "{m}");
         assert!(m.ends_with("(expected i64)"), "{m}");
+    }
+
+    /// Issue 21: a value that imitates serde's own ending and position.
+    #[test]
+    fn values_imitating_the_message_are_not_echoed() {
+        let m = schema_mismatch(
+            "Failed to deserialize the JSON body into the target type: token_type: unknown variant `x, expected <script>alert(1)</script> at line 1`, expected `UNKNOWN` or `Bearer` at line 1 column 80",
+            "OAuthToken",
+        );
+        assert!(!m.contains("script"), "{m}");
+        assert!(m.ends_with("(expected `UNKNOWN` or `Bearer`)"), "{m}");
+        let m = schema_mismatch(
+            "token_type: unknown variant `missing field `<b>`, expected <i>` at line 1",
+            "OAuthToken",
+        );
+        assert!(!m.contains('<') && !m.contains("missing"), "{m}");
     }
 }

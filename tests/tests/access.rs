@@ -359,10 +359,25 @@ async fn registered_applications_are_the_credential_in_applications_mode() {
             "{headers:?}"
         );
     }
-    // A bearer token works too.
+    // A bearer token works too, for its own user only (issue 21: it used
+    // to read and disconnect every user in this mode).
+    let other = sign_in(&s, &s.mint("github|2", &[])).await;
     let bearer = format!("Bearer {}", s.mint("github|1", &[]));
-    let (status, _, _) = call(&s.url, "GET", "/users", &[("authorization", &bearer)], None).await;
-    assert_eq!(status, StatusCode::OK);
+    let mine = [("authorization", bearer.as_str())];
+    let (status, _, users) = call(&s.url, "GET", "/users", &mine, None).await;
+    assert_eq!((status, ids(&users)), (StatusCode::OK, vec![id.as_str()]));
+    let (status, _, _) = call(&s.url, "GET", &format!("/users/{other}"), &mine, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another user is not visible");
+    let path = format!("/users/{other}/disconnect");
+    let (status, _, _) = call(&s.url, "POST", &path, &mine, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nor disconnected");
+    let (status, _, users) =
+        call(&s.url, "GET", "/users", &[("x-application-id", &app)], None).await;
+    assert_eq!(
+        (status, ids(&users)),
+        (StatusCode::OK, vec![id.as_str(), other.as_str()]),
+        "the application sees both, the other user still there"
+    );
 
     assert!(stdout_of(&mut applications(&s, &["remove", &app])).contains(&app));
     let (status, _, _) = call(&s.url, "GET", "/users", &[("x-application-id", &app)], None).await;

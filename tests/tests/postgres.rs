@@ -411,3 +411,38 @@ async fn applications_registered_once_are_accepted_and_removed_on_both_instances
     })
     .await;
 }
+
+/// Issue 21: a sign-in on one instance racing a sign-out on the other never
+/// brings the user back (the revocation is checked inside the sign-in's
+/// write transaction, under the user's advisory lock).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_racing_a_sign_out_on_another_instance_never_brings_the_user_back() {
+    if skipped("a_sign_in_racing_a_sign_out_on_another_instance_never_brings_the_user_back") {
+        return;
+    }
+    bounded(Duration::from_secs(120), async {
+        let p = Pair::start().await;
+        let (ca, cb) = (client(p.pa.url(), None), client(p.pb.url(), None));
+        let mut back = Vec::new();
+        for trial in 0..8 {
+            let token = p.token(&format!("github|race{trial}"));
+            let user = sign_in(&ca, &token).await.expect("first sign-in");
+            let id: uuid::Uuid = user.id.parse().unwrap();
+            let (again, out) = tokio::join!(
+                sign_in(&ca, &token),
+                cb.users_disconnect_user().user(id).send()
+            );
+            out.expect("the sign-out is acknowledged");
+            if let Err(e) = &again {
+                assert_eq!(status(e), Some(StatusCode::UNAUTHORIZED), "{e:?}");
+            }
+            let now = ca.users_specific_user_snapshot().user(id).send().await;
+            if now.is_ok() {
+                back.push((trial, again.is_ok()));
+            }
+        }
+        assert!(back.is_empty(), "signed out, yet present: {back:?}");
+        p.assert_clean();
+    })
+    .await;
+}

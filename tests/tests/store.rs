@@ -8,7 +8,10 @@ use users_api_server_stubs::types::UserProfile;
 use users_harness::postgres::{TempCluster, skipped};
 use users_service::store::postgres::PgStore;
 use users_service::store::sqlite::SqliteStore;
-use users_service::store::{SCHEMA_VERSION, StoreError, UserStore};
+use users_service::store::{
+    ApplicationStore, RevocationCheck, RevocationStore, SCHEMA_VERSION, Storage, StoreError,
+    UserStore,
+};
 use uuid::Uuid;
 
 /// A profile for `id` whose font size counts the writes it went through.
@@ -38,11 +41,15 @@ fn bump(id: Uuid) -> users_service::store::Update {
 async fn creates_then_updates(store: impl UserStore) {
     let id = Uuid::new_v4();
     assert!(store.get(id).await.unwrap().is_none());
-    let first = store.save_with(id, bump(id)).await.unwrap();
+    let first = store
+        .save_with(id, RevocationCheck::Skip, bump(id))
+        .await
+        .unwrap();
     assert_eq!(writes(&first), 1);
     let second = store
         .save_with(
             id,
+            RevocationCheck::Skip,
             Box::new(move |stored| {
                 let stored = stored.expect("the update sees the stored profile");
                 let mut p = stored.clone();
@@ -60,10 +67,16 @@ async fn creates_then_updates(store: impl UserStore) {
 async fn lists_oldest_first(store: impl UserStore) {
     let ids: Vec<Uuid> = (0..5).map(|_| Uuid::new_v4()).collect();
     for id in &ids {
-        store.save_with(*id, bump(*id)).await.unwrap();
+        store
+            .save_with(*id, RevocationCheck::Skip, bump(*id))
+            .await
+            .unwrap();
     }
     // Updating the first does not move it.
-    store.save_with(ids[0], bump(ids[0])).await.unwrap();
+    store
+        .save_with(ids[0], RevocationCheck::Skip, bump(ids[0]))
+        .await
+        .unwrap();
     let listed: Vec<String> = store
         .list()
         .await
@@ -75,7 +88,7 @@ async fn lists_oldest_first(store: impl UserStore) {
     assert_eq!(listed, expected);
 }
 
-async fn removes_and_revokes(store: impl UserStore) {
+async fn removes_and_revokes(store: impl UserStore + RevocationStore) {
     let id = Uuid::new_v4();
     assert!(!store.remove(id, 100).await.unwrap(), "nothing to remove");
     assert_eq!(
@@ -83,20 +96,29 @@ async fn removes_and_revokes(store: impl UserStore) {
         None,
         "no user, no revocation"
     );
-    store.save_with(id, bump(id)).await.unwrap();
+    store
+        .save_with(id, RevocationCheck::Skip, bump(id))
+        .await
+        .unwrap();
     assert!(store.remove(id, 100).await.unwrap());
     assert!(store.get(id).await.unwrap().is_none());
     assert_eq!(store.revoked_at(id).await.unwrap(), Some(100));
     // A later sign-out moves the revocation forward, an earlier one never back.
-    store.save_with(id, bump(id)).await.unwrap();
+    store
+        .save_with(id, RevocationCheck::Skip, bump(id))
+        .await
+        .unwrap();
     assert!(store.remove(id, 50).await.unwrap());
     assert_eq!(store.revoked_at(id).await.unwrap(), Some(100));
-    store.save_with(id, bump(id)).await.unwrap();
+    store
+        .save_with(id, RevocationCheck::Skip, bump(id))
+        .await
+        .unwrap();
     assert!(store.remove(id, 200).await.unwrap());
     assert_eq!(store.revocations().await.unwrap(), vec![(id, 200)]);
 }
 
-async fn keeps_applications(store: impl UserStore) {
+async fn keeps_applications(store: impl ApplicationStore) {
     assert!(store.applications().await.unwrap().is_empty());
     let a = store.add_application("first".into()).await.unwrap();
     let b = store.add_application("second".into()).await.unwrap();
@@ -121,7 +143,7 @@ async fn serializes_writes_to_one_user(store: impl UserStore + Clone) {
     let tasks: Vec<_> = (0..24)
         .map(|_| {
             let store = store.clone();
-            tokio::spawn(async move { store.save_with(id, bump(id)).await })
+            tokio::spawn(async move { store.save_with(id, RevocationCheck::Skip, bump(id)).await })
         })
         .collect();
     for t in tasks {
@@ -132,10 +154,53 @@ async fn serializes_writes_to_one_user(store: impl UserStore + Clone) {
     assert_eq!(writes(&all[0]), 24, "no write lost");
 }
 
+/// A sign-in write is refused inside its transaction once a sign-out
+/// revoked its token: issued at or before the revocation, or without `iat`.
+async fn refuses_revoked_sign_ins(store: impl UserStore) {
+    let id = Uuid::new_v4();
+    let token = |iat| RevocationCheck::Token(iat);
+    store.save_with(id, token(None), bump(id)).await.unwrap();
+    assert!(store.remove(id, 1_000).await.unwrap());
+    for iat in [Some(999), Some(1_000), None] {
+        let refused = store.save_with(id, token(iat), bump(id)).await;
+        assert!(
+            matches!(refused, Err(StoreError::Revoked)),
+            "{iat:?}: {refused:?}"
+        );
+    }
+    assert!(store.get(id).await.unwrap().is_none(), "nobody came back");
+    store
+        .save_with(id, token(Some(1_001)), bump(id))
+        .await
+        .unwrap();
+    assert!(
+        store.get(id).await.unwrap().is_some(),
+        "a later token signs in"
+    );
+}
+
+/// The `GET /users` body a backend builds is the serialized list.
+async fn list_json_is_the_serialized_list(store: impl UserStore) {
+    assert_eq!(store.list_json().await.unwrap(), b"{}");
+    for _ in 0..3 {
+        let id = Uuid::new_v4();
+        store
+            .save_with(id, RevocationCheck::Skip, bump(id))
+            .await
+            .unwrap();
+    }
+    let whole = serde_json::to_vec(&users_api_server_stubs::types::Users {
+        iterable: store.list().await.unwrap(),
+        schema: None,
+    })
+    .unwrap();
+    assert_eq!(store.list_json().await.unwrap(), whole);
+}
+
 /// Runs every check, each on a fresh store from `fresh`.
 async fn suite<S, F, Fut>(fresh: F)
 where
-    S: UserStore + Clone,
+    S: Storage + Clone,
     F: Fn(&'static str) -> Fut,
     Fut: Future<Output = S>,
 {
@@ -144,6 +209,8 @@ where
     removes_and_revokes(fresh("removes").await).await;
     keeps_applications(fresh("applications").await).await;
     serializes_writes_to_one_user(fresh("concurrent").await).await;
+    refuses_revoked_sign_ins(fresh("revoked").await).await;
+    list_json_is_the_serialized_list(fresh("listjson").await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -169,7 +236,7 @@ async fn sqlite_concurrent_writes_share_commits() {
         .iter()
         .map(|&id| {
             let store = store.clone();
-            tokio::spawn(async move { store.save_with(id, bump(id)).await })
+            tokio::spawn(async move { store.save_with(id, RevocationCheck::Skip, bump(id)).await })
         })
         .collect();
     for t in tasks {
@@ -207,7 +274,10 @@ async fn sqlite_failing_write_keeps_its_batch() {
     let store = SqliteStore::open(&path).unwrap();
     // `refused` exists, but recording its revocation fails after its DELETE.
     let (refused, corrupt) = (Uuid::new_v4(), Uuid::new_v4());
-    store.save_with(refused, bump(refused)).await.unwrap();
+    store
+        .save_with(refused, RevocationCheck::Skip, bump(refused))
+        .await
+        .unwrap();
     let side = rusqlite::Connection::open(&path).unwrap();
     side.execute_batch(&format!(
         "CREATE TRIGGER refuse BEFORE INSERT ON revocations WHEN NEW.id = '{refused}'
@@ -229,6 +299,7 @@ async fn sqlite_failing_write_keeps_its_batch() {
             store
                 .save_with(
                     held_id,
+                    RevocationCheck::Skip,
                     Box::new(move |stored| {
                         let gate = gate.lock().unwrap();
                         gate.recv_timeout(std::time::Duration::from_secs(10))
@@ -245,7 +316,7 @@ async fn sqlite_failing_write_keeps_its_batch() {
         .iter()
         .map(|&id| {
             let store = store.clone();
-            tokio::spawn(async move { store.save_with(id, bump(id)).await })
+            tokio::spawn(async move { store.save_with(id, RevocationCheck::Skip, bump(id)).await })
         })
         .collect();
     let removal = tokio::spawn({
@@ -257,13 +328,21 @@ async fn sqlite_failing_write_keeps_its_batch() {
         let id = Uuid::new_v4();
         async move {
             store
-                .save_with(id, Box::new(|_| panic!("an update that panics")))
+                .save_with(
+                    id,
+                    RevocationCheck::Skip,
+                    Box::new(|_| panic!("an update that panics")),
+                )
                 .await
         }
     });
     let undecodable = tokio::spawn({
         let store = store.clone();
-        async move { store.save_with(corrupt, bump(corrupt)).await }
+        async move {
+            store
+                .save_with(corrupt, RevocationCheck::Skip, bump(corrupt))
+                .await
+        }
     });
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     release.send(()).unwrap();
@@ -346,7 +425,9 @@ async fn postgres_two_pools_share_one_database() {
         let tasks: Vec<_> = (0..8)
             .map(|i| {
                 let store = if i % 2 == 0 { a.clone() } else { b.clone() };
-                tokio::spawn(async move { store.save_with(id, bump(id)).await })
+                tokio::spawn(
+                    async move { store.save_with(id, RevocationCheck::Skip, bump(id)).await },
+                )
             })
             .collect();
         for t in tasks {
@@ -368,7 +449,9 @@ async fn postgres_two_pools_share_one_database() {
     }
     assert!(steady, "the state does not move without writes");
     let other = Uuid::new_v4();
-    b.save_with(other, bump(other)).await.unwrap();
+    b.save_with(other, RevocationCheck::Skip, bump(other))
+        .await
+        .unwrap();
     assert_ne!(
         a.state().await.unwrap(),
         Some(before),
@@ -378,7 +461,9 @@ async fn postgres_two_pools_share_one_database() {
     let app = a.add_application("shared".into()).await.unwrap();
     assert!(b.is_application(app).await.unwrap());
     let user = Uuid::new_v4();
-    b.save_with(user, bump(user)).await.unwrap();
+    b.save_with(user, RevocationCheck::Skip, bump(user))
+        .await
+        .unwrap();
     assert!(b.remove(user, 7).await.unwrap());
     assert_eq!(a.revoked_at(user).await.unwrap(), Some(7));
 }

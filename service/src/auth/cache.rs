@@ -1,6 +1,13 @@
 //! A least-recently-used map from token text to a value, bounded in bytes.
 
+use std::sync::{Mutex, MutexGuard};
+
 use hashlink::LinkedHashMap;
+
+/// Locks a mutex, carrying on if a panicking thread poisoned it.
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// Bytes counted for an entry besides its key and value: the map's node,
 /// hash slot and allocation headers, rounded up.
@@ -83,6 +90,7 @@ impl<V: Weigh> Lru<V> {
     }
 
     /// Bytes currently counted.
+    #[cfg(test)]
     pub fn bytes(&self) -> usize {
         self.bytes
     }

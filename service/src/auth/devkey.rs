@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::Serialize;
 
-use crate::auth::Identity;
+use super::identity::Identity;
 
 /// Issuer of development tokens.
 pub const DEV_ISSUER: &str = "urn:users-service:dev";
@@ -33,7 +33,13 @@ const MAX_KEY_FILE_BYTES: u64 = 1024;
 /// mint tokens this service accepts, and whoever can read it can too.
 pub fn load_or_create(data_dir: &Path) -> Result<Vec<u8>> {
     let path = key_path(data_dir);
-    match std::fs::File::open(&path) {
+    // Never through a planted link, never hanging on a FIFO.
+    let opened = crate::files::open_regular(
+        &path,
+        std::fs::OpenOptions::new().read(true),
+        crate::files::Links::Refuse,
+    );
+    match opened {
         Ok(file) => return load(&path, file),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => {

@@ -2,9 +2,12 @@
 //!
 //! A JWKS from a URL is fetched again every [`URL_REFRESH_INTERVAL`], one from
 //! a file re-read every [`FILE_REFRESH_INTERVAL`]; either is also reloaded at
-//! once when a token names a key id we do not know, at most once per
-//! [`ON_DEMAND_INTERVAL`]. A reload that fails or yields an invalid JWKS keeps
-//! the keys we have and logs why.
+//! once when a token names a key id we do not know: at most once per
+//! [`ON_DEMAND_INTERVAL`] for each key id and for each client, and at most
+//! once per [`ON_DEMAND_GAP`] in all, so one client's tokens with made-up key
+//! ids can neither use up the reload a real new key needs nor flood the
+//! provider. A reload that
+//! fails or yields an invalid JWKS keeps the keys we have and logs why.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock, Weak};
@@ -13,7 +16,34 @@ use std::time::{Duration, Instant};
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey};
 
-use super::{KeySource, SetupError};
+use super::identity::escape_for_log;
+
+use std::path::PathBuf;
+
+/// Where the trusted keys come from.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// A JWKS document on disk.
+    JwksFile(PathBuf),
+    /// A JWKS document fetched over HTTP at start-up.
+    JwksUrl(String),
+    /// A local HS256 secret (development mode).
+    Secret(Vec<u8>),
+}
+
+/// Errors while setting up the verifier (bad JWKS, unreachable URL).
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// Reading the JWKS file failed.
+    #[error("cannot read JWKS file {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    /// Fetching the JWKS URL failed.
+    #[error("cannot fetch JWKS from {0}: {1}")]
+    Fetch(String, String),
+    /// The JWKS is not valid.
+    #[error("invalid JWKS: {0}")]
+    Invalid(String),
+}
 
 /// Verification keys by `kid` (`None` only for the development key).
 pub type Keys = HashMap<Option<String>, (DecodingKey, Algorithm)>;
@@ -22,8 +52,12 @@ pub type Keys = HashMap<Option<String>, (DecodingKey, Algorithm)>;
 pub const MIN_RSA_BITS: usize = 2048;
 /// Largest JWKS document read, in bytes.
 pub const MAX_JWKS_BYTES: usize = 1024 * 1024;
-/// Least time between two reloads triggered by unknown key ids.
+/// Least time between two reloads triggered by one unknown key id.
 pub const ON_DEMAND_INTERVAL: Duration = Duration::from_secs(10);
+/// Least time between two reloads triggered by any unknown key ids.
+pub const ON_DEMAND_GAP: Duration = Duration::from_secs(1);
+/// Unknown key ids whose last reload is remembered (oldest forgotten first).
+const MAX_REMEMBERED_KIDS: usize = 1024;
 /// How often a JWKS URL is fetched again.
 pub const URL_REFRESH_INTERVAL: Duration = Duration::from_secs(10 * 60);
 /// How often a JWKS file is read again.
@@ -55,7 +89,7 @@ pub fn parse(text: &str) -> Result<Keys, SetupError> {
                 index + 1
             )));
         };
-        let name = crate::profile::escape_for_log(&kid, 64);
+        let name = escape_for_log(&kid, 64);
         if let AlgorithmParameters::RSA(rsa) = &jwk.algorithm {
             let bits = rsa_bits(&rsa.n).ok_or_else(|| {
                 SetupError::Invalid(format!("key `{name}` has an unreadable RSA modulus"))
@@ -93,12 +127,61 @@ fn rsa_bits(n: &str) -> Option<usize> {
     Some((bytes.len() - first) * 8 - lead)
 }
 
+/// When unknown key ids last triggered a reload: any, and each.
+#[derive(Default)]
+struct OnDemand {
+    last: Option<Instant>,
+    kids: hashlink::LinkedHashMap<String, Instant>,
+    clients: hashlink::LinkedHashMap<std::net::IpAddr, Instant>,
+}
+
+/// Whether `key` triggered a reload within `interval`.
+fn recent<K: std::hash::Hash + Eq>(
+    map: &hashlink::LinkedHashMap<K, Instant>,
+    key: &K,
+    interval: Duration,
+) -> bool {
+    map.get(key).is_some_and(|t| t.elapsed() < interval)
+}
+
+/// Records that `key` triggered a reload at `now`, forgetting the oldest.
+fn remember<K: std::hash::Hash + Eq>(
+    map: &mut hashlink::LinkedHashMap<K, Instant>,
+    key: K,
+    now: Instant,
+) {
+    map.remove(&key);
+    map.insert(key, now);
+    while map.len() > MAX_REMEMBERED_KIDS {
+        map.pop_front();
+    }
+}
+
+impl OnDemand {
+    /// Takes a reload for `kid` asked by `client` if no limit forbids it.
+    fn allow(&mut self, kid: &str, client: Option<std::net::IpAddr>) -> bool {
+        if self.last.is_some_and(|t| t.elapsed() < ON_DEMAND_GAP)
+            || recent(&self.kids, &kid.to_string(), ON_DEMAND_INTERVAL)
+            || client.is_some_and(|c| recent(&self.clients, &c, ON_DEMAND_INTERVAL))
+        {
+            return false;
+        }
+        let now = Instant::now();
+        self.last = Some(now);
+        remember(&mut self.kids, kid.to_string(), now);
+        if let Some(client) = client {
+            remember(&mut self.clients, client, now);
+        }
+        true
+    }
+}
+
 /// The current keys and where they come from.
 pub struct KeyStore {
     source: KeySource,
     http: reqwest::Client,
     current: RwLock<(Arc<Keys>, String)>,
-    last_on_demand: Mutex<Option<Instant>>,
+    on_demand: Mutex<OnDemand>,
     on_change: Box<dyn Fn() + Send + Sync>,
 }
 
@@ -135,7 +218,7 @@ impl KeyStore {
             source,
             http,
             current: RwLock::new((Arc::new(keys), text)),
-            last_on_demand: Mutex::new(None),
+            on_demand: Mutex::default(),
             on_change,
         })
     }
@@ -179,23 +262,22 @@ impl KeyStore {
         }
     }
 
-    /// Called when a token names an unknown key id: reloads at most once per
-    /// [`ON_DEMAND_INTERVAL`]; true if the keys changed. A URL is fetched on
-    /// this thread when the runtime allows blocking it (multi-threaded),
+    /// Called when a token names the unknown key id `kid`: reloads at most
+    /// once per [`ON_DEMAND_INTERVAL`] for that id and once per
+    /// [`ON_DEMAND_GAP`] in all; true if the keys changed. A URL is fetched
+    /// on this thread when the runtime allows blocking it (multi-threaded),
     /// otherwise in the background for the next request.
-    pub fn refresh_for_unknown_kid(self: &Arc<Self>) -> bool {
+    pub fn refresh_for_unknown_kid(self: &Arc<Self>, kid: &str) -> bool {
         if matches!(self.source, KeySource::Secret(_)) {
             return false;
         }
+        if !self
+            .on_demand
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .allow(kid, crate::peer::current())
         {
-            let mut last = self
-                .last_on_demand
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            if last.is_some_and(|t| t.elapsed() < ON_DEMAND_INTERVAL) {
-                return false;
-            }
-            *last = Some(Instant::now());
+            return false;
         }
         match &self.source {
             KeySource::JwksFile(path) => match read_file(path).and_then(|t| self.apply(t)) {
@@ -244,7 +326,14 @@ impl KeyStore {
 
 fn read_file(path: &std::path::Path) -> Result<String, SetupError> {
     use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| SetupError::Read(path.to_path_buf(), e))?;
+    // The operator's file: a link is followed (mounted secrets are links),
+    // a FIFO or device refused rather than waited on.
+    let file = crate::files::open_regular(
+        path,
+        std::fs::OpenOptions::new().read(true),
+        crate::files::Links::Follow,
+    )
+    .map_err(|e| SetupError::Read(path.to_path_buf(), e))?;
     let mut text = String::new();
     file.take(MAX_JWKS_BYTES as u64 + 1)
         .read_to_string(&mut text)
@@ -288,6 +377,28 @@ async fn fetch(source: &KeySource, http: &reqwest::Client) -> Result<String, Set
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_key_ids_reload_each_once_and_all_at_a_bounded_rate() {
+        let mut on_demand = OnDemand::default();
+        let (greedy, other) = (Some([10, 0, 0, 1].into()), Some([10, 0, 0, 2].into()));
+        assert!(on_demand.allow("junk-1", greedy));
+        assert!(!on_demand.allow("junk-1", other), "the same id again");
+        assert!(!on_demand.allow("new", other), "within the gap");
+        on_demand.last = on_demand.last.map(|t| t - ON_DEMAND_GAP);
+        assert!(
+            !on_demand.allow("junk-1", other),
+            "per id: within its interval"
+        );
+        assert!(
+            !on_demand.allow("junk-2", greedy),
+            "per client: within its interval"
+        );
+        assert!(
+            on_demand.allow("new", other),
+            "another id and client, after the gap"
+        );
+    }
 
     #[test]
     fn rsa_bits_ignore_leading_zeros() {

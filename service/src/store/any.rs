@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::postgres::PgStore;
 use super::sqlite::SqliteStore;
-use super::{StoreError, Update, UserStore};
+use super::{ApplicationStore, RevocationCheck, RevocationStore, StoreError, Update, UserStore};
 
 /// Where the data lives, parsed from `--database` / `USERS_DATABASE_URL`.
 #[derive(Clone, PartialEq, Eq)]
@@ -112,70 +112,57 @@ impl Store {
     }
 }
 
-/// Forwards one call to whichever backend this is.
+/// Implements a store trait for [`Store`] from one list of its methods,
+/// each forwarded to whichever backend this is. The traits have no default
+/// bodies, so a method left out of a list is a compile error (E0046),
+/// never a silent fallback.
 macro_rules! forward {
-    ($self:ident, $s:ident => $call:expr) => {
-        match $self {
-            Store::Sqlite($s) => $call.await,
-            Store::Postgres($s) => $call.await,
+    ($trait:ident { $(fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $ret:ty;)* } $($extra:item)*) => {
+        impl $trait for Store {
+            $(
+                async fn $name(&self $(, $arg: $ty)*) -> $ret {
+                    match self {
+                        Self::Sqlite(s) => s.$name($($arg),*).await,
+                        Self::Postgres(s) => s.$name($($arg),*).await,
+                    }
+                }
+            )*
+            $($extra)*
         }
     };
 }
 
-impl UserStore for Store {
-    async fn save_with(&self, id: Uuid, update: Update) -> Result<UserProfile, StoreError> {
-        forward!(self, s => s.save_with(id, update))
+forward! {
+    UserStore {
+        fn save_with(&self, id: Uuid, check: RevocationCheck, update: Update) -> Result<UserProfile, StoreError>;
+        fn list(&self) -> Result<Vec<UserProfile>, StoreError>;
+        fn list_json(&self) -> Result<Vec<u8>, StoreError>;
+        fn get(&self, id: Uuid) -> Result<Option<UserProfile>, StoreError>;
+        fn remove(&self, id: Uuid, revoked_at: u64) -> Result<bool, StoreError>;
+        fn list_with_state(&self) -> Result<(Vec<UserProfile>, Option<String>), StoreError>;
+        fn state(&self) -> Result<Option<String>, StoreError>;
     }
-
-    async fn list(&self) -> Result<Vec<UserProfile>, StoreError> {
-        forward!(self, s => s.list())
-    }
-
-    async fn get(&self, id: Uuid) -> Result<Option<UserProfile>, StoreError> {
-        forward!(self, s => s.get(id))
-    }
-
-    async fn remove(&self, id: Uuid, revoked_at: u64) -> Result<bool, StoreError> {
-        forward!(self, s => s.remove(id, revoked_at))
-    }
-
-    async fn revocations(&self) -> Result<Vec<(Uuid, u64)>, StoreError> {
-        forward!(self, s => s.revocations())
-    }
-
-    async fn revoked_at(&self, id: Uuid) -> Result<Option<u64>, StoreError> {
-        forward!(self, s => s.revoked_at(id))
-    }
-
-    async fn add_application(&self, name: String) -> Result<Uuid, StoreError> {
-        forward!(self, s => s.add_application(name))
-    }
-
-    async fn applications(&self) -> Result<Vec<(Uuid, String)>, StoreError> {
-        forward!(self, s => s.applications())
-    }
-
-    async fn is_application(&self, id: Uuid) -> Result<bool, StoreError> {
-        forward!(self, s => s.is_application(id))
-    }
-
-    async fn remove_application(&self, id: Uuid) -> Result<bool, StoreError> {
-        forward!(self, s => s.remove_application(id))
-    }
-
-    async fn list_with_state(&self) -> Result<(Vec<UserProfile>, Option<String>), StoreError> {
-        forward!(self, s => s.list_with_state())
-    }
-
-    async fn state(&self) -> Result<Option<String>, StoreError> {
-        forward!(self, s => s.state())
-    }
-
     fn shared(&self) -> bool {
         match self {
             Self::Sqlite(s) => s.shared(),
-            Self::Postgres(p) => p.shared(),
+            Self::Postgres(s) => s.shared(),
         }
+    }
+}
+
+forward! {
+    RevocationStore {
+        fn revocations(&self) -> Result<Vec<(Uuid, u64)>, StoreError>;
+        fn revoked_at(&self, id: Uuid) -> Result<Option<u64>, StoreError>;
+    }
+}
+
+forward! {
+    ApplicationStore {
+        fn add_application(&self, name: String) -> Result<Uuid, StoreError>;
+        fn applications(&self) -> Result<Vec<(Uuid, String)>, StoreError>;
+        fn is_application(&self, id: Uuid) -> Result<bool, StoreError>;
+        fn remove_application(&self, id: Uuid) -> Result<bool, StoreError>;
     }
 }
 

@@ -13,11 +13,13 @@ use std::time::Duration;
 use deadpool_postgres::{
     Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime, Transaction,
 };
-use tokio_postgres::error::SqlState;
 use users_api_server_stubs::types::UserProfile;
 use uuid::Uuid;
 
-use super::{SCHEMA_VERSION, StoreError, Update, UserStore};
+use super::{
+    ApplicationStore, ListJson, RevocationCheck, RevocationStore, SCHEMA_VERSION, StoreError,
+    Update, UserStore, postgres_unavailable, revokes,
+};
 
 /// Schema migrations, applied in order; the `users_schema` table records
 /// progress. Migration `n` (from 1) gives schema version `n`, as in SQLite.
@@ -66,30 +68,9 @@ impl std::fmt::Debug for PgStore {
     }
 }
 
-/// Whether a PostgreSQL error means the server is out of reach rather than
-/// that the query was wrong: a closed or refused connection, a connection
-/// exception (SQLSTATE class 08) or an operator intervention (57P01-57P03:
-/// the server shutting down, crashed, or not yet accepting connections).
-pub fn is_unavailable(e: &tokio_postgres::Error) -> bool {
-    if e.is_closed() {
-        return true;
-    }
-    if let Some(code) = e.code() {
-        return code.code().starts_with("08")
-            || [
-                &SqlState::ADMIN_SHUTDOWN,
-                &SqlState::CRASH_SHUTDOWN,
-                &SqlState::CANNOT_CONNECT_NOW,
-            ]
-            .contains(&code);
-    }
-    // No SQLSTATE: the failure happened below the protocol (I/O).
-    std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
-}
-
 fn pool_error(e: PoolError) -> StoreError {
     match e {
-        PoolError::Backend(e) if is_unavailable(&e) => {
+        PoolError::Backend(e) if postgres_unavailable(&e) => {
             StoreError::Unavailable(format!("connecting: {e}"))
         }
         PoolError::Backend(e) => StoreError::Postgres(e),
@@ -161,11 +142,6 @@ impl PgStore {
         &self.display
     }
 
-    /// The pool's current size and limit, for logs and tests.
-    pub fn pool_status(&self) -> deadpool_postgres::Status {
-        self.pool.status()
-    }
-
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
         self.pool.get().await.map_err(pool_error)
     }
@@ -227,11 +203,27 @@ async fn lock_user(tx: &Transaction<'_>, key: &str) -> Result<(), StoreError> {
 }
 
 impl UserStore for PgStore {
-    async fn save_with(&self, id: Uuid, update: Update) -> Result<UserProfile, StoreError> {
+    async fn save_with(
+        &self,
+        id: Uuid,
+        check: RevocationCheck,
+        update: Update,
+    ) -> Result<UserProfile, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let key = id.to_string();
+        // A sign-out holds the same lock until it commits, and each statement
+        // below sees every commit made before it started.
         lock_user(&tx, &key).await?;
+        if let RevocationCheck::Token(issued_at) = check {
+            let at = tx
+                .query_opt("SELECT revoked_at FROM revocations WHERE id = $1", &[&key])
+                .await?
+                .map(|row| u64::try_from(row.get::<_, i64>(0)).unwrap_or(0));
+            if revokes(at, issued_at) {
+                return Err(StoreError::Revoked);
+            }
+        }
         let current = tx
             .query_opt(
                 "SELECT profile FROM users WHERE id = $1 FOR UPDATE",
@@ -265,6 +257,19 @@ impl UserStore for PgStore {
             .collect()
     }
 
+    /// Rows are read by the query at once and decoded one at a time.
+    async fn list_json(&self) -> Result<Vec<u8>, StoreError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached("SELECT profile FROM users ORDER BY seq")
+            .await?;
+        let mut body = ListJson::default();
+        for row in client.query(&stmt, &[]).await? {
+            body.push(&decode(row.get(0))?)?;
+        }
+        Ok(body.finish())
+    }
+
     async fn get(&self, id: Uuid) -> Result<Option<UserProfile>, StoreError> {
         let client = self.client().await?;
         let stmt = client
@@ -295,68 +300,6 @@ impl UserStore for PgStore {
             .await?;
         }
         tx.commit().await?;
-        Ok(n > 0)
-    }
-
-    async fn revocations(&self) -> Result<Vec<(Uuid, u64)>, StoreError> {
-        let client = self.client().await?;
-        client
-            .query("SELECT id, revoked_at FROM revocations", &[])
-            .await?
-            .iter()
-            .map(|row| {
-                let at: i64 = row.get(1);
-                Ok((parse_id(row.get(0))?, u64::try_from(at).unwrap_or(0)))
-            })
-            .collect()
-    }
-
-    async fn revoked_at(&self, id: Uuid) -> Result<Option<u64>, StoreError> {
-        let client = self.client().await?;
-        let stmt = client
-            .prepare_cached("SELECT revoked_at FROM revocations WHERE id = $1")
-            .await?;
-        Ok(client
-            .query_opt(&stmt, &[&id.to_string()])
-            .await?
-            .map(|row| u64::try_from(row.get::<_, i64>(0)).unwrap_or(0)))
-    }
-
-    async fn add_application(&self, name: String) -> Result<Uuid, StoreError> {
-        let id = Uuid::new_v4();
-        let client = self.client().await?;
-        client
-            .execute(
-                "INSERT INTO applications (id, name) VALUES ($1, $2)",
-                &[&id.to_string(), &name],
-            )
-            .await?;
-        Ok(id)
-    }
-
-    async fn applications(&self) -> Result<Vec<(Uuid, String)>, StoreError> {
-        let client = self.client().await?;
-        client
-            .query("SELECT id, name FROM applications ORDER BY seq", &[])
-            .await?
-            .iter()
-            .map(|row| Ok((parse_id(row.get(0))?, row.get(1))))
-            .collect()
-    }
-
-    async fn is_application(&self, id: Uuid) -> Result<bool, StoreError> {
-        let client = self.client().await?;
-        let stmt = client
-            .prepare_cached("SELECT 1 FROM applications WHERE id = $1")
-            .await?;
-        Ok(client.query_opt(&stmt, &[&id.to_string()]).await?.is_some())
-    }
-
-    async fn remove_application(&self, id: Uuid) -> Result<bool, StoreError> {
-        let client = self.client().await?;
-        let n = client
-            .execute("DELETE FROM applications WHERE id = $1", &[&id.to_string()])
-            .await?;
         Ok(n > 0)
     }
 
@@ -402,6 +345,72 @@ impl UserStore for PgStore {
             .prepare_cached("SELECT pg_current_snapshot()::text")
             .await?;
         Ok(Some(client.query_one(&stmt, &[]).await?.get(0)))
+    }
+}
+
+impl RevocationStore for PgStore {
+    async fn revocations(&self) -> Result<Vec<(Uuid, u64)>, StoreError> {
+        let client = self.client().await?;
+        client
+            .query("SELECT id, revoked_at FROM revocations", &[])
+            .await?
+            .iter()
+            .map(|row| {
+                let at: i64 = row.get(1);
+                Ok((parse_id(row.get(0))?, u64::try_from(at).unwrap_or(0)))
+            })
+            .collect()
+    }
+
+    async fn revoked_at(&self, id: Uuid) -> Result<Option<u64>, StoreError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached("SELECT revoked_at FROM revocations WHERE id = $1")
+            .await?;
+        Ok(client
+            .query_opt(&stmt, &[&id.to_string()])
+            .await?
+            .map(|row| u64::try_from(row.get::<_, i64>(0)).unwrap_or(0)))
+    }
+}
+
+impl ApplicationStore for PgStore {
+    async fn add_application(&self, name: String) -> Result<Uuid, StoreError> {
+        let id = Uuid::new_v4();
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO applications (id, name) VALUES ($1, $2)",
+                &[&id.to_string(), &name],
+            )
+            .await?;
+        Ok(id)
+    }
+
+    async fn applications(&self) -> Result<Vec<(Uuid, String)>, StoreError> {
+        let client = self.client().await?;
+        client
+            .query("SELECT id, name FROM applications ORDER BY seq", &[])
+            .await?
+            .iter()
+            .map(|row| Ok((parse_id(row.get(0))?, row.get(1))))
+            .collect()
+    }
+
+    async fn is_application(&self, id: Uuid) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached("SELECT 1 FROM applications WHERE id = $1")
+            .await?;
+        Ok(client.query_opt(&stmt, &[&id.to_string()]).await?.is_some())
+    }
+
+    async fn remove_application(&self, id: Uuid) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let n = client
+            .execute("DELETE FROM applications WHERE id = $1", &[&id.to_string()])
+            .await?;
+        Ok(n > 0)
     }
 }
 

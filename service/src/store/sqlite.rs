@@ -12,7 +12,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use users_api_server_stubs::types::UserProfile;
 use uuid::Uuid;
 
-use super::{ListJson, SCHEMA_VERSION, StoreError, Update, UserStore};
+use super::{
+    ApplicationStore, ListJson, RevocationCheck, RevocationStore, SCHEMA_VERSION, StoreError,
+    Update, UserStore, revokes,
+};
 use writer::Writer;
 pub use writer::{MAX_BATCH, WriteStats};
 
@@ -166,11 +169,26 @@ fn decode(text: String) -> Result<UserProfile, StoreError> {
 }
 
 impl UserStore for SqliteStore {
-    async fn save_with(&self, id: Uuid, update: Update) -> Result<UserProfile, StoreError> {
+    async fn save_with(
+        &self,
+        id: Uuid,
+        check: RevocationCheck,
+        update: Update,
+    ) -> Result<UserProfile, StoreError> {
         self.inner
             .writer
             .write(move |conn| {
                 let key = id.to_string();
+                if let RevocationCheck::Token(issued_at) = check {
+                    let at: Option<i64> = conn
+                        .prepare_cached("SELECT revoked_at FROM revocations WHERE id = ?1")?
+                        .query_row([&key], |r| r.get(0))
+                        .optional()?;
+                    let at = at.map(|at| u64::try_from(at).unwrap_or(0));
+                    if revokes(at, issued_at) {
+                        return Err(StoreError::Revoked);
+                    }
+                }
                 let current: Option<String> = conn
                     .prepare_cached("SELECT profile FROM users WHERE id = ?1")?
                     .query_row([&key], |r| r.get(0))
@@ -244,6 +262,22 @@ impl UserStore for SqliteStore {
             .await
     }
 
+    /// Only this process writes the file.
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// No state token: the only writer is this process, which knows when it wrote.
+    async fn list_with_state(&self) -> Result<(Vec<UserProfile>, Option<String>), StoreError> {
+        Ok((self.list().await?, None))
+    }
+
+    async fn state(&self) -> Result<Option<String>, StoreError> {
+        Ok(None)
+    }
+}
+
+impl RevocationStore for SqliteStore {
     async fn revocations(&self) -> Result<Vec<(Uuid, u64)>, StoreError> {
         self.blocking(|inner| {
             let conn = inner.reader();
@@ -268,7 +302,9 @@ impl UserStore for SqliteStore {
         })
         .await
     }
+}
 
+impl ApplicationStore for SqliteStore {
     async fn add_application(&self, name: String) -> Result<Uuid, StoreError> {
         self.inner
             .writer
@@ -333,11 +369,14 @@ mod tests {
                 name: Some(format!("User \"{n}\"")),
                 ..Default::default()
             };
-            let id = crate::profile::user_id(&identity);
+            let id = crate::auth::identity::user_id(&identity);
             let now = chrono::Utc::now();
             let update =
                 Box::new(move |s| crate::profile::authenticated(s, id, &identity, now)) as Update;
-            store.save_with(id, update).await.unwrap();
+            store
+                .save_with(id, RevocationCheck::Skip, update)
+                .await
+                .unwrap();
         }
         let iterable = store.list().await.unwrap();
         assert_eq!(iterable.len(), 3);

@@ -255,27 +255,26 @@ fn run(
                 Err(_) => break,
             }
         }
-        let size = batch.len();
-        let commit = commit_batch(conn, &mut batch);
-        stats
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .record(size, commit);
+        commit_batch(conn, &mut batch, stats);
     }
 }
 
-/// Runs and answers every write of `batch` (left empty); returns how long
-/// its `COMMIT` took.
-fn commit_batch(conn: &Connection, batch: &mut Vec<Box<dyn Write>>) -> Duration {
+/// Runs and answers every write of `batch` (left empty), recording its size
+/// and how long its `COMMIT` took first: a caller that has its answer sees
+/// its batch in the statistics.
+fn commit_batch(conn: &Connection, batch: &mut Vec<Box<dyn Write>>, stats: &Mutex<WriteStats>) {
     let mut commit = Duration::ZERO;
     let failure = run_batch(conn, batch, &mut commit).err();
     if failure.is_some() && !conn.is_autocommit() {
         let _ = conn.execute_batch("ROLLBACK");
     }
+    stats
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .record(batch.len(), commit);
     for write in batch.drain(..) {
         write.answer(failure.as_ref());
     }
-    commit
 }
 
 /// One transaction: every write in its own savepoint, then one commit.

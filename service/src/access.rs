@@ -1,0 +1,164 @@
+//! Who a request acts as: its credentials checked against the access mode
+//! ([`AccessMode`]) and against the sign-out revocations.
+//!
+//! A bearer token that is sent is always verified (and refused once
+//! revoked). Outside `local` mode it acts for its own user only: full
+//! access comes only from `local` mode (where any process on the machine
+//! has it anyway, token or not) or a registered application id.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use users_api_server_stubs::Credentials;
+use users_api_server_stubs::types::OAuthToken;
+use uuid::Uuid;
+
+use crate::auth::{Principal, Verifier};
+use crate::config::AccessMode;
+use crate::failure::Failure;
+use crate::store::{Storage, StoreError, revokes};
+
+/// Who a request acts as, once its credentials were checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    /// `local` mode without a token: any client on this machine.
+    Local,
+    /// A registered application (`applications` mode).
+    Application,
+    /// The user a verified bearer token names (outside `local` mode).
+    User(Uuid),
+}
+
+impl Caller {
+    /// The one user this caller may see and disconnect, if it is limited
+    /// to one: a bearer token's own user.
+    pub fn only(self) -> Option<Uuid> {
+        match self {
+            Self::User(me) => Some(me),
+            Self::Local | Self::Application => None,
+        }
+    }
+
+    /// Whether this caller may see or disconnect `user`.
+    pub fn may_see(self, user: Uuid) -> bool {
+        self.only().is_none_or(|me| me == user)
+    }
+}
+
+/// The access mode, the verifier and the revocations it checks against.
+pub struct Access {
+    mode: AccessMode,
+    verifier: Arc<Verifier>,
+    /// Per user id: tokens issued at or before this time (epoch seconds) are
+    /// refused. `None` for a shared store, which is asked each time.
+    revoked: Option<Mutex<HashMap<Uuid, u64>>>,
+}
+
+impl Access {
+    /// Checks credentials under `mode`, loading the recorded revocations of
+    /// a store no other process writes.
+    pub async fn open<S: Storage>(
+        store: &S,
+        verifier: Arc<Verifier>,
+        mode: AccessMode,
+    ) -> Result<Self, StoreError> {
+        let revoked = if store.shared() {
+            None
+        } else {
+            Some(Mutex::new(store.revocations().await?.into_iter().collect()))
+        };
+        Ok(Self {
+            mode,
+            verifier,
+            revoked,
+        })
+    }
+
+    /// The access mode enforced.
+    pub fn mode(&self) -> AccessMode {
+        self.mode
+    }
+
+    /// Checks a request's credentials against the access mode.
+    pub async fn authorize<S: Storage>(
+        &self,
+        store: &S,
+        credentials: &Credentials,
+    ) -> Result<Caller, Failure> {
+        if let Some(token) = &credentials.auth0 {
+            let principal = self.verifier.verify_bearer(token.as_str()).await?;
+            let user = self.not_revoked(store, &principal).await?;
+            return Ok(match self.mode {
+                AccessMode::Local => Caller::Local,
+                AccessMode::Applications | AccessMode::Tokens => Caller::User(user),
+            });
+        }
+        match (self.mode, &credentials.application) {
+            (AccessMode::Local, _) => Ok(Caller::Local),
+            (AccessMode::Applications, Some(key)) => {
+                let registered = match Uuid::try_parse(key.as_str()) {
+                    Ok(id) => store.is_application(id).await?,
+                    Err(_) => false,
+                };
+                if registered {
+                    Ok(Caller::Application)
+                } else {
+                    Err(Failure::refused(
+                        "the application id is not registered with this service",
+                    ))
+                }
+            }
+            (AccessMode::Applications, None) => Err(Failure::refused(
+                "send a registered application id in X-Application-ID, or a bearer token",
+            )),
+            (AccessMode::Tokens, _) => Err(Failure::refused(
+                "this service needs a bearer token: send `Authorization: Bearer <token>`",
+            )),
+        }
+    }
+
+    /// The verified identity a sign-in body carries: its ID token, or else
+    /// its access token checked at the userinfo endpoint.
+    pub async fn sign_in_identity(&self, body: &OAuthToken) -> Result<Arc<Principal>, Failure> {
+        let principal = match body.id_token.as_deref() {
+            Some(id_token) => self.verifier.verify_id_principal(id_token)?,
+            None => Principal::new(
+                self.verifier
+                    .verify_access_token(&body.access_token)
+                    .await?,
+            ),
+        };
+        Ok(principal)
+    }
+
+    /// The user a verified identity is, unless a sign-out (on any instance,
+    /// for a shared store) revoked its token.
+    pub async fn not_revoked<S: Storage>(
+        &self,
+        store: &S,
+        principal: &Principal,
+    ) -> Result<Uuid, Failure> {
+        let id = principal.user_id;
+        let revoked_at = match &self.revoked {
+            None => store.revoked_at(id).await?,
+            Some(revoked) => crate::auth::lock(revoked).get(&id).copied(),
+        };
+        if revokes(revoked_at, principal.identity.issued_at) {
+            return Err(Failure::refused(
+                "the token was revoked when its user signed out; sign in with a new token",
+            ));
+        }
+        Ok(id)
+    }
+
+    /// Records that user `id` signed out at `at` (its revocation is stored
+    /// already), and forgets its remembered token verifications.
+    pub fn signed_out(&self, id: Uuid, at: u64) {
+        if let Some(revoked) = &self.revoked {
+            let mut revoked = crate::auth::lock(revoked);
+            let entry = revoked.entry(id).or_default();
+            *entry = (*entry).max(at);
+        }
+        self.verifier.forget_user(id);
+    }
+}

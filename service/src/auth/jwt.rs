@@ -1,0 +1,198 @@
+//! ID tokens (JWTs): signature, algorithm, `exp`, `nbf`, `iat`, `iss`, `aud`,
+//! and the verified tokens remembered so that a repeated token costs a
+//! lookup, not a signature check.
+
+use std::sync::{Arc, Mutex};
+
+use jsonwebtoken::{Validation, errors::ErrorKind};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::cache::{Lru, Weigh, lock};
+use super::identity::{AuthError, Identity, MAX_TOKEN_BYTES, Principal, checked, escape_for_log};
+use super::jwks::{self, KeyStore};
+
+/// Seconds of clock skew allowed on `exp`, `nbf` and `iat`.
+pub const LEEWAY: u64 = 30;
+/// Bytes of verified ID tokens remembered (tokens and identities, LRU).
+pub const VERIFIED_CACHE_BYTES: usize = 8 * 1024 * 1024;
+
+/// An ID token whose signature and claims were verified.
+///
+/// A cache hit skips only the signature check: the token's time window is
+/// checked again on every use, so an expired token is never accepted from it.
+pub struct Verified {
+    pub(super) principal: Arc<Principal>,
+    pub(super) exp: u64,
+    pub(super) nbf: Option<u64>,
+}
+
+impl Weigh for Verified {
+    fn weight(&self) -> usize {
+        self.principal.identity.weight() + std::mem::size_of::<Principal>()
+    }
+}
+
+impl Verified {
+    pub(super) fn live(&self, now: u64) -> bool {
+        now <= self.exp.saturating_add(LEEWAY)
+            && self.nbf.is_none_or(|nbf| now.saturating_add(LEEWAY) >= nbf)
+    }
+}
+
+/// The claims read from a verified token.
+#[derive(Deserialize)]
+struct Claims {
+    #[serde(flatten)]
+    identity: Identity,
+    exp: u64,
+    #[serde(default)]
+    nbf: Option<u64>,
+}
+
+/// Verifies ID tokens against the trusted keys and the required claims.
+pub struct IdTokens {
+    keys: Arc<KeyStore>,
+    issuer: String,
+    audience: String,
+    pub(super) verified: Arc<Mutex<Lru<Verified>>>,
+}
+
+impl IdTokens {
+    /// Verifies against `keys`, requiring `issuer` and `audience`,
+    /// remembering verified tokens in `verified` (which a key change clears).
+    pub fn new(
+        keys: Arc<KeyStore>,
+        issuer: String,
+        audience: String,
+        verified: Arc<Mutex<Lru<Verified>>>,
+    ) -> Self {
+        Self {
+            keys,
+            issuer,
+            audience,
+            verified,
+        }
+    }
+
+    /// An empty cache of verified tokens, for [`IdTokens::new`].
+    pub fn cache() -> Arc<Mutex<Lru<Verified>>> {
+        Arc::new(Mutex::new(Lru::new(VERIFIED_CACHE_BYTES)))
+    }
+
+    /// Forgets the remembered tokens of user `id`.
+    pub fn forget_user(&self, id: Uuid) {
+        lock(&self.verified).retain(|v| v.principal.user_id != id);
+    }
+
+    /// Verifies an ID token and returns its identity, whose claims have
+    /// passed [`checked`], with its user id; a cache hit hands out the
+    /// remembered [`Principal`] (a reference count, no copy, no rehash).
+    pub fn verify(&self, token: &str) -> Result<Arc<Principal>, AuthError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(AuthError::TooLong);
+        }
+        let now = jsonwebtoken::get_current_timestamp();
+        if let Some(hit) = self.remembered(token, now) {
+            return Ok(hit);
+        }
+        let header = jsonwebtoken::decode_header(token).map_err(|_| match header_alg(token) {
+            Some(alg) => {
+                tracing::info!(%alg, "token header names an algorithm we do not know");
+                AuthError::Algorithm(alg)
+            }
+            None => AuthError::Malformed("not a signed JWT".into()),
+        })?;
+        let mut keys = self.keys.keys();
+        let named = |keys: &jwks::Keys| {
+            header
+                .kid
+                .as_ref()
+                .and_then(|k| keys.get(&Some(k.clone())).cloned())
+        };
+        let mut found = named(&keys);
+        if found.is_none()
+            && let Some(kid) = &header.kid
+            && self.keys.refresh_for_unknown_kid(kid)
+        {
+            keys = self.keys.keys();
+            found = named(&keys);
+        }
+        // A token without a `kid` may use the only key there is; the
+        // development key (which has no id) takes any token.
+        let only = || {
+            let dev = keys.contains_key(&None);
+            ((header.kid.is_none() || dev) && keys.len() == 1)
+                .then(|| keys.values().next().cloned())
+                .flatten()
+        };
+        let (key, alg) = found.or_else(only).ok_or(AuthError::UnknownKey)?;
+        if header.alg != alg {
+            return Err(AuthError::Algorithm(format!("{:?}", header.alg)));
+        }
+        let mut validation = Validation::new(alg);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = LEEWAY;
+        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| match e
+            .kind()
+        {
+            ErrorKind::InvalidSignature => AuthError::Signature,
+            ErrorKind::ExpiredSignature => AuthError::Expired,
+            ErrorKind::ImmatureSignature => AuthError::NotYetValid,
+            ErrorKind::InvalidIssuer => AuthError::Issuer,
+            ErrorKind::InvalidAudience => AuthError::Audience,
+            ErrorKind::MissingRequiredClaim(c) => AuthError::MissingClaim(c.clone()),
+            ErrorKind::InvalidAlgorithm => AuthError::Algorithm(format!("{:?}", header.alg)),
+            _ => AuthError::Malformed("claims could not be read".into()),
+        })?;
+        let Claims { identity, exp, nbf } = data.claims;
+        // A token "issued" in the future would outlive every sign-out.
+        if identity
+            .issued_at
+            .is_some_and(|iat| iat > now.saturating_add(LEEWAY))
+        {
+            return Err(AuthError::InvalidClaim {
+                claim: "iat",
+                problem: "is in the future",
+            });
+        }
+        let principal = Principal::new(checked(identity)?);
+        let verified = Verified {
+            principal: principal.clone(),
+            exp,
+            nbf,
+        };
+        // Checked here too, with the same saturating arithmetic as a cache hit.
+        if !verified.live(now) {
+            return Err(AuthError::Expired);
+        }
+        lock(&self.verified).insert(token, verified);
+        Ok(principal)
+    }
+
+    /// The remembered verification of `token`, if it is still within its
+    /// time window at `now`. The lock is held for the lookup and one
+    /// reference-count increment.
+    fn remembered(&self, token: &str, now: u64) -> Option<Arc<Principal>> {
+        let mut verified = lock(&self.verified);
+        let hit = verified.get(token)?;
+        hit.live(now).then(|| hit.principal.clone())
+    }
+}
+
+/// The `alg` a token's header claims, for logs when the header is not one we
+/// can decode (e.g. `none`). Attacker-controlled: truncated, and control and
+/// bidirectional characters escaped.
+pub(super) fn header_alg(token: &str) -> Option<String> {
+    use base64::Engine;
+    let segment = token.split('.').next()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(segment.trim_end_matches('='))
+        .ok()?;
+    let header: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let alg = header.get("alg")?.as_str()?;
+    Some(escape_for_log(alg, 16))
+}
