@@ -217,6 +217,7 @@ impl<S: UserStore> Service<S> {
         .await
         .map_err(|e| StoreError::Task(e.to_string()))??;
         if removed {
+            metrics::counter!(crate::meters::REVOCATIONS).increment(1);
             let mut revoked = self.revoked.lock().unwrap_or_else(|e| e.into_inner());
             let at = revoked.entry(id).or_default();
             *at = (*at).max(now);
@@ -269,9 +270,12 @@ impl<S: UserStore> Service<S> {
             revoked.get(&id).copied()
         };
         match revoked_at {
-            Some(at) if identity.issued_at.is_none_or(|iat| iat <= at) => Err(refused(
-                "the token was revoked when its user signed out; sign in with a new token",
-            )),
+            Some(at) if identity.issued_at.is_none_or(|iat| iat <= at) => {
+                metrics::counter!(crate::meters::REVOKED_TOKENS_REFUSED).increment(1);
+                Err(refused(
+                    "the token was revoked when its user signed out; sign in with a new token",
+                ))
+            }
             _ => Ok(id),
         }
     }

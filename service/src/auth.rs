@@ -374,7 +374,9 @@ impl Verifier {
             return Err(AuthError::TooLong);
         }
         let now = jsonwebtoken::get_current_timestamp();
-        if let Some(hit) = self.remembered(token, now) {
+        let remembered = self.remembered(token, now);
+        metrics::counter!(crate::meters::TOKEN_CACHE, "result" => if remembered.is_some() { "hit" } else { "miss" }).increment(1);
+        if let Some(hit) = remembered {
             return Ok(hit);
         }
         let header = jsonwebtoken::decode_header(token).map_err(|_| match header_alg(token) {
@@ -473,6 +475,7 @@ impl Verifier {
             ));
         }
         let result = self.call_userinfo(url, token).await;
+        metrics::counter!(crate::meters::USERINFO_CALLS, "result" => crate::meters::result(result.is_ok())).increment(1);
         let until = match &result {
             Ok(_) => now
                 .saturating_add(USERINFO_CACHE_SECONDS)

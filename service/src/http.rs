@@ -13,7 +13,8 @@
 //! request span and a `response` event when `info` is enabled (nothing, not
 //! even a clock read, when it is not), a 500 for a panic, the guard, and a
 //! 408 past the request timeout, whose timer is armed only if the request
-//! does not finish on its first poll.
+//! does not finish on its first poll. What is recorded of each request
+//! (its id, span, `response` line and metrics) is [`crate::ops::observe`]'s.
 
 use std::convert::Infallible;
 use std::future::{Future, poll_fn};
@@ -35,6 +36,7 @@ use users_api_server_stubs::{RouterOptions, error_response, router_with_options}
 
 use crate::api::Service as Api;
 use crate::config::AccessMode;
+use crate::ops::observe::Observer;
 use crate::store::UserStore;
 
 /// Request limits.
@@ -54,7 +56,12 @@ pub struct Boundary {
 }
 
 /// Builds the full application for a service.
-pub fn app<S: UserStore>(service: Arc<Api<S>>, limits: Limits, boundary: Boundary) -> Router {
+pub fn app<S: UserStore>(
+    service: Arc<Api<S>>,
+    limits: Limits,
+    boundary: Boundary,
+    observer: Observer,
+) -> Router {
     let local = service.mode() == AccessMode::Local;
     let router = router_with_options(
         service,
@@ -75,6 +82,7 @@ pub fn app<S: UserStore>(service: Arc<Api<S>>, limits: Limits, boundary: Boundar
             local,
             origins: boundary.allowed_origins,
             timeout: limits.request_timeout,
+            observer,
         }),
     })
 }
@@ -96,6 +104,7 @@ struct EdgeConfig {
     local: bool,
     origins: Vec<HeaderValue>,
     timeout: Duration,
+    observer: Observer,
 }
 
 /// Logging, panic safety, the guard and the timeout around the generated router.
@@ -115,29 +124,20 @@ impl Service<Request> for Edge {
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        // The path only: query strings and headers (tokens) are never logged.
-        let span = tracing::info_span!("request", method = %req.method(), path = %req.uri().path());
-        let started = (!span.is_disabled()).then(std::time::Instant::now);
+        let observation = self.shared.observer.start(&req);
         let refused = guard(&self.shared, &req);
         let limit = self.shared.timeout;
         let inner = refused.is_none().then(|| {
-            let _entered = span.enter();
+            let _entered = observation.span().enter();
             catch_unwind(AssertUnwindSafe(|| self.inner.call(req)))
         });
         Box::pin(async move {
-            let response = match (refused, inner) {
+            let mut response = match (refused, inner) {
                 (Some(response), _) => response,
-                (None, Some(Ok(future))) => run(future, limit, &span).await,
+                (None, Some(Ok(future))) => run(future, limit, observation.span()).await,
                 (None, _) => internal_error(),
             };
-            if let Some(started) = started {
-                let _entered = span.enter();
-                tracing::info!(
-                    status = response.status().as_u16(),
-                    latency_us = started.elapsed().as_micros() as u64,
-                    "response"
-                );
-            }
+            observation.finish(&mut response);
             Ok(response)
         })
     }
@@ -252,6 +252,7 @@ mod tests {
                 local,
                 origins: vec![HeaderValue::from_static("http://ok.example")],
                 timeout: Duration::from_millis(200),
+                observer: Observer::new(false, false, false),
             }),
         })
     }

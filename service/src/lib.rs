@@ -9,6 +9,8 @@ pub mod docs;
 pub mod files;
 pub mod http;
 pub mod memory;
+pub mod meters;
+pub mod ops;
 pub mod profile;
 pub mod serve;
 pub mod setup;

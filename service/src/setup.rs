@@ -12,6 +12,7 @@ use crate::auth::devkey;
 use crate::auth::{Identity, Verifier};
 use crate::config::{DatabaseArgs, ServiceConfig};
 use crate::http::{Boundary, Limits, app};
+use crate::ops::observe::Observer;
 use crate::store::Store;
 use axum::http::HeaderValue;
 
@@ -52,7 +53,9 @@ pub async fn build(
         body_limit: config.body_limit,
         request_timeout: config.request_timeout,
     };
-    Ok((app(Arc::new(service), limits, boundary), store))
+    let o = &config.ops;
+    let observer = Observer::new(o.metrics, o.request_ids, o.trust_proxy_request_id);
+    Ok((app(Arc::new(service), limits, boundary, observer), store))
 }
 
 /// Opens (creating if needed) the database: by default SQLite in the data
