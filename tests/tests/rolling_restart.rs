@@ -55,6 +55,8 @@ struct Sample {
 
 /// What a run saw.
 struct Report {
+    /// The end of nginx's error log.
+    nginx_log: String,
     served: usize,
     failed: Vec<String>,
     during: Vec<Duration>,
@@ -255,10 +257,10 @@ async fn rolling_restart(cluster: &TempCluster, fault: bool) -> Report {
         .iter()
         .filter_map(|s| s.outcome.clone().err())
         .collect();
-    if !failed.is_empty() {
-        eprintln!("nginx log:\n{}", nginx.log());
-    }
+    let log = nginx.log();
+    let tail: Vec<&str> = log.lines().rev().take(10).collect();
     Report {
+        nginx_log: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
         served: samples.len() - failed.len(),
         failed,
         during: samples
@@ -296,9 +298,10 @@ async fn a_rolling_restart_behind_nginx_fails_no_request() {
         assert!(report.served > 100, "a steady load ran");
         assert!(
             report.failed.is_empty(),
-            "{} failed requests, first: {:?}",
+            "{} failed requests, first: {:?}\nnginx's error log ends:\n{}",
             report.failed.len(),
-            &report.failed[..report.failed.len().min(5)]
+            &report.failed[..report.failed.len().min(5)],
+            report.nginx_log
         );
 
         // The check has teeth: readiness that stays ready while draining loses requests.
