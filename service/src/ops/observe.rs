@@ -37,16 +37,17 @@ impl Observer {
     pub fn start(&self, req: &Request) -> Observation {
         let request_id = self.ids.as_ref().map(|ids| ids.for_request(req.headers()));
         // The path only: query strings and headers (tokens) are never logged.
-        let span = tracing::info_span!(
-            "request",
-            request_id = tracing::field::Empty,
-            method = %req.method(),
-            path = %req.uri().path()
-        );
-        if let Some(id) = &request_id {
+        let (method, path) = (req.method(), req.uri().path());
+        let span = match &request_id {
             // Made here or checked to be letters, digits and `-_.:`.
-            span.record("request_id", id.to_str().unwrap_or_default());
-        }
+            Some(id) => tracing::info_span!(
+                "request",
+                request_id = id.to_str().unwrap_or_default(),
+                method = %method,
+                path = %path
+            ),
+            None => tracing::info_span!("request", method = %method, path = %path),
+        };
         let timed = self.metrics || !span.is_disabled();
         Observation {
             operation: if timed {
