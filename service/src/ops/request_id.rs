@@ -71,8 +71,13 @@ impl RequestIds {
     /// A new id.
     pub fn make(&self) -> HeaderValue {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
-        let text = format!("{:016x}{n:016x}", self.prefix);
-        HeaderValue::from_str(&text).expect("hex digits are a valid header value")
+        let mut hex = [0u8; 32];
+        for (i, byte) in hex.iter_mut().enumerate() {
+            let word = if i < 16 { self.prefix } else { n };
+            let nibble = (word >> (60 - 4 * (i % 16))) & 0xf;
+            *byte = b"0123456789abcdef"[nibble as usize];
+        }
+        HeaderValue::from_bytes(&hex).expect("hex digits are a valid header value")
     }
 }
 
@@ -89,6 +94,12 @@ mod tests {
     #[test]
     fn made_ids_are_distinct_hex() {
         let ids = RequestIds::new(false);
+        let first = ids.make();
+        assert_eq!(
+            first.to_str().unwrap(),
+            format!("{:016x}{:016x}", ids.prefix, 0),
+            "the prefix, then the counter"
+        );
         let (a, b) = (ids.make(), ids.make());
         assert_ne!(a, b);
         for id in [&a, &b] {
