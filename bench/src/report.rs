@@ -21,6 +21,7 @@ pub const ROWS: &[(&str, Section)] = &[
     ("read.tokens.list.rps", Section::Read),
     ("read.tokens.list.p50", Section::Read),
     ("read.tokens.list.p99", Section::Read),
+    ("read.ops.user.rps", Section::Read),
     ("write.rps", Section::Write),
     ("write.p50", Section::Write),
     ("write.p99", Section::Write),

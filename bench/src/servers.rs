@@ -228,6 +228,37 @@ fn tokens_mode(
     ours.stop()
 }
 
+/// The cost of metrics and request ids on `GET /users/{id}`: two fresh
+/// services on the same data directory, one with both on (the default), one
+/// with `--metrics false --request-ids false`, alternating.
+fn ops_cost(
+    cfg: &Config,
+    scripts: &Scripts,
+    report: &mut Report,
+    (data, dir): (&Path, &Path),
+    user_path: &str,
+) -> Result<()> {
+    let on = Server::service(&cfg.service_bin, data, &dir.join("ops-on.log"))?;
+    let off_args = ["--metrics", "false", "--request-ids", "false"].map(String::from);
+    let off = Server::service_with(&cfg.service_bin, data, &dir.join("ops-off.log"), &off_args)?;
+    progress("read: metrics and request ids on vs off");
+    let pairs = compare(cfg, scripts, &on, &off, user_path, &[], cfg.connections)?;
+    let (o, b) = (col(&pairs, |p| p.ours.rps), col(&pairs, |p| p.base.rps));
+    report.put(
+        Row::measured(
+            "read.ops.user.rps",
+            "GET /users/{id}: metrics and request ids on (the default): throughput",
+            "req/s",
+        )
+        .ours(&o)
+        .baseline("the service with both off", &b)
+        .ratio(&ratios(&o, &b))
+        .goal(Goal::RatioAtLeast(0.9)),
+    );
+    on.stop()?;
+    off.stop()
+}
+
 /// A directory of baseline bodies.
 fn baseline_dir(dir: &Path, list: &[u8], user: Option<(Uuid, &[u8])>) -> Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
@@ -439,6 +470,9 @@ pub fn run(cfg: &Config, rt: &Runtime, scripts: &Scripts, report: &mut Report) -
     base.stop()?;
     if let Err(e) = tokens_mode(cfg, rt, scripts, report, (&data, &dir), &bearer, &user_path) {
         report.mark("read.tokens", State::Failed(format!("{e:#}")));
+    }
+    if let Err(e) = ops_cost(cfg, scripts, report, (&data, &dir), &user_path) {
+        report.mark("read.ops", State::Failed(format!("{e:#}")));
     }
 
     // Scale, middle and large, and the growth between them.

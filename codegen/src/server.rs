@@ -284,8 +284,8 @@ fn code_type_tokens(path: &str) -> TokenStream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::Spec;
     use crate::model;
+    use crate::spec::Spec;
 
     /// Server stubs alone, for specs progenitor's client refuses.
     fn stubs(text: &str) -> syn::File {

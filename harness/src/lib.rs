@@ -3,7 +3,8 @@
 //! Always available (std, tempfile, rustix): [`process`] starts a server
 //! binary and knows when it is ready, [`service`] runs the real
 //! `users-service` on a fresh data directory, [`pg_cluster`] and
-//! [`postgres`] make throwaway PostgreSQL clusters, [`files`] has the
+//! [`postgres`] make throwaway PostgreSQL clusters, [`nginx`] a throwaway
+//! nginx in front of instances, [`files`] has the
 //! workspace root and a private-file writer.
 //!
 //! With the default feature `full`: development and JWKS [`tokens`], a
@@ -11,6 +12,7 @@
 //! generated [`client`] with its sign-in helpers.
 
 pub mod files;
+pub mod nginx;
 pub mod pg_cluster;
 pub mod postgres;
 pub mod process;

@@ -144,6 +144,7 @@ impl Access {
             Some(revoked) => crate::auth::lock(revoked).get(&id).copied(),
         };
         if revokes(revoked_at, principal.identity.issued_at) {
+            metrics::counter!(crate::meters::REVOKED_TOKENS_REFUSED).increment(1);
             return Err(Failure::refused(
                 "the token was revoked when its user signed out; sign in with a new token",
             ));

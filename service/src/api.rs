@@ -202,6 +202,7 @@ impl<S: Storage> Service<S> {
         .await
         .map_err(|e| StoreError::Task(e.to_string()))??;
         if removed {
+            metrics::counter!(crate::meters::REVOCATIONS).increment(1);
             self.access.signed_out(id, now);
         }
         Ok(removed)

@@ -46,6 +46,8 @@ pub struct ServiceConfig {
     pub request_timeout: Duration,
     /// Connection limits and timeouts of the listener.
     pub listener: ServeOptions,
+    /// Admin listener, metrics, request ids, logs, draining.
+    pub ops: crate::ops::OpsOptions,
 }
 
 impl Default for ServiceConfig {
@@ -63,6 +65,7 @@ impl Default for ServiceConfig {
             body_limit: DEFAULT_BODY_LIMIT,
             request_timeout: Duration::from_millis(DEFAULT_REQUEST_TIMEOUT_MS),
             listener: ServeOptions::default(),
+            ops: crate::ops::OpsOptions::default(),
         }
     }
 }
@@ -81,6 +84,7 @@ impl From<&ServeArgs> for ServiceConfig {
             body_limit: args.body_limit,
             request_timeout: Duration::from_millis(args.request_timeout_ms),
             listener: args.listener.options(),
+            ops: args.ops.options(),
         }
     }
 }
@@ -237,6 +241,8 @@ pub struct ServeArgs {
     pub request_timeout_ms: u64,
     #[command(flatten)]
     pub listener: crate::serve::ListenerArgs,
+    #[command(flatten)]
+    pub ops: crate::ops::OpsArgs,
 }
 
 /// Options of `mint-token`.

@@ -13,7 +13,8 @@
 //! request span and a `response` event when `info` is enabled (nothing, not
 //! even a clock read, when it is not), a 500 for a panic, the guard, and a
 //! 408 past the request timeout, whose timer is armed only if the request
-//! does not finish on its first poll.
+//! does not finish on its first poll. What is recorded of each request
+//! (its id, span, `response` line and metrics) is [`crate::ops::observe`]'s.
 
 use std::convert::Infallible;
 use std::future::{Future, poll_fn};
@@ -35,6 +36,7 @@ use users_api_server_stubs::{RouterOptions, error_response, router_with_options}
 
 use crate::api::Service as Api;
 use crate::config::AccessMode;
+use crate::ops::observe::Observer;
 use crate::store::Storage;
 
 /// Request limits.
@@ -54,7 +56,12 @@ pub struct Boundary {
 }
 
 /// Builds the full application for a service.
-pub fn app<S: Storage>(service: Arc<Api<S>>, limits: Limits, boundary: Boundary) -> Router {
+pub fn app<S: Storage>(
+    service: Arc<Api<S>>,
+    limits: Limits,
+    boundary: Boundary,
+    observer: Observer,
+) -> Router {
     let local = service.mode() == AccessMode::Local;
     let router = router_with_options(
         service,
@@ -75,6 +82,7 @@ pub fn app<S: Storage>(service: Arc<Api<S>>, limits: Limits, boundary: Boundary)
             local,
             origins: boundary.allowed_origins,
             timeout: limits.request_timeout,
+            observer,
         }),
     })
 }
@@ -96,6 +104,7 @@ struct EdgeConfig {
     local: bool,
     origins: Vec<HeaderValue>,
     timeout: Duration,
+    observer: Observer,
 }
 
 /// Logging, panic safety, the guard and the timeout around the generated router.
@@ -115,14 +124,7 @@ impl Service<Request> for Edge {
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        // The path only: query strings and headers (tokens) are never
-        // logged, and both are escaped and cut (they are the client's text).
-        let span = tracing::info_span!(
-            "request",
-            method = %Escaped(req.method().as_str(), MAX_LOGGED_METHOD),
-            path = %Escaped(req.uri().path(), MAX_LOGGED_PATH)
-        );
-        let started = (!span.is_disabled()).then(std::time::Instant::now);
+        let observation = self.shared.observer.start(&req);
         let refused = guard(&self.shared, &req);
         let limit = self.shared.timeout;
         let docs = req.uri().path() == "/docs";
@@ -131,26 +133,19 @@ impl Service<Request> for Edge {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip());
         let inner = refused.is_none().then(|| {
-            let _entered = span.enter();
+            let _entered = observation.span().enter();
             catch_unwind(AssertUnwindSafe(|| self.inner.call(req)))
         });
         Box::pin(async move {
             let mut response = match (refused, inner) {
                 (Some(response), _) => response,
                 (None, Some(Ok(future))) => {
-                    run(crate::peer::scope(peer, future), limit, &span).await
+                    run(crate::peer::scope(peer, future), limit, observation.span()).await
                 }
                 (None, _) => internal_error(),
             };
             harden(&mut response, docs);
-            if let Some(started) = started {
-                let _entered = span.enter();
-                tracing::info!(
-                    status = response.status().as_u16(),
-                    latency_us = started.elapsed().as_micros() as u64,
-                    "response"
-                );
-            }
+            observation.finish(&mut response);
             Ok(response)
         })
     }
@@ -187,25 +182,6 @@ where
         }
     })
     .await
-}
-
-/// Longest method and path logged, in characters.
-const MAX_LOGGED_METHOD: usize = 16;
-const MAX_LOGGED_PATH: usize = 256;
-
-/// Client text in a log line: control (C0, DEL, C1), line-separator and
-/// bidirectional formatting characters written as `\u{..}`, cut to a
-/// number of characters (marked with `…`). Only formatted when the line is.
-struct Escaped<'a>(&'a str, usize);
-
-impl std::fmt::Display for Escaped<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&crate::auth::identity::escape_for_log(self.0, self.1))?;
-        if self.0.chars().nth(self.1).is_some() {
-            f.write_str("…")?;
-        }
-        Ok(())
-    }
 }
 
 /// `Content-Security-Policy` of every response but the docs page: nothing
@@ -343,6 +319,7 @@ mod tests {
                 local,
                 origins: vec![HeaderValue::from_static("http://ok.example")],
                 timeout: Duration::from_millis(200),
+                observer: Observer::new(false, false, false),
             }),
         })
     }

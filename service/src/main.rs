@@ -2,10 +2,10 @@
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 use users_service::auth::devkey;
 use users_service::config::{self, Cli, Command, MintArgs, ServiceConfig};
-use users_service::{admin, setup};
+use users_service::ops::endpoints::AdminListener;
+use users_service::{admin, ops, setup};
 
 fn main() -> Result<()> {
     users_service::memory::tune_allocator();
@@ -45,13 +45,10 @@ async fn serve(
     database: &config::DatabaseArgs,
     config: &ServiceConfig,
 ) -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("USERS_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    ops::logging::init(config.ops.log_format);
+    // Before anything records a metric.
+    let metrics = config.ops.metrics.then(ops::prometheus::Metrics::install);
+    let metrics = metrics.transpose()?;
 
     let (router, store) = setup::build(data_dir, database, config).await?;
     let db = store.describe();
@@ -68,11 +65,21 @@ async fn serve(
     let addr = listener.local_addr()?;
     // Handlers before the readiness line: once it is out, SIGTERM is a clean stop.
     let shutdown = shutdown_signal()?;
+    let health = ops::health::Health::new(store.clone(), config.ops.fault_ready_while_draining);
+    let admin = match config.ops.admin_listen {
+        Some(at) => Some(AdminListener::start(at, health.clone(), metrics, store.clone()).await?),
+        None => None,
+    };
+    // Not ready at once on SIGTERM; the listener closes after the drain delay.
+    let shutdown = ops::health::drain_after(health, shutdown, config.ops.drain_delay);
     tracing::info!(%addr, database = %db, "listening");
     println!("users-service listening on http://{addr}");
     tracing::info!("API reference: http://{addr}/docs");
 
     users_service::serve::serve(listener, router, config.listener, shutdown).await?;
+    if let Some(admin) = admin {
+        admin.stop().await?;
+    }
     store.close()?;
     tracing::info!("stopped cleanly");
     Ok(())

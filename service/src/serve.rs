@@ -39,6 +39,8 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tower::ServiceExt;
 
+use crate::meters;
+
 /// Default time to send a complete request head.
 pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default time a connection may sit with no traffic and no request in progress.
@@ -106,6 +108,7 @@ impl ListenerArgs {
             idle_timeout: Duration::from_millis(self.idle_timeout_ms),
             max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
             shutdown_timeout: Duration::from_millis(self.shutdown_timeout_ms),
+            ..ServeOptions::default()
         }
     }
 }
@@ -122,6 +125,8 @@ pub struct ServeOptions {
     pub max_connections: usize,
     /// After the shutdown signal, time before remaining connections are closed.
     pub shutdown_timeout: Duration,
+    /// The listener's name in logs and in the `listener` label of metrics.
+    pub name: &'static str,
 }
 
 impl Default for ServeOptions {
@@ -131,6 +136,7 @@ impl Default for ServeOptions {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            name: "api",
         }
     }
 }
@@ -162,6 +168,7 @@ pub async fn serve(
         idle_timeout_ms = options.idle_timeout.as_millis(),
         max_connections,
         shutdown_timeout_ms = options.shutdown_timeout.as_millis(),
+        listener = options.name,
         "listener limits"
     );
 
@@ -171,6 +178,8 @@ pub async fn serve(
         let permit = match slots.clone().try_acquire_owned() {
             Ok(p) => p,
             Err(_) => {
+                metrics::counter!(meters::CONNECTION_LIMIT_REACHED, "listener" => options.name)
+                    .increment(1);
                 if last_cap_warning.is_none_or(|t| t.elapsed() >= CAP_WARNING_PERIOD) {
                     last_cap_warning = Some(Instant::now());
                     tracing::warn!(
@@ -195,6 +204,7 @@ pub async fn serve(
                         tracing::debug!(error = %e, "a connection failed before it was accepted");
                         continue;
                     }
+                    metrics::counter!(meters::ACCEPT_ERRORS, "listener" => options.name).increment(1);
                     tracing::warn!(
                         error = %e,
                         pause_ms = backoff.as_millis(),
@@ -211,6 +221,7 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
+        let name = options.name;
         let connection = Connection {
             router: router.clone(),
             builder: builder.clone(),
@@ -218,7 +229,7 @@ pub async fn serve(
             stop: stop_rx.clone(),
         };
         connections.spawn(async move {
-            let _permit = permit;
+            let (_permit, _open) = (permit, meters::OpenConnection::new(name));
             connection.run(stream, peer).await;
         });
     }

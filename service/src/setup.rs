@@ -12,6 +12,7 @@ use crate::auth::Verifier;
 use crate::auth::devkey;
 use crate::config::{DatabaseArgs, ServiceConfig};
 use crate::http::{Boundary, Limits, app};
+use crate::ops::observe::Observer;
 use crate::store::any::Store;
 use axum::http::HeaderValue;
 
@@ -49,7 +50,9 @@ pub async fn build(
         body_limit: config.body_limit,
         request_timeout: config.request_timeout,
     };
-    Ok((app(Arc::new(service), limits, boundary), store))
+    let o = &config.ops;
+    let observer = Observer::new(o.metrics, o.request_ids, o.trust_proxy_request_id);
+    Ok((app(Arc::new(service), limits, boundary, observer), store))
 }
 
 /// One `--allow-origin` value as the `Origin` header a browser sends:

@@ -350,6 +350,7 @@ async fn fetch(source: &KeySource, http: &reqwest::Client) -> Result<String, Set
     match source {
         KeySource::JwksFile(path) => read_file(path),
         KeySource::JwksUrl(url) => {
+            metrics::counter!(crate::meters::JWKS_FETCHES).increment(1);
             let fail = |e: String| SetupError::Fetch(url.clone(), e);
             let mut response = http
                 .get(url)

@@ -93,7 +93,10 @@ impl IdTokens {
             return Err(AuthError::TooLong);
         }
         let now = jsonwebtoken::get_current_timestamp();
-        if let Some(hit) = self.remembered(token, now) {
+        let remembered = self.remembered(token, now);
+        let result = if remembered.is_some() { "hit" } else { "miss" };
+        metrics::counter!(crate::meters::TOKEN_CACHE, "result" => result).increment(1);
+        if let Some(hit) = remembered {
             return Ok(hit);
         }
         let header = jsonwebtoken::decode_header(token).map_err(|_| match header_alg(token) {

@@ -96,6 +96,8 @@ impl Userinfo {
             identity.issued_at = Some(now);
             identity
         });
+        metrics::counter!(crate::meters::USERINFO_CALLS, "result" => crate::meters::result(result.is_ok()))
+            .increment(1);
         let until = match &result {
             Ok(_) => now
                 .saturating_add(USERINFO_CACHE_SECONDS)

@@ -102,6 +102,15 @@ impl Store {
         }
     }
 
+    /// Whether the database answers a trivial query (`SELECT 1`, no table
+    /// read): the readiness check.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(s) => s.ping().await,
+            Self::Postgres(p) => p.ping().await,
+        }
+    }
+
     /// Called on clean shutdown: SQLite checkpoints its WAL; PostgreSQL
     /// connections simply close.
     pub fn close(&self) -> Result<(), StoreError> {

@@ -142,8 +142,22 @@ impl PgStore {
         &self.display
     }
 
+    /// The pool's current size and limit, for the pool metrics.
+    pub fn pool_status(&self) -> deadpool_postgres::Status {
+        self.pool.status()
+    }
+
+    /// Runs `SELECT 1` on a pooled connection (readiness).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.client().await?.simple_query("SELECT 1").await?;
+        Ok(())
+    }
+
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
-        self.pool.get().await.map_err(pool_error)
+        let waited = std::time::Instant::now();
+        let client = self.pool.get().await.map_err(pool_error);
+        metrics::histogram!(crate::meters::DB_POOL_WAIT).record(waited.elapsed().as_secs_f64());
+        client
     }
 
     /// Applies pending migrations in one transaction, under an advisory lock.

@@ -106,6 +106,15 @@ impl SqliteStore {
         })
     }
 
+    /// Runs `SELECT 1` on a read connection (readiness).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.blocking(|inner| {
+            inner.reader().query_row("SELECT 1", [], |_| Ok(()))?;
+            Ok(())
+        })
+        .await
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.inner.path

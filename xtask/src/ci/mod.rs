@@ -50,6 +50,7 @@ const STEPS: &[Step] = &[
     Step { name: "clippy", needs_build: false, run: rust::clippy, about: "cargo clippy --workspace --all-targets -- -D warnings" },
     Step { name: "test", needs_build: false, run: rust::test, about: "cargo test --workspace" },
     Step { name: "postgres", needs_build: true, run: rust::postgres, about: "PostgreSQL backend: store suite, two instances on one database" },
+    Step { name: "rolling-restart", needs_build: true, run: rust::rolling_restart, about: "nginx before two instances on one PostgreSQL, each restarted under load: no failed request" },
     Step { name: "spectral", needs_build: false, run: spec_tools::spectral, about: "lint the spec (spectral:oas + OWASP)" },
     Step { name: "schemathesis", needs_build: true, run: spec_tools::schemathesis, about: "property tests against the real binary" },
     Step { name: "prism", needs_build: true, run: spec_tools::prism, about: "generated client through prism proxy --errors" },
@@ -64,7 +65,7 @@ const STEPS: &[Step] = &[
 fn steps_help() -> String {
     let lines: Vec<String> = STEPS
         .iter()
-        .map(|s| format!("  {:<13} {}", s.name, s.about))
+        .map(|s| format!("  {:<15} {}", s.name, s.about))
         .collect();
     format!("Steps, in order:\n{}", lines.join("\n"))
 }
@@ -221,7 +222,7 @@ mod tests {
     fn help_lists_every_step() {
         let help = steps_help();
         for s in STEPS {
-            assert!(help.contains(&format!("  {:<13} {}", s.name, s.about)));
+            assert!(help.contains(&format!("  {:<15} {}", s.name, s.about)));
         }
     }
 }

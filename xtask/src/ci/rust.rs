@@ -1,5 +1,5 @@
 //! The steps that are cargo and this workspace's own gates: drift, fmt,
-//! api-gate, build, clippy, test, postgres, corpus.
+//! api-gate, build, clippy, test, postgres, rolling-restart, corpus.
 
 use anyhow::Result;
 
@@ -46,10 +46,31 @@ pub fn build(ctx: &mut Ctx) -> Result<()> {
 }
 
 pub fn test(ctx: &mut Ctx) -> Result<()> {
+    // The metrics test reads /metrics with prometheus_client, from the venv.
+    ctx.tools.python(&ctx.root)?;
     // The PostgreSQL tests run once, in the `postgres` step.
     let mut cmd = exec::cargo(&["test", "--workspace"]);
-    cmd.env("USERS_SKIP_POSTGRES_TESTS", "1");
+    cmd.env("USERS_SKIP_POSTGRES_TESTS", "1")
+        .env("USERS_TEST_PYTHON", ctx.tools.venv_bin("python"));
     ctx.run(&mut cmd, MINUTES)
+}
+
+/// Two instances on one PostgreSQL behind nginx (Debian's `nginx-light`;
+/// `.ci/run` installs it), restarted in turn under load: no failed request,
+/// and the planted fault (ready while draining) is caught.
+pub fn rolling_restart(ctx: &mut Ctx) -> Result<()> {
+    let bin = ["build", "-p", "users-service", "--bin", "users-service"];
+    ctx.cargo(&bin, MINUTES)?;
+    let args = [
+        "test",
+        "-p",
+        "users-api-tests",
+        "--test",
+        "rolling_restart",
+        "--",
+        "--nocapture",
+    ];
+    ctx.cargo(&args, MINUTES)
 }
 
 /// The tests that need PostgreSQL (Debian's `postgresql`; `.ci/run` installs

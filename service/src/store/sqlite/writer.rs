@@ -268,10 +268,13 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Box<dyn Write>>, stats: &Mute
     if failure.is_some() && !conn.is_autocommit() {
         let _ = conn.execute_batch("ROLLBACK");
     }
+    // Before the callers hear back: an answered write's batch is counted.
     stats
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .record(batch.len(), commit);
+    metrics::histogram!(crate::meters::SQLITE_BATCH).record(batch.len() as f64);
+    metrics::histogram!(crate::meters::SQLITE_COMMIT).record(commit.as_secs_f64());
     for write in batch.drain(..) {
         write.answer(failure.as_ref());
     }
