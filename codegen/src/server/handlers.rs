@@ -235,12 +235,25 @@ fn read_any_media(body: &Body, schema: &str) -> TokenStream {
         .map(|(media, _)| media_essence(media))
         .collect();
     let refusal = format!("the request body must be sent as {}", names.join(" or "));
-    let branches = listed.iter().map(|(media, kind)| {
+    // One branch per way of reading (media types read alike share it).
+    let mut kinds: Vec<(BodyKind, Vec<&str>)> = Vec::new();
+    for (media, kind) in &listed {
+        match kinds.iter_mut().find(|(k, _)| k == kind) {
+            Some((_, medias)) => medias.push(media),
+            None => kinds.push((*kind, vec![media])),
+        }
+    }
+    // The branch taking `*/*` matches anything: it goes last.
+    kinds.sort_by_key(|(_, medias)| medias.contains(&"*/*"));
+    let branches = kinds.iter().map(|(kind, medias)| {
         let (ty, read) = body_extractor(*kind, &t, schema);
-        let condition = if *media == "*/*" {
+        let condition = if medias.contains(&"*/*") {
             quote!(true)
         } else {
-            quote!(stub_runtime::expect_media_type(header_map, #media).is_ok())
+            let each = medias
+                .iter()
+                .map(|media| quote!(stub_runtime::expect_media_type(header_map, #media).is_ok()));
+            quote!(#(#each)||*)
         };
         quote! {
             if #condition {
