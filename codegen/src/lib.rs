@@ -5,6 +5,7 @@
 //! server stubs, each with its `Cargo.toml`. Output is deterministic: the same
 //! spec gives byte-identical files on every run and machine.
 
+mod downgrade;
 mod error;
 mod load;
 mod manifest;
@@ -20,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use proc_macro2::TokenStream;
 
+pub use downgrade::{is_openapi31, to_openapi30};
 pub use error::{CodegenError, Problem, Result};
 pub use load::Spec;
 pub use progenitor_gen::settings as progenitor_settings;
@@ -96,7 +98,8 @@ pub fn check(spec: &Spec, options: &Options) -> Result<Vec<Problem>> {
 
 /// The normalized spec, validated, and the lints that are warnings.
 fn checked(spec: &Spec, options: &Options) -> Result<(Spec, Vec<Problem>)> {
-    let normalize::Normalized { spec, notes } = normalize::normalize(spec);
+    let normalize::Normalized { spec, mut notes } = normalize::normalize(spec);
+    notes.splice(0..0, spec.lints.iter().cloned());
     let warnings = validate::validate(&spec, &options.error_schema, options.strict, notes)?;
     Ok((spec, warnings))
 }

@@ -1,0 +1,122 @@
+//! `$defs` (schemas kept inside a schema, 3.1) move to `components/schemas`,
+//! the only place OpenAPI 3.0 keeps named schemas, and every `$ref` to them
+//! follows.
+
+use serde_json::{Map, Value};
+
+use super::{Lints, join};
+
+/// Keys whose values are data, never schemas: not searched for `$defs`.
+const DATA_KEYS: &[&str] = &["example", "examples", "default", "enum", "const"];
+
+/// Moves every `$defs` entry of the document into `components/schemas`.
+pub(super) fn hoist(doc: &mut Value, lints: &mut Lints) {
+    let mut found = Vec::new();
+    collect(doc, "", &mut found);
+    if found.is_empty() {
+        return;
+    }
+    // Deepest first: a `$defs` inside another moves out before its parent.
+    found.sort_by_key(|at| std::cmp::Reverse(at.len()));
+    let mut taken: std::collections::BTreeSet<String> = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    let mut moved: Vec<(String, String)> = Vec::new();
+    let mut hoisted = Map::new();
+    for at in &found {
+        let Some(Value::Object(defs)) = doc
+            .pointer_mut(at)
+            .and_then(Value::as_object_mut)
+            .and_then(|m| m.remove("$defs"))
+        else {
+            continue;
+        };
+        for (key, schema) in defs {
+            let name = free_name(&key, &taken);
+            taken.insert(name.clone());
+            let old = join(&join(&format!("#{at}"), "$defs"), &key);
+            let new = join("#/components/schemas", &name);
+            lints.add(
+                &old,
+                format!(
+                    "`$defs` entry moved to {new} (OpenAPI 3.0 keeps named schemas there only); its type is named after `{name}`"
+                ),
+            );
+            moved.push((old, new));
+            hoisted.insert(name, schema);
+        }
+    }
+    if let Some(root) = doc.as_object_mut() {
+        let components = root
+            .entry("components")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Some(components) = components.as_object_mut() {
+            let schemas = components
+                .entry("schemas")
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Some(schemas) = schemas.as_object_mut() {
+                schemas.extend(hoisted);
+            }
+        }
+    }
+    // Longest old pointer first, so a nested entry wins over its parent.
+    moved.sort_by_key(|(old, _)| std::cmp::Reverse(old.len()));
+    retarget(doc, &moved);
+}
+
+/// Pointers (without `#`) of every object that holds a `$defs` mapping.
+fn collect(node: &Value, at: &str, found: &mut Vec<String>) {
+    match node {
+        Value::Object(map) => {
+            if map.get("$defs").is_some_and(Value::is_object) {
+                found.push(at.to_string());
+            }
+            for (key, value) in map {
+                if DATA_KEYS.contains(&key.as_str()) || key.starts_with("x-") {
+                    continue;
+                }
+                collect(value, &join(at, key), found);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                collect(item, &format!("{at}/{i}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `key` if no component schema has that name yet, else `key2`, `key3`, ...
+fn free_name(key: &str, taken: &std::collections::BTreeSet<String>) -> String {
+    if !taken.contains(key) {
+        return key.to_string();
+    }
+    (2..)
+        .map(|n| format!("{key}{n}"))
+        .find(|n| !taken.contains(n))
+        .unwrap_or_else(|| key.to_string())
+}
+
+/// Rewrites every `$ref` that points into a moved entry.
+fn retarget(node: &mut Value, moved: &[(String, String)]) {
+    match node {
+        Value::Object(map) => {
+            if let Some(Value::String(target)) = map.get_mut("$ref") {
+                for (old, new) in moved {
+                    if let Some(rest) = target.strip_prefix(old.as_str())
+                        && (rest.is_empty() || rest.starts_with('/'))
+                    {
+                        *target = format!("{new}{rest}");
+                        break;
+                    }
+                }
+            }
+            map.values_mut().for_each(|v| retarget(v, moved));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| retarget(v, moved)),
+        _ => {}
+    }
+}
