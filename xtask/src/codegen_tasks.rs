@@ -12,22 +12,28 @@ pub const SPEC: &str = "spec/users.yaml";
 /// feature, generated into workspace members that the round-trip tests use.
 pub const FEATURES_SPEC: &str = "corpus/features.yaml";
 
+/// The OpenAPI 3.1 feature corpus: every 3.1 construct, generated into
+/// workspace members the same way.
+pub const FEATURES_31_SPEC: &str = "corpus/features-3.1.yaml";
+
 /// Generates everything in memory from the specs under `root`: ours, and the
-/// feature corpus (held to the rules for foreign specs), side by side.
+/// feature corpora (held to the rules for foreign specs), side by side.
 pub fn generate(root: &Path) -> Result<Vec<GeneratedFile>> {
     let corpus = crate::generate::options("features-api", Path::new("corpus/features"));
-    let (ours, features) = std::thread::scope(|scope| {
+    let corpus_31 = crate::generate::options("features-31-api", Path::new("corpus/features-31"));
+    let (ours, features, features_31) = std::thread::scope(|scope| {
         let features = scope.spawn(|| generate_from_file(&root.join(FEATURES_SPEC), &corpus));
+        let features_31 =
+            scope.spawn(|| generate_from_file(&root.join(FEATURES_31_SPEC), &corpus_31));
         let ours = generate_from_file(&root.join(SPEC), &Options::default());
-        (
-            ours,
-            features
-                .join()
-                .expect("the feature spec's generation panicked"),
-        )
+        let joined = |h: std::thread::ScopedJoinHandle<'_, _>| {
+            h.join().expect("a feature spec's generation panicked")
+        };
+        (ours, joined(features), joined(features_31))
     });
     let mut files = ours?;
     files.extend(features?);
+    files.extend(features_31?);
     Ok(files)
 }
 
@@ -108,7 +114,7 @@ mod tests {
 
     /// Copies the specs `generate` reads into a scratch root.
     fn copy_specs(root: &Path, tmp: &Path) {
-        for spec in [SPEC, FEATURES_SPEC] {
+        for spec in [SPEC, FEATURES_SPEC, FEATURES_31_SPEC] {
             std::fs::create_dir_all(tmp.join(spec).parent().unwrap()).unwrap();
             std::fs::copy(root.join(spec), tmp.join(spec)).unwrap();
         }
