@@ -214,6 +214,35 @@ mod tests {
         );
     }
 
+    /// A hand edit to the 3.1 feature corpus's generated code is caught too.
+    #[test]
+    fn hand_edit_of_the_31_corpus_is_caught() {
+        let root = workspace_root();
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = dir.path();
+        let files = generate(&root).unwrap();
+        for f in &files {
+            let p = tmp.join(&f.path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, &f.contents).unwrap();
+        }
+        copy_specs(&root, tmp);
+        let types = Path::new("corpus/features-31/types/src/generated.rs");
+        let edited = tmp.join(types);
+        let text = std::fs::read_to_string(&edited).unwrap();
+        let hand = text.replacen("pub nickname:", "pub nick:", 1);
+        assert_ne!(hand, text, "the 3.1 corpus has a `nickname` field");
+        std::fs::write(&edited, hand).unwrap();
+        let stale = drift(tmp).unwrap();
+        assert_eq!(stale.len(), 1);
+        assert_eq!(stale[0].path, types);
+        assert!(
+            stale[0].diff.contains("-    pub nick:"),
+            "{}",
+            stale[0].diff
+        );
+    }
+
     /// A hand edit to a generated file is caught, with a diff naming the line.
     #[test]
     fn hand_edit_is_caught() {

@@ -134,7 +134,9 @@ fn candidates(directory: &Path, fixed: &[&str], selection: &Selection) -> Result
     let mut files = Vec::new();
     let mut dirs = vec![directory.to_path_buf()];
     while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).with_context(|| format!("listing {}", dir.display()))? {
+        for entry in
+            std::fs::read_dir(&dir).with_context(|| format!("listing {}", dir.display()))?
+        {
             let path = entry?.path();
             if path.is_dir() {
                 dirs.push(path);
@@ -194,7 +196,10 @@ fn ours(root: &Path, c: &Candidate, out: &Path, target: &Path) -> Ours {
     let generated = catch_unwind(AssertUnwindSafe(|| -> Result<_> {
         let spec = Spec::read(&c.path)?;
         let name = slug(&spec.api.info.title);
-        Ok((name.clone(), generate_with_warnings(&spec, &options(&name, Path::new("")))?))
+        Ok((
+            name.clone(),
+            generate_with_warnings(&spec, &options(&name, Path::new("")))?,
+        ))
     }));
     let (name, files) = match generated {
         Ok(Ok((name, (files, _)))) => (name, files),

@@ -23,7 +23,9 @@ pub(super) fn convert(doc: &mut Value, lints: &mut Lints) {
     {
         lints.add(
             "#/jsonSchemaDialect",
-            format!("schemas are read in OpenAPI 3.1's own dialect ({OPENAPI_DIALECT}), not {dialect}"),
+            format!(
+                "schemas are read in OpenAPI 3.1's own dialect ({OPENAPI_DIALECT}), not {dialect}"
+            ),
         );
     }
     if let Some(Value::Object(info)) = root.get_mut("info") {
@@ -181,8 +183,7 @@ fn drop_requirements(node: &mut Value, names: &[String]) {
                     }
                 }
             }
-            map.values_mut()
-                .for_each(|v| drop_requirements(v, names));
+            map.values_mut().for_each(|v| drop_requirements(v, names));
         }
         Value::Array(items) => items.iter_mut().for_each(|v| drop_requirements(v, names)),
         _ => {}

@@ -108,7 +108,11 @@ pub(super) fn convert(node: &mut Value, at: &str, lints: &mut Lints) {
 fn children(map: &mut Map<String, Value>, at: &str, lints: &mut Lints) {
     for key in ONE {
         if let Some(child) = map.get_mut(*key)
-            && (child.is_object() || !matches!(*key, "additionalProperties" | "items" | "unevaluatedProperties" | "unevaluatedItems"))
+            && (child.is_object()
+                || !matches!(
+                    *key,
+                    "additionalProperties" | "items" | "unevaluatedProperties" | "unevaluatedItems"
+                ))
         {
             convert(child, &join(at, key), lints);
         }
@@ -211,7 +215,9 @@ fn examples(map: &mut Map<String, Value>, at: &str, lints: &mut Lints) {
     if count > 1 {
         lints.add(
             &join(at, "examples"),
-            format!("OpenAPI 3.0 has one schema `example`: the first of {count} `examples` is kept"),
+            format!(
+                "OpenAPI 3.0 has one schema `example`: the first of {count} `examples` is kept"
+            ),
         );
     }
 }
@@ -497,8 +503,11 @@ fn types(map: &mut Map<String, Value>, at: &str, lints: &mut Lints) {
                     branch.insert("format".into(), f.clone());
                 }
                 if let Some(Value::Array(values)) = &values {
-                    let of_type: Vec<Value> =
-                        values.iter().filter(|v| value_fits(v, t)).cloned().collect();
+                    let of_type: Vec<Value> = values
+                        .iter()
+                        .filter(|v| value_fits(v, t))
+                        .cloned()
+                        .collect();
                     if of_type.is_empty() {
                         continue;
                     }
@@ -517,7 +526,10 @@ fn types(map: &mut Map<String, Value>, at: &str, lints: &mut Lints) {
 }
 
 fn format_fits(format: &Value, t: &str) -> bool {
-    let numeric = matches!(format.as_str(), Some("int32" | "int64" | "float" | "double"));
+    let numeric = matches!(
+        format.as_str(),
+        Some("int32" | "int64" | "float" | "double")
+    );
     match t {
         "string" => !numeric,
         "integer" | "number" => numeric,

@@ -86,7 +86,9 @@ fn const_is_a_single_enum_with_its_type() {
 
 #[test]
 fn numeric_exclusive_bounds() {
-    let (s, _) = converted(json!({ "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 10, "maximum": 5 }));
+    let (s, _) = converted(
+        json!({ "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 10, "maximum": 5 }),
+    );
     assert_eq!(
         s,
         json!({ "type": "number", "minimum": 0, "exclusiveMinimum": true, "maximum": 5 })
@@ -129,8 +131,14 @@ fn content_encoding_and_media_type_are_formats() {
         "raw": { "type": "string", "contentMediaType": "image/png" },
         "text": { "type": "string", "contentMediaType": "text/plain" }
     }}));
-    assert_eq!(s["properties"]["b64"], json!({ "type": "string", "format": "byte" }));
-    assert_eq!(s["properties"]["raw"], json!({ "type": "string", "format": "binary" }));
+    assert_eq!(
+        s["properties"]["b64"],
+        json!({ "type": "string", "format": "byte" })
+    );
+    assert_eq!(
+        s["properties"]["raw"],
+        json!({ "type": "string", "format": "binary" })
+    );
     assert_eq!(s["properties"]["text"], json!({ "type": "string" }));
 }
 
@@ -143,7 +151,10 @@ fn unexpressible_keywords_are_lints_with_pointers() {
         "if": { "required": ["a"] }, "then": { "required": ["b"] }, "else": {},
         "patternProperties": { "^x-": { "type": "string" }, "^y-": { "type": "integer" } }
     }));
-    assert_eq!(s, json!({ "type": "object", "properties": { "a": { "type": "string" } } }));
+    assert_eq!(
+        s,
+        json!({ "type": "object", "properties": { "a": { "type": "string" } } })
+    );
     let mut at = pointers(&lints);
     at.sort();
     assert_eq!(
@@ -164,7 +175,10 @@ fn one_pattern_property_is_a_map() {
         "type": "object", "additionalProperties": false,
         "patternProperties": { "^[a-z]+$": { "type": "integer" } }
     }));
-    assert_eq!(s, json!({ "type": "object", "additionalProperties": { "type": "integer" } }));
+    assert_eq!(
+        s,
+        json!({ "type": "object", "additionalProperties": { "type": "integer" } })
+    );
     assert_eq!(lints.len(), 1);
     assert!(lints[0].message.contains("^[a-z]+$"), "{}", lints[0]);
 }
@@ -172,7 +186,10 @@ fn one_pattern_property_is_a_map() {
 #[test]
 fn unevaluated_properties_without_composition_is_additional() {
     let (s, lints) = converted(json!({ "type": "object", "unevaluatedProperties": false }));
-    assert_eq!(s, json!({ "type": "object", "additionalProperties": false }));
+    assert_eq!(
+        s,
+        json!({ "type": "object", "additionalProperties": false })
+    );
     assert!(lints.is_empty());
 }
 
@@ -223,7 +240,10 @@ fn webhooks_become_paths_and_paths_may_be_missing() {
     });
     let lints = to_openapi30(&mut doc);
     let api: openapiv3::OpenAPI = serde_json::from_value(doc.clone()).unwrap();
-    let (path, method, op) = api.operations().next().expect("the webhook is an operation");
+    let (path, method, op) = api
+        .operations()
+        .next()
+        .expect("the webhook is an operation");
     assert_eq!((path, method), ("/webhooks/new-pet", "post"));
     assert_eq!(op.operation_id.as_deref(), Some("new_pet"));
     assert_eq!(api.info.description.as_deref(), Some("short"));

@@ -73,9 +73,7 @@ fn pet(name: &str) -> Pet {
         name: name.parse().expect("a non-empty name"),
         nickname: Some("R".into()),
         nothing: (),
-        owner: Some(Owner {
-            name: "Ada".into(),
-        }),
+        owner: Some(Owner { name: "Ada".into() }),
         pair: vec![PetPairItem::String("a".into()), PetPairItem::Integer(7)],
         species: PetSpecies::Pet,
         weight: Some(12.25),
@@ -241,5 +239,8 @@ async fn the_webhook_is_received() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(response.json::<String>().await.unwrap(), "Bo adopted by nobody");
+    assert_eq!(
+        response.json::<String>().await.unwrap(),
+        "Bo adopted by nobody"
+    );
 }
