@@ -210,7 +210,7 @@ fn ours(root: &Path, c: &Candidate, out: &Path, target: &Path) -> Ours {
     if let Err(e) = write_workspace(root, &name, &files, &dir) {
         return Ours::DoesNotGenerate(format!("writing: {e}"));
     }
-    let mut cargo = exec::cargo(&["check", "--quiet", "--workspace", "--offline"]);
+    let mut cargo = exec::cargo(&["check", "--quiet", "--workspace"]);
     cargo.env("CARGO_TARGET_DIR", target).current_dir(&dir);
     match exec::capture(&cargo) {
         Ok(o) if o.status.success() => Ours::Compiles,

@@ -562,10 +562,10 @@ fn reference_siblings(map: &mut Map<String, Value>) {
     let mut constraints = Map::new();
     let keys: Vec<String> = map.keys().cloned().collect();
     for key in keys {
-        if !(DOCS.contains(&key.as_str()) || key.starts_with("x-") || key == "allOf") {
-            if let Some(v) = map.remove(&key) {
-                constraints.insert(key, v);
-            }
+        if !(DOCS.contains(&key.as_str()) || key.starts_with("x-") || key == "allOf")
+            && let Some(v) = map.remove(&key)
+        {
+            constraints.insert(key, v);
         }
     }
     let mut all_of = match map.remove("allOf") {
