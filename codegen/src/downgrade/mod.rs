@@ -12,6 +12,7 @@
 
 mod defs;
 mod document;
+mod refs;
 mod schema;
 
 use serde_json::Value;
@@ -42,6 +43,7 @@ pub fn to_openapi30(doc: &mut Value) -> Vec<Problem> {
     }
     let mut lints = Lints::default();
     defs::hoist(doc, &mut lints);
+    refs::resolve(doc, &mut lints);
     document::convert(doc, &mut lints);
     if let Some(root) = doc.as_object_mut() {
         root.insert("openapi".into(), Value::from("3.0.3"));

@@ -454,7 +454,15 @@ fn types(map: &mut Map<String, Value>, at: &str, lints: &mut Lints) {
             .filter_map(|t| t.as_str().map(str::to_string))
             .collect(),
         Some(Value::String(t)) if t == "null" => vec![t.clone()],
-        _ => return,
+        Some(Value::String(_)) | None => return,
+        Some(other) => {
+            lints.add(
+                &join(at, "type"),
+                format!("`type` must be a name or a list of names, not {other}: ignored"),
+            );
+            map.remove("type");
+            return;
+        }
     };
     map.remove("type");
     let nullable = listed.iter().any(|t| t == "null");

@@ -279,3 +279,82 @@ fn path_item_references_are_inlined() {
     let api: openapiv3::OpenAPI = serde_json::from_value(doc).unwrap();
     assert_eq!(api.operations().count(), 1);
 }
+
+#[test]
+fn definitions_move_too_but_a_property_so_named_stays() {
+    let mut doc = doc_with(json!({
+        "type": "object",
+        "properties": {
+            "line": { "$ref": "#/components/schemas/S/definitions/line" },
+            "definitions": { "type": "object", "properties": { "a": { "type": "string" } } }
+        },
+        "definitions": { "line": { "type": "string" } }
+    }));
+    let lints = to_openapi30(&mut doc);
+    let s = &doc["components"]["schemas"]["S"];
+    assert_eq!(
+        s["properties"]["line"],
+        json!({ "$ref": "#/components/schemas/line" })
+    );
+    assert_eq!(
+        s["properties"]["definitions"]["properties"]["a"],
+        json!({ "type": "string" })
+    );
+    assert_eq!(
+        doc["components"]["schemas"]["line"],
+        json!({ "type": "string" })
+    );
+    assert_eq!(
+        pointers(&lints),
+        ["#/components/schemas/S/definitions/line"]
+    );
+}
+
+#[test]
+fn deep_and_percent_encoded_references_are_followed() {
+    let mut doc = json!({
+        "openapi": "3.1.0",
+        "info": { "title": "t", "version": "1" },
+        "paths": {
+            "/a/{id}": { "get": {
+                "operationId": "a",
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "responses": { "200": { "description": "ok", "content": { "application/json": { "schema": {
+                    "type": "object", "properties": { "logo": { "type": "string", "format": "uri" } }
+                } } } } }
+            } },
+            "/b/{id}": { "get": {
+                "operationId": "b",
+                "parameters": [{ "$ref": "#/paths/~1a~1%7Bid%7D/get/parameters/0" }],
+                "responses": { "200": { "description": "ok", "content": { "application/json": { "schema": {
+                    "type": "object", "properties": {
+                        "icon": { "$ref": "#/paths/~1a~1%7Bid%7D/get/responses/200/content/application~1json/schema/properties/logo" }
+                    }
+                } } } } }
+            } }
+        }
+    });
+    let lints = to_openapi30(&mut doc);
+    let api: openapiv3::OpenAPI = serde_json::from_value(doc.clone()).unwrap();
+    let b = api.paths.paths["/b/{id}"]
+        .as_item()
+        .unwrap()
+        .get
+        .as_ref()
+        .unwrap();
+    assert!(
+        matches!(&b.parameters[0], openapiv3::ReferenceOr::Item(p) if p.parameter_data_ref().name == "id"),
+        "the parameter is copied where it is referenced"
+    );
+    assert_eq!(
+        doc["components"]["schemas"]["GetLogo"],
+        json!({ "type": "string", "format": "uri" })
+    );
+    let icon =
+        "/paths/~1b~1{id}/get/responses/200/content/application~1json/schema/properties/icon";
+    assert_eq!(
+        doc.pointer(icon),
+        Some(&json!({ "$ref": "#/components/schemas/GetLogo" }))
+    );
+    assert_eq!(lints.len(), 1, "{lints:?}");
+}

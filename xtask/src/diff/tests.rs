@@ -443,6 +443,12 @@ fn narrowing_a_31_type_list_in_a_request_is_breaking() {
         *at(d, "/components/schemas/Pet/properties/id_or_name/type") = json!(["integer"]);
     });
     assert_class(&f, Class::BreakingClients, Bump::Major, &["create_pet"]);
+    assert!(
+        f.iter()
+            .any(|x| x.source == "drift" && x.message.contains("oneOf")),
+        "{}",
+        report(&f)
+    );
 }
 
 #[test]
@@ -451,6 +457,13 @@ fn changing_a_31_const_is_breaking() {
         *at(d, "/components/schemas/Pet/properties/species/const") = json!("animal");
     });
     assert_class(&f, Class::BreakingClients, Bump::Major, &["create_pet"]);
+    // Decided by the enum rule on the rewritten `const`, not the catch-all.
+    assert!(
+        f.iter()
+            .any(|x| x.class == Class::BreakingClients && x.source == "rule enum"),
+        "{}",
+        report(&f)
+    );
 }
 
 #[test]
