@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{Lints, join};
+use super::{Lints, free_name, join};
 
 /// The keywords that hold named subschemas.
 const KEYWORDS: &[&str] = &["$defs", "definitions"];
@@ -106,17 +106,6 @@ fn collect(node: &Value, at: &str, names: bool, found: &mut Vec<(String, &'stati
         }
         _ => {}
     }
-}
-
-/// `key` if no component schema has that name yet, else `key2`, `key3`, ...
-fn free_name(key: &str, taken: &std::collections::BTreeSet<String>) -> String {
-    if !taken.contains(key) {
-        return key.to_string();
-    }
-    (2..)
-        .map(|n| format!("{key}{n}"))
-        .find(|n| !taken.contains(n))
-        .unwrap_or_else(|| key.to_string())
 }
 
 /// Rewrites every `$ref` that points into a moved entry.

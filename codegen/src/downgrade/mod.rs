@@ -64,6 +64,26 @@ impl Lints {
     }
 }
 
+/// A free component name: `base`, else `base2`, `base3`, ... Names that
+/// differ only in case or punctuation count as taken: the generated Rust
+/// types would have one name.
+fn free_name(base: &str, taken: &std::collections::BTreeSet<String>) -> String {
+    let key = |n: &str| -> String {
+        n.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    let used: std::collections::BTreeSet<String> = taken.iter().map(|n| key(n)).collect();
+    if !used.contains(&key(base)) {
+        return base.to_string();
+    }
+    (2..)
+        .map(|n| format!("{base}{n}"))
+        .find(|n| !used.contains(&key(n)))
+        .unwrap_or_else(|| base.to_string())
+}
+
 /// `at` extended by one JSON-pointer segment (RFC 6901 escaping).
 fn join(at: &str, segment: &str) -> String {
     format!("{at}/{}", segment.replace('~', "~0").replace('/', "~1"))

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use super::{Lints, join};
+use super::{Lints, free_name, join};
 
 /// Keys whose values are data, never references.
 const DATA_KEYS: &[&str] = &["example", "examples", "default", "enum", "const"];
@@ -64,7 +64,7 @@ pub(super) fn resolve(doc: &mut Value, lints: &mut Lints) {
         if doc.pointer(target).is_none() {
             continue;
         }
-        let name = free_name(target, &taken);
+        let name = component_name(target, &taken);
         taken.insert(name.clone());
         moved.insert(target.clone(), name);
     }
@@ -167,7 +167,7 @@ fn escape(segment: &str) -> String {
 }
 
 /// A component name from the target's last meaningful segments.
-fn free_name(target: &str, taken: &BTreeSet<String>) -> String {
+fn component_name(target: &str, taken: &BTreeSet<String>) -> String {
     let words: Vec<String> = target
         .split('/')
         .map(|s| s.replace("~1", "/").replace("~0", "~"))
@@ -211,13 +211,7 @@ fn free_name(target: &str, taken: &BTreeSet<String>) -> String {
     } else {
         base
     };
-    if !taken.contains(&base) {
-        return base;
-    }
-    (2..)
-        .map(|n| format!("{base}{n}"))
-        .find(|n| !taken.contains(n))
-        .unwrap_or(base)
+    free_name(&base, taken)
 }
 
 /// Every `$ref` with a local target, and whether its place holds a schema.

@@ -358,3 +358,17 @@ fn deep_and_percent_encoded_references_are_followed() {
     );
     assert_eq!(lints.len(), 1, "{lints:?}");
 }
+
+#[test]
+fn a_moved_schema_never_takes_a_name_that_differs_only_in_case() {
+    let mut doc = doc_with(json!({
+        "type": "object",
+        "properties": { "a": { "$ref": "#/components/schemas/S/$defs/s" } },
+        "$defs": { "s": { "type": "string" } }
+    }));
+    to_openapi30(&mut doc);
+    assert_eq!(
+        doc["components"]["schemas"]["S"]["properties"]["a"],
+        json!({ "$ref": "#/components/schemas/s2" })
+    );
+}
