@@ -14,6 +14,7 @@
 //! Output is deterministic: the same spec gives byte-identical files on
 //! every run and machine.
 
+mod downgrade;
 mod emit;
 mod error;
 mod ir;
@@ -29,6 +30,7 @@ use ir as model;
 use std::path::Path;
 use std::time::Instant;
 
+pub use downgrade::{is_openapi31, to_openapi30};
 pub use emit::manifest::{DEPENDENCIES, Dependency, standalone_workspace};
 pub use emit::progenitor::settings as progenitor_settings;
 pub use error::{CodegenError, Problem, Result};
@@ -49,7 +51,8 @@ pub fn check(spec: &Spec, options: &Options) -> Result<Vec<Problem>> {
 
 /// The normalized spec, validated, and the lints that are warnings.
 fn checked(spec: &Spec, options: &Options) -> Result<(Spec, Vec<Problem>)> {
-    let spec::normalize::Normalized { spec, notes } = spec::normalize::normalize(spec);
+    let spec::normalize::Normalized { spec, mut notes } = spec::normalize::normalize(spec);
+    notes.splice(0..0, spec.lints.iter().cloned());
     let warnings = validate::validate(&spec, &options.error_schema, options.strict, notes)?;
     Ok((spec, warnings))
 }

@@ -12,22 +12,28 @@ pub const SPEC: &str = "spec/users.yaml";
 /// feature, generated into workspace members that the round-trip tests use.
 pub const FEATURES_SPEC: &str = "corpus/features.yaml";
 
+/// The OpenAPI 3.1 feature corpus: every 3.1 construct, generated into
+/// workspace members the same way.
+pub const FEATURES_31_SPEC: &str = "corpus/features-3.1.yaml";
+
 /// Generates everything in memory from the specs under `root`: ours, and the
-/// feature corpus (held to the rules for foreign specs), side by side.
+/// feature corpora (held to the rules for foreign specs), side by side.
 pub fn generate(root: &Path) -> Result<Vec<GeneratedFile>> {
     let corpus = crate::generate::options("features-api", Path::new("corpus/features"));
-    let (ours, features) = std::thread::scope(|scope| {
+    let corpus_31 = crate::generate::options("features-31-api", Path::new("corpus/features-31"));
+    let (ours, features, features_31) = std::thread::scope(|scope| {
         let features = scope.spawn(|| generate_from_file(&root.join(FEATURES_SPEC), &corpus));
+        let features_31 =
+            scope.spawn(|| generate_from_file(&root.join(FEATURES_31_SPEC), &corpus_31));
         let ours = generate_from_file(&root.join(SPEC), &Options::default());
-        (
-            ours,
-            features
-                .join()
-                .expect("the feature spec's generation panicked"),
-        )
+        let joined = |h: std::thread::ScopedJoinHandle<'_, _>| {
+            h.join().expect("a feature spec's generation panicked")
+        };
+        (ours, joined(features), joined(features_31))
     });
     let mut files = ours?;
     files.extend(features?);
+    files.extend(features_31?);
     Ok(files)
 }
 
@@ -108,7 +114,7 @@ mod tests {
 
     /// Copies the specs `generate` reads into a scratch root.
     fn copy_specs(root: &Path, tmp: &Path) {
-        for spec in [SPEC, FEATURES_SPEC] {
+        for spec in [SPEC, FEATURES_SPEC, FEATURES_31_SPEC] {
             std::fs::create_dir_all(tmp.join(spec).parent().unwrap()).unwrap();
             std::fs::copy(root.join(spec), tmp.join(spec)).unwrap();
         }
@@ -205,6 +211,35 @@ mod tests {
         assert!(
             !server.iter().any(|d| d == "reqwest"),
             "the server stubs depend on reqwest"
+        );
+    }
+
+    /// A hand edit to the 3.1 feature corpus's generated code is caught too.
+    #[test]
+    fn hand_edit_of_the_31_corpus_is_caught() {
+        let root = workspace_root();
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = dir.path();
+        let files = generate(&root).unwrap();
+        for f in &files {
+            let p = tmp.join(&f.path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, &f.contents).unwrap();
+        }
+        copy_specs(&root, tmp);
+        let types = Path::new("corpus/features-31/types/src/generated.rs");
+        let edited = tmp.join(types);
+        let text = std::fs::read_to_string(&edited).unwrap();
+        let hand = text.replacen("pub nickname:", "pub nick:", 1);
+        assert_ne!(hand, text, "the 3.1 corpus has a `nickname` field");
+        std::fs::write(&edited, hand).unwrap();
+        let stale = drift(tmp).unwrap();
+        assert_eq!(stale.len(), 1);
+        assert_eq!(stale[0].path, types);
+        assert!(
+            stale[0].diff.contains("-    pub nick:"),
+            "{}",
+            stale[0].diff
         );
     }
 

@@ -6,7 +6,8 @@
 //! meets the same lint bar as ours.
 //!
 //! Every spec is checked with one shared target directory, so the runtime
-//! crates are built once.
+//! crates are built once. `--sample` and `--all-31` survey other specs of
+//! the directory instead (see `survey`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -32,6 +33,64 @@ const PUBLIC: &[&str] = &[
     "jellyfin.local.json",
 ];
 
+/// OpenAPI 3.1 specs from the directory, generated and compiled as well
+/// (small ones: webhooks only, type arrays, `const`, ...).
+const PUBLIC_31: &[&str] = &[
+    "adyen.com/BalancePlatformReportNotification-v1.json",
+    "placekit.co.json",
+    "exoapi.dev.json",
+];
+
+/// `cargo xtask corpus` options: none for the fixed list CI runs.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Survey N specs drawn at random (with --seed) from the directory,
+    /// leaving out the fixed list.
+    #[arg(long, value_name = "N")]
+    sample: Option<usize>,
+    /// Seed of the draw.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// OpenAPI versions to draw from.
+    #[arg(long, value_enum, default_value = "any")]
+    version: crate::survey::Version,
+    /// Survey every OpenAPI 3.1 spec of the directory (no draw, no exclusion).
+    #[arg(long, conflicts_with_all = ["sample", "version"])]
+    all_31: bool,
+    /// Fewest operations of a surveyed spec.
+    #[arg(long, default_value_t = 3)]
+    min_operations: usize,
+    /// Most operations of a surveyed spec.
+    #[arg(long, default_value_t = 400)]
+    max_operations: usize,
+}
+
+/// Runs the command: the fixed list, or a survey.
+pub fn command(root: &Path, args: &Args) -> Result<()> {
+    if args.sample.is_none() && !args.all_31 {
+        return run(root);
+    }
+    let directory = install(root)?;
+    let fixed: Vec<&str> = PUBLIC.iter().chain(PUBLIC_31).copied().collect();
+    let selection = if args.all_31 {
+        crate::survey::Selection {
+            sample: None,
+            seed: args.seed,
+            version: crate::survey::Version::V31,
+            operations: 0..=usize::MAX,
+        }
+    } else {
+        crate::survey::Selection {
+            sample: args.sample,
+            seed: args.seed,
+            version: args.version,
+            operations: args.min_operations..=args.max_operations,
+        }
+    };
+    let fixed: &[&str] = if args.all_31 { &[] } else { &fixed };
+    crate::survey::run(root, &directory, fixed, &selection)
+}
+
 /// One row of the report.
 struct Row {
     name: String,
@@ -49,10 +108,11 @@ pub fn run(root: &Path) -> Result<()> {
     let directory = install(root)?;
     let out = root.join("target/corpus");
     let mut specs = vec![
-        root.join("corpus/features.yaml"),
+        root.join(crate::codegen_tasks::FEATURES_SPEC),
+        root.join(crate::codegen_tasks::FEATURES_31_SPEC),
         root.join("corpus/crafted/server-names.yaml"),
     ];
-    specs.extend(PUBLIC.iter().map(|p| directory.join(p)));
+    specs.extend(PUBLIC.iter().chain(PUBLIC_31).map(|p| directory.join(p)));
     let mut rows = Vec::new();
     for spec in &specs {
         let row =

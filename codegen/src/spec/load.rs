@@ -1,4 +1,5 @@
-//! Reading a spec file into both a raw JSON tree and a typed `openapiv3` document.
+//! Reading a spec file into both a raw JSON tree and a typed `openapiv3`
+//! document; OpenAPI 3.1 is first rewritten into 3.0 ([`crate::downgrade`]).
 
 use std::path::Path;
 
@@ -13,10 +14,13 @@ pub struct Spec {
     pub file: String,
     /// The exact source text (embedded in generated code where needed).
     pub text: String,
-    /// The document as a generic JSON tree, for `$ref` resolution.
+    /// The document as a generic JSON tree, for `$ref` resolution (an
+    /// OpenAPI 3.1 document in its 3.0 form, see [`crate::downgrade`]).
     pub raw: serde_json::Value,
     /// The document as typed OpenAPI 3.0.
     pub api: OpenAPI,
+    /// What reading an OpenAPI 3.1 document could not carry into 3.0 exactly.
+    pub lints: Vec<crate::Problem>,
 }
 
 impl Spec {
@@ -48,7 +52,10 @@ impl Spec {
         if !raw.is_object() {
             return Err(parse_error("the document is not a mapping".into()));
         }
-        let is_json = text.trim_start().starts_with('{');
+        let mut raw = raw;
+        let from_31 = crate::downgrade::is_openapi31(&raw);
+        let lints = crate::downgrade::to_openapi30(&mut raw);
+        let is_json = from_31 || text.trim_start().starts_with('{');
         let mut typed = raw.clone();
         clamp_integer_bounds(&mut typed);
         // openapiv3 panics on some malformed input (e.g. duplicate keys inside
@@ -77,6 +84,7 @@ impl Spec {
             text: text.to_string(),
             raw,
             api,
+            lints,
         })
     }
 }

@@ -110,6 +110,7 @@ pub fn normalize(spec: &Spec) -> Normalized {
             text: spec.text.clone(),
             raw,
             api,
+            lints: spec.lints.clone(),
         },
         notes,
     }

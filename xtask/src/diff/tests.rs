@@ -422,3 +422,68 @@ fn a_new_component_is_reported_where_it_is_used() {
     assert_class(&f, Class::BreakingClients, Bump::Major, &["users_snapshot"]);
     assert!(f.iter().all(|f| f.source == "drift"), "{}", report(&f));
 }
+
+// ------------------------------------------------------- OpenAPI 3.1 ---
+
+/// The findings for the 3.1 feature spec changed by `edit`.
+fn changed_31(edit: impl FnOnce(&mut Value)) -> Vec<Finding> {
+    let root = users_harness::workspace_root();
+    let old = load(&root.join(crate::codegen_tasks::FEATURES_31_SPEC)).unwrap();
+    assert_eq!(old["openapi"], "3.1.0", "the base is a 3.1 document");
+    let mut new = old.clone();
+    edit(&mut new);
+    let findings = compare(&old, &new).unwrap();
+    eprintln!("{}", report(&findings));
+    findings
+}
+
+#[test]
+fn narrowing_a_31_type_list_in_a_request_is_breaking() {
+    let f = changed_31(|d| {
+        *at(d, "/components/schemas/Pet/properties/id_or_name/type") = json!(["integer"]);
+    });
+    assert_class(&f, Class::BreakingClients, Bump::Major, &["create_pet"]);
+    assert!(
+        f.iter()
+            .any(|x| x.source == "drift" && x.message.contains("oneOf")),
+        "{}",
+        report(&f)
+    );
+}
+
+#[test]
+fn changing_a_31_const_is_breaking() {
+    let f = changed_31(|d| {
+        *at(d, "/components/schemas/Pet/properties/species/const") = json!("animal");
+    });
+    assert_class(&f, Class::BreakingClients, Bump::Major, &["create_pet"]);
+    // Decided by the enum rule on the rewritten `const`, not the catch-all.
+    assert!(
+        f.iter()
+            .any(|x| x.class == Class::BreakingClients && x.source == "rule enum"),
+        "{}",
+        report(&f)
+    );
+}
+
+#[test]
+fn an_optional_nullable_response_property_in_31_is_compatible() {
+    let f = changed_31(|d| {
+        at(
+            d,
+            "/paths/~1files~1{name}/put/responses/200/content/application~1json/schema/properties",
+        )
+        .as_object_mut()
+        .unwrap()
+        .insert("etag".into(), json!({ "type": ["string", "null"] }));
+    });
+    assert_class(&f, Class::Compatible, Bump::Minor, &["put_file"]);
+}
+
+#[test]
+fn changing_31_examples_is_docs_only() {
+    let f = changed_31(|d| {
+        *at(d, "/components/schemas/Pet/properties/weight/examples") = json!([2.5]);
+    });
+    assert_class(&f, Class::Docs, Bump::Patch, &[]);
+}
