@@ -6,7 +6,6 @@ pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
-#[allow(clippy::all)]
 pub mod types {
     pub use ::features_31_api_types::*;
 }
@@ -131,8 +130,8 @@ let response = client.pet_adopted()
     }
 }
 /// Types for composing operation parameters.
-#[allow(clippy::all)]
 pub mod builder {
+    #[allow(unused_imports)]
     use super::types;
     #[allow(unused_imports)]
     use super::{
@@ -151,7 +150,7 @@ pub mod builder {
     impl<'a> PutFile<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
-                client: client,
+                client,
                 name: Err("name was not initialized".to_string()),
                 body: Err("body was not initialized".to_string()),
             }
@@ -241,7 +240,7 @@ pub mod builder {
     impl<'a> CreatePet<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
-                client: client,
+                client,
                 body: Err("body was not initialized".to_string()),
             }
         }
@@ -318,7 +317,7 @@ pub mod builder {
     impl<'a> GetPet<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
-                client: client,
+                client,
                 id: Err("id was not initialized".to_string()),
                 lookup: Ok(None),
             }
@@ -411,7 +410,7 @@ pub mod builder {
     impl<'a> PetAdopted<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
-                client: client,
+                client,
                 body: Err("body was not initialized".to_string()),
             }
         }

@@ -2,7 +2,6 @@
 // Regenerate with: cargo xtask regen
 
 //! Async client (progenitor) for Features 3.1 API 1.0.0, generated from the OpenAPI spec.
-#![allow(clippy::all, unused_imports)]
 
 #[rustfmt::skip]
 mod generated;

@@ -2,6 +2,7 @@
 // Regenerate with: cargo xtask regen
 
 //! Axum server stubs for Features API 0.0.0+2024-01, generated from the OpenAPI spec.
+
 #[rustfmt::skip]
 mod generated;
 pub use generated::*;
