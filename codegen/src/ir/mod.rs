@@ -84,8 +84,6 @@ pub enum Location {
 pub struct Param {
     /// Name on the wire (template segment, query key or header name).
     pub name: String,
-    /// Rust field or argument name (snake_case, never a keyword).
-    pub field: String,
     /// Type of one value.
     pub ty: ParamType,
     /// `Some(style)` for an array of values.

@@ -6,7 +6,6 @@ use openapiv3::{
 };
 
 use super::{ArrayStyle, Location, Param, ParamType};
-use crate::names::field_name;
 use crate::spec::paths::template_names;
 use crate::spec::refs::resolve;
 
@@ -95,7 +94,6 @@ fn param(
     };
     Param {
         name: data.name.clone(),
-        field: field_name(&data.name),
         ty,
         array,
         required,
