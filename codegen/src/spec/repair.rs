@@ -1,7 +1,9 @@
 //! Values the generators refuse, repaired with a lint naming the place:
 //! a `default` or `enum` value that breaks its own schema's type (typify
 //! refuses the whole type), and carriage returns in descriptions (a bare
-//! CR is not allowed in a Rust doc comment).
+//! CR is not allowed in a Rust doc comment). A string's `minLength: 0`,
+//! which says nothing, is dropped without a lint: typify would check it as
+//! `count() < 0usize`, a comparison clippy refuses as always false.
 
 use serde_json::Value;
 
@@ -31,6 +33,12 @@ fn walk(node: &mut Value, at: &str, notes: &mut Vec<Problem>, names: bool) -> bo
                     *text = text.replace("\r\n", "\n").replace('\r', "\n");
                     changed = true;
                 }
+            }
+            if map.get("type").and_then(Value::as_str) == Some("string")
+                && map.get("minLength").and_then(Value::as_u64) == Some(0)
+            {
+                map.remove("minLength");
+                changed = true;
             }
             if let Some(Value::String(ty)) = map.get("type") {
                 let ty = ty.clone();
@@ -145,5 +153,20 @@ mod tests {
             pointers,
             ["#/a/default", "#/b/enum", "#/b/default", "#/c/default"]
         );
+    }
+
+    #[test]
+    fn a_string_min_length_of_zero_goes_silently() {
+        let mut doc = json!({
+            "s": { "type": "string", "minLength": 0, "maxLength": 5 },
+            "t": { "type": "string", "minLength": 1 },
+            "a": { "type": "array", "minItems": 0, "items": { "type": "string", "minLength": 0 } }
+        });
+        let mut notes = Vec::new();
+        assert!(repair(&mut doc, "#", &mut notes));
+        assert_eq!(doc["s"], json!({ "type": "string", "maxLength": 5 }));
+        assert_eq!(doc["t"]["minLength"], 1);
+        assert_eq!(doc["a"]["items"], json!({ "type": "string" }));
+        assert!(notes.is_empty());
     }
 }
