@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a server may take to exit after SIGTERM before it is killed.
 pub const STOP_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long [`Server::log_when`] waits for a line.
+pub const LOG_WAIT: Duration = Duration::from_secs(5);
 
 /// What went wrong starting or stopping a server. Messages carry its log.
 #[derive(Debug, thiserror::Error)]
@@ -235,6 +237,20 @@ impl Server {
     /// Everything it logged so far (its stderr).
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.launch.log).unwrap_or_default()
+    }
+
+    /// Its log as soon as `done` holds for it, or after [`LOG_WAIT`]
+    /// whatever it is: the service writes log lines from a background
+    /// thread, a moment after the response they describe has left.
+    pub fn log_when(&self, done: impl Fn(&str) -> bool) -> String {
+        let started = Instant::now();
+        loop {
+            let log = self.log();
+            if done(&log) || started.elapsed() > LOG_WAIT {
+                return log;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// Where its log is.

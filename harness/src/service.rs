@@ -239,6 +239,11 @@ impl ServiceProcess {
         self.server.log()
     }
 
+    /// Its log once `done` holds for it (see [`Server::log_when`]).
+    pub fn log_when(&self, done: impl Fn(&str) -> bool) -> String {
+        self.server.log_when(done)
+    }
+
     /// Sends SIGTERM and waits for it to exit; returns the exit status
     /// (panics with the log if it does not exit in time).
     pub fn stop(&mut self) -> ExitStatus {

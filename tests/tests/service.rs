@@ -99,7 +99,9 @@ async fn quick_start_flow_and_reauthentication() {
     s.proxy.assert_clean();
 
     // One log line per request with method, path, status and latency; no secrets.
-    let log = s.service.log();
+    let log = s
+        .service
+        .log_when(|l| l.contains("method=GET path=/users}") && l.contains("status=200"));
     let line = log
         .lines()
         .find(|l| l.contains("method=GET path=/users}") && l.contains("status=200"))

@@ -40,9 +40,7 @@ pub fn corpus(ctx: &mut Ctx) -> Result<()> {
 }
 
 pub fn build(ctx: &mut Ctx) -> Result<()> {
-    ctx.cargo(&["build", "--workspace", "--bins"], MINUTES)?;
-    ctx.built = true;
-    Ok(())
+    ctx.service_binary().map(drop)
 }
 
 pub fn test(ctx: &mut Ctx) -> Result<()> {
@@ -59,12 +57,12 @@ pub fn test(ctx: &mut Ctx) -> Result<()> {
 /// `.ci/run` installs it), restarted in turn under load: no failed request,
 /// and the planted fault (ready while draining) is caught.
 pub fn rolling_restart(ctx: &mut Ctx) -> Result<()> {
-    let bin = ["build", "-p", "users-service", "--bin", "users-service"];
-    ctx.cargo(&bin, MINUTES)?;
+    ctx.service_binary()?;
+    // `--workspace`, as the `test` step: the same features, so nothing is
+    // compiled again (`-p users-api-tests` would resolve its own).
     let args = [
         "test",
-        "-p",
-        "users-api-tests",
+        "--workspace",
         "--test",
         "rolling_restart",
         "--",
@@ -78,11 +76,16 @@ pub fn rolling_restart(ctx: &mut Ctx) -> Result<()> {
 pub fn postgres(ctx: &mut Ctx) -> Result<()> {
     // The real-binary tests run target/debug/users-service: current, also
     // under `--only postgres`.
-    let bin = ["build", "-p", "users-service", "--bin", "users-service"];
-    ctx.cargo(&bin, MINUTES)?;
-    let tests = ["--test", "store", "--test", "postgres"];
-    let mut args = vec!["test", "-p", "users-api-tests"];
-    args.extend(tests);
+    ctx.service_binary()?;
+    // `--workspace`: the test step's features, so its test binaries are reused.
+    let args = [
+        "test",
+        "--workspace",
+        "--test",
+        "store",
+        "--test",
+        "postgres",
+    ];
     ctx.cargo(&args, MINUTES)?;
     // The TLS build's connector (rustls) against a server without TLS.
     let tls = ["--features", "tls", "--lib", "tls_build"];

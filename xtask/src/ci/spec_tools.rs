@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail, ensure};
 use super::Ctx;
 use super::service::{Access, Service};
 use crate::codegen_tasks::SPEC;
-use crate::exec::{self, Background};
+use crate::exec::Background;
 
 pub fn spectral(ctx: &mut Ctx) -> Result<()> {
     ctx.tools.node(&ctx.root)?;
@@ -96,9 +96,8 @@ pub fn prism(ctx: &mut Ctx) -> Result<()> {
     ctx.tools.node(&ctx.root)?;
     let service = Service::start(ctx, "prism", Access::Default)?;
     let proxy = Prism::start(ctx, service.url())?;
-    let flow = ["run", "-q", "-p", "users-api-tests", "--bin", "client_flow"];
-    let mut cmd = exec::cargo(&flow);
-    cmd.args(["--", "--url", &proxy.url, "--token", &service.token]);
+    let mut cmd = Command::new(ctx.workspace_binary("client_flow")?);
+    cmd.args(["--url", &proxy.url, "--token", &service.token]);
     ctx.run(&mut cmd, 30)?;
     proxy.ensure_no_violations()?;
     proxy.ensure_rejects_bad_request(&service.token)
