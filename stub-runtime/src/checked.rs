@@ -75,7 +75,10 @@ pub async fn check_response<E: ErrorFormat>(
     }
     let (parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
-        tracing::error!(operation, "the response body could not be read for its schema check");
+        tracing::error!(
+            operation,
+            "the response body could not be read for its schema check"
+        );
         return E::reject(Rejection::response_encoding());
     };
     let outcome = match serde_json::from_slice::<Value>(&bytes) {
@@ -106,7 +109,13 @@ fn is_json(response: &Response) -> bool {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
         .is_some_and(|m| m == "application/json" || m.ends_with("+json"))
 }
 
@@ -155,8 +164,14 @@ mod tests {
 
     #[test]
     fn parameters_name_place_and_rule() {
-        let r = check_param(RejectionKind::BadParameter, "query", "page", &json!({"n": 0}), positive)
-            .unwrap_err();
+        let r = check_param(
+            RejectionKind::BadParameter,
+            "query",
+            "page",
+            &json!({"n": 0}),
+            positive,
+        )
+        .unwrap_err();
         assert_eq!(r.message(), "query parameter `page`/n: must be > 0");
         assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     }
@@ -176,7 +191,8 @@ mod tests {
         assert!(!text.contains("31337"), "{text}");
         // Raw bytes are checked alike.
         let raw = JsonBody::<Value>::Raw(axum::body::Bytes::from_static(b"{\"n\":0}"));
-        let r = check_response::<Errors>("op", Errors::json(StatusCode::OK, raw), ok_responses).await;
+        let r =
+            check_response::<Errors>("op", Errors::json(StatusCode::OK, raw), ok_responses).await;
         assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 

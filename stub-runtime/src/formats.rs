@@ -97,13 +97,21 @@ mod tests {
         check(
             Uuid,
             &["67e55044-10b1-426f-9247-bb680e5fe0c8"],
-            &["67e5504410b1426f9247bb680e5fe0c8", "67e55044-10b1-426f-9247-bb680e5fe0cz", ""],
+            &[
+                "67e5504410b1426f9247bb680e5fe0c8",
+                "67e55044-10b1-426f-9247-bb680e5fe0cz",
+                "",
+            ],
         );
     }
 
     #[test]
     fn dates_and_date_times_follow_rfc3339() {
-        check(Date, &["2024-02-29"], &["2023-02-29", "2024-2-9", "2024-02-29T00:00:00Z"]);
+        check(
+            Date,
+            &["2024-02-29"],
+            &["2023-02-29", "2024-2-9", "2024-02-29T00:00:00Z"],
+        );
         check(
             DateTime,
             &["2024-02-29T12:30:00Z", "2024-02-29T12:30:00.5+02:00"],
@@ -113,10 +121,22 @@ mod tests {
 
     #[test]
     fn emails_uris_and_addresses() {
-        check(Email, &["a.b@example.com"], &["no-at-sign", "A <a@example.com>", "@example.com"]);
-        check(Uri, &["https://example.com/a?b#c", "urn:isbn:0451450523"], &["/relative/path", "http://exa mple.com", ""]);
+        check(
+            Email,
+            &["a.b@example.com"],
+            &["no-at-sign", "A <a@example.com>", "@example.com"],
+        );
+        check(
+            Uri,
+            &["https://example.com/a?b#c", "urn:isbn:0451450523"],
+            &["/relative/path", "http://exa mple.com", ""],
+        );
         check(Ipv4, &["192.168.0.1"], &["256.0.0.1", "1.2.3", "::1"]);
-        check(Ipv6, &["::1", "2001:db8::8a2e:370:7334"], &["1.2.3.4", "2001:db8:::1"]);
+        check(
+            Ipv6,
+            &["::1", "2001:db8::8a2e:370:7334"],
+            &["1.2.3.4", "2001:db8:::1"],
+        );
     }
 
     #[test]

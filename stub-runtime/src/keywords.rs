@@ -7,7 +7,10 @@ use serde_json::Value;
 pub fn is_integer(v: &Value) -> bool {
     match v {
         Value::Number(n) => {
-            n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.is_finite() && f.fract() == 0.0)
+            n.is_i64()
+                || n.is_u64()
+                || n.as_f64()
+                    .is_some_and(|f| f.is_finite() && f.fract() == 0.0)
         }
         _ => false,
     }
@@ -90,7 +93,10 @@ mod tests {
     fn uniqueness_compares_numbers_by_value_and_objects_by_content() {
         assert!(unique_items(&[json!(1), json!(2)]));
         assert!(!unique_items(&[json!(1), json!(1.0)]));
-        assert!(!unique_items(&[json!({"a": 1, "b": 2}), json!({"b": 2, "a": 1})]));
+        assert!(!unique_items(&[
+            json!({"a": 1, "b": 2}),
+            json!({"b": 2, "a": 1})
+        ]));
         assert!(unique_items(&[json!([1, 2]), json!([2, 1])]));
     }
 
