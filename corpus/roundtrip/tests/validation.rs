@@ -47,6 +47,9 @@ fn small(key: &str, value: Value) -> Value {
     body
 }
 
+/// A header name and value.
+type Header = (&'static str, &'static str);
+
 struct Server {
     url: String,
     http: reqwest::Client,
@@ -332,7 +335,7 @@ async fn parameters_are_checked_against_their_schemas_with_400() {
         let (status, text) = server.post(path, header, &body).await;
         assert_eq!(status, 200, "{path}: {text}");
     }
-    let refused: &[(&str, Option<(&str, &str)>, &str, &str)] = &[
+    let refused: &[(&str, Option<Header>, &str, &str)] = &[
         (
             "/constrained/ABCQ",
             None,

@@ -1747,7 +1747,7 @@ pub mod validate {
             return Err(at.violation("must be an array"));
         }
         if let Some(a) = v.as_array() {
-            if a.len() < 1usize {
+            if a.is_empty() {
                 return Err(at.violation("must have at least 1 items"));
             }
             if a.len() > 3usize {
