@@ -1117,20 +1117,21 @@ async fn handle_put_order<A: FeaturesApi>(
         axum::extract::RawPathParams,
         axum::extract::rejection::RawPathParamsRejection,
     >,
-    body: Result<axum::Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
+    request: axum::extract::Request,
 ) -> Result<Response, Refused> {
     let values = stub_runtime::path_values(path)?;
     let id: i64 = stub_runtime::path_param(&values, "id", "an integer")?;
-    let body = stub_runtime::checked_json::<
+    let body = stub_runtime::json_request::<
         types::Item,
     >(
-        body,
-        "Item",
-        shared
-            .options
-            .validate_requests
-            .then_some(validate::schema_item as stub_runtime::Check),
-    )?;
+            request,
+            "Item",
+            shared
+                .options
+                .validate_requests
+                .then_some(validate::schema_item as stub_runtime::Check),
+        )
+        .await?;
     let response = shared.api.put_order(id, body).await;
     if shared.options.validate_responses {
         return Ok(
@@ -1144,18 +1145,19 @@ async fn handle_put_order<A: FeaturesApi>(
 }
 async fn handle_create_item_charset<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-    body: Result<axum::Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
+    request: axum::extract::Request,
 ) -> Result<Response, Refused> {
-    let body = stub_runtime::checked_json::<
+    let body = stub_runtime::json_request::<
         types::Item,
     >(
-        body,
-        "Item",
-        shared
-            .options
-            .validate_requests
-            .then_some(validate::schema_item as stub_runtime::Check),
-    )?;
+            request,
+            "Item",
+            shared
+                .options
+                .validate_requests
+                .then_some(validate::schema_item as stub_runtime::Check),
+        )
+        .await?;
     let response = shared.api.create_item_charset(body).await;
     if shared.options.validate_responses {
         return Ok(
@@ -1272,7 +1274,7 @@ async fn handle_check_constraints<A: FeaturesApi>(
         axum::extract::RawPathParams,
         axum::extract::rejection::RawPathParamsRejection,
     >,
-    body: Result<axum::Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
+    request: axum::extract::Request,
 ) -> Result<Response, Refused> {
     let header_map = &header_map;
     let values = stub_runtime::path_values(path)?;
@@ -1324,16 +1326,17 @@ async fn handle_check_constraints<A: FeaturesApi>(
             validate::check_constraints_header_x_mode,
         )?;
     }
-    let body = stub_runtime::checked_json::<
+    let body = stub_runtime::json_request::<
         types::Constrained,
     >(
-        body,
-        "Constrained",
-        shared
-            .options
-            .validate_requests
-            .then_some(validate::schema_constrained as stub_runtime::Check),
-    )?;
+            request,
+            "Constrained",
+            shared
+                .options
+                .validate_requests
+                .then_some(validate::schema_constrained as stub_runtime::Check),
+        )
+        .await?;
     let response = shared.api.check_constraints(code, query, headers, body).await;
     if shared.options.validate_responses {
         return Ok(
