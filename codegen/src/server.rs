@@ -7,8 +7,10 @@
 //! - [`security`]: the `Credentials` struct and requirement checks;
 //! - [`params`]: the query and header parameter structs;
 //! - [`responses`]: the response enums;
-//! - [`handlers`]: trait methods, handlers and routes.
+//! - [`handlers`]: trait methods, handlers and routes;
+//! - [`checks`]: the `validate` module, schema checks as Rust.
 
+mod checks;
 mod handlers;
 mod params;
 mod responses;
@@ -42,6 +44,8 @@ pub struct ServerNames<'a> {
     /// The error schema, when the spec has one with `status`, `code` and
     /// `message`; without it the router answers with [`stub_runtime::BuiltinError`].
     pub error: Option<ErrorNames<'a>>,
+    /// The spec's components (the schemas the checks are generated from).
+    pub components: Option<&'a openapiv3::Components>,
 }
 
 /// The spec's error schema, as the router fills it.
@@ -63,6 +67,7 @@ const CRATE_ITEMS: &[&str] = &[
     "BearerToken",
     "JsonBody",
     "Rejection",
+    "Validate",
 ];
 
 /// Generates the server-stub crate's `generated.rs` body.
@@ -87,10 +92,17 @@ pub fn generate(
         .iter()
         .flat_map(|op| Place::ALL.map(|place| params::param_struct(op, place)));
     let handler_idents = handlers::handler_idents(ops);
+    let mut checks = checks::Checks::new(names.components);
+    let op_checks: Vec<checks::OpChecks> = ops
+        .iter()
+        .map(|op| checks::OpChecks::of(&mut checks, op))
+        .collect();
+    let validate = checks.module();
     let handlers = ops
         .iter()
         .zip(&handler_idents)
-        .map(|(op, name)| handlers::handler(op, name, &trait_ident, &schemes));
+        .zip(&op_checks)
+        .map(|((op, name), c)| handlers::handler(op, name, &trait_ident, &schemes, c));
     let table = ops.iter().map(|op| {
         let (id, method, path) = (&op.id, &op.method, &op.path);
         quote! { OperationInfo { operation_id: #id, method: #method, path: #path }, }
@@ -189,6 +201,8 @@ pub fn generate(
         }
 
         #(#handlers)*
+
+        #validate
     })
 }
 
@@ -316,6 +330,7 @@ mod tests {
             types_crate: "types_crate",
             crate_name: "stubs",
             error: None,
+            components: spec.api.components.as_ref(),
         };
         let tokens = generate(&ops, &model::schemes(spec.api.components.as_ref()), &names).unwrap();
         syn::parse2(tokens).unwrap()

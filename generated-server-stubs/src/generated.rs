@@ -621,10 +621,32 @@ pub fn router_with_options<A: UsersApi>(
 }
 async fn handle_authenticate_from_oauth_token<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-    body: Result<axum::Json<types::OAuthToken>, axum::extract::rejection::JsonRejection>,
-) -> Result<AuthenticateFromOauthTokenResponse, Refused> {
-    let body = stub_runtime::json_body(body, "OAuthToken")?;
-    Ok(shared.api.authenticate_from_oauth_token(body).await)
+    body: Result<axum::Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, Refused> {
+    let body = stub_runtime::checked_json::<
+        types::OAuthToken,
+    >(
+        body,
+        "OAuthToken",
+        shared
+            .options
+            .validate_requests
+            .then_some(validate::schema_o_auth_token as stub_runtime::Check),
+    )?;
+    let response = shared.api.authenticate_from_oauth_token(body).await;
+    if shared.options.validate_responses {
+        return Ok(
+            stub_runtime::check_response::<
+                Errors,
+            >(
+                    "authenticate_from_oauth_token",
+                    response,
+                    validate::authenticate_from_oauth_token_response,
+                )
+                .await,
+        );
+    }
+    Ok(response.into_response())
 }
 async fn handle_users_disconnect_user<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -633,7 +655,7 @@ async fn handle_users_disconnect_user<A: UsersApi>(
         axum::extract::rejection::RawPathParamsRejection,
     >,
     request: axum::extract::Request,
-) -> Result<UsersDisconnectUserResponse, Refused> {
+) -> Result<Response, Refused> {
     let header_map = request.headers();
     let credentials = Credentials::from_headers(header_map)?;
     stub_runtime::require_credentials(
@@ -643,12 +665,25 @@ async fn handle_users_disconnect_user<A: UsersApi>(
     )?;
     let values = stub_runtime::path_values(path)?;
     let user: uuid::Uuid = stub_runtime::path_param(&values, "user", "a UUID")?;
-    Ok(shared.api.users_disconnect_user(credentials, user).await)
+    let response = shared.api.users_disconnect_user(credentials, user).await;
+    if shared.options.validate_responses {
+        return Ok(
+            stub_runtime::check_response::<
+                Errors,
+            >(
+                    "users_disconnect_user",
+                    response,
+                    validate::users_disconnect_user_response,
+                )
+                .await,
+        );
+    }
+    Ok(response.into_response())
 }
 async fn handle_users_snapshot<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     request: axum::extract::Request,
-) -> Result<UsersSnapshotResponse, Refused> {
+) -> Result<Response, Refused> {
     let header_map = request.headers();
     let credentials = Credentials::from_headers(header_map)?;
     stub_runtime::require_credentials(
@@ -656,7 +691,16 @@ async fn handle_users_snapshot<A: UsersApi>(
         credentials.application.is_some() || credentials.auth0.is_some(),
         "this operation needs credentials: send `X-Application-ID` or `Authorization: Bearer <token>`",
     )?;
-    Ok(shared.api.users_snapshot(credentials).await)
+    let response = shared.api.users_snapshot(credentials).await;
+    if shared.options.validate_responses {
+        return Ok(
+            stub_runtime::check_response::<
+                Errors,
+            >("users_snapshot", response, validate::users_snapshot_response)
+                .await,
+        );
+    }
+    Ok(response.into_response())
 }
 async fn handle_users_specific_user_snapshot<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -665,7 +709,7 @@ async fn handle_users_specific_user_snapshot<A: UsersApi>(
         axum::extract::rejection::RawPathParamsRejection,
     >,
     request: axum::extract::Request,
-) -> Result<UsersSpecificUserSnapshotResponse, Refused> {
+) -> Result<Response, Refused> {
     let header_map = request.headers();
     let credentials = Credentials::from_headers(header_map)?;
     stub_runtime::require_credentials(
@@ -675,20 +719,2142 @@ async fn handle_users_specific_user_snapshot<A: UsersApi>(
     )?;
     let values = stub_runtime::path_values(path)?;
     let user: uuid::Uuid = stub_runtime::path_param(&values, "user", "a UUID")?;
-    Ok(shared.api.users_specific_user_snapshot(credentials, user).await)
+    let response = shared.api.users_specific_user_snapshot(credentials, user).await;
+    if shared.options.validate_responses {
+        return Ok(
+            stub_runtime::check_response::<
+                Errors,
+            >(
+                    "users_specific_user_snapshot",
+                    response,
+                    validate::users_specific_user_snapshot_response,
+                )
+                .await,
+        );
+    }
+    Ok(response.into_response())
 }
 async fn handle_get_openapi_yaml<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-) -> Result<GetOpenapiYamlResponse, Refused> {
-    Ok(shared.api.get_openapi_yaml().await)
+) -> Result<Response, Refused> {
+    let response = shared.api.get_openapi_yaml().await;
+    if shared.options.validate_responses {
+        return Ok(
+            stub_runtime::check_response::<
+                Errors,
+            >("get_openapi_yaml", response, validate::get_openapi_yaml_response)
+                .await,
+        );
+    }
+    Ok(response.into_response())
 }
 async fn handle_get_openapi_json<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-) -> Result<GetOpenapiJsonResponse, Refused> {
-    Ok(shared.api.get_openapi_json().await)
+) -> Result<Response, Refused> {
+    let response = shared.api.get_openapi_json().await;
+    if shared.options.validate_responses {
+        return Ok(
+            stub_runtime::check_response::<
+                Errors,
+            >("get_openapi_json", response, validate::get_openapi_json_response)
+                .await,
+        );
+    }
+    Ok(response.into_response())
 }
 async fn handle_get_docs<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-) -> Result<GetDocsResponse, Refused> {
-    Ok(shared.api.get_docs().await)
+) -> Result<Response, Refused> {
+    let response = shared.api.get_docs().await;
+    if shared.options.validate_responses {
+        return Ok(
+            stub_runtime::check_response::<
+                Errors,
+            >("get_docs", response, validate::get_docs_response)
+                .await,
+        );
+    }
+    Ok(response.into_response())
+}
+/// Schema checks generated from the spec: one function per
+/// schema, each returning the first rule a JSON value breaks and
+/// the JSON pointer of the value breaking it.
+pub mod validate {
+    use serde_json::Value;
+    use stub_runtime::{Direction, Pointer, Violation};
+    ///Checks a value against the `Aesthetics` schema.
+    pub fn schema_aesthetics(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("theme") {
+                return Err(at.key("theme").violation("is required"));
+            }
+            if !o.contains_key("font") {
+                return Err(at.key("font").violation("is required"));
+            }
+            if let Some(x) = o.get("schema") {
+                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
+            }
+            if let Some(x) = o.get("theme") {
+                schema_theme(x, &at.key("theme"), dir)?;
+            }
+            if let Some(x) = o.get("font") {
+                schema_font(x, &at.key("font"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_allocation_cloud_id(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_allocation_cloud_user(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_allocation_cloud_project(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_allocation_cloud_version(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_allocation_cloud_region(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `AllocationCloud` schema.
+    pub fn schema_allocation_cloud(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("id") {
+                return Err(at.key("id").violation("is required"));
+            }
+            if !o.contains_key("user") {
+                return Err(at.key("user").violation("is required"));
+            }
+            if !o.contains_key("urls") {
+                return Err(at.key("urls").violation("is required"));
+            }
+            if !o.contains_key("status") {
+                return Err(at.key("status").violation("is required"));
+            }
+            if !o.contains_key("project") {
+                return Err(at.key("project").violation("is required"));
+            }
+            if let Some(x) = o.get("schema") {
+                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
+            }
+            if let Some(x) = o.get("id") {
+                schema_allocation_cloud_id(x, &at.key("id"), dir)?;
+            }
+            if let Some(x) = o.get("user") {
+                schema_allocation_cloud_user(x, &at.key("user"), dir)?;
+            }
+            if let Some(x) = o.get("urls") {
+                schema_allocation_cloud_urls(x, &at.key("urls"), dir)?;
+            }
+            if let Some(x) = o.get("status") {
+                schema_allocation_cloud_status(x, &at.key("status"), dir)?;
+            }
+            if let Some(x) = o.get("project") {
+                schema_allocation_cloud_project(x, &at.key("project"), dir)?;
+            }
+            if let Some(x) = o.get("updated") {
+                schema_grouped_timestamp(x, &at.key("updated"), dir)?;
+            }
+            if let Some(x) = o.get("version") {
+                schema_allocation_cloud_version(x, &at.key("version"), dir)?;
+            }
+            if let Some(x) = o.get("region") {
+                schema_allocation_cloud_region(x, &at.key("region"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against the `AllocationCloudStatus` schema.
+    pub fn schema_allocation_cloud_status(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("cloud") {
+                return Err(at.key("cloud").violation("is required"));
+            }
+            if let Some(x) = o.get("schema") {
+                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
+            }
+            if let Some(x) = o.get("cloud") {
+                schema_allocation_status_enum(x, &at.key("cloud"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_allocation_cloud_url_url(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `AllocationCloudUrl` schema.
+    pub fn schema_allocation_cloud_url(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("status") {
+                return Err(at.key("status").violation("is required"));
+            }
+            if !o.contains_key("url") {
+                return Err(at.key("url").violation("is required"));
+            }
+            if let Some(x) = o.get("schema") {
+                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
+            }
+            if let Some(x) = o.get("status") {
+                schema_allocation_status_enum(x, &at.key("status"), dir)?;
+            }
+            if let Some(x) = o.get("url") {
+                schema_allocation_cloud_url_url(x, &at.key("url"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against the `AllocationCloudUrls` schema.
+    pub fn schema_allocation_cloud_urls(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("base") {
+                return Err(at.key("base").violation("is required"));
+            }
+            if !o.contains_key("id") {
+                return Err(at.key("id").violation("is required"));
+            }
+            if let Some(x) = o.get("schema") {
+                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
+            }
+            if let Some(x) = o.get("base") {
+                schema_allocation_cloud_url(x, &at.key("base"), dir)?;
+            }
+            if let Some(x) = o.get("id") {
+                schema_allocation_cloud_url(x, &at.key("id"), dir)?;
+            }
+            if let Some(x) = o.get("vanity") {
+                schema_allocation_cloud_url(x, &at.key("vanity"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against the `AllocationStatusEnum` schema.
+    pub fn schema_allocation_status_enum(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        if v.as_str() != Some("UNKNOWN") && v.as_str() != Some("PENDING")
+            && v.as_str() != Some("RUNNING") && v.as_str() != Some("FAILED")
+            && v.as_str() != Some("SUCCEEDED") && v.as_str() != Some("DISCONNECTED")
+        {
+            return Err(
+                at
+                    .violation(
+                        "must be one of `\"UNKNOWN\"`, `\"PENDING\"`, `\"RUNNING\"`, `\"FAILED\"`, `\"SUCCEEDED\"`, `\"DISCONNECTED\"`",
+                    ),
+            );
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_anonymous_temporal_range_between(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_boolean() {
+            return Err(at.violation("must be a boolean"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_anonymous_temporal_range_continuous(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_boolean() {
+            return Err(at.violation("must be a boolean"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `AnonymousTemporalRange` schema.
+    pub fn schema_anonymous_temporal_range(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if let Some(x) = o.get("schema") {
+                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
+            }
+            if let Some(x) = o.get("from") {
+                schema_grouped_timestamp(x, &at.key("from"), dir)?;
+            }
+            if let Some(x) = o.get("to") {
+                schema_grouped_timestamp(x, &at.key("to"), dir)?;
+            }
+            if let Some(x) = o.get("between") {
+                schema_anonymous_temporal_range_between(x, &at.key("between"), dir)?;
+            }
+            if let Some(x) = o.get("continuous") {
+                schema_anonymous_temporal_range_continuous(
+                    x,
+                    &at.key("continuous"),
+                    dir,
+                )?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_api_error_status(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        if let Some(n) = v.as_f64() {
+            if n < 400f64 {
+                return Err(at.violation("must be >= 400"));
+            }
+            if n > 599f64 {
+                return Err(at.violation("must be <= 599"));
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_api_error_code(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        if v.as_str() != Some("bad_request") && v.as_str() != Some("unauthorized")
+            && v.as_str() != Some("not_found") && v.as_str() != Some("forbidden")
+            && v.as_str() != Some("method_not_allowed")
+            && v.as_str() != Some("request_timeout")
+            && v.as_str() != Some("misdirected_request")
+            && v.as_str() != Some("payload_too_large")
+            && v.as_str() != Some("unsupported_media_type")
+            && v.as_str() != Some("unprocessable_entity")
+            && v.as_str() != Some("internal_error")
+            && v.as_str() != Some("service_unavailable")
+        {
+            return Err(at.violation("must be one of the values the schema lists"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_api_error_message(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `ApiError` schema.
+    pub fn schema_api_error(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("status") {
+                return Err(at.key("status").violation("is required"));
+            }
+            if !o.contains_key("code") {
+                return Err(at.key("code").violation("is required"));
+            }
+            if !o.contains_key("message") {
+                return Err(at.key("message").violation("is required"));
+            }
+            if let Some(x) = o.get("status") {
+                schema_api_error_status(x, &at.key("status"), dir)?;
+            }
+            if let Some(x) = o.get("code") {
+                schema_api_error_code(x, &at.key("code"), dir)?;
+            }
+            if let Some(x) = o.get("message") {
+                schema_api_error_message(x, &at.key("message"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_auth0_open_ai_user_metadata_api_key(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_auth0_open_ai_user_metadata_api_key_name(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_auth0_open_ai_user_metadata_organization_key(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `Auth0OpenAIUserMetadata` schema.
+    pub fn schema_auth0_open_ai_user_metadata(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if let Some(x) = o.get("schema") {
+                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
+            }
+            if let Some(x) = o.get("api_key") {
+                schema_auth0_open_ai_user_metadata_api_key(x, &at.key("api_key"), dir)?;
+            }
+            if let Some(x) = o.get("api_key_name") {
+                schema_auth0_open_ai_user_metadata_api_key_name(
+                    x,
+                    &at.key("api_key_name"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("organization_key") {
+                schema_auth0_open_ai_user_metadata_organization_key(
+                    x,
+                    &at.key("organization_key"),
+                    dir,
+                )?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_auth0_user_allocation_metadata_project(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_auth0_user_allocation_metadata_region(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `Auth0UserAllocationMetadata` schema.
+    pub fn schema_auth0_user_allocation_metadata(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("project") {
+                return Err(at.key("project").violation("is required"));
+            }
+            if !o.contains_key("region") {
+                return Err(at.key("region").violation("is required"));
+            }
+            if let Some(x) = o.get("project") {
+                schema_auth0_user_allocation_metadata_project(
+                    x,
+                    &at.key("project"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("region") {
+                schema_auth0_user_allocation_metadata_region(x, &at.key("region"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_auth0_user_metadata_global_id(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_auth0_user_metadata_cloud_key(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_auth0_user_metadata_stripe_customer_id(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_auth0_user_metadata_vanityname(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `Auth0UserMetadata` schema.
+    pub fn schema_auth0_user_metadata(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("global_id") {
+                return Err(at.key("global_id").violation("is required"));
+            }
+            if let Some(x) = o.get("schema") {
+                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
+            }
+            if let Some(x) = o.get("global_id") {
+                schema_auth0_user_metadata_global_id(x, &at.key("global_id"), dir)?;
+            }
+            if let Some(x) = o.get("cloud_key") {
+                schema_auth0_user_metadata_cloud_key(x, &at.key("cloud_key"), dir)?;
+            }
+            if let Some(x) = o.get("stripe_customer_id") {
+                schema_auth0_user_metadata_stripe_customer_id(
+                    x,
+                    &at.key("stripe_customer_id"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("vanityname") {
+                schema_auth0_user_metadata_vanityname(x, &at.key("vanityname"), dir)?;
+            }
+            if let Some(x) = o.get("allocation") {
+                schema_auth0_user_allocation_metadata(x, &at.key("allocation"), dir)?;
+            }
+            if let Some(x) = o.get("open_AI") {
+                schema_auth0_open_ai_user_metadata(x, &at.key("open_AI"), dir)?;
+            }
+            if let Some(x) = o.get("beta") {
+                schema_anonymous_temporal_range(x, &at.key("beta"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_descope_user_metadata_global_id(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_descope_user_metadata_vanityname(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_descope_user_metadata_descope_id(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `DescopeUserMetadata` schema.
+    pub fn schema_descope_user_metadata(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("global_id") {
+                return Err(at.key("global_id").violation("is required"));
+            }
+            if !o.contains_key("descope_id") {
+                return Err(at.key("descope_id").violation("is required"));
+            }
+            if let Some(x) = o.get("schema") {
+                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
+            }
+            if let Some(x) = o.get("global_id") {
+                schema_descope_user_metadata_global_id(x, &at.key("global_id"), dir)?;
+            }
+            if let Some(x) = o.get("vanityname") {
+                schema_descope_user_metadata_vanityname(x, &at.key("vanityname"), dir)?;
+            }
+            if let Some(x) = o.get("allocation") {
+                schema_auth0_user_allocation_metadata(x, &at.key("allocation"), dir)?;
+            }
+            if let Some(x) = o.get("open_AI") {
+                schema_auth0_open_ai_user_metadata(x, &at.key("open_AI"), dir)?;
+            }
+            if let Some(x) = o.get("beta") {
+                schema_anonymous_temporal_range(x, &at.key("beta"), dir)?;
+            }
+            if let Some(x) = o.get("descope_id") {
+                schema_descope_user_metadata_descope_id(x, &at.key("descope_id"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_embedded_model_schema_migration(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `EmbeddedModelSchema` schema.
+    pub fn schema_embedded_model_schema(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("migration") {
+                return Err(at.key("migration").violation("is required"));
+            }
+            if !o.contains_key("semantic") {
+                return Err(at.key("semantic").violation("is required"));
+            }
+            if let Some(x) = o.get("migration") {
+                schema_embedded_model_schema_migration(x, &at.key("migration"), dir)?;
+            }
+            if let Some(x) = o.get("semantic") {
+                schema_embedded_model_schema_semantic_version_enum(
+                    x,
+                    &at.key("semantic"),
+                    dir,
+                )?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against the `EmbeddedModelSchemaSemanticVersionEnum` schema.
+    pub fn schema_embedded_model_schema_semantic_version_enum(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        if v.as_str() != Some("UNKNOWN") && v.as_str() != Some("MAJOR_0_MINOR_0_PATCH_1")
+        {
+            return Err(
+                at
+                    .violation(
+                        "must be one of `\"UNKNOWN\"`, `\"MAJOR_0_MINOR_0_PATCH_1\"`",
+                    ),
+            );
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_user_id(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_access_token(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_expires_in(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_connection(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_is_social(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_boolean() {
+            return Err(at.violation("must be a boolean"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `ExternalProvider` schema.
+    pub fn schema_external_provider(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("type") {
+                return Err(at.key("type").violation("is required"));
+            }
+            if !o.contains_key("user_id") {
+                return Err(at.key("user_id").violation("is required"));
+            }
+            if !o.contains_key("created") {
+                return Err(at.key("created").violation("is required"));
+            }
+            if !o.contains_key("updated") {
+                return Err(at.key("updated").violation("is required"));
+            }
+            if let Some(x) = o.get("schema") {
+                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
+            }
+            if let Some(x) = o.get("type") {
+                schema_external_provider_type_enum(x, &at.key("type"), dir)?;
+            }
+            if let Some(x) = o.get("user_id") {
+                schema_external_provider_user_id(x, &at.key("user_id"), dir)?;
+            }
+            if let Some(x) = o.get("access_token") {
+                schema_external_provider_access_token(x, &at.key("access_token"), dir)?;
+            }
+            if let Some(x) = o.get("expires_in") {
+                schema_external_provider_expires_in(x, &at.key("expires_in"), dir)?;
+            }
+            if let Some(x) = o.get("created") {
+                schema_grouped_timestamp(x, &at.key("created"), dir)?;
+            }
+            if let Some(x) = o.get("updated") {
+                schema_grouped_timestamp(x, &at.key("updated"), dir)?;
+            }
+            if let Some(x) = o.get("profileData") {
+                schema_external_provider_profile_data(x, &at.key("profileData"), dir)?;
+            }
+            if let Some(x) = o.get("connection") {
+                schema_external_provider_connection(x, &at.key("connection"), dir)?;
+            }
+            if let Some(x) = o.get("isSocial") {
+                schema_external_provider_is_social(x, &at.key("isSocial"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_name(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_picture(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_nickname(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_email(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_email_verified(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_boolean() {
+            return Err(at.violation("must be a boolean"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_node_id(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_gravatar_id(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_url(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_html_url(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_followers_url(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_following_url(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_gists_url(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_starred_url(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_subscriptions_url(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_organizations_url(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_repos_url(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_events_url(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_received_events_url(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_type(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_site_admin(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_boolean() {
+            return Err(at.violation("must be a boolean"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_company(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_blog(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_anchor(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_hireable(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_boolean() {
+            return Err(at.violation("must be a boolean"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_bio(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_twitter_username(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_public_repos(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_public_gists(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_followers(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_following(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_created_at(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_updated_at(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_private_gists(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_total_private_repos(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_owned_private_repos(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_disk_usage(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_collaborators(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_provider_profile_data_two_factor_authentication(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_boolean() {
+            return Err(at.violation("must be a boolean"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `ExternalProviderProfileData` schema.
+    pub fn schema_external_provider_profile_data(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if let Some(x) = o.get("name") {
+                schema_external_provider_profile_data_name(x, &at.key("name"), dir)?;
+            }
+            if let Some(x) = o.get("picture") {
+                schema_external_provider_profile_data_picture(
+                    x,
+                    &at.key("picture"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("nickname") {
+                schema_external_provider_profile_data_nickname(
+                    x,
+                    &at.key("nickname"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("email") {
+                schema_external_provider_profile_data_email(x, &at.key("email"), dir)?;
+            }
+            if let Some(x) = o.get("email_verified") {
+                schema_external_provider_profile_data_email_verified(
+                    x,
+                    &at.key("email_verified"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("node_id") {
+                schema_external_provider_profile_data_node_id(
+                    x,
+                    &at.key("node_id"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("gravatar_id") {
+                schema_external_provider_profile_data_gravatar_id(
+                    x,
+                    &at.key("gravatar_id"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("url") {
+                schema_external_provider_profile_data_url(x, &at.key("url"), dir)?;
+            }
+            if let Some(x) = o.get("html_url") {
+                schema_external_provider_profile_data_html_url(
+                    x,
+                    &at.key("html_url"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("followers_url") {
+                schema_external_provider_profile_data_followers_url(
+                    x,
+                    &at.key("followers_url"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("following_url") {
+                schema_external_provider_profile_data_following_url(
+                    x,
+                    &at.key("following_url"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("gists_url") {
+                schema_external_provider_profile_data_gists_url(
+                    x,
+                    &at.key("gists_url"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("starred_url") {
+                schema_external_provider_profile_data_starred_url(
+                    x,
+                    &at.key("starred_url"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("subscriptions_url") {
+                schema_external_provider_profile_data_subscriptions_url(
+                    x,
+                    &at.key("subscriptions_url"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("organizations_url") {
+                schema_external_provider_profile_data_organizations_url(
+                    x,
+                    &at.key("organizations_url"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("repos_url") {
+                schema_external_provider_profile_data_repos_url(
+                    x,
+                    &at.key("repos_url"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("events_url") {
+                schema_external_provider_profile_data_events_url(
+                    x,
+                    &at.key("events_url"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("received_events_url") {
+                schema_external_provider_profile_data_received_events_url(
+                    x,
+                    &at.key("received_events_url"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("type") {
+                schema_external_provider_profile_data_type(x, &at.key("type"), dir)?;
+            }
+            if let Some(x) = o.get("site_admin") {
+                schema_external_provider_profile_data_site_admin(
+                    x,
+                    &at.key("site_admin"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("company") {
+                schema_external_provider_profile_data_company(
+                    x,
+                    &at.key("company"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("blog") {
+                schema_external_provider_profile_data_blog(x, &at.key("blog"), dir)?;
+            }
+            if let Some(x) = o.get("anchor") {
+                schema_external_provider_profile_data_anchor(x, &at.key("anchor"), dir)?;
+            }
+            if let Some(x) = o.get("hireable") {
+                schema_external_provider_profile_data_hireable(
+                    x,
+                    &at.key("hireable"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("bio") {
+                schema_external_provider_profile_data_bio(x, &at.key("bio"), dir)?;
+            }
+            if let Some(x) = o.get("twitter_username") {
+                schema_external_provider_profile_data_twitter_username(
+                    x,
+                    &at.key("twitter_username"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("public_repos") {
+                schema_external_provider_profile_data_public_repos(
+                    x,
+                    &at.key("public_repos"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("public_gists") {
+                schema_external_provider_profile_data_public_gists(
+                    x,
+                    &at.key("public_gists"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("followers") {
+                schema_external_provider_profile_data_followers(
+                    x,
+                    &at.key("followers"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("following") {
+                schema_external_provider_profile_data_following(
+                    x,
+                    &at.key("following"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("created_at") {
+                schema_external_provider_profile_data_created_at(
+                    x,
+                    &at.key("created_at"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("updated_at") {
+                schema_external_provider_profile_data_updated_at(
+                    x,
+                    &at.key("updated_at"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("private_gists") {
+                schema_external_provider_profile_data_private_gists(
+                    x,
+                    &at.key("private_gists"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("total_private_repos") {
+                schema_external_provider_profile_data_total_private_repos(
+                    x,
+                    &at.key("total_private_repos"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("owned_private_repos") {
+                schema_external_provider_profile_data_owned_private_repos(
+                    x,
+                    &at.key("owned_private_repos"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("disk_usage") {
+                schema_external_provider_profile_data_disk_usage(
+                    x,
+                    &at.key("disk_usage"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("collaborators") {
+                schema_external_provider_profile_data_collaborators(
+                    x,
+                    &at.key("collaborators"),
+                    dir,
+                )?;
+            }
+            if let Some(x) = o.get("two_factor_authentication") {
+                schema_external_provider_profile_data_two_factor_authentication(
+                    x,
+                    &at.key("two_factor_authentication"),
+                    dir,
+                )?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against the `ExternalProviderTypeEnum` schema.
+    pub fn schema_external_provider_type_enum(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        if v.as_str() != Some("UNKNOWN") && v.as_str() != Some("github")
+            && v.as_str() != Some("google-oauth2") && v.as_str() != Some("bitbucket")
+            && v.as_str() != Some("linkedin") && v.as_str() != Some("twitter")
+            && v.as_str() != Some("facebook") && v.as_str() != Some("waad")
+            && v.as_str() != Some("discord") && v.as_str() != Some("gitlab")
+            && v.as_str() != Some("apple") && v.as_str() != Some("username_email")
+            && v.as_str() != Some("slack")
+        {
+            return Err(
+                at
+                    .violation(
+                        "must be one of `\"UNKNOWN\"`, `\"github\"`, `\"google-oauth2\"`, `\"bitbucket\"`, `\"linkedin\"`, `\"twitter\"`, `\"facebook\"`, `\"waad\"`, `\"discord\"`, `\"gitlab\"`, `\"apple\"`, `\"username_email\"`, `\"slack\"`",
+                    ),
+            );
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_external_providers_iterable(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_array() {
+            return Err(at.violation("must be an array"));
+        }
+        if let Some(a) = v.as_array() {
+            for (i, x) in a.iter().enumerate() {
+                schema_external_provider(x, &at.index(i), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against the `ExternalProviders` schema.
+    pub fn schema_external_providers(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("iterable") {
+                return Err(at.key("iterable").violation("is required"));
+            }
+            if let Some(x) = o.get("schema") {
+                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
+            }
+            if let Some(x) = o.get("iterable") {
+                schema_external_providers_iterable(x, &at.key("iterable"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_font_size(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `Font` schema.
+    pub fn schema_font(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("size") {
+                return Err(at.key("size").violation("is required"));
+            }
+            if let Some(x) = o.get("schema") {
+                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
+            }
+            if let Some(x) = o.get("size") {
+                schema_font_size(x, &at.key("size"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_grouped_timestamp_value(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        if let Some(s) = v.as_str() && !stub_runtime::Format::DateTime.accepts(s) {
+            return Err(at.violation("must be in the `date-time` format"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_grouped_timestamp_readable(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `GroupedTimestamp` schema.
+    pub fn schema_grouped_timestamp(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("value") {
+                return Err(at.key("value").violation("is required"));
+            }
+            if let Some(x) = o.get("schema") {
+                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
+            }
+            if let Some(x) = o.get("value") {
+                schema_grouped_timestamp_value(x, &at.key("value"), dir)?;
+            }
+            if let Some(x) = o.get("readable") {
+                schema_grouped_timestamp_readable(x, &at.key("readable"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_o_auth_token_access_token(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_o_auth_token_token_type(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        if v.as_str() != Some("UNKNOWN") && v.as_str() != Some("Bearer") {
+            return Err(at.violation("must be one of `\"UNKNOWN\"`, `\"Bearer\"`"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_o_auth_token_expires_in(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_o_auth_token_scope(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_o_auth_token_refresh_token(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_o_auth_token_id_token(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `OAuthToken` schema.
+    pub fn schema_o_auth_token(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("access_token") {
+                return Err(at.key("access_token").violation("is required"));
+            }
+            if !o.contains_key("token_type") {
+                return Err(at.key("token_type").violation("is required"));
+            }
+            if !o.contains_key("expires_in") {
+                return Err(at.key("expires_in").violation("is required"));
+            }
+            if let Some(x) = o.get("schema") {
+                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
+            }
+            if let Some(x) = o.get("access_token") {
+                schema_o_auth_token_access_token(x, &at.key("access_token"), dir)?;
+            }
+            if let Some(x) = o.get("token_type") {
+                schema_o_auth_token_token_type(x, &at.key("token_type"), dir)?;
+            }
+            if let Some(x) = o.get("expires_in") {
+                schema_o_auth_token_expires_in(x, &at.key("expires_in"), dir)?;
+            }
+            if let Some(x) = o.get("scope") {
+                schema_o_auth_token_scope(x, &at.key("scope"), dir)?;
+            }
+            if let Some(x) = o.get("refresh_token") {
+                schema_o_auth_token_refresh_token(x, &at.key("refresh_token"), dir)?;
+            }
+            if let Some(x) = o.get("id_token") {
+                schema_o_auth_token_id_token(x, &at.key("id_token"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_theme_dark(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_boolean() {
+            return Err(at.violation("must be a boolean"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `Theme` schema.
+    pub fn schema_theme(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("dark") {
+                return Err(at.key("dark").violation("is required"));
+            }
+            if let Some(x) = o.get("schema") {
+                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
+            }
+            if let Some(x) = o.get("dark") {
+                schema_theme_dark(x, &at.key("dark"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_user_profile_picture(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_user_profile_email(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_user_profile_username(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_user_profile_id(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_user_profile_name(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_user_profile_vanityname(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `UserProfile` schema.
+    pub fn schema_user_profile(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("id") {
+                return Err(at.key("id").violation("is required"));
+            }
+            if !o.contains_key("aesthetics") {
+                return Err(at.key("aesthetics").violation("is required"));
+            }
+            if let Some(x) = o.get("schema") {
+                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
+            }
+            if let Some(x) = o.get("picture") {
+                schema_user_profile_picture(x, &at.key("picture"), dir)?;
+            }
+            if let Some(x) = o.get("email") {
+                schema_user_profile_email(x, &at.key("email"), dir)?;
+            }
+            if let Some(x) = o.get("created") {
+                schema_grouped_timestamp(x, &at.key("created"), dir)?;
+            }
+            if let Some(x) = o.get("updated") {
+                schema_grouped_timestamp(x, &at.key("updated"), dir)?;
+            }
+            if let Some(x) = o.get("username") {
+                schema_user_profile_username(x, &at.key("username"), dir)?;
+            }
+            if let Some(x) = o.get("id") {
+                schema_user_profile_id(x, &at.key("id"), dir)?;
+            }
+            if let Some(x) = o.get("name") {
+                schema_user_profile_name(x, &at.key("name"), dir)?;
+            }
+            if let Some(x) = o.get("aesthetics") {
+                schema_aesthetics(x, &at.key("aesthetics"), dir)?;
+            }
+            if let Some(x) = o.get("vanityname") {
+                schema_user_profile_vanityname(x, &at.key("vanityname"), dir)?;
+            }
+            if let Some(x) = o.get("allocation") {
+                schema_allocation_cloud(x, &at.key("allocation"), dir)?;
+            }
+            if let Some(x) = o.get("providers") {
+                schema_external_providers(x, &at.key("providers"), dir)?;
+            }
+            if let Some(x) = o.get("auth0") {
+                schema_auth0_user_metadata(x, &at.key("auth0"), dir)?;
+            }
+            if let Some(x) = o.get("descope") {
+                schema_descope_user_metadata(x, &at.key("descope"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_users_iterable(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_array() {
+            return Err(at.violation("must be an array"));
+        }
+        if let Some(a) = v.as_array() {
+            for (i, x) in a.iter().enumerate() {
+                schema_user_profile(x, &at.index(i), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against the `Users` schema.
+    pub fn schema_users(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if let Some(x) = o.get("schema") {
+                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
+            }
+            if let Some(x) = o.get("iterable") {
+                schema_users_iterable(x, &at.key("iterable"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a JSON response of `authenticate_from_oauth_token` against the schema documented for its status.
+    pub fn authenticate_from_oauth_token_response(
+        status: u16,
+        v: &Value,
+    ) -> Result<(), Violation> {
+        match status {
+            200u16 => schema_user_profile(v, &Pointer::Root, Direction::Response),
+            400u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            401u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            403u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            408u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            413u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            415u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            421u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            422u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            500u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            503u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            _ => Ok(()),
+        }
+    }
+    ///Checks a JSON response of `users_disconnect_user` against the schema documented for its status.
+    pub fn users_disconnect_user_response(
+        status: u16,
+        v: &Value,
+    ) -> Result<(), Violation> {
+        match status {
+            200u16 => schema_users(v, &Pointer::Root, Direction::Response),
+            400u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            401u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            403u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            404u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            408u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            421u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            500u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            503u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            _ => Ok(()),
+        }
+    }
+    ///Checks a JSON response of `users_snapshot` against the schema documented for its status.
+    pub fn users_snapshot_response(status: u16, v: &Value) -> Result<(), Violation> {
+        match status {
+            200u16 => schema_users(v, &Pointer::Root, Direction::Response),
+            401u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            403u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            408u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            421u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            500u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            503u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            _ => Ok(()),
+        }
+    }
+    ///Checks a JSON response of `users_specific_user_snapshot` against the schema documented for its status.
+    pub fn users_specific_user_snapshot_response(
+        status: u16,
+        v: &Value,
+    ) -> Result<(), Violation> {
+        match status {
+            200u16 => schema_user_profile(v, &Pointer::Root, Direction::Response),
+            400u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            401u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            403u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            404u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            408u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            421u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            500u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            503u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            _ => Ok(()),
+        }
+    }
+    ///Checks a JSON response of `get_openapi_yaml` against the schema documented for its status.
+    pub fn get_openapi_yaml_response(status: u16, v: &Value) -> Result<(), Violation> {
+        match status {
+            403u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            408u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            421u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            500u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            _ => Ok(()),
+        }
+    }
+    ///Checks a value against an inline schema.
+    pub fn get_openapi_json_response_200(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        Ok(())
+    }
+    ///Checks a JSON response of `get_openapi_json` against the schema documented for its status.
+    pub fn get_openapi_json_response(status: u16, v: &Value) -> Result<(), Violation> {
+        match status {
+            200u16 => {
+                get_openapi_json_response_200(v, &Pointer::Root, Direction::Response)
+            }
+            403u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            408u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            421u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            500u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            _ => Ok(()),
+        }
+    }
+    ///Checks a JSON response of `get_docs` against the schema documented for its status.
+    pub fn get_docs_response(status: u16, v: &Value) -> Result<(), Violation> {
+        match status {
+            403u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            408u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            421u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            500u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            _ => Ok(()),
+        }
+    }
 }

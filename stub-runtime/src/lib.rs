@@ -8,22 +8,32 @@
 //! request rejections with messages that never echo input ([`Rejection`]),
 //! JSON bodies that may be pre-serialized ([`JsonBody`]), the router's
 //! scaffolding ([`Routes`], [`RouterOptions`]) and the
-//! responses built on a spec's error schema ([`ErrorFormat`]).
+//! responses built on a spec's error schema ([`ErrorFormat`]), and what the
+//! generated schema checks call ([`Violation`], [`Pointer`], [`Format`],
+//! [`Pattern`], [`checked_json`], [`check_param`], [`check_response`]).
 //!
 //! Without the default `axum` feature only [`RejectionKind`] is built: that is
 //! what the code generator reads to check that a spec documents every status
 //! its router can answer.
 
 mod kind;
+mod pattern;
 mod style;
 
 pub use kind::{Applies, RejectionKind};
+pub use pattern::Pattern;
 pub use style::ArrayStyle;
 
 #[cfg(feature = "axum")]
 mod body;
 #[cfg(feature = "axum")]
+mod checked;
+#[cfg(feature = "axum")]
 mod format;
+#[cfg(feature = "axum")]
+mod formats;
+#[cfg(feature = "axum")]
+mod keywords;
 #[cfg(feature = "axum")]
 mod params;
 #[cfg(feature = "axum")]
@@ -34,11 +44,19 @@ mod rejection;
 mod router;
 #[cfg(feature = "axum")]
 mod security;
+#[cfg(feature = "axum")]
+mod violation;
 
 #[cfg(feature = "axum")]
 pub use body::JsonBody;
 #[cfg(feature = "axum")]
+pub use checked::{ResponseCheck, check_param, check_response, checked_json};
+#[cfg(feature = "axum")]
 pub use format::{BuiltinErrors, ErrorFormat, Refused, media_body, with_headers};
+#[cfg(feature = "axum")]
+pub use formats::Format;
+#[cfg(feature = "axum")]
+pub use keywords::{char_count, is_integer, json_eq, multiple_of, unique_items};
 #[cfg(feature = "axum")]
 pub use params::{
     body_rejection, bytes_body, bytes_rejection, expect_media_type, form_body, form_rejection,
@@ -52,3 +70,5 @@ pub use rejection::{BuiltinError, Rejection, error_json};
 pub use router::{OperationInfo, RouterOptions, Routes, Shared, require_credentials};
 #[cfg(feature = "axum")]
 pub use security::{ApiKey, BearerToken, api_key, bearer_token};
+#[cfg(feature = "axum")]
+pub use violation::{Check, Direction, Pointer, Violation};

@@ -191,7 +191,7 @@ fn read_failure(status: StatusCode) -> Rejection {
 /// value may contain those words too, so only the very end is read: the
 /// position is cut only where it is exactly `at line N column M`, and what
 /// is taken must look like schema words (no quotes or angle brackets).
-fn schema_mismatch(detail: &str, schema: &str) -> String {
+pub(crate) fn schema_mismatch(detail: &str, schema: &str) -> String {
     let mut message = format!("the request body does not match the `{schema}` schema");
     let detail = match detail.rsplit_once(" at line ") {
         Some((head, position)) if is_position(position) => head,

@@ -30,6 +30,14 @@ pub struct RouterOptions {
     /// whatever credentials were sent (possibly none) and the
     /// implementation decides; malformed credentials are still 401.
     pub require_credentials: bool,
+    /// Whether parameters and JSON bodies are checked against their schemas
+    /// (the generated `validate` module) before the implementation runs;
+    /// a violation is refused with 400 (parameters) or 422 (bodies).
+    pub validate_requests: bool,
+    /// Whether each JSON response the implementation returns (raw bytes
+    /// included) is checked against its documented schema; a violation is
+    /// logged and answered with 500. On in debug builds, off in release.
+    pub validate_responses: bool,
 }
 
 impl Default for RouterOptions {
@@ -37,6 +45,8 @@ impl Default for RouterOptions {
         Self {
             body_limit: 64 * 1024,
             require_credentials: true,
+            validate_requests: true,
+            validate_responses: cfg!(debug_assertions),
         }
     }
 }

@@ -42,6 +42,7 @@ pub(crate) fn files(
             types_crate: types_ident,
             crate_name: &options.server.1.replace('-', "_"),
             error,
+            components,
         },
     )?;
     let mut files = vec![GeneratedFile {

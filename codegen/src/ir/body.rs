@@ -31,6 +31,9 @@ pub(super) fn request_body(
         kind: body_kind(media),
         ty,
         also,
+        schema: (body_kind(media) == BodyKind::Json)
+            .then(|| content.schema.clone())
+            .flatten(),
     }))
 }
 

@@ -92,6 +92,8 @@ pub struct Param {
     pub required: bool,
     /// The schema's `default`, applied when the parameter is absent.
     pub default: Option<serde_json::Value>,
+    /// The schema as written (what the request checks are generated from).
+    pub schema: Option<openapiv3::ReferenceOr<openapiv3::Schema>>,
 }
 
 /// The types a parameter value can be parsed into.
@@ -110,7 +112,7 @@ pub enum ParamType {
 }
 
 /// A request body: how it is encoded and what it decodes into.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Body {
     /// The media type the router accepts.
     pub media: String,
@@ -122,6 +124,8 @@ pub struct Body {
     /// accepted too (a JSON body also sent as a form, say). Media types whose
     /// type differs are linted and refused with 415.
     pub also: Vec<(String, BodyKind)>,
+    /// The JSON schema of the preferred media type, as written.
+    pub schema: Option<openapiv3::ReferenceOr<openapiv3::Schema>>,
 }
 
 /// The status a documented response is sent with.
@@ -173,4 +177,7 @@ pub struct ResponseCase {
     /// For a response listing several media types, every one but the
     /// preferred gets its own case: this is its variant suffix (`TextHtml`).
     pub media_variant: Option<String>,
+    /// The schema of a JSON body, as written (what the response checks are
+    /// generated from).
+    pub schema: Option<openapiv3::ReferenceOr<openapiv3::Schema>>,
 }

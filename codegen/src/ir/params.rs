@@ -71,6 +71,10 @@ fn param(
     required: bool,
     components: Option<&Components>,
 ) -> Param {
+    let schema = match &data.format {
+        ParameterSchemaOrContent::Schema(schema) => Some(schema.clone()),
+        ParameterSchemaOrContent::Content(_) => None,
+    };
     let (ty, array, default) = match &data.format {
         ParameterSchemaOrContent::Schema(schema) => {
             let resolved = resolve(schema, components);
@@ -98,6 +102,7 @@ fn param(
         array,
         required,
         default,
+        schema,
     }
 }
 

@@ -32,6 +32,7 @@ pub(super) fn cases(
                 .keys()
                 .any(|h| !h.eq_ignore_ascii_case("www-authenticate")),
             media_variant: None,
+            schema: None,
         };
         out.extend(media_cases(case, &response.content)?);
     }
@@ -43,6 +44,7 @@ pub(super) fn cases(
             body: None,
             has_headers: false,
             media_variant: None,
+            schema: None,
         });
     }
     out.sort_by_key(|r| r.status);
@@ -91,6 +93,9 @@ fn media_cases(
         out.push(ResponseCase {
             body: Some((media.clone(), ty)),
             media_variant: suffix,
+            schema: (body_kind(media) == BodyKind::Json)
+                .then(|| content.schema.clone())
+                .flatten(),
             ..case.clone()
         });
     }

@@ -5,7 +5,8 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-use super::params::{Place, read_struct};
+use super::checks::OpChecks;
+use super::params::{Place, field_idents, is_optional, read_struct};
 use super::rust::{Unique, doc_attrs, enum_ident, expected, ident, param_tokens, type_tokens};
 use super::security::{SchemeFields, requirement};
 use crate::model::{Body, BodyKind, Operation, RustType, media_essence};
@@ -111,6 +112,7 @@ pub fn handler(
     name: &Ident,
     trait_ident: &Ident,
     schemes: &SchemeFields<'_>,
+    checks: &OpChecks,
 ) -> TokenStream {
     let method = ident(&op.id);
     let ret = enum_ident(op);
@@ -151,6 +153,18 @@ pub fn handler(
             steps.push(quote!(let #n: #t = stub_runtime::path_param(&values, #raw, #exp)?;));
             args.push(quote!(#n));
         }
+        for ((p, n), check) in op.path_params.iter().zip(path_args(op)).zip(&checks.path) {
+            if let Some(check) = check {
+                steps.push(param_check(
+                    quote!(BadPathParameter),
+                    "path",
+                    &p.name,
+                    quote!(&#n),
+                    check,
+                    None,
+                ));
+            }
+        }
     }
     for place in Place::ALL {
         if place.params(op).is_empty() {
@@ -163,6 +177,35 @@ pub fn handler(
         }
         let (arg, read) = (place_arg(place), read_struct(op, place));
         steps.push(quote!(let #arg = #read;));
+        let place_checks = match place {
+            Place::Query => &checks.query,
+            Place::Header => &checks.header,
+        };
+        let params = place.params(op);
+        for ((p, f), check) in params.iter().zip(field_idents(params)).zip(place_checks) {
+            let Some(check) = check else { continue };
+            let step = if is_optional(p) {
+                let guard = quote!(let Some(value) = &#arg.#f);
+                param_check(
+                    quote!(BadParameter),
+                    place.word(),
+                    &p.name,
+                    quote!(value),
+                    check,
+                    Some(guard),
+                )
+            } else {
+                param_check(
+                    quote!(BadParameter),
+                    place.word(),
+                    &p.name,
+                    quote!(&#arg.#f),
+                    check,
+                    None,
+                )
+            };
+            steps.push(step);
+        }
         args.push(quote!(#arg));
     }
     if let Some(body) = &op.body {
@@ -178,9 +221,14 @@ pub fn handler(
             // The handler takes the whole request and reads it with the
             // extractor of the media type it was sent as.
             extractors.push(quote!(request: axum::extract::Request));
-            steps.push(read_any_media(body, schema));
+            steps.push(read_any_media(body, schema, checks.body.as_ref()));
         } else {
-            let (ty, read) = body_extractor(body.kind, &type_tokens(&body.ty), schema);
+            let (ty, read) = body_extractor(
+                body.kind,
+                &type_tokens(&body.ty),
+                schema,
+                checks.body.as_ref(),
+            );
             extractors.push(quote!(body: #ty));
             steps.push(quote!(let body = #read;));
         }
@@ -190,17 +238,73 @@ pub fn handler(
         // `Request` takes the whole request, so it is the last extractor.
         extractors.push(quote!(request: axum::extract::Request));
     }
+    let Some(responses) = &checks.responses else {
+        return quote! {
+            async fn #name<A: #trait_ident>(#(#extractors),*) -> Result<#ret, Refused> {
+                #(#steps)*
+                Ok(shared.api.#method(#(#args),*).await)
+            }
+        };
+    };
+    let id = &op.id;
     quote! {
-        async fn #name<A: #trait_ident>(#(#extractors),*) -> Result<#ret, Refused> {
+        async fn #name<A: #trait_ident>(#(#extractors),*) -> Result<Response, Refused> {
             #(#steps)*
-            Ok(shared.api.#method(#(#args),*).await)
+            let response = shared.api.#method(#(#args),*).await;
+            if shared.options.validate_responses {
+                return Ok(stub_runtime::check_response::<Errors>(#id, response, validate::#responses).await);
+            }
+            Ok(response.into_response())
+        }
+    }
+}
+
+/// The statement checking one parameter value (`value`, a reference)
+/// against its schema when the options ask for it and `guard` holds.
+fn param_check(
+    kind: TokenStream,
+    place: &str,
+    name: &str,
+    value: TokenStream,
+    check: &Ident,
+    guard: Option<TokenStream>,
+) -> TokenStream {
+    let guard = guard.map(|g| quote!(&& #g));
+    quote! {
+        if shared.options.validate_requests #guard {
+            stub_runtime::check_param(stub_runtime::RejectionKind::#kind, #place, #name, #value, validate::#check)?;
         }
     }
 }
 
 /// The extractor type of a body of `kind` decoding into `t`, and the `?`
-/// expression turning the extracted `body` into a `t`.
-fn body_extractor(kind: BodyKind, t: &TokenStream, schema: &str) -> (TokenStream, TokenStream) {
+/// expression turning the extracted `body` into a `t` (a JSON body checked
+/// by `check` first, when the options ask for it).
+fn body_extractor(
+    kind: BodyKind,
+    t: &TokenStream,
+    schema: &str,
+    check: Option<&Ident>,
+) -> (TokenStream, TokenStream) {
+    match (kind, check) {
+        (BodyKind::Json, Some(check)) => (
+            quote!(Result<axum::Json<serde_json::Value>, axum::extract::rejection::JsonRejection>),
+            quote!(stub_runtime::checked_json::<#t>(
+                body,
+                #schema,
+                shared.options.validate_requests.then_some(validate::#check as stub_runtime::Check),
+            )?),
+        ),
+        _ => body_extractor_unchecked(kind, t, schema),
+    }
+}
+
+/// [`body_extractor`] without a schema check.
+fn body_extractor_unchecked(
+    kind: BodyKind,
+    t: &TokenStream,
+    schema: &str,
+) -> (TokenStream, TokenStream) {
     match kind {
         BodyKind::Json => (
             quote!(Result<axum::Json<#t>, axum::extract::rejection::JsonRejection>),
@@ -224,7 +328,7 @@ fn body_extractor(kind: BodyKind, t: &TokenStream, schema: &str) -> (TokenStream
 /// The statement that reads `request` as whichever of the body's media
 /// types its `Content-Type` names (`*/*` last, matching any), else refuses
 /// it with 415.
-fn read_any_media(body: &Body, schema: &str) -> TokenStream {
+fn read_any_media(body: &Body, schema: &str, check: Option<&Ident>) -> TokenStream {
     let t = type_tokens(&body.ty);
     let mut listed: Vec<(&str, BodyKind)> = std::iter::once((body.media.as_str(), body.kind))
         .chain(body.also.iter().map(|(m, k)| (m.as_str(), *k)))
@@ -246,7 +350,7 @@ fn read_any_media(body: &Body, schema: &str) -> TokenStream {
     // The branch taking `*/*` matches anything: it goes last.
     kinds.sort_by_key(|(_, medias)| medias.contains(&"*/*"));
     let branches = kinds.iter().map(|(kind, medias)| {
-        let (ty, read) = body_extractor(*kind, &t, schema);
+        let (ty, read) = body_extractor(*kind, &t, schema, check);
         let condition = if medias.contains(&"*/*") {
             quote!(true)
         } else {

@@ -51,7 +51,7 @@ impl Place {
 
 /// The struct's field names, distinct even when two wire names spell the
 /// same Rust name (`user-id`, `user_id`).
-fn field_idents(params: &[Param]) -> Vec<Ident> {
+pub fn field_idents(params: &[Param]) -> Vec<Ident> {
     let mut scope = Unique::new(&[]);
     params.iter().map(|p| scope.field(&p.name)).collect()
 }
@@ -94,6 +94,11 @@ pub fn read_struct(op: &Operation, place: Place) -> TokenStream {
     quote!(#name { #(#fields)* })
 }
 
+/// Whether the implementation receives the parameter as an `Option`.
+pub fn is_optional(p: &Param) -> bool {
+    !p.required && default_tokens(p).is_none()
+}
+
 /// The Rust type of a parameter as the implementation receives it.
 fn field_type(p: &Param) -> TokenStream {
     let one = param_tokens(p.ty);
@@ -102,10 +107,10 @@ fn field_type(p: &Param) -> TokenStream {
     } else {
         one
     };
-    if p.required || default_tokens(p).is_some() {
-        value
-    } else {
+    if is_optional(p) {
         quote!(Option<#value>)
+    } else {
+        value
     }
 }
 

@@ -248,20 +248,47 @@ async fn handle_put_file<A: Features31Api>(
         axum::extract::rejection::RawPathParamsRejection,
     >,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<PutFileResponse, Refused> {
+) -> Result<Response, Refused> {
     let header_map = &header_map;
     let values = stub_runtime::path_values(path)?;
     let name: String = stub_runtime::path_param(&values, "name", "a string")?;
     stub_runtime::expect_media_type(header_map, "application/octet-stream")?;
     let body = stub_runtime::bytes_body(body)?;
-    Ok(shared.api.put_file(name, body).await)
+    let response = shared.api.put_file(name, body).await;
+    if shared.options.validate_responses {
+        return Ok(
+            stub_runtime::check_response::<
+                Errors,
+            >("put_file", response, validate::put_file_response)
+                .await,
+        );
+    }
+    Ok(response.into_response())
 }
 async fn handle_create_pet<A: Features31Api>(
     State(shared): State<stub_runtime::Shared<A>>,
-    body: Result<axum::Json<types::Pet>, axum::extract::rejection::JsonRejection>,
-) -> Result<CreatePetResponse, Refused> {
-    let body = stub_runtime::json_body(body, "Pet")?;
-    Ok(shared.api.create_pet(body).await)
+    body: Result<axum::Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, Refused> {
+    let body = stub_runtime::checked_json::<
+        types::Pet,
+    >(
+        body,
+        "Pet",
+        shared
+            .options
+            .validate_requests
+            .then_some(validate::schema_pet as stub_runtime::Check),
+    )?;
+    let response = shared.api.create_pet(body).await;
+    if shared.options.validate_responses {
+        return Ok(
+            stub_runtime::check_response::<
+                Errors,
+            >("create_pet", response, validate::create_pet_response)
+                .await,
+        );
+    }
+    Ok(response.into_response())
 }
 async fn handle_get_pet<A: Features31Api>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -270,19 +297,633 @@ async fn handle_get_pet<A: Features31Api>(
         axum::extract::RawPathParams,
         axum::extract::rejection::RawPathParamsRejection,
     >,
-) -> Result<GetPetResponse, Refused> {
+) -> Result<Response, Refused> {
     let values = stub_runtime::path_values(path)?;
     let id: i64 = stub_runtime::path_param(&values, "id", "an integer")?;
+    if shared.options.validate_requests {
+        stub_runtime::check_param(
+            stub_runtime::RejectionKind::BadPathParameter,
+            "path",
+            "id",
+            &id,
+            validate::get_pet_path_id,
+        )?;
+    }
     let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
     let query = GetPetQuery {
         lookup: query_pairs.scalar::<String>("lookup", "a string")?,
     };
-    Ok(shared.api.get_pet(id, query).await)
+    let response = shared.api.get_pet(id, query).await;
+    if shared.options.validate_responses {
+        return Ok(
+            stub_runtime::check_response::<
+                Errors,
+            >("get_pet", response, validate::get_pet_response)
+                .await,
+        );
+    }
+    Ok(response.into_response())
 }
 async fn handle_pet_adopted<A: Features31Api>(
     State(shared): State<stub_runtime::Shared<A>>,
-    body: Result<axum::Json<types::Pet>, axum::extract::rejection::JsonRejection>,
-) -> Result<PetAdoptedResponse, Refused> {
-    let body = stub_runtime::json_body(body, "Pet")?;
-    Ok(shared.api.pet_adopted(body).await)
+    body: Result<axum::Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, Refused> {
+    let body = stub_runtime::checked_json::<
+        types::Pet,
+    >(
+        body,
+        "Pet",
+        shared
+            .options
+            .validate_requests
+            .then_some(validate::schema_pet as stub_runtime::Check),
+    )?;
+    let response = shared.api.pet_adopted(body).await;
+    if shared.options.validate_responses {
+        return Ok(
+            stub_runtime::check_response::<
+                Errors,
+            >("pet_adopted", response, validate::pet_adopted_response)
+                .await,
+        );
+    }
+    Ok(response.into_response())
+}
+/// Schema checks generated from the spec: one function per
+/// schema, each returning the first rule a JSON value breaks and
+/// the JSON pointer of the value breaking it.
+pub mod validate {
+    use serde_json::Value;
+    use stub_runtime::{Direction, Pointer, Violation};
+    ///Checks a value against the `Kind` schema.
+    pub fn schema_kind(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        if v.as_str() != Some("cat") && v.as_str() != Some("dog") {
+            return Err(at.violation("must be one of `\"cat\"`, `\"dog\"`"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_owner_name(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `Owner` schema.
+    pub fn schema_owner(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("name") {
+                return Err(at.key("name").violation("is required"));
+            }
+            if let Some(x) = o.get("name") {
+                schema_owner_name(x, &at.key("name"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_pet_adopted(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_boolean() {
+            return Err(at.violation("must be a boolean"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_pet_age(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if v.is_null() {
+            return Ok(());
+        }
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        if let Some(n) = v.as_f64() {
+            if n <= 0f64 {
+                return Err(at.violation("must be > 0"));
+            }
+            if n >= 100f64 {
+                return Err(at.violation("must be < 100"));
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_pet_id_or_name_one_of_0(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_pet_id_or_name_one_of_1(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_pet_id_or_name(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if usize::from(schema_pet_id_or_name_one_of_0(v, at, dir).is_ok())
+            + usize::from(schema_pet_id_or_name_one_of_1(v, at, dir).is_ok()) != 1
+        {
+            return Err(
+                at.violation("must match exactly one of the 2 schemas of `oneOf`"),
+            );
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_pet_kind(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        schema_kind(v, at, dir)?;
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_pet_labels_additional(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_pet_labels(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            for (key, x) in o {
+                schema_pet_labels_additional(x, &at.key(key), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_pet_name(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        if let Some(s) = v.as_str() {
+            let length = stub_runtime::char_count(s);
+            if length < 1usize {
+                return Err(at.violation("must be at least 1 characters long"));
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_pet_nickname(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if v.is_null() {
+            return Ok(());
+        }
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_pet_nothing(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if v.is_null() {
+            return Ok(());
+        }
+        if !v.is_null() {
+            return Err(at.violation("must be one of `null`"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_pet_owner(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if v.is_null() {
+            return Ok(());
+        }
+        schema_owner(v, at, dir)?;
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_pet_pair_items_one_of_0(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_pet_pair_items_one_of_1(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_pet_pair_items(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if usize::from(schema_pet_pair_items_one_of_0(v, at, dir).is_ok())
+            + usize::from(schema_pet_pair_items_one_of_1(v, at, dir).is_ok()) != 1
+        {
+            return Err(
+                at.violation("must match exactly one of the 2 schemas of `oneOf`"),
+            );
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_pet_pair(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_array() {
+            return Err(at.violation("must be an array"));
+        }
+        if let Some(a) = v.as_array() {
+            if a.len() > 2usize {
+                return Err(at.violation("must have at most 2 items"));
+            }
+            for (i, x) in a.iter().enumerate() {
+                schema_pet_pair_items(x, &at.index(i), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_pet_species(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        if v.as_str() != Some("pet") {
+            return Err(at.violation("must be one of `\"pet\"`"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_pet_weight(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_number() {
+            return Err(at.violation("must be a number"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `Pet` schema.
+    pub fn schema_pet(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("name") {
+                return Err(at.key("name").violation("is required"));
+            }
+            if !o.contains_key("kind") {
+                return Err(at.key("kind").violation("is required"));
+            }
+            if !o.contains_key("species") {
+                return Err(at.key("species").violation("is required"));
+            }
+            if !o.contains_key("nickname") {
+                return Err(at.key("nickname").violation("is required"));
+            }
+            if let Some(x) = o.get("adopted") {
+                schema_pet_adopted(x, &at.key("adopted"), dir)?;
+            }
+            if let Some(x) = o.get("age") {
+                schema_pet_age(x, &at.key("age"), dir)?;
+            }
+            if let Some(x) = o.get("home") {
+                schema_point(x, &at.key("home"), dir)?;
+            }
+            if let Some(x) = o.get("id_or_name") {
+                schema_pet_id_or_name(x, &at.key("id_or_name"), dir)?;
+            }
+            if let Some(x) = o.get("kind") {
+                schema_pet_kind(x, &at.key("kind"), dir)?;
+            }
+            if let Some(x) = o.get("labels") {
+                schema_pet_labels(x, &at.key("labels"), dir)?;
+            }
+            if let Some(x) = o.get("name") {
+                schema_pet_name(x, &at.key("name"), dir)?;
+            }
+            if let Some(x) = o.get("nickname") {
+                schema_pet_nickname(x, &at.key("nickname"), dir)?;
+            }
+            if let Some(x) = o.get("nothing") {
+                schema_pet_nothing(x, &at.key("nothing"), dir)?;
+            }
+            if let Some(x) = o.get("owner") {
+                schema_pet_owner(x, &at.key("owner"), dir)?;
+            }
+            if let Some(x) = o.get("pair") {
+                schema_pet_pair(x, &at.key("pair"), dir)?;
+            }
+            if let Some(x) = o.get("species") {
+                schema_pet_species(x, &at.key("species"), dir)?;
+            }
+            if let Some(x) = o.get("weight") {
+                schema_pet_weight(x, &at.key("weight"), dir)?;
+            }
+            if o
+                .keys()
+                .any(|key| {
+                    !matches!(
+                        key.as_str(), "adopted" | "age" | "home" | "id_or_name" | "kind"
+                        | "labels" | "name" | "nickname" | "nothing" | "owner" | "pair" |
+                        "species" | "weight"
+                    )
+                })
+            {
+                return Err(
+                    at
+                        .violation(
+                            "must have no properties other than `adopted`, `age`, `home`, `id_or_name`, `kind`, `labels`, `name`, `nickname`, `nothing`, `owner`, `pair`, `species`, `weight`",
+                        ),
+                );
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_point_x(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_number() {
+            return Err(at.violation("must be a number"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_point_y(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_number() {
+            return Err(at.violation("must be a number"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `Point` schema.
+    pub fn schema_point(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("x") {
+                return Err(at.key("x").violation("is required"));
+            }
+            if !o.contains_key("y") {
+                return Err(at.key("y").violation("is required"));
+            }
+            if let Some(x) = o.get("x") {
+                schema_point_x(x, &at.key("x"), dir)?;
+            }
+            if let Some(x) = o.get("y") {
+                schema_point_y(x, &at.key("y"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_problem_title(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `Problem` schema.
+    pub fn schema_problem(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("title") {
+                return Err(at.key("title").violation("is required"));
+            }
+            if let Some(x) = o.get("title") {
+                schema_problem_title(x, &at.key("title"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_put_file_response200_digest(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        if let Some(s) = v.as_str() && !stub_runtime::Format::Byte.accepts(s) {
+            return Err(at.violation("must be in the `byte` format"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_put_file_response200_name(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_put_file_response200_size(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        if let Some(n) = v.as_f64() && n < 0f64 {
+            return Err(at.violation("must be >= 0"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `PutFileResponse200` schema.
+    pub fn schema_put_file_response200(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("name") {
+                return Err(at.key("name").violation("is required"));
+            }
+            if !o.contains_key("size") {
+                return Err(at.key("size").violation("is required"));
+            }
+            if !o.contains_key("digest") {
+                return Err(at.key("digest").violation("is required"));
+            }
+            if let Some(x) = o.get("digest") {
+                schema_put_file_response200_digest(x, &at.key("digest"), dir)?;
+            }
+            if let Some(x) = o.get("name") {
+                schema_put_file_response200_name(x, &at.key("name"), dir)?;
+            }
+            if let Some(x) = o.get("size") {
+                schema_put_file_response200_size(x, &at.key("size"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a JSON response of `put_file` against the schema documented for its status.
+    pub fn put_file_response(status: u16, v: &Value) -> Result<(), Violation> {
+        match status {
+            200u16 => schema_put_file_response200(v, &Pointer::Root, Direction::Response),
+            _ => Ok(()),
+        }
+    }
+    ///Checks a JSON response of `create_pet` against the schema documented for its status.
+    pub fn create_pet_response(status: u16, v: &Value) -> Result<(), Violation> {
+        match status {
+            200u16 => schema_pet(v, &Pointer::Root, Direction::Response),
+            422u16 => schema_problem(v, &Pointer::Root, Direction::Response),
+            _ => Ok(()),
+        }
+    }
+    ///Checks a value against an inline schema.
+    pub fn get_pet_path_id(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        if let Some(n) = v.as_f64() && n <= 0f64 {
+            return Err(at.violation("must be > 0"));
+        }
+        Ok(())
+    }
+    ///Checks a JSON response of `get_pet` against the schema documented for its status.
+    pub fn get_pet_response(status: u16, v: &Value) -> Result<(), Violation> {
+        match status {
+            200u16 => schema_pet(v, &Pointer::Root, Direction::Response),
+            404u16 => schema_problem(v, &Pointer::Root, Direction::Response),
+            _ => Ok(()),
+        }
+    }
+    ///Checks a value against an inline schema.
+    pub fn pet_adopted_response_200(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a JSON response of `pet_adopted` against the schema documented for its status.
+    pub fn pet_adopted_response(status: u16, v: &Value) -> Result<(), Violation> {
+        match status {
+            200u16 => pet_adopted_response_200(v, &Pointer::Root, Direction::Response),
+            _ => Ok(()),
+        }
+    }
 }

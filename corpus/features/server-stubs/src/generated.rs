@@ -820,7 +820,7 @@ async fn handle_list_items<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     axum::extract::RawQuery(raw_query): axum::extract::RawQuery,
     request: axum::extract::Request,
-) -> Result<ListItemsResponse, Refused> {
+) -> Result<Response, Refused> {
     let header_map = request.headers();
     let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
     let query = ListItemsQuery {
@@ -847,6 +847,42 @@ async fn handle_list_items<A: FeaturesApi>(
                 i64,
             >("codes", stub_runtime::ArrayStyle::PipeDelimited, "an integer")?,
     };
+    if shared.options.validate_requests && let Some(value) = &query.tags {
+        stub_runtime::check_param(
+            stub_runtime::RejectionKind::BadParameter,
+            "query",
+            "tags",
+            value,
+            validate::list_items_query_tags,
+        )?;
+    }
+    if shared.options.validate_requests && let Some(value) = &query.ids {
+        stub_runtime::check_param(
+            stub_runtime::RejectionKind::BadParameter,
+            "query",
+            "ids",
+            value,
+            validate::list_items_query_ids,
+        )?;
+    }
+    if shared.options.validate_requests && let Some(value) = &query.words {
+        stub_runtime::check_param(
+            stub_runtime::RejectionKind::BadParameter,
+            "query",
+            "words",
+            value,
+            validate::list_items_query_words,
+        )?;
+    }
+    if shared.options.validate_requests && let Some(value) = &query.codes {
+        stub_runtime::check_param(
+            stub_runtime::RejectionKind::BadParameter,
+            "query",
+            "codes",
+            value,
+            validate::list_items_query_codes,
+        )?;
+    }
     let headers = ListItemsHeaders {
         x_trace_id: stub_runtime::header_param::<
             String,
@@ -857,7 +893,16 @@ async fn handle_list_items<A: FeaturesApi>(
             "X-Count",
         )?,
     };
-    Ok(shared.api.list_items(query, headers).await)
+    let response = shared.api.list_items(query, headers).await;
+    if shared.options.validate_responses {
+        return Ok(
+            stub_runtime::check_response::<
+                Errors,
+            >("list_items", response, validate::list_items_response)
+                .await,
+        );
+    }
+    Ok(response.into_response())
 }
 async fn handle_create_item_form<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -865,9 +910,18 @@ async fn handle_create_item_form<A: FeaturesApi>(
         axum::Form<types::CreateItemFormBody>,
         axum::extract::rejection::FormRejection,
     >,
-) -> Result<CreateItemFormResponse, Refused> {
+) -> Result<Response, Refused> {
     let body = stub_runtime::form_body(body, "CreateItemFormBody")?;
-    Ok(shared.api.create_item_form(body).await)
+    let response = shared.api.create_item_form(body).await;
+    if shared.options.validate_responses {
+        return Ok(
+            stub_runtime::check_response::<
+                Errors,
+            >("create_item_form", response, validate::create_item_form_response)
+                .await,
+        );
+    }
+    Ok(response.into_response())
 }
 async fn handle_items_set_note<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -889,16 +943,34 @@ async fn handle_post_blobs<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     header_map: axum::http::HeaderMap,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<PostBlobsResponse, Refused> {
+) -> Result<Response, Refused> {
     let header_map = &header_map;
     stub_runtime::expect_media_type(header_map, "application/octet-stream")?;
     let body = stub_runtime::bytes_body(body)?;
-    Ok(shared.api.post_blobs(body).await)
+    let response = shared.api.post_blobs(body).await;
+    if shared.options.validate_responses {
+        return Ok(
+            stub_runtime::check_response::<
+                Errors,
+            >("post_blobs", response, validate::post_blobs_response)
+                .await,
+        );
+    }
+    Ok(response.into_response())
 }
 async fn handle_get_page<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-) -> Result<GetPageResponse, Refused> {
-    Ok(shared.api.get_page().await)
+) -> Result<Response, Refused> {
+    let response = shared.api.get_page().await;
+    if shared.options.validate_responses {
+        return Ok(
+            stub_runtime::check_response::<
+                Errors,
+            >("get_page", response, validate::get_page_response)
+                .await,
+        );
+    }
+    Ok(response.into_response())
 }
 async fn handle_old_page<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -907,8 +979,17 @@ async fn handle_old_page<A: FeaturesApi>(
 }
 async fn handle_anything<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-) -> Result<AnythingResponse, Refused> {
-    Ok(shared.api.anything().await)
+) -> Result<Response, Refused> {
+    let response = shared.api.anything().await;
+    if shared.options.validate_responses {
+        return Ok(
+            stub_runtime::check_response::<
+                Errors,
+            >("anything", response, validate::anything_response)
+                .await,
+        );
+    }
+    Ok(response.into_response())
 }
 async fn handle_open_socket<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -928,12 +1009,21 @@ async fn handle_ping<A: FeaturesApi>(
 async fn handle_get_report<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     axum::extract::RawQuery(raw_query): axum::extract::RawQuery,
-) -> Result<GetReportResponse, Refused> {
+) -> Result<Response, Refused> {
     let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
     let query = GetReportQuery {
         html: query_pairs.scalar::<bool>("html", "`true` or `false`")?.unwrap_or(false),
     };
-    Ok(shared.api.get_report(query).await)
+    let response = shared.api.get_report(query).await;
+    if shared.options.validate_responses {
+        return Ok(
+            stub_runtime::check_response::<
+                Errors,
+            >("get_report", response, validate::get_report_response)
+                .await,
+        );
+    }
+    Ok(response.into_response())
 }
 async fn handle_get_order<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -941,10 +1031,19 @@ async fn handle_get_order<A: FeaturesApi>(
         axum::extract::RawPathParams,
         axum::extract::rejection::RawPathParamsRejection,
     >,
-) -> Result<GetOrderResponse, Refused> {
+) -> Result<Response, Refused> {
     let values = stub_runtime::path_values(path)?;
     let id: i64 = stub_runtime::path_param(&values, "id", "an integer")?;
-    Ok(shared.api.get_order(id).await)
+    let response = shared.api.get_order(id).await;
+    if shared.options.validate_responses {
+        return Ok(
+            stub_runtime::check_response::<
+                Errors,
+            >("get_order", response, validate::get_order_response)
+                .await,
+        );
+    }
+    Ok(response.into_response())
 }
 async fn handle_put_order<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -952,33 +1051,78 @@ async fn handle_put_order<A: FeaturesApi>(
         axum::extract::RawPathParams,
         axum::extract::rejection::RawPathParamsRejection,
     >,
-    body: Result<axum::Json<types::Item>, axum::extract::rejection::JsonRejection>,
-) -> Result<PutOrderResponse, Refused> {
+    body: Result<axum::Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, Refused> {
     let values = stub_runtime::path_values(path)?;
     let id: i64 = stub_runtime::path_param(&values, "id", "an integer")?;
-    let body = stub_runtime::json_body(body, "Item")?;
-    Ok(shared.api.put_order(id, body).await)
+    let body = stub_runtime::checked_json::<
+        types::Item,
+    >(
+        body,
+        "Item",
+        shared
+            .options
+            .validate_requests
+            .then_some(validate::schema_item as stub_runtime::Check),
+    )?;
+    let response = shared.api.put_order(id, body).await;
+    if shared.options.validate_responses {
+        return Ok(
+            stub_runtime::check_response::<
+                Errors,
+            >("put_order", response, validate::put_order_response)
+                .await,
+        );
+    }
+    Ok(response.into_response())
 }
 async fn handle_create_item_charset<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-    body: Result<axum::Json<types::Item>, axum::extract::rejection::JsonRejection>,
-) -> Result<CreateItemCharsetResponse, Refused> {
-    let body = stub_runtime::json_body(body, "Item")?;
-    Ok(shared.api.create_item_charset(body).await)
+    body: Result<axum::Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, Refused> {
+    let body = stub_runtime::checked_json::<
+        types::Item,
+    >(
+        body,
+        "Item",
+        shared
+            .options
+            .validate_requests
+            .then_some(validate::schema_item as stub_runtime::Check),
+    )?;
+    let response = shared.api.create_item_charset(body).await;
+    if shared.options.validate_responses {
+        return Ok(
+            stub_runtime::check_response::<
+                Errors,
+            >("create_item_charset", response, validate::create_item_charset_response)
+                .await,
+        );
+    }
+    Ok(response.into_response())
 }
 async fn handle_create_item_either<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     header_map: axum::http::HeaderMap,
     request: axum::extract::Request,
-) -> Result<CreateItemEitherResponse, Refused> {
+) -> Result<Response, Refused> {
     let header_map = &header_map;
     let body = if stub_runtime::expect_media_type(header_map, "application/json").is_ok()
     {
         let body: Result<
-            axum::Json<types::Item>,
+            axum::Json<serde_json::Value>,
             axum::extract::rejection::JsonRejection,
         > = stub_runtime::read_body(request).await;
-        stub_runtime::json_body(body, "Item")?
+        stub_runtime::checked_json::<
+            types::Item,
+        >(
+            body,
+            "Item",
+            shared
+                .options
+                .validate_requests
+                .then_some(validate::schema_item as stub_runtime::Check),
+        )?
     } else if stub_runtime::expect_media_type(
             header_map,
             "application/x-www-form-urlencoded",
@@ -999,19 +1143,37 @@ async fn handle_create_item_either<A: FeaturesApi>(
                 .into(),
         );
     };
-    Ok(shared.api.create_item_either(body).await)
+    let response = shared.api.create_item_either(body).await;
+    if shared.options.validate_responses {
+        return Ok(
+            stub_runtime::check_response::<
+                Errors,
+            >("create_item_either", response, validate::create_item_either_response)
+                .await,
+        );
+    }
+    Ok(response.into_response())
 }
 async fn handle_upload_any<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<UploadAnyResponse, Refused> {
+) -> Result<Response, Refused> {
     let body = stub_runtime::bytes_body(body)?;
-    Ok(shared.api.upload_any(body).await)
+    let response = shared.api.upload_any(body).await;
+    if shared.options.validate_responses {
+        return Ok(
+            stub_runtime::check_response::<
+                Errors,
+            >("upload_any", response, validate::upload_any_response)
+                .await,
+        );
+    }
+    Ok(response.into_response())
 }
 async fn handle_get_flags<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     request: axum::extract::Request,
-) -> Result<GetFlagsResponse, Refused> {
+) -> Result<Response, Refused> {
     let header_map = request.headers();
     let headers = GetFlagsHeaders {
         x_dry_run: stub_runtime::required(
@@ -1025,5 +1187,801 @@ async fn handle_get_flags<A: FeaturesApi>(
             i64,
         >(header_map, "X-Retries", "an integer")?,
     };
-    Ok(shared.api.get_flags(headers).await)
+    let response = shared.api.get_flags(headers).await;
+    if shared.options.validate_responses {
+        return Ok(
+            stub_runtime::check_response::<
+                Errors,
+            >("get_flags", response, validate::get_flags_response)
+                .await,
+        );
+    }
+    Ok(response.into_response())
+}
+/// Schema checks generated from the spec: one function per
+/// schema, each returning the first rule a JSON value breaks and
+/// the JSON pointer of the value breaking it.
+pub mod validate {
+    use serde_json::Value;
+    use stub_runtime::{Direction, Pointer, Violation};
+    ///Checks a value against an inline schema.
+    pub fn schema_receipt_id(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_receipt_created(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_boolean() {
+            return Err(at.violation("must be a boolean"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `Receipt` schema.
+    pub fn schema_receipt(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("id") {
+                return Err(at.key("id").violation("is required"));
+            }
+            if !o.contains_key("created") {
+                return Err(at.key("created").violation("is required"));
+            }
+            if let Some(x) = o.get("id") {
+                schema_receipt_id(x, &at.key("id"), dir)?;
+            }
+            if let Some(x) = o.get("created") {
+                schema_receipt_created(x, &at.key("created"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_missing_id(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_missing_reason(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `Missing` schema.
+    pub fn schema_missing(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("id") {
+                return Err(at.key("id").violation("is required"));
+            }
+            if !o.contains_key("reason") {
+                return Err(at.key("reason").violation("is required"));
+            }
+            if let Some(x) = o.get("id") {
+                schema_missing_id(x, &at.key("id"), dir)?;
+            }
+            if let Some(x) = o.get("reason") {
+                schema_missing_reason(x, &at.key("reason"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_item_name(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_item_count(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `Item` schema.
+    pub fn schema_item(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("name") {
+                return Err(at.key("name").violation("is required"));
+            }
+            if !o.contains_key("count") {
+                return Err(at.key("count").violation("is required"));
+            }
+            if let Some(x) = o.get("name") {
+                schema_item_name(x, &at.key("name"), dir)?;
+            }
+            if let Some(x) = o.get("count") {
+                schema_item_count(x, &at.key("count"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_problem_title(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_problem_detail(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `Problem` schema.
+    pub fn schema_problem(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("title") {
+                return Err(at.key("title").violation("is required"));
+            }
+            if let Some(x) = o.get("title") {
+                schema_problem_title(x, &at.key("title"), dir)?;
+            }
+            if let Some(x) = o.get("detail") {
+                schema_problem_detail(x, &at.key("detail"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_list_items_response200_q(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_list_items_response200_limit(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_list_items_response200_ratio(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_number() {
+            return Err(at.violation("must be a number"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_list_items_response200_active(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_boolean() {
+            return Err(at.violation("must be a boolean"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_list_items_response200_tags_items(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_list_items_response200_tags(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_array() {
+            return Err(at.violation("must be an array"));
+        }
+        if let Some(a) = v.as_array() {
+            for (i, x) in a.iter().enumerate() {
+                schema_list_items_response200_tags_items(x, &at.index(i), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_list_items_response200_ids_items(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_list_items_response200_ids(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_array() {
+            return Err(at.violation("must be an array"));
+        }
+        if let Some(a) = v.as_array() {
+            for (i, x) in a.iter().enumerate() {
+                schema_list_items_response200_ids_items(x, &at.index(i), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_list_items_response200_words_items(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_list_items_response200_words(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_array() {
+            return Err(at.violation("must be an array"));
+        }
+        if let Some(a) = v.as_array() {
+            for (i, x) in a.iter().enumerate() {
+                schema_list_items_response200_words_items(x, &at.index(i), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_list_items_response200_codes_items(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_list_items_response200_codes(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_array() {
+            return Err(at.violation("must be an array"));
+        }
+        if let Some(a) = v.as_array() {
+            for (i, x) in a.iter().enumerate() {
+                schema_list_items_response200_codes_items(x, &at.index(i), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_list_items_response200_trace(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_list_items_response200_count(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `ListItemsResponse200` schema.
+    pub fn schema_list_items_response200(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("q") {
+                return Err(at.key("q").violation("is required"));
+            }
+            if !o.contains_key("limit") {
+                return Err(at.key("limit").violation("is required"));
+            }
+            if let Some(x) = o.get("q") {
+                schema_list_items_response200_q(x, &at.key("q"), dir)?;
+            }
+            if let Some(x) = o.get("limit") {
+                schema_list_items_response200_limit(x, &at.key("limit"), dir)?;
+            }
+            if let Some(x) = o.get("ratio") {
+                schema_list_items_response200_ratio(x, &at.key("ratio"), dir)?;
+            }
+            if let Some(x) = o.get("active") {
+                schema_list_items_response200_active(x, &at.key("active"), dir)?;
+            }
+            if let Some(x) = o.get("tags") {
+                schema_list_items_response200_tags(x, &at.key("tags"), dir)?;
+            }
+            if let Some(x) = o.get("ids") {
+                schema_list_items_response200_ids(x, &at.key("ids"), dir)?;
+            }
+            if let Some(x) = o.get("words") {
+                schema_list_items_response200_words(x, &at.key("words"), dir)?;
+            }
+            if let Some(x) = o.get("codes") {
+                schema_list_items_response200_codes(x, &at.key("codes"), dir)?;
+            }
+            if let Some(x) = o.get("trace") {
+                schema_list_items_response200_trace(x, &at.key("trace"), dir)?;
+            }
+            if let Some(x) = o.get("count") {
+                schema_list_items_response200_count(x, &at.key("count"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_create_item_form_body_name(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_create_item_form_body_count(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `CreateItemFormBody` schema.
+    pub fn schema_create_item_form_body(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("name") {
+                return Err(at.key("name").violation("is required"));
+            }
+            if !o.contains_key("count") {
+                return Err(at.key("count").violation("is required"));
+            }
+            if let Some(x) = o.get("name") {
+                schema_create_item_form_body_name(x, &at.key("name"), dir)?;
+            }
+            if let Some(x) = o.get("count") {
+                schema_create_item_form_body_count(x, &at.key("count"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_post_blobs_response200_size(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `PostBlobsResponse200` schema.
+    pub fn schema_post_blobs_response200(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("size") {
+                return Err(at.key("size").violation("is required"));
+            }
+            if let Some(x) = o.get("size") {
+                schema_post_blobs_response200_size(x, &at.key("size"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_upload_any_response200_size(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_upload_any_response200_sum(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `UploadAnyResponse200` schema.
+    pub fn schema_upload_any_response200(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("size") {
+                return Err(at.key("size").violation("is required"));
+            }
+            if !o.contains_key("sum") {
+                return Err(at.key("sum").violation("is required"));
+            }
+            if let Some(x) = o.get("size") {
+                schema_upload_any_response200_size(x, &at.key("size"), dir)?;
+            }
+            if let Some(x) = o.get("sum") {
+                schema_upload_any_response200_sum(x, &at.key("sum"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_get_flags_response200_dry_run(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_boolean() {
+            return Err(at.violation("must be a boolean"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_get_flags_response200_retries(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `GetFlagsResponse200` schema.
+    pub fn schema_get_flags_response200(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("dry_run") {
+                return Err(at.key("dry_run").violation("is required"));
+            }
+            if let Some(x) = o.get("dry_run") {
+                schema_get_flags_response200_dry_run(x, &at.key("dry_run"), dir)?;
+            }
+            if let Some(x) = o.get("retries") {
+                schema_get_flags_response200_retries(x, &at.key("retries"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn list_items_query_tags_items(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn list_items_query_tags(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_array() {
+            return Err(at.violation("must be an array"));
+        }
+        if let Some(a) = v.as_array() {
+            for (i, x) in a.iter().enumerate() {
+                list_items_query_tags_items(x, &at.index(i), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn list_items_query_ids_items(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn list_items_query_ids(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_array() {
+            return Err(at.violation("must be an array"));
+        }
+        if let Some(a) = v.as_array() {
+            for (i, x) in a.iter().enumerate() {
+                list_items_query_ids_items(x, &at.index(i), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn list_items_query_words_items(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn list_items_query_words(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_array() {
+            return Err(at.violation("must be an array"));
+        }
+        if let Some(a) = v.as_array() {
+            for (i, x) in a.iter().enumerate() {
+                list_items_query_words_items(x, &at.index(i), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn list_items_query_codes_items(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn list_items_query_codes(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_array() {
+            return Err(at.violation("must be an array"));
+        }
+        if let Some(a) = v.as_array() {
+            for (i, x) in a.iter().enumerate() {
+                list_items_query_codes_items(x, &at.index(i), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a JSON response of `list_items` against the schema documented for its status.
+    pub fn list_items_response(status: u16, v: &Value) -> Result<(), Violation> {
+        match status {
+            200u16 => {
+                schema_list_items_response200(v, &Pointer::Root, Direction::Response)
+            }
+            400u16..=499u16 => schema_problem(v, &Pointer::Root, Direction::Response),
+            _ => Ok(()),
+        }
+    }
+    ///Checks a JSON response of `create_item_form` against the schema documented for its status.
+    pub fn create_item_form_response(status: u16, v: &Value) -> Result<(), Violation> {
+        match status {
+            201u16 => schema_item(v, &Pointer::Root, Direction::Response),
+            _ => Ok(()),
+        }
+    }
+    ///Checks a JSON response of `post_blobs` against the schema documented for its status.
+    pub fn post_blobs_response(status: u16, v: &Value) -> Result<(), Violation> {
+        match status {
+            200u16 => {
+                schema_post_blobs_response200(v, &Pointer::Root, Direction::Response)
+            }
+            _ => Ok(()),
+        }
+    }
+    ///Checks a JSON response of `get_page` against the schema documented for its status.
+    pub fn get_page_response(status: u16, v: &Value) -> Result<(), Violation> {
+        match status {
+            200u16 => schema_item(v, &Pointer::Root, Direction::Response),
+            _ => Ok(()),
+        }
+    }
+    ///Checks a JSON response of `anything` against the schema documented for its status.
+    pub fn anything_response(_status: u16, v: &Value) -> Result<(), Violation> {
+        schema_item(v, &Pointer::Root, Direction::Response)
+    }
+    ///Checks a JSON response of `get_report` against the schema documented for its status.
+    pub fn get_report_response(status: u16, v: &Value) -> Result<(), Violation> {
+        match status {
+            200u16 => schema_item(v, &Pointer::Root, Direction::Response),
+            _ => Ok(()),
+        }
+    }
+    ///Checks a JSON response of `get_order` against the schema documented for its status.
+    pub fn get_order_response(status: u16, v: &Value) -> Result<(), Violation> {
+        match status {
+            200u16 => schema_item(v, &Pointer::Root, Direction::Response),
+            400u16 => schema_problem(v, &Pointer::Root, Direction::Response),
+            404u16 => schema_missing(v, &Pointer::Root, Direction::Response),
+            _ => Ok(()),
+        }
+    }
+    ///Checks a JSON response of `put_order` against the schema documented for its status.
+    pub fn put_order_response(status: u16, v: &Value) -> Result<(), Violation> {
+        match status {
+            200u16 => schema_item(v, &Pointer::Root, Direction::Response),
+            201u16 => schema_receipt(v, &Pointer::Root, Direction::Response),
+            _ => Ok(()),
+        }
+    }
+    ///Checks a JSON response of `create_item_charset` against the schema documented for its status.
+    pub fn create_item_charset_response(
+        status: u16,
+        v: &Value,
+    ) -> Result<(), Violation> {
+        match status {
+            201u16 => schema_item(v, &Pointer::Root, Direction::Response),
+            _ => Ok(()),
+        }
+    }
+    ///Checks a JSON response of `create_item_either` against the schema documented for its status.
+    pub fn create_item_either_response(status: u16, v: &Value) -> Result<(), Violation> {
+        match status {
+            201u16 => schema_item(v, &Pointer::Root, Direction::Response),
+            _ => Ok(()),
+        }
+    }
+    ///Checks a JSON response of `upload_any` against the schema documented for its status.
+    pub fn upload_any_response(status: u16, v: &Value) -> Result<(), Violation> {
+        match status {
+            200u16 => {
+                schema_upload_any_response200(v, &Pointer::Root, Direction::Response)
+            }
+            _ => Ok(()),
+        }
+    }
+    ///Checks a JSON response of `get_flags` against the schema documented for its status.
+    pub fn get_flags_response(status: u16, v: &Value) -> Result<(), Violation> {
+        match status {
+            200u16 => {
+                schema_get_flags_response200(v, &Pointer::Root, Direction::Response)
+            }
+            _ => Ok(()),
+        }
+    }
 }

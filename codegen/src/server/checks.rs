@@ -1,0 +1,832 @@
+//! The generated `validate` module: one Rust function per schema (component
+//! schemas by name, inline ones named after where they sit) checking a
+//! `serde_json::Value` against it, plus one response check per operation.
+//!
+//! Every keyword becomes code at generation time; nothing interprets a
+//! schema while a request is served. Each function returns the first
+//! violation, with the JSON pointer of the failing value and the rule.
+
+use std::collections::BTreeMap;
+
+use openapiv3::{
+    AdditionalProperties, Components, ReferenceOr, Schema, SchemaKind, StringFormat, Type,
+    VariantOrUnknownOrEmpty,
+};
+use proc_macro2::{Ident, Literal, TokenStream};
+use quote::{format_ident, quote};
+use serde_json::Value;
+
+use super::rust::Unique;
+use crate::model::{Operation, Param, ParamType, Status};
+use crate::spec::refs::{component_name, resolve};
+
+/// The schema keywords a check is generated from: every typed schema kind
+/// of `openapiv3` folded into one shape.
+#[derive(Default)]
+struct Keywords {
+    nullable: bool,
+    ty: Option<&'static str>,
+    enumeration: Vec<Value>,
+    format: Option<String>,
+    pattern: Option<String>,
+    min_length: Option<usize>,
+    max_length: Option<usize>,
+    /// Bound and whether it is exclusive.
+    minimum: Option<(f64, bool)>,
+    maximum: Option<(f64, bool)>,
+    multiple_of: Option<f64>,
+    properties: Vec<(String, ReferenceOr<Schema>)>,
+    required: Vec<String>,
+    additional: Option<AdditionalProperties>,
+    min_properties: Option<usize>,
+    max_properties: Option<usize>,
+    items: Option<ReferenceOr<Schema>>,
+    min_items: Option<usize>,
+    max_items: Option<usize>,
+    unique_items: bool,
+    one_of: Vec<ReferenceOr<Schema>>,
+    any_of: Vec<ReferenceOr<Schema>>,
+    all_of: Vec<ReferenceOr<Schema>>,
+    not: Option<ReferenceOr<Schema>>,
+}
+
+fn unbox(r: &ReferenceOr<Box<Schema>>) -> ReferenceOr<Schema> {
+    r.clone().unbox()
+}
+
+fn values<T: Clone + Into<Value>>(list: &[Option<T>]) -> Vec<Value> {
+    list.iter()
+        .map(|v| v.clone().map_or(Value::Null, Into::into))
+        .collect()
+}
+
+impl Keywords {
+    fn of(schema: &Schema) -> Self {
+        let mut k = Self {
+            nullable: schema.schema_data.nullable,
+            ..Self::default()
+        };
+        match &schema.schema_kind {
+            SchemaKind::Type(Type::String(s)) => {
+                k.ty = Some("string");
+                k.format = match &s.format {
+                    VariantOrUnknownOrEmpty::Item(StringFormat::Date) => Some("date".into()),
+                    VariantOrUnknownOrEmpty::Item(StringFormat::DateTime) => {
+                        Some("date-time".into())
+                    }
+                    VariantOrUnknownOrEmpty::Item(StringFormat::Byte) => Some("byte".into()),
+                    VariantOrUnknownOrEmpty::Unknown(f) => Some(f.clone()),
+                    _ => None,
+                };
+                k.pattern = s.pattern.clone();
+                k.enumeration = values(&s.enumeration);
+                k.min_length = s.min_length;
+                k.max_length = s.max_length;
+            }
+            SchemaKind::Type(Type::Number(n)) => {
+                k.ty = Some("number");
+                k.multiple_of = n.multiple_of;
+                k.minimum = n.minimum.map(|m| (m, n.exclusive_minimum));
+                k.maximum = n.maximum.map(|m| (m, n.exclusive_maximum));
+                k.enumeration = values(&n.enumeration);
+            }
+            SchemaKind::Type(Type::Integer(n)) => {
+                k.ty = Some("integer");
+                k.multiple_of = n.multiple_of.map(|m| m as f64);
+                k.minimum = n.minimum.map(|m| (m as f64, n.exclusive_minimum));
+                k.maximum = n.maximum.map(|m| (m as f64, n.exclusive_maximum));
+                k.enumeration = values(&n.enumeration);
+                if let VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int32) = n.format {
+                    k.minimum = k.minimum.or(Some((f64::from(i32::MIN), false)));
+                    k.maximum = k.maximum.or(Some((f64::from(i32::MAX), false)));
+                }
+            }
+            SchemaKind::Type(Type::Boolean(b)) => {
+                k.ty = Some("boolean");
+                k.enumeration = values(&b.enumeration);
+            }
+            SchemaKind::Type(Type::Object(o)) => {
+                k.ty = Some("object");
+                k.properties = o
+                    .properties
+                    .iter()
+                    .map(|(n, s)| (n.clone(), unbox(s)))
+                    .collect();
+                k.required = o.required.clone();
+                k.additional = o.additional_properties.clone();
+                k.min_properties = o.min_properties;
+                k.max_properties = o.max_properties;
+            }
+            SchemaKind::Type(Type::Array(a)) => {
+                k.ty = Some("array");
+                k.items = a.items.as_ref().map(unbox);
+                k.min_items = a.min_items;
+                k.max_items = a.max_items;
+                k.unique_items = a.unique_items;
+            }
+            SchemaKind::OneOf { one_of } => k.one_of = one_of.clone(),
+            SchemaKind::AnyOf { any_of } => k.any_of = any_of.clone(),
+            SchemaKind::AllOf { all_of } => k.all_of = all_of.clone(),
+            SchemaKind::Not { not } => k.not = Some((**not).clone()),
+            SchemaKind::Any(a) => {
+                k.ty = match a.typ.as_deref() {
+                    Some("string") => Some("string"),
+                    Some("number") => Some("number"),
+                    Some("integer") => Some("integer"),
+                    Some("boolean") => Some("boolean"),
+                    Some("object") => Some("object"),
+                    Some("array") => Some("array"),
+                    _ => None,
+                };
+                k.pattern = a.pattern.clone();
+                k.multiple_of = a.multiple_of;
+                k.minimum = a.minimum.map(|m| (m, a.exclusive_minimum.unwrap_or(false)));
+                k.maximum = a.maximum.map(|m| (m, a.exclusive_maximum.unwrap_or(false)));
+                k.properties = a
+                    .properties
+                    .iter()
+                    .map(|(n, s)| (n.clone(), unbox(s)))
+                    .collect();
+                k.required = a.required.clone();
+                k.additional = a.additional_properties.clone();
+                k.min_properties = a.min_properties;
+                k.max_properties = a.max_properties;
+                k.items = a.items.as_ref().map(unbox);
+                k.min_items = a.min_items;
+                k.max_items = a.max_items;
+                k.unique_items = a.unique_items.unwrap_or(false);
+                k.enumeration = a.enumeration.clone();
+                k.format = a.format.clone();
+                k.min_length = a.min_length;
+                k.max_length = a.max_length;
+                k.one_of = a.one_of.clone();
+                k.any_of = a.any_of.clone();
+                k.all_of = a.all_of.clone();
+                k.not = a.not.as_ref().map(|n| (**n).clone());
+            }
+        }
+        k
+    }
+}
+
+/// One statement of a check: an `if` (kept apart so that a lone one joins
+/// its guard, as clippy's `collapsible_if` wants), or anything else.
+enum Step {
+    If(TokenStream, TokenStream),
+    Stmt(TokenStream),
+}
+
+impl Step {
+    /// `if cond { return Err(at.violation(rule)); }`
+    fn fail(cond: TokenStream, rule: &str) -> Self {
+        Self::If(cond, quote!(return Err(at.violation(#rule));))
+    }
+
+    fn render(&self) -> TokenStream {
+        match self {
+            Self::If(cond, body) => quote!(if #cond { #body }),
+            Self::Stmt(s) => s.clone(),
+        }
+    }
+}
+
+/// `steps` under `guard` (`let Some(s) = v.as_str()`), joined into one
+/// `if` when there is one; `None` when there are none.
+fn guarded(guard: TokenStream, steps: &[Step]) -> Option<Step> {
+    match steps {
+        [] => None,
+        [Step::If(cond, body)] => Some(Step::If(quote!(#guard && #cond), body.clone())),
+        _ => {
+            let steps = steps.iter().map(Step::render);
+            Some(Step::If(guard, quote!(#(#steps)*)))
+        }
+    }
+}
+
+/// A bound as the spec writes it (`0`, `1.5`).
+fn number_text(x: f64) -> String {
+    format!("{x}")
+}
+
+/// The generated `validate` module under construction.
+pub struct Checks<'a> {
+    components: Option<&'a Components>,
+    names: Unique,
+    /// Component schema name -> its function.
+    component_fns: BTreeMap<String, Ident>,
+    fns: Vec<TokenStream>,
+    /// Whether the function being generated passes on its `dir` argument.
+    uses_dir: bool,
+}
+
+impl<'a> Checks<'a> {
+    /// The module with one function per component schema.
+    pub fn new(components: Option<&'a Components>) -> Self {
+        let mut checks = Self {
+            components,
+            names: Unique::new(&[]),
+            component_fns: BTreeMap::new(),
+            fns: Vec::new(),
+            uses_dir: false,
+        };
+        let schemas: Vec<(String, ReferenceOr<Schema>)> = components
+            .map(|c| {
+                c.schemas
+                    .iter()
+                    .map(|(n, s)| (n.clone(), s.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (name, _) in &schemas {
+            let f = checks.names.field(&format!("schema_{name}"));
+            checks.component_fns.insert(name.clone(), f);
+        }
+        for (name, schema) in &schemas {
+            let f = checks.component_fns[name].clone();
+            let doc = format!("Checks a value against the `{name}` schema.");
+            match schema {
+                ReferenceOr::Item(s) => checks.emit(&f, &doc, s),
+                ReferenceOr::Reference { .. } => {
+                    let body = checks
+                        .call(schema, &f.to_string())
+                        .map(|g| (quote!(#g(v, at, dir)?;), true));
+                    checks.emit_body(&f, &doc, body);
+                }
+            }
+        }
+        checks
+    }
+
+    /// The function checking `schema` (a component's, or a new one named
+    /// after `hint`), or `None` when it checks nothing.
+    pub fn call(&mut self, schema: &ReferenceOr<Schema>, hint: &str) -> Option<Ident> {
+        match schema {
+            ReferenceOr::Reference { reference } => {
+                let name = component_name::<Schema>(reference)?;
+                self.component_fns.get(name).cloned()
+            }
+            ReferenceOr::Item(s) => {
+                let body = self.body(s, hint)?;
+                let f = self.names.field(hint);
+                let doc = "Checks a value against an inline schema.".to_string();
+                self.push(&f, &doc, body);
+                Some(f)
+            }
+        }
+    }
+
+    fn emit(&mut self, f: &Ident, doc: &str, schema: &Schema) {
+        let body = self.body(schema, &f.to_string());
+        self.emit_body(f, doc, body);
+    }
+
+    fn emit_body(&mut self, f: &Ident, doc: &str, body: Option<(TokenStream, bool)>) {
+        match body {
+            Some(body) => self.push(f, doc, body),
+            None => self.fns.push(quote! {
+                #[doc = #doc]
+                pub fn #f(_: &Value, _: &Pointer<'_>, _: Direction) -> Result<(), Violation> {
+                    Ok(())
+                }
+            }),
+        }
+    }
+
+    fn push(&mut self, f: &Ident, doc: &str, (body, uses_dir): (TokenStream, bool)) {
+        let dir = if uses_dir { quote!(dir) } else { quote!(_dir) };
+        self.fns.push(quote! {
+            #[doc = #doc]
+            pub fn #f(v: &Value, at: &Pointer<'_>, #dir: Direction) -> Result<(), Violation> {
+                #body
+                Ok(())
+            }
+        });
+    }
+
+    /// Whether a property's schema is `readOnly` / `writeOnly`.
+    fn access(&self, schema: &ReferenceOr<Schema>) -> (bool, bool) {
+        resolve(schema, self.components)
+            .map(|s| (s.schema_data.read_only, s.schema_data.write_only))
+            .unwrap_or_default()
+    }
+
+    /// The statements checking `v` (at `at`) against `schema`, and whether
+    /// they use `dir`; `None` when they would check nothing.
+    fn body(&mut self, schema: &Schema, hint: &str) -> Option<(TokenStream, bool)> {
+        let outer = std::mem::replace(&mut self.uses_dir, false);
+        let body = self.statements(schema, hint);
+        let uses_dir = std::mem::replace(&mut self.uses_dir, outer);
+        body.map(|b| (b, uses_dir))
+    }
+
+    /// The function `f` checking `schema`, if it checks anything; the
+    /// caller then passes `dir` on.
+    fn call_passing_dir(&mut self, schema: &ReferenceOr<Schema>, hint: &str) -> Option<Ident> {
+        let f = self.call(schema, hint)?;
+        self.uses_dir = true;
+        Some(f)
+    }
+
+    fn statements(&mut self, schema: &Schema, hint: &str) -> Option<TokenStream> {
+        let k = Keywords::of(schema);
+        let mut out = Vec::new();
+        if let Some(ty) = k.ty {
+            let (test, rule) = match ty {
+                "string" => (quote!(v.is_string()), "must be a string"),
+                "number" => (quote!(v.is_number()), "must be a number"),
+                "integer" => (quote!(stub_runtime::is_integer(v)), "must be an integer"),
+                "boolean" => (quote!(v.is_boolean()), "must be a boolean"),
+                "object" => (quote!(v.is_object()), "must be an object"),
+                _ => (quote!(v.is_array()), "must be an array"),
+            };
+            out.push(quote!(if !#test { return Err(at.violation(#rule)); }));
+        }
+        if !k.enumeration.is_empty() {
+            out.push(enumeration(&k.enumeration));
+        }
+        out.extend(numbers(&k).map(|s| s.render()));
+        out.extend(strings(&k).map(|s| s.render()));
+        out.extend(self.arrays(&k, hint).map(|s| s.render()));
+        out.extend(self.objects(&k, hint).map(|s| s.render()));
+        out.extend(self.composition(&k, hint));
+        if out.is_empty() {
+            return None;
+        }
+        let null = k.nullable.then(|| {
+            quote!(if v.is_null() {
+                return Ok(());
+            })
+        });
+        Some(quote!(#null #(#out)*))
+    }
+
+    fn arrays(&mut self, k: &Keywords, hint: &str) -> Option<Step> {
+        let mut out = Vec::new();
+        if let Some(n) = k.min_items {
+            let rule = format!("must have at least {n} items");
+            out.push(Step::fail(quote!(a.len() < #n), &rule));
+        }
+        if let Some(n) = k.max_items {
+            let rule = format!("must have at most {n} items");
+            out.push(Step::fail(quote!(a.len() > #n), &rule));
+        }
+        if k.unique_items {
+            out.push(Step::fail(
+                quote!(!stub_runtime::unique_items(a)),
+                "must not contain equal items",
+            ));
+        }
+        if let Some(f) = k
+            .items
+            .as_ref()
+            .and_then(|i| self.call_passing_dir(i, &format!("{hint}_items")))
+        {
+            out.push(Step::Stmt(
+                quote!(for (i, x) in a.iter().enumerate() { #f(x, &at.index(i), dir)?; }),
+            ));
+        }
+        guarded(quote!(let Some(a) = v.as_array()), &out)
+    }
+
+    fn objects(&mut self, k: &Keywords, hint: &str) -> Option<Step> {
+        let mut out = Vec::new();
+        for name in &k.required {
+            let (read_only, write_only) = k
+                .properties
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or((false, false), |(_, s)| self.access(s));
+            let applies = match (read_only, write_only) {
+                (true, _) => Some(quote!(dir != Direction::Request &&)),
+                (_, true) => Some(quote!(dir != Direction::Response &&)),
+                _ => None,
+            };
+            self.uses_dir |= applies.is_some();
+            out.push(Step::If(
+                quote!(#applies !o.contains_key(#name)),
+                quote!(return Err(at.key(#name).violation("is required"));),
+            ));
+        }
+        if let Some(n) = k.min_properties {
+            let rule = format!("must have at least {n} properties");
+            out.push(Step::fail(quote!(o.len() < #n), &rule));
+        }
+        if let Some(n) = k.max_properties {
+            let rule = format!("must have at most {n} properties");
+            out.push(Step::fail(quote!(o.len() > #n), &rule));
+        }
+        for (name, schema) in &k.properties {
+            let (read_only, write_only) = self.access(schema);
+            let f = self.call_passing_dir(schema, &format!("{hint}_{name}"));
+            let mut checks = Vec::new();
+            if read_only {
+                checks.push(Step::If(
+                    quote!(dir == Direction::Request),
+                    quote!(return Err(at.key(#name).violation("is read-only and must not be sent"));),
+                ));
+            }
+            if write_only {
+                checks.push(Step::If(
+                    quote!(dir == Direction::Response),
+                    quote!(return Err(at.key(#name).violation("is write-only and must not be returned"));),
+                ));
+            }
+            if let Some(f) = f {
+                checks.push(Step::Stmt(quote!(#f(x, &at.key(#name), dir)?;)));
+            }
+            self.uses_dir |= read_only || write_only;
+            if checks.is_empty() {
+                continue;
+            }
+            let guard = if checks.len() > usize::from(read_only) + usize::from(write_only) {
+                quote!(let Some(x) = o.get(#name))
+            } else {
+                quote!(o.contains_key(#name))
+            };
+            out.extend(guarded(guard, &checks));
+        }
+        let names: Vec<&str> = k.properties.iter().map(|(n, _)| n.as_str()).collect();
+        let known = if names.is_empty() {
+            quote!(false)
+        } else {
+            quote!(matches!(key.as_str(), #(#names)|*))
+        };
+        match &k.additional {
+            Some(AdditionalProperties::Any(false)) => {
+                let rule = if names.is_empty() {
+                    "must have no properties".to_string()
+                } else {
+                    let listed: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+                    format!("must have no properties other than {}", listed.join(", "))
+                };
+                let any_unknown = if names.is_empty() {
+                    quote!(!o.is_empty())
+                } else {
+                    quote!(o.keys().any(|key| !#known))
+                };
+                out.push(Step::fail(any_unknown, &rule));
+            }
+            Some(AdditionalProperties::Schema(s)) => {
+                if let Some(f) = self.call_passing_dir(s, &format!("{hint}_additional")) {
+                    let each = if names.is_empty() {
+                        quote!(#f(x, &at.key(key), dir)?;)
+                    } else {
+                        quote!(if !#known { #f(x, &at.key(key), dir)?; })
+                    };
+                    out.push(Step::Stmt(quote!(for (key, x) in o { #each })));
+                }
+            }
+            _ => {}
+        }
+        guarded(quote!(let Some(o) = v.as_object()), &out)
+    }
+
+    fn composition(&mut self, k: &Keywords, hint: &str) -> Vec<TokenStream> {
+        let mut out = Vec::new();
+        let all: Vec<Ident> = k
+            .all_of
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| self.call_passing_dir(s, &format!("{hint}_all_of_{i}")))
+            .collect();
+        out.extend(all.iter().map(|f| quote!(#f(v, at, dir)?;)));
+        let branches = |checks: &mut Self, list: &[ReferenceOr<Schema>], word: &str| {
+            list.iter()
+                .enumerate()
+                .map(
+                    |(i, s)| match checks.call_passing_dir(s, &format!("{hint}_{word}_{i}")) {
+                        Some(f) => quote!(#f(v, at, dir).is_ok()),
+                        None => quote!(true),
+                    },
+                )
+                .collect::<Vec<_>>()
+        };
+        if !k.one_of.is_empty() {
+            let each = branches(self, &k.one_of, "one_of");
+            let rule = format!(
+                "must match exactly one of the {} schemas of `oneOf`",
+                each.len()
+            );
+            out.push(quote!(if #(usize::from(#each))+* != 1 {
+                return Err(at.violation(#rule));
+            }));
+        }
+        if !k.any_of.is_empty() {
+            let each = branches(self, &k.any_of, "any_of");
+            // A branch that checks nothing accepts every value.
+            let each: Vec<TokenStream> = if each.iter().any(|b| b.to_string() == "true") {
+                Vec::new()
+            } else {
+                each
+            };
+            let rule = format!(
+                "must match at least one of the {} schemas of `anyOf`",
+                each.len()
+            );
+            if !each.is_empty() {
+                out.push(quote!(if !(#(#each)||*) { return Err(at.violation(#rule)); }));
+            }
+        }
+        // `not: {}` (nothing is valid) is left to the implementation.
+        if let Some(f) = k
+            .not
+            .as_ref()
+            .and_then(|not| self.call_passing_dir(not, &format!("{hint}_not")))
+        {
+            out.push(quote!(if #f(v, at, dir).is_ok() {
+                return Err(at.violation("must not match the schema of `not`"));
+            }));
+        }
+        out
+    }
+
+    /// The check of parameter `p` of `op`, when its schema constrains more
+    /// than its parsed type already ensures.
+    pub fn param(&mut self, op: &Operation, place: &str, p: &Param) -> Option<Ident> {
+        let schema = p.schema.as_ref()?;
+        if !constrains(schema, p.ty, self.components) {
+            return None;
+        }
+        self.call(schema, &format!("{}_{place}_{}", op.id, p.name))
+    }
+
+    /// The check of `op`'s JSON request body.
+    pub fn request_body(&mut self, op: &Operation) -> Option<Ident> {
+        let schema = op.body.as_ref()?.schema.as_ref()?;
+        self.call(schema, &format!("{}_body", op.id))
+    }
+
+    /// `{op}_response(status, body)`: the check of each documented JSON
+    /// response, by status; `None` when no response has one.
+    pub fn responses(&mut self, op: &Operation) -> Option<Ident> {
+        let mut arms: Vec<(Status, TokenStream)> = Vec::new();
+        let mut only_default = None;
+        for r in &op.responses {
+            if arms.iter().any(|(s, _)| *s == r.status) {
+                continue;
+            }
+            let Some(schema) = &r.schema else { continue };
+            let Some(f) = self.call(schema, &format!("{}_response_{}", op.id, r.status)) else {
+                continue;
+            };
+            let pattern = match r.status {
+                Status::Code(code) => quote!(#code),
+                Status::Range(h) => {
+                    let (lo, hi) = (h * 100, h * 100 + 99);
+                    quote!(#lo..=#hi)
+                }
+                Status::Default => {
+                    only_default = Some(f.clone());
+                    quote!(_)
+                }
+            };
+            arms.push((
+                r.status,
+                quote!(#pattern => #f(v, &Pointer::Root, Direction::Response),),
+            ));
+        }
+        if arms.is_empty() {
+            return None;
+        }
+        if arms.len() > 1 {
+            only_default = None;
+        }
+        let only_default = only_default.as_ref();
+        arms.sort_by_key(|(s, _)| *s);
+        let mut arms: Vec<TokenStream> = arms.into_iter().map(|(_, a)| a).collect();
+        if !op
+            .responses
+            .iter()
+            .any(|r| r.status == Status::Default && r.schema.is_some())
+        {
+            arms.push(quote!(_ => Ok(()),));
+        }
+        let f = self.names.field(&format!("{}_response", op.id));
+        let doc = format!(
+            "Checks a JSON response of `{}` against the schema documented for its status.",
+            op.id
+        );
+        let body = match only_default {
+            Some(g) => quote!(#g(v, &Pointer::Root, Direction::Response)),
+            None => quote!(match status { #(#arms)* }),
+        };
+        let status = if only_default.is_some() {
+            quote!(_status)
+        } else {
+            quote!(status)
+        };
+        self.fns.push(quote! {
+            #[doc = #doc]
+            pub fn #f(#status: u16, v: &Value) -> Result<(), Violation> {
+                #body
+            }
+        });
+        Some(f)
+    }
+
+    /// The module.
+    pub fn module(self) -> TokenStream {
+        let fns = self.fns;
+        quote! {
+            /// Schema checks generated from the spec: one function per
+            /// schema, each returning the first rule a JSON value breaks and
+            /// the JSON pointer of the value breaking it.
+            pub mod validate {
+                use serde_json::Value;
+                use stub_runtime::{Direction, Pointer, Violation};
+
+                #(#fns)*
+            }
+        }
+    }
+}
+
+/// Whether a parameter's schema says more than its parsed type (`uuid`,
+/// integer, number, boolean, string) already ensures.
+fn constrains(
+    schema: &ReferenceOr<Schema>,
+    ty: ParamType,
+    components: Option<&Components>,
+) -> bool {
+    let Some(s) = resolve(schema, components) else {
+        return false;
+    };
+    let k = Keywords::of(s);
+    let format_checked = match k.format.as_deref() {
+        Some("uuid") => ty != ParamType::Uuid,
+        Some(f) => stub_runtime_format(f),
+        None => false,
+    };
+    format_checked
+        || !k.enumeration.is_empty()
+        || k.pattern.is_some()
+        || k.min_length.is_some()
+        || k.max_length.is_some()
+        || k.minimum.is_some()
+        || k.maximum.is_some()
+        || k.multiple_of.is_some()
+        || k.items.is_some()
+        || k.min_items.is_some()
+        || k.max_items.is_some()
+        || k.unique_items
+        || !k.one_of.is_empty()
+        || !k.any_of.is_empty()
+        || !k.all_of.is_empty()
+        || k.not.is_some()
+        || !k.properties.is_empty()
+}
+
+/// The formats `stub_runtime::Format` checks.
+const FORMATS: &[(&str, &str)] = &[
+    ("uuid", "Uuid"),
+    ("date", "Date"),
+    ("date-time", "DateTime"),
+    ("email", "Email"),
+    ("uri", "Uri"),
+    ("ipv4", "Ipv4"),
+    ("ipv6", "Ipv6"),
+    ("byte", "Byte"),
+];
+
+fn stub_runtime_format(name: &str) -> bool {
+    FORMATS.iter().any(|(n, _)| *n == name)
+}
+
+/// `enum`: the value equals one of the listed ones (the check: it differs
+/// from each).
+fn enumeration(list: &[Value]) -> TokenStream {
+    let differs = list.iter().map(|item| match item {
+        Value::Null => quote!(!v.is_null()),
+        Value::Bool(b) => quote!(v.as_bool() != Some(#b)),
+        Value::String(s) => quote!(v.as_str() != Some(#s)),
+        Value::Number(n) => match n.as_f64() {
+            Some(f) => {
+                let f = Literal::f64_suffixed(f);
+                quote!(v.as_f64() != Some(#f))
+            }
+            None => quote!(true),
+        },
+        other => {
+            let text = other.to_string();
+            quote!(!serde_json::from_str::<Value>(#text).is_ok_and(|e| stub_runtime::json_eq(v, &e)))
+        }
+    });
+    let listed: Vec<String> = list.iter().map(|v| format!("`{v}`")).collect();
+    let listed = listed.join(", ");
+    let rule = if listed.len() <= 200 {
+        format!("must be one of {listed}")
+    } else {
+        "must be one of the values the schema lists".to_string()
+    };
+    quote!(if #(#differs)&&* { return Err(at.violation(#rule)); })
+}
+
+/// Numeric bounds and `multipleOf`.
+fn numbers(k: &Keywords) -> Option<Step> {
+    let mut out = Vec::new();
+    if let Some((m, exclusive)) = k.minimum {
+        let lit = Literal::f64_suffixed(m);
+        let (test, rule) = if exclusive {
+            (quote!(n <= #lit), format!("must be > {}", number_text(m)))
+        } else {
+            (quote!(n < #lit), format!("must be >= {}", number_text(m)))
+        };
+        out.push(Step::fail(test, &rule));
+    }
+    if let Some((m, exclusive)) = k.maximum {
+        let lit = Literal::f64_suffixed(m);
+        let (test, rule) = if exclusive {
+            (quote!(n >= #lit), format!("must be < {}", number_text(m)))
+        } else {
+            (quote!(n > #lit), format!("must be <= {}", number_text(m)))
+        };
+        out.push(Step::fail(test, &rule));
+    }
+    if let Some(m) = k.multiple_of.filter(|m| *m > 0.0) {
+        let lit = Literal::f64_suffixed(m);
+        let rule = format!("must be a multiple of {}", number_text(m));
+        out.push(Step::fail(
+            quote!(!stub_runtime::multiple_of(n, #lit)),
+            &rule,
+        ));
+    }
+    guarded(quote!(let Some(n) = v.as_f64()), &out)
+}
+
+/// String length, `pattern` and `format`.
+fn strings(k: &Keywords) -> Option<Step> {
+    let mut out = Vec::new();
+    let min_length = k.min_length.filter(|n| *n > 0);
+    if min_length.is_some() || k.max_length.is_some() {
+        out.push(Step::Stmt(
+            quote!(let length = stub_runtime::char_count(s);),
+        ));
+    }
+    if let Some(n) = min_length {
+        let rule = format!("must be at least {n} characters long");
+        out.push(Step::fail(quote!(length < #n), &rule));
+    }
+    if let Some(n) = k.max_length {
+        let rule = format!("must be at most {n} characters long");
+        out.push(Step::fail(quote!(length > #n), &rule));
+    }
+    if let Some(p) = k
+        .pattern
+        .as_ref()
+        .filter(|p| stub_runtime::Pattern::compiles(p))
+    {
+        let rule = format!("must match the pattern `{p}`");
+        out.push(Step::Stmt(
+            quote!(static PATTERN: stub_runtime::Pattern = stub_runtime::Pattern::new(#p);),
+        ));
+        out.push(Step::fail(quote!(!PATTERN.is_match(s)), &rule));
+    }
+    if let Some((name, variant)) = k
+        .format
+        .as_deref()
+        .and_then(|f| FORMATS.iter().find(|(n, _)| *n == f))
+    {
+        let variant = format_ident!("{variant}");
+        let rule = format!("must be in the `{name}` format");
+        out.push(Step::fail(
+            quote!(!stub_runtime::Format::#variant.accepts(s)),
+            &rule,
+        ));
+    }
+    guarded(quote!(let Some(s) = v.as_str()), &out)
+}
+
+/// The checks one handler runs, each `None` when there is nothing to check.
+pub struct OpChecks {
+    /// Per path parameter, in `op.path_params` order.
+    pub path: Vec<Option<Ident>>,
+    /// Per query parameter.
+    pub query: Vec<Option<Ident>>,
+    /// Per header parameter.
+    pub header: Vec<Option<Ident>>,
+    /// The JSON request body.
+    pub body: Option<Ident>,
+    /// The JSON responses, by status.
+    pub responses: Option<Ident>,
+}
+
+impl OpChecks {
+    /// Generates (into `checks`) what `op`'s handler runs.
+    pub fn of(checks: &mut Checks<'_>, op: &Operation) -> Self {
+        let mut params = |place: &str, list: &[Param]| {
+            list.iter()
+                .map(|p| checks.param(op, place, p))
+                .collect::<Vec<_>>()
+        };
+        let path = params("path", &op.path_params);
+        let query = params("query", &op.query_params);
+        let header = params("header", &op.header_params);
+        Self {
+            path,
+            query,
+            header,
+            body: checks.request_body(op),
+            responses: checks.responses(op),
+        }
+    }
+}
