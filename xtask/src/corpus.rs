@@ -106,7 +106,7 @@ struct Row {
 /// Runs the command: fails if any spec does not generate or compile.
 pub fn run(root: &Path) -> Result<()> {
     let directory = install(root)?;
-    let out = root.join("target/corpus");
+    let out = crate::exec::target_dir(root).join("corpus");
     let mut specs = vec![
         root.join(crate::codegen_tasks::FEATURES_SPEC),
         root.join(crate::codegen_tasks::FEATURES_31_SPEC),
