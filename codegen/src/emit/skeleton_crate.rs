@@ -55,7 +55,7 @@ pub(crate) fn files(
         .zip(&ops)
         .map(|(declaration, op)| {
             let answer = answer(spec, op, error_type.as_deref(), &mut uses);
-            implementation(declaration, &answer)
+            implementation(declaration, &server::names::enum_ident(op), &answer)
         })
         .collect::<Result<Vec<_>>>()?;
     let code = error_code(components, &options.error_schema);
@@ -98,17 +98,22 @@ fn answer(
     };
     let enum_ident = server::names::enum_ident(op);
     let variant = server::names::case_ident(case);
+    // The variant's fields in order: status (ranges), body, headers.
     let status =
-        server::names::carries_status(case.status).then(|| quote!(axum::http::StatusCode::OK,));
+        server::names::carries_status(case.status).then(|| quote!(axum::http::StatusCode::OK));
     let headers = case
         .has_headers
-        .then(|| quote!(, axum::http::HeaderMap::new()));
+        .then(|| quote!(axum::http::HeaderMap::new()));
+    let build = |body: Option<TokenStream>| {
+        let fields: Vec<&TokenStream> = [&status, &body, &headers].into_iter().flatten().collect();
+        if fields.is_empty() {
+            quote!(#enum_ident::#variant)
+        } else {
+            quote!(#enum_ident::#variant(#(#fields),*))
+        }
+    };
     let Some((media, ty)) = &case.body else {
-        let fields = match (&status, &headers) {
-            (None, None) => quote!(),
-            _ => quote!((#status #headers)),
-        };
-        return quote!(#enum_ident::#variant #fields);
+        return build(None);
     };
     let Some(value) = example(spec, op, case.status, media) else {
         return unanswered;
@@ -140,9 +145,10 @@ fn answer(
             }
         }
     };
+    let answered = build(Some(quote!(body)));
     quote! {
         match #body {
-            Some(body) => #enum_ident::#variant(#status body #headers),
+            Some(body) => #answered,
             None => #unanswered,
         }
     }
@@ -207,8 +213,13 @@ fn media_example<'a>(
 }
 
 /// The method implementing `declaration` (a trait method as the stubs
-/// declare it): its signature with every argument ignored, `answer` as body.
-fn implementation(declaration: TokenStream, answer: &TokenStream) -> Result<TokenStream> {
+/// declare it, returning `impl Future<Output = response> + Send`): an
+/// `async fn` returning `response`, every argument ignored, `answer` as body.
+fn implementation(
+    declaration: TokenStream,
+    response: &proc_macro2::Ident,
+    answer: &TokenStream,
+) -> Result<TokenStream> {
     let mut method: syn::TraitItemFn =
         syn::parse2(declaration).map_err(|e| CodegenError::Generate {
             stage: "skeleton",
@@ -223,11 +234,13 @@ fn implementation(declaration: TokenStream, answer: &TokenStream) -> Result<Toke
             });
         }
     }
+    method.sig.asyncness = Some(Default::default());
+    method.sig.output = syn::parse_quote!(-> #response);
     let (attrs, sig) = (&method.attrs, &method.sig);
     Ok(quote! {
         #(#attrs)*
         #sig {
-            async move { #answer }
+            #answer
         }
     })
 }
