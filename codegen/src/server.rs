@@ -67,7 +67,6 @@ const CRATE_ITEMS: &[&str] = &[
     "BearerToken",
     "JsonBody",
     "Rejection",
-    "Validate",
 ];
 
 /// Generates the server-stub crate's `generated.rs` body.

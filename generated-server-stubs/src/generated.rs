@@ -621,18 +621,19 @@ pub fn router_with_options<A: UsersApi>(
 }
 async fn handle_authenticate_from_oauth_token<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-    body: Result<axum::Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
+    request: axum::extract::Request,
 ) -> Result<Response, Refused> {
-    let body = stub_runtime::checked_json::<
+    let body = stub_runtime::json_request::<
         types::OAuthToken,
     >(
-        body,
-        "OAuthToken",
-        shared
-            .options
-            .validate_requests
-            .then_some(validate::schema_o_auth_token as stub_runtime::Check),
-    )?;
+            request,
+            "OAuthToken",
+            shared
+                .options
+                .validate_requests
+                .then_some(validate::schema_o_auth_token as stub_runtime::Check),
+        )
+        .await?;
     let response = shared.api.authenticate_from_oauth_token(body).await;
     if shared.options.validate_responses {
         return Ok(

@@ -39,13 +39,19 @@ use crate::config::AccessMode;
 use crate::ops::observe::Observer;
 use crate::store::Storage;
 
-/// Request limits.
+/// Request limits and schema checks.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Largest accepted request body in bytes (413 above).
     pub body_limit: usize,
     /// Longest a request may take (408 after).
     pub request_timeout: Duration,
+    /// Check parameters and bodies against the spec before the service
+    /// runs (400/422 on a violation).
+    pub validate_requests: bool,
+    /// Check every JSON response against its documented schema (500 and
+    /// an error log line on a violation).
+    pub validate_responses: bool,
 }
 
 /// Which browsers and hosts may reach the service.
@@ -69,6 +75,8 @@ pub fn app<S: Storage>(
             body_limit: limits.body_limit,
             // In `local` mode no credentials are needed; the service decides.
             require_credentials: !local,
+            validate_requests: limits.validate_requests,
+            validate_responses: limits.validate_responses,
         },
     );
     let router = if boundary.allowed_origins.is_empty() {

@@ -49,6 +49,8 @@ pub async fn build(
     let limits = Limits {
         body_limit: config.body_limit,
         request_timeout: config.request_timeout,
+        validate_requests: config.validate_requests,
+        validate_responses: config.validate_responses,
     };
     let o = &config.ops;
     let observer = Observer::new(o.metrics, o.request_ids, o.trust_proxy_request_id);

@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -39,6 +40,21 @@ pub fn checked_json<T: DeserializeOwned>(
             schema_mismatch(&e.to_string(), schema),
         )
     })
+}
+
+/// The JSON request body of `request` for schema `schema` as a `T`: with
+/// `check`, decoded into a `serde_json::Value`, checked, then converted
+/// ([`checked_json`]); without, decoded straight into `T` as before the
+/// checks existed (so turning them off costs nothing).
+pub async fn json_request<T: DeserializeOwned>(
+    request: Request,
+    schema: &str,
+    check: Option<Check>,
+) -> Result<T, Rejection> {
+    match check {
+        Some(_) => checked_json(Json::from_request(request, &()).await, schema, check),
+        None => crate::json_body(Json::from_request(request, &()).await, schema),
+    }
 }
 
 /// Checks parameter `name` (in `place`: "path", "query", "header") against

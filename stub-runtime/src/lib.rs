@@ -50,7 +50,7 @@ mod violation;
 #[cfg(feature = "axum")]
 pub use body::JsonBody;
 #[cfg(feature = "axum")]
-pub use checked::{ResponseCheck, check_param, check_response, checked_json};
+pub use checked::{ResponseCheck, check_param, check_response, checked_json, json_request};
 #[cfg(feature = "axum")]
 pub use format::{BuiltinErrors, ErrorFormat, Refused, media_body, with_headers};
 #[cfg(feature = "axum")]

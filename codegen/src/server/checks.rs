@@ -203,6 +203,15 @@ fn guarded(guard: TokenStream, steps: &[Step]) -> Option<Step> {
     }
 }
 
+/// `x.len() < n` (`n > 0`), as clippy likes it for `n == 1`.
+fn shorter(x: TokenStream, n: usize) -> TokenStream {
+    if n == 1 {
+        quote!(#x.is_empty())
+    } else {
+        quote!(#x.len() < #n)
+    }
+}
+
 /// A bound as the spec writes it (`0`, `1.5`).
 fn number_text(x: f64) -> String {
     format!("{x}")
@@ -362,9 +371,9 @@ impl<'a> Checks<'a> {
 
     fn arrays(&mut self, k: &Keywords, hint: &str) -> Option<Step> {
         let mut out = Vec::new();
-        if let Some(n) = k.min_items {
+        if let Some(n) = k.min_items.filter(|n| *n > 0) {
             let rule = format!("must have at least {n} items");
-            out.push(Step::fail(quote!(a.len() < #n), &rule));
+            out.push(Step::fail(shorter(quote!(a), n), &rule));
         }
         if let Some(n) = k.max_items {
             let rule = format!("must have at most {n} items");
@@ -407,9 +416,9 @@ impl<'a> Checks<'a> {
                 quote!(return Err(at.key(#name).violation("is required"));),
             ));
         }
-        if let Some(n) = k.min_properties {
+        if let Some(n) = k.min_properties.filter(|n| *n > 0) {
             let rule = format!("must have at least {n} properties");
-            out.push(Step::fail(quote!(o.len() < #n), &rule));
+            out.push(Step::fail(shorter(quote!(o), n), &rule));
         }
         if let Some(n) = k.max_properties {
             let rule = format!("must have at most {n} properties");

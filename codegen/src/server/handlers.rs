@@ -222,13 +222,21 @@ pub fn handler(
             // extractor of the media type it was sent as.
             extractors.push(quote!(request: axum::extract::Request));
             steps.push(read_any_media(body, schema, checks.body.as_ref()));
+        } else if let (BodyKind::Json, Some(check)) = (body.kind, &checks.body) {
+            // The whole request: decoded into a checked `Value`, or
+            // straight into the type when the options turn checks off.
+            let t = type_tokens(&body.ty);
+            extractors.push(quote!(request: axum::extract::Request));
+            steps.push(quote! {
+                let body = stub_runtime::json_request::<#t>(
+                    request,
+                    #schema,
+                    shared.options.validate_requests.then_some(validate::#check as stub_runtime::Check),
+                )
+                .await?;
+            });
         } else {
-            let (ty, read) = body_extractor(
-                body.kind,
-                &type_tokens(&body.ty),
-                schema,
-                checks.body.as_ref(),
-            );
+            let (ty, read) = body_extractor(body.kind, &type_tokens(&body.ty), schema, None);
             extractors.push(quote!(body: #ty));
             steps.push(quote!(let body = #read;));
         }

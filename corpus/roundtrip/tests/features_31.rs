@@ -125,7 +125,7 @@ async fn null_crosses_the_wire_where_the_type_list_allows_it() {
     let sent = json!({
         "name": "Bo", "kind": "cat", "species": "pet",
         "nickname": null, "age": null, "owner": null, "nothing": null,
-        "id_or_name": 5, "pair": ["x", 1, "y"]
+        "id_or_name": 5, "pair": ["x", 1] // `items: false`: no third position
     });
     let response = reqwest::Client::new()
         .post(format!("{url}/pets"))
@@ -141,7 +141,7 @@ async fn null_crosses_the_wire_where_the_type_list_allows_it() {
         assert!(got.get(absent).is_none_or(Value::is_null), "{got}");
     }
     assert_eq!(got["id_or_name"], 5);
-    assert_eq!(got["pair"], json!(["x", 1, "y"]));
+    assert_eq!(got["pair"], json!(["x", 1]));
     assert_eq!(got["species"], "pet");
 }
 

@@ -61,8 +61,12 @@ impl Service {
             Access::Applications => Some(register_applications(&bin, data.path())?),
         };
         let log = ctx.log_file(&format!("{label}-service.log"))?;
+        // Every response is checked against the spec (a violation is a 500
+        // that Schemathesis and the other checks see, and an error log line);
+        // explicit, though it is a debug build's default.
         let mut launch = Launch::new(&bin, &log)
             .args([Path::new("--data-dir"), data.path()])
+            .args(["--validate-responses", "true"])
             .env("USERS_LOG", "warn");
         if access == Access::Applications {
             launch = launch.args(["--access", "applications"]);

@@ -267,18 +267,19 @@ async fn handle_put_file<A: Features31Api>(
 }
 async fn handle_create_pet<A: Features31Api>(
     State(shared): State<stub_runtime::Shared<A>>,
-    body: Result<axum::Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
+    request: axum::extract::Request,
 ) -> Result<Response, Refused> {
-    let body = stub_runtime::checked_json::<
+    let body = stub_runtime::json_request::<
         types::Pet,
     >(
-        body,
-        "Pet",
-        shared
-            .options
-            .validate_requests
-            .then_some(validate::schema_pet as stub_runtime::Check),
-    )?;
+            request,
+            "Pet",
+            shared
+                .options
+                .validate_requests
+                .then_some(validate::schema_pet as stub_runtime::Check),
+        )
+        .await?;
     let response = shared.api.create_pet(body).await;
     if shared.options.validate_responses {
         return Ok(
@@ -326,18 +327,19 @@ async fn handle_get_pet<A: Features31Api>(
 }
 async fn handle_pet_adopted<A: Features31Api>(
     State(shared): State<stub_runtime::Shared<A>>,
-    body: Result<axum::Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
+    request: axum::extract::Request,
 ) -> Result<Response, Refused> {
-    let body = stub_runtime::checked_json::<
+    let body = stub_runtime::json_request::<
         types::Pet,
     >(
-        body,
-        "Pet",
-        shared
-            .options
-            .validate_requests
-            .then_some(validate::schema_pet as stub_runtime::Check),
-    )?;
+            request,
+            "Pet",
+            shared
+                .options
+                .validate_requests
+                .then_some(validate::schema_pet as stub_runtime::Check),
+        )
+        .await?;
     let response = shared.api.pet_adopted(body).await;
     if shared.options.validate_responses {
         return Ok(

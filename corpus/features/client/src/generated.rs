@@ -8,6 +8,171 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 pub mod types {
     pub use ::features_api_types::*;
+    ///`CheckConstraintsCode`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct CheckConstraintsCode(::std::string::String);
+    impl ::std::ops::Deref for CheckConstraintsCode {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CheckConstraintsCode> for ::std::string::String {
+        fn from(value: CheckConstraintsCode) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for CheckConstraintsCode {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[A-Z]{3}$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[A-Z]{3}$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CheckConstraintsCode {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CheckConstraintsCode {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CheckConstraintsCode {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`CheckConstraintsLabelsItem`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct CheckConstraintsLabelsItem(::std::string::String);
+    impl ::std::ops::Deref for CheckConstraintsLabelsItem {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CheckConstraintsLabelsItem> for ::std::string::String {
+        fn from(value: CheckConstraintsLabelsItem) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for CheckConstraintsLabelsItem {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 2usize {
+                return Err("shorter than 2 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CheckConstraintsLabelsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CheckConstraintsLabelsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CheckConstraintsLabelsItem {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`CheckConstraintsXMode`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum CheckConstraintsXMode {
+        #[serde(rename = "fast")]
+        Fast,
+        #[serde(rename = "slow")]
+        Slow,
+    }
+    impl ::std::fmt::Display for CheckConstraintsXMode {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Fast => f.write_str("fast"),
+                Self::Slow => f.write_str("slow"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CheckConstraintsXMode {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "fast" => Ok(Self::Fast),
+                "slow" => Ok(Self::Slow),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CheckConstraintsXMode {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CheckConstraintsXMode {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
 }
 #[derive(Clone, Debug)]
 /**Client for Features API
@@ -304,6 +469,27 @@ let response = client.get_flags()
 ```*/
     pub fn get_flags(&self) -> builder::GetFlags<'_> {
         builder::GetFlags::new(self)
+    }
+    /**Every JSON Schema keyword family the router checks before the
+implementation runs: a path parameter with a `pattern`, query
+parameters with bounds and array constraints, a header with an
+`enum`, and a body whose schema uses the rest.
+
+
+Sends a `POST` request to `/constrained/{code}`
+
+```text
+let response = client.check_constraints()
+    .code(code)
+    .labels(labels)
+    .page(page)
+    .x_mode(x_mode)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn check_constraints(&self) -> builder::CheckConstraints<'_> {
+        builder::CheckConstraints::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -1503,6 +1689,145 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::check_constraints`]
+
+[`Client::check_constraints`]: super::Client::check_constraints*/
+    #[derive(Debug, Clone)]
+    pub struct CheckConstraints<'a> {
+        client: &'a super::Client,
+        code: Result<types::CheckConstraintsCode, String>,
+        labels: Result<
+            Option<::std::vec::Vec<types::CheckConstraintsLabelsItem>>,
+            String,
+        >,
+        page: Result<Option<::std::num::NonZeroU64>, String>,
+        x_mode: Result<Option<types::CheckConstraintsXMode>, String>,
+        body: Result<::features_api_types::Constrained, String>,
+    }
+    impl<'a> CheckConstraints<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                code: Err("code was not initialized".to_string()),
+                labels: Ok(None),
+                page: Ok(None),
+                x_mode: Ok(None),
+                body: Err("body was not initialized".to_string()),
+            }
+        }
+        pub fn code<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CheckConstraintsCode>,
+        {
+            self.code = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `CheckConstraintsCode` for code failed".to_string()
+                });
+            self
+        }
+        pub fn labels<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::vec::Vec<types::CheckConstraintsLabelsItem>>,
+        {
+            self.labels = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: vec :: Vec < CheckConstraintsLabelsItem >` for labels failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_mode<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CheckConstraintsXMode>,
+        {
+            self.x_mode = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `CheckConstraintsXMode` for x_mode failed".to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::features_api_types::Constrained>,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: features_api_types :: Constrained` for body failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/constrained/{code}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<::features_api_types::Constrained>, Error<()>> {
+            let Self { client, code, labels, page, x_mode, body } = self;
+            let code = code.map_err(Error::InvalidRequest)?;
+            let labels = labels.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let x_mode = x_mode.map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/constrained/{}", client.baseurl, encode_path(& code.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = x_mode {
+                header_map.append("X-Mode", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("labels", &labels))
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "check_constraints",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }

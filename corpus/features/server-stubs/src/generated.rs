@@ -114,6 +114,11 @@ pub const OPERATIONS: &[OperationInfo] = &[
         method: "GET",
         path: "/flags",
     },
+    OperationInfo {
+        operation_id: "check_constraints",
+        method: "POST",
+        path: "/constrained/{code}",
+    },
 ];
 /// The operations of the API. Implement this trait and pass it to [`router`].
 ///
@@ -227,6 +232,19 @@ pub trait FeaturesApi: Send + Sync + 'static {
         &self,
         headers: GetFlagsHeaders,
     ) -> impl Future<Output = GetFlagsResponse> + Send;
+    /// `POST /constrained/{code}`
+    ///
+    /// Every JSON Schema keyword family the router checks before the
+    /// implementation runs: a path parameter with a `pattern`, query
+    /// parameters with bounds and array constraints, a header with an
+    /// `enum`, and a body whose schema uses the rest.
+    fn check_constraints(
+        &self,
+        code: String,
+        query: CheckConstraintsQuery,
+        headers: CheckConstraintsHeaders,
+        body: types::Constrained,
+    ) -> impl Future<Output = CheckConstraintsResponse> + Send;
 }
 /// Every response `list_items` documents.
 #[derive(Debug, Clone, PartialEq)]
@@ -672,6 +690,35 @@ impl IntoResponse for GetFlagsResponse {
         }
     }
 }
+/// Every response `check_constraints` documents.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CheckConstraintsResponse {
+    /// 200: The body, as stored.
+    Ok(JsonBody<types::Constrained>),
+    /// 400: A parameter breaks its schema.
+    BadRequest,
+    /// 422: The body breaks its schema.
+    UnprocessableEntity,
+}
+impl CheckConstraintsResponse {
+    /// The HTTP status this response is sent with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Ok(..) => StatusCode::OK,
+            Self::BadRequest => StatusCode::BAD_REQUEST,
+            Self::UnprocessableEntity => StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+}
+impl IntoResponse for CheckConstraintsResponse {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match self {
+            Self::Ok(body) => Errors::json(status, body),
+            Self::BadRequest | Self::UnprocessableEntity => status.into_response(),
+        }
+    }
+}
 /// The query parameters of `list_items`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListItemsQuery {
@@ -713,6 +760,20 @@ pub struct GetFlagsHeaders {
     pub x_dry_run: bool,
     /// `X-Retries`
     pub x_retries: Option<i64>,
+}
+/// The query parameters of `check_constraints`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckConstraintsQuery {
+    /// `page`
+    pub page: Option<i64>,
+    /// `labels`
+    pub labels: Option<Vec<String>>,
+}
+/// The header parameters of `check_constraints`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckConstraintsHeaders {
+    /// `X-Mode`
+    pub x_mode: Option<String>,
 }
 /// The spec names no error schema with `status`, `code` and
 /// `message`: the router answers with [`stub_runtime::BuiltinError`].
@@ -813,6 +874,11 @@ pub fn router_with_options<A: FeaturesApi>(
             "/flags",
             "GET",
             MethodRouter::new().on(MethodFilter::GET, handle_get_flags::<A>),
+        )
+        .path(
+            "/constrained/{code}",
+            "POST",
+            MethodRouter::new().on(MethodFilter::POST, handle_check_constraints::<A>),
         )
         .finish(api, options)
 }
@@ -1051,20 +1117,21 @@ async fn handle_put_order<A: FeaturesApi>(
         axum::extract::RawPathParams,
         axum::extract::rejection::RawPathParamsRejection,
     >,
-    body: Result<axum::Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
+    request: axum::extract::Request,
 ) -> Result<Response, Refused> {
     let values = stub_runtime::path_values(path)?;
     let id: i64 = stub_runtime::path_param(&values, "id", "an integer")?;
-    let body = stub_runtime::checked_json::<
+    let body = stub_runtime::json_request::<
         types::Item,
     >(
-        body,
-        "Item",
-        shared
-            .options
-            .validate_requests
-            .then_some(validate::schema_item as stub_runtime::Check),
-    )?;
+            request,
+            "Item",
+            shared
+                .options
+                .validate_requests
+                .then_some(validate::schema_item as stub_runtime::Check),
+        )
+        .await?;
     let response = shared.api.put_order(id, body).await;
     if shared.options.validate_responses {
         return Ok(
@@ -1078,18 +1145,19 @@ async fn handle_put_order<A: FeaturesApi>(
 }
 async fn handle_create_item_charset<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-    body: Result<axum::Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
+    request: axum::extract::Request,
 ) -> Result<Response, Refused> {
-    let body = stub_runtime::checked_json::<
+    let body = stub_runtime::json_request::<
         types::Item,
     >(
-        body,
-        "Item",
-        shared
-            .options
-            .validate_requests
-            .then_some(validate::schema_item as stub_runtime::Check),
-    )?;
+            request,
+            "Item",
+            shared
+                .options
+                .validate_requests
+                .then_some(validate::schema_item as stub_runtime::Check),
+        )
+        .await?;
     let response = shared.api.create_item_charset(body).await;
     if shared.options.validate_responses {
         return Ok(
@@ -1193,6 +1261,88 @@ async fn handle_get_flags<A: FeaturesApi>(
             stub_runtime::check_response::<
                 Errors,
             >("get_flags", response, validate::get_flags_response)
+                .await,
+        );
+    }
+    Ok(response.into_response())
+}
+async fn handle_check_constraints<A: FeaturesApi>(
+    State(shared): State<stub_runtime::Shared<A>>,
+    header_map: axum::http::HeaderMap,
+    axum::extract::RawQuery(raw_query): axum::extract::RawQuery,
+    path: Result<
+        axum::extract::RawPathParams,
+        axum::extract::rejection::RawPathParamsRejection,
+    >,
+    request: axum::extract::Request,
+) -> Result<Response, Refused> {
+    let header_map = &header_map;
+    let values = stub_runtime::path_values(path)?;
+    let code: String = stub_runtime::path_param(&values, "code", "a string")?;
+    if shared.options.validate_requests {
+        stub_runtime::check_param(
+            stub_runtime::RejectionKind::BadPathParameter,
+            "path",
+            "code",
+            &code,
+            validate::check_constraints_path_code,
+        )?;
+    }
+    let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
+    let query = CheckConstraintsQuery {
+        page: query_pairs.scalar::<i64>("page", "an integer")?,
+        labels: query_pairs
+            .array::<
+                String,
+            >("labels", stub_runtime::ArrayStyle::FormExploded, "a string")?,
+    };
+    if shared.options.validate_requests && let Some(value) = &query.page {
+        stub_runtime::check_param(
+            stub_runtime::RejectionKind::BadParameter,
+            "query",
+            "page",
+            value,
+            validate::check_constraints_query_page,
+        )?;
+    }
+    if shared.options.validate_requests && let Some(value) = &query.labels {
+        stub_runtime::check_param(
+            stub_runtime::RejectionKind::BadParameter,
+            "query",
+            "labels",
+            value,
+            validate::check_constraints_query_labels,
+        )?;
+    }
+    let headers = CheckConstraintsHeaders {
+        x_mode: stub_runtime::header_param::<String>(header_map, "X-Mode", "a string")?,
+    };
+    if shared.options.validate_requests && let Some(value) = &headers.x_mode {
+        stub_runtime::check_param(
+            stub_runtime::RejectionKind::BadParameter,
+            "header",
+            "X-Mode",
+            value,
+            validate::check_constraints_header_x_mode,
+        )?;
+    }
+    let body = stub_runtime::json_request::<
+        types::Constrained,
+    >(
+            request,
+            "Constrained",
+            shared
+                .options
+                .validate_requests
+                .then_some(validate::schema_constrained as stub_runtime::Check),
+        )
+        .await?;
+    let response = shared.api.check_constraints(code, query, headers, body).await;
+    if shared.options.validate_responses {
+        return Ok(
+            stub_runtime::check_response::<
+                Errors,
+            >("check_constraints", response, validate::check_constraints_response)
                 .await,
         );
     }
@@ -1385,6 +1535,553 @@ pub mod validate {
             }
             if let Some(x) = o.get("detail") {
                 schema_problem_detail(x, &at.key("detail"), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_id(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        if let Some(s) = v.as_str() && !stub_runtime::Format::Uuid.accepts(s) {
+            return Err(at.violation("must be in the `uuid` format"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_name(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        if let Some(s) = v.as_str() {
+            let length = stub_runtime::char_count(s);
+            if length < 2usize {
+                return Err(at.violation("must be at least 2 characters long"));
+            }
+            if length > 10usize {
+                return Err(at.violation("must be at most 10 characters long"));
+            }
+            static PATTERN: stub_runtime::Pattern = stub_runtime::Pattern::new(
+                "^[a-z]+$",
+            );
+            if !PATTERN.is_match(s) {
+                return Err(at.violation("must match the pattern `^[a-z]+$`"));
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_age(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        if let Some(n) = v.as_f64() {
+            if n < 0f64 {
+                return Err(at.violation("must be >= 0"));
+            }
+            if n > 150f64 {
+                return Err(at.violation("must be <= 150"));
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_score(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_number() {
+            return Err(at.violation("must be a number"));
+        }
+        if let Some(n) = v.as_f64() {
+            if n <= 0f64 {
+                return Err(at.violation("must be > 0"));
+            }
+            if !stub_runtime::multiple_of(n, 0.5f64) {
+                return Err(at.violation("must be a multiple of 0.5"));
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_email(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        if let Some(s) = v.as_str() && !stub_runtime::Format::Email.accepts(s) {
+            return Err(at.violation("must be in the `email` format"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_kind(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        if v.as_str() != Some("cat") && v.as_str() != Some("dog") {
+            return Err(at.violation("must be one of `\"cat\"`, `\"dog\"`"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_born(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        if let Some(s) = v.as_str() && !stub_runtime::Format::Date.accepts(s) {
+            return Err(at.violation("must be in the `date` format"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_seen(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        if let Some(s) = v.as_str() && !stub_runtime::Format::DateTime.accepts(s) {
+            return Err(at.violation("must be in the `date-time` format"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_site(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        if let Some(s) = v.as_str() && !stub_runtime::Format::Uri.accepts(s) {
+            return Err(at.violation("must be in the `uri` format"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_ip4(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        if let Some(s) = v.as_str() && !stub_runtime::Format::Ipv4.accepts(s) {
+            return Err(at.violation("must be in the `ipv4` format"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_ip6(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        if let Some(s) = v.as_str() && !stub_runtime::Format::Ipv6.accepts(s) {
+            return Err(at.violation("must be in the `ipv6` format"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_blob(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        if let Some(s) = v.as_str() && !stub_runtime::Format::Byte.accepts(s) {
+            return Err(at.violation("must be in the `byte` format"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_tags_items(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_tags(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_array() {
+            return Err(at.violation("must be an array"));
+        }
+        if let Some(a) = v.as_array() {
+            if a.is_empty() {
+                return Err(at.violation("must have at least 1 items"));
+            }
+            if a.len() > 3usize {
+                return Err(at.violation("must have at most 3 items"));
+            }
+            if !stub_runtime::unique_items(a) {
+                return Err(at.violation("must not contain equal items"));
+            }
+            for (i, x) in a.iter().enumerate() {
+                schema_constrained_tags_items(x, &at.index(i), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_counts_additional(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        if let Some(n) = v.as_f64() && n < 0f64 {
+            return Err(at.violation("must be >= 0"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_counts(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            for (key, x) in o {
+                schema_constrained_counts_additional(x, &at.key(key), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_contact_one_of_0_phone(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_contact_one_of_0(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("phone") {
+                return Err(at.key("phone").violation("is required"));
+            }
+            if let Some(x) = o.get("phone") {
+                schema_constrained_contact_one_of_0_phone(x, &at.key("phone"), dir)?;
+            }
+            if o.keys().any(|key| !matches!(key.as_str(), "phone")) {
+                return Err(at.violation("must have no properties other than `phone`"));
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_contact_one_of_1_mail(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_contact_one_of_1(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("mail") {
+                return Err(at.key("mail").violation("is required"));
+            }
+            if let Some(x) = o.get("mail") {
+                schema_constrained_contact_one_of_1_mail(x, &at.key("mail"), dir)?;
+            }
+            if o.keys().any(|key| !matches!(key.as_str(), "mail")) {
+                return Err(at.violation("must have no properties other than `mail`"));
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_contact(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if usize::from(schema_constrained_contact_one_of_0(v, at, dir).is_ok())
+            + usize::from(schema_constrained_contact_one_of_1(v, at, dir).is_ok()) != 1
+        {
+            return Err(
+                at.violation("must match exactly one of the 2 schemas of `oneOf`"),
+            );
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_code_any_of_0(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        if let Some(s) = v.as_str() {
+            let length = stub_runtime::char_count(s);
+            if length > 3usize {
+                return Err(at.violation("must be at most 3 characters long"));
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_code_any_of_1(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_code(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !(schema_constrained_code_any_of_0(v, at, dir).is_ok()
+            || schema_constrained_code_any_of_1(v, at, dir).is_ok())
+        {
+            return Err(
+                at.violation("must match at least one of the 2 schemas of `anyOf`"),
+            );
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_level_all_of_0(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        if let Some(n) = v.as_f64() && n < 1f64 {
+            return Err(at.violation("must be >= 1"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_level_all_of_1(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        if let Some(n) = v.as_f64() && n > 5f64 {
+            return Err(at.violation("must be <= 5"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_level(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        schema_constrained_level_all_of_0(v, at, dir)?;
+        schema_constrained_level_all_of_1(v, at, dir)?;
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_nick_not(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if v.as_str() != Some("admin") {
+            return Err(at.violation("must be one of `\"admin\"`"));
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn schema_constrained_nick(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        if schema_constrained_nick_not(v, at, dir).is_ok() {
+            return Err(at.violation("must not match the schema of `not`"));
+        }
+        Ok(())
+    }
+    ///Checks a value against the `Constrained` schema.
+    pub fn schema_constrained(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("name") {
+                return Err(at.key("name").violation("is required"));
+            }
+            if !o.contains_key("age") {
+                return Err(at.key("age").violation("is required"));
+            }
+            if !o.contains_key("email") {
+                return Err(at.key("email").violation("is required"));
+            }
+            if o.len() < 4usize {
+                return Err(at.violation("must have at least 4 properties"));
+            }
+            if o.len() > 12usize {
+                return Err(at.violation("must have at most 12 properties"));
+            }
+            if let Some(x) = o.get("id") {
+                if dir == Direction::Request {
+                    return Err(
+                        at.key("id").violation("is read-only and must not be sent"),
+                    );
+                }
+                schema_constrained_id(x, &at.key("id"), dir)?;
+            }
+            if let Some(x) = o.get("name") {
+                schema_constrained_name(x, &at.key("name"), dir)?;
+            }
+            if let Some(x) = o.get("age") {
+                schema_constrained_age(x, &at.key("age"), dir)?;
+            }
+            if let Some(x) = o.get("score") {
+                schema_constrained_score(x, &at.key("score"), dir)?;
+            }
+            if let Some(x) = o.get("email") {
+                schema_constrained_email(x, &at.key("email"), dir)?;
+            }
+            if let Some(x) = o.get("kind") {
+                schema_constrained_kind(x, &at.key("kind"), dir)?;
+            }
+            if let Some(x) = o.get("born") {
+                schema_constrained_born(x, &at.key("born"), dir)?;
+            }
+            if let Some(x) = o.get("seen") {
+                schema_constrained_seen(x, &at.key("seen"), dir)?;
+            }
+            if let Some(x) = o.get("site") {
+                schema_constrained_site(x, &at.key("site"), dir)?;
+            }
+            if let Some(x) = o.get("ip4") {
+                schema_constrained_ip4(x, &at.key("ip4"), dir)?;
+            }
+            if let Some(x) = o.get("ip6") {
+                schema_constrained_ip6(x, &at.key("ip6"), dir)?;
+            }
+            if let Some(x) = o.get("blob") {
+                schema_constrained_blob(x, &at.key("blob"), dir)?;
+            }
+            if let Some(x) = o.get("tags") {
+                schema_constrained_tags(x, &at.key("tags"), dir)?;
+            }
+            if let Some(x) = o.get("counts") {
+                schema_constrained_counts(x, &at.key("counts"), dir)?;
+            }
+            if let Some(x) = o.get("contact") {
+                schema_constrained_contact(x, &at.key("contact"), dir)?;
+            }
+            if let Some(x) = o.get("code") {
+                schema_constrained_code(x, &at.key("code"), dir)?;
+            }
+            if let Some(x) = o.get("level") {
+                schema_constrained_level(x, &at.key("level"), dir)?;
+            }
+            if let Some(x) = o.get("nick") {
+                schema_constrained_nick(x, &at.key("nick"), dir)?;
+            }
+            if o
+                .keys()
+                .any(|key| {
+                    !matches!(
+                        key.as_str(), "id" | "name" | "age" | "score" | "email" | "kind"
+                        | "born" | "seen" | "site" | "ip4" | "ip6" | "blob" | "tags" |
+                        "counts" | "contact" | "code" | "level" | "nick"
+                    )
+                })
+            {
+                return Err(
+                    at
+                        .violation(
+                            "must have no properties other than `id`, `name`, `age`, `score`, `email`, `kind`, `born`, `seen`, `site`, `ip4`, `ip6`, `blob`, `tags`, `counts`, `contact`, `code`, `level`, `nick`",
+                        ),
+                );
             }
         }
         Ok(())
@@ -1981,6 +2678,104 @@ pub mod validate {
             200u16 => {
                 schema_get_flags_response200(v, &Pointer::Root, Direction::Response)
             }
+            _ => Ok(()),
+        }
+    }
+    ///Checks a value against an inline schema.
+    pub fn check_constraints_path_code(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        if let Some(s) = v.as_str() {
+            static PATTERN: stub_runtime::Pattern = stub_runtime::Pattern::new(
+                "^[A-Z]{3}$",
+            );
+            if !PATTERN.is_match(s) {
+                return Err(at.violation("must match the pattern `^[A-Z]{3}$`"));
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn check_constraints_query_page(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        if let Some(n) = v.as_f64() {
+            if n < 1f64 {
+                return Err(at.violation("must be >= 1"));
+            }
+            if n > 100f64 {
+                return Err(at.violation("must be <= 100"));
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn check_constraints_query_labels_items(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        if let Some(s) = v.as_str() {
+            let length = stub_runtime::char_count(s);
+            if length < 2usize {
+                return Err(at.violation("must be at least 2 characters long"));
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn check_constraints_query_labels(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_array() {
+            return Err(at.violation("must be an array"));
+        }
+        if let Some(a) = v.as_array() {
+            if a.len() > 3usize {
+                return Err(at.violation("must have at most 3 items"));
+            }
+            if !stub_runtime::unique_items(a) {
+                return Err(at.violation("must not contain equal items"));
+            }
+            for (i, x) in a.iter().enumerate() {
+                check_constraints_query_labels_items(x, &at.index(i), dir)?;
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn check_constraints_header_x_mode(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        if v.as_str() != Some("fast") && v.as_str() != Some("slow") {
+            return Err(at.violation("must be one of `\"fast\"`, `\"slow\"`"));
+        }
+        Ok(())
+    }
+    ///Checks a JSON response of `check_constraints` against the schema documented for its status.
+    pub fn check_constraints_response(status: u16, v: &Value) -> Result<(), Violation> {
+        match status {
+            200u16 => schema_constrained(v, &Pointer::Root, Direction::Response),
             _ => Ok(()),
         }
     }
