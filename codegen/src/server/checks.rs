@@ -839,3 +839,68 @@ impl OpChecks {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::Spec;
+
+    /// The names of the functions in the generated `validate` module, and
+    /// its text.
+    fn generated(components: &str) -> (Vec<String>, String) {
+        let yaml = format!(
+            "openapi: 3.0.3\ninfo: {{ title: t, version: '1' }}\npaths: {{}}\ncomponents:\n  schemas:\n{components}"
+        );
+        let spec = Spec::parse("t.yaml", &yaml).unwrap();
+        let tokens = Checks::new(spec.api.components.as_ref()).module();
+        let file: syn::File = syn::parse2(tokens.clone()).unwrap();
+        let syn::Item::Mod(module) = &file.items[0] else {
+            panic!("not a module")
+        };
+        let names = module
+            .content
+            .as_ref()
+            .unwrap()
+            .1
+            .iter()
+            .filter_map(|item| match item {
+                syn::Item::Fn(f) => Some(f.sig.ident.to_string()),
+                _ => None,
+            });
+        (names.collect(), tokens.to_string())
+    }
+
+    #[test]
+    fn inline_and_component_names_never_collide() {
+        // `A.b` inline would be `schema_a_b`, the name of component `A_b`.
+        let (names, text) = generated(
+            "    A: { type: object, properties: { b: { type: string, maxLength: 3 } } }\n    A_b: { type: string, minLength: 1 }\n",
+        );
+        let mut distinct = names.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), names.len(), "{names:?}");
+        assert_eq!(names.len(), 3, "{names:?}");
+        // `A` calls its inline property's function, not the component's.
+        assert!(
+            text.contains("schema_a_b_2 (x , & at . key (\"b\") , dir)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_pattern_that_does_not_compile_is_left_out() {
+        let (_, text) = generated(
+            "    Good: { type: string, pattern: '^a+$' }\n    Bad: { type: string, pattern: '(' }\n",
+        );
+        assert!(text.contains("\"^a+$\""), "{text}");
+        assert!(!text.contains("Pattern :: new (\"(\")"), "{text}");
+    }
+
+    #[test]
+    fn schemas_checking_nothing_take_no_arguments_by_name() {
+        let (names, text) = generated("    Anything: {}\n");
+        assert_eq!(names, ["schema_anything"]);
+        assert!(text.contains("_ : & Value"), "{text}");
+    }
+}
