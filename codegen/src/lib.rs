@@ -118,6 +118,17 @@ pub fn generate_timed(spec: &Spec, options: &Options) -> Result<Generated> {
     });
     let (mut files, client_uses) = files?;
     files.extend(server_files?);
+    if let Some(skeleton) = &options.skeleton {
+        let started = Instant::now();
+        files.extend(emit::skeleton_crate::files(
+            spec,
+            options,
+            skeleton,
+            usable_error,
+            &version,
+        )?);
+        t.server += started.elapsed();
+    }
     if options.client_extras {
         let started = Instant::now();
         files.extend(emit::mock::files(

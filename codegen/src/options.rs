@@ -18,6 +18,9 @@ pub struct Options {
     pub client: (PathBuf, String),
     /// Directory and crate name of the server stubs.
     pub server: (PathBuf, String),
+    /// Directory and crate name of the skeleton server (a binary answering
+    /// each operation with its spec example, else 501), if one is wanted.
+    pub skeleton: Option<(PathBuf, String)>,
     /// Hold the spec to this workspace's own standard: lints (undocumented
     /// router statuses, the error schema's shape, operationId style) are
     /// errors. Off for foreign specs, where they are warnings.
@@ -38,6 +41,7 @@ impl Default for Options {
                 "generated-server-stubs".into(),
                 "users-api-server-stubs".into(),
             ),
+            skeleton: None,
             strict: true,
             client_extras: true,
         }

@@ -27,6 +27,12 @@ use responses::ErrorBody;
 use rust::{case_ident, doc_attrs, enum_ident, ident, model_ident};
 use security::SchemeFields;
 
+/// For the skeleton server (`emit::skeleton_crate`), which implements the
+/// trait: the names and types the stubs give each operation and response.
+pub(crate) mod names {
+    pub(crate) use super::rust::{carries_status, case_ident, enum_ident, type_tokens};
+}
+
 /// Names the server generator needs from its caller.
 pub struct ServerNames<'a> {
     /// Name of the trait (e.g. `UsersApi`).
@@ -69,11 +75,7 @@ pub fn generate(
     schemes: &[Scheme],
     names: &ServerNames<'_>,
 ) -> Result<TokenStream> {
-    let trait_ident = if CRATE_ITEMS.contains(&names.trait_name) {
-        ident(&format!("{}Api", names.trait_name))
-    } else {
-        ident(names.trait_name)
-    };
+    let trait_ident = trait_ident(names.trait_name);
     let types_crate = ident(names.types_crate);
     let schemes = SchemeFields::new(schemes);
     let error_body = names.error.as_ref().map(|e| ErrorBody {
@@ -201,6 +203,24 @@ pub fn generate(
 
         #validate
     })
+}
+
+/// The trait's identifier: `name`, unless an item of the crate has it.
+pub(crate) fn trait_ident(name: &str) -> proc_macro2::Ident {
+    if CRATE_ITEMS.contains(&name) {
+        ident(&format!("{name}Api"))
+    } else {
+        ident(name)
+    }
+}
+
+/// The trait's method declarations (as in the trait, docs included), for an
+/// implementation generated beside the stubs (the skeleton server).
+pub(crate) fn trait_methods(ops: &[Operation], schemes: &[Scheme]) -> Vec<TokenStream> {
+    let schemes = SchemeFields::new(schemes);
+    ops.iter()
+        .map(|op| handlers::trait_method(op, &schemes))
+        .collect()
 }
 
 /// The trait's documentation, with doc-tests showing that a documented

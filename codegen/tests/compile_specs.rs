@@ -27,6 +27,7 @@ fn options(slug: &str) -> Options {
         types: (dir.join("types"), format!("{slug}-types")),
         client: (dir.join("client"), format!("{slug}-client")),
         server: (dir.join("server-stubs"), format!("{slug}-server-stubs")),
+        skeleton: Some((dir.join("server"), format!("{slug}-server"))),
         strict: false,
         client_extras: false,
     }
@@ -64,11 +65,15 @@ fn generate_all(out: &Path) -> Vec<(String, Vec<users_api_codegen::GeneratedFile
     }
     let members: Vec<String> = all
         .iter()
-        .flat_map(|(slug, _)| ["types", "client", "server-stubs"].map(|c| format!("{slug}/{c}")))
+        .flat_map(|(slug, _)| {
+            ["types", "client", "server-stubs", "server"].map(|c| format!("{slug}/{c}"))
+        })
         .collect();
     let types: Vec<(String, String)> = all
         .iter()
-        .map(|(slug, _)| (format!("{slug}-types"), format!("{slug}/types")))
+        .flat_map(|(slug, _)| {
+            ["types", "server-stubs"].map(|c| (format!("{slug}-{c}"), format!("{slug}/{c}")))
+        })
         .collect();
     let members: Vec<&str> = members.iter().map(String::as_str).collect();
     let types: Vec<(&str, &str)> = types

@@ -19,8 +19,16 @@ pub const FEATURES_31_SPEC: &str = "corpus/features-3.1.yaml";
 /// Generates everything in memory from the specs under `root`: ours, and the
 /// feature corpora (held to the rules for foreign specs), side by side.
 pub fn generate(root: &Path) -> Result<Vec<GeneratedFile>> {
-    let corpus = crate::generate::options("features-api", Path::new("corpus/features"));
-    let corpus_31 = crate::generate::options("features-31-api", Path::new("corpus/features-31"));
+    // The checked-in corpora have no skeleton server: the `skeletons` CI
+    // step generates and runs those.
+    let corpus = Options {
+        skeleton: None,
+        ..crate::generate::options("features-api", Path::new("corpus/features"))
+    };
+    let corpus_31 = Options {
+        skeleton: None,
+        ..crate::generate::options("features-31-api", Path::new("corpus/features-31"))
+    };
     let (ours, features, features_31) = std::thread::scope(|scope| {
         let features = scope.spawn(|| generate_from_file(&root.join(FEATURES_SPEC), &corpus));
         let features_31 =

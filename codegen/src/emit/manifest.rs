@@ -85,6 +85,11 @@ pub const DEPENDENCIES: &[Dependency] = &[
         ],
         ..dep("tokio", "1")
     },
+    // The skeleton server's command line.
+    Dependency {
+        features: &["derive"],
+        ..dep("clap", "4")
+    },
     // progenitor's mocks are written for httpmock 0.8 (their code also uses regex).
     dep("httpmock", "0.8"),
     dep("regex", "1"),
@@ -339,6 +344,37 @@ pub fn server(
     if uuid {
         deps.push(("uuid", &[]));
     }
+    manifest.dependencies("dependencies", &deps, None);
+    manifest.finish()
+}
+
+/// The skeleton server crate: a binary over the server stubs.
+pub fn skeleton(
+    name: &str,
+    title: &str,
+    version: &str,
+    stubs_crate: &str,
+    command: &str,
+) -> String {
+    let mut manifest = Manifest::new(
+        &Package {
+            name,
+            version,
+            description: format!(
+                "Skeleton server for the {title}: the spec's examples, else 501 (generated)"
+            ),
+        },
+        command,
+    );
+    let deps: Vec<(&str, &[&str])> = vec![
+        (stubs_crate, &[]),
+        ("stub-runtime", &["axum"]),
+        ("axum", &[]),
+        ("tokio", &[]),
+        ("serde", &[]),
+        ("serde_json", &[]),
+        ("clap", &[]),
+    ];
     manifest.dependencies("dependencies", &deps, None);
     manifest.finish()
 }

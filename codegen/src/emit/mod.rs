@@ -1,6 +1,7 @@
 //! Emitting the generated crates from the spec and the IR: the types and
 //! client (progenitor, on the document rewritten once for it), the client's
-//! mocks, the server stubs, their manifests, and formatting.
+//! mocks, the server stubs, the skeleton server, their manifests, and
+//! formatting.
 
 pub(crate) mod client_crate;
 pub(crate) mod format;
@@ -10,3 +11,4 @@ pub(crate) mod mock;
 pub(crate) mod progenitor;
 pub(crate) mod rewrite;
 pub(crate) mod server_crate;
+pub(crate) mod skeleton_crate;

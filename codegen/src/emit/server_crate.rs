@@ -75,7 +75,7 @@ pub(crate) fn files(
 }
 
 /// The server trait's name: the title in PascalCase, a valid identifier.
-fn trait_name(title: &str) -> String {
+pub(super) fn trait_name(title: &str) -> String {
     let name: String = title
         .to_pascal_case()
         .chars()

@@ -1,7 +1,7 @@
 //! The one `$ref` resolver: every stage resolves references to
 //! `components` through [`resolve`].
 
-use openapiv3::{Components, Parameter, ReferenceOr, RequestBody, Response, Schema};
+use openapiv3::{Components, Example, Parameter, ReferenceOr, RequestBody, Response, Schema};
 
 /// How many `$ref`s in a row are followed before giving up (a cycle).
 const MAX_HOPS: usize = 32;
@@ -29,6 +29,7 @@ component!(Schema, "schemas", schemas);
 component!(Parameter, "parameters", parameters);
 component!(RequestBody, "requestBodies", request_bodies);
 component!(Response, "responses", responses);
+component!(Example, "examples", examples);
 
 /// The item itself, or what its `$ref` (followed through chains) names.
 /// `None` for a dangling, foreign or cyclic reference (validation reports those).

@@ -4,7 +4,8 @@
 //! share; [`runner`] runs the selected steps and prints the summary. The
 //! steps live by group: [`rust`] (cargo and the spec gates), [`spec_tools`]
 //! (Spectral, Schemathesis, Prism), [`clients`] (the official SDKs, the
-//! downstream crate, the docs page). [`service`] starts the real binary for
+//! downstream crate, the docs page), [`skeletons`] (the skeleton servers
+//! under Schemathesis). [`service`] starts the real binary for
 //! them (through `users-harness`) and [`tools`] installs the external tools:
 //! `npm ci` into `conformance/node_modules`, a Python venv with
 //! `conformance/requirements.txt` at `target/ci-tools/venv`, each again only
@@ -15,6 +16,7 @@ mod clients;
 mod runner;
 mod rust;
 mod service;
+mod skeletons;
 mod spec_tools;
 mod tools;
 
@@ -56,6 +58,7 @@ const STEPS: &[Step] = &[
     Step { name: "rolling-restart", needs_build: true, run: rust::rolling_restart, about: "nginx before two instances on one PostgreSQL, each restarted under load: no failed request" },
     Step { name: "spectral", needs_build: false, run: spec_tools::spectral, about: "lint the spec (spectral:oas + OWASP)" },
     Step { name: "schemathesis", needs_build: true, run: spec_tools::schemathesis, about: "property tests against the real binary" },
+    Step { name: "skeletons", needs_build: false, run: skeletons::skeletons, about: "skeleton servers of feature and public specs under Schemathesis: invalid input refused, valid accepted" },
     Step { name: "prism", needs_build: true, run: spec_tools::prism, about: "generated client through prism proxy --errors" },
     Step { name: "python-sdk", needs_build: true, run: clients::python_sdk, about: "pieces_os_client against the binary (local, applications)" },
     Step { name: "js-sdk", needs_build: true, run: clients::js_sdk, about: "@pieces.app/pieces-os-client against the binary (local, applications)" },

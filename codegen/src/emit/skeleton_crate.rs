@@ -1,0 +1,394 @@
+//! The skeleton server crate: a binary (`cargo run -p NAME-server -- --listen
+//! ADDR`) serving the stubs' router with an implementation of their trait
+//! that answers each operation with the example the spec gives for its
+//! success response, and with `501` in the spec's error format where there
+//! is none (or it does not decode as the response's type).
+//!
+//! Examples reach the Rust code only as string literals of their JSON text,
+//! decoded with `serde_json` at run time (and sent byte for byte).
+//!
+//! A response enum can only express documented statuses, so `501` is not a
+//! value the trait method can return: an operation without an example
+//! signals a per-request channel (a task-local the router's outer layer
+//! sets) and never completes; the layer then answers `501`. The stubs'
+//! request checks have run by then, so `501` means "valid, not implemented".
+
+use std::path::PathBuf;
+
+use openapiv3::{Components, MediaType, ReferenceOr, StatusCode};
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use super::format::{crate_doc, header, rust_files};
+use super::manifest;
+use super::server_crate::trait_name;
+use crate::error::{CodegenError, Result};
+use crate::ir::{self, BodyKind, Operation, ResponseCase, RustType, Status, body_kind};
+use crate::names::type_name;
+use crate::options::{GeneratedFile, Options, REGEN_COMMAND};
+use crate::server;
+use crate::spec::Spec;
+use crate::spec::refs::resolve;
+use crate::validate::error_codes;
+
+/// The error `code` the `501` answers carry when the spec's codes are an
+/// enum: the first of these it lists, else its first code.
+const PREFERRED_CODES: &[&str] = &["not_implemented", "internal_error", "server_error"];
+
+/// The skeleton crate at `dir`, named `name`, over the stubs of `options`.
+pub(crate) fn files(
+    spec: &Spec,
+    options: &Options,
+    (dir, name): &(PathBuf, String),
+    usable_error: bool,
+    version: &str,
+) -> Result<Vec<GeneratedFile>> {
+    let title = &spec.api.info.title;
+    let components = spec.api.components.as_ref();
+    let ops = ir::operations(spec)?;
+    let stubs = format_ident!("{}", options.server.1.replace('-', "_"));
+    let trait_ident = server::trait_ident(&trait_name(title));
+    let error_type = usable_error.then(|| type_name(&options.error_schema));
+    let mut uses = Helpers::default();
+    let methods = server::trait_methods(&ops, &ir::schemes(components))
+        .into_iter()
+        .zip(&ops)
+        .map(|(declaration, op)| {
+            let answer = answer(spec, op, error_type.as_deref(), &mut uses);
+            implementation(declaration, &server::names::enum_ident(op), &answer)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let code = error_code(components, &options.error_schema);
+    let lib = library(&stubs, &trait_ident, &methods, &code, uses);
+    let mut files = vec![GeneratedFile {
+        path: dir.join("Cargo.toml"),
+        contents: manifest::skeleton(name, title, version, &options.server.1, REGEN_COMMAND),
+    }];
+    let doc = format!(
+        "{}\n\nEach operation answers with the example the spec gives for its success\n\
+         response, else `501` in the spec's error format, after the stubs' router\n\
+         has checked the request. Run it with `cargo run -p {name} -- --listen ADDR`.",
+        crate_doc("Skeleton server", title, version)
+    );
+    files.extend(rust_files(dir.join("src"), &doc, "skeleton", lib, &[])?);
+    files.push(GeneratedFile {
+        path: dir.join("src/main.rs"),
+        contents: main_rs(name)?,
+    });
+    Ok(files)
+}
+
+/// Which helper functions the answers call (only those are emitted).
+#[derive(Debug, Clone, Copy, Default)]
+struct Helpers {
+    raw: bool,
+    value: bool,
+}
+
+/// The body of `op`'s method: an expression of its response enum.
+fn answer(
+    spec: &Spec,
+    op: &Operation,
+    error_type: Option<&str>,
+    uses: &mut Helpers,
+) -> TokenStream {
+    let unanswered = quote!(super::not_implemented().await);
+    let Some(case) = op.responses.iter().find(|r| is_success(r)) else {
+        return unanswered;
+    };
+    let enum_ident = server::names::enum_ident(op);
+    let variant = server::names::case_ident(case);
+    // The variant's fields in order: status (ranges), body, headers.
+    let status =
+        server::names::carries_status(case.status).then(|| quote!(axum::http::StatusCode::OK));
+    let headers = case
+        .has_headers
+        .then(|| quote!(axum::http::HeaderMap::new()));
+    let build = |body: Option<TokenStream>| {
+        let fields: Vec<&TokenStream> = [&status, &body, &headers].into_iter().flatten().collect();
+        if fields.is_empty() {
+            quote!(#enum_ident::#variant)
+        } else {
+            quote!(#enum_ident::#variant(#(#fields),*))
+        }
+    };
+    let Some((media, ty)) = &case.body else {
+        return build(None);
+    };
+    let Some(value) = example(spec, op, case.status, media) else {
+        return unanswered;
+    };
+    let Ok(json) = serde_json::to_string(value) else {
+        return unanswered;
+    };
+    let example = Literal::string(&json);
+    let t = server::names::type_tokens(ty);
+    let is_error = matches!(ty, RustType::Model(n) if Some(n.as_str()) == error_type);
+    let body = match body_kind(media) {
+        _ if is_error => {
+            uses.value = true;
+            quote!(super::value::<#t>(#example))
+        }
+        BodyKind::Json => {
+            uses.raw = true;
+            quote!(super::raw::<#t>(#example))
+        }
+        // Text and bytes: the example is the body when it is a string.
+        _ => {
+            let serde_json::Value::String(text) = value else {
+                return unanswered;
+            };
+            let text = Literal::string(text);
+            match ty {
+                RustType::Bytes => quote!(Some(axum::body::Bytes::from_static(#text.as_bytes()))),
+                _ => quote!(Some(String::from(#text))),
+            }
+        }
+    };
+    let answered = build(Some(quote!(body)));
+    quote! {
+        match #body {
+            Some(body) => #answered,
+            None => #unanswered,
+        }
+    }
+}
+
+/// A response the skeleton answers with: a `2xx` code or the `2XX` range,
+/// in the preferred media type.
+fn is_success(r: &ResponseCase) -> bool {
+    let success = match r.status {
+        Status::Code(code) => (200..300).contains(&code),
+        Status::Range(hundreds) => hundreds == 2,
+        Status::Default => false,
+    };
+    success && r.media_variant.is_none()
+}
+
+/// The example of `op`'s response `status` in `media`: the media type's
+/// `example`, else its first `examples` value, else its schema's `example`.
+fn example<'a>(
+    spec: &'a Spec,
+    op: &Operation,
+    status: Status,
+    media: &str,
+) -> Option<&'a serde_json::Value> {
+    let components = spec.api.components.as_ref();
+    let item = spec.api.paths.paths.get(&op.path)?.as_item()?;
+    let (_, operation) = item
+        .iter()
+        .find(|(method, _)| method.eq_ignore_ascii_case(&op.method))?;
+    let key = match status {
+        Status::Code(code) => StatusCode::Code(code),
+        Status::Range(hundreds) => StatusCode::Range(hundreds),
+        Status::Default => return None,
+    };
+    let response = resolve(operation.responses.responses.get(&key)?, components)?;
+    media_example(response.content.get(media)?, components)
+}
+
+fn media_example<'a>(
+    media: &'a MediaType,
+    components: Option<&'a Components>,
+) -> Option<&'a serde_json::Value> {
+    let from_examples = || {
+        media
+            .examples
+            .values()
+            .find_map(|e| resolve(e, components)?.value.as_ref())
+    };
+    let from_schema = || {
+        let schema = media.schema.as_ref()?;
+        let schema = match schema {
+            ReferenceOr::Item(s) => s,
+            reference => resolve(reference, components)?,
+        };
+        schema.schema_data.example.as_ref()
+    };
+    media
+        .example
+        .as_ref()
+        .or_else(from_examples)
+        .or_else(from_schema)
+}
+
+/// The method implementing `declaration` (a trait method as the stubs
+/// declare it, returning `impl Future<Output = response> + Send`): an
+/// `async fn` returning `response`, every argument ignored, `answer` as body.
+fn implementation(
+    declaration: TokenStream,
+    response: &proc_macro2::Ident,
+    answer: &TokenStream,
+) -> Result<TokenStream> {
+    let mut method: syn::TraitItemFn =
+        syn::parse2(declaration).map_err(|e| CodegenError::Generate {
+            stage: "skeleton",
+            message: format!("a trait method does not parse: {e}"),
+        })?;
+    method.attrs.retain(|a| !a.path().is_ident("doc"));
+    for input in &mut method.sig.inputs {
+        if let syn::FnArg::Typed(arg) = input {
+            *arg.pat = syn::Pat::Wild(syn::PatWild {
+                attrs: Vec::new(),
+                underscore_token: Default::default(),
+            });
+        }
+    }
+    method.sig.asyncness = Some(Default::default());
+    method.sig.output = syn::parse_quote!(-> #response);
+    let (attrs, sig) = (&method.attrs, &method.sig);
+    Ok(quote! {
+        #(#attrs)*
+        #sig {
+            #answer
+        }
+    })
+}
+
+/// The `code` of the `501` answers.
+fn error_code(components: Option<&Components>, schema: &str) -> String {
+    let Some(codes) = error_codes(components, schema) else {
+        return "not_implemented".into();
+    };
+    PREFERRED_CODES
+        .iter()
+        .find(|c| codes.iter().any(|code| code == *c))
+        .map(|c| (*c).to_string())
+        .or_else(|| codes.first().cloned())
+        .unwrap_or_else(|| "not_implemented".into())
+}
+
+/// The library: the implementation, the router with its `501` layer.
+fn library(
+    stubs: &proc_macro2::Ident,
+    trait_ident: &proc_macro2::Ident,
+    methods: &[TokenStream],
+    code: &str,
+    uses: Helpers,
+) -> TokenStream {
+    let raw = uses.raw.then(|| {
+        quote! {
+            /// The example `text` as a raw JSON body (sent byte for byte), when it decodes as `T`.
+            fn raw<T: serde::de::DeserializeOwned>(text: &'static str) -> Option<#stubs::JsonBody<T>> {
+                serde_json::from_str::<T>(text)
+                    .ok()
+                    .map(|_| #stubs::JsonBody::Raw(axum::body::Bytes::from_static(text.as_bytes())))
+            }
+        }
+    });
+    let value = uses.value.then(|| {
+        quote! {
+            /// The example `text` decoded as `T`.
+            fn value<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
+                serde_json::from_str(text).ok()
+            }
+        }
+    });
+    quote! {
+        use std::cell::RefCell;
+
+        use axum::http::StatusCode;
+        use axum::response::Response;
+        use stub_runtime::ErrorFormat as _;
+        use tokio::sync::oneshot;
+
+        /// The implementation of the stubs' trait that answers from the spec's examples.
+        #[derive(Debug, Clone, Copy, Default)]
+        pub struct Skeleton;
+
+        /// The stubs' router serving [`Skeleton`]; operations without an
+        /// example are answered `501` in the spec's error format.
+        pub fn app() -> axum::Router {
+            #stubs::router(std::sync::Arc::new(Skeleton))
+                .layer(axum::middleware::from_fn(answer_unanswered))
+        }
+
+        tokio::task_local! {
+            /// Per request: how an operation without an example says so.
+            static UNANSWERED: RefCell<Option<oneshot::Sender<()>>>;
+        }
+
+        /// Runs the request; answers `501` when its operation has no example.
+        async fn answer_unanswered(
+            request: axum::extract::Request,
+            next: axum::middleware::Next,
+        ) -> Response {
+            let (tell, told) = oneshot::channel();
+            let answered = UNANSWERED.scope(RefCell::new(Some(tell)), next.run(request));
+            tokio::select! {
+                biased;
+                response = answered => response,
+                Ok(()) = told => not_implemented_response(),
+            }
+        }
+
+        /// Tells [`answer_unanswered`] to answer `501`, and never completes.
+        async fn not_implemented<T>() -> T {
+            let _ = UNANSWERED.try_with(|tell| tell.borrow_mut().take().map(|tell| tell.send(())));
+            std::future::pending().await
+        }
+
+        /// `501` in the spec's error format.
+        fn not_implemented_response() -> Response {
+            const MESSAGE: &str = "the spec gives no example for this operation's success response";
+            let status = StatusCode::NOT_IMPLEMENTED;
+            match <#stubs::Errors as stub_runtime::ErrorFormat>::rejection_body(status, #code, MESSAGE) {
+                Some(body) => <#stubs::Errors as stub_runtime::ErrorFormat>::error(status, body),
+                None => stub_runtime::BuiltinErrors::error(
+                    status,
+                    stub_runtime::BuiltinError {
+                        status: status.as_u16(),
+                        code: #code.to_string(),
+                        message: MESSAGE.to_string(),
+                    },
+                ),
+            }
+        }
+
+        #raw
+        #value
+
+        /// One method per operation.
+        mod implementation {
+            use #stubs::*;
+
+            impl #trait_ident for super::Skeleton {
+                #(#methods)*
+            }
+        }
+    }
+}
+
+/// `src/main.rs`: `--listen ADDR`, then serve until Ctrl-C.
+fn main_rs(name: &str) -> Result<String> {
+    let krate = format_ident!("{}", name.replace('-', "_"));
+    let about = format!("{name}: the skeleton server (examples from the spec, else 501)");
+    let tokens = quote! {
+        use clap::Parser;
+
+        #[derive(Debug, Parser)]
+        #[command(about = #about)]
+        struct Args {
+            /// Address to listen on (port 0: any free port; the address taken is printed).
+            #[arg(long, default_value = "127.0.0.1:8080")]
+            listen: std::net::SocketAddr,
+        }
+
+        #[tokio::main]
+        async fn main() -> std::io::Result<()> {
+            let args = Args::parse();
+            let listener = tokio::net::TcpListener::bind(args.listen).await?;
+            println!("listening on http://{}", listener.local_addr()?);
+            axum::serve(listener, #krate::app())
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await
+        }
+    };
+    let file: syn::File = syn::parse2(tokens).map_err(|e| CodegenError::Generate {
+        stage: "skeleton",
+        message: format!("main.rs does not parse: {e}"),
+    })?;
+    Ok(format!("{}\n{}", header(), prettyplease::unparse(&file)))
+}

@@ -1,0 +1,195 @@
+//! The skeleton server, generated for a crafted spec
+//! (`tests/skeleton/examples.yaml`), built, started on a free loopback port
+//! and called over HTTP: operations with an example answer exactly that
+//! example (read from the spec file here, not from the generator), the
+//! others `501` in the spec's error schema, after the stubs' checks.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+use users_api_codegen::{Options, Spec, generate, standalone_workspace};
+
+const SLUG: &str = "skeleton-examples";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("codegen lives in the workspace")
+        .to_path_buf()
+}
+
+/// The target directory this test runs from (`…/target/debug/deps/x` -> `…/target`).
+fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.ancestors().nth(3).unwrap().to_path_buf()
+}
+
+fn spec_path() -> PathBuf {
+    root().join("codegen/tests/skeleton/examples.yaml")
+}
+
+/// The spec file as JSON, read independently of the generator.
+fn spec_json() -> Value {
+    let text = std::fs::read_to_string(spec_path()).unwrap();
+    serde_yaml::from_str(&text).unwrap()
+}
+
+/// Generates the crates into `out` as a workspace of their own; builds the
+/// skeleton and returns its binary.
+fn build_skeleton(out: &Path) -> PathBuf {
+    let options = Options {
+        error_schema: "Error".into(),
+        types: ("types".into(), format!("{SLUG}-types")),
+        client: ("client".into(), format!("{SLUG}-client")),
+        server: ("server-stubs".into(), format!("{SLUG}-server-stubs")),
+        skeleton: Some(("server".into(), format!("{SLUG}-server"))),
+        strict: false,
+        client_extras: false,
+    };
+    let spec = Spec::read(&spec_path()).unwrap();
+    for f in generate(&spec, &options).unwrap() {
+        let path = out.join(&f.path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &f.contents).unwrap();
+    }
+    let manifest = standalone_workspace(
+        &["types", "server-stubs", "server"],
+        &[
+            (&format!("{SLUG}-types"), "types"),
+            (&format!("{SLUG}-server-stubs"), "server-stubs"),
+        ],
+        &root().join("stub-runtime"),
+    );
+    std::fs::write(out.join("Cargo.toml"), manifest).unwrap();
+    std::fs::copy(root().join("Cargo.lock"), out.join("Cargo.lock")).unwrap();
+    // Shared with `cargo xtask corpus` and the compile test: the runtime
+    // crates are built once.
+    let target = target_dir().join("corpus/check-target");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .args(["build", "--quiet", "-p", &format!("{SLUG}-server")])
+        .env("CARGO_TARGET_DIR", &target)
+        .current_dir(out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "the skeleton does not compile:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    target
+        .join("debug")
+        .join(format!("{SLUG}-server{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// The running skeleton, killed when dropped.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    /// Starts `bin` on port 0 and reads the address it printed.
+    fn start(bin: &Path) -> Self {
+        let mut child = Command::new(bin)
+            .args(["--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_string();
+        Self { child, url }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Status, content type and JSON body (`Null` when empty).
+async fn call(request: reqwest::RequestBuilder) -> (u16, String, Value) {
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let bytes = response.bytes().await.unwrap();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    (status, content_type, body)
+}
+
+/// A `501` in the spec's `Error` schema: exactly its three properties.
+fn assert_not_implemented((status, content_type, body): (u16, String, Value)) {
+    assert_eq!(status, 501, "{body}");
+    assert_eq!(content_type, "application/json");
+    let object = body.as_object().unwrap();
+    let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["code", "message", "status"], "{body}");
+    assert_eq!(body["status"], 501);
+    assert_eq!(body["code"], "not_implemented");
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+}
+
+#[tokio::test]
+async fn answers_with_the_spec_examples_else_501() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&build_skeleton(dir.path()));
+    let spec = spec_json();
+    let http = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", server.url);
+
+    // The media type's `example`.
+    let expected = &spec["paths"]["/pets/{id}"]["get"]["responses"]["200"]["content"]["application/json"]
+        ["example"];
+    let answer = call(http.get(url("/pets/7"))).await;
+    assert_eq!(answer, (200, "application/json".into(), expected.clone()));
+
+    // A named example, through `#/components/examples`.
+    let expected = &spec["components"]["examples"]["FewPets"]["value"];
+    let answer = call(http.get(url("/pets?limit=2"))).await;
+    assert_eq!(answer, (200, "application/json".into(), expected.clone()));
+
+    // The schema's `example`.
+    let expected = &spec["components"]["schemas"]["Status"]["example"];
+    let answer = call(http.get(url("/status"))).await;
+    assert_eq!(answer, (200, "application/json".into(), expected.clone()));
+
+    // A success without a body needs no example.
+    let (status, _, body) = call(http.delete(url("/pets/7"))).await;
+    assert_eq!((status, body), (204, Value::Null));
+
+    // A `2XX` range without a body: its variant carries a status (200).
+    let (status, _, body) = call(http.get(url("/ranged"))).await;
+    assert_eq!((status, body), (200, Value::Null));
+
+    // No example, and an example that is not a `Pet`: 501 in the error schema.
+    let pet = json!({"id": 3, "name": "Cy"});
+    assert_not_implemented(call(http.post(url("/pets")).json(&pet)).await);
+    assert_not_implemented(call(http.get(url("/broken"))).await);
+
+    // The stubs' checks run first: a malformed request is refused, not 501.
+    let (status, _, body) = call(http.get(url("/pets/seven"))).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["status"], 400);
+    let (status, _, body) = call(http.post(url("/pets")).json(&json!({"id": 3}))).await;
+    assert!(matches!(status, 400 | 422), "{status} {body}");
+}
