@@ -413,7 +413,7 @@ impl IntoResponse for UsersSpecificUserSnapshotResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetOpenapiYamlResponse {
     /// 200: This OpenAPI document as YAML.
-    Ok(String),
+    Ok(stub_runtime::TextBody),
     /// 400: The request is malformed, e.g. the `user` path parameter is not a uuid or the request body is not valid JSON; or it is ambiguous about where it is going or where it comes from (two `Host` headers, two `Origin` headers, or an absolute-form target whose authority differs from `Host`).
     BadRequest(types::ApiError),
     /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or (in `local` mode) from another machine.
@@ -497,7 +497,7 @@ impl IntoResponse for GetOpenapiJsonResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetDocsResponse {
     /// 200: The API reference page.
-    Ok(String),
+    Ok(stub_runtime::TextBody),
     /// 400: The request is malformed, e.g. the `user` path parameter is not a uuid or the request body is not valid JSON; or it is ambiguous about where it is going or where it comes from (two `Host` headers, two `Origin` headers, or an absolute-form target whose authority differs from `Host`).
     BadRequest(types::ApiError),
     /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or (in `local` mode) from another machine.

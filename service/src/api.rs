@@ -135,7 +135,7 @@ impl<S: Storage> UsersApi for Service<S> {
     }
 
     async fn get_openapi_yaml(&self) -> GetOpenapiYamlResponse {
-        GetOpenapiYamlResponse::Ok(OPENAPI_YAML.to_string())
+        GetOpenapiYamlResponse::Ok(OPENAPI_YAML.into())
     }
 
     async fn get_openapi_json(&self) -> GetOpenapiJsonResponse {
@@ -143,6 +143,7 @@ impl<S: Storage> UsersApi for Service<S> {
     }
 
     async fn get_docs(&self) -> users_api_server_stubs::GetDocsResponse {
-        users_api_server_stubs::GetDocsResponse::Ok(crate::docs::page().to_string())
+        // The 1.1 MB page, sent from where it lives (no copy per request).
+        users_api_server_stubs::GetDocsResponse::Ok(crate::docs::page().into())
     }
 }

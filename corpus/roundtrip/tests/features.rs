@@ -72,7 +72,7 @@ impl FeaturesApi for Echo {
     }
 
     async fn items_set_note(&self, id: i64, body: String) -> ItemsSetNoteResponse {
-        ItemsSetNoteResponse::Ok(format!("{id}: {body}"))
+        ItemsSetNoteResponse::Ok(format!("{id}: {body}").into())
     }
 
     async fn post_blobs(&self, body: Bytes) -> PostBlobsResponse {
@@ -159,7 +159,7 @@ impl FeaturesApi for Echo {
                 }
                 .into(),
             ),
-            _ => GetOrderResponse::InternalServerError(format!("order {id} is stuck")),
+            _ => GetOrderResponse::InternalServerError(format!("order {id} is stuck").into()),
         }
     }
 
