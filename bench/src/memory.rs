@@ -37,6 +37,25 @@ async fn list(http: &reqwest::Client, url: &str) -> Result<Vec<u8>> {
     Ok(response.bytes().await?.to_vec())
 }
 
+/// Where a process's resident memory is (`RssAnon`: heap and stacks;
+/// `RssFile`: the mapped binary and libraries), for the progress log.
+fn breakdown(pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+            .map_or(f64::NAN, |kib| kib / 1024.0)
+    };
+    format!(
+        "RSS {:.1} MiB (anon {:.1}, file {:.1})",
+        field("VmRSS:"),
+        field("RssAnon:"),
+        field("RssFile:")
+    )
+}
+
 /// One run: seed `users` users into a fresh service, list them, measure;
 /// then the baseline on the same bytes.
 fn once(cfg: &Config, rt: &Runtime, dir: &Path, users: usize, quiet: bool) -> Result<Measured> {
@@ -48,6 +67,8 @@ fn once(cfg: &Config, rt: &Runtime, dir: &Path, users: usize, quiet: bool) -> Re
     } else {
         Server::service(&cfg.service_bin, &data, &log)?
     };
+    std::thread::sleep(cfg.settle);
+    let idle = breakdown(service.pid());
     let bodies = auth_bodies(&key, "user", 0, users)?;
     let http = reqwest::Client::new();
     rt.block_on(users::authenticate_all(
@@ -56,9 +77,16 @@ fn once(cfg: &Config, rt: &Runtime, dir: &Path, users: usize, quiet: bool) -> Re
         bodies,
         SEEDING_CONNECTIONS,
     ))?;
+    std::thread::sleep(cfg.settle);
+    let seeded = breakdown(service.pid());
     let body = rt.block_on(list(&http, &service.url))?;
     std::thread::sleep(cfg.settle);
     let ours = service.memory_mib()?;
+    progress(&format!(
+        "  service: idle {idle}; after seeding {seeded}; after GET /users ({} body) {}",
+        body.len(),
+        breakdown(service.pid())
+    ));
     service.stop()?;
 
     let bodies = dir.join("baseline");
@@ -72,6 +100,7 @@ fn once(cfg: &Config, rt: &Runtime, dir: &Path, users: usize, quiet: bool) -> Re
     );
     std::thread::sleep(cfg.settle);
     let base_mem = base.memory_mib()?;
+    progress(&format!("  baseline: {}", breakdown(base.pid())));
     base.stop()?;
     let _ = std::fs::remove_dir_all(&data);
     Ok(Measured {

@@ -104,7 +104,7 @@ impl Access {
     /// its access token checked at the userinfo endpoint.
     pub async fn sign_in_identity(&self, body: &OAuthToken) -> Result<Arc<Principal>, Failure> {
         let principal = match body.id_token.as_deref() {
-            Some(id_token) => self.verifier.verify_id_principal(id_token)?,
+            Some(id_token) => self.verifier.verify_sign_in(id_token)?,
             None => Principal::new(
                 self.verifier
                     .verify_access_token(&body.access_token)
