@@ -11,6 +11,7 @@
 
 pub mod client;
 pub mod codegen;
+pub mod memory;
 pub mod postgres;
 pub mod procs;
 pub mod report;
@@ -62,7 +63,8 @@ pub struct Config {
     pub settle: Duration,
     /// Name of the cargo profile the binaries were built with (for the report).
     pub profile: String,
-    /// Run only these sections (`servers`, `write`, `codegen`); all when empty.
+    /// Run only these sections (`servers`, `memory`, `write`, `codegen`,
+    /// `postgres`); all when empty.
     pub only: Vec<String>,
 }
 
@@ -224,9 +226,13 @@ pub fn run(cfg: &Config) -> Result<Report> {
         if !cfg.wants("servers") {
         } else if let Err(e) = servers::run(cfg, &rt, &scripts, &mut report) {
             let state = State::Failed(format!("{e:#}"));
-            for prefix in ["read", "scale", "rss", "client"] {
+            for prefix in ["read", "scale", "rss.idle", "rss.large", "client"] {
                 report.mark(prefix, state.clone());
             }
+        }
+        if !cfg.wants("servers") && !cfg.wants("memory") {
+        } else if let Err(e) = memory::run(cfg, &rt, &mut report) {
+            report.mark("rss.users", State::Failed(format!("{e:#}")));
         }
         progress("write path");
         let read_rps = report

@@ -17,8 +17,9 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `users-service` on a free loopback port with its data in `data_dir`.
-    /// Its log (warnings only) goes to `log`.
+    /// Starts `users-service` on a free loopback port with its data in
+    /// `data_dir`, in its default configuration (the default log level
+    /// included: one line per request). Its log goes to `log`.
     pub fn service(bin: &Path, data_dir: &Path, log: &Path) -> Result<Self> {
         Self::service_with(bin, data_dir, log, &[])
     }
@@ -27,6 +28,14 @@ impl Server {
     pub fn service_with(bin: &Path, data_dir: &Path, log: &Path, args: &[String]) -> Result<Self> {
         let launch = Launch::new(bin, log)
             .args(args)
+            .args([Path::new("--data-dir"), data_dir]);
+        Self::start(launch)
+    }
+
+    /// Like [`Server::service`], logging warnings only (`USERS_LOG=warn`):
+    /// a quieter configuration than users get, for extra rows.
+    pub fn service_quiet(bin: &Path, data_dir: &Path, log: &Path) -> Result<Self> {
+        let launch = Launch::new(bin, log)
             .args([Path::new("--data-dir"), data_dir])
             .env("USERS_LOG", "warn");
         Self::start(launch)

@@ -194,11 +194,11 @@ pub trait UsersApi: Send + Sync + 'static {
 pub enum AuthenticateFromOauthTokenResponse {
     /// 200: The user was created or updated; its profile is returned.
     Ok(JsonBody<types::UserProfile>),
-    /// 400: The request is malformed, e.g. the `user` path parameter is not a uuid or the request body is not valid JSON.
+    /// 400: The request is malformed, e.g. the `user` path parameter is not a uuid or the request body is not valid JSON; or it is ambiguous about where it is going or where it comes from (two `Host` headers, two `Origin` headers, or an absolute-form target whose authority differs from `Host`).
     BadRequest(types::ApiError),
     /// 401: The credentials the access mode requires are missing, the application id is not registered, or the token is malformed, longer than 16384 bytes, revoked, failed verification (signature, `exp`, `nbf`, `iss` or `aud`), has an `iat` in the future, or has an unacceptable `sub` (empty, over 255 bytes, or with control, bidirectional formatting or invisible characters).
     Unauthorized(types::ApiError),
-    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or carries more than one `Origin` header.
+    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or (in `local` mode) from another machine.
     Forbidden(types::ApiError),
     /// 408: The client did not send a complete request in time.
     RequestTimeout(types::ApiError),
@@ -206,7 +206,7 @@ pub enum AuthenticateFromOauthTokenResponse {
     PayloadTooLarge(types::ApiError),
     /// 415: The request body is not sent as `application/json`.
     UnsupportedMediaType(types::ApiError),
-    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send; or the request names its target ambiguously (two `Host` headers, or an absolute-form target whose authority differs from `Host`).
+    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send.
     MisdirectedRequest(types::ApiError),
     /// 422: The request body is valid JSON but does not match the `OAuthToken` schema, e.g. a required property is missing or has the wrong type.
     UnprocessableEntity(types::ApiError),
@@ -256,17 +256,17 @@ impl IntoResponse for AuthenticateFromOauthTokenResponse {
 pub enum UsersDisconnectUserResponse {
     /// 200: The user was removed; the remaining users are returned.
     Ok(JsonBody<types::Users>),
-    /// 400: The request is malformed, e.g. the `user` path parameter is not a uuid or the request body is not valid JSON.
+    /// 400: The request is malformed, e.g. the `user` path parameter is not a uuid or the request body is not valid JSON; or it is ambiguous about where it is going or where it comes from (two `Host` headers, two `Origin` headers, or an absolute-form target whose authority differs from `Host`).
     BadRequest(types::ApiError),
     /// 401: The credentials the access mode requires are missing, the application id is not registered, or the token is malformed, longer than 16384 bytes, revoked, failed verification (signature, `exp`, `nbf`, `iss` or `aud`), has an `iat` in the future, or has an unacceptable `sub` (empty, over 255 bytes, or with control, bidirectional formatting or invisible characters).
     Unauthorized(types::ApiError),
-    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or carries more than one `Origin` header.
+    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or (in `local` mode) from another machine.
     Forbidden(types::ApiError),
     /// 404: No user with the given id is stored locally.
     NotFound(types::ApiError),
     /// 408: The client did not send a complete request in time.
     RequestTimeout(types::ApiError),
-    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send; or the request names its target ambiguously (two `Host` headers, or an absolute-form target whose authority differs from `Host`).
+    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send.
     MisdirectedRequest(types::ApiError),
     /// 500: The service failed to handle the request.
     InternalServerError(types::ApiError),
@@ -310,13 +310,15 @@ impl IntoResponse for UsersDisconnectUserResponse {
 pub enum UsersSnapshotResponse {
     /// 200: All locally stored users.
     Ok(JsonBody<types::Users>),
+    /// 400: The request is malformed, e.g. the `user` path parameter is not a uuid or the request body is not valid JSON; or it is ambiguous about where it is going or where it comes from (two `Host` headers, two `Origin` headers, or an absolute-form target whose authority differs from `Host`).
+    BadRequest(types::ApiError),
     /// 401: The credentials the access mode requires are missing, the application id is not registered, or the token is malformed, longer than 16384 bytes, revoked, failed verification (signature, `exp`, `nbf`, `iss` or `aud`), has an `iat` in the future, or has an unacceptable `sub` (empty, over 255 bytes, or with control, bidirectional formatting or invisible characters).
     Unauthorized(types::ApiError),
-    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or carries more than one `Origin` header.
+    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or (in `local` mode) from another machine.
     Forbidden(types::ApiError),
     /// 408: The client did not send a complete request in time.
     RequestTimeout(types::ApiError),
-    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send; or the request names its target ambiguously (two `Host` headers, or an absolute-form target whose authority differs from `Host`).
+    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send.
     MisdirectedRequest(types::ApiError),
     /// 500: The service failed to handle the request.
     InternalServerError(types::ApiError),
@@ -328,6 +330,7 @@ impl UsersSnapshotResponse {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
+            Self::BadRequest(..) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(..) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(..) => StatusCode::FORBIDDEN,
             Self::RequestTimeout(..) => StatusCode::REQUEST_TIMEOUT,
@@ -342,7 +345,8 @@ impl IntoResponse for UsersSnapshotResponse {
         let status = self.status();
         match self {
             Self::Ok(body) => Errors::json(status, body),
-            Self::Unauthorized(body)
+            Self::BadRequest(body)
+            | Self::Unauthorized(body)
             | Self::Forbidden(body)
             | Self::RequestTimeout(body)
             | Self::MisdirectedRequest(body)
@@ -356,17 +360,17 @@ impl IntoResponse for UsersSnapshotResponse {
 pub enum UsersSpecificUserSnapshotResponse {
     /// 200: The profile of the requested user.
     Ok(JsonBody<types::UserProfile>),
-    /// 400: The request is malformed, e.g. the `user` path parameter is not a uuid or the request body is not valid JSON.
+    /// 400: The request is malformed, e.g. the `user` path parameter is not a uuid or the request body is not valid JSON; or it is ambiguous about where it is going or where it comes from (two `Host` headers, two `Origin` headers, or an absolute-form target whose authority differs from `Host`).
     BadRequest(types::ApiError),
     /// 401: The credentials the access mode requires are missing, the application id is not registered, or the token is malformed, longer than 16384 bytes, revoked, failed verification (signature, `exp`, `nbf`, `iss` or `aud`), has an `iat` in the future, or has an unacceptable `sub` (empty, over 255 bytes, or with control, bidirectional formatting or invisible characters).
     Unauthorized(types::ApiError),
-    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or carries more than one `Origin` header.
+    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or (in `local` mode) from another machine.
     Forbidden(types::ApiError),
     /// 404: No user with the given id is stored locally.
     NotFound(types::ApiError),
     /// 408: The client did not send a complete request in time.
     RequestTimeout(types::ApiError),
-    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send; or the request names its target ambiguously (two `Host` headers, or an absolute-form target whose authority differs from `Host`).
+    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send.
     MisdirectedRequest(types::ApiError),
     /// 500: The service failed to handle the request.
     InternalServerError(types::ApiError),
@@ -409,12 +413,14 @@ impl IntoResponse for UsersSpecificUserSnapshotResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetOpenapiYamlResponse {
     /// 200: This OpenAPI document as YAML.
-    Ok(String),
-    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or carries more than one `Origin` header.
+    Ok(stub_runtime::TextBody),
+    /// 400: The request is malformed, e.g. the `user` path parameter is not a uuid or the request body is not valid JSON; or it is ambiguous about where it is going or where it comes from (two `Host` headers, two `Origin` headers, or an absolute-form target whose authority differs from `Host`).
+    BadRequest(types::ApiError),
+    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or (in `local` mode) from another machine.
     Forbidden(types::ApiError),
     /// 408: The client did not send a complete request in time.
     RequestTimeout(types::ApiError),
-    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send; or the request names its target ambiguously (two `Host` headers, or an absolute-form target whose authority differs from `Host`).
+    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send.
     MisdirectedRequest(types::ApiError),
     /// 500: The service failed to handle the request.
     InternalServerError(types::ApiError),
@@ -424,6 +430,7 @@ impl GetOpenapiYamlResponse {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
+            Self::BadRequest(..) => StatusCode::BAD_REQUEST,
             Self::Forbidden(..) => StatusCode::FORBIDDEN,
             Self::RequestTimeout(..) => StatusCode::REQUEST_TIMEOUT,
             Self::MisdirectedRequest(..) => StatusCode::MISDIRECTED_REQUEST,
@@ -436,7 +443,8 @@ impl IntoResponse for GetOpenapiYamlResponse {
         let status = self.status();
         match self {
             Self::Ok(body) => stub_runtime::media_body(status, "application/yaml", body),
-            Self::Forbidden(body)
+            Self::BadRequest(body)
+            | Self::Forbidden(body)
             | Self::RequestTimeout(body)
             | Self::MisdirectedRequest(body)
             | Self::InternalServerError(body) => Errors::error(status, body),
@@ -448,11 +456,13 @@ impl IntoResponse for GetOpenapiYamlResponse {
 pub enum GetOpenapiJsonResponse {
     /// 200: This OpenAPI document as JSON.
     Ok(JsonBody<serde_json::Value>),
-    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or carries more than one `Origin` header.
+    /// 400: The request is malformed, e.g. the `user` path parameter is not a uuid or the request body is not valid JSON; or it is ambiguous about where it is going or where it comes from (two `Host` headers, two `Origin` headers, or an absolute-form target whose authority differs from `Host`).
+    BadRequest(types::ApiError),
+    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or (in `local` mode) from another machine.
     Forbidden(types::ApiError),
     /// 408: The client did not send a complete request in time.
     RequestTimeout(types::ApiError),
-    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send; or the request names its target ambiguously (two `Host` headers, or an absolute-form target whose authority differs from `Host`).
+    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send.
     MisdirectedRequest(types::ApiError),
     /// 500: The service failed to handle the request.
     InternalServerError(types::ApiError),
@@ -462,6 +472,7 @@ impl GetOpenapiJsonResponse {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
+            Self::BadRequest(..) => StatusCode::BAD_REQUEST,
             Self::Forbidden(..) => StatusCode::FORBIDDEN,
             Self::RequestTimeout(..) => StatusCode::REQUEST_TIMEOUT,
             Self::MisdirectedRequest(..) => StatusCode::MISDIRECTED_REQUEST,
@@ -474,7 +485,8 @@ impl IntoResponse for GetOpenapiJsonResponse {
         let status = self.status();
         match self {
             Self::Ok(body) => Errors::json(status, body),
-            Self::Forbidden(body)
+            Self::BadRequest(body)
+            | Self::Forbidden(body)
             | Self::RequestTimeout(body)
             | Self::MisdirectedRequest(body)
             | Self::InternalServerError(body) => Errors::error(status, body),
@@ -485,12 +497,14 @@ impl IntoResponse for GetOpenapiJsonResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetDocsResponse {
     /// 200: The API reference page.
-    Ok(String),
-    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or carries more than one `Origin` header.
+    Ok(stub_runtime::TextBody),
+    /// 400: The request is malformed, e.g. the `user` path parameter is not a uuid or the request body is not valid JSON; or it is ambiguous about where it is going or where it comes from (two `Host` headers, two `Origin` headers, or an absolute-form target whose authority differs from `Host`).
+    BadRequest(types::ApiError),
+    /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or (in `local` mode) from another machine.
     Forbidden(types::ApiError),
     /// 408: The client did not send a complete request in time.
     RequestTimeout(types::ApiError),
-    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send; or the request names its target ambiguously (two `Host` headers, or an absolute-form target whose authority differs from `Host`).
+    /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send.
     MisdirectedRequest(types::ApiError),
     /// 500: The service failed to handle the request.
     InternalServerError(types::ApiError),
@@ -500,6 +514,7 @@ impl GetDocsResponse {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
+            Self::BadRequest(..) => StatusCode::BAD_REQUEST,
             Self::Forbidden(..) => StatusCode::FORBIDDEN,
             Self::RequestTimeout(..) => StatusCode::REQUEST_TIMEOUT,
             Self::MisdirectedRequest(..) => StatusCode::MISDIRECTED_REQUEST,
@@ -512,7 +527,8 @@ impl IntoResponse for GetDocsResponse {
         let status = self.status();
         match self {
             Self::Ok(body) => stub_runtime::media_body(status, "text/html", body),
-            Self::Forbidden(body)
+            Self::BadRequest(body)
+            | Self::Forbidden(body)
             | Self::RequestTimeout(body)
             | Self::MisdirectedRequest(body)
             | Self::InternalServerError(body) => Errors::error(status, body),

@@ -6,8 +6,7 @@
 //! access comes only from `local` mode (where any process on the machine
 //! has it anyway, token or not) or a registered application id.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use users_api_server_stubs::Credentials;
 use users_api_server_stubs::types::OAuthToken;
@@ -16,7 +15,7 @@ use uuid::Uuid;
 use crate::auth::{Principal, Verifier};
 use crate::config::AccessMode;
 use crate::failure::Failure;
-use crate::store::{Storage, StoreError, revokes};
+use crate::store::{Storage, revokes};
 
 /// Who a request acts as, once its credentials were checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,33 +44,17 @@ impl Caller {
     }
 }
 
-/// The access mode, the verifier and the revocations it checks against.
+/// The access mode and the verifier. Revocations are the store's (kept in
+/// memory by [`crate::cache`] where that is safe).
 pub struct Access {
     mode: AccessMode,
     verifier: Arc<Verifier>,
-    /// Per user id: tokens issued at or before this time (epoch seconds) are
-    /// refused. `None` for a shared store, which is asked each time.
-    revoked: Option<Mutex<HashMap<Uuid, u64>>>,
 }
 
 impl Access {
-    /// Checks credentials under `mode`, loading the recorded revocations of
-    /// a store no other process writes.
-    pub async fn open<S: Storage>(
-        store: &S,
-        verifier: Arc<Verifier>,
-        mode: AccessMode,
-    ) -> Result<Self, StoreError> {
-        let revoked = if store.shared() {
-            None
-        } else {
-            Some(Mutex::new(store.revocations().await?.into_iter().collect()))
-        };
-        Ok(Self {
-            mode,
-            verifier,
-            revoked,
-        })
+    /// Checks credentials under `mode`.
+    pub fn new(verifier: Arc<Verifier>, mode: AccessMode) -> Self {
+        Self { mode, verifier }
     }
 
     /// The access mode enforced.
@@ -121,7 +104,7 @@ impl Access {
     /// its access token checked at the userinfo endpoint.
     pub async fn sign_in_identity(&self, body: &OAuthToken) -> Result<Arc<Principal>, Failure> {
         let principal = match body.id_token.as_deref() {
-            Some(id_token) => self.verifier.verify_id_principal(id_token)?,
+            Some(id_token) => self.verifier.verify_sign_in(id_token)?,
             None => Principal::new(
                 self.verifier
                     .verify_access_token(&body.access_token)
@@ -139,11 +122,7 @@ impl Access {
         principal: &Principal,
     ) -> Result<Uuid, Failure> {
         let id = principal.user_id;
-        let revoked_at = match &self.revoked {
-            None => store.revoked_at(id).await?,
-            Some(revoked) => crate::auth::lock(revoked).get(&id).copied(),
-        };
-        if revokes(revoked_at, principal.identity.issued_at) {
+        if revokes(store.revoked_at(id).await?, principal.identity.issued_at) {
             metrics::counter!(crate::meters::REVOKED_TOKENS_REFUSED).increment(1);
             return Err(Failure::refused(
                 "the token was revoked when its user signed out; sign in with a new token",
@@ -152,14 +131,9 @@ impl Access {
         Ok(id)
     }
 
-    /// Records that user `id` signed out at `at` (its revocation is stored
-    /// already), and forgets its remembered token verifications.
-    pub fn signed_out(&self, id: Uuid, at: u64) {
-        if let Some(revoked) = &self.revoked {
-            let mut revoked = crate::auth::lock(revoked);
-            let entry = revoked.entry(id).or_default();
-            *entry = (*entry).max(at);
-        }
+    /// Forgets the remembered token verifications of user `id`, who signed
+    /// out (its revocation is stored already).
+    pub fn signed_out(&self, id: Uuid) {
         self.verifier.forget_user(id);
     }
 }

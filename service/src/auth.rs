@@ -104,6 +104,12 @@ impl Verifier {
         self.id_tokens.verify(token)
     }
 
+    /// Verifies the ID token of a sign-in, without remembering it (see
+    /// [`IdTokens::verify_once`]).
+    pub fn verify_sign_in(&self, token: &str) -> Result<Arc<Principal>, AuthError> {
+        self.id_tokens.verify_once(token)
+    }
+
     /// Checks an opaque access token at the userinfo endpoint, if one is
     /// configured (see [`Userinfo::verify`]).
     pub async fn verify_access_token(&self, token: &str) -> Result<Identity, AuthError> {
@@ -240,6 +246,28 @@ mod tests {
         let verifier = dev_verifier(&[3u8; 32]).await;
         let long = "a".repeat(MAX_TOKEN_BYTES + 1);
         assert_eq!(verifier.verify_id_token(&long), Err(AuthError::TooLong));
+    }
+
+    #[tokio::test]
+    async fn sign_in_tokens_are_not_remembered_until_sent_as_bearers() {
+        let key = [6u8; 32];
+        let verifier = dev_verifier(&key).await;
+        let token = |n: u32| {
+            sign(
+                &key,
+                serde_json::json!({"iss": devkey::DEV_ISSUER, "aud": devkey::DEV_AUDIENCE,
+                    "sub": format!("github|{n}"), "exp": u64::MAX}),
+            )
+        };
+        for n in 0..50 {
+            verifier.verify_sign_in(&token(n)).unwrap();
+        }
+        assert_eq!(verifier.cached_bytes(), 0, "sign-ins fill no cache");
+        verifier.verify_bearer(&token(1)).await.unwrap();
+        assert!(verifier.cached_bytes() > 0, "a bearer is remembered");
+        let before = verifier.cached_bytes();
+        verifier.verify_sign_in(&token(1)).unwrap();
+        assert_eq!(verifier.cached_bytes(), before, "a hit stays");
     }
 
     #[tokio::test]

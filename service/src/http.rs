@@ -229,37 +229,27 @@ fn internal_error() -> Response {
     )
 }
 
-/// Refuses, in every mode, a foreign or repeated `Origin` (403) and an
-/// ambiguous target (421: two `Host` headers, or an absolute-form target
-/// naming another authority than `Host`); in `local` mode also a
+/// Refuses, in every mode, an ambiguous request (400: two `Origin` or two
+/// `Host` headers, or an absolute-form target naming another authority than
+/// `Host`) and a foreign `Origin` (403); in `local` mode also a
 /// non-loopback peer (403) or a `Host` that is not a loopback name (421,
 /// what a DNS-rebinding page sends).
 fn guard(config: &EdgeConfig, req: &Request) -> Option<Response> {
     let headers = req.headers();
     if headers.get_all(header::ORIGIN).iter().nth(1).is_some() {
-        return Some(error_response(
-            StatusCode::FORBIDDEN,
-            ApiErrorCode::Forbidden,
-            "the request carries more than one Origin header",
-        ));
+        return Some(ambiguous("the request carries more than one Origin header"));
     }
     let mut hosts = headers.get_all(header::HOST).iter();
     let host = hosts.next();
     if hosts.next().is_some() {
-        return Some(error_response(
-            StatusCode::MISDIRECTED_REQUEST,
-            ApiErrorCode::MisdirectedRequest,
-            "the request carries more than one Host header",
-        ));
+        return Some(ambiguous("the request carries more than one Host header"));
     }
     if let (Some(target), Some(host)) = (req.uri().authority(), host)
         && !host
             .to_str()
             .is_ok_and(|h| h.eq_ignore_ascii_case(target.as_str()))
     {
-        return Some(error_response(
-            StatusCode::MISDIRECTED_REQUEST,
-            ApiErrorCode::MisdirectedRequest,
+        return Some(ambiguous(
             "the request target names another host than the Host header",
         ));
     }
@@ -295,6 +285,12 @@ fn guard(config: &EdgeConfig, req: &Request) -> Option<Response> {
         }
     }
     None
+}
+
+/// A 400 for a request that says two things about where it goes or where
+/// it comes from: which one a proxy in front acted on is unknowable.
+fn ambiguous(message: &'static str) -> Response {
+    error_response(StatusCode::BAD_REQUEST, ApiErrorCode::BadRequest, message)
 }
 
 /// `localhost`, `127.0.0.1` or `[::1]`, with or without a port.

@@ -10,6 +10,7 @@ use axum::Router;
 use crate::api::Service;
 use crate::auth::Verifier;
 use crate::auth::devkey;
+use crate::cache::Cached;
 use crate::config::{DatabaseArgs, ServiceConfig};
 use crate::http::{Boundary, Limits, app};
 use crate::ops::observe::Observer;
@@ -42,9 +43,10 @@ pub async fn build(
     };
     let verifier = Arc::new(Verifier::new(verifier_config).await?);
     let store = open_store(data_dir, database).await?;
-    let service = Service::open(store.clone(), verifier, mode)
+    let cached = Cached::open(store.clone(), store.sharing())
         .await
         .context("reading revocations")?;
+    let service = Service::new(cached, verifier, mode);
     tracing::info!(access = ?mode, "access mode");
     let limits = Limits {
         body_limit: config.body_limit,

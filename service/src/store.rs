@@ -1,6 +1,7 @@
 //! Storage of user profiles behind a trait, with two backends: SQLite (one
 //! process, a file in the data directory) and PostgreSQL (several instances
 //! sharing one database). [`any::Store`] picks one from a `--database` URL.
+//! Reads are kept in memory by a decorator over these traits, [`crate::cache`].
 
 pub mod any;
 pub mod postgres;
@@ -88,6 +89,18 @@ pub fn postgres_unavailable(e: &tokio_postgres::Error) -> bool {
     std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
 }
 
+/// Whether other processes may write a database: what decides how reads of
+/// it may be kept in memory. Decided once, from the backend
+/// ([`any::Store::sharing`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sharing {
+    /// This process is the only writer (a SQLite file): it knows when
+    /// anything changed.
+    SingleWriter,
+    /// Other instances may write at any time (PostgreSQL).
+    Shared,
+}
+
 /// Computes the new profile from the stored one (`None` for a new user).
 pub type Update = Box<dyn FnOnce(Option<UserProfile>) -> UserProfile + Send>;
 
@@ -115,9 +128,13 @@ pub fn revokes(revoked_at: Option<u64>, issued_at: Option<u64>) -> bool {
 /// One of three traits by concern (with [`RevocationStore`] and
 /// [`ApplicationStore`]; [`Storage`] is all three).
 ///
-/// No method of the three has a default body: [`any::Store`] forwards every one to a backend,
-/// and a forwarding it forgot must be a compile error, not a silent
-/// fallback to a slower or different behaviour.
+/// No method of the three has a default body: [`any::Store`] forwards every
+/// one to a backend and [`crate::cache::Cached`] wraps every one, and a
+/// method either forgot must be a compile error, not a silent fallback to a
+/// slower or different behaviour.
+///
+/// Stores deal in profiles only: the HTTP bodies made of them are
+/// [`crate::wire`]'s.
 pub trait UserStore: Send + Sync + 'static {
     /// Creates or updates the user `id` atomically, returning what was
     /// stored; refused with [`StoreError::Revoked`] when `check` says the
@@ -129,13 +146,9 @@ pub trait UserStore: Send + Sync + 'static {
         update: Update,
     ) -> impl Future<Output = Result<UserProfile, StoreError>> + Send;
 
-    /// Every user, oldest first.
-    fn list(&self) -> impl Future<Output = Result<Vec<UserProfile>, StoreError>> + Send;
-
-    /// Every user, oldest first, as the JSON body of `GET /users` (see
-    /// [`ListJson`]), built so that the profiles are never all decoded at once
-    /// where the backend can read rows one at a time.
-    fn list_json(&self) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send;
+    /// Every user, oldest first, read one row at a time (see [`Rows`]):
+    /// the profiles are never all decoded at once.
+    fn rows(&self) -> impl Future<Output = Result<Rows, StoreError>> + Send;
 
     /// One user, if present.
     fn get(&self, id: Uuid)
@@ -150,20 +163,10 @@ pub trait UserStore: Send + Sync + 'static {
         revoked_at: u64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Whether other processes may write this database (several service
-    /// instances on one PostgreSQL). A shared store is not cached in memory:
-    /// reads and revocation checks go to the database each time.
-    fn shared(&self) -> bool;
-
-    /// Every user, oldest first, with a [`UserStore::state`] token of the
-    /// committed state they were read in (`None` where the backend has none).
-    fn list_with_state(
-        &self,
-    ) -> impl Future<Output = Result<(Vec<UserProfile>, Option<String>), StoreError>> + Send;
-
-    /// For a shared store, a token that changes whenever any write, by any
-    /// instance, commits or starts: a list read under an equal token is
-    /// still current. `None` where the backend has none.
+    /// For a database other processes may write, a token that changes
+    /// whenever any write, by any instance, commits or starts: rows read
+    /// under an equal token ([`Rows::state`]) are still current. `None`
+    /// where the backend has none (SQLite: this process is its only writer).
     fn state(&self) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
 }
 
@@ -203,73 +206,46 @@ pub trait Storage: UserStore + RevocationStore + ApplicationStore {}
 
 impl<T: UserStore + RevocationStore + ApplicationStore> Storage for T {}
 
-/// The body of `GET /users` built one profile at a time: the same bytes as
-/// serializing `Users { iterable, schema: None }` from the whole list.
-#[derive(Debug, Default)]
-pub struct ListJson {
-    body: Vec<u8>,
-    count: usize,
+/// How many decoded rows may wait between a backend reading them and the
+/// consumer of [`Rows`]: a bound on the memory a list read holds.
+const ROW_BUFFER: usize = 64;
+
+/// Every user, oldest first, as the backend reads them: one profile at a
+/// time through a bounded channel, so that reading the whole table never
+/// holds more than [`ROW_BUFFER`] decoded profiles. Dropping it stops the read.
+#[derive(Debug)]
+pub struct Rows {
+    state: Option<String>,
+    rows: tokio::sync::mpsc::Receiver<Result<UserProfile, StoreError>>,
 }
 
-impl ListJson {
-    /// Appends one profile.
-    pub fn push(&mut self, profile: &UserProfile) -> Result<(), StoreError> {
-        self.separate();
-        serde_json::to_writer(&mut self.body, profile)?;
-        Ok(())
+/// The backend's end of [`Rows`].
+pub type RowSender = tokio::sync::mpsc::Sender<Result<UserProfile, StoreError>>;
+
+impl Rows {
+    /// A channel for rows read under `state` (see [`UserStore::state`]).
+    pub fn channel(state: Option<String>) -> (RowSender, Self) {
+        let (sender, rows) = tokio::sync::mpsc::channel(ROW_BUFFER);
+        (sender, Self { state, rows })
     }
 
-    /// Appends one profile already serialized as `axum::Json` would.
-    pub fn push_serialized(&mut self, profile: &[u8]) {
-        self.separate();
-        self.body.extend_from_slice(profile);
+    /// The [`UserStore::state`] the rows were read in, if the backend has one.
+    pub fn state(&self) -> Option<&str> {
+        self.state.as_deref()
     }
 
-    /// Opens the list before the first profile, or separates the next one.
-    fn separate(&mut self) {
-        let separator: &[u8] = if self.count == 0 {
-            b"{\"iterable\":["
-        } else {
-            b","
-        };
-        self.body.extend_from_slice(separator);
-        self.count += 1;
+    /// The next user, `None` after the last one. A failed read ends with
+    /// its error.
+    pub async fn next(&mut self) -> Option<Result<UserProfile, StoreError>> {
+        self.rows.recv().await
     }
 
-    /// The finished body (`{}` when there is nobody, as `iterable` is
-    /// skipped when empty).
-    pub fn finish(mut self) -> Vec<u8> {
-        if self.count == 0 {
-            return b"{}".to_vec();
+    /// Every remaining user at once (tests and small tables).
+    pub async fn collect(mut self) -> Result<Vec<UserProfile>, StoreError> {
+        let mut users = Vec::new();
+        while let Some(user) = self.next().await {
+            users.push(user?);
         }
-        self.body.extend_from_slice(b"]}");
-        self.body
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use users_api_server_stubs::types::Users;
-
-    /// A profile as the service stores it.
-    const PROFILE: &str = r#"{"aesthetics": {"font": {"size": 14}, "theme": {"dark": false}}, "created": {"readable": "November 29, 2026 at 06:24 UTC", "value": "2026-11-29T06:24:12.760186774Z"}, "email": "r@example.com", "id": "c6ff20f9-8fd1-5d05-930e-4943ce35ffbc", "name": "Reader \"quoted\" \u00e9", "providers": {"iterable": [{"created": {"readable": "November 29, 2026 at 06:24 UTC", "value": "2026-11-29T06:24:12.760186774Z"}, "isSocial": true, "type": "github", "updated": {"readable": "November 29, 2026 at 06:24 UTC", "value": "2026-11-29T06:24:12.760186774Z"}, "user_id": "reader"}]}, "schema": {"migration": 1, "semantic": "MAJOR_0_MINOR_0_PATCH_1"}, "updated": {"readable": "November 29, 2026 at 06:24 UTC", "value": "2026-11-29T06:24:12.760186774Z"}, "username": "reader"}"#;
-
-    #[test]
-    fn a_list_built_row_by_row_is_the_serialized_list() {
-        let profile: UserProfile = serde_json::from_str(PROFILE).unwrap();
-        for n in [0, 1, 3] {
-            let iterable = vec![profile.clone(); n];
-            let mut body = ListJson::default();
-            for p in &iterable {
-                body.push(p).unwrap();
-            }
-            let whole = serde_json::to_vec(&Users {
-                iterable,
-                schema: None,
-            })
-            .unwrap();
-            assert_eq!(body.finish(), whole, "{n} users");
-        }
+        Ok(users)
     }
 }

@@ -6,7 +6,8 @@
 //! clients: the table of statuses the router answers by itself
 //! ([`RejectionKind`]), typed credentials ([`BearerToken`], [`ApiKey`]),
 //! request rejections with messages that never echo input ([`Rejection`]),
-//! JSON bodies that may be pre-serialized ([`JsonBody`]), the router's
+//! JSON bodies that may be pre-serialized ([`JsonBody`]), text bodies that
+//! may be static ([`TextBody`]), the router's
 //! scaffolding ([`Routes`], [`RouterOptions`]) and the
 //! responses built on a spec's error schema ([`ErrorFormat`]), and what the
 //! generated schema checks call ([`Violation`], [`Pointer`], [`Format`],
@@ -45,6 +46,8 @@ mod router;
 #[cfg(feature = "axum")]
 mod security;
 #[cfg(feature = "axum")]
+mod text;
+#[cfg(feature = "axum")]
 mod violation;
 
 #[cfg(feature = "axum")]
@@ -70,5 +73,7 @@ pub use rejection::{BuiltinError, Rejection, error_json};
 pub use router::{OperationInfo, RouterOptions, Routes, Shared, require_credentials};
 #[cfg(feature = "axum")]
 pub use security::{ApiKey, BearerToken, api_key, bearer_token};
+#[cfg(feature = "axum")]
+pub use text::TextBody;
 #[cfg(feature = "axum")]
 pub use violation::{Check, Direction, Pointer, Violation};

@@ -6,11 +6,12 @@ use std::future::Future;
 use serde_json::json;
 use users_api_server_stubs::types::UserProfile;
 use users_harness::postgres::{TempCluster, skipped};
+use users_service::cache::Cached;
 use users_service::store::postgres::PgStore;
 use users_service::store::sqlite::SqliteStore;
 use users_service::store::{
-    ApplicationStore, RevocationCheck, RevocationStore, SCHEMA_VERSION, Storage, StoreError,
-    UserStore,
+    ApplicationStore, RevocationCheck, RevocationStore, SCHEMA_VERSION, Sharing, Storage,
+    StoreError, UserStore,
 };
 use uuid::Uuid;
 
@@ -22,6 +23,11 @@ fn profile(id: Uuid, writes: i64) -> UserProfile {
         "created": {"value": "2026-11-28T12:00:00Z"},
     }))
     .expect("valid profile")
+}
+
+/// Every stored user, oldest first, read row by row.
+async fn list(store: &impl UserStore) -> Vec<UserProfile> {
+    store.rows().await.unwrap().collect().await.unwrap()
 }
 
 fn writes(p: &UserProfile) -> i64 {
@@ -61,7 +67,7 @@ async fn creates_then_updates(store: impl UserStore) {
         .unwrap();
     assert_eq!(writes(&second), 2);
     assert_eq!(store.get(id).await.unwrap(), Some(second.clone()));
-    assert_eq!(store.list().await.unwrap(), vec![second]);
+    assert_eq!(list(&store).await, vec![second]);
 }
 
 async fn lists_oldest_first(store: impl UserStore) {
@@ -77,13 +83,7 @@ async fn lists_oldest_first(store: impl UserStore) {
         .save_with(ids[0], RevocationCheck::Skip, bump(ids[0]))
         .await
         .unwrap();
-    let listed: Vec<String> = store
-        .list()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|p| p.id)
-        .collect();
+    let listed: Vec<String> = list(&store).await.into_iter().map(|p| p.id).collect();
     let expected: Vec<String> = ids.iter().map(Uuid::to_string).collect();
     assert_eq!(listed, expected);
 }
@@ -149,7 +149,7 @@ async fn serializes_writes_to_one_user(store: impl UserStore + Clone) {
     for t in tasks {
         t.await.unwrap().unwrap();
     }
-    let all = store.list().await.unwrap();
+    let all = list(&store).await;
     assert_eq!(all.len(), 1, "one user, however many writers");
     assert_eq!(writes(&all[0]), 24, "no write lost");
 }
@@ -179,22 +179,29 @@ async fn refuses_revoked_sign_ins(store: impl UserStore) {
     );
 }
 
-/// The `GET /users` body a backend builds is the serialized list.
-async fn list_json_is_the_serialized_list(store: impl UserStore) {
-    assert_eq!(store.list_json().await.unwrap(), b"{}");
-    for _ in 0..3 {
+/// The rows a backend streams make the serialized list, and a read given
+/// up half way (its `Rows` dropped) leaves the store readable.
+async fn rows_make_the_serialized_list(store: impl UserStore) {
+    let body = users_service::wire::list(store.rows().await.unwrap());
+    assert_eq!(body.await.unwrap(), "{}");
+    for _ in 0..(3 * 64) {
         let id = Uuid::new_v4();
         store
             .save_with(id, RevocationCheck::Skip, bump(id))
             .await
             .unwrap();
     }
+    for _ in 0..3 {
+        let mut rows = store.rows().await.unwrap();
+        rows.next().await.unwrap().unwrap();
+    }
     let whole = serde_json::to_vec(&users_api_server_stubs::types::Users {
-        iterable: store.list().await.unwrap(),
+        iterable: list(&store).await,
         schema: None,
     })
     .unwrap();
-    assert_eq!(store.list_json().await.unwrap(), whole);
+    let body = users_service::wire::list(store.rows().await.unwrap());
+    assert_eq!(body.await.unwrap(), whole);
 }
 
 /// Runs every check, each on a fresh store from `fresh`.
@@ -210,7 +217,7 @@ where
     keeps_applications(fresh("applications").await).await;
     serializes_writes_to_one_user(fresh("concurrent").await).await;
     refuses_revoked_sign_ins(fresh("revoked").await).await;
-    list_json_is_the_serialized_list(fresh("listjson").await).await;
+    rows_make_the_serialized_list(fresh("rows").await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -220,6 +227,21 @@ async fn sqlite_store_suite() {
     suite(|name| {
         let path = root.join(format!("{name}.db"));
         async move { SqliteStore::open(&path).expect("sqlite opens") }
+    })
+    .await;
+}
+
+/// The same contract through the caching decorator, as the service uses it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_sqlite_store_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    suite(|name| {
+        let path = root.join(format!("{name}.db"));
+        async move {
+            let store = SqliteStore::open(&path).expect("sqlite opens");
+            Cached::open(store, Sharing::SingleWriter).await.unwrap()
+        }
     })
     .await;
 }
@@ -251,10 +273,8 @@ async fn sqlite_concurrent_writes_share_commits() {
     drop(store);
 
     let reopened = SqliteStore::open(&path).unwrap();
-    let mut stored: Vec<Uuid> = reopened
-        .list()
+    let mut stored: Vec<Uuid> = list(&reopened)
         .await
-        .unwrap()
         .iter()
         .map(|p| p.id.parse().unwrap())
         .collect();
@@ -406,6 +426,13 @@ async fn postgres_store_suite() {
         PgStore::connect(&url, 4).await.expect("postgres connects")
     })
     .await;
+    // Through the caching decorator, as the service uses it.
+    suite(|name| async move {
+        let url = create_database(cluster, &format!("cached_{name}")).await;
+        let store = PgStore::connect(&url, 4).await.expect("postgres connects");
+        Cached::open(store, Sharing::Shared).await.unwrap()
+    })
+    .await;
 }
 
 /// Two stores (two instances' pools) on one database: concurrent first
@@ -436,12 +463,16 @@ async fn postgres_two_pools_share_one_database() {
         let stored = b.get(id).await.unwrap().expect("stored");
         assert_eq!(writes(&stored), 8);
     }
-    assert_eq!(a.list().await.unwrap().len(), 10);
+    assert_eq!(list(&a).await.len(), 10);
     // The state token: the same while nothing is written (tried a few times,
     // in case autovacuum writes meanwhile), different once the other writes.
-    let (listed, before) = a.list_with_state().await.unwrap();
-    let before = before.expect("PostgreSQL has a state");
-    assert_eq!(listed.len(), 10);
+    let rows = a.rows().await.unwrap();
+    let before = rows.state().expect("PostgreSQL has a state").to_owned();
+    assert_eq!(rows.collect().await.unwrap().len(), 10);
+    // Instance a keeps its list body; a write through b shows in it at once.
+    let cached = Cached::open(a.clone(), Sharing::Shared).await.unwrap();
+    let kept = cached.list_body().await.unwrap();
+    assert_eq!(cached.list_body().await.unwrap(), kept);
     let mut steady = false;
     for _ in 0..5 {
         let (x, y) = (a.state().await.unwrap(), a.state().await.unwrap());
@@ -457,6 +488,15 @@ async fn postgres_two_pools_share_one_database() {
         Some(before),
         "b's write moved a's state"
     );
+    let fresh = users_service::wire::list(a.rows().await.unwrap());
+    let fresh = fresh.await.unwrap();
+    assert_ne!(fresh, kept);
+    assert_eq!(
+        cached.list_body().await.unwrap(),
+        fresh,
+        "b's write shows on a"
+    );
+    assert!(cached.user_body(other).await.unwrap().is_some());
     // Applications and revocations registered on one are seen on the other.
     let app = a.add_application("shared".into()).await.unwrap();
     assert!(b.is_application(app).await.unwrap());

@@ -23,7 +23,8 @@ enum Build {
     Error,
     /// A JSON body ([`stub_runtime::JsonBody`]).
     Json,
-    /// Any other media type, as text or bytes.
+    /// Any other media type, as text (`stub_runtime::TextBody`, which can
+    /// be sent from a `&'static str` without a copy) or bytes.
     Media(String),
 }
 
@@ -62,8 +63,9 @@ fn variant_fields(r: &ResponseCase, error: Option<&ErrorBody<'_>>) -> Vec<TokenS
     }
     if let Some((_, ty)) = &r.body {
         let t = type_tokens(ty);
-        fields.push(match Build::of(r, error) {
-            Build::Json => quote!(JsonBody<#t>),
+        fields.push(match (Build::of(r, error), ty) {
+            (Build::Json, _) => quote!(JsonBody<#t>),
+            (Build::Media(_), RustType::String) => quote!(stub_runtime::TextBody),
             _ => t,
         });
     }

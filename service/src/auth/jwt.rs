@@ -89,6 +89,19 @@ impl IdTokens {
     /// passed [`checked`], with its user id; a cache hit hands out the
     /// remembered [`Principal`] (a reference count, no copy, no rehash).
     pub fn verify(&self, token: &str) -> Result<Arc<Principal>, AuthError> {
+        self.verify_and(token, Remember::Yes)
+    }
+
+    /// Like [`IdTokens::verify`], without remembering a token verified in
+    /// full: for sign-ins, whose tokens are mostly seen once (10,000
+    /// sign-ins filled the whole cache, about a third of the process's
+    /// memory, with tokens never sent again). A token later sent as a
+    /// bearer is remembered then.
+    pub fn verify_once(&self, token: &str) -> Result<Arc<Principal>, AuthError> {
+        self.verify_and(token, Remember::No)
+    }
+
+    fn verify_and(&self, token: &str, remember: Remember) -> Result<Arc<Principal>, AuthError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(AuthError::TooLong);
         }
@@ -172,7 +185,9 @@ impl IdTokens {
         if !verified.live(now) {
             return Err(AuthError::Expired);
         }
-        lock(&self.verified).insert(token, verified);
+        if remember == Remember::Yes {
+            lock(&self.verified).insert(token, verified);
+        }
         Ok(principal)
     }
 
@@ -184,6 +199,13 @@ impl IdTokens {
         let hit = verified.get(token)?;
         hit.live(now).then(|| hit.principal.clone())
     }
+}
+
+/// Whether a token verified in full is remembered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Remember {
+    Yes,
+    No,
 }
 
 /// The `alg` a token's header claims, for logs when the header is not one we

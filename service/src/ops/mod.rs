@@ -52,7 +52,9 @@ pub struct OpsArgs {
           value_parser = clap::value_parser!(u64).range(0..=600_000))]
     pub drain_delay_ms: u64,
     /// Test-only planted fault: `/readyz` stays ready while draining (the
-    /// `rolling-restart` CI step's negative run shows it is caught).
+    /// `rolling-restart` CI step's negative run shows it is caught). Only in
+    /// debug builds: the release binary does not have the option.
+    #[cfg(debug_assertions)]
     #[arg(long, env = "USERS_FAULT_READY_WHILE_DRAINING", hide = true)]
     pub fault_ready_while_draining: bool,
 }
@@ -67,8 +69,20 @@ impl OpsArgs {
             request_ids: self.request_ids,
             trust_proxy_request_id: self.trust_proxy_request_id,
             drain_delay: Duration::from_millis(self.drain_delay_ms),
-            fault_ready_while_draining: self.fault_ready_while_draining,
+            fault_ready_while_draining: self.planted_fault(),
         }
+    }
+
+    /// Whether the test-only fault was asked for (never in release builds).
+    #[cfg(debug_assertions)]
+    fn planted_fault(&self) -> bool {
+        self.fault_ready_while_draining
+    }
+
+    /// Whether the test-only fault was asked for (never in release builds).
+    #[cfg(not(debug_assertions))]
+    fn planted_fault(&self) -> bool {
+        false
     }
 }
 

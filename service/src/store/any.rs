@@ -8,7 +8,10 @@ use uuid::Uuid;
 
 use super::postgres::PgStore;
 use super::sqlite::SqliteStore;
-use super::{ApplicationStore, RevocationCheck, RevocationStore, StoreError, Update, UserStore};
+use super::{
+    ApplicationStore, RevocationCheck, RevocationStore, Rows, Sharing, StoreError, Update,
+    UserStore,
+};
 
 /// Where the data lives, parsed from `--database` / `USERS_DATABASE_URL`.
 #[derive(Clone, PartialEq, Eq)]
@@ -102,6 +105,17 @@ impl Store {
         }
     }
 
+    /// Whether other processes may write this database, which decides how
+    /// reads may be kept in memory (`crate::cache`): a SQLite file has this
+    /// process as its only writer; a PostgreSQL database may have any number
+    /// of instances writing it.
+    pub fn sharing(&self) -> Sharing {
+        match self {
+            Self::Sqlite(_) => Sharing::SingleWriter,
+            Self::Postgres(_) => Sharing::Shared,
+        }
+    }
+
     /// Whether the database answers a trivial query (`SELECT 1`, no table
     /// read): the readiness check.
     pub async fn ping(&self) -> Result<(), StoreError> {
@@ -121,12 +135,12 @@ impl Store {
     }
 }
 
-/// Implements a store trait for [`Store`] from one list of its methods,
-/// each forwarded to whichever backend this is. The traits have no default
-/// bodies, so a method left out of a list is a compile error (E0046),
-/// never a silent fallback.
+/// Implements a store trait for [`Store`]: each method forwarded to
+/// whichever backend this is, from one list of the trait's methods. The
+/// traits have no default bodies, so a method left out of a list is a
+/// compile error (E0046), never a silent fallback.
 macro_rules! forward {
-    ($trait:ident { $(fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $ret:ty;)* } $($extra:item)*) => {
+    ($trait:ident { $(fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $ret:ty;)* }) => {
         impl $trait for Store {
             $(
                 async fn $name(&self $(, $arg: $ty)*) -> $ret {
@@ -136,7 +150,6 @@ macro_rules! forward {
                     }
                 }
             )*
-            $($extra)*
         }
     };
 }
@@ -144,18 +157,10 @@ macro_rules! forward {
 forward! {
     UserStore {
         fn save_with(&self, id: Uuid, check: RevocationCheck, update: Update) -> Result<UserProfile, StoreError>;
-        fn list(&self) -> Result<Vec<UserProfile>, StoreError>;
-        fn list_json(&self) -> Result<Vec<u8>, StoreError>;
+        fn rows(&self) -> Result<Rows, StoreError>;
         fn get(&self, id: Uuid) -> Result<Option<UserProfile>, StoreError>;
         fn remove(&self, id: Uuid, revoked_at: u64) -> Result<bool, StoreError>;
-        fn list_with_state(&self) -> Result<(Vec<UserProfile>, Option<String>), StoreError>;
         fn state(&self) -> Result<Option<String>, StoreError>;
-    }
-    fn shared(&self) -> bool {
-        match self {
-            Self::Sqlite(s) => s.shared(),
-            Self::Postgres(s) => s.shared(),
-        }
     }
 }
 

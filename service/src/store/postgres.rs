@@ -13,12 +13,13 @@ use std::time::Duration;
 use deadpool_postgres::{
     Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime, Transaction,
 };
+use futures_core::Stream;
 use users_api_server_stubs::types::UserProfile;
 use uuid::Uuid;
 
 use super::{
-    ApplicationStore, ListJson, RevocationCheck, RevocationStore, SCHEMA_VERSION, StoreError,
-    Update, UserStore, postgres_unavailable, revokes,
+    ApplicationStore, RevocationCheck, RevocationStore, Rows, SCHEMA_VERSION, StoreError, Update,
+    UserStore, postgres_unavailable, revokes,
 };
 
 /// Schema migrations, applied in order; the `users_schema` table records
@@ -258,30 +259,60 @@ impl UserStore for PgStore {
         Ok(profile)
     }
 
-    async fn list(&self) -> Result<Vec<UserProfile>, StoreError> {
-        let client = self.client().await?;
-        let stmt = client
-            .prepare_cached("SELECT profile FROM users ORDER BY seq")
-            .await?;
-        client
-            .query(&stmt, &[])
-            .await?
-            .iter()
-            .map(|row| decode(row.get(0)))
-            .collect()
-    }
-
-    /// Rows are read by the query at once and decoded one at a time.
-    async fn list_json(&self) -> Result<Vec<u8>, StoreError> {
-        let client = self.client().await?;
-        let stmt = client
-            .prepare_cached("SELECT profile FROM users ORDER BY seq")
-            .await?;
-        let mut body = ListJson::default();
-        for row in client.query(&stmt, &[]).await? {
-            body.push(&decode(row.get(0))?)?;
-        }
-        Ok(body.finish())
+    /// A task of its own reads the table in one repeatable-read, read-only
+    /// transaction, row by row from the server, after the snapshot it reads
+    /// in ([`UserStore::state`]); each decoded profile goes to the channel.
+    async fn rows(&self) -> Result<Rows, StoreError> {
+        let mut client = self.client().await?;
+        let (ready, state) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let mut ready = Some(ready);
+            let mut sender = None;
+            let read = async {
+                let tx = client
+                    .build_transaction()
+                    .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                    .read_only(true)
+                    .start()
+                    .await?;
+                let state: String = tx
+                    .query_one("SELECT pg_current_snapshot()::text", &[])
+                    .await?
+                    .get(0);
+                let stmt = tx
+                    .prepare_cached("SELECT profile FROM users ORDER BY seq")
+                    .await?;
+                let stream = tx.query_raw(&stmt, std::iter::empty::<i32>()).await?;
+                let (to, rows) = Rows::channel(Some(state));
+                let to = sender.insert(to);
+                if let Some(ready) = ready.take() {
+                    let _ = ready.send(Ok(rows));
+                }
+                let mut stream = std::pin::pin!(stream);
+                while let Some(row) = std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await
+                {
+                    if to.send(decode(row?.get(0))).await.is_err() {
+                        return Ok(()); // The reader went away.
+                    }
+                }
+                tx.commit().await?;
+                Ok::<_, StoreError>(())
+            };
+            if let Err(e) = read.await {
+                match (ready.take(), sender) {
+                    (Some(ready), _) => {
+                        let _ = ready.send(Err(e));
+                    }
+                    (None, Some(to)) => {
+                        let _ = to.send(Err(e)).await;
+                    }
+                    (None, None) => {}
+                }
+            }
+        });
+        state
+            .await
+            .map_err(|_| StoreError::Task("the list reader stopped".into()))?
     }
 
     async fn get(&self, id: Uuid) -> Result<Option<UserProfile>, StoreError> {
@@ -315,37 +346,6 @@ impl UserStore for PgStore {
         }
         tx.commit().await?;
         Ok(n > 0)
-    }
-
-    fn shared(&self) -> bool {
-        true
-    }
-
-    /// The list and the snapshot it was read in, in one repeatable-read,
-    /// read-only transaction.
-    async fn list_with_state(&self) -> Result<(Vec<UserProfile>, Option<String>), StoreError> {
-        let mut client = self.client().await?;
-        let tx = client
-            .build_transaction()
-            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await?;
-        let state: String = tx
-            .query_one("SELECT pg_current_snapshot()::text", &[])
-            .await?
-            .get(0);
-        let stmt = tx
-            .prepare_cached("SELECT profile FROM users ORDER BY seq")
-            .await?;
-        let users = tx
-            .query(&stmt, &[])
-            .await?
-            .iter()
-            .map(|row| decode(row.get(0)))
-            .collect::<Result<_, _>>()?;
-        tx.commit().await?;
-        Ok((users, Some(state)))
     }
 
     /// The current snapshot (`xmin:xmax:in-progress xids`): any transaction
@@ -484,7 +484,8 @@ mod tls_tests {
         let required = PgStore::connect(&format!("{}?sslmode=require", cluster.url()), 2).await;
         let _ = cluster.stop("immediate");
         let plain = plain.expect("prefer falls back to plain");
-        assert!(plain.list().await.is_err(), "the server is gone now");
+        let read = plain.get(uuid::Uuid::nil()).await;
+        assert!(read.is_err(), "the server is gone now");
         let err = required.expect_err("require refuses a server without TLS");
         assert!(
             err.is_unavailable() || err.to_string().contains("TLS"),

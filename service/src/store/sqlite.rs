@@ -13,8 +13,8 @@ use users_api_server_stubs::types::UserProfile;
 use uuid::Uuid;
 
 use super::{
-    ApplicationStore, ListJson, RevocationCheck, RevocationStore, SCHEMA_VERSION, StoreError,
-    Update, UserStore, revokes,
+    ApplicationStore, RevocationCheck, RevocationStore, Rows, SCHEMA_VERSION, StoreError, Update,
+    UserStore, revokes,
 };
 use writer::Writer;
 pub use writer::{MAX_BATCH, WriteStats};
@@ -216,28 +216,28 @@ impl UserStore for SqliteStore {
             .await
     }
 
-    async fn list(&self) -> Result<Vec<UserProfile>, StoreError> {
-        self.blocking(|inner| {
-            let conn = inner.reader();
-            let mut stmt = conn.prepare_cached("SELECT profile FROM users ORDER BY seq")?;
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-            rows.map(|r| decode(r?)).collect()
-        })
-        .await
-    }
-
-    async fn list_json(&self) -> Result<Vec<u8>, StoreError> {
-        self.blocking(|inner| {
-            let conn = inner.reader();
-            let mut stmt = conn.prepare_cached("SELECT profile FROM users ORDER BY seq")?;
-            let mut rows = stmt.query([])?;
-            let mut body = ListJson::default();
-            while let Some(row) = rows.next()? {
-                body.push(&decode(row.get(0)?)?)?;
+    /// A blocking task reads the table in order on one read connection and
+    /// hands each decoded profile to the channel as it goes.
+    async fn rows(&self) -> Result<Rows, StoreError> {
+        let (sender, rows) = Rows::channel(None);
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let read = || -> Result<(), StoreError> {
+                let conn = inner.reader();
+                let mut stmt = conn.prepare_cached("SELECT profile FROM users ORDER BY seq")?;
+                let mut rows = stmt.query([])?;
+                while let Some(row) = rows.next()? {
+                    if sender.blocking_send(decode(row.get(0)?)).is_err() {
+                        break; // The reader went away.
+                    }
+                }
+                Ok(())
+            };
+            if let Err(e) = read() {
+                let _ = sender.blocking_send(Err(e));
             }
-            Ok(body.finish())
-        })
-        .await
+        });
+        Ok(rows)
     }
 
     async fn get(&self, id: Uuid) -> Result<Option<UserProfile>, StoreError> {
@@ -271,16 +271,7 @@ impl UserStore for SqliteStore {
             .await
     }
 
-    /// Only this process writes the file.
-    fn shared(&self) -> bool {
-        false
-    }
-
     /// No state token: the only writer is this process, which knows when it wrote.
-    async fn list_with_state(&self) -> Result<(Vec<UserProfile>, Option<String>), StoreError> {
-        Ok((self.list().await?, None))
-    }
-
     async fn state(&self) -> Result<Option<String>, StoreError> {
         Ok(None)
     }
@@ -368,10 +359,19 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn the_streamed_list_is_the_serialized_list_in_order() {
+    async fn rows_come_oldest_first_and_updates_keep_their_place() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("users.db")).unwrap();
-        assert_eq!(store.list_json().await.unwrap(), b"{}");
+        assert!(
+            store
+                .rows()
+                .await
+                .unwrap()
+                .collect()
+                .await
+                .unwrap()
+                .is_empty()
+        );
         for n in [3, 1, 2, 1] {
             let identity = crate::auth::Identity {
                 subject: format!("github|{n}"),
@@ -387,14 +387,16 @@ mod tests {
                 .await
                 .unwrap();
         }
-        let iterable = store.list().await.unwrap();
-        assert_eq!(iterable.len(), 3);
-        let whole = serde_json::to_vec(&users_api_server_stubs::types::Users {
-            iterable,
-            schema: None,
-        })
-        .unwrap();
-        assert_eq!(store.list_json().await.unwrap(), whole);
+        let rows = store.rows().await.unwrap();
+        assert_eq!(rows.state(), None);
+        let names: Vec<_> = rows
+            .collect()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.name.unwrap())
+            .collect();
+        assert_eq!(names, ["User \"3\"", "User \"1\"", "User \"2\""]);
     }
 
     #[test]

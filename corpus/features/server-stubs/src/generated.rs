@@ -280,7 +280,7 @@ pub enum CreateItemFormResponse {
     /// 201: Created.
     Created(JsonBody<types::Item>),
     /// default: Anything else.
-    Default(StatusCode, String),
+    Default(StatusCode, stub_runtime::TextBody),
 }
 impl CreateItemFormResponse {
     /// The HTTP status this response is sent with.
@@ -306,7 +306,7 @@ impl IntoResponse for CreateItemFormResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ItemsSetNoteResponse {
     /// 200: The note, as stored.
-    Ok(String),
+    Ok(stub_runtime::TextBody),
 }
 impl ItemsSetNoteResponse {
     /// The HTTP status this response is sent with.
@@ -354,9 +354,9 @@ pub enum GetPageResponse {
     /// 200: A page for people, or the same as JSON.
     ///
     /// The same response as `text/html`.
-    OkTextHtml(String),
+    OkTextHtml(stub_runtime::TextBody),
     /// 5XX: A server error, as text.
-    Status5xx(StatusCode, String),
+    Status5xx(StatusCode, stub_runtime::TextBody),
 }
 impl GetPageResponse {
     /// The HTTP status this response is sent with.
@@ -520,7 +520,7 @@ pub enum GetReportResponse {
     /// 200: The report, as JSON or as an HTML page.
     ///
     /// The same response as `text/html`.
-    OkTextHtml(String),
+    OkTextHtml(stub_runtime::TextBody),
 }
 impl GetReportResponse {
     /// The HTTP status this response is sent with.
@@ -550,7 +550,7 @@ pub enum GetOrderResponse {
     /// 404: No such order.
     NotFound(JsonBody<types::Missing>),
     /// 500: A failure, as text.
-    InternalServerError(String),
+    InternalServerError(stub_runtime::TextBody),
 }
 impl GetOrderResponse {
     /// The HTTP status this response is sent with.

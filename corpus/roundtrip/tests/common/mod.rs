@@ -67,7 +67,7 @@ impl FeaturesApi for Echo {
     }
 
     async fn items_set_note(&self, id: i64, body: String) -> ItemsSetNoteResponse {
-        ItemsSetNoteResponse::Ok(format!("{id}: {body}"))
+        ItemsSetNoteResponse::Ok(format!("{id}: {body}").into())
     }
 
     async fn post_blobs(&self, body: Bytes) -> PostBlobsResponse {
@@ -154,7 +154,7 @@ impl FeaturesApi for Echo {
                 }
                 .into(),
             ),
-            _ => GetOrderResponse::InternalServerError(format!("order {id} is stuck")),
+            _ => GetOrderResponse::InternalServerError(format!("order {id} is stuck").into()),
         }
     }
 
