@@ -2803,6 +2803,7 @@ pub mod validate {
     pub fn users_snapshot_response(status: u16, v: &Value) -> Result<(), Violation> {
         match status {
             200u16 => schema_users(v, &Pointer::Root, Direction::Response),
+            400u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
             401u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
             403u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
             408u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
@@ -2833,6 +2834,7 @@ pub mod validate {
     ///Checks a JSON response of `get_openapi_yaml` against the schema documented for its status.
     pub fn get_openapi_yaml_response(status: u16, v: &Value) -> Result<(), Violation> {
         match status {
+            400u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
             403u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
             408u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
             421u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
@@ -2857,6 +2859,7 @@ pub mod validate {
             200u16 => {
                 get_openapi_json_response_200(v, &Pointer::Root, Direction::Response)
             }
+            400u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
             403u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
             408u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
             421u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
@@ -2867,6 +2870,7 @@ pub mod validate {
     ///Checks a JSON response of `get_docs` against the schema documented for its status.
     pub fn get_docs_response(status: u16, v: &Value) -> Result<(), Violation> {
         match status {
+            400u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
             403u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
             408u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
             421u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
