@@ -141,7 +141,8 @@ fn answer(
             let text = Literal::string(text);
             match ty {
                 RustType::Bytes => quote!(Some(axum::body::Bytes::from_static(#text.as_bytes()))),
-                _ => quote!(Some(String::from(#text))),
+                RustType::String => quote!(Some(stub_runtime::TextBody::from(#text))),
+                _ => return unanswered,
             }
         }
     };
