@@ -34,7 +34,7 @@ pub use downgrade::{is_openapi31, to_openapi30};
 pub use emit::manifest::{DEPENDENCIES, Dependency, standalone_workspace};
 pub use emit::progenitor::settings as progenitor_settings;
 pub use error::{CodegenError, Problem, Result};
-pub use options::{GeneratedFile, Options, REGEN_COMMAND, StageTimings};
+pub use options::{ClientDocs, GeneratedFile, Options, REGEN_COMMAND, StageTimings};
 pub use spec::Spec;
 
 /// Reads, validates and generates from a spec file.
