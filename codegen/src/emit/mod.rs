@@ -3,6 +3,7 @@
 //! mocks, the server stubs, their manifests, and formatting.
 
 pub(crate) mod client_crate;
+pub(crate) mod distinct_params;
 pub(crate) mod format;
 pub(crate) mod guard;
 pub(crate) mod manifest;
