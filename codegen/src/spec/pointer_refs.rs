@@ -6,11 +6,14 @@
 //! loading, each schema such a `$ref` names moves into
 //! `components/schemas` under a name of its own (from the pointer's last
 //! name), leaving a `$ref` where it was, and every `$ref` to it follows.
+//! A response, parameter or request body an operation's `$ref` names
+//! inside another operation (`#/paths/~1%7Bid%7D/get/responses/404`) moves
+//! into its own section of the components alike.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use heck::ToPascalCase;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::names::type_name;
 
@@ -52,28 +55,44 @@ pub(crate) fn to_components(raw: &mut Value) -> bool {
     if targets.is_empty() {
         return false;
     }
-    let mut taken: BTreeSet<String> = raw
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-        .map(|s| s.keys().map(|k| type_name(k)).collect())
-        .unwrap_or_default();
+    // Rust (or component) names already used, per section.
+    let mut taken: BTreeMap<&'static str, BTreeSet<String>> = BTreeMap::new();
+    for section in ["schemas", "responses", "parameters", "requestBodies"] {
+        let names = raw
+            .pointer(&format!("/components/{section}"))
+            .and_then(Value::as_object)
+            .map(|s| s.keys().map(|k| type_name(k)).collect())
+            .unwrap_or_default();
+        taken.insert(section, names);
+    }
     // Deepest first, so a target inside another is moved before its parent.
     let mut ordered: Vec<String> = targets.into_iter().collect();
     ordered.sort_by_key(|p| std::cmp::Reverse(segments(p).len()));
     let mut moved: BTreeMap<String, String> = BTreeMap::new();
-    let mut new_schemas = Map::new();
+    let mut new_entries: Vec<(&'static str, String, Value)> = Vec::new();
     for reference in ordered {
+        let Some(section) = section_of(&reference) else {
+            continue;
+        };
         let pointer = decode(&reference["#".len()..]);
         let Some(slot) = raw.pointer_mut(&pointer) else {
             continue; // dangling: validation names it
         };
-        let wanted = segments(&reference)
+        let segs = segments(&decode(&reference));
+        let names = segs
             .iter()
-            .rev()
-            .find(|s| !KEYWORDS.contains(&s.as_str()) && s.parse::<usize>().is_err())
-            .map(|s| s.to_pascal_case())
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "Schema".into());
+            .filter(|s| !KEYWORDS.contains(&s.as_str()) && s.parse::<usize>().is_err());
+        let wanted = if section == "schemas" {
+            names.last().map(|s| s.to_pascal_case()).unwrap_or_default()
+        } else {
+            names.map(|s| s.to_pascal_case()).collect::<String>() + &segs[segs.len() - 1]
+        };
+        let wanted = if wanted.is_empty() {
+            "Schema".to_string()
+        } else {
+            wanted
+        };
+        let taken = taken.get_mut(section).expect("every section listed");
         let name = (1..)
             .map(|n| {
                 if n == 1 {
@@ -85,9 +104,9 @@ pub(crate) fn to_components(raw: &mut Value) -> bool {
             .find(|n| !taken.contains(n))
             .expect("some number is free");
         taken.insert(name.clone());
-        let to = format!("#/components/schemas/{name}");
-        let schema = std::mem::replace(slot, json!({ "$ref": to }));
-        new_schemas.insert(name, schema);
+        let to = format!("#/components/{section}/{name}");
+        let entry = std::mem::replace(slot, json!({ "$ref": to }));
+        new_entries.push((section, name, entry));
         moved.insert(reference, to);
     }
     if moved.is_empty() {
@@ -96,24 +115,45 @@ pub(crate) fn to_components(raw: &mut Value) -> bool {
     let Some(root) = raw.as_object_mut() else {
         return false;
     };
-    let components = root
+    if let Some(components) = root
         .entry("components")
         .or_insert_with(|| json!({}))
-        .as_object_mut();
-    if let Some(components) = components {
-        let schemas = components
-            .entry("schemas")
-            .or_insert_with(|| json!({}))
-            .as_object_mut();
-        if let Some(schemas) = schemas {
-            schemas.extend(new_schemas);
+        .as_object_mut()
+    {
+        for (section, name, entry) in new_entries {
+            if let Some(entries) = components
+                .entry(section)
+                .or_insert_with(|| json!({}))
+                .as_object_mut()
+            {
+                entries.insert(name, entry);
+            }
         }
     }
     follow(raw, &moved);
     true
 }
 
-/// The `$ref`s into a schema that are not a component's own.
+/// The components section a deep reference's target belongs in.
+fn section_of(reference: &str) -> Option<&'static str> {
+    let segs = segments(reference);
+    let n = segs.len();
+    let at = |i: usize| n.checked_sub(i).map(|i| segs[i].as_str());
+    let in_properties = at(3) == Some("properties");
+    if at(1) == Some("requestBody") {
+        Some("requestBodies")
+    } else if at(2) == Some("parameters") && !in_properties && at(1)?.parse::<usize>().is_ok() {
+        Some("parameters")
+    } else if at(2) == Some("responses") && !in_properties {
+        Some("responses")
+    } else if segs.iter().any(|s| SCHEMA_MARKS.contains(&s.as_str())) {
+        Some("schemas")
+    } else {
+        None
+    }
+}
+
+/// The deep `$ref`s of the document.
 fn collect(node: &Value, out: &mut BTreeSet<String>) {
     match node {
         Value::Object(map) => {
@@ -129,14 +169,13 @@ fn collect(node: &Value, out: &mut BTreeSet<String>) {
     }
 }
 
-/// A local pointer into a schema other than a whole component.
+/// A local pointer into something other than a whole component.
 fn is_deep(reference: &str) -> bool {
     let Some(rest) = reference.strip_prefix("#/") else {
         return false;
     };
-    let segs = segments(reference);
-    let whole_component = rest.starts_with("components/") && segs.len() == 3;
-    !whole_component && segs.iter().any(|s| SCHEMA_MARKS.contains(&s.as_str()))
+    let whole_component = rest.starts_with("components/") && segments(reference).len() == 3;
+    !whole_component && section_of(reference).is_some()
 }
 
 /// The unescaped segments of a local reference.
@@ -243,6 +282,20 @@ mod tests {
             "whole components stay"
         );
         assert_eq!(schemas["Origin"], json!({ "type": "integer" }));
+    }
+
+    #[test]
+    fn a_response_inside_another_operation_becomes_a_component() {
+        let gone = json!({ "description": "Gone." });
+        let mut raw = json!({ "paths": { "/{id}": {
+            "get": { "responses": { "404": gone } },
+            "delete": { "responses": { "404": { "$ref": "#/paths/~1%7Bid%7D/get/responses/404" } } }
+        } } });
+        assert!(to_components(&mut raw));
+        let to = json!({ "$ref": "#/components/responses/IdGet404" });
+        assert_eq!(raw["paths"]["/{id}"]["get"]["responses"]["404"], to);
+        assert_eq!(raw["paths"]["/{id}"]["delete"]["responses"]["404"], to);
+        assert_eq!(raw["components"]["responses"]["IdGet404"], gone);
     }
 
     #[test]
