@@ -9,13 +9,18 @@ fn users_spec() -> Value {
     serde_yaml::from_str(&text).unwrap()
 }
 
-/// Our spec's rules: strict lints, the `ApiError` schema, the client's extras.
+/// Our spec's rules and layout: strict lints, the `ApiError` schema, the
+/// client's extras, the crates in `generated-*`.
 fn ours() -> Options {
+    let krate = |dir: &str, name: &str| (dir.into(), name.to_string());
     Options {
         error_schema: "ApiError".into(),
+        types: krate("generated-types", "users-api-types"),
+        client: krate("generated-client", "users-api-client"),
+        server: krate("generated-server-stubs", "users-api-server-stubs"),
         strict: true,
         client_extras: true,
-        ..Options::named("users-api")
+        ..Options::default()
     }
 }
 
