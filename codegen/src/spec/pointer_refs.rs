@@ -83,7 +83,10 @@ pub(crate) fn to_components(raw: &mut Value) -> bool {
             .iter()
             .filter(|s| !KEYWORDS.contains(&s.as_str()) && s.parse::<usize>().is_err());
         let wanted = if section == "schemas" {
-            names.next_back().map(|s| s.to_pascal_case()).unwrap_or_default()
+            names
+                .next_back()
+                .map(|s| s.to_pascal_case())
+                .unwrap_or_default()
         } else {
             names.map(|s| s.to_pascal_case()).collect::<String>() + &segs[segs.len() - 1]
         };
