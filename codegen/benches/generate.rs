@@ -39,7 +39,13 @@ fn synthetic() -> Option<String> {
 }
 
 fn bench_spec(c: &mut Criterion, name: &str, text: &str) {
-    let options = Options::default();
+    // Our spec's rules (strict, the client's extras), as `cargo xtask regen` runs them.
+    let options = Options {
+        error_schema: "ApiError".into(),
+        strict: true,
+        client_extras: true,
+        ..Options::named("users-api")
+    };
     c.bench_function(&format!("parse+generate {name}"), |b| {
         b.iter(|| {
             let spec = Spec::parse(name, black_box(text)).expect("spec parses");

@@ -13,14 +13,16 @@ pub type ClientError = progenitor_client::Error<ErrorBody>;
 ///
 /// ```
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// use users_api_client::ClientInfo;
+/// use __CLIENT__::ClientInfo;
 ///
-/// let client = users_api_client::Client::builder()
+/// let client = __CLIENT__::Client::builder()
 ///     .base_url("http://127.0.0.1:1000")
 ///     .timeout(std::time::Duration::from_secs(5))
 ///     .bearer_token("eyJhbGciOi...")
-///     .application_id("my-app")
-///     .retry(users_api_client::RetryPolicy::default())
+// api-key:start
+///     .__API_KEY_METHOD__("my-app")
+// api-key:end
+///     .retry(__CLIENT__::RetryPolicy::default())
 ///     .build()?;
 /// assert_eq!(client.baseurl(), "http://127.0.0.1:1000");
 /// # Ok(())
@@ -32,7 +34,9 @@ pub struct ClientBuilder {
     base_url: String,
     timeout: Duration,
     bearer_token: Option<String>,
-    application_id: Option<String>,
+// api-key:start
+    __API_KEY_METHOD__: Option<String>,
+// api-key:end
     user_agent: String,
     retry: Option<RetryPolicy>,
 }
@@ -43,7 +47,9 @@ impl Default for ClientBuilder {
             base_url: DEFAULT_BASE_URL.to_string(),
             timeout: Duration::from_secs(15),
             bearer_token: None,
-            application_id: None,
+// api-key:start
+            __API_KEY_METHOD__: None,
+// api-key:end
             user_agent: concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")).to_string(),
             retry: None,
         }
@@ -81,11 +87,14 @@ impl ClientBuilder {
         self
     }
 
-    /// Application id sent as the `X-Application-ID` header on every request.
-    pub fn application_id(mut self, id: impl Into<String>) -> Self {
-        self.application_id = Some(id.into());
+// api-key:start
+    /// API key sent as the `__API_KEY_HEADER__` header on every request
+    /// (security scheme `__API_KEY_SCHEME__`).
+    pub fn __API_KEY_METHOD__(mut self, key: impl Into<String>) -> Self {
+        self.__API_KEY_METHOD__ = Some(key.into());
         self
     }
+// api-key:end
 
     /// `User-Agent` header (default: this crate's name and version).
     pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
@@ -112,11 +121,13 @@ impl ClientBuilder {
             value.set_sensitive(true);
             headers.insert(AUTHORIZATION, value);
         }
-        if let Some(id) = &self.application_id {
-            let value = HeaderValue::from_str(id)
-                .map_err(|_| BuildError("the application id is not a valid header value".into()))?;
-            headers.insert("x-application-id", value);
+// api-key:start
+        if let Some(key) = &self.__API_KEY_METHOD__ {
+            let value = HeaderValue::from_str(key)
+                .map_err(|_| BuildError("the API key is not a valid header value".into()))?;
+            headers.insert("__API_KEY_HEADER_LOWER__", value);
         }
+// api-key:end
         let http = reqwest::Client::builder()
             .connect_timeout(self.timeout)
             .timeout(self.timeout)
@@ -266,7 +277,7 @@ pub mod retry {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let policy = users_api_client::RetryPolicy::default()
+    /// let policy = __CLIENT__::RetryPolicy::default()
     ///     .max_retries(5)
     ///     .initial_backoff(Duration::from_millis(50))
     ///     .max_backoff(Duration::from_secs(2));

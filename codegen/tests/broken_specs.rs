@@ -9,9 +9,24 @@ fn users_spec() -> Value {
     serde_yaml::from_str(&text).unwrap()
 }
 
+/// Our spec's rules and layout: strict lints, the `ApiError` schema, the
+/// client's extras, the crates in `generated-*`.
+fn ours() -> Options {
+    let krate = |dir: &str, name: &str| (dir.into(), name.to_string());
+    Options {
+        error_schema: "ApiError".into(),
+        types: krate("generated-types", "users-api-types"),
+        client: krate("generated-client", "users-api-client"),
+        server: krate("generated-server-stubs", "users-api-server-stubs"),
+        strict: true,
+        client_extras: true,
+        ..Options::default()
+    }
+}
+
 fn run(doc: &Value) -> Result<(), CodegenError> {
     let text = serde_yaml::to_string(doc).unwrap();
-    generate(&Spec::parse("users.yaml", &text)?, &Options::default()).map(|_| ())
+    generate(&Spec::parse("users.yaml", &text)?, &ours()).map(|_| ())
 }
 
 /// Generation as for a foreign spec: lints are warnings.
@@ -19,7 +34,7 @@ fn lenient(doc: &Value) -> Result<Vec<users_api_codegen::Problem>, CodegenError>
     let text = serde_yaml::to_string(doc).unwrap();
     let options = Options {
         strict: false,
-        ..Options::default()
+        ..ours()
     };
     users_api_codegen::generate_with_warnings(&Spec::parse("users.yaml", &text)?, &options)
         .map(|(_, warnings)| warnings)
@@ -43,8 +58,8 @@ fn output_is_deterministic() {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/users.yaml"))
         .unwrap();
     let spec = Spec::parse("users.yaml", &text).unwrap();
-    let a = generate(&spec, &Options::default()).unwrap();
-    let b = generate(&spec, &Options::default()).unwrap();
+    let a = generate(&spec, &ours()).unwrap();
+    let b = generate(&spec, &ours()).unwrap();
     assert_eq!(a, b);
     for file in &a {
         let head = file.contents.lines().next().unwrap();
@@ -129,11 +144,7 @@ fn a_second_success_body_is_left_to_the_client_as_unexpected() {
     // progenitor would panic on two success bodies; it gets a copy without the
     // second, and the method says so. The server stubs keep both.
     let text = serde_yaml::to_string(&doc).unwrap();
-    let files = generate(
-        &Spec::parse("users.yaml", &text).unwrap(),
-        &Options::default(),
-    )
-    .unwrap();
+    let files = generate(&Spec::parse("users.yaml", &text).unwrap(), &ours()).unwrap();
     let client = files
         .iter()
         .find(|f| f.path.ends_with("generated-client/src/generated.rs"))
@@ -165,11 +176,7 @@ fn several_request_media_types_of_one_type_are_accepted_and_others_caught() {
     // JSON and a form of one schema: the stubs accept both, nothing to say.
     run(&doc).expect("JSON and a form of one schema are supported");
     let text = serde_yaml::to_string(&doc).unwrap();
-    let files = generate(
-        &Spec::parse("users.yaml", &text).unwrap(),
-        &Options::default(),
-    )
-    .unwrap();
+    let files = generate(&Spec::parse("users.yaml", &text).unwrap(), &ours()).unwrap();
     let stubs = files
         .iter()
         .find(|f| f.path.ends_with("generated-server-stubs/src/generated.rs"))

@@ -21,15 +21,12 @@ fn root() -> PathBuf {
 
 /// Options for a crafted spec: foreign-spec rules, crates named after it.
 fn options(slug: &str) -> Options {
-    let dir = Path::new(slug);
     Options {
-        error_schema: "Error".into(),
-        types: (dir.join("types"), format!("{slug}-types")),
-        client: (dir.join("client"), format!("{slug}-client")),
-        server: (dir.join("server-stubs"), format!("{slug}-server-stubs")),
-        skeleton: Some((dir.join("server"), format!("{slug}-server"))),
-        strict: false,
-        client_extras: false,
+        // The client's support module, generic over the spec.
+        client_extras: slug == "client-extras",
+        ..Options::named(slug)
+            .with_skeleton(format!("{slug}-server"))
+            .in_dir(Path::new(slug))
     }
 }
 
@@ -124,6 +121,21 @@ fn crafted_specs_generate_and_compile() {
         types["package"]["description"].as_str().unwrap(),
         "Optional \"deps\" \\ API model types generated from the OpenAPI spec, shared by client and server"
     );
+
+    // The client's support module: its API-key method sends the header of
+    // the spec's `apiKey` scheme, and nothing names our own crates.
+    let (_, extras) = all.iter().find(|(s, _)| s == "client-extras").unwrap();
+    let support = &extras
+        .iter()
+        .find(|f| f.path.ends_with("client/src/support.rs"))
+        .expect("the client's support module")
+        .contents;
+    assert!(support.contains("pub fn api_key(mut self"), "{support}");
+    assert!(support.contains(r#"headers.insert("x-api-token", value)"#));
+    assert!(support.contains("client_extras_client::RetryPolicy::default()"));
+    for ours in ["users_api", "x-application-id", "X-Application-ID", "__"] {
+        assert!(!support.contains(ours), "the support module says {ours}");
+    }
 
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(cargo)

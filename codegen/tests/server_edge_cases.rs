@@ -17,6 +17,7 @@ fn options() -> Options {
         client: ("client".into(), "crafted-client".into()),
         server: ("server-stubs".into(), "crafted-server-stubs".into()),
         strict: false,
+        client_extras: true,
         ..Options::default()
     }
 }

@@ -84,9 +84,10 @@ impl ClientBuilder {
         self
     }
 
-    /// Application id sent as the `X-Application-ID` header on every request.
-    pub fn application_id(mut self, id: impl Into<String>) -> Self {
-        self.application_id = Some(id.into());
+    /// API key sent as the `X-Application-ID` header on every request
+    /// (security scheme `application`).
+    pub fn application_id(mut self, key: impl Into<String>) -> Self {
+        self.application_id = Some(key.into());
         self
     }
 
@@ -115,9 +116,9 @@ impl ClientBuilder {
             value.set_sensitive(true);
             headers.insert(AUTHORIZATION, value);
         }
-        if let Some(id) = &self.application_id {
-            let value = HeaderValue::from_str(id)
-                .map_err(|_| BuildError("the application id is not a valid header value".into()))?;
+        if let Some(key) = &self.application_id {
+            let value = HeaderValue::from_str(key)
+                .map_err(|_| BuildError("the API key is not a valid header value".into()))?;
             headers.insert("x-application-id", value);
         }
         let http = reqwest::Client::builder()

@@ -1,7 +1,7 @@
 //! The client's crate-level example (shown in its docs, compiled there) runs
 //! for real here, against the real binary in its default mode.
 
-include!("../../codegen/templates/client_example.rs");
+include!("../../xtask/templates/client_example.rs");
 
 #[tokio::test]
 async fn the_client_docs_example_works_against_the_real_service() {

@@ -21,6 +21,10 @@ pub const OPTIONS: &str = "Options passed to the harness (users-bench):
   --no-client-build  skip the scratch build of the client crate
   --out FILE         where to write the report (default docs/PERFORMANCE.md)
 
+`cargo xtask bench --codegen-speed [--runs N]` instead times our whole generation
+against progenitor's own Generator on spec/users.yaml and a 408-operation corpus
+spec (in process, no harness; see xtask/src/bench_codegen.rs).
+
 Needs wrk (Debian/Ubuntu: `apt-get install -y wrk`) and python3 (for the synthetic spec).";
 
 /// The apt line that installs the load generator.
@@ -31,6 +35,9 @@ const LIMIT: Duration = Duration::from_secs(3 * 60 * 60);
 
 /// Runs `cargo xtask bench [options]`.
 pub fn run(root: &Path, options: &[String]) -> Result<()> {
+    if let Some(rest) = options.strip_prefix(&["--codegen-speed".to_string()]) {
+        return crate::bench_codegen::run(root, rest);
+    }
     if exec::capture(Command::new("wrk").arg("--version")).is_err() {
         bail!(
             "wrk is not installed; the read, write and scale benchmarks need it.\n\

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use users_api_codegen::{GeneratedFile, Options, generate_from_file};
+use users_api_codegen::{ClientDocs, GeneratedFile, Options, generate_from_file};
 
 /// Path of the spec, relative to the workspace root.
 pub const SPEC: &str = "spec/users.yaml";
@@ -15,6 +15,28 @@ pub const FEATURES_SPEC: &str = "corpus/features.yaml";
 /// The OpenAPI 3.1 feature corpus: every 3.1 construct, generated into
 /// workspace members the same way.
 pub const FEATURES_31_SPEC: &str = "corpus/features-3.1.yaml";
+
+/// How this workspace generates its own spec: the Users crates in their
+/// directories, the workspace's own lint standard, and the client's
+/// hand-written support with docs, example and README written for this API.
+pub fn users_options() -> Options {
+    let dir = |d: &str, name: &str| (PathBuf::from(d), name.to_string());
+    Options {
+        error_schema: "ApiError".into(),
+        types: dir("generated-types", "users-api-types"),
+        client: dir("generated-client", "users-api-client"),
+        server: dir("generated-server-stubs", "users-api-server-stubs"),
+        strict: true,
+        client_extras: true,
+        // The official SDKs call the `X-Application-ID` key an application id.
+        api_key_method: "application_id".into(),
+        client_docs: Some(ClientDocs {
+            docs: include_str!("../templates/client_docs.md").into(),
+            example: include_str!("../templates/client_example.rs").into(),
+            readme: include_str!("../templates/client_readme.md").into(),
+        }),
+    }
+}
 
 /// Generates everything in memory from the specs under `root`: ours, and the
 /// feature corpora (held to the rules for foreign specs), side by side.
@@ -33,7 +55,7 @@ pub fn generate(root: &Path) -> Result<Vec<GeneratedFile>> {
         let features = scope.spawn(|| generate_from_file(&root.join(FEATURES_SPEC), &corpus));
         let features_31 =
             scope.spawn(|| generate_from_file(&root.join(FEATURES_31_SPEC), &corpus_31));
-        let ours = generate_from_file(&root.join(SPEC), &Options::default());
+        let ours = generate_from_file(&root.join(SPEC), &users_options());
         let joined = |h: std::thread::ScopedJoinHandle<'_, _>| {
             h.join().expect("a feature spec's generation panicked")
         };

@@ -11,16 +11,7 @@ use users_api_codegen::{Generated, Options, Spec, generate_timed};
 
 /// Options for a foreign spec: lints are warnings; crates named after `slug`.
 pub fn options(slug: &str, dir: &Path) -> Options {
-    let krate = |what: &str| (dir.join(what), format!("{slug}-{what}"));
-    Options {
-        error_schema: "Error".into(),
-        types: krate("types"),
-        client: krate("client"),
-        server: krate("server-stubs"),
-        skeleton: Some(krate("server")),
-        strict: false,
-        client_extras: false,
-    }
+    Options::named(slug).with_skeleton(format!("{slug}-server")).in_dir(dir)
 }
 
 /// Runs the command: generates `spec_path` into a workspace at `out`.

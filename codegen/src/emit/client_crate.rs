@@ -9,18 +9,14 @@ use openapiv3::OpenAPI;
 use super::format::{crate_doc, example_block, header, rust_files};
 use super::manifest::{self, Uses};
 use super::progenitor::{self, Models};
-use crate::error::Result;
+use crate::error::{CodegenError, Result};
+use crate::ir::SchemeKind;
 use crate::options::{GeneratedFile, Options, REGEN_COMMAND, StageTimings};
 use crate::spec::Spec;
 
-/// Configuration and error helpers emitted into the client crate.
+/// Configuration and error helpers emitted into the client crate, with
+/// placeholders (see [`support_module`]).
 const CLIENT_SUPPORT: &str = include_str!("../../templates/client_support.rs");
-/// Crate documentation of the client; `{example}` marks where the example goes.
-const CLIENT_DOCS: &str = include_str!("../../templates/client_docs.md");
-/// The client's example, run against the real service by the workspace tests.
-const CLIENT_EXAMPLE: &str = include_str!("../../templates/client_example.rs");
-/// The client crate's README.
-const CLIENT_README: &str = include_str!("../../templates/client_readme.md");
 
 /// What the client crate needs besides the spec.
 pub(crate) struct ClientInputs<'a> {
@@ -112,34 +108,145 @@ fn client_files(
         )?
         .into());
     }
-    let mut files: Vec<GeneratedFile> = rust_files(
-        src,
-        &format!(
+    let docs = match &options.client_docs {
+        Some(d) => format!(
             "{}\n\n{}",
             crate_doc("Async client"),
-            CLIENT_DOCS.replace("{example}", &example_block(CLIENT_EXAMPLE))
+            d.docs.replace("{example}", &example_block(&d.example))
         ),
-        "client",
-        client,
-        &["support"],
-    )?
-    .into();
+        None => format!(
+            "{}\n\nConfigure once with [`Client::builder`], call operations builder-style, \
+             and classify failures with [`ErrorExt`].",
+            crate_doc("Async client")
+        ),
+    };
+    let mut files: Vec<GeneratedFile> =
+        rust_files(src, &docs, "client", client, &["support"])?.into();
     files.push(GeneratedFile {
         path: options.client.0.join("src/support.rs"),
-        contents: format!("{}\n{CLIENT_SUPPORT}", header()),
+        contents: format!("{}\n{}", header(), support_module(spec, options)?),
     });
-    let base_url = spec
-        .api
-        .servers
-        .first()
-        .map_or("http://localhost", |s| s.url.as_str());
-    files.push(GeneratedFile {
-        path: Path::new(&options.client.0).join("README.md"),
-        contents: CLIENT_README
-            .replace("{version}", version)
-            .replace("{base_url}", base_url)
-            .replace("{{", "{")
-            .replace("}}", "}"),
-    });
+    if let Some(d) = &options.client_docs {
+        let base_url = spec
+            .api
+            .servers
+            .first()
+            .map_or("http://localhost", |s| s.url.as_str());
+        files.push(GeneratedFile {
+            path: Path::new(&options.client.0).join("README.md"),
+            contents: d
+                .readme
+                .replace("{version}", version)
+                .replace("{base_url}", base_url)
+                .replace("{{", "{")
+                .replace("}}", "}"),
+        });
+    }
     Ok(files)
+}
+
+/// The API key the client builder can send: the spec's first `apiKey`
+/// security scheme carried in a header (name order), as (scheme, header).
+fn api_key_scheme(spec: &Spec) -> Option<(String, String)> {
+    crate::ir::schemes(spec.api.components.as_ref())
+        .into_iter()
+        .find_map(|s| match s.kind {
+            SchemeKind::ApiKeyHeader(header) if is_header_name(&header) => Some((s.name, header)),
+            _ => None,
+        })
+}
+
+/// Whether `name` is a valid HTTP header name (RFC 9110 token).
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c))
+}
+
+/// `templates/client_support.rs` for this spec and these options: the
+/// client crate's name in the doc-tests, and the builder's API-key method
+/// (kept between `// api-key:start` and `// api-key:end` only when the spec
+/// has an API-key header scheme).
+fn support_module(spec: &Spec, options: &Options) -> Result<String> {
+    let method = &options.api_key_method;
+    if syn::parse_str::<syn::Ident>(method).is_err() {
+        return Err(CodegenError::Generate {
+            stage: "client",
+            message: format!("api_key_method {method:?} is not a Rust identifier"),
+        });
+    }
+    let key = api_key_scheme(spec);
+    let mut out = String::with_capacity(CLIENT_SUPPORT.len());
+    let mut keep = true;
+    for line in CLIENT_SUPPORT.lines() {
+        match line.trim() {
+            "// api-key:start" => keep = key.is_some(),
+            "// api-key:end" => keep = true,
+            _ if keep => {
+                out.push_str(line);
+                out.push('\n');
+            }
+            _ => {}
+        }
+    }
+    let out = out.replace("__CLIENT__", &options.client.1.replace('-', "_"));
+    Ok(match key {
+        Some((scheme, header)) => out
+            .replace("__API_KEY_METHOD__", method)
+            .replace("__API_KEY_HEADER_LOWER__", &header.to_ascii_lowercase())
+            .replace("__API_KEY_HEADER__", &header)
+            .replace("__API_KEY_SCHEME__", &scheme.replace('`', "'")),
+        None => out,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(schemes: &str) -> Spec {
+        let text = format!(
+            "openapi: 3.0.3\ninfo: {{ title: t, version: '1' }}\npaths: {{}}\n\
+             components:\n  securitySchemes:\n{schemes}"
+        );
+        Spec::parse("t.yaml", &text).unwrap()
+    }
+
+    #[test]
+    fn the_api_key_method_sends_the_specs_header_scheme() {
+        let options = Options {
+            api_key_method: "app_key".into(),
+            ..Options::named("shop")
+        };
+        let with = spec(
+            "    cookie: { type: apiKey, in: cookie, name: sid }\n\
+             \x20   key: { type: apiKey, in: header, name: X-Shop-Key }\n",
+        );
+        let support = support_module(&with, &options).unwrap();
+        assert!(support.contains("pub fn app_key(mut self, key: impl Into<String>)"));
+        assert!(support.contains(r#"headers.insert("x-shop-key", value)"#));
+        assert!(support.contains("`X-Shop-Key` header"));
+        assert!(support.contains("shop_client::Client::builder()"));
+        assert!(!support.contains("// api-key:"));
+    }
+
+    #[test]
+    fn without_a_header_scheme_there_is_no_api_key_method() {
+        let without = spec("    cookie: { type: apiKey, in: cookie, name: sid }\n");
+        let support = support_module(&without, &Options::named("shop")).unwrap();
+        assert!(!support.contains("api_key"), "{support}");
+        assert!(!support.contains("__"), "a placeholder is left: {support}");
+        assert!(support.contains("pub fn bearer_token("));
+    }
+
+    #[test]
+    fn a_method_name_that_is_not_an_identifier_is_refused() {
+        let options = Options {
+            api_key_method: "app-key".into(),
+            ..Options::named("shop")
+        };
+        let with = spec("    key: { type: apiKey, in: header, name: X-Shop-Key }\n");
+        assert!(support_module(&with, &options).is_err());
+    }
 }

@@ -4,6 +4,7 @@
 //! formatting.
 
 pub(crate) mod client_crate;
+pub(crate) mod distinct_params;
 pub(crate) mod format;
 pub(crate) mod guard;
 pub(crate) mod manifest;

@@ -118,6 +118,18 @@ pub fn models(spec: &Spec) -> Result<Models> {
     })
 }
 
+/// The model types and the client in one module: progenitor's single pass
+/// over `api` (the document as progenitor takes it), for a build script.
+pub fn standalone(api: &OpenAPI) -> Result<(syn::File, Uses)> {
+    let (generator, tokens) = run("client", &settings(), api)?;
+    let mut file: syn::File = syn::parse2(tokens).map_err(|e| CodegenError::Generate {
+        stage: "client",
+        message: e.to_string(),
+    })?;
+    syn::visit_mut::VisitMut::visit_file_mut(&mut Tidy, &mut file);
+    Ok((file, uses(&generator)))
+}
+
 /// Generates the client from `api` (the document as progenitor takes it,
 /// see [`super::rewrite`]), using the shared model types from `types_crate`.
 /// `inner_type`, when given, is the client's state type (progenitor's inner

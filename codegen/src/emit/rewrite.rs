@@ -31,6 +31,7 @@ pub(crate) fn for_progenitor(api: &OpenAPI) -> OpenAPI {
         // exist: the client leaves OPTIONS and TRACE operations out.
         item.options = None;
         item.trace = None;
+        super::distinct_params::inline_when_colliding(item, components.as_ref());
         let shared: Vec<String> = item
             .parameters
             .iter_mut()
@@ -38,6 +39,10 @@ pub(crate) fn for_progenitor(api: &OpenAPI) -> OpenAPI {
             .collect();
         for (_, op) in operations_mut(item) {
             let mut notes = shared.clone();
+            notes.extend(super::distinct_params::drop_colliding(
+                op,
+                components.as_ref(),
+            ));
             notes.extend(drop_deep_objects(op, components.as_ref()));
             notes.extend(
                 op.parameters
@@ -330,9 +335,12 @@ fn is_object(schema: &ReferenceOr<Schema>, components: Option<&Components>) -> b
     })
 }
 
-/// progenitor cannot send `deepObject` query parameters: its copy leaves
-/// them out.
+/// progenitor cannot send `deepObject` query parameters, and stops (an
+/// assertion) on a query or header parameter whose schema is an inline
+/// object: it would get a builder, which only bodies may have. Its copy
+/// leaves both out.
 fn drop_deep_objects(op: &mut Operation, components: Option<&Components>) -> Vec<String> {
+    let inline_object = |data: &openapiv3::ParameterData| matches!(&data.format, ParameterSchemaOrContent::Schema(s @ ReferenceOr::Item(_)) if is_object(s, components));
     let mut notes = Vec::new();
     op.parameters.retain(|p| match resolve(p, components) {
         Some(Parameter::Query {
@@ -342,6 +350,15 @@ fn drop_deep_objects(op: &mut Operation, components: Option<&Components>) -> Vec
         }) => {
             notes.push(format!(
                 "The deepObject query parameter `{}` is not sent by this client.",
+                parameter_data.name
+            ));
+            false
+        }
+        Some(
+            Parameter::Query { parameter_data, .. } | Parameter::Header { parameter_data, .. },
+        ) if inline_object(parameter_data) => {
+            notes.push(format!(
+                "The parameter `{}` (an inline object) is not sent by this client.",
                 parameter_data.name
             ));
             false

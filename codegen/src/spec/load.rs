@@ -55,7 +55,8 @@ impl Spec {
         let mut raw = raw;
         let from_31 = crate::downgrade::is_openapi31(&raw);
         let lints = crate::downgrade::to_openapi30(&mut raw);
-        let is_json = from_31 || text.trim_start().starts_with('{');
+        let moved = super::pointer_refs::to_components(&mut raw);
+        let is_json = from_31 || moved || text.trim_start().starts_with('{');
         let mut typed = raw.clone();
         clamp_integer_bounds(&mut typed);
         // openapiv3 panics on some malformed input (e.g. duplicate keys inside

@@ -98,8 +98,9 @@ pub fn normalize(spec: &Spec) -> Normalized {
     let mut raw = serde_json::to_value(&api).unwrap_or_else(|_| spec.raw.clone());
     let repaired = super::repair::repair(&mut raw, "#", &mut notes);
     let loosened = loosen_colliding_enums(&mut raw, "#", &mut notes);
+    let renamed = super::distinct::distinct(&mut raw, &mut notes);
     let separated = super::separate::separate(&mut raw, &mut notes);
-    if (repaired || loosened || separated)
+    if (repaired || loosened || renamed || separated)
         && let Ok(rewritten) = serde_json::from_value(raw.clone())
     {
         api = rewritten;

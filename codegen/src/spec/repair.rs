@@ -3,12 +3,50 @@
 //! refuses the whole type), and carriage returns in descriptions (a bare
 //! CR is not allowed in a Rust doc comment). A string's `minLength: 0`,
 //! which says nothing, is dropped without a lint: typify would check it as
-//! `count() < 0usize`, a comparison clippy refuses as always false.
+//! `count() < 0usize`, a comparison clippy refuses as always false. A
+//! `format` on an object, array or boolean (typify stops on it) is dropped,
+//! and so is a property whose Rust name an earlier property has.
 
 use serde_json::Value;
 
 use super::pointer::escape;
 use crate::error::Problem;
+
+/// Properties with one Rust field name (`prefs/background` and
+/// `prefs_background`): typify would declare the field twice. The first
+/// stays; the others are left out (and out of `required`), with a lint.
+fn one_field_per_name(
+    map: &mut serde_json::Map<String, Value>,
+    at: &str,
+    notes: &mut Vec<Problem>,
+) -> bool {
+    let Some(Value::Object(properties)) = map.get_mut("properties") else {
+        return false;
+    };
+    let mut seen: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    let mut dropped = Vec::new();
+    for key in properties.keys() {
+        let field = crate::names::field_name(key);
+        if let Some(first) = seen.get(&field) {
+            dropped.push((key.clone(), first.clone()));
+        } else {
+            seen.insert(field, key.clone());
+        }
+    }
+    for (key, first) in &dropped {
+        properties.remove(key);
+        notes.push(Problem {
+            pointer: format!("{at}/properties/{}", escape(key)),
+            message: format!(
+                "property `{key}` has the Rust name of property `{first}`; the generators leave it out"
+            ),
+        });
+    }
+    if let Some(Value::Array(required)) = map.get_mut("required") {
+        required.retain(|r| !dropped.iter().any(|(key, _)| r.as_str() == Some(key)));
+    }
+    !dropped.is_empty()
+}
 
 /// Repairs the document in place; returns whether anything changed.
 pub(crate) fn repair(node: &mut Value, at: &str, notes: &mut Vec<Problem>) -> bool {
@@ -38,6 +76,20 @@ fn walk(node: &mut Value, at: &str, notes: &mut Vec<Problem>, names: bool) -> bo
                 && map.get("minLength").and_then(Value::as_u64) == Some(0)
             {
                 map.remove("minLength");
+                changed = true;
+            }
+            if let Some(ty @ ("object" | "array" | "boolean")) =
+                map.get("type").and_then(Value::as_str)
+                && map.contains_key("format")
+            {
+                // typify stops (`todo!`) on a format beside these types.
+                notes.push(Problem {
+                    pointer: format!("{at}/format"),
+                    message: format!(
+                        "a `format` on type `{ty}` means nothing; the generators leave it out"
+                    ),
+                });
+                map.remove("format");
                 changed = true;
             }
             if let Some(Value::String(ty)) = map.get("type") {
@@ -81,6 +133,7 @@ fn walk(node: &mut Value, at: &str, notes: &mut Vec<Problem>, names: bool) -> bo
                     }
                 }
             }
+            changed |= one_field_per_name(map, at, notes);
             for (key, child) in map.iter_mut() {
                 // Examples and defaults are data, not schemas.
                 if matches!(key.as_str(), "example" | "examples" | "default" | "enum") {
@@ -153,6 +206,23 @@ mod tests {
             pointers,
             ["#/a/default", "#/b/enum", "#/b/default", "#/c/default"]
         );
+    }
+
+    #[test]
+    fn properties_with_one_rust_name_keep_the_first_and_formats_on_objects_go() {
+        let mut doc = json!({
+            "p": { "type": "object", "format": "application/json", "required": ["prefs_background", "a"],
+                   "properties": { "prefs/background": { "type": "string" }, "prefs_background": { "type": "integer" }, "a": {} } }
+        });
+        let mut notes = Vec::new();
+        assert!(repair(&mut doc, "#", &mut notes));
+        assert_eq!(
+            doc["p"],
+            json!({ "type": "object", "required": ["a"],
+                    "properties": { "prefs/background": { "type": "string" }, "a": {} } })
+        );
+        let pointers: Vec<&str> = notes.iter().map(|n| n.pointer.as_str()).collect();
+        assert_eq!(pointers, ["#/p/format", "#/p/properties/prefs_background"]);
     }
 
     #[test]

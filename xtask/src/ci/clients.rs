@@ -86,6 +86,26 @@ pub fn downstream(ctx: &mut Ctx) -> Result<()> {
     let mut cmd = Command::new(binary);
     cmd.env("USERS_URL", service.url())
         .env("USERS_TOKEN", &service.token);
+    ctx.run(&mut cmd, 5)?;
+    build_time(ctx)
+}
+
+/// The crate whose client `build.rs` generates (same target directory as
+/// the downstream crate, so their dependencies are built once), run
+/// against its own instance of the real binary: its flow signs out.
+fn build_time(ctx: &mut Ctx) -> Result<()> {
+    let manifest = "examples/build-time/Cargo.toml";
+    let mut build = exec::cargo(&["build", "--locked", "--manifest-path", manifest]);
+    build.env("CARGO_TARGET_DIR", &ctx.target);
+    ctx.run(&mut build, 30)?;
+    let service = Service::start(ctx, "build-time", Access::Default)?;
+    let binary = ctx.target.join("debug").join(format!(
+        "users-api-build-time{}",
+        std::env::consts::EXE_SUFFIX
+    ));
+    let mut cmd = Command::new(binary);
+    cmd.env("USERS_URL", service.url())
+        .env("USERS_TOKEN", &service.token);
     ctx.run(&mut cmd, 5)
 }
 
