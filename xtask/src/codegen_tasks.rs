@@ -26,6 +26,7 @@ pub fn users_options() -> Options {
         types: dir("generated-types", "users-api-types"),
         client: dir("generated-client", "users-api-client"),
         server: dir("generated-server-stubs", "users-api-server-stubs"),
+        skeleton: None,
         strict: true,
         client_extras: true,
         // The official SDKs call the `X-Application-ID` key an application id.

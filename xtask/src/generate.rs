@@ -11,7 +11,9 @@ use users_api_codegen::{Generated, Options, Spec, generate_timed};
 
 /// Options for a foreign spec: lints are warnings; crates named after `slug`.
 pub fn options(slug: &str, dir: &Path) -> Options {
-    Options::named(slug).with_skeleton(format!("{slug}-server")).in_dir(dir)
+    Options::named(slug)
+        .with_skeleton(format!("{slug}-server"))
+        .in_dir(dir)
 }
 
 /// Runs the command: generates `spec_path` into a workspace at `out`.
