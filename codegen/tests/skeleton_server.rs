@@ -39,15 +39,7 @@ fn spec_json() -> Value {
 /// Generates the crates into `out` as a workspace of their own; builds the
 /// skeleton and returns its binary.
 fn build_skeleton(out: &Path) -> PathBuf {
-    let options = Options {
-        error_schema: "Error".into(),
-        types: ("types".into(), format!("{SLUG}-types")),
-        client: ("client".into(), format!("{SLUG}-client")),
-        server: ("server-stubs".into(), format!("{SLUG}-server-stubs")),
-        skeleton: Some(("server".into(), format!("{SLUG}-server"))),
-        strict: false,
-        client_extras: false,
-    };
+    let options = Options::named(SLUG).with_skeleton(format!("{SLUG}-server"));
     let spec = Spec::read(&spec_path()).unwrap();
     for f in generate(&spec, &options).unwrap() {
         let path = out.join(&f.path);
