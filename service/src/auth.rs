@@ -63,15 +63,33 @@ impl Drop for Verifier {
     }
 }
 
+/// The HTTP client for JWKS and userinfo requests.
+fn http_client() -> Result<reqwest::Client, SetupError> {
+    // The TLS build's reqwest has no crypto provider of its own: it takes
+    // the process default, ring (one already installed is fine).
+    #[cfg(feature = "tls")]
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .map_err(|e| SetupError::Fetch("(client)".into(), e.to_string()))
+}
+
+/// The TLS build's HTTPS client (run by CI's `postgres` step with `--features tls`).
+#[cfg(all(test, feature = "tls"))]
+mod tls_tests {
+    #[test]
+    fn tls_build_makes_an_https_client() {
+        super::http_client().expect("the HTTPS client builds with the ring provider");
+    }
+}
+
 impl Verifier {
     /// Builds a verifier, loading keys from the configured source. Keys from
     /// a JWKS are reloaded periodically (see [`jwks`]), which needs a tokio
     /// runtime.
     pub async fn new(config: VerifierConfig) -> Result<Self, SetupError> {
-        let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(10))
-            .build()
-            .map_err(|e| SetupError::Fetch("(client)".into(), e.to_string()))?;
+        let http = http_client()?;
         let verified = IdTokens::cache();
         let forget_all = {
             let verified = verified.clone();

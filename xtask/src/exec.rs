@@ -131,7 +131,8 @@ impl Drop for Background {
 
 /// `cmd` as a duct expression: program, arguments, environment changes and
 /// working directory.
-fn expression(cmd: &Command) -> duct::Expression {
+/// `cmd` as a duct expression: program, arguments, environment, directory.
+pub fn expression(cmd: &Command) -> duct::Expression {
     let mut expr = duct::cmd(cmd.get_program(), cmd.get_args());
     for (name, value) in cmd.get_envs() {
         expr = match value {

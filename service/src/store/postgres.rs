@@ -452,7 +452,7 @@ mod tls {
     use super::StoreError;
 
     pub(super) fn connector() -> Result<MakeRustlsConnect, StoreError> {
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .and_then(|b| b.with_platform_verifier())

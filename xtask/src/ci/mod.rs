@@ -18,6 +18,7 @@ mod rust;
 mod service;
 mod skeletons;
 mod spec_tools;
+mod test_pool;
 mod tools;
 
 use std::fs;
@@ -123,6 +124,8 @@ pub struct Ctx {
     /// The `build` step ran and passed in this run.
     built: bool,
     build_failed: bool,
+    /// The test executables, once the `test` step (or another) built them.
+    tests: Option<Vec<test_pool::TestBinary>>,
 }
 
 impl Ctx {
@@ -135,6 +138,7 @@ impl Ctx {
             tools,
             built: false,
             build_failed: false,
+            tests: None,
         }
     }
 
@@ -170,6 +174,15 @@ impl Ctx {
             .target
             .join("debug")
             .join(format!("{name}{}", std::env::consts::EXE_SUFFIX)))
+    }
+
+    /// The workspace's test executables, built and listed once a run
+    /// (`cargo test --workspace --no-run`).
+    fn test_binaries(&mut self) -> Result<Vec<test_pool::TestBinary>> {
+        if self.tests.is_none() {
+            self.tests = Some(test_pool::build(&self.root, &[])?);
+        }
+        Ok(self.tests.clone().unwrap_or_default())
     }
 
     /// A path under `target/ci-tools/<dir>/`, its directory created and any old file removed.

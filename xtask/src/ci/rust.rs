@@ -1,12 +1,12 @@
 //! The steps that are cargo and this workspace's own gates: drift, fmt,
 //! api-gate, build, clippy, test, postgres, rolling-restart, corpus.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Context, Result};
 
+use super::test_pool::{self, Job};
 use super::{Ctx, MINUTES};
 use crate::exec;
 
@@ -47,14 +47,26 @@ pub fn build(ctx: &mut Ctx) -> Result<()> {
     ctx.service_binary().map(drop)
 }
 
+/// Every test binary of the workspace, [`test_pool::JOBS`] at a time, then
+/// the doc tests; the PostgreSQL tests run once, in the `postgres` step.
 pub fn test(ctx: &mut Ctx) -> Result<()> {
     // The metrics test reads /metrics with prometheus_client, from the venv.
     ctx.tools.python(&ctx.root)?;
-    // The PostgreSQL tests run once, in the `postgres` step.
-    let mut cmd = exec::cargo(WORKSPACE_TESTS);
-    cmd.env("USERS_SKIP_POSTGRES_TESTS", "1")
-        .env("USERS_TEST_PYTHON", ctx.tools.venv_bin("python"));
-    ctx.run(&mut cmd, MINUTES)
+    let python = ctx.tools.venv_bin("python");
+    let env = [
+        ("USERS_SKIP_POSTGRES_TESTS", Path::new("1")),
+        ("USERS_TEST_PYTHON", python.as_path()),
+    ];
+    let mut jobs: Vec<Job> = ctx
+        .test_binaries()?
+        .iter()
+        .map(|binary| Job::binary(binary, &[]))
+        .collect();
+    let mut doc = exec::cargo(test_pool::WORKSPACE_TESTS);
+    doc.arg("--doc").current_dir(&ctx.root);
+    // First: compiling the doc tests is the longest job.
+    jobs.insert(0, Job::command("doc tests", doc));
+    test_pool::run(jobs, &env, Duration::from_secs(MINUTES * 60))
 }
 
 /// Two instances on one PostgreSQL behind nginx (Debian's `nginx-light`;
@@ -72,61 +84,29 @@ pub fn postgres(ctx: &mut Ctx) -> Result<()> {
     // under `--only postgres`.
     ctx.service_binary()?;
     run_tests(ctx, &["store", "postgres"], &[])?;
-    // The TLS build's connector (rustls) against a server without TLS.
+    // The TLS build: its HTTPS client, and its PostgreSQL connector (rustls)
+    // against a server without TLS.
     let tls = ["--features", "tls", "--lib", "tls_build"];
     let mut args = vec!["test", "-p", "users-service"];
     args.extend(tls);
     ctx.cargo(&args, MINUTES)
 }
 
-/// The `test` step's command, which builds every test binary of the workspace.
-const WORKSPACE_TESTS: &[&str] = &["test", "--workspace"];
-
-/// Runs the integration-test binaries `names` of the `test` step's build,
-/// each from its package's directory as `cargo test` runs it, with `args`.
+/// Runs the test binaries `names` of the `test` step's build, one after
+/// another, with `args`.
 ///
-/// They are found through `cargo test --workspace --no-run`'s JSON messages:
-/// the test step's exact selection, so nothing is compiled again. A
+/// They come from the `test` step's own list ([`Ctx::test_binaries`]): a
 /// narrower `cargo test --workspace --test NAME` unifies host and target
 /// dependencies differently and rebuilt about 200 crates (64 s on a fresh
 /// clone).
-fn run_tests(ctx: &Ctx, names: &[&str], args: &[&str]) -> Result<()> {
-    let mut build = exec::cargo(WORKSPACE_TESTS);
-    build.args(["--no-run", "--message-format=json"]);
-    let output = exec::capture(build.current_dir(&ctx.root))?;
-    ensure!(
-        output.status.success(),
-        "building the workspace's tests failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let binaries = test_binaries(&output.stdout);
+fn run_tests(ctx: &mut Ctx, names: &[&str], args: &[&str]) -> Result<()> {
+    let binaries = ctx.test_binaries()?;
     for name in names {
-        let (executable, dir) = binaries
+        let binary = binaries
             .iter()
-            .find(|(n, _, _)| n == name)
-            .map(|(_, e, d)| (e, d))
+            .find(|b| b.kind == "test" && b.name == *name)
             .with_context(|| format!("no test binary `{name}` in the workspace"))?;
-        let mut test = Command::new(executable);
-        test.args(args).current_dir(dir);
-        exec::run(&test, Duration::from_secs(MINUTES * 60))?;
+        exec::run(&binary.command(args), Duration::from_secs(MINUTES * 60))?;
     }
     Ok(())
-}
-
-/// `(name, executable, package directory)` of each integration test in
-/// cargo's JSON messages.
-fn test_binaries(json_lines: &[u8]) -> Vec<(String, PathBuf, PathBuf)> {
-    String::from_utf8_lossy(json_lines)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["kind"][0] == "test")
-        .filter_map(|m| {
-            let name = m["target"]["name"].as_str()?.to_string();
-            let executable = PathBuf::from(m["executable"].as_str()?);
-            let dir = Path::new(m["manifest_path"].as_str()?)
-                .parent()?
-                .to_path_buf();
-            Some((name, executable, dir))
-        })
-        .collect()
 }
