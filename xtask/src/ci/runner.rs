@@ -1,11 +1,21 @@
 //! Runs the selected steps in table order, a PASS/FAIL/SKIP line for each,
 //! then the summary table; exits with status 1 when a step failed.
+//!
+//! A step marked `beside` (it needs nothing the later steps make, and they
+//! need nothing of it) runs as a child `xtask ci --only STEP` beside the
+//! steps after it, its output in `target/ci-tools/logs/step-STEP.log`,
+//! printed whole when it ends; the run waits for it before the summary.
+//! On two cores this fills the time the later steps spend waiting on
+//! servers, browsers and Python.
 
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
-use super::{Ctx, Step};
+use super::{Ctx, MINUTES, Step};
+use crate::exec;
 
 enum Outcome {
     Pass,
@@ -33,10 +43,27 @@ struct Record {
 /// Runs every step of `steps` named in `selected`; the others show as skipped.
 pub fn run(ctx: &mut Ctx, steps: &[Step], selected: &[&str]) -> Result<()> {
     let started = Instant::now();
-    let records: Vec<Record> = steps
-        .iter()
-        .map(|step| run_step(ctx, step, selected))
-        .collect();
+    let mut records = Vec::new();
+    let mut beside = Vec::new();
+    for (at, step) in steps.iter().enumerate() {
+        let later = steps[at + 1..].iter().any(|s| selected.contains(&s.name));
+        if step.beside && later && selected.contains(&step.name) {
+            match Beside::start(ctx, step) {
+                Ok(running) => beside.push((records.len(), running)),
+                Err(e) => records.push(Record {
+                    name: step.name,
+                    outcome: Outcome::Fail(format!("{e:#}")),
+                    elapsed: Duration::ZERO,
+                }),
+            }
+        } else {
+            records.push(run_step(ctx, step, selected));
+        }
+    }
+    // In table order: later insertions shift the positions of earlier ones.
+    for (at, running) in beside.into_iter().rev() {
+        records.insert(at, running.finish());
+    }
     println!("{}", summary(&records, started.elapsed()));
     let failed: Vec<&str> = records
         .iter()
@@ -71,6 +98,65 @@ fn run_step(ctx: &mut Ctx, step: &Step, selected: &[&str]) -> Record {
         name: step.name,
         outcome,
         elapsed,
+    }
+}
+
+/// A step running as a child process beside the later steps.
+struct Beside {
+    name: &'static str,
+    handle: duct::Handle,
+    log: PathBuf,
+    started: Instant,
+}
+
+impl Beside {
+    /// Starts `xtask ci --only STEP` with its output in a log file.
+    fn start(ctx: &Ctx, step: &Step) -> Result<Self> {
+        let log = ctx.log_file(&format!("step-{}.log", step.name))?;
+        let mut cmd = Command::new(std::env::current_exe().context("the xtask binary")?);
+        cmd.args(["ci", "--only", step.name]).current_dir(&ctx.root);
+        let file =
+            std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
+        let handle = exec::expression(&cmd)
+            .stderr_to_stdout()
+            .stdout_file(file)
+            .unchecked()
+            .start()
+            .with_context(|| format!("starting `{}`", exec::show(&cmd)))?;
+        println!(
+            "\n==> {} ({}): runs beside the next steps; output in {}",
+            step.name,
+            step.about,
+            log.display()
+        );
+        Ok(Self {
+            name: step.name,
+            handle,
+            log,
+            started: Instant::now(),
+        })
+    }
+
+    /// Waits for it (killed after [`MINUTES`]), prints its output, and records how it ended.
+    fn finish(self) -> Record {
+        let outcome = match self.handle.wait_timeout(Duration::from_secs(MINUTES * 60)) {
+            Ok(Some(out)) if out.status.success() => Outcome::Pass,
+            Ok(Some(out)) => Outcome::Fail(format!("{} ({})", self.log.display(), out.status)),
+            Ok(None) => {
+                let _ = self.handle.kill();
+                Outcome::Fail(format!("timed out after {MINUTES} min"))
+            }
+            Err(e) => Outcome::Fail(format!("waiting for it: {e}")),
+        };
+        let elapsed = self.started.elapsed();
+        let output = std::fs::read_to_string(&self.log).unwrap_or_default();
+        println!("\n==> {} (ran beside the steps above)\n{output}", self.name);
+        println!("{}", result_line(self.name, &outcome, elapsed));
+        Record {
+            name: self.name,
+            outcome,
+            elapsed,
+        }
     }
 }
 
