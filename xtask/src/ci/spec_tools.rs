@@ -2,6 +2,7 @@
 //! binary against it, Prism validates the generated client's traffic.
 
 use std::net::TcpListener;
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use anyhow::{Context, Result, bail, ensure};
 use super::Ctx;
 use super::service::{Access, Service};
 use crate::codegen_tasks::SPEC;
-use crate::exec::Background;
+use crate::exec::{self, Background};
 
 pub fn spectral(ctx: &mut Ctx) -> Result<()> {
     ctx.tools.node(&ctx.root)?;
@@ -20,15 +21,26 @@ pub fn spectral(ctx: &mut Ctx) -> Result<()> {
     ctx.run(&mut cmd, 10)
 }
 
-/// Schemathesis twice: first against `--access applications`, where
-/// credentials are enforced and every check runs, `ignored_auth` included;
-/// then against the default access mode for everything else. Both runs
-/// happen even when the first fails.
+/// Schemathesis twice, at the same time, each against its own service:
+/// against `--access applications`, where credentials are enforced and
+/// every check runs, `ignored_auth` included; and against the default access
+/// mode for everything else. Each run's output is printed whole when both
+/// have ended; both always run to their end.
 pub fn schemathesis(ctx: &mut Ctx) -> Result<()> {
     ctx.tools.python(&ctx.root)?;
-    let enforced = schemathesis_run(ctx, Access::Applications)
+    let enforced = Run::prepare(ctx, Access::Applications)?;
+    let local = Run::prepare(ctx, Access::Default)?;
+    let limit = Duration::from_secs(20 * 60);
+    let (enforced_ran, local_ran) = std::thread::scope(|scope| {
+        let first = scope.spawn(|| enforced.test(limit));
+        let second = local.test(limit);
+        (first.join().unwrap_or_else(|_| bail!("panicked")), second)
+    });
+    let enforced = enforced
+        .finish(ctx, enforced_ran)
         .map_err(|e| e.context("applications access mode"));
-    let local = schemathesis_run(ctx, Access::Default)
+    let local = local
+        .finish(ctx, local_ran)
         .map_err(|e| e.context("default (local) access mode"));
     match (enforced, local) {
         (Err(a), Err(l)) => bail!("{a:#}; {l:#}"),
@@ -36,58 +48,103 @@ pub fn schemathesis(ctx: &mut Ctx) -> Result<()> {
     }
 }
 
-fn schemathesis_run(ctx: &mut Ctx, access: Access) -> Result<()> {
-    let label = match access {
-        Access::Default => "schemathesis-local",
-        Access::Applications => "schemathesis-applications",
-    };
-    let service = Service::start(ctx, label, access)?;
-    let report = ctx.fresh_file("reports", &format!("{label}.ndjson"))?;
-    // Sent as `X-Application-ID` on list, get and disconnect
-    // (`[auth.openapi.application]`): the registered id in applications
-    // mode; in local mode any value is accepted, as with the official SDKs.
-    let application = match &service.applications {
-        Some(apps) => apps.registered.clone(),
-        None => "schemathesis-any-application".to_string(),
-    };
-    let mut cmd = Command::new(ctx.tools.venv_bin("schemathesis"));
-    cmd.args([
-        "--config-file",
-        "conformance/schemathesis.toml",
-        "run",
-        SPEC,
-    ])
-    .args(["--url", service.url()])
-    .args(["--report", "ndjson", "--report-ndjson-path"])
-    .arg(&report);
-    if access == Access::Default {
-        // `ignored_auth` asserts that an operation declaring security refuses
-        // requests without valid credentials. `local` mode deliberately
-        // accepts list, get and disconnect with no credentials (the
-        // documented SDK usage; the protection there is loopback, `Host` and
-        // `Origin`), so that check cannot hold in this run. It runs against
-        // the applications-mode service above, where credentials are enforced.
-        cmd.args(["--exclude-checks", "ignored_auth"]);
-    }
-    cmd.env("USERS_CI_APPLICATION", &application)
-        .env("USERS_CI_SERVICE_BIN", &service.bin)
-        .env("USERS_CI_DATA_DIR", service.data_dir())
-        .env(
-            "HYPOTHESIS_STORAGE_DIRECTORY",
-            ctx.tools.dir.join("hypothesis"),
-        );
-    let tested = ctx.run(&mut cmd, 20);
-    // The links the stateful phase followed, even when a check failed.
-    let mut links = Command::new(ctx.tools.venv_bin("python"));
-    links
-        .args(["conformance/stateful_links.py", SPEC])
+/// One Schemathesis run: its service, its command, where its output goes.
+struct Run {
+    _service: Service,
+    command: Command,
+    report: PathBuf,
+    log: PathBuf,
+}
+
+impl Run {
+    fn prepare(ctx: &mut Ctx, access: Access) -> Result<Self> {
+        let label = match access {
+            Access::Default => "schemathesis-local",
+            Access::Applications => "schemathesis-applications",
+        };
+        let service = Service::start(ctx, label, access)?;
+        let report = ctx.fresh_file("reports", &format!("{label}.ndjson"))?;
+        let log = ctx.log_file(&format!("{label}.log"))?;
+        // Sent as `X-Application-ID` on list, get and disconnect
+        // (`[auth.openapi.application]`): the registered id in applications
+        // mode; in local mode any value is accepted, as with the official SDKs.
+        let application = match &service.applications {
+            Some(apps) => apps.registered.clone(),
+            None => "schemathesis-any-application".to_string(),
+        };
+        let mut cmd = Command::new(ctx.tools.venv_bin("schemathesis"));
+        cmd.args([
+            "--config-file",
+            "conformance/schemathesis.toml",
+            "run",
+            SPEC,
+        ])
+        .args(["--url", service.url()])
+        .args(["--report", "ndjson", "--report-ndjson-path"])
         .arg(&report);
-    let followed = if report.exists() {
-        ctx.run(&mut links, 2)
-    } else {
-        Ok(())
-    };
-    tested.and(followed)
+        if access == Access::Default {
+            // `ignored_auth` asserts that an operation declaring security refuses
+            // requests without valid credentials. `local` mode deliberately
+            // accepts list, get and disconnect with no credentials (the
+            // documented SDK usage; the protection there is loopback, `Host` and
+            // `Origin`), so that check cannot hold in this run. It runs against
+            // the applications-mode service above, where credentials are enforced.
+            cmd.args(["--exclude-checks", "ignored_auth"]);
+        }
+        // Each run its own Hypothesis database: two runs at once never share one.
+        cmd.env("USERS_CI_APPLICATION", &application)
+            .env("USERS_CI_SERVICE_BIN", &service.bin)
+            .env("USERS_CI_DATA_DIR", service.data_dir())
+            .env(
+                "HYPOTHESIS_STORAGE_DIRECTORY",
+                ctx.tools.dir.join("hypothesis").join(label),
+            )
+            .current_dir(&ctx.root);
+        Ok(Self {
+            _service: service,
+            command: cmd,
+            report,
+            log,
+        })
+    }
+
+    /// Runs Schemathesis, its output into the log file.
+    fn test(&self, limit: Duration) -> Result<()> {
+        println!("$ {}  > {}", exec::show(&self.command), self.log.display());
+        let file = std::fs::File::create(&self.log)
+            .with_context(|| format!("creating {}", self.log.display()))?;
+        let handle = exec::expression(&self.command)
+            .stderr_to_stdout()
+            .stdout_file(file)
+            .unchecked()
+            .start()
+            .context("starting schemathesis")?;
+        match handle.wait_timeout(limit)? {
+            Some(out) if out.status.success() => Ok(()),
+            Some(out) => bail!("schemathesis failed ({})", out.status),
+            None => {
+                let _ = handle.kill();
+                bail!("schemathesis timed out after {} s", limit.as_secs())
+            }
+        }
+    }
+
+    /// Prints the run's output, then the links its stateful phase followed
+    /// (even when a check failed).
+    fn finish(self, ctx: &Ctx, tested: Result<()>) -> Result<()> {
+        let output = std::fs::read_to_string(&self.log).unwrap_or_default();
+        println!("\n--- {}\n{output}", self.log.display());
+        let mut links = Command::new(ctx.tools.venv_bin("python"));
+        links
+            .args(["conformance/stateful_links.py", SPEC])
+            .arg(&self.report);
+        let followed = if self.report.exists() {
+            ctx.run(&mut links, 2)
+        } else {
+            Ok(())
+        };
+        tested.and(followed)
+    }
 }
 
 /// The generated client's full flow (`client_flow`) through Prism's
