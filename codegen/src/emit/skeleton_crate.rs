@@ -19,7 +19,7 @@ use openapiv3::{Components, MediaType, ReferenceOr, StatusCode};
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use super::format::{crate_doc, header, rust_files};
+use super::format::{crate_doc, header, parse, rust_files};
 use super::manifest;
 use super::server_crate::trait_name;
 use crate::error::{CodegenError, Result};
@@ -70,7 +70,13 @@ pub(crate) fn files(
          has checked the request. Run it with `cargo run -p {name} -- --listen ADDR`.",
         crate_doc("Skeleton server", title, version)
     );
-    files.extend(rust_files(dir.join("src"), &doc, "skeleton", lib, &[])?);
+    files.extend(rust_files(
+        dir.join("src"),
+        &doc,
+        "skeleton",
+        &parse("skeleton", lib)?,
+        &[],
+    )?);
     files.push(GeneratedFile {
         path: dir.join("src/main.rs"),
         contents: main_rs(name)?,
