@@ -118,7 +118,12 @@ fn progenitor_alone(text: &str) -> Result<f64> {
 /// of the raw document that the rewrite takes out), alternating, which one
 /// goes first alternating too. Both sides parse the text and format their
 /// output. The same figure as `cargo xtask bench --codegen-speed`.
-fn vs_generator(report: &mut Report, case: &Case<'_>, key: &'static str, runs: usize) -> Result<()> {
+fn vs_generator(
+    report: &mut Report,
+    case: &Case<'_>,
+    key: &'static str,
+    runs: usize,
+) -> Result<()> {
     let spec = Spec::parse(case.name, case.text)?;
     let input = progenitor_input(&spec, &case.options)?;
     let ours = || -> Result<f64> {

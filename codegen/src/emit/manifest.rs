@@ -368,11 +368,9 @@ pub fn skeleton(
     );
     let deps: Vec<(&str, &[&str])> = vec![
         (stubs_crate, &[]),
-        ("stub-runtime", &["axum"]),
+        ("stub-runtime", &["skeleton"]),
         ("axum", &[]),
         ("tokio", &[]),
-        ("serde", &[]),
-        ("serde_json", &[]),
         ("clap", &[]),
     ];
     manifest.dependencies("dependencies", &deps, None);
