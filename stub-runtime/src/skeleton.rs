@@ -117,7 +117,7 @@ mod tests {
     fn app() -> axum::Router {
         let router = axum::Router::new()
             .route("/answered", get(|| async { "an example" }))
-            .route("/unanswered", get(|| not_implemented::<String>()));
+            .route("/unanswered", get(not_implemented::<String>));
         answer_unanswered::<BuiltinErrors>(router, "not_implemented")
     }
 
