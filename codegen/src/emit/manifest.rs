@@ -371,6 +371,9 @@ pub fn skeleton(
         ("stub-runtime", &["skeleton"]),
         ("axum", &[]),
         ("tokio", &[]),
+        // The trait's signatures name `serde_json::Value` (untyped bodies).
+        ("serde", &[]),
+        ("serde_json", &[]),
         ("clap", &[]),
     ];
     manifest.dependencies("dependencies", &deps, None);
