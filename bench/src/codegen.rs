@@ -22,7 +22,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use progenitor_impl::{GenerationSettings, Generator};
-use users_api_codegen::{Options, Spec, StageTimings, generate_timed};
+use users_api_codegen::{
+    Options, Spec, StageTimings, generate, generate_timed, progenitor_input, progenitor_settings,
+};
 
 use crate::report::{Goal, Report, Row, State};
 use crate::stats::{Summary, ratios};
@@ -108,6 +110,74 @@ fn progenitor_alone(text: &str) -> Result<f64> {
     let file: syn::File = syn::parse2(tokens)?;
     black_box(prettyplease::unparse(&file));
     Ok(t.elapsed().as_secs_f64() * 1000.0)
+}
+
+/// Our whole generation against progenitor's own `Generator` with the
+/// settings we give it, on the document as our rewrite hands it to
+/// progenitor (computed outside the timing: progenitor stops on constructs
+/// of the raw document that the rewrite takes out), alternating, which one
+/// goes first alternating too. Both sides parse the text and format their
+/// output. The same figure as `cargo xtask bench --codegen-speed`.
+fn vs_generator(
+    report: &mut Report,
+    case: &Case<'_>,
+    key: &'static str,
+    runs: usize,
+) -> Result<()> {
+    let spec = Spec::parse(case.name, case.text)?;
+    let input = progenitor_input(&spec, &case.options)?;
+    let ours = || -> Result<f64> {
+        let t = Instant::now();
+        let spec = Spec::parse(case.name, black_box(case.text))?;
+        black_box(generate(&spec, &case.options)?);
+        Ok(t.elapsed().as_secs_f64() * 1000.0)
+    };
+    let alone = || -> Result<f64> {
+        let t = Instant::now();
+        let _parsed: openapiv3::OpenAPI = if case.text.trim_start().starts_with('{') {
+            serde_json::from_str(black_box(case.text))?
+        } else {
+            serde_yaml::from_str(black_box(case.text))?
+        };
+        let tokens = Generator::new(&progenitor_settings())
+            .generate_tokens(black_box(&input))
+            .context("progenitor refused the document")?;
+        let file: syn::File = syn::parse2(tokens)?;
+        black_box(prettyplease::unparse(&file));
+        Ok(t.elapsed().as_secs_f64() * 1000.0)
+    };
+    // One unmeasured round of each: caches, allocator, lazy statics.
+    ours()?;
+    alone()?;
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for i in 0..runs {
+        if i % 2 == 0 {
+            a.push(ours()?);
+            b.push(alone()?);
+        } else {
+            b.push(alone()?);
+            a.push(ours()?);
+        }
+    }
+    report.put(
+        Row::measured(
+            key,
+            format!(
+                "{}: our whole generation (parse, check, types, client, stubs, formatting) \
+                 vs progenitor's own Generator with our settings, alternating",
+                case.name
+            ),
+            "ms",
+        )
+        .ours(&a)
+        .baseline(
+            "progenitor's Generator: parse + one pass over the rewritten document + formatting",
+            &b,
+        )
+        .ratio(&ratios(&a, &b))
+        .goal(case.goal),
+    );
+    Ok(())
 }
 
 fn counts(text: &str) -> Result<(usize, usize)> {
@@ -326,6 +396,44 @@ pub fn run(cfg: &Config, report: &mut Report) -> Result<()> {
         ..Options::named("users-api")
     };
     type Load = fn(&Config) -> Result<String>;
+    // Issue 20's and issue 25's goals against progenitor's own Generator.
+    let against_generator: [(&'static str, &str, Load, Options, Goal); 2] = [
+        (
+            "codegen.users.generator",
+            "spec/users.yaml",
+            |cfg| Ok(std::fs::read_to_string(cfg.root.join("spec/users.yaml"))?),
+            ours(),
+            Goal::RatioAtMost(1.1),
+        ),
+        (
+            "codegen.corpus.generator",
+            LARGEST_CORPUS_SPEC,
+            corpus_spec,
+            // As `cargo xtask generate` runs a foreign spec: with its skeleton server.
+            Options::named("jellyfin").with_skeleton("jellyfin-server"),
+            Goal::RatioAtMost(1.05),
+        ),
+    ];
+    for (key, name, load, options, goal) in against_generator {
+        if cfg.quick && key == "codegen.corpus.generator" {
+            report.mark(key, State::Skipped("quick mode".into()));
+            continue;
+        }
+        progress(&format!("codegen: {name} against progenitor's Generator"));
+        let measured = load(cfg).and_then(|text| {
+            let case = Case {
+                keys: [key, key],
+                name,
+                text: &text,
+                options,
+                goal,
+            };
+            vs_generator(report, &case, key, cfg.runs)
+        });
+        if let Err(e) = measured {
+            report.mark(key, State::Failed(format!("{e:#}")));
+        }
+    }
     let specs: [([&'static str; 2], &str, Load, Options, Goal); 3] = [
         (
             ["codegen.users.stages", "codegen.users.alone"],

@@ -40,6 +40,8 @@ pub const ROWS: &[(&str, Section)] = &[
     ("rss.users.quiet", Section::Scale),
     ("rss.users.quiet.peak", Section::Scale),
     ("client.get_user", Section::Client),
+    ("codegen.users.generator", Section::Codegen),
+    ("codegen.corpus.generator", Section::Codegen),
     ("codegen.users.stages", Section::Codegen),
     ("codegen.users.alone", Section::Codegen),
     ("codegen.synth.stages", Section::Codegen),

@@ -143,7 +143,11 @@ pub fn generate_timed(spec: &Spec, options: &Options) -> Result<Generated> {
         t.server = elapsed;
         (files, server_files)
     });
-    let (mut files, client_uses) = files?;
+    let emit::client_crate::ClientOutput {
+        mut files,
+        uses: client_uses,
+        types,
+    } = files?;
     files.extend(server_files?);
     if let Some(skeleton) = &options.skeleton {
         let started = Instant::now();
@@ -163,6 +167,7 @@ pub fn generate_timed(spec: &Spec, options: &Options) -> Result<Generated> {
             options,
             &version,
             client_uses,
+            &types,
         )?);
         t.client += started.elapsed();
     }

@@ -2768,16 +2768,8 @@ pub mod validate {
     ) -> Result<(), Violation> {
         match status {
             200u16 => schema_user_profile(v, &Pointer::Root, Direction::Response),
-            400u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            401u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            403u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            408u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            413u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            415u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            421u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            422u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            500u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            503u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            400u16 | 401u16 | 403u16 | 408u16 | 413u16 | 415u16 | 421u16 | 422u16
+            | 500u16 | 503u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
             _ => Ok(()),
         }
     }
@@ -2788,14 +2780,9 @@ pub mod validate {
     ) -> Result<(), Violation> {
         match status {
             200u16 => schema_users(v, &Pointer::Root, Direction::Response),
-            400u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            401u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            403u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            404u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            408u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            421u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            500u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            503u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            400u16 | 401u16 | 403u16 | 404u16 | 408u16 | 421u16 | 500u16 | 503u16 => {
+                schema_api_error(v, &Pointer::Root, Direction::Response)
+            }
             _ => Ok(()),
         }
     }
@@ -2803,13 +2790,9 @@ pub mod validate {
     pub fn users_snapshot_response(status: u16, v: &Value) -> Result<(), Violation> {
         match status {
             200u16 => schema_users(v, &Pointer::Root, Direction::Response),
-            400u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            401u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            403u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            408u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            421u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            500u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            503u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            400u16 | 401u16 | 403u16 | 408u16 | 421u16 | 500u16 | 503u16 => {
+                schema_api_error(v, &Pointer::Root, Direction::Response)
+            }
             _ => Ok(()),
         }
     }
@@ -2820,25 +2803,18 @@ pub mod validate {
     ) -> Result<(), Violation> {
         match status {
             200u16 => schema_user_profile(v, &Pointer::Root, Direction::Response),
-            400u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            401u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            403u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            404u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            408u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            421u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            500u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            503u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            400u16 | 401u16 | 403u16 | 404u16 | 408u16 | 421u16 | 500u16 | 503u16 => {
+                schema_api_error(v, &Pointer::Root, Direction::Response)
+            }
             _ => Ok(()),
         }
     }
     ///Checks a JSON response of `get_openapi_yaml` against the schema documented for its status.
     pub fn get_openapi_yaml_response(status: u16, v: &Value) -> Result<(), Violation> {
         match status {
-            400u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            403u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            408u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            421u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            500u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            400u16 | 403u16 | 408u16 | 421u16 | 500u16 => {
+                schema_api_error(v, &Pointer::Root, Direction::Response)
+            }
             _ => Ok(()),
         }
     }
@@ -2859,22 +2835,18 @@ pub mod validate {
             200u16 => {
                 get_openapi_json_response_200(v, &Pointer::Root, Direction::Response)
             }
-            400u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            403u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            408u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            421u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            500u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            400u16 | 403u16 | 408u16 | 421u16 | 500u16 => {
+                schema_api_error(v, &Pointer::Root, Direction::Response)
+            }
             _ => Ok(()),
         }
     }
     ///Checks a JSON response of `get_docs` against the schema documented for its status.
     pub fn get_docs_response(status: u16, v: &Value) -> Result<(), Violation> {
         match status {
-            400u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            403u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            408u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            421u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
-            500u16 => schema_api_error(v, &Pointer::Root, Direction::Response),
+            400u16 | 403u16 | 408u16 | 421u16 | 500u16 => {
+                schema_api_error(v, &Pointer::Root, Direction::Response)
+            }
             _ => Ok(()),
         }
     }

@@ -13,6 +13,9 @@
 //! generated schema checks call ([`Violation`], [`Pointer`], [`Format`],
 //! [`Pattern`], [`checked_json`], [`check_param`], [`check_response`]).
 //!
+//! The `skeleton` feature (on by default) adds [`skeleton`]: what a
+//! generated skeleton server runs on.
+//!
 //! Without the default `axum` feature only [`RejectionKind`] is built: that is
 //! what the code generator reads to check that a spec documents every status
 //! its router can answer.
@@ -45,6 +48,9 @@ mod rejection;
 mod router;
 #[cfg(feature = "axum")]
 mod security;
+/// The runtime of a generated skeleton server (feature `skeleton`).
+#[cfg(feature = "skeleton")]
+pub mod skeleton;
 #[cfg(feature = "axum")]
 mod text;
 #[cfg(feature = "axum")]

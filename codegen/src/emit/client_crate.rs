@@ -6,9 +6,9 @@ use std::time::Instant;
 
 use openapiv3::OpenAPI;
 
-use super::format::{crate_doc, example_block, header, rust_files};
+use super::format::{crate_doc, example_block, header, parse, rust_files};
 use super::manifest::{self, Uses};
-use super::progenitor::{self, Models};
+use super::progenitor::{self, ModelType};
 use crate::error::{CodegenError, Result};
 use crate::ir::SchemeKind;
 use crate::options::{GeneratedFile, Options, REGEN_COMMAND, StageTimings};
@@ -30,14 +30,23 @@ pub(crate) struct ClientInputs<'a> {
     pub version: &'a str,
 }
 
-/// The model types and the client, with their manifests, and the runtime
-/// crates the client's code uses.
+/// What the types and client crates give the rest of the generation.
+pub(crate) struct ClientOutput {
+    /// Both crates' files.
+    pub files: Vec<GeneratedFile>,
+    /// The runtime crates the client's code uses.
+    pub uses: Uses,
+    /// The model types, for the mocks' pass to name instead of generating.
+    pub types: Vec<ModelType>,
+}
+
+/// The model types and the client, with their manifests.
 pub(crate) fn files(
     spec: &Spec,
     options: &Options,
     inputs: &ClientInputs<'_>,
     t: &mut StageTimings,
-) -> Result<(Vec<GeneratedFile>, Uses)> {
+) -> Result<ClientOutput> {
     let title = &spec.api.info.title;
     let version = inputs.version;
     let started = Instant::now();
@@ -66,7 +75,7 @@ pub(crate) fn files(
         options.types.0.join("src"),
         &crate_doc("Model types"),
         "models",
-        models.tokens.clone(),
+        &parse("models", models.tokens)?,
         &[],
     )?);
     t.models += started.elapsed();
@@ -82,18 +91,19 @@ pub(crate) fn files(
         ),
     });
     let started = Instant::now();
-    files.extend(client_files(
-        spec, options, &models, client, version, &crate_doc,
-    )?);
+    files.extend(client_files(spec, options, &client, version, &crate_doc)?);
     t.client += started.elapsed();
-    Ok((files, client_uses))
+    Ok(ClientOutput {
+        files,
+        uses: client_uses,
+        types: models.types,
+    })
 }
 
 fn client_files(
     spec: &Spec,
     options: &Options,
-    _models: &Models,
-    client: proc_macro2::TokenStream,
+    client: &syn::File,
     version: &str,
     crate_doc: &dyn Fn(&str) -> String,
 ) -> Result<Vec<GeneratedFile>> {

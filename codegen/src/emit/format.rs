@@ -49,20 +49,25 @@ fn lint_allows(stage: &str) -> &'static [(&'static str, &'static str)] {
     }
 }
 
-/// Formats a token stream into `src/generated.rs`, plus a `src/lib.rs` shim
+/// Parses generated tokens into a file (once: stages that rewrite the
+/// syntax tree hand it on to [`rust_files`] as it is).
+pub(crate) fn parse(stage: &'static str, tokens: TokenStream) -> Result<syn::File> {
+    syn::parse2(tokens).map_err(|e| CodegenError::Generate {
+        stage,
+        message: format!("generated code does not parse: {e}"),
+    })
+}
+
+/// Formats a parsed file into `src/generated.rs`, plus a `src/lib.rs` shim
 /// that holds the crate docs and keeps `cargo fmt` away from generated code.
 pub(crate) fn rust_files(
     src: PathBuf,
     crate_doc: &str,
     stage: &'static str,
-    tokens: TokenStream,
+    file: &syn::File,
     hand_written_modules: &[&str],
 ) -> Result<[GeneratedFile; 2]> {
-    let file: syn::File = syn::parse2(tokens).map_err(|e| CodegenError::Generate {
-        stage,
-        message: format!("generated code does not parse: {e}"),
-    })?;
-    let mut body = prettyplease::unparse(&file);
+    let mut body = prettyplease::unparse(file);
     if stage == "client" {
         // progenitor's per-operation examples are fragments, not doc-tests.
         body = body.replace("```ignore", "```text");

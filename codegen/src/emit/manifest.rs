@@ -368,9 +368,10 @@ pub fn skeleton(
     );
     let deps: Vec<(&str, &[&str])> = vec![
         (stubs_crate, &[]),
-        ("stub-runtime", &["axum"]),
+        ("stub-runtime", &["skeleton"]),
         ("axum", &[]),
         ("tokio", &[]),
+        // The trait's signatures name `serde_json::Value` (untyped bodies).
         ("serde", &[]),
         ("serde_json", &[]),
         ("clap", &[]),

@@ -9,10 +9,10 @@ use std::path::PathBuf;
 
 use openapiv3::OpenAPI;
 
-use super::format::rust_files;
+use super::format::{parse, rust_files};
 use super::guard::guarded;
 use super::manifest::{self, Uses};
-use super::progenitor::settings;
+use super::progenitor::{ModelType, settings_with_models};
 use crate::error::Result;
 use crate::options::{GeneratedFile, Options, REGEN_COMMAND};
 
@@ -27,16 +27,21 @@ pub fn place(options: &Options) -> (PathBuf, String) {
 
 /// The mock crate's `Cargo.toml`, `src/lib.rs` and `src/generated.rs`, from
 /// the document as the client was generated from (see [`super::rewrite`])
-/// and the crates the client's code uses.
+/// and the crates the client's code uses. The model types are named, not
+/// generated again: the pass covers the operations only.
 pub fn files(
     api: &OpenAPI,
     options: &Options,
     version: &str,
     client_uses: Uses,
+    models: &[ModelType],
 ) -> Result<Vec<GeneratedFile>> {
     let (dir, name) = place(options);
     let client_crate = options.client.1.replace('-', "_");
-    let mut generator = progenitor_impl::Generator::new(&settings());
+    // The mocks reach the client's `types` module through `use client::*`,
+    // as progenitor names them itself.
+    let settings = settings_with_models(models, "types::");
+    let mut generator = progenitor_impl::Generator::new(&settings);
     let tokens = guarded("mock", || generator.httpmock(api, &client_crate))?;
     // The mocks name the client's types, and the crates its parameters use.
     let manifest = manifest::mock(
@@ -59,6 +64,12 @@ pub fn files(
         path: dir.join("Cargo.toml"),
         contents: manifest,
     }];
-    out.extend(rust_files(dir.join("src"), &doc, "mock", tokens, &[])?);
+    out.extend(rust_files(
+        dir.join("src"),
+        &doc,
+        "mock",
+        &parse("mock", tokens)?,
+        &[],
+    )?);
     Ok(out)
 }

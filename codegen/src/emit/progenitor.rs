@@ -5,6 +5,7 @@ use proc_macro2::TokenStream;
 use progenitor_impl::{GenerationSettings, Generator, InterfaceStyle, TagStyle, TypeImpl};
 use quote::quote;
 
+use super::format::parse;
 use super::guard::guarded;
 use super::manifest::Uses;
 use crate::error::{CodegenError, Result};
@@ -17,8 +18,31 @@ pub struct Models {
     pub tokens: TokenStream,
     /// Runtime crates the model types use.
     pub uses: Uses,
-    /// Per component schema: (schema name, Rust name, impls the type has).
-    pub types: Vec<(String, String, Vec<TypeImpl>)>,
+    /// The component schemas' types, which the client's and the mocks'
+    /// passes take as replacements instead of generating them again.
+    pub types: Vec<ModelType>,
+}
+
+/// One component schema's type in the types crate.
+pub struct ModelType {
+    /// Its Rust name.
+    pub rust: String,
+    /// The impls it has, which progenitor's code may call.
+    pub impls: Vec<TypeImpl>,
+}
+
+/// [`settings`] with every model type replaced by `{prefix}{name}`: a pass
+/// over the operations that names the models instead of generating them.
+pub(crate) fn settings_with_models(types: &[ModelType], prefix: &str) -> GenerationSettings {
+    let mut settings = settings();
+    for ty in types {
+        settings.with_replacement(
+            &ty.rust,
+            format!("{prefix}{}", ty.rust),
+            ty.impls.iter().copied(),
+        );
+    }
+    settings
 }
 
 /// The progenitor settings every generation uses (builder interface, merged
@@ -109,7 +133,7 @@ pub fn models(spec: &Spec) -> Result<Models> {
             .into_iter()
             .filter(|i| ty.has_impl(*i))
             .collect();
-        types.push((schema, rust, impls));
+        types.push(ModelType { rust, impls });
     }
     Ok(Models {
         tokens: space.to_stream(),
@@ -122,10 +146,7 @@ pub fn models(spec: &Spec) -> Result<Models> {
 /// over `api` (the document as progenitor takes it), for a build script.
 pub fn standalone(api: &OpenAPI) -> Result<(syn::File, Uses)> {
     let (generator, tokens) = run("client", &settings(), api)?;
-    let mut file: syn::File = syn::parse2(tokens).map_err(|e| CodegenError::Generate {
-        stage: "client",
-        message: e.to_string(),
-    })?;
+    let mut file = parse("client", tokens)?;
     syn::visit_mut::VisitMut::visit_file_mut(&mut Tidy, &mut file);
     Ok((file, uses(&generator)))
 }
@@ -133,31 +154,22 @@ pub fn standalone(api: &OpenAPI) -> Result<(syn::File, Uses)> {
 /// Generates the client from `api` (the document as progenitor takes it,
 /// see [`super::rewrite`]), using the shared model types from `types_crate`.
 /// `inner_type`, when given, is the client's state type (progenitor's inner
-/// type, read by the client's hooks: the retry policy).
+/// type, read by the client's hooks: the retry policy). The file is handed
+/// on parsed, to be formatted as it is.
 pub fn client(
     api: &OpenAPI,
     models: &Models,
     types_crate: &str,
     error_schema: Option<&str>,
     inner_type: Option<&str>,
-) -> Result<(TokenStream, Uses)> {
-    let mut settings = settings();
+) -> Result<(syn::File, Uses)> {
+    let mut settings = settings_with_models(&models.types, &format!("::{types_crate}::"));
     if let Some(inner) = inner_type {
         settings.with_inner_type(inner.parse().expect("inner type is a path"));
     }
     let krate: TokenStream = types_crate.parse().expect("crate name is an identifier");
-    for (_, rust, impls) in &models.types {
-        settings.with_replacement(
-            rust,
-            format!("::{types_crate}::{rust}"),
-            impls.iter().copied(),
-        );
-    }
     let (generator, tokens) = run("client", &settings, api)?;
-    let mut file: syn::File = syn::parse2(tokens).map_err(|e| CodegenError::Generate {
-        stage: "client",
-        message: e.to_string(),
-    })?;
+    let mut file = parse("client", tokens)?;
     // progenitor marks whole modules `#[allow(clippy::all)]`: its output is
     // made to pass clippy instead (see `Tidy`).
     syn::visit_mut::VisitMut::visit_file_mut(&mut Tidy, &mut file);
@@ -188,22 +200,18 @@ pub fn client(
         .first()
         .map(|s| s.url.clone())
         .unwrap_or_else(|| "http://localhost".into());
-    let error_body = error_schema.map(|name| {
-        let error_type = syn::Ident::new(&type_name(name), proc_macro2::Span::call_site());
-        quote! {
-            /// The body of every documented error response.
-            pub type ErrorBody = types::#error_type;
-        }
-    });
-    let code = quote! {
-        #file
-
+    file.items.push(syn::parse_quote! {
         /// The spec's first server: where the client points by default.
         pub const DEFAULT_BASE_URL: &str = #base_url;
-
-        #error_body
-    };
-    Ok((code, uses(&generator)))
+    });
+    if let Some(name) = error_schema {
+        let error_type = syn::Ident::new(&type_name(name), proc_macro2::Span::call_site());
+        file.items.push(syn::parse_quote! {
+            /// The body of every documented error response.
+            pub type ErrorBody = types::#error_type;
+        });
+    }
+    Ok((file, uses(&generator)))
 }
 
 /// Makes progenitor's client pass clippy: removes its blanket

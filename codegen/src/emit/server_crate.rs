@@ -3,7 +3,7 @@
 
 use heck::ToPascalCase;
 
-use super::format::{crate_doc, rust_files};
+use super::format::{crate_doc, parse, rust_files};
 use super::manifest;
 use crate::error::Result;
 use crate::ir;
@@ -60,7 +60,7 @@ pub(crate) fn files(
         options.server.0.join("src"),
         &crate_doc("Axum server stubs", title, version),
         "server",
-        server,
+        &parse("server", server)?,
         &[],
     )?);
     // The spec travels beside the stubs (`OPENAPI_YAML` includes it).

@@ -9,9 +9,11 @@
 //!
 //! A response enum can only express documented statuses, so `501` is not a
 //! value the trait method can return: an operation without an example
-//! signals a per-request channel (a task-local the router's outer layer
-//! sets) and never completes; the layer then answers `501`. The stubs'
+//! awaits `stub_runtime::skeleton::not_implemented`, and the layer of
+//! `stub_runtime::skeleton::answer_unanswered` answers `501`. The stubs'
 //! request checks have run by then, so `501` means "valid, not implemented".
+//! Everything that is the same for every spec lives in that module; this
+//! crate holds the per-operation answers and the command line.
 
 use std::path::PathBuf;
 
@@ -19,7 +21,7 @@ use openapiv3::{Components, MediaType, ReferenceOr, StatusCode};
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use super::format::{crate_doc, header, rust_files};
+use super::format::{crate_doc, header, parse, rust_files};
 use super::manifest;
 use super::server_crate::trait_name;
 use crate::error::{CodegenError, Result};
@@ -49,17 +51,16 @@ pub(crate) fn files(
     let stubs = format_ident!("{}", options.server.1.replace('-', "_"));
     let trait_ident = server::trait_ident(&trait_name(title));
     let error_type = usable_error.then(|| type_name(&options.error_schema));
-    let mut uses = Helpers::default();
     let methods = server::trait_methods(&ops, &ir::schemes(components))
         .into_iter()
         .zip(&ops)
         .map(|(declaration, op)| {
-            let answer = answer(spec, op, error_type.as_deref(), &mut uses);
+            let answer = answer(spec, op, error_type.as_deref());
             implementation(declaration, &server::names::enum_ident(op), &answer)
         })
         .collect::<Result<Vec<_>>>()?;
     let code = error_code(components, &options.error_schema);
-    let lib = library(&stubs, &trait_ident, &methods, &code, uses);
+    let lib = library(&stubs, &trait_ident, &methods, &code);
     let mut files = vec![GeneratedFile {
         path: dir.join("Cargo.toml"),
         contents: manifest::skeleton(name, title, version, &options.server.1, REGEN_COMMAND),
@@ -70,7 +71,13 @@ pub(crate) fn files(
          has checked the request. Run it with `cargo run -p {name} -- --listen ADDR`.",
         crate_doc("Skeleton server", title, version)
     );
-    files.extend(rust_files(dir.join("src"), &doc, "skeleton", lib, &[])?);
+    files.extend(rust_files(
+        dir.join("src"),
+        &doc,
+        "skeleton",
+        &parse("skeleton", lib)?,
+        &[],
+    )?);
     files.push(GeneratedFile {
         path: dir.join("src/main.rs"),
         contents: main_rs(name)?,
@@ -78,21 +85,9 @@ pub(crate) fn files(
     Ok(files)
 }
 
-/// Which helper functions the answers call (only those are emitted).
-#[derive(Debug, Clone, Copy, Default)]
-struct Helpers {
-    raw: bool,
-    value: bool,
-}
-
 /// The body of `op`'s method: an expression of its response enum.
-fn answer(
-    spec: &Spec,
-    op: &Operation,
-    error_type: Option<&str>,
-    uses: &mut Helpers,
-) -> TokenStream {
-    let unanswered = quote!(super::not_implemented().await);
+fn answer(spec: &Spec, op: &Operation, error_type: Option<&str>) -> TokenStream {
+    let unanswered = quote!(stub_runtime::skeleton::not_implemented().await);
     let Some(case) = op.responses.iter().find(|r| is_success(r)) else {
         return unanswered;
     };
@@ -125,14 +120,8 @@ fn answer(
     let t = server::names::type_tokens(ty);
     let is_error = matches!(ty, RustType::Model(n) if Some(n.as_str()) == error_type);
     let body = match body_kind(media) {
-        _ if is_error => {
-            uses.value = true;
-            quote!(super::value::<#t>(#example))
-        }
-        BodyKind::Json => {
-            uses.raw = true;
-            quote!(super::raw::<#t>(#example))
-        }
+        _ if is_error => quote!(stub_runtime::skeleton::example::<#t>(#example)),
+        BodyKind::Json => quote!(stub_runtime::skeleton::raw_example::<#t>(#example)),
         // Text and bytes: the example is the body when it is a string.
         _ => {
             let serde_json::Value::String(text) = value else {
@@ -265,34 +254,8 @@ fn library(
     trait_ident: &proc_macro2::Ident,
     methods: &[TokenStream],
     code: &str,
-    uses: Helpers,
 ) -> TokenStream {
-    let raw = uses.raw.then(|| {
-        quote! {
-            /// The example `text` as a raw JSON body (sent byte for byte), when it decodes as `T`.
-            fn raw<T: serde::de::DeserializeOwned>(text: &'static str) -> Option<#stubs::JsonBody<T>> {
-                serde_json::from_str::<T>(text)
-                    .ok()
-                    .map(|_| #stubs::JsonBody::Raw(axum::body::Bytes::from_static(text.as_bytes())))
-            }
-        }
-    });
-    let value = uses.value.then(|| {
-        quote! {
-            /// The example `text` decoded as `T`.
-            fn value<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
-                serde_json::from_str(text).ok()
-            }
-        }
-    });
     quote! {
-        use std::cell::RefCell;
-
-        use axum::http::StatusCode;
-        use axum::response::Response;
-        use stub_runtime::ErrorFormat as _;
-        use tokio::sync::oneshot;
-
         /// The implementation of the stubs' trait that answers from the spec's examples.
         #[derive(Debug, Clone, Copy, Default)]
         pub struct Skeleton;
@@ -300,54 +263,9 @@ fn library(
         /// The stubs' router serving [`Skeleton`]; operations without an
         /// example are answered `501` in the spec's error format.
         pub fn app() -> axum::Router {
-            #stubs::router(std::sync::Arc::new(Skeleton))
-                .layer(axum::middleware::from_fn(answer_unanswered))
+            let router = #stubs::router(std::sync::Arc::new(Skeleton));
+            stub_runtime::skeleton::answer_unanswered::<#stubs::Errors>(router, #code)
         }
-
-        tokio::task_local! {
-            /// Per request: how an operation without an example says so.
-            static UNANSWERED: RefCell<Option<oneshot::Sender<()>>>;
-        }
-
-        /// Runs the request; answers `501` when its operation has no example.
-        async fn answer_unanswered(
-            request: axum::extract::Request,
-            next: axum::middleware::Next,
-        ) -> Response {
-            let (tell, told) = oneshot::channel();
-            let answered = UNANSWERED.scope(RefCell::new(Some(tell)), next.run(request));
-            tokio::select! {
-                biased;
-                response = answered => response,
-                Ok(()) = told => not_implemented_response(),
-            }
-        }
-
-        /// Tells [`answer_unanswered`] to answer `501`, and never completes.
-        async fn not_implemented<T>() -> T {
-            let _ = UNANSWERED.try_with(|tell| tell.borrow_mut().take().map(|tell| tell.send(())));
-            std::future::pending().await
-        }
-
-        /// `501` in the spec's error format.
-        fn not_implemented_response() -> Response {
-            const MESSAGE: &str = "the spec gives no example for this operation's success response";
-            let status = StatusCode::NOT_IMPLEMENTED;
-            match <#stubs::Errors as stub_runtime::ErrorFormat>::rejection_body(status, #code, MESSAGE) {
-                Some(body) => <#stubs::Errors as stub_runtime::ErrorFormat>::error(status, body),
-                None => stub_runtime::BuiltinErrors::error(
-                    status,
-                    stub_runtime::BuiltinError {
-                        status: status.as_u16(),
-                        code: #code.to_string(),
-                        message: MESSAGE.to_string(),
-                    },
-                ),
-            }
-        }
-
-        #raw
-        #value
 
         /// One method per operation.
         mod implementation {
@@ -377,14 +295,7 @@ fn main_rs(name: &str) -> Result<String> {
 
         #[tokio::main]
         async fn main() -> std::io::Result<()> {
-            let args = Args::parse();
-            let listener = tokio::net::TcpListener::bind(args.listen).await?;
-            println!("listening on http://{}", listener.local_addr()?);
-            axum::serve(listener, #krate::app())
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await
+            stub_runtime::skeleton::serve(Args::parse().listen, #krate::app()).await
         }
     };
     let file: syn::File = syn::parse2(tokens).map_err(|e| CodegenError::Generate {

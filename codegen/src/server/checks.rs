@@ -568,10 +568,10 @@ impl<'a> Checks<'a> {
     /// `{op}_response(status, body)`: the check of each documented JSON
     /// response, by status; `None` when no response has one.
     pub fn responses(&mut self, op: &Operation) -> Option<Ident> {
-        let mut arms: Vec<(Status, TokenStream)> = Vec::new();
+        let mut arms: Vec<(Status, Ident, TokenStream)> = Vec::new();
         let mut only_default = None;
         for r in &op.responses {
-            if arms.iter().any(|(s, _)| *s == r.status) {
+            if arms.iter().any(|(s, _, _)| *s == r.status) {
                 continue;
             }
             let Some(schema) = &r.schema else { continue };
@@ -589,10 +589,7 @@ impl<'a> Checks<'a> {
                     quote!(_)
                 }
             };
-            arms.push((
-                r.status,
-                quote!(#pattern => #f(v, &Pointer::Root, Direction::Response),),
-            ));
+            arms.push((r.status, f, pattern));
         }
         if arms.is_empty() {
             return None;
@@ -601,8 +598,13 @@ impl<'a> Checks<'a> {
             only_default = None;
         }
         let only_default = only_default.as_ref();
-        arms.sort_by_key(|(s, _)| *s);
-        let mut arms: Vec<TokenStream> = arms.into_iter().map(|(_, a)| a).collect();
+        arms.sort_by_key(|(s, _, _)| *s);
+        let mut arms: Vec<TokenStream> = group_by_check(arms)
+            .into_iter()
+            .map(|(f, patterns)| {
+                quote!(#(#patterns)|* => #f(v, &Pointer::Root, Direction::Response),)
+            })
+            .collect();
         if !op
             .responses
             .iter()
@@ -648,6 +650,28 @@ impl<'a> Checks<'a> {
             }
         }
     }
+}
+
+/// Response arms (sorted by status) grouped by the check they call, one arm
+/// per check: codes together and ranges together, in the order of their
+/// first status. Codes never overlap each other, nor ranges each other, and
+/// every code arm stays before every range arm (and `default` stays alone
+/// and last), so no status changes arm.
+fn group_by_check(arms: Vec<(Status, Ident, TokenStream)>) -> Vec<(Ident, Vec<TokenStream>)> {
+    let mut groups: Vec<(Status, Ident, Vec<TokenStream>)> = Vec::new();
+    for (status, f, pattern) in arms {
+        let same_kind = |s: &Status| {
+            matches!(
+                (s, &status),
+                (Status::Code(_), Status::Code(_)) | (Status::Range(_), Status::Range(_))
+            )
+        };
+        match groups.iter_mut().find(|(s, g, _)| same_kind(s) && *g == f) {
+            Some((_, _, patterns)) => patterns.push(pattern),
+            None => groups.push((status, f, vec![pattern])),
+        }
+    }
+    groups.into_iter().map(|(_, f, p)| (f, p)).collect()
 }
 
 /// Whether a parameter's schema says more than its parsed type (`uuid`,
@@ -885,6 +909,47 @@ mod tests {
         assert!(
             text.contains("schema_a_b_2 (x , & at . key (\"b\") , dir)"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn statuses_sharing_a_check_share_an_arm_and_no_status_changes_arm() {
+        let f = |name: &str| Ident::new(name, proc_macro2::Span::call_site());
+        let arm = |status: Status, check: &str| {
+            let pattern = match status {
+                Status::Code(c) => quote!(#c),
+                Status::Range(h) => {
+                    let (lo, hi) = (h * 100, h * 100 + 99);
+                    quote!(#lo..=#hi)
+                }
+                Status::Default => quote!(_),
+            };
+            (status, f(check), pattern)
+        };
+        let shown = |groups: Vec<(Ident, Vec<TokenStream>)>| -> Vec<String> {
+            groups
+                .into_iter()
+                .map(|(f, p)| format!("{} => {f}", quote!(#(#p)|*)))
+                .collect()
+        };
+        let grouped = group_by_check(vec![
+            arm(Status::Code(400), "error"),
+            arm(Status::Code(401), "error"),
+            arm(Status::Code(404), "missing"),
+            arm(Status::Code(409), "error"),
+            arm(Status::Range(4), "error"),
+            arm(Status::Range(5), "missing"),
+            arm(Status::Default, "error"),
+        ]);
+        assert_eq!(
+            shown(grouped),
+            [
+                "400u16 | 401u16 | 409u16 => error",
+                "404u16 => missing",
+                "400u16 ..= 499u16 => error",
+                "500u16 ..= 599u16 => missing",
+                "_ => error",
+            ]
         );
     }
 
