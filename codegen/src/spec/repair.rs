@@ -275,9 +275,15 @@ mod tests {
             doc["v"],
             json!({ "type": "string", "enum": ["1", "2.5", "true", "x"], "default": "1" })
         );
-        assert_eq!(doc["n"], json!({ "type": "integer", "enum": [1], "default": 1 }));
+        assert_eq!(
+            doc["n"],
+            json!({ "type": "integer", "enum": [1], "default": 1 })
+        );
         let pointers: Vec<&str> = notes.iter().map(|n| n.pointer.as_str()).collect();
-        assert_eq!(pointers, ["#/n/enum", "#/v/enum", "#/v/default", "#/v/enum"]);
+        assert_eq!(
+            pointers,
+            ["#/n/enum", "#/v/enum", "#/v/default", "#/v/enum"]
+        );
     }
 
     #[test]
