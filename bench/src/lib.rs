@@ -18,6 +18,7 @@ pub mod report;
 pub mod servers;
 pub mod stats;
 pub mod users;
+pub mod validation;
 pub mod write;
 pub mod wrk;
 
@@ -64,7 +65,7 @@ pub struct Config {
     /// Name of the cargo profile the binaries were built with (for the report).
     pub profile: String,
     /// Run only these sections (`servers`, `memory`, `write`, `codegen`,
-    /// `postgres`); all when empty.
+    /// `postgres`, `validation`); all when empty.
     pub only: Vec<String>,
 }
 
@@ -257,6 +258,14 @@ pub fn run(cfg: &Config) -> Result<Report> {
         } else if let Err(e) = postgres::run(cfg, &rt, &scripts, &mut report) {
             report.mark("pg", State::Failed(format!("{e:#}")));
         }
+    }
+    if have_wrk && cfg.wants("validation") {
+        progress("validation: schema checks on against off");
+        if let Err(e) = validation::run(cfg, &rt, &scripts, &mut report) {
+            report.mark("validation", State::Failed(format!("{e:#}")));
+        }
+    } else if cfg.wants("validation") {
+        report.mark("validation", State::Failed(wrk::INSTALL_HINT.into()));
     }
     if !cfg.wants("codegen") {
     } else if let Err(e) = codegen::run(cfg, &mut report) {

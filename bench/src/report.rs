@@ -62,6 +62,10 @@ pub const ROWS: &[(&str, Section)] = &[
     ("pg.list.rps", Section::Postgres),
     ("pg.list.p50", Section::Postgres),
     ("pg.list2.rps", Section::Postgres),
+    ("validation.user.requests", Section::Validation),
+    ("validation.user.responses", Section::Validation),
+    ("validation.sign_in.requests", Section::Validation),
+    ("validation.sign_in.responses", Section::Validation),
 ];
 
 /// The report's sections.
@@ -79,16 +83,19 @@ pub enum Section {
     Codegen,
     /// 6. PostgreSQL, one and two instances.
     Postgres,
+    /// 7. Schema checks on against off.
+    Validation,
 }
 
 impl Section {
-    const ALL: [Section; 6] = [
+    const ALL: [Section; 7] = [
         Section::Read,
         Section::Write,
         Section::Scale,
         Section::Client,
         Section::Codegen,
         Section::Postgres,
+        Section::Validation,
     ];
 
     fn title(self) -> &'static str {
@@ -100,6 +107,9 @@ impl Section {
             Section::Codegen => "5. Code generation",
             Section::Postgres => {
                 "6. PostgreSQL: one and two instances on one database, SQLite beside"
+            }
+            Section::Validation => {
+                "7. Schema checks: request and response validation on against off"
             }
         }
     }
@@ -373,6 +383,7 @@ pub fn section_tag(section: Section) -> &'static str {
         Section::Client => "client",
         Section::Codegen => "codegen",
         Section::Postgres => "pg",
+        Section::Validation => "validation",
     }
 }
 

@@ -78,6 +78,7 @@ fn quick_run_produces_every_row() {
         "## 4.",
         "## 5.",
         "## 6.",
+        "## 7.",
         "| Figure | Ours | Baseline |",
     ] {
         assert!(

@@ -17,7 +17,7 @@ pub const OPTIONS: &str = "Options passed to the harness (users-bench):
   --quick            smoke run with tiny counts; writes target/bench/PERFORMANCE.quick.md
   --runs N           repetitions per figure
   --seconds S        seconds per load run
-  --only SECTIONS    comma-separated: servers, memory, write, codegen, postgres
+  --only SECTIONS    comma-separated: servers, memory, write, codegen, postgres, validation
   --no-client-build  skip the scratch build of the client crate
   --out FILE         where to write the report (default docs/PERFORMANCE.md)
 

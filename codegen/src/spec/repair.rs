@@ -1,6 +1,7 @@
 //! Values the generators refuse, repaired with a lint naming the place:
 //! a `default` or `enum` value that breaks its own schema's type (typify
-//! refuses the whole type), and carriage returns in descriptions (a bare
+//! refuses the whole type; a string schema's numbers and booleans are read
+//! as their text instead), and carriage returns in descriptions (a bare
 //! CR is not allowed in a Rust doc comment). A string's `minLength: 0`,
 //! which says nothing, is dropped without a lint: typify would check it as
 //! `count() < 0usize`, a comparison clippy refuses as always false. A
@@ -95,6 +96,7 @@ fn walk(node: &mut Value, at: &str, notes: &mut Vec<Problem>, names: bool) -> bo
             if let Some(Value::String(ty)) = map.get("type") {
                 let ty = ty.clone();
                 let nullable = map.get("nullable") == Some(&Value::Bool(true));
+                changed |= scalars_as_text(map, &ty, at, notes);
                 if let Some(Value::Array(values)) = map.get_mut("enum") {
                     let before = values.len();
                     values.retain(|v| fits(&ty, v) || (nullable && v.is_null()));
@@ -156,6 +158,58 @@ fn walk(node: &mut Value, at: &str, notes: &mut Vec<Problem>, names: bool) -> bo
     changed
 }
 
+/// The text of a number or boolean, for a `type: string` schema listing one.
+fn text_of(value: &Value) -> Option<Value> {
+    (value.is_number() || value.is_boolean()).then(|| Value::String(value.to_string()))
+}
+
+/// A `type: string` schema whose `enum` (or `default`) lists numbers or
+/// booleans (`enum: [1, 2, 3]`): every parameter and JSON string is text,
+/// so they are read as their text (`"1"`), which is what such a spec means;
+/// with a lint. Dropping them would leave the parameter unchecked.
+fn scalars_as_text(
+    map: &mut serde_json::Map<String, Value>,
+    ty: &str,
+    at: &str,
+    notes: &mut Vec<Problem>,
+) -> bool {
+    if ty != "string" {
+        return false;
+    }
+    let mut changed = false;
+    if let Some(Value::Array(values)) = map.get_mut("enum") {
+        let mut read = Vec::new();
+        for v in values.iter_mut() {
+            if let Some(text) = text_of(v) {
+                read.push(format!("`{v}`"));
+                *v = text;
+            }
+        }
+        if !read.is_empty() {
+            notes.push(Problem {
+                pointer: format!("{at}/enum"),
+                message: format!(
+                    "enum value(s) {} of a `string` schema are read as strings (their text)",
+                    read.join(", ")
+                ),
+            });
+            changed = true;
+        }
+    }
+    if let Some(text) = map.get("default").and_then(text_of) {
+        notes.push(Problem {
+            pointer: format!("{at}/default"),
+            message: format!(
+                "default {} of a `string` schema is read as a string (its text)",
+                map["default"]
+            ),
+        });
+        map.insert("default".into(), text);
+        changed = true;
+    }
+    changed
+}
+
 /// Whether `value` is of the JSON type `ty` names.
 fn fits(ty: &str, value: &Value) -> bool {
     match ty {
@@ -187,7 +241,7 @@ mod tests {
     fn bad_defaults_and_values_go_with_a_lint() {
         let mut doc = json!({
             "a": { "type": "integer", "default": "ten", "description": "one\r\ntwo\rthree" },
-            "b": { "type": "string", "enum": ["x", 1, null], "default": "y" },
+            "b": { "type": "string", "enum": ["x", [1], null], "default": "y" },
             "c": { "type": "integer", "minimum": 1, "default": 0 },
             "d": { "type": "string", "nullable": true, "default": null, "example": { "type": "integer", "default": "no" } }
         });
@@ -205,6 +259,30 @@ mod tests {
         assert_eq!(
             pointers,
             ["#/a/default", "#/b/enum", "#/b/default", "#/c/default"]
+        );
+    }
+
+    #[test]
+    fn numbers_listed_by_a_string_schema_are_read_as_their_text() {
+        // bhagavadgita.io: a string path parameter with `enum: [1, 2, 3]`.
+        let mut doc = json!({
+            "v": { "type": "string", "enum": [1, 2.5, true, "x", null], "default": 1 },
+            "n": { "type": "integer", "enum": [1, "2"], "default": 1 }
+        });
+        let mut notes = Vec::new();
+        assert!(repair(&mut doc, "#", &mut notes));
+        assert_eq!(
+            doc["v"],
+            json!({ "type": "string", "enum": ["1", "2.5", "true", "x"], "default": "1" })
+        );
+        assert_eq!(
+            doc["n"],
+            json!({ "type": "integer", "enum": [1], "default": 1 })
+        );
+        let pointers: Vec<&str> = notes.iter().map(|n| n.pointer.as_str()).collect();
+        assert_eq!(
+            pointers,
+            ["#/n/enum", "#/v/enum", "#/v/default", "#/v/enum"]
         );
     }
 
