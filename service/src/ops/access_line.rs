@@ -11,9 +11,9 @@ use std::sync::OnceLock;
 
 use serde::Serialize;
 
+use super::log_format::LogFormat;
 use super::log_output::Buffered;
 use super::log_time::UtcMicros;
-use super::logging::LogFormat;
 use crate::log_text::{Escaped, MAX_LOGGED_METHOD, MAX_LOGGED_PATH};
 
 /// The target the line is logged under (what `USERS_LOG` filters on).

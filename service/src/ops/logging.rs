@@ -12,17 +12,9 @@
 use tracing_subscriber::EnvFilter;
 
 use super::access_line::{self, AccessLine};
+use super::log_format::LogFormat;
 use super::log_output::{Buffered, Flusher};
 use super::log_time::UtcMicros;
-
-/// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogFormat {
-    /// `TIME LEVEL span{fields}: message fields`, coloured on a terminal.
-    Text,
-    /// `{"timestamp":…,"level":…,"message":…,FIELDS…,"span":{…}}`, one a line.
-    Json,
-}
 
 /// Installs the process's log subscriber (once, at start-up). Keep the
 /// guard it returns until exit: dropping it writes the lines still held.
