@@ -22,6 +22,7 @@ pub const ROWS: &[(&str, Section)] = &[
     ("read.tokens.list.p50", Section::Read),
     ("read.tokens.list.p99", Section::Read),
     ("read.ops.user.rps", Section::Read),
+    ("read.log.user.rps", Section::Read),
     ("write.rps", Section::Write),
     ("write.p50", Section::Write),
     ("write.p99", Section::Write),

@@ -109,19 +109,23 @@ fn latency_row(key: &'static str, label: String, pairs: &[Pair], p99: bool, goal
         .goal(goal)
 }
 
-/// Row keys of one access mode's read figures.
+/// Row keys and throughput goal of one access mode's read figures.
 struct ReadKeys {
     user: [&'static str; 3],
     list: [&'static str; 3],
+    rps_goal: Goal,
 }
 
-/// Default (`local`) mode, no credentials, as the official SDKs call it.
+/// Default (`local`) mode, no credentials, as the official SDKs call it;
+/// throughput at least 0.97 of the baseline's (issue 25).
 const LOCAL_KEYS: ReadKeys = ReadKeys {
     user: ["read.user.rps", "read.user.p50", "read.user.p99"],
     list: ["read.list.rps", "read.list.p50", "read.list.p99"],
+    rps_goal: Goal::RatioAtLeast(0.97),
 };
 
-/// `tokens` mode with a bearer token.
+/// `tokens` mode with a bearer token; throughput at least 0.95 of the
+/// baseline's (issue 25: it verifies a token per request).
 const TOKENS_KEYS: ReadKeys = ReadKeys {
     user: [
         "read.tokens.user.rps",
@@ -133,12 +137,11 @@ const TOKENS_KEYS: ReadKeys = ReadKeys {
         "read.tokens.list.p50",
         "read.tokens.list.p99",
     ],
+    rps_goal: Goal::RatioAtLeast(0.95),
 };
 
-/// Read-path goals (issue 15): throughput at least 0.9 of the baseline's,
-/// p99 latency at most 1.2 of it.
-const READ_RPS_GOAL: Goal = Goal::RatioAtLeast(0.9);
-const READ_P99_GOAL: Goal = Goal::RatioAtMost(1.2);
+/// Read-path latency goal (issue 25): p99 at most 1.1 of the baseline's.
+const READ_P99_GOAL: Goal = Goal::RatioAtMost(1.1);
 
 /// Throughput, p50 and p99 of one path against the baseline serving its bytes.
 #[allow(clippy::too_many_arguments)]
@@ -149,7 +152,7 @@ fn read_rows(
     (ours, base): (&Server, &Server),
     path: &str,
     headers: &[String],
-    keys: [&'static str; 3],
+    (keys, rps_goal): ([&'static str; 3], Goal),
     label: &str,
 ) -> Result<()> {
     progress(&format!("read: {label}"));
@@ -158,7 +161,7 @@ fn read_rows(
         keys[0],
         format!("{label}: throughput"),
         &pairs,
-        READ_RPS_GOAL,
+        rps_goal,
     ));
     report.put(latency_row(
         keys[1],
@@ -205,7 +208,7 @@ fn tokens_mode(
         (&ours, &base),
         user_path,
         &headers,
-        TOKENS_KEYS.user,
+        (TOKENS_KEYS.user, TOKENS_KEYS.rps_goal),
         &format!(
             "`tokens` mode, bearer token: GET /users/{{id}} ({} body)",
             mib(user.len())
@@ -218,7 +221,7 @@ fn tokens_mode(
         (&ours, &base),
         "/users",
         &headers,
-        TOKENS_KEYS.list,
+        (TOKENS_KEYS.list, TOKENS_KEYS.rps_goal),
         &format!(
             "`tokens` mode, bearer token: GET /users, the caller only ({} body)",
             mib(list.len())
@@ -254,6 +257,36 @@ fn ops_cost(
         .baseline("the service with both off", &b)
         .ratio(&ratios(&o, &b))
         .goal(Goal::RatioAtLeast(0.9)),
+    );
+    on.stop()?;
+    off.stop()
+}
+
+/// The cost of the access log on `GET /users/{id}`: two fresh services on
+/// the same data directory, the default (`info`: a `response` line per
+/// request) and `USERS_LOG=warn` (no line), alternating. An extra row: the
+/// read rows above measure the default.
+fn log_cost(
+    cfg: &Config,
+    scripts: &Scripts,
+    report: &mut Report,
+    (data, dir): (&Path, &Path),
+    user_path: &str,
+) -> Result<()> {
+    let on = Server::service(&cfg.service_bin, data, &dir.join("log-on.log"))?;
+    let off = Server::service_quiet(&cfg.service_bin, data, &dir.join("log-off.log"))?;
+    progress("read: access log on (the default) vs USERS_LOG=warn");
+    let pairs = compare(cfg, scripts, &on, &off, user_path, &[], cfg.connections)?;
+    let (o, b) = (col(&pairs, |p| p.ours.rps), col(&pairs, |p| p.base.rps));
+    report.put(
+        Row::measured(
+            "read.log.user.rps",
+            "GET /users/{id}: a `response` log line per request (the default `info` level): throughput",
+            "req/s",
+        )
+        .ours(&o)
+        .baseline("the service at `USERS_LOG=warn`", &b)
+        .ratio(&ratios(&o, &b)),
     );
     on.stop()?;
     off.stop()
@@ -454,7 +487,7 @@ pub fn run(cfg: &Config, rt: &Runtime, scripts: &Scripts, report: &mut Report) -
         servers,
         &user_path,
         &[],
-        LOCAL_KEYS.user,
+        (LOCAL_KEYS.user, LOCAL_KEYS.rps_goal),
         &format!("GET /users/{{id}} ({} body)", mib(user_body.len())),
     )?;
     read_rows(
@@ -464,7 +497,7 @@ pub fn run(cfg: &Config, rt: &Runtime, scripts: &Scripts, report: &mut Report) -
         servers,
         "/users",
         &[],
-        LOCAL_KEYS.list,
+        (LOCAL_KEYS.list, LOCAL_KEYS.rps_goal),
         &format!("GET /users, {n} users ({} body)", mib(body.len())),
     )?;
     base.stop()?;
@@ -473,6 +506,9 @@ pub fn run(cfg: &Config, rt: &Runtime, scripts: &Scripts, report: &mut Report) -
     }
     if let Err(e) = ops_cost(cfg, scripts, report, (&data, &dir), &user_path) {
         report.mark("read.ops", State::Failed(format!("{e:#}")));
+    }
+    if let Err(e) = log_cost(cfg, scripts, report, (&data, &dir), &user_path) {
+        report.mark("read.log", State::Failed(format!("{e:#}")));
     }
 
     // Scale, middle and large, and the growth between them.

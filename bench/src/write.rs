@@ -71,10 +71,6 @@ pub fn raw_sqlite(db: &Path, seconds: f64, payload: &str, run: usize) -> Result<
     })
 }
 
-/// Environment of the services under test: the store's group-commit summary
-/// is logged (at info, on shutdown) for [`BatchSizes::from_log`].
-const LOG_FILTER: &str = "warn,users_service::store::sqlite=info";
-
 /// Batch sizes of group commit, from the service's shutdown log line.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BatchSizes {
@@ -122,9 +118,10 @@ impl BatchSizes {
     }
 }
 
-/// Starts `users-service` on database file `db` in `data`, logging the
-/// group-commit summary, with `--sqlite-max-batch {max_batch}` (1: group
-/// commit off).
+/// Starts `users-service` on database file `db` in `data`, in the default
+/// configuration (an access line per request; the group-commit summary is
+/// logged at `info` on shutdown, for [`BatchSizes::from_log`]), with
+/// `--sqlite-max-batch {max_batch}` (1: group commit off).
 fn start_service(
     cfg: &Config,
     data: &Path,
@@ -135,7 +132,6 @@ fn start_service(
     Ok(Launch::new(&cfg.service_bin, log)
         .args([Path::new("--data-dir"), data])
         .args(["--database".to_string(), format!("sqlite:{db}")])
-        .env("USERS_LOG", LOG_FILTER)
         .args(["--sqlite-max-batch", &max_batch.to_string()])
         .stop_timeout(Duration::from_secs(10))
         .start()?)
@@ -271,7 +267,7 @@ pub fn run(
         .ours(&o_rps)
         .baseline(off_name, &f_rps)
         .ratio(&ratios(&o_rps, &f_rps))
-        .goal(Goal::RatioAtLeast(2.0)),
+        .goal(Goal::RatioAtLeast(2.5)),
     );
     report.put(
         Row::measured(
@@ -301,7 +297,8 @@ pub fn run(
         .baseline(off_name, &f)
         .ratio(&ratios(&o, &f));
         if p99 {
-            row = row.goal(Goal::OursBelow(5.0));
+            // Issue 25: no worse than group commit off under the same load.
+            row = row.goal(Goal::RatioAtMost(1.0));
         }
         report.put(row);
     }

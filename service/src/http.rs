@@ -10,8 +10,8 @@
 //! layers it replaced (trace, panic, guard, timeout) cost about 10,000 of the
 //! 38,000 instructions of a cached `GET /users/{id}` (callgrind, issue 15;
 //! the baseline server takes 16,000 in all). It does the same work: a
-//! request span and a `response` event when `info` is enabled (nothing, not
-//! even a clock read, when it is not), a 500 for a panic, the guard, and a
+//! request span (with the request id) and a `response` line when `info` is
+//! enabled (nothing, not even a clock read, when it is not), a 500 for a panic, the guard, and a
 //! 408 past the request timeout, whose timer is armed only if the request
 //! does not finish on its first poll. What is recorded of each request
 //! (its id, span, `response` line and metrics) is [`crate::ops::observe`]'s.

@@ -1,5 +1,9 @@
 //! Client text (method, path) made safe for a log line.
 
+use std::fmt::Write;
+
+use crate::auth::identity::is_forbidden;
+
 /// Longest method logged, in characters.
 pub const MAX_LOGGED_METHOD: usize = 16;
 /// Longest path logged, in characters.
@@ -7,15 +11,51 @@ pub const MAX_LOGGED_PATH: usize = 256;
 
 /// Client text in a log line: control (C0, DEL, C1), line-separator and
 /// bidirectional formatting characters written as `\u{..}`, cut to a
-/// number of characters (marked with `…`). Only formatted when the line is.
+/// number of characters (marked with `…`). Only formatted when the line is,
+/// straight into the line (no allocation).
 pub struct Escaped<'a>(pub &'a str, pub usize);
 
 impl std::fmt::Display for Escaped<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&crate::auth::identity::escape_for_log(self.0, self.1))?;
-        if self.0.chars().nth(self.1).is_some() {
-            f.write_str("…")?;
+        let text = self.0;
+        // Start of the run of characters written as they are.
+        let mut plain = 0;
+        for (count, (at, c)) in text.char_indices().enumerate() {
+            if count == self.1 {
+                f.write_str(&text[plain..at])?;
+                return f.write_char('…');
+            }
+            if is_forbidden(c) {
+                f.write_str(&text[plain..at])?;
+                write!(f, "\\u{{{:x}}}", u32::from(c))?;
+                plain = at + c.len_utf8();
+            }
         }
-        Ok(())
+        f.write_str(&text[plain..])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::identity::escape_for_log;
+
+    #[test]
+    fn escapes_and_cuts_as_escape_for_log_does() {
+        for (text, max) in [
+            ("/users", 256),
+            ("/users/\u{202e}evil\u{85}line", 256),
+            ("\u{7}", 1),
+            ("abc", 3),
+            ("abcd", 3),
+            ("ab\u{200b}cd", 3),
+            ("é\u{0}é\u{0}", 2),
+            ("", 4),
+        ] {
+            let cut = text.chars().count() > max;
+            let expected = escape_for_log(text, max) + if cut { "…" } else { "" };
+            assert_eq!(Escaped(text, max).to_string(), expected, "{text:?} {max}");
+        }
+        assert_eq!(Escaped("a\u{202e}b", 9).to_string(), "a\\u{202e}b");
     }
 }

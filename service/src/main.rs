@@ -45,7 +45,7 @@ async fn serve(
     database: &config::DatabaseArgs,
     config: &ServiceConfig,
 ) -> Result<()> {
-    ops::logging::init(config.ops.log_format);
+    let _flush_log_at_exit = ops::logging::init(config.ops.log_format);
     // Before anything records a metric.
     let metrics = config.ops.metrics.then(ops::prometheus::Metrics::install);
     let metrics = metrics.transpose()?;

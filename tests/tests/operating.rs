@@ -262,6 +262,8 @@ async fn request_ids_are_returned_and_json_log_lines_carry_them() {
         .unwrap_or_else(|| panic!("no response line for {id}:\n{log}"));
     assert_eq!(response["level"], "INFO");
     assert_eq!(response["operation_id"], "users_snapshot");
+    assert_eq!(response["method"], "GET", "{response}");
+    assert_eq!(response["path"], "/users", "{response}");
     assert_eq!(response["status"], 200);
     assert!(response["latency_us"].is_u64(), "{response}");
     assert!(response["timestamp"].is_string(), "{response}");

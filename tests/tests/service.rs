@@ -99,12 +99,14 @@ async fn quick_start_flow_and_reauthentication() {
     s.proxy.assert_clean();
 
     // One log line per request with method, path, status and latency; no secrets.
-    let log = s
-        .service
-        .log_when(|l| l.contains("method=GET path=/users}") && l.contains("status=200"));
+    let request_line = |l: &str| {
+        l.contains("response method=GET path=/users operation_id=users_snapshot")
+            && l.contains("status=200")
+    };
+    let log = s.service.log_when(|l| l.lines().any(request_line));
     let line = log
         .lines()
-        .find(|l| l.contains("method=GET path=/users}") && l.contains("status=200"))
+        .find(|l| request_line(l))
         .unwrap_or_else(|| panic!("no request line in:\n{log}"));
     assert!(line.contains("latency_us="), "{line}");
     assert!(

@@ -6,12 +6,18 @@
 //! - [`endpoints`]: the admin listener (`--admin-listen`): `/livez`,
 //!   `/readyz`, `/metrics`.
 //! - [`prometheus`]: the metrics recorder and its text rendering.
-//! - [`observe`]: per request: its id, span, `response` log line and metrics;
+//! - [`observe`]: per request: its id, span, `response` log line
+//!   ([`access_line`] writes it) and metrics;
 //!   [`operation`] names its operationId, [`request_id`] makes or checks its id.
-//! - [`logging`]: text or JSON log lines.
+//! - [`logging`]: text or JSON log lines ([`log_format`]); [`log_output`] buffers them on
+//!   their way to stderr, [`log_time`] stamps them.
 
+pub mod access_line;
 pub mod endpoints;
 pub mod health;
+pub mod log_format;
+pub mod log_output;
+pub mod log_time;
 pub mod logging;
 pub mod observe;
 pub mod operation;
@@ -21,7 +27,7 @@ pub mod request_id;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-pub use logging::LogFormat;
+pub use log_format::LogFormat;
 
 /// Command-line options of operating the service (flattened into `ServeArgs`).
 #[derive(Debug, Clone, clap::Args)]

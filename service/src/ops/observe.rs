@@ -4,21 +4,23 @@
 //! with its response.
 //!
 //! With metrics off, ids off and the `info` level disabled, nothing is done
-//! per request beyond creating a disabled span (no clock read, no lookup).
+//! per request (no span, no clock read, no lookup).
 //! The request metrics' handles are kept per operation and status, so a
 //! request costs two atomic updates, not two registry lookups.
 
+use std::io::Stderr;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::extract::Request;
+use axum::http::Method;
 use axum::response::Response;
 use metrics::{Counter, Histogram};
 use tracing::Span;
 
+use super::access_line::{self, AccessLine};
 use super::operation::{Operation, operation_of};
 use super::request_id::{HEADER, RequestIds};
-use crate::log_text::{Escaped, MAX_LOGGED_METHOD, MAX_LOGGED_PATH};
 use crate::meters;
 
 /// Statuses whose request counters are kept (the others are looked up).
@@ -65,6 +67,8 @@ fn requests(operation: Operation, status: u16) -> Counter {
 pub struct Observer {
     metrics: Option<Arc<RequestMeters>>,
     ids: Option<RequestIds>,
+    /// Where `response` lines go (none unless logging is set up).
+    access: Option<&'static AccessLine<Stderr>>,
 }
 
 impl std::fmt::Debug for Observer {
@@ -84,32 +88,29 @@ impl Observer {
         Self {
             metrics: metrics.then(|| Arc::new(RequestMeters::new())),
             ids: request_ids.then(|| RequestIds::new(trust_proxy)),
+            access: access_line::installed(),
         }
     }
 
     /// Starts observing a request.
     pub fn start(&self, req: &Request) -> Observation {
         let request_id = self.ids.as_ref().map(|ids| ids.for_request(req.headers()));
-        // The path only: query strings and headers (tokens) are never logged,
-        // and both are escaped and cut (they are the client's text).
-        let (method, path) = (req.method(), req.uri().path());
+        // The span holds the id only (made here or checked to be letters,
+        // digits and `-_.:`): its fields are formatted once per request even
+        // when nothing else is logged. Method and path are on the response
+        // line.
         let span = match &request_id {
-            // Made here or checked to be letters, digits and `-_.:`.
-            Some(id) => tracing::info_span!(
-                "request",
-                request_id = id.to_str().unwrap_or_default(),
-                method = %Escaped(method.as_str(), MAX_LOGGED_METHOD),
-                path = %Escaped(path, MAX_LOGGED_PATH)
-            ),
-            None => tracing::info_span!(
-                "request",
-                method = %Escaped(method.as_str(), MAX_LOGGED_METHOD),
-                path = %Escaped(path, MAX_LOGGED_PATH)
-            ),
+            Some(id) => {
+                tracing::info_span!("request", request_id = %id.to_str().unwrap_or_default())
+            }
+            None => Span::none(),
         };
-        let timed = self.metrics.is_some() || !span.is_disabled();
+        let access = self.access.filter(|_| access_line::enabled());
+        let timed = self.metrics.is_some() || access.is_some();
         Observation {
-            timing: timed.then(|| (Instant::now(), operation_of(method, path))),
+            timing: timed.then(|| (Instant::now(), operation_of(req.method(), req.uri().path()))),
+            // The path only: query strings (tokens) are never logged.
+            request: access.map(|access| (access, req.method().clone(), req.uri().path().into())),
             metrics: self.metrics.clone(),
             request_id,
             span,
@@ -120,6 +121,8 @@ impl Observer {
 /// One request being observed.
 pub struct Observation {
     span: Span,
+    /// Where its `response` line goes, its method and path, if logged.
+    request: Option<(&'static AccessLine<Stderr>, Method, Box<str>)>,
     /// When it arrived and what it is for, if timed.
     timing: Option<(Instant, Operation)>,
     metrics: Option<Arc<RequestMeters>>,
@@ -141,14 +144,15 @@ impl Observation {
             if let Some(meters) = &self.metrics {
                 meters.record(operation, status, elapsed.as_secs_f64());
             }
-            if !self.span.is_disabled() {
-                let _entered = self.span.enter();
-                tracing::info!(
-                    operation_id = operation.id(),
+            if let Some((access, method, path)) = &self.request {
+                access.write(&access_line::Response {
+                    request_id: self.request_id.as_ref().and_then(|id| id.to_str().ok()),
+                    method: method.as_str(),
+                    path,
+                    operation_id: operation.id(),
                     status,
-                    latency_us = elapsed.as_micros() as u64,
-                    "response"
-                );
+                    latency_us: elapsed.as_micros() as u64,
+                });
             }
         }
         if let Some(id) = self.request_id {
