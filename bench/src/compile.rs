@@ -62,8 +62,8 @@ struct Crates {
 
 /// One spec to measure.
 struct Case {
-    /// Report key prefix: `compile.users` or `compile.corpus`.
-    key: &'static str,
+    /// Its rows.
+    keys: Keys,
     /// What it is, for labels.
     what: String,
     runs: usize,
@@ -206,14 +206,35 @@ fn write_crates(
     })
 }
 
-/// Runs cargo in the scratch workspace; returns its wall time in seconds.
-fn cargo(crates: &Crates, target: &Path, args: &[&str]) -> Result<f64> {
+/// Seconds of CPU (user + system) used so far by this process's waited-for
+/// children and their descendants (cargo and the rustc it runs).
+fn children_cpu() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage
+    };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// Wall and CPU seconds of one cargo command.
+#[derive(Debug, Clone, Copy)]
+struct Cost {
+    wall: f64,
+    cpu: f64,
+}
+
+/// Runs cargo in the scratch workspace; returns what it cost.
+fn cargo(crates: &Crates, target: &Path, args: &[&str]) -> Result<Cost> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let log_path = target.join("cargo.log");
     let log = std::fs::File::options()
         .create(true)
         .append(true)
         .open(&log_path)?;
+    let cpu = children_cpu();
     let started = Instant::now();
     let status = Command::new(&cargo)
         .args(args)
@@ -235,11 +256,14 @@ fn cargo(crates: &Crates, target: &Path, args: &[&str]) -> Result<f64> {
             log_path.display()
         );
     }
-    Ok(started.elapsed().as_secs_f64())
+    Ok(Cost {
+        wall: started.elapsed().as_secs_f64(),
+        cpu: children_cpu() - cpu,
+    })
 }
 
 /// `cargo clean -p` of `packages`, then the timed `cargo <command> -p <top>`.
-fn cold(crates: &Crates, target: &Path, command: &str, packages: &[&str]) -> Result<f64> {
+fn cold(crates: &Crates, target: &Path, command: &str, packages: &[&str]) -> Result<Cost> {
     let mut clean = vec!["clean"];
     for p in packages {
         clean.extend(["-p", p]);
@@ -247,6 +271,36 @@ fn cold(crates: &Crates, target: &Path, command: &str, packages: &[&str]) -> Res
     cargo(crates, target, &clean)?;
     let top = packages.last().context("no package")?;
     cargo(crates, target, &[command, "-p", top])
+}
+
+/// Report keys of one spec's rows.
+struct Keys {
+    /// `cargo check`: wall time, CPU time.
+    check: [&'static str; 2],
+    /// `cargo build`: wall time, CPU time.
+    build: [&'static str; 2],
+    /// Lines of Rust.
+    lines: &'static str,
+}
+
+/// The rows of `spec/users.yaml`.
+const USERS: Keys = Keys {
+    check: ["compile.users.check", "compile.users.check.cpu"],
+    build: ["compile.users.build", "compile.users.build.cpu"],
+    lines: "compile.users.lines",
+};
+
+/// The rows of the corpus spec.
+const CORPUS_KEYS: Keys = Keys {
+    check: ["compile.corpus.check", "compile.corpus.check.cpu"],
+    build: ["compile.corpus.build", "compile.corpus.build.cpu"],
+    lines: "compile.corpus.lines",
+};
+
+/// Median of one figure of `costs`.
+fn median(costs: &[Cost], figure: fn(&Cost) -> f64) -> f64 {
+    let values: Vec<f64> = costs.iter().map(figure).collect();
+    Summary::of(&values).map_or(f64::NAN, |s| s.median)
 }
 
 /// Times one spec and writes its rows.
@@ -258,12 +312,14 @@ fn measure(report: &mut Report, case: &Case, target: &Path) -> Result<()> {
         "compile: {}: building the dependencies of each crate",
         case.what
     ));
+    // Each selection has its own feature set, so its own dependency builds.
     for command in ["check", "build"] {
-        cargo(c, target, &[command, "-p", &c.client.0])?;
-        cargo(c, target, &[command, "-p", &c.progenitor.0])?;
+        for package in [&c.client.0, &c.progenitor.0, &c.types.0] {
+            cargo(c, target, &[command, "-p", package])?;
+        }
     }
-    let mut medians = Vec::new();
-    for command in ["check", "build"] {
+    let mut table = Vec::new();
+    for (command, keys) in [("check", case.keys.check), ("build", case.keys.build)] {
         let (mut a, mut b, mut types) = (Vec::new(), Vec::new(), Vec::new());
         for run in 0..case.runs {
             progress(&format!(
@@ -281,73 +337,72 @@ fn measure(report: &mut Report, case: &Case, target: &Path) -> Result<()> {
             }
             types.push(cold(c, target, command, &ours[..1])?);
         }
-        let median = |v: &[f64]| Summary::of(v).map_or(f64::NAN, |s| s.median);
-        medians.push([median(&types), median(&a), median(&b)]);
-        let key = match (case.key, command) {
-            ("compile.users", "check") => "compile.users.check",
-            ("compile.users", _) => "compile.users.build",
-            (_, "check") => "compile.corpus.check",
-            _ => "compile.corpus.build",
-        };
-        report.put(
-            Row::measured(
-                key,
-                format!(
-                    "{}: clean `cargo {command}` of our types + client crates (dependencies built), {} runs",
-                    case.what, case.runs
-                ),
-                "s",
-            )
-            .ours(&a)
-            .baseline(
-                "the crate progenitor's own Generator emits (default settings), same target dir state",
-                &b,
-            )
-            .ratio(&ratios(&a, &b))
-            .goal(Goal::RatioAtMost(1.0)),
-        );
+        let figures: [(&str, fn(&Cost) -> f64); 2] = [
+            ("wall time", |c| c.wall),
+            ("CPU time (user + system)", |c| c.cpu),
+        ];
+        for (key, (what, figure)) in keys.into_iter().zip(figures) {
+            let (a, b): (Vec<f64>, Vec<f64>) = (
+                a.iter().map(figure).collect(),
+                b.iter().map(figure).collect(),
+            );
+            report.put(
+                Row::measured(
+                    key,
+                    format!(
+                        "{}: clean `cargo {command}` of our types + client crates (dependencies built), {what}, {} runs",
+                        case.what, case.runs
+                    ),
+                    "s",
+                )
+                .ours(&a)
+                .baseline(
+                    "the crate progenitor's own Generator emits (default settings), same target dir state",
+                    &b,
+                )
+                .ratio(&ratios(&a, &b))
+                .goal(Goal::RatioAtMost(1.0)),
+            );
+        }
+        table
+            .push([&types, &a, &b].map(|runs| (median(runs, |c| c.wall), median(runs, |c| c.cpu))));
     }
-    let [check, build] = [medians[0], medians[1]];
+    let [check, build] = [table[0], table[1]];
+    let cell = |(wall, cpu): (f64, f64)| format!("{wall:.2} / {cpu:.2}");
+    let minus = |(w1, c1): (f64, f64), (w0, c0): (f64, f64)| (w1 - w0, c1 - c0);
     report.details.push((
-        "codegen:### Compile cost per crate".into(),
+        format!("codegen:### Compile cost per crate: {}", case.what),
         format!(
-            "{}: medians of {} runs, seconds of wall time (cargo included). The types crate \
-             was also compiled alone; the client's share is the rest of ours.\n\n\
+            "Medians of {} runs, seconds of wall time / CPU time (cargo included). The types \
+             crate was also compiled alone; the client's share is the rest of ours.\n\n\
              | crate | lines | `cargo check` | `cargo build` |\n|---|---|---|---|\n\
-             | {} | {} | {:.2} | {:.2} |\n\
-             | {} (after the types) | {} | {:.2} | {:.2} |\n\
-             | {} (types + client) | {} | {:.2} | {:.2} |\n\
-             | {} (progenitor alone) | {} | {:.2} | {:.2} |",
-            case.what,
+             | {} | {} | {} | {} |\n\
+             | {} (after the types) | {} | {} | {} |\n\
+             | ours (types + client) | {} | {} | {} |\n\
+             | {} (progenitor alone) | {} | {} | {} |",
             case.runs,
             c.types.0,
             c.types.1,
-            check[0],
-            build[0],
+            cell(check[0]),
+            cell(build[0]),
             c.client.0,
             c.client.1,
-            check[1] - check[0],
-            build[1] - build[0],
-            "ours",
+            cell(minus(check[1], check[0])),
+            cell(minus(build[1], build[0])),
             c.types.1 + c.client.1,
-            check[1],
-            build[1],
+            cell(check[1]),
+            cell(build[1]),
             c.progenitor.0,
             c.progenitor.1,
-            check[2],
-            build[2],
+            cell(check[2]),
+            cell(build[2]),
         ),
     ));
-    let lines_key = if case.key == "compile.users" {
-        "compile.users.lines"
-    } else {
-        "compile.corpus.lines"
-    };
     let ours_lines = (c.types.1 + c.client.1) as f64;
     let theirs_lines = c.progenitor.1 as f64;
     report.put(
         Row::measured(
-            lines_key,
+            case.keys.lines,
             format!(
                 "{}: lines of Rust, types {} + client {} (context)",
                 case.what, c.types.1, c.client.1
@@ -425,6 +480,11 @@ fn corpus_choice(root: &Path) -> Result<(String, String, usize, Vec<String>)> {
 
 /// The section.
 pub fn run(cfg: &Config, report: &mut Report) -> Result<()> {
+    if cfg.quick {
+        let why = State::Skipped("quick mode: no scratch builds".into());
+        report.mark("compile", why);
+        return Ok(());
+    }
     // Outside the harness's work directory (emptied every run): the
     // dependencies stay built between runs.
     let base = cfg.root.join("target/bench/compile");
@@ -442,9 +502,9 @@ pub fn run(cfg: &Config, report: &mut Report) -> Result<()> {
             &users_options(&cfg.root)?,
         )?;
         Ok(Case {
-            key: "compile.users",
+            keys: USERS,
             what: format!("spec/users.yaml ({ops} operations)"),
-            runs: if cfg.quick { 1 } else { cfg.runs },
+            runs: cfg.runs,
             crates,
         })
     })();
@@ -453,10 +513,6 @@ pub fn run(cfg: &Config, report: &mut Report) -> Result<()> {
         Err(e) => report.mark("compile.users", State::Failed(format!("{e:#}"))),
     }
 
-    if cfg.quick {
-        report.mark("compile.corpus", State::Skipped("quick mode".into()));
-        return Ok(());
-    }
     let corpus = (|| -> Result<Case> {
         let (name, text, ops, refused) = corpus_choice(&cfg.root)?;
         let slug = "corpus";
@@ -482,7 +538,7 @@ pub fn run(cfg: &Config, report: &mut Report) -> Result<()> {
             )
         };
         Ok(Case {
-            key: "compile.corpus",
+            keys: CORPUS_KEYS,
             what,
             runs: cfg.runs.min(LARGE_RUNS),
             crates,
@@ -493,4 +549,76 @@ pub fn run(cfg: &Config, report: &mut Report) -> Result<()> {
         Err(e) => report.mark("compile.corpus", State::Failed(format!("{e:#}"))),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> openapiv3::OpenAPI {
+        serde_yaml::from_str(text).expect("a valid document")
+    }
+
+    /// The manifest names the optional crates exactly when the spec has the
+    /// formats that need them.
+    #[test]
+    fn progenitor_manifest_follows_the_spec_formats() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let text = std::fs::read_to_string(root.join("spec/users.yaml")).unwrap();
+        let (source, manifest) = progenitor_crate("p", &parse(&text)).unwrap();
+        for (format, krate) in [
+            ("format: date-time", "chrono ="),
+            ("format: uuid", "uuid ="),
+        ] {
+            assert_eq!(
+                manifest.contains(krate),
+                text.contains(format),
+                "{krate} in the manifest vs {format} in the spec:\n{manifest}"
+            );
+        }
+        assert!(!manifest.contains("regress ="), "{manifest}");
+        for krate in ["progenitor-client =", "reqwest =", "serde ="] {
+            assert!(manifest.contains(krate), "{krate} missing:\n{manifest}");
+        }
+        assert!(
+            source.contains("pub struct Client"),
+            "no client in the source"
+        );
+    }
+
+    /// A document progenitor panics on is an error naming the panic, not a
+    /// panic of the harness.
+    #[test]
+    fn a_document_progenitor_refuses_is_an_error() {
+        let two_bodies = r#"
+openapi: 3.0.3
+info: { title: t, version: "1" }
+paths:
+  /a:
+    post:
+      operationId: a
+      requestBody:
+        content:
+          application/json: { schema: { type: string } }
+          text/plain: { schema: { type: string } }
+      responses:
+        "204": { description: ok }
+"#;
+        let err = progenitor_crate("p", &parse(two_bodies)).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("progenitor panicked"),
+            "unexpected error: {err:#}"
+        );
+    }
+
+    /// Lines of every `.rs` file below a directory, and nothing else.
+    #[test]
+    fn counts_rust_lines_only() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src/m")).unwrap();
+        std::fs::write(dir.path().join("src/lib.rs"), "a\nb\n").unwrap();
+        std::fs::write(dir.path().join("src/m/x.rs"), "c\n").unwrap();
+        std::fs::write(dir.path().join("Cargo.toml"), "x\ny\nz\n").unwrap();
+        assert_eq!(rust_lines(dir.path()).unwrap(), 3);
+    }
 }
