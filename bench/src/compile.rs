@@ -10,20 +10,24 @@
 //!   `cargo progenitor` writes (progenitor-client, reqwest with `json`,
 //!   `query` and `stream`, serde, serde_urlencoded, bytes, futures-core, and
 //!   chrono, uuid, regress or serde_json when its types use them), at the
-//!   versions of our `Cargo.lock` (`--offline`).
+//!   versions of our `Cargo.lock` (`--offline`);
+//! - for context, the crate the same `Generator` emits with its builder
+//!   interface (`InterfaceStyle::Builder`), the method style of our client.
 //!
 //! All specs share one target directory kept between runs, so every
 //! dependency is built (once per crate's feature set, before timing) and
 //! only the measured crates are clean: `cargo clean -p` of those packages,
 //! then `cargo check` or `cargo build` of the crate alone, ours and
-//! progenitor's alternating (which goes first alternates too).
+//! progenitor's alternating (which goes first rotates). Each command's wall
+//! time and CPU time (user + system of cargo and the rustc it runs) are
+//! reported: on a shared machine the CPU time is the steadier figure.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
-use progenitor_impl::{GenerationSettings, Generator};
+use progenitor_impl::{GenerationSettings, Generator, InterfaceStyle};
 use users_api_codegen::{ClientDocs, DEPENDENCIES, Options, Spec};
 
 use crate::report::{Goal, Report, Row, State};
@@ -56,8 +60,10 @@ struct Crates {
     types: (String, usize),
     /// Our client crate.
     client: (String, usize),
-    /// progenitor's crate.
+    /// progenitor's crate (its default settings: positional methods).
     progenitor: (String, usize),
+    /// progenitor's crate with its builder interface, the style of our client.
+    builder: (String, usize),
 }
 
 /// One spec to measure.
@@ -93,11 +99,15 @@ fn manifest_line(name: &str, default_features: bool, features: &[&str]) -> Resul
 
 /// progenitor alone: its source for `api`, formatted, and its manifest.
 /// `Err` when progenitor refuses the document (it panics on some).
-fn progenitor_crate(package: &str, api: &openapiv3::OpenAPI) -> Result<(String, String)> {
+fn progenitor_crate(
+    package: &str,
+    api: &openapiv3::OpenAPI,
+    settings: &GenerationSettings,
+) -> Result<(String, String)> {
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let generated = std::panic::catch_unwind(|| {
-        let mut generator = Generator::new(&GenerationSettings::default());
+        let mut generator = Generator::new(settings);
         let tokens = generator.generate_tokens(api);
         (tokens, generator)
     });
@@ -168,7 +178,13 @@ fn write_crates(
         serde_yaml::from_str(text)?
     };
     let progenitor_name = format!("{slug}-progenitor");
-    let (source, manifest) = progenitor_crate(&progenitor_name, &api)?;
+    let (source, manifest) =
+        progenitor_crate(&progenitor_name, &api, &GenerationSettings::default())?;
+    let builder_name = format!("{slug}-progenitor-builder");
+    let mut builder_settings = GenerationSettings::default();
+    builder_settings.with_interface(InterfaceStyle::Builder);
+    let (builder_source, builder_manifest) =
+        progenitor_crate(&builder_name, &api, &builder_settings)?;
     if dir.exists() {
         std::fs::remove_dir_all(dir)?;
     }
@@ -184,12 +200,15 @@ fn write_crates(
     std::fs::create_dir_all(dir.join("progenitor/src"))?;
     std::fs::write(dir.join("progenitor/src/lib.rs"), source)?;
     std::fs::write(dir.join("progenitor/Cargo.toml"), manifest)?;
+    std::fs::create_dir_all(dir.join("progenitor-builder/src"))?;
+    std::fs::write(dir.join("progenitor-builder/src/lib.rs"), builder_source)?;
+    std::fs::write(dir.join("progenitor-builder/Cargo.toml"), builder_manifest)?;
     let types_dir = options.types.0.to_string_lossy().into_owned();
     let client_dir = options.client.0.to_string_lossy().into_owned();
     std::fs::write(
         dir.join("Cargo.toml"),
         users_api_codegen::standalone_workspace(
-            &[&types_dir, &client_dir, "progenitor"],
+            &[&types_dir, &client_dir, "progenitor", "progenitor-builder"],
             &[(&options.types.1, &types_dir)],
             &cfg.root.join("stub-runtime"),
         ),
@@ -203,6 +222,7 @@ fn write_crates(
             rust_lines(&dir.join(&client_dir))?,
         ),
         progenitor: (progenitor_name, rust_lines(&dir.join("progenitor"))?),
+        builder: (builder_name, rust_lines(&dir.join("progenitor-builder"))?),
     })
 }
 
@@ -275,25 +295,41 @@ fn cold(crates: &Crates, target: &Path, command: &str, packages: &[&str]) -> Res
 
 /// Report keys of one spec's rows.
 struct Keys {
-    /// `cargo check`: wall time, CPU time.
-    check: [&'static str; 2],
-    /// `cargo build`: wall time, CPU time.
-    build: [&'static str; 2],
+    /// `cargo check`: wall time, CPU time, CPU time against progenitor's builder style.
+    check: [&'static str; 3],
+    /// `cargo build`: the same three.
+    build: [&'static str; 3],
     /// Lines of Rust.
     lines: &'static str,
 }
 
 /// The rows of `spec/users.yaml`.
 const USERS: Keys = Keys {
-    check: ["compile.users.check", "compile.users.check.cpu"],
-    build: ["compile.users.build", "compile.users.build.cpu"],
+    check: [
+        "compile.users.check",
+        "compile.users.check.cpu",
+        "compile.users.check.builder",
+    ],
+    build: [
+        "compile.users.build",
+        "compile.users.build.cpu",
+        "compile.users.build.builder",
+    ],
     lines: "compile.users.lines",
 };
 
 /// The rows of the corpus spec.
 const CORPUS_KEYS: Keys = Keys {
-    check: ["compile.corpus.check", "compile.corpus.check.cpu"],
-    build: ["compile.corpus.build", "compile.corpus.build.cpu"],
+    check: [
+        "compile.corpus.check",
+        "compile.corpus.check.cpu",
+        "compile.corpus.check.builder",
+    ],
+    build: [
+        "compile.corpus.build",
+        "compile.corpus.build.cpu",
+        "compile.corpus.build.builder",
+    ],
     lines: "compile.corpus.lines",
 };
 
@@ -308,19 +344,22 @@ fn measure(report: &mut Report, case: &Case, target: &Path) -> Result<()> {
     let c = &case.crates;
     let ours: [&str; 2] = [&c.types.0, &c.client.0];
     let theirs: [&str; 1] = [&c.progenitor.0];
+    let builder: [&str; 1] = [&c.builder.0];
     progress(&format!(
         "compile: {}: building the dependencies of each crate",
         case.what
     ));
     // Each selection has its own feature set, so its own dependency builds.
     for command in ["check", "build"] {
-        for package in [&c.client.0, &c.progenitor.0, &c.types.0] {
+        for package in [&c.client.0, &c.progenitor.0, &c.builder.0, &c.types.0] {
             cargo(c, target, &[command, "-p", package])?;
         }
     }
     let mut table = Vec::new();
     for (command, keys) in [("check", case.keys.check), ("build", case.keys.build)] {
-        let (mut a, mut b, mut types) = (Vec::new(), Vec::new(), Vec::new());
+        let sides: [&[&str]; 3] = [&ours, &theirs, &builder];
+        let mut costs: [Vec<Cost>; 3] = Default::default();
+        let mut types = Vec::new();
         for run in 0..case.runs {
             progress(&format!(
                 "compile: {}: cargo {command}, run {} of {}",
@@ -328,20 +367,19 @@ fn measure(report: &mut Report, case: &Case, target: &Path) -> Result<()> {
                 run + 1,
                 case.runs
             ));
-            if run % 2 == 0 {
-                a.push(cold(c, target, command, &ours)?);
-                b.push(cold(c, target, command, &theirs)?);
-            } else {
-                b.push(cold(c, target, command, &theirs)?);
-                a.push(cold(c, target, command, &ours)?);
+            // Which side goes first rotates from run to run.
+            for k in 0..sides.len() {
+                let side = (run + k) % sides.len();
+                costs[side].push(cold(c, target, command, sides[side])?);
             }
             types.push(cold(c, target, command, &ours[..1])?);
         }
+        let [a, b, builder_runs] = &costs;
         let figures: [(&str, fn(&Cost) -> f64); 2] = [
             ("wall time", |c| c.wall),
             ("CPU time (user + system)", |c| c.cpu),
         ];
-        for (key, (what, figure)) in keys.into_iter().zip(figures) {
+        for (key, (what, figure)) in keys[..2].iter().zip(figures) {
             let (a, b): (Vec<f64>, Vec<f64>) = (
                 a.iter().map(figure).collect(),
                 b.iter().map(figure).collect(),
@@ -364,8 +402,28 @@ fn measure(report: &mut Report, case: &Case, target: &Path) -> Result<()> {
                 .goal(Goal::RatioAtMost(1.0)),
             );
         }
-        table
-            .push([&types, &a, &b].map(|runs| (median(runs, |c| c.wall), median(runs, |c| c.cpu))));
+        let cpu = |runs: &[Cost]| runs.iter().map(|c| c.cpu).collect::<Vec<f64>>();
+        let (a_cpu, builder_cpu) = (cpu(a), cpu(builder_runs));
+        report.put(
+            Row::measured(
+                keys[2],
+                format!(
+                    "{}: clean `cargo {command}` of our types + client crates, CPU time, against progenitor's builder interface (the style of our client; context), {} runs",
+                    case.what, case.runs
+                ),
+                "s",
+            )
+            .ours(&a_cpu)
+            .baseline(
+                "the crate progenitor's Generator emits with InterfaceStyle::Builder",
+                &builder_cpu,
+            )
+            .ratio(&ratios(&a_cpu, &builder_cpu)),
+        );
+        table.push(
+            [&types, a, b, builder_runs]
+                .map(|runs| (median(runs, |c| c.wall), median(runs, |c| c.cpu))),
+        );
     }
     let [check, build] = [table[0], table[1]];
     let cell = |(wall, cpu): (f64, f64)| format!("{wall:.2} / {cpu:.2}");
@@ -379,7 +437,8 @@ fn measure(report: &mut Report, case: &Case, target: &Path) -> Result<()> {
              | {} | {} | {} | {} |\n\
              | {} (after the types) | {} | {} | {} |\n\
              | ours (types + client) | {} | {} | {} |\n\
-             | {} (progenitor alone) | {} | {} | {} |",
+             | {} (progenitor alone) | {} | {} | {} |\n\
+             | {} (progenitor alone, builder interface) | {} | {} | {} |",
             case.runs,
             c.types.0,
             c.types.1,
@@ -396,6 +455,10 @@ fn measure(report: &mut Report, case: &Case, target: &Path) -> Result<()> {
             c.progenitor.1,
             cell(check[2]),
             cell(build[2]),
+            c.builder.0,
+            c.builder.1,
+            cell(check[3]),
+            cell(build[3]),
         ),
     ));
     let ours_lines = (c.types.1 + c.client.1) as f64;
@@ -467,7 +530,7 @@ fn corpus_choice(root: &Path) -> Result<(String, String, usize, Vec<String>)> {
     let mut refused = Vec::new();
     for (ops, name, text) in specs {
         let api: openapiv3::OpenAPI = serde_json::from_str(&text)?;
-        match progenitor_crate("probe", &api) {
+        match progenitor_crate("probe", &api, &GenerationSettings::default()) {
             Ok(_) => return Ok(((*name).to_string(), text, ops, refused)),
             Err(e) => refused.push(format!("{name} ({ops} operations): {e:#}")),
         }
@@ -565,7 +628,8 @@ mod tests {
     fn progenitor_manifest_follows_the_spec_formats() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let text = std::fs::read_to_string(root.join("spec/users.yaml")).unwrap();
-        let (source, manifest) = progenitor_crate("p", &parse(&text)).unwrap();
+        let (source, manifest) =
+            progenitor_crate("p", &parse(&text), &GenerationSettings::default()).unwrap();
         for (format, krate) in [
             ("format: date-time", "chrono ="),
             ("format: uuid", "uuid ="),
@@ -604,7 +668,8 @@ paths:
       responses:
         "204": { description: ok }
 "#;
-        let err = progenitor_crate("p", &parse(two_bodies)).unwrap_err();
+        let err =
+            progenitor_crate("p", &parse(two_bodies), &GenerationSettings::default()).unwrap_err();
         assert!(
             format!("{err:#}").contains("progenitor panicked"),
             "unexpected error: {err:#}"
