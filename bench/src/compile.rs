@@ -333,6 +333,9 @@ const CORPUS_KEYS: Keys = Keys {
     lines: "compile.corpus.lines",
 };
 
+/// A figure of a [`Cost`], with what it is.
+type Figure = (&'static str, fn(&Cost) -> f64);
+
 /// Median of one figure of `costs`.
 fn median(costs: &[Cost], figure: fn(&Cost) -> f64) -> f64 {
     let values: Vec<f64> = costs.iter().map(figure).collect();
@@ -375,7 +378,7 @@ fn measure(report: &mut Report, case: &Case, target: &Path) -> Result<()> {
             types.push(cold(c, target, command, &ours[..1])?);
         }
         let [a, b, builder_runs] = &costs;
-        let figures: [(&str, fn(&Cost) -> f64); 2] = [
+        let figures: [Figure; 2] = [
             ("wall time", |c| c.wall),
             ("CPU time (user + system)", |c| c.cpu),
         ];
@@ -526,7 +529,7 @@ fn corpus_choice(root: &Path) -> Result<(String, String, usize, Vec<String>)> {
             .with_context(|| format!("reading {}", path.display()))?;
         specs.push((operations(&text, name)?, name, text));
     }
-    specs.sort_by(|a, b| b.0.cmp(&a.0));
+    specs.sort_by_key(|spec| std::cmp::Reverse(spec.0));
     let mut refused = Vec::new();
     for (ops, name, text) in specs {
         let api: openapiv3::OpenAPI = serde_json::from_str(&text)?;
