@@ -72,6 +72,7 @@ struct Case {
     keys: Keys,
     /// What it is, for labels.
     what: String,
+    /// Runs of each measurement.
     runs: usize,
     crates: Crates,
 }
@@ -163,7 +164,7 @@ fn rust_lines(dir: &Path) -> Result<usize> {
 }
 
 /// Writes the scratch workspace of one spec: our types and client crates
-/// and progenitor's crate.
+/// and progenitor's two crates (default settings, builder interface).
 fn write_crates(
     cfg: &Config,
     dir: &Path,
