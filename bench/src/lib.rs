@@ -1,7 +1,7 @@
 //! Benchmarks of the Users API workspace: the service's read and write
 //! paths against a minimal baseline server and a raw SQLite loop, scaling
-//! and memory, the generated client against raw reqwest, and the code
-//! generator. Run everything with `cargo xtask bench`; the report goes to
+//! and memory, the generated client against raw reqwest, the code
+//! generator, and what the generated code costs to compile. Run everything with `cargo xtask bench`; the report goes to
 //! `docs/PERFORMANCE.md`.
 //!
 //! Every figure is measured alternately with its baseline in the same run
@@ -11,6 +11,7 @@
 
 pub mod client;
 pub mod codegen;
+pub mod compile;
 pub mod memory;
 pub mod postgres;
 pub mod procs;
@@ -65,7 +66,7 @@ pub struct Config {
     /// Name of the cargo profile the binaries were built with (for the report).
     pub profile: String,
     /// Run only these sections (`servers`, `memory`, `write`, `codegen`,
-    /// `postgres`, `validation`); all when empty.
+    /// `compile`, `postgres`, `validation`); all when empty.
     pub only: Vec<String>,
 }
 
@@ -270,6 +271,12 @@ pub fn run(cfg: &Config) -> Result<Report> {
     if !cfg.wants("codegen") {
     } else if let Err(e) = codegen::run(cfg, &mut report) {
         report.mark("codegen", State::Failed(format!("{e:#}")));
+    }
+    if cfg.wants("compile") {
+        progress("compile: what the generated code costs to compile");
+        if let Err(e) = compile::run(cfg, &mut report) {
+            report.mark("compile", State::Failed(format!("{e:#}")));
+        }
     }
     report.context.push((
         "harness time".into(),

@@ -28,7 +28,7 @@ struct Args {
     /// Seconds per load run.
     #[arg(long)]
     seconds: Option<f64>,
-    /// Only these sections: servers, memory, write, codegen, postgres, validation.
+    /// Only these sections: servers, memory, write, codegen, compile, postgres, validation.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Skip the scratch build of the client crate.

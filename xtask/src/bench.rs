@@ -17,7 +17,9 @@ pub const OPTIONS: &str = "Options passed to the harness (users-bench):
   --quick            smoke run with tiny counts; writes target/bench/PERFORMANCE.quick.md
   --runs N           repetitions per figure
   --seconds S        seconds per load run
-  --only SECTIONS    comma-separated: servers, memory, write, codegen, postgres, validation
+  --only SECTIONS    comma-separated: servers, memory, write, codegen, compile, postgres, validation
+                     (compile: clean cargo check/build of our generated types + client
+                     vs progenitor's own output, for spec/users.yaml and a corpus spec)
   --no-client-build  skip the scratch build of the client crate
   --out FILE         where to write the report (default docs/PERFORMANCE.md)
 
