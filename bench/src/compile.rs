@@ -37,17 +37,7 @@ use crate::{Config, progress};
 /// The public specs of the corpus's fixed list (`cargo xtask corpus`, under
 /// the directory package's `api/`): the largest by operations that
 /// progenitor alone accepts is measured.
-const CORPUS: &[&str] = &[
-    "1password.local/connect.json",
-    "adafruit.com.json",
-    "mcw.edu.json",
-    "signl4.com.json",
-    "naviplancentral.com/factfinder.json",
-    "figshare.com.json",
-    "vmware.local/vrni.json",
-    "webflow.com.json",
-    "jellyfin.local.json",
-];
+const CORPUS_LIST: &str = include_str!("../../corpus/fixed-list.txt");
 
 /// Runs of the large spec (each is four cold compiles of a big crate).
 const LARGE_RUNS: usize = 3;
@@ -524,7 +514,7 @@ fn corpus_choice(root: &Path) -> Result<(String, String, usize, Vec<String>)> {
         }
     }
     let mut specs = Vec::new();
-    for name in CORPUS {
+    for name in fixed_list(CORPUS_LIST) {
         let path = api.join(name);
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
@@ -616,6 +606,13 @@ pub fn run(cfg: &Config, report: &mut Report) -> Result<()> {
         Err(e) => report.mark("compile.corpus", State::Failed(format!("{e:#}"))),
     }
     Ok(())
+}
+
+/// The paths of a list file: one a line, blank lines and `#` comments left out.
+fn fixed_list(text: &'static str) -> impl Iterator<Item = &'static str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
 }
 
 #[cfg(test)]

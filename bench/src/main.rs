@@ -73,9 +73,15 @@ fn main() -> Result<()> {
     cfg.seconds = args.seconds.unwrap_or(cfg.seconds);
     cfg.client_build &= !args.no_client_build;
     cfg.only = args.only;
+    // Only the full run of every section writes docs/PERFORMANCE.md.
     let out = args.out.unwrap_or_else(|| {
         if args.quick {
             root.join("target/bench/PERFORMANCE.quick.md")
+        } else if !cfg.only.is_empty() {
+            root.join(format!(
+                "target/bench/PERFORMANCE.only-{}.md",
+                cfg.only.join("-")
+            ))
         } else {
             root.join("docs/PERFORMANCE.md")
         }

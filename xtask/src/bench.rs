@@ -23,9 +23,10 @@ pub const OPTIONS: &str = "Options passed to the harness (users-bench):
   --no-client-build  skip the scratch build of the client crate
   --out FILE         where to write the report (default docs/PERFORMANCE.md)
 
-`cargo xtask bench --codegen-speed [--runs N]` instead times our whole generation
-against progenitor's own Generator on spec/users.yaml and a 408-operation corpus
-spec (in process, no harness; see xtask/src/bench_codegen.rs).
+`cargo xtask bench --codegen-speed [--runs N]` is `--only codegen`: our whole
+generation against progenitor's own Generator on spec/users.yaml and a
+408-operation corpus spec, among the section's other rows.
+A run with --only writes target/bench/PERFORMANCE.only-SECTIONS.md unless --out is given.
 
 Needs wrk (Debian/Ubuntu: `apt-get install -y wrk`) and python3 (for the synthetic spec).";
 
@@ -37,10 +38,18 @@ const LIMIT: Duration = Duration::from_secs(3 * 60 * 60);
 
 /// Runs `cargo xtask bench [options]`.
 pub fn run(root: &Path, options: &[String]) -> Result<()> {
-    if let Some(rest) = options.strip_prefix(&["--codegen-speed".to_string()]) {
-        return crate::bench_codegen::run(root, rest);
-    }
-    if exec::capture(Command::new("wrk").arg("--version")).is_err() {
+    let options: Vec<String> = match options.strip_prefix(&["--codegen-speed".to_string()]) {
+        Some(rest) => ["--only", "codegen"]
+            .into_iter()
+            .map(String::from)
+            .chain(rest.iter().cloned())
+            .collect(),
+        None => options.to_vec(),
+    };
+    let codegen_only = options
+        .windows(2)
+        .any(|w| w[0] == "--only" && w[1] == "codegen");
+    if !codegen_only && exec::capture(Command::new("wrk").arg("--version")).is_err() {
         bail!(
             "wrk is not installed; the read, write and scale benchmarks need it.\n\
              Install it with `{WRK_INSTALL}` (run `apt-get update` first on a fresh machine)."
@@ -66,7 +75,7 @@ pub fn run(root: &Path, options: &[String]) -> Result<()> {
         .arg(bin.join("users-service"))
         .arg("--baseline")
         .arg(bin.join("users-bench-baseline"))
-        .args(options)
+        .args(&options)
         .current_dir(root);
     exec::run(&harness, LIMIT).context("the benchmark harness failed")
 }

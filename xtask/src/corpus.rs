@@ -21,17 +21,7 @@ use crate::exec;
 use crate::generate::{options, slug, write_workspace};
 
 /// Specs from the directory (paths under its `api/`), generated and compiled.
-const PUBLIC: &[&str] = &[
-    "1password.local/connect.json",
-    "adafruit.com.json",
-    "mcw.edu.json",
-    "signl4.com.json",
-    "naviplancentral.com/factfinder.json",
-    "figshare.com.json",
-    "vmware.local/vrni.json",
-    "webflow.com.json",
-    "jellyfin.local.json",
-];
+const PUBLIC_LIST: &str = include_str!("../../corpus/fixed-list.txt");
 
 /// OpenAPI 3.1 specs from the directory, generated and compiled as well
 /// (small ones: webhooks only, type arrays, `const`, ...).
@@ -71,7 +61,9 @@ pub fn command(root: &Path, args: &Args) -> Result<()> {
         return run(root);
     }
     let directory = install(root)?;
-    let fixed: Vec<&str> = PUBLIC.iter().chain(PUBLIC_31).copied().collect();
+    let fixed: Vec<&str> = fixed_list(PUBLIC_LIST)
+        .chain(PUBLIC_31.iter().copied())
+        .collect();
     let selection = if args.all_31 {
         crate::survey::Selection {
             sample: None,
@@ -111,7 +103,11 @@ pub fn run(root: &Path) -> Result<()> {
         root.join(crate::codegen_tasks::FEATURES_31_SPEC),
         root.join("corpus/crafted/server-names.yaml"),
     ];
-    specs.extend(PUBLIC.iter().chain(PUBLIC_31).map(|p| directory.join(p)));
+    specs.extend(
+        fixed_list(PUBLIC_LIST)
+            .chain(PUBLIC_31.iter().copied())
+            .map(|p| directory.join(p)),
+    );
     let mut rows = Vec::new();
     for spec in &specs {
         let row =
@@ -244,4 +240,11 @@ fn table(rows: &[Row]) -> String {
         );
     }
     out
+}
+
+/// The paths of a list file: one a line, blank lines and `#` comments left out.
+fn fixed_list(text: &'static str) -> impl Iterator<Item = &'static str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
 }

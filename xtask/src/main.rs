@@ -1,7 +1,6 @@
 //! Workspace automation: `cargo xtask <command>`, one module per command.
 
 mod bench;
-mod bench_codegen;
 mod ci;
 mod codegen_tasks;
 mod corpus;

@@ -8,7 +8,7 @@
 //! On two cores this fills the time the later steps spend waiting on
 //! servers, browsers and Python.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -43,12 +43,31 @@ struct Record {
 /// Runs every step of `steps` named in `selected`; the others show as skipped.
 pub fn run(ctx: &mut Ctx, steps: &[Step], selected: &[&str]) -> Result<()> {
     let started = Instant::now();
+    // The test step's build replaces target/debug/xtask, this very binary:
+    // steps run beside start a copy of it, made before anything is built.
+    let own_copy_made = if steps.iter().any(|s| s.beside && selected.contains(&s.name)) {
+        Some(copy_of_self(ctx))
+    } else {
+        None
+    };
     let mut records = Vec::new();
     let mut beside = Vec::new();
+    let own_copy = match own_copy_made {
+        Some(Ok(exe)) => Some(exe),
+        Some(Err(e)) => {
+            eprintln!("could not copy the xtask binary: {e:#}");
+            None
+        }
+        None => None,
+    };
     for (at, step) in steps.iter().enumerate() {
         let later = steps[at + 1..].iter().any(|s| selected.contains(&s.name));
         if step.beside && later && selected.contains(&step.name) {
-            match Beside::start(ctx, step) {
+            let started = match &own_copy {
+                Some(exe) => Beside::start(ctx, step, exe),
+                None => Err(anyhow::anyhow!("no copy of the xtask binary")),
+            };
+            match started {
                 Ok(running) => beside.push((records.len(), running)),
                 Err(e) => records.push(Record {
                     name: step.name,
@@ -110,10 +129,11 @@ struct Beside {
 }
 
 impl Beside {
-    /// Starts `xtask ci --only STEP` with its output in a log file.
-    fn start(ctx: &Ctx, step: &Step) -> Result<Self> {
+    /// Starts `EXE ci --only STEP` (`EXE` a copy of this binary) with its
+    /// output in a log file.
+    fn start(ctx: &Ctx, step: &Step, exe: &Path) -> Result<Self> {
         let log = ctx.log_file(&format!("step-{}.log", step.name))?;
-        let mut cmd = Command::new(std::env::current_exe().context("the xtask binary")?);
+        let mut cmd = Command::new(exe);
         cmd.args(["ci", "--only", step.name]).current_dir(&ctx.root);
         let file =
             std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
@@ -158,6 +178,16 @@ impl Beside {
             elapsed,
         }
     }
+}
+
+/// Copies the running xtask binary to `target/ci-tools/bin/`.
+fn copy_of_self(ctx: &Ctx) -> Result<PathBuf> {
+    let exe = std::env::current_exe().context("the xtask binary")?;
+    let name = format!("xtask-ci{}", std::env::consts::EXE_SUFFIX);
+    let copy = ctx.fresh_file("bin", &name)?;
+    std::fs::copy(&exe, &copy)
+        .with_context(|| format!("copying {} to {}", exe.display(), copy.display()))?;
+    Ok(copy)
 }
 
 /// `PASS build (12.3s)`, `FAIL test (4.5s): why`, `SKIP prism (why)`.
