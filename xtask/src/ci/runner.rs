@@ -123,7 +123,9 @@ fn run_step(ctx: &mut Ctx, step: &Step, selected: &[&str]) -> Record {
 /// A step running as a child process beside the later steps.
 struct Beside {
     name: &'static str,
-    handle: duct::Handle,
+    /// Waits for the child: how it ended, and when (its own time, not the
+    /// time the run gets round to asking).
+    waiter: std::thread::JoinHandle<(Outcome, Instant)>,
     log: PathBuf,
     started: Instant,
 }
@@ -149,26 +151,35 @@ impl Beside {
             step.about,
             log.display()
         );
+        let started = Instant::now();
+        let shown = log.display().to_string();
+        let waiter = std::thread::spawn(move || {
+            let outcome = match handle.wait_timeout(Duration::from_secs(MINUTES * 60)) {
+                Ok(Some(out)) if out.status.success() => Outcome::Pass,
+                Ok(Some(out)) => Outcome::Fail(format!("{shown} ({})", out.status)),
+                Ok(None) => {
+                    let _ = handle.kill();
+                    Outcome::Fail(format!("timed out after {MINUTES} min"))
+                }
+                Err(e) => Outcome::Fail(format!("waiting for it: {e}")),
+            };
+            (outcome, Instant::now())
+        });
         Ok(Self {
             name: step.name,
-            handle,
+            waiter,
             log,
-            started: Instant::now(),
+            started,
         })
     }
 
     /// Waits for it (killed after [`MINUTES`]), prints its output, and records how it ended.
     fn finish(self) -> Record {
-        let outcome = match self.handle.wait_timeout(Duration::from_secs(MINUTES * 60)) {
-            Ok(Some(out)) if out.status.success() => Outcome::Pass,
-            Ok(Some(out)) => Outcome::Fail(format!("{} ({})", self.log.display(), out.status)),
-            Ok(None) => {
-                let _ = self.handle.kill();
-                Outcome::Fail(format!("timed out after {MINUTES} min"))
-            }
-            Err(e) => Outcome::Fail(format!("waiting for it: {e}")),
-        };
-        let elapsed = self.started.elapsed();
+        let (outcome, ended) = self
+            .waiter
+            .join()
+            .unwrap_or_else(|_| (Outcome::Fail("its waiter panicked".into()), Instant::now()));
+        let elapsed = ended.duration_since(self.started);
         let output = std::fs::read_to_string(&self.log).unwrap_or_default();
         println!("\n==> {} (ran beside the steps above)\n{output}", self.name);
         println!("{}", result_line(self.name, &outcome, elapsed));
