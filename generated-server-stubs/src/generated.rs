@@ -827,61 +827,6 @@ pub mod validate {
         }
         Ok(())
     }
-    ///Checks a value against an inline schema.
-    pub fn schema_allocation_cloud_id(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_allocation_cloud_user(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_allocation_cloud_project(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_allocation_cloud_version(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_allocation_cloud_region(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
     ///Checks a value against the `AllocationCloud` schema.
     pub fn schema_allocation_cloud(
         v: &Value,
@@ -911,10 +856,10 @@ pub mod validate {
                 schema_embedded_model_schema(x, &at.key("schema"), dir)?;
             }
             if let Some(x) = o.get("id") {
-                schema_allocation_cloud_id(x, &at.key("id"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("id"), dir)?;
             }
             if let Some(x) = o.get("user") {
-                schema_allocation_cloud_user(x, &at.key("user"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("user"), dir)?;
             }
             if let Some(x) = o.get("urls") {
                 schema_allocation_cloud_urls(x, &at.key("urls"), dir)?;
@@ -923,16 +868,16 @@ pub mod validate {
                 schema_allocation_cloud_status(x, &at.key("status"), dir)?;
             }
             if let Some(x) = o.get("project") {
-                schema_allocation_cloud_project(x, &at.key("project"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("project"), dir)?;
             }
             if let Some(x) = o.get("updated") {
                 schema_grouped_timestamp(x, &at.key("updated"), dir)?;
             }
             if let Some(x) = o.get("version") {
-                schema_allocation_cloud_version(x, &at.key("version"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("version"), dir)?;
             }
             if let Some(x) = o.get("region") {
-                schema_allocation_cloud_region(x, &at.key("region"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("region"), dir)?;
             }
         }
         Ok(())
@@ -959,17 +904,6 @@ pub mod validate {
         }
         Ok(())
     }
-    ///Checks a value against an inline schema.
-    pub fn schema_allocation_cloud_url_url(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
     ///Checks a value against the `AllocationCloudUrl` schema.
     pub fn schema_allocation_cloud_url(
         v: &Value,
@@ -993,7 +927,7 @@ pub mod validate {
                 schema_allocation_status_enum(x, &at.key("status"), dir)?;
             }
             if let Some(x) = o.get("url") {
-                schema_allocation_cloud_url_url(x, &at.key("url"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("url"), dir)?;
             }
         }
         Ok(())
@@ -1051,28 +985,6 @@ pub mod validate {
         }
         Ok(())
     }
-    ///Checks a value against an inline schema.
-    pub fn schema_anonymous_temporal_range_between(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_boolean() {
-            return Err(at.violation("must be a boolean"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_anonymous_temporal_range_continuous(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_boolean() {
-            return Err(at.violation("must be a boolean"));
-        }
-        Ok(())
-    }
     ///Checks a value against the `AnonymousTemporalRange` schema.
     pub fn schema_anonymous_temporal_range(
         v: &Value,
@@ -1093,14 +1005,10 @@ pub mod validate {
                 schema_grouped_timestamp(x, &at.key("to"), dir)?;
             }
             if let Some(x) = o.get("between") {
-                schema_anonymous_temporal_range_between(x, &at.key("between"), dir)?;
+                stub_runtime::json_type::boolean(x, &at.key("between"), dir)?;
             }
             if let Some(x) = o.get("continuous") {
-                schema_anonymous_temporal_range_continuous(
-                    x,
-                    &at.key("continuous"),
-                    dir,
-                )?;
+                stub_runtime::json_type::boolean(x, &at.key("continuous"), dir)?;
             }
         }
         Ok(())
@@ -1148,17 +1056,6 @@ pub mod validate {
         }
         Ok(())
     }
-    ///Checks a value against an inline schema.
-    pub fn schema_api_error_message(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
     ///Checks a value against the `ApiError` schema.
     pub fn schema_api_error(
         v: &Value,
@@ -1185,41 +1082,8 @@ pub mod validate {
                 schema_api_error_code(x, &at.key("code"), dir)?;
             }
             if let Some(x) = o.get("message") {
-                schema_api_error_message(x, &at.key("message"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("message"), dir)?;
             }
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_auth0_open_ai_user_metadata_api_key(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_auth0_open_ai_user_metadata_api_key_name(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_auth0_open_ai_user_metadata_organization_key(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
         }
         Ok(())
     }
@@ -1237,44 +1101,14 @@ pub mod validate {
                 schema_embedded_model_schema(x, &at.key("schema"), dir)?;
             }
             if let Some(x) = o.get("api_key") {
-                schema_auth0_open_ai_user_metadata_api_key(x, &at.key("api_key"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("api_key"), dir)?;
             }
             if let Some(x) = o.get("api_key_name") {
-                schema_auth0_open_ai_user_metadata_api_key_name(
-                    x,
-                    &at.key("api_key_name"),
-                    dir,
-                )?;
+                stub_runtime::json_type::string(x, &at.key("api_key_name"), dir)?;
             }
             if let Some(x) = o.get("organization_key") {
-                schema_auth0_open_ai_user_metadata_organization_key(
-                    x,
-                    &at.key("organization_key"),
-                    dir,
-                )?;
+                stub_runtime::json_type::string(x, &at.key("organization_key"), dir)?;
             }
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_auth0_user_allocation_metadata_project(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_auth0_user_allocation_metadata_region(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
         }
         Ok(())
     }
@@ -1295,59 +1129,11 @@ pub mod validate {
                 return Err(at.key("region").violation("is required"));
             }
             if let Some(x) = o.get("project") {
-                schema_auth0_user_allocation_metadata_project(
-                    x,
-                    &at.key("project"),
-                    dir,
-                )?;
+                stub_runtime::json_type::string(x, &at.key("project"), dir)?;
             }
             if let Some(x) = o.get("region") {
-                schema_auth0_user_allocation_metadata_region(x, &at.key("region"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("region"), dir)?;
             }
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_auth0_user_metadata_global_id(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_auth0_user_metadata_cloud_key(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_auth0_user_metadata_stripe_customer_id(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_auth0_user_metadata_vanityname(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
         }
         Ok(())
     }
@@ -1368,20 +1154,16 @@ pub mod validate {
                 schema_embedded_model_schema(x, &at.key("schema"), dir)?;
             }
             if let Some(x) = o.get("global_id") {
-                schema_auth0_user_metadata_global_id(x, &at.key("global_id"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("global_id"), dir)?;
             }
             if let Some(x) = o.get("cloud_key") {
-                schema_auth0_user_metadata_cloud_key(x, &at.key("cloud_key"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("cloud_key"), dir)?;
             }
             if let Some(x) = o.get("stripe_customer_id") {
-                schema_auth0_user_metadata_stripe_customer_id(
-                    x,
-                    &at.key("stripe_customer_id"),
-                    dir,
-                )?;
+                stub_runtime::json_type::string(x, &at.key("stripe_customer_id"), dir)?;
             }
             if let Some(x) = o.get("vanityname") {
-                schema_auth0_user_metadata_vanityname(x, &at.key("vanityname"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("vanityname"), dir)?;
             }
             if let Some(x) = o.get("allocation") {
                 schema_auth0_user_allocation_metadata(x, &at.key("allocation"), dir)?;
@@ -1392,39 +1174,6 @@ pub mod validate {
             if let Some(x) = o.get("beta") {
                 schema_anonymous_temporal_range(x, &at.key("beta"), dir)?;
             }
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_descope_user_metadata_global_id(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_descope_user_metadata_vanityname(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_descope_user_metadata_descope_id(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
         }
         Ok(())
     }
@@ -1448,10 +1197,10 @@ pub mod validate {
                 schema_embedded_model_schema(x, &at.key("schema"), dir)?;
             }
             if let Some(x) = o.get("global_id") {
-                schema_descope_user_metadata_global_id(x, &at.key("global_id"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("global_id"), dir)?;
             }
             if let Some(x) = o.get("vanityname") {
-                schema_descope_user_metadata_vanityname(x, &at.key("vanityname"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("vanityname"), dir)?;
             }
             if let Some(x) = o.get("allocation") {
                 schema_auth0_user_allocation_metadata(x, &at.key("allocation"), dir)?;
@@ -1463,19 +1212,8 @@ pub mod validate {
                 schema_anonymous_temporal_range(x, &at.key("beta"), dir)?;
             }
             if let Some(x) = o.get("descope_id") {
-                schema_descope_user_metadata_descope_id(x, &at.key("descope_id"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("descope_id"), dir)?;
             }
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_embedded_model_schema_migration(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
         }
         Ok(())
     }
@@ -1496,7 +1234,7 @@ pub mod validate {
                 return Err(at.key("semantic").violation("is required"));
             }
             if let Some(x) = o.get("migration") {
-                schema_embedded_model_schema_migration(x, &at.key("migration"), dir)?;
+                stub_runtime::json_type::integer(x, &at.key("migration"), dir)?;
             }
             if let Some(x) = o.get("semantic") {
                 schema_embedded_model_schema_semantic_version_enum(
@@ -1525,61 +1263,6 @@ pub mod validate {
                         "must be one of `\"UNKNOWN\"`, `\"MAJOR_0_MINOR_0_PATCH_1\"`",
                     ),
             );
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_user_id(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_access_token(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_expires_in(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_connection(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_is_social(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_boolean() {
-            return Err(at.violation("must be a boolean"));
         }
         Ok(())
     }
@@ -1612,13 +1295,13 @@ pub mod validate {
                 schema_external_provider_type_enum(x, &at.key("type"), dir)?;
             }
             if let Some(x) = o.get("user_id") {
-                schema_external_provider_user_id(x, &at.key("user_id"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("user_id"), dir)?;
             }
             if let Some(x) = o.get("access_token") {
-                schema_external_provider_access_token(x, &at.key("access_token"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("access_token"), dir)?;
             }
             if let Some(x) = o.get("expires_in") {
-                schema_external_provider_expires_in(x, &at.key("expires_in"), dir)?;
+                stub_runtime::json_type::integer(x, &at.key("expires_in"), dir)?;
             }
             if let Some(x) = o.get("created") {
                 schema_grouped_timestamp(x, &at.key("created"), dir)?;
@@ -1630,429 +1313,11 @@ pub mod validate {
                 schema_external_provider_profile_data(x, &at.key("profileData"), dir)?;
             }
             if let Some(x) = o.get("connection") {
-                schema_external_provider_connection(x, &at.key("connection"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("connection"), dir)?;
             }
             if let Some(x) = o.get("isSocial") {
-                schema_external_provider_is_social(x, &at.key("isSocial"), dir)?;
+                stub_runtime::json_type::boolean(x, &at.key("isSocial"), dir)?;
             }
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_name(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_picture(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_nickname(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_email(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_email_verified(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_boolean() {
-            return Err(at.violation("must be a boolean"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_node_id(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_gravatar_id(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_url(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_html_url(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_followers_url(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_following_url(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_gists_url(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_starred_url(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_subscriptions_url(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_organizations_url(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_repos_url(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_events_url(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_received_events_url(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_type(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_site_admin(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_boolean() {
-            return Err(at.violation("must be a boolean"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_company(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_blog(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_anchor(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_hireable(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_boolean() {
-            return Err(at.violation("must be a boolean"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_bio(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_twitter_username(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_public_repos(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_public_gists(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_followers(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_following(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_created_at(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_updated_at(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_private_gists(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_total_private_repos(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_owned_private_repos(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_disk_usage(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_collaborators(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_external_provider_profile_data_two_factor_authentication(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_boolean() {
-            return Err(at.violation("must be a boolean"));
         }
         Ok(())
     }
@@ -2067,238 +1332,126 @@ pub mod validate {
         }
         if let Some(o) = v.as_object() {
             if let Some(x) = o.get("name") {
-                schema_external_provider_profile_data_name(x, &at.key("name"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("name"), dir)?;
             }
             if let Some(x) = o.get("picture") {
-                schema_external_provider_profile_data_picture(
-                    x,
-                    &at.key("picture"),
-                    dir,
-                )?;
+                stub_runtime::json_type::string(x, &at.key("picture"), dir)?;
             }
             if let Some(x) = o.get("nickname") {
-                schema_external_provider_profile_data_nickname(
-                    x,
-                    &at.key("nickname"),
-                    dir,
-                )?;
+                stub_runtime::json_type::string(x, &at.key("nickname"), dir)?;
             }
             if let Some(x) = o.get("email") {
-                schema_external_provider_profile_data_email(x, &at.key("email"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("email"), dir)?;
             }
             if let Some(x) = o.get("email_verified") {
-                schema_external_provider_profile_data_email_verified(
-                    x,
-                    &at.key("email_verified"),
-                    dir,
-                )?;
+                stub_runtime::json_type::boolean(x, &at.key("email_verified"), dir)?;
             }
             if let Some(x) = o.get("node_id") {
-                schema_external_provider_profile_data_node_id(
-                    x,
-                    &at.key("node_id"),
-                    dir,
-                )?;
+                stub_runtime::json_type::string(x, &at.key("node_id"), dir)?;
             }
             if let Some(x) = o.get("gravatar_id") {
-                schema_external_provider_profile_data_gravatar_id(
-                    x,
-                    &at.key("gravatar_id"),
-                    dir,
-                )?;
+                stub_runtime::json_type::string(x, &at.key("gravatar_id"), dir)?;
             }
             if let Some(x) = o.get("url") {
-                schema_external_provider_profile_data_url(x, &at.key("url"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("url"), dir)?;
             }
             if let Some(x) = o.get("html_url") {
-                schema_external_provider_profile_data_html_url(
-                    x,
-                    &at.key("html_url"),
-                    dir,
-                )?;
+                stub_runtime::json_type::string(x, &at.key("html_url"), dir)?;
             }
             if let Some(x) = o.get("followers_url") {
-                schema_external_provider_profile_data_followers_url(
-                    x,
-                    &at.key("followers_url"),
-                    dir,
-                )?;
+                stub_runtime::json_type::string(x, &at.key("followers_url"), dir)?;
             }
             if let Some(x) = o.get("following_url") {
-                schema_external_provider_profile_data_following_url(
-                    x,
-                    &at.key("following_url"),
-                    dir,
-                )?;
+                stub_runtime::json_type::string(x, &at.key("following_url"), dir)?;
             }
             if let Some(x) = o.get("gists_url") {
-                schema_external_provider_profile_data_gists_url(
-                    x,
-                    &at.key("gists_url"),
-                    dir,
-                )?;
+                stub_runtime::json_type::string(x, &at.key("gists_url"), dir)?;
             }
             if let Some(x) = o.get("starred_url") {
-                schema_external_provider_profile_data_starred_url(
-                    x,
-                    &at.key("starred_url"),
-                    dir,
-                )?;
+                stub_runtime::json_type::string(x, &at.key("starred_url"), dir)?;
             }
             if let Some(x) = o.get("subscriptions_url") {
-                schema_external_provider_profile_data_subscriptions_url(
-                    x,
-                    &at.key("subscriptions_url"),
-                    dir,
-                )?;
+                stub_runtime::json_type::string(x, &at.key("subscriptions_url"), dir)?;
             }
             if let Some(x) = o.get("organizations_url") {
-                schema_external_provider_profile_data_organizations_url(
-                    x,
-                    &at.key("organizations_url"),
-                    dir,
-                )?;
+                stub_runtime::json_type::string(x, &at.key("organizations_url"), dir)?;
             }
             if let Some(x) = o.get("repos_url") {
-                schema_external_provider_profile_data_repos_url(
-                    x,
-                    &at.key("repos_url"),
-                    dir,
-                )?;
+                stub_runtime::json_type::string(x, &at.key("repos_url"), dir)?;
             }
             if let Some(x) = o.get("events_url") {
-                schema_external_provider_profile_data_events_url(
-                    x,
-                    &at.key("events_url"),
-                    dir,
-                )?;
+                stub_runtime::json_type::string(x, &at.key("events_url"), dir)?;
             }
             if let Some(x) = o.get("received_events_url") {
-                schema_external_provider_profile_data_received_events_url(
-                    x,
-                    &at.key("received_events_url"),
-                    dir,
-                )?;
+                stub_runtime::json_type::string(x, &at.key("received_events_url"), dir)?;
             }
             if let Some(x) = o.get("type") {
-                schema_external_provider_profile_data_type(x, &at.key("type"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("type"), dir)?;
             }
             if let Some(x) = o.get("site_admin") {
-                schema_external_provider_profile_data_site_admin(
-                    x,
-                    &at.key("site_admin"),
-                    dir,
-                )?;
+                stub_runtime::json_type::boolean(x, &at.key("site_admin"), dir)?;
             }
             if let Some(x) = o.get("company") {
-                schema_external_provider_profile_data_company(
-                    x,
-                    &at.key("company"),
-                    dir,
-                )?;
+                stub_runtime::json_type::string(x, &at.key("company"), dir)?;
             }
             if let Some(x) = o.get("blog") {
-                schema_external_provider_profile_data_blog(x, &at.key("blog"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("blog"), dir)?;
             }
             if let Some(x) = o.get("anchor") {
-                schema_external_provider_profile_data_anchor(x, &at.key("anchor"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("anchor"), dir)?;
             }
             if let Some(x) = o.get("hireable") {
-                schema_external_provider_profile_data_hireable(
-                    x,
-                    &at.key("hireable"),
-                    dir,
-                )?;
+                stub_runtime::json_type::boolean(x, &at.key("hireable"), dir)?;
             }
             if let Some(x) = o.get("bio") {
-                schema_external_provider_profile_data_bio(x, &at.key("bio"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("bio"), dir)?;
             }
             if let Some(x) = o.get("twitter_username") {
-                schema_external_provider_profile_data_twitter_username(
-                    x,
-                    &at.key("twitter_username"),
-                    dir,
-                )?;
+                stub_runtime::json_type::string(x, &at.key("twitter_username"), dir)?;
             }
             if let Some(x) = o.get("public_repos") {
-                schema_external_provider_profile_data_public_repos(
-                    x,
-                    &at.key("public_repos"),
-                    dir,
-                )?;
+                stub_runtime::json_type::integer(x, &at.key("public_repos"), dir)?;
             }
             if let Some(x) = o.get("public_gists") {
-                schema_external_provider_profile_data_public_gists(
-                    x,
-                    &at.key("public_gists"),
-                    dir,
-                )?;
+                stub_runtime::json_type::integer(x, &at.key("public_gists"), dir)?;
             }
             if let Some(x) = o.get("followers") {
-                schema_external_provider_profile_data_followers(
-                    x,
-                    &at.key("followers"),
-                    dir,
-                )?;
+                stub_runtime::json_type::integer(x, &at.key("followers"), dir)?;
             }
             if let Some(x) = o.get("following") {
-                schema_external_provider_profile_data_following(
-                    x,
-                    &at.key("following"),
-                    dir,
-                )?;
+                stub_runtime::json_type::integer(x, &at.key("following"), dir)?;
             }
             if let Some(x) = o.get("created_at") {
-                schema_external_provider_profile_data_created_at(
-                    x,
-                    &at.key("created_at"),
-                    dir,
-                )?;
+                stub_runtime::json_type::string(x, &at.key("created_at"), dir)?;
             }
             if let Some(x) = o.get("updated_at") {
-                schema_external_provider_profile_data_updated_at(
-                    x,
-                    &at.key("updated_at"),
-                    dir,
-                )?;
+                stub_runtime::json_type::string(x, &at.key("updated_at"), dir)?;
             }
             if let Some(x) = o.get("private_gists") {
-                schema_external_provider_profile_data_private_gists(
-                    x,
-                    &at.key("private_gists"),
-                    dir,
-                )?;
+                stub_runtime::json_type::integer(x, &at.key("private_gists"), dir)?;
             }
             if let Some(x) = o.get("total_private_repos") {
-                schema_external_provider_profile_data_total_private_repos(
+                stub_runtime::json_type::integer(
                     x,
                     &at.key("total_private_repos"),
                     dir,
                 )?;
             }
             if let Some(x) = o.get("owned_private_repos") {
-                schema_external_provider_profile_data_owned_private_repos(
+                stub_runtime::json_type::integer(
                     x,
                     &at.key("owned_private_repos"),
                     dir,
                 )?;
             }
             if let Some(x) = o.get("disk_usage") {
-                schema_external_provider_profile_data_disk_usage(
-                    x,
-                    &at.key("disk_usage"),
-                    dir,
-                )?;
+                stub_runtime::json_type::integer(x, &at.key("disk_usage"), dir)?;
             }
             if let Some(x) = o.get("collaborators") {
-                schema_external_provider_profile_data_collaborators(
-                    x,
-                    &at.key("collaborators"),
-                    dir,
-                )?;
+                stub_runtime::json_type::integer(x, &at.key("collaborators"), dir)?;
             }
             if let Some(x) = o.get("two_factor_authentication") {
-                schema_external_provider_profile_data_two_factor_authentication(
+                stub_runtime::json_type::boolean(
                     x,
                     &at.key("two_factor_authentication"),
                     dir,
@@ -2371,17 +1524,6 @@ pub mod validate {
         }
         Ok(())
     }
-    ///Checks a value against an inline schema.
-    pub fn schema_font_size(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        Ok(())
-    }
     ///Checks a value against the `Font` schema.
     pub fn schema_font(
         v: &Value,
@@ -2399,7 +1541,7 @@ pub mod validate {
                 schema_embedded_model_schema(x, &at.key("schema"), dir)?;
             }
             if let Some(x) = o.get("size") {
-                schema_font_size(x, &at.key("size"), dir)?;
+                stub_runtime::json_type::integer(x, &at.key("size"), dir)?;
             }
         }
         Ok(())
@@ -2415,17 +1557,6 @@ pub mod validate {
         }
         if let Some(s) = v.as_str() && !stub_runtime::Format::DateTime.accepts(s) {
             return Err(at.violation("must be in the `date-time` format"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_grouped_timestamp_readable(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
         }
         Ok(())
     }
@@ -2449,19 +1580,8 @@ pub mod validate {
                 schema_grouped_timestamp_value(x, &at.key("value"), dir)?;
             }
             if let Some(x) = o.get("readable") {
-                schema_grouped_timestamp_readable(x, &at.key("readable"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("readable"), dir)?;
             }
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_o_auth_token_access_token(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
         }
         Ok(())
     }
@@ -2476,50 +1596,6 @@ pub mod validate {
         }
         if v.as_str() != Some("UNKNOWN") && v.as_str() != Some("Bearer") {
             return Err(at.violation("must be one of `\"UNKNOWN\"`, `\"Bearer\"`"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_o_auth_token_expires_in(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_o_auth_token_scope(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_o_auth_token_refresh_token(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_o_auth_token_id_token(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
         }
         Ok(())
     }
@@ -2546,34 +1622,23 @@ pub mod validate {
                 schema_embedded_model_schema(x, &at.key("schema"), dir)?;
             }
             if let Some(x) = o.get("access_token") {
-                schema_o_auth_token_access_token(x, &at.key("access_token"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("access_token"), dir)?;
             }
             if let Some(x) = o.get("token_type") {
                 schema_o_auth_token_token_type(x, &at.key("token_type"), dir)?;
             }
             if let Some(x) = o.get("expires_in") {
-                schema_o_auth_token_expires_in(x, &at.key("expires_in"), dir)?;
+                stub_runtime::json_type::integer(x, &at.key("expires_in"), dir)?;
             }
             if let Some(x) = o.get("scope") {
-                schema_o_auth_token_scope(x, &at.key("scope"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("scope"), dir)?;
             }
             if let Some(x) = o.get("refresh_token") {
-                schema_o_auth_token_refresh_token(x, &at.key("refresh_token"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("refresh_token"), dir)?;
             }
             if let Some(x) = o.get("id_token") {
-                schema_o_auth_token_id_token(x, &at.key("id_token"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("id_token"), dir)?;
             }
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_theme_dark(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_boolean() {
-            return Err(at.violation("must be a boolean"));
         }
         Ok(())
     }
@@ -2594,74 +1659,8 @@ pub mod validate {
                 schema_embedded_model_schema(x, &at.key("schema"), dir)?;
             }
             if let Some(x) = o.get("dark") {
-                schema_theme_dark(x, &at.key("dark"), dir)?;
+                stub_runtime::json_type::boolean(x, &at.key("dark"), dir)?;
             }
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_user_profile_picture(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_user_profile_email(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_user_profile_username(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_user_profile_id(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_user_profile_name(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_user_profile_vanityname(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
         }
         Ok(())
     }
@@ -2685,10 +1684,10 @@ pub mod validate {
                 schema_embedded_model_schema(x, &at.key("schema"), dir)?;
             }
             if let Some(x) = o.get("picture") {
-                schema_user_profile_picture(x, &at.key("picture"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("picture"), dir)?;
             }
             if let Some(x) = o.get("email") {
-                schema_user_profile_email(x, &at.key("email"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("email"), dir)?;
             }
             if let Some(x) = o.get("created") {
                 schema_grouped_timestamp(x, &at.key("created"), dir)?;
@@ -2697,19 +1696,19 @@ pub mod validate {
                 schema_grouped_timestamp(x, &at.key("updated"), dir)?;
             }
             if let Some(x) = o.get("username") {
-                schema_user_profile_username(x, &at.key("username"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("username"), dir)?;
             }
             if let Some(x) = o.get("id") {
-                schema_user_profile_id(x, &at.key("id"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("id"), dir)?;
             }
             if let Some(x) = o.get("name") {
-                schema_user_profile_name(x, &at.key("name"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("name"), dir)?;
             }
             if let Some(x) = o.get("aesthetics") {
                 schema_aesthetics(x, &at.key("aesthetics"), dir)?;
             }
             if let Some(x) = o.get("vanityname") {
-                schema_user_profile_vanityname(x, &at.key("vanityname"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("vanityname"), dir)?;
             }
             if let Some(x) = o.get("allocation") {
                 schema_allocation_cloud(x, &at.key("allocation"), dir)?;
@@ -2818,22 +1817,11 @@ pub mod validate {
             _ => Ok(()),
         }
     }
-    ///Checks a value against an inline schema.
-    pub fn get_openapi_json_response_200(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
-        Ok(())
-    }
     ///Checks a JSON response of `get_openapi_json` against the schema documented for its status.
     pub fn get_openapi_json_response(status: u16, v: &Value) -> Result<(), Violation> {
         match status {
             200u16 => {
-                get_openapi_json_response_200(v, &Pointer::Root, Direction::Response)
+                stub_runtime::json_type::object(v, &Pointer::Root, Direction::Response)
             }
             400u16 | 403u16 | 408u16 | 421u16 | 500u16 => {
                 schema_api_error(v, &Pointer::Root, Direction::Response)

@@ -36,6 +36,9 @@ mod checked;
 mod format;
 #[cfg(feature = "axum")]
 mod formats;
+/// Checks of schemas that name a JSON type and nothing else.
+#[cfg(feature = "axum")]
+pub mod json_type;
 #[cfg(feature = "axum")]
 mod keywords;
 #[cfg(feature = "axum")]

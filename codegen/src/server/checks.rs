@@ -13,7 +13,7 @@ use openapiv3::{
     VariantOrUnknownOrEmpty,
 };
 use proc_macro2::{Ident, Literal, TokenStream};
-use quote::{format_ident, quote};
+use quote::{ToTokens, format_ident, quote};
 use serde_json::Value;
 
 use super::rust::Unique;
@@ -169,6 +169,69 @@ impl Keywords {
     }
 }
 
+/// A check function: generated into the `validate` module, or, for a
+/// schema that names a JSON type and nothing else, one of
+/// `stub_runtime::json_type`'s (the same for every spec, so not generated).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckFn {
+    /// `validate::{name}`.
+    Local(Ident),
+    /// `stub_runtime::json_type::{name}`.
+    JsonType(&'static str),
+}
+
+impl CheckFn {
+    /// The function's path outside the `validate` module.
+    pub fn outside(&self) -> TokenStream {
+        match self {
+            Self::Local(f) => quote!(validate::#f),
+            Self::JsonType(_) => self.to_token_stream(),
+        }
+    }
+}
+
+impl ToTokens for CheckFn {
+    /// The function's path inside the `validate` module.
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        match self {
+            Self::Local(f) => f.to_tokens(tokens),
+            Self::JsonType(name) => {
+                let name = format_ident!("{name}");
+                tokens.extend(quote!(stub_runtime::json_type::#name));
+            }
+        }
+    }
+}
+
+/// The JSON type `schema` names when it says nothing else (a check of it
+/// would be the type test alone), as `stub_runtime::json_type` names it.
+fn plain_type(schema: &Schema) -> Option<&'static str> {
+    let k = Keywords::of(schema);
+    let only_type = !k.nullable
+        && k.enumeration.is_empty()
+        && k.format.as_deref().is_none_or(|f| !stub_runtime_format(f))
+        && k.pattern.is_none()
+        && k.min_length.is_none_or(|n| n == 0)
+        && k.max_length.is_none()
+        && k.minimum.is_none()
+        && k.maximum.is_none()
+        && k.multiple_of.is_none()
+        && k.properties.is_empty()
+        && k.required.is_empty()
+        && matches!(k.additional, None | Some(AdditionalProperties::Any(true)))
+        && k.min_properties.is_none_or(|n| n == 0)
+        && k.max_properties.is_none()
+        && k.items.is_none()
+        && k.min_items.is_none_or(|n| n == 0)
+        && k.max_items.is_none()
+        && !k.unique_items
+        && k.one_of.is_empty()
+        && k.any_of.is_empty()
+        && k.all_of.is_empty()
+        && k.not.is_none();
+    only_type.then_some(k.ty).flatten()
+}
+
 /// One statement of a check: an `if` (kept apart so that a lone one joins
 /// its guard, as clippy's `collapsible_if` wants), or anything else.
 enum Step {
@@ -222,7 +285,7 @@ pub struct Checks<'a> {
     components: Option<&'a Components>,
     names: Unique,
     /// Component schema name -> its function.
-    component_fns: BTreeMap<String, Ident>,
+    component_fns: BTreeMap<String, CheckFn>,
     fns: Vec<TokenStream>,
     /// Whether the function being generated passes on its `dir` argument.
     uses_dir: bool,
@@ -246,12 +309,17 @@ impl<'a> Checks<'a> {
                     .collect()
             })
             .unwrap_or_default();
-        for (name, _) in &schemas {
-            let f = checks.names.field(&format!("schema_{name}"));
+        for (name, schema) in &schemas {
+            let f = match schema {
+                ReferenceOr::Item(s) if let Some(ty) = plain_type(s) => CheckFn::JsonType(ty),
+                _ => CheckFn::Local(checks.names.field(&format!("schema_{name}"))),
+            };
             checks.component_fns.insert(name.clone(), f);
         }
         for (name, schema) in &schemas {
-            let f = checks.component_fns[name].clone();
+            let CheckFn::Local(f) = checks.component_fns[name].clone() else {
+                continue;
+            };
             let doc = format!("Checks a value against the `{name}` schema.");
             match schema {
                 ReferenceOr::Item(s) => checks.emit(&f, &doc, s),
@@ -268,18 +336,21 @@ impl<'a> Checks<'a> {
 
     /// The function checking `schema` (a component's, or a new one named
     /// after `hint`), or `None` when it checks nothing.
-    pub fn call(&mut self, schema: &ReferenceOr<Schema>, hint: &str) -> Option<Ident> {
+    pub fn call(&mut self, schema: &ReferenceOr<Schema>, hint: &str) -> Option<CheckFn> {
         match schema {
             ReferenceOr::Reference { reference } => {
                 let name = component_name::<Schema>(reference)?;
                 self.component_fns.get(name).cloned()
             }
             ReferenceOr::Item(s) => {
+                if let Some(ty) = plain_type(s) {
+                    return Some(CheckFn::JsonType(ty));
+                }
                 let body = self.body(s, hint)?;
                 let f = self.names.field(hint);
                 let doc = "Checks a value against an inline schema.".to_string();
                 self.push(&f, &doc, body);
-                Some(f)
+                Some(CheckFn::Local(f))
             }
         }
     }
@@ -330,7 +401,7 @@ impl<'a> Checks<'a> {
 
     /// The function `f` checking `schema`, if it checks anything; the
     /// caller then passes `dir` on.
-    fn call_passing_dir(&mut self, schema: &ReferenceOr<Schema>, hint: &str) -> Option<Ident> {
+    fn call_passing_dir(&mut self, schema: &ReferenceOr<Schema>, hint: &str) -> Option<CheckFn> {
         let f = self.call(schema, hint)?;
         self.uses_dir = true;
         Some(f)
@@ -492,7 +563,7 @@ impl<'a> Checks<'a> {
 
     fn composition(&mut self, k: &Keywords, hint: &str) -> Vec<TokenStream> {
         let mut out = Vec::new();
-        let all: Vec<Ident> = k
+        let all: Vec<CheckFn> = k
             .all_of
             .iter()
             .enumerate()
@@ -551,7 +622,7 @@ impl<'a> Checks<'a> {
 
     /// The check of parameter `p` of `op`, when its schema constrains more
     /// than its parsed type already ensures.
-    pub fn param(&mut self, op: &Operation, place: &str, p: &Param) -> Option<Ident> {
+    pub fn param(&mut self, op: &Operation, place: &str, p: &Param) -> Option<CheckFn> {
         let schema = p.schema.as_ref()?;
         if !constrains(schema, p.ty, self.components) {
             return None;
@@ -560,7 +631,7 @@ impl<'a> Checks<'a> {
     }
 
     /// The check of `op`'s JSON request body.
-    pub fn request_body(&mut self, op: &Operation) -> Option<Ident> {
+    pub fn request_body(&mut self, op: &Operation) -> Option<CheckFn> {
         let schema = op.body.as_ref()?.schema.as_ref()?;
         self.call(schema, &format!("{}_body", op.id))
     }
@@ -568,7 +639,7 @@ impl<'a> Checks<'a> {
     /// `{op}_response(status, body)`: the check of each documented JSON
     /// response, by status; `None` when no response has one.
     pub fn responses(&mut self, op: &Operation) -> Option<Ident> {
-        let mut arms: Vec<(Status, Ident, TokenStream)> = Vec::new();
+        let mut arms: Vec<(Status, CheckFn, TokenStream)> = Vec::new();
         let mut only_default = None;
         for r in &op.responses {
             if arms.iter().any(|(s, _, _)| *s == r.status) {
@@ -657,8 +728,8 @@ impl<'a> Checks<'a> {
 /// first status. Codes never overlap each other, nor ranges each other, and
 /// every code arm stays before every range arm (and `default` stays alone
 /// and last), so no status changes arm.
-fn group_by_check(arms: Vec<(Status, Ident, TokenStream)>) -> Vec<(Ident, Vec<TokenStream>)> {
-    let mut groups: Vec<(Status, Ident, Vec<TokenStream>)> = Vec::new();
+fn group_by_check(arms: Vec<(Status, CheckFn, TokenStream)>) -> Vec<(CheckFn, Vec<TokenStream>)> {
+    let mut groups: Vec<(Status, CheckFn, Vec<TokenStream>)> = Vec::new();
     for (status, f, pattern) in arms {
         let same_kind = |s: &Status| {
             matches!(
@@ -832,13 +903,13 @@ fn strings(k: &Keywords) -> Option<Step> {
 /// The checks one handler runs, each `None` when there is nothing to check.
 pub struct OpChecks {
     /// Per path parameter, in `op.path_params` order.
-    pub path: Vec<Option<Ident>>,
+    pub path: Vec<Option<CheckFn>>,
     /// Per query parameter.
-    pub query: Vec<Option<Ident>>,
+    pub query: Vec<Option<CheckFn>>,
     /// Per header parameter.
-    pub header: Vec<Option<Ident>>,
+    pub header: Vec<Option<CheckFn>>,
     /// The JSON request body.
-    pub body: Option<Ident>,
+    pub body: Option<CheckFn>,
     /// The JSON responses, by status.
     pub responses: Option<Ident>,
 }
@@ -914,7 +985,7 @@ mod tests {
 
     #[test]
     fn statuses_sharing_a_check_share_an_arm_and_no_status_changes_arm() {
-        let f = |name: &str| Ident::new(name, proc_macro2::Span::call_site());
+        let f = |name: &str| CheckFn::Local(Ident::new(name, proc_macro2::Span::call_site()));
         let arm = |status: Status, check: &str| {
             let pattern = match status {
                 Status::Code(c) => quote!(#c),
@@ -926,10 +997,10 @@ mod tests {
             };
             (status, f(check), pattern)
         };
-        let shown = |groups: Vec<(Ident, Vec<TokenStream>)>| -> Vec<String> {
+        let shown = |groups: Vec<(CheckFn, Vec<TokenStream>)>| -> Vec<String> {
             groups
                 .into_iter()
-                .map(|(f, p)| format!("{} => {f}", quote!(#(#p)|*)))
+                .map(|(f, p)| format!("{} => {}", quote!(#(#p)|*), quote!(#f)))
                 .collect()
         };
         let grouped = group_by_check(vec![
@@ -951,6 +1022,25 @@ mod tests {
                 "_ => error",
             ]
         );
+    }
+
+    #[test]
+    fn schemas_naming_only_a_type_use_the_runtime_checks() {
+        let (names, text) = generated(
+            "    Name: { type: string }\n    Short: { type: string, maxLength: 3 }\n    Maybe: { type: integer, nullable: true }\n    A:\n      type: object\n      properties:\n        n: { $ref: '#/components/schemas/Name' }\n        i: { type: integer }\n        f: { type: number, minimum: 0 }\n",
+        );
+        // Only schemas saying more than their type get a function.
+        assert_eq!(
+            names,
+            ["schema_short", "schema_maybe", "schema_a_f", "schema_a"]
+        );
+        for call in [
+            "stub_runtime :: json_type :: string (x , & at . key (\"n\") , dir)",
+            "stub_runtime :: json_type :: integer (x , & at . key (\"i\") , dir)",
+            "schema_a_f (x , & at . key (\"f\") , dir)",
+        ] {
+            assert!(text.contains(call), "{call} in {text}");
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-use super::checks::OpChecks;
+use super::checks::{CheckFn, OpChecks};
 use super::params::{Place, field_idents, is_optional, read_struct};
 use super::rust::{Unique, doc_attrs, enum_ident, expected, ident, param_tokens, type_tokens};
 use super::security::{SchemeFields, requirement};
@@ -225,13 +225,13 @@ pub fn handler(
         } else if let (BodyKind::Json, Some(check)) = (body.kind, &checks.body) {
             // The whole request: decoded into a checked `Value`, or
             // straight into the type when the options turn checks off.
-            let t = type_tokens(&body.ty);
+            let (t, check) = (type_tokens(&body.ty), check.outside());
             extractors.push(quote!(request: axum::extract::Request));
             steps.push(quote! {
                 let body = stub_runtime::json_request::<#t>(
                     request,
                     #schema,
-                    shared.options.validate_requests.then_some(validate::#check as stub_runtime::Check),
+                    shared.options.validate_requests.then_some(#check as stub_runtime::Check),
                 )
                 .await?;
             });
@@ -274,13 +274,14 @@ fn param_check(
     place: &str,
     name: &str,
     value: TokenStream,
-    check: &Ident,
+    check: &CheckFn,
     guard: Option<TokenStream>,
 ) -> TokenStream {
     let guard = guard.map(|g| quote!(&& #g));
+    let check = check.outside();
     quote! {
         if shared.options.validate_requests #guard {
-            stub_runtime::check_param(stub_runtime::RejectionKind::#kind, #place, #name, #value, validate::#check)?;
+            stub_runtime::check_param(stub_runtime::RejectionKind::#kind, #place, #name, #value, #check)?;
         }
     }
 }
@@ -292,15 +293,15 @@ fn body_extractor(
     kind: BodyKind,
     t: &TokenStream,
     schema: &str,
-    check: Option<&Ident>,
+    check: Option<&CheckFn>,
 ) -> (TokenStream, TokenStream) {
-    match (kind, check) {
+    match (kind, check.map(CheckFn::outside)) {
         (BodyKind::Json, Some(check)) => (
             quote!(Result<axum::Json<serde_json::Value>, axum::extract::rejection::JsonRejection>),
             quote!(stub_runtime::checked_json::<#t>(
                 body,
                 #schema,
-                shared.options.validate_requests.then_some(validate::#check as stub_runtime::Check),
+                shared.options.validate_requests.then_some(#check as stub_runtime::Check),
             )?),
         ),
         _ => body_extractor_unchecked(kind, t, schema),
@@ -336,7 +337,7 @@ fn body_extractor_unchecked(
 /// The statement that reads `request` as whichever of the body's media
 /// types its `Content-Type` names (`*/*` last, matching any), else refuses
 /// it with 415.
-fn read_any_media(body: &Body, schema: &str, check: Option<&Ident>) -> TokenStream {
+fn read_any_media(body: &Body, schema: &str, check: Option<&CheckFn>) -> TokenStream {
     let t = type_tokens(&body.ty);
     let mut listed: Vec<(&str, BodyKind)> = std::iter::once((body.media.as_str(), body.kind))
         .chain(body.also.iter().map(|(m, k)| (m.as_str(), *k)))

@@ -371,17 +371,6 @@ pub mod validate {
         }
         Ok(())
     }
-    ///Checks a value against an inline schema.
-    pub fn schema_owner_name(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
     ///Checks a value against the `Owner` schema.
     pub fn schema_owner(
         v: &Value,
@@ -396,19 +385,8 @@ pub mod validate {
                 return Err(at.key("name").violation("is required"));
             }
             if let Some(x) = o.get("name") {
-                schema_owner_name(x, &at.key("name"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("name"), dir)?;
             }
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_pet_adopted(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_boolean() {
-            return Err(at.violation("must be a boolean"));
         }
         Ok(())
     }
@@ -435,35 +413,13 @@ pub mod validate {
         Ok(())
     }
     ///Checks a value against an inline schema.
-    pub fn schema_pet_id_or_name_one_of_0(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_pet_id_or_name_one_of_1(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
     pub fn schema_pet_id_or_name(
         v: &Value,
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if usize::from(schema_pet_id_or_name_one_of_0(v, at, dir).is_ok())
-            + usize::from(schema_pet_id_or_name_one_of_1(v, at, dir).is_ok()) != 1
+        if usize::from(stub_runtime::json_type::integer(v, at, dir).is_ok())
+            + usize::from(stub_runtime::json_type::string(v, at, dir).is_ok()) != 1
         {
             return Err(
                 at.violation("must match exactly one of the 2 schemas of `oneOf`"),
@@ -481,17 +437,6 @@ pub mod validate {
         Ok(())
     }
     ///Checks a value against an inline schema.
-    pub fn schema_pet_labels_additional(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
     pub fn schema_pet_labels(
         v: &Value,
         at: &Pointer<'_>,
@@ -502,7 +447,7 @@ pub mod validate {
         }
         if let Some(o) = v.as_object() {
             for (key, x) in o {
-                schema_pet_labels_additional(x, &at.key(key), dir)?;
+                stub_runtime::json_type::string(x, &at.key(key), dir)?;
             }
         }
         Ok(())
@@ -565,35 +510,13 @@ pub mod validate {
         Ok(())
     }
     ///Checks a value against an inline schema.
-    pub fn schema_pet_pair_items_one_of_0(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_pet_pair_items_one_of_1(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
     pub fn schema_pet_pair_items(
         v: &Value,
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if usize::from(schema_pet_pair_items_one_of_0(v, at, dir).is_ok())
-            + usize::from(schema_pet_pair_items_one_of_1(v, at, dir).is_ok()) != 1
+        if usize::from(stub_runtime::json_type::string(v, at, dir).is_ok())
+            + usize::from(stub_runtime::json_type::integer(v, at, dir).is_ok()) != 1
         {
             return Err(
                 at.violation("must match exactly one of the 2 schemas of `oneOf`"),
@@ -634,17 +557,6 @@ pub mod validate {
         }
         Ok(())
     }
-    ///Checks a value against an inline schema.
-    pub fn schema_pet_weight(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_number() {
-            return Err(at.violation("must be a number"));
-        }
-        Ok(())
-    }
     ///Checks a value against the `Pet` schema.
     pub fn schema_pet(
         v: &Value,
@@ -668,7 +580,7 @@ pub mod validate {
                 return Err(at.key("nickname").violation("is required"));
             }
             if let Some(x) = o.get("adopted") {
-                schema_pet_adopted(x, &at.key("adopted"), dir)?;
+                stub_runtime::json_type::boolean(x, &at.key("adopted"), dir)?;
             }
             if let Some(x) = o.get("age") {
                 schema_pet_age(x, &at.key("age"), dir)?;
@@ -704,7 +616,7 @@ pub mod validate {
                 schema_pet_species(x, &at.key("species"), dir)?;
             }
             if let Some(x) = o.get("weight") {
-                schema_pet_weight(x, &at.key("weight"), dir)?;
+                stub_runtime::json_type::number(x, &at.key("weight"), dir)?;
             }
             if o
                 .keys()
@@ -726,28 +638,6 @@ pub mod validate {
         }
         Ok(())
     }
-    ///Checks a value against an inline schema.
-    pub fn schema_point_x(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_number() {
-            return Err(at.violation("must be a number"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_point_y(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_number() {
-            return Err(at.violation("must be a number"));
-        }
-        Ok(())
-    }
     ///Checks a value against the `Point` schema.
     pub fn schema_point(
         v: &Value,
@@ -765,22 +655,11 @@ pub mod validate {
                 return Err(at.key("y").violation("is required"));
             }
             if let Some(x) = o.get("x") {
-                schema_point_x(x, &at.key("x"), dir)?;
+                stub_runtime::json_type::number(x, &at.key("x"), dir)?;
             }
             if let Some(x) = o.get("y") {
-                schema_point_y(x, &at.key("y"), dir)?;
+                stub_runtime::json_type::number(x, &at.key("y"), dir)?;
             }
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_problem_title(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
         }
         Ok(())
     }
@@ -798,7 +677,7 @@ pub mod validate {
                 return Err(at.key("title").violation("is required"));
             }
             if let Some(x) = o.get("title") {
-                schema_problem_title(x, &at.key("title"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("title"), dir)?;
             }
         }
         Ok(())
@@ -814,17 +693,6 @@ pub mod validate {
         }
         if let Some(s) = v.as_str() && !stub_runtime::Format::Byte.accepts(s) {
             return Err(at.violation("must be in the `byte` format"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_put_file_response200_name(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
         }
         Ok(())
     }
@@ -865,7 +733,7 @@ pub mod validate {
                 schema_put_file_response200_digest(x, &at.key("digest"), dir)?;
             }
             if let Some(x) = o.get("name") {
-                schema_put_file_response200_name(x, &at.key("name"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("name"), dir)?;
             }
             if let Some(x) = o.get("size") {
                 schema_put_file_response200_size(x, &at.key("size"), dir)?;
@@ -910,21 +778,12 @@ pub mod validate {
             _ => Ok(()),
         }
     }
-    ///Checks a value against an inline schema.
-    pub fn pet_adopted_response_200(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
     ///Checks a JSON response of `pet_adopted` against the schema documented for its status.
     pub fn pet_adopted_response(status: u16, v: &Value) -> Result<(), Violation> {
         match status {
-            200u16 => pet_adopted_response_200(v, &Pointer::Root, Direction::Response),
+            200u16 => {
+                stub_runtime::json_type::string(v, &Pointer::Root, Direction::Response)
+            }
             _ => Ok(()),
         }
     }

@@ -1354,28 +1354,6 @@ async fn handle_check_constraints<A: FeaturesApi>(
 pub mod validate {
     use serde_json::Value;
     use stub_runtime::{Direction, Pointer, Violation};
-    ///Checks a value against an inline schema.
-    pub fn schema_receipt_id(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_receipt_created(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_boolean() {
-            return Err(at.violation("must be a boolean"));
-        }
-        Ok(())
-    }
     ///Checks a value against the `Receipt` schema.
     pub fn schema_receipt(
         v: &Value,
@@ -1393,33 +1371,11 @@ pub mod validate {
                 return Err(at.key("created").violation("is required"));
             }
             if let Some(x) = o.get("id") {
-                schema_receipt_id(x, &at.key("id"), dir)?;
+                stub_runtime::json_type::integer(x, &at.key("id"), dir)?;
             }
             if let Some(x) = o.get("created") {
-                schema_receipt_created(x, &at.key("created"), dir)?;
+                stub_runtime::json_type::boolean(x, &at.key("created"), dir)?;
             }
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_missing_id(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_missing_reason(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
         }
         Ok(())
     }
@@ -1440,33 +1396,11 @@ pub mod validate {
                 return Err(at.key("reason").violation("is required"));
             }
             if let Some(x) = o.get("id") {
-                schema_missing_id(x, &at.key("id"), dir)?;
+                stub_runtime::json_type::integer(x, &at.key("id"), dir)?;
             }
             if let Some(x) = o.get("reason") {
-                schema_missing_reason(x, &at.key("reason"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("reason"), dir)?;
             }
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_item_name(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_item_count(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
         }
         Ok(())
     }
@@ -1487,33 +1421,11 @@ pub mod validate {
                 return Err(at.key("count").violation("is required"));
             }
             if let Some(x) = o.get("name") {
-                schema_item_name(x, &at.key("name"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("name"), dir)?;
             }
             if let Some(x) = o.get("count") {
-                schema_item_count(x, &at.key("count"), dir)?;
+                stub_runtime::json_type::integer(x, &at.key("count"), dir)?;
             }
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_problem_title(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_problem_detail(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
         }
         Ok(())
     }
@@ -1531,10 +1443,10 @@ pub mod validate {
                 return Err(at.key("title").violation("is required"));
             }
             if let Some(x) = o.get("title") {
-                schema_problem_title(x, &at.key("title"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("title"), dir)?;
             }
             if let Some(x) = o.get("detail") {
-                schema_problem_detail(x, &at.key("detail"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("detail"), dir)?;
             }
         }
         Ok(())
@@ -1730,17 +1642,6 @@ pub mod validate {
         Ok(())
     }
     ///Checks a value against an inline schema.
-    pub fn schema_constrained_tags_items(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
     pub fn schema_constrained_tags(
         v: &Value,
         at: &Pointer<'_>,
@@ -1760,7 +1661,7 @@ pub mod validate {
                 return Err(at.violation("must not contain equal items"));
             }
             for (i, x) in a.iter().enumerate() {
-                schema_constrained_tags_items(x, &at.index(i), dir)?;
+                stub_runtime::json_type::string(x, &at.index(i), dir)?;
             }
         }
         Ok(())
@@ -1796,17 +1697,6 @@ pub mod validate {
         Ok(())
     }
     ///Checks a value against an inline schema.
-    pub fn schema_constrained_contact_one_of_0_phone(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
     pub fn schema_constrained_contact_one_of_0(
         v: &Value,
         at: &Pointer<'_>,
@@ -1820,22 +1710,11 @@ pub mod validate {
                 return Err(at.key("phone").violation("is required"));
             }
             if let Some(x) = o.get("phone") {
-                schema_constrained_contact_one_of_0_phone(x, &at.key("phone"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("phone"), dir)?;
             }
             if o.keys().any(|key| !matches!(key.as_str(), "phone")) {
                 return Err(at.violation("must have no properties other than `phone`"));
             }
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_constrained_contact_one_of_1_mail(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
         }
         Ok(())
     }
@@ -1853,7 +1732,7 @@ pub mod validate {
                 return Err(at.key("mail").violation("is required"));
             }
             if let Some(x) = o.get("mail") {
-                schema_constrained_contact_one_of_1_mail(x, &at.key("mail"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("mail"), dir)?;
             }
             if o.keys().any(|key| !matches!(key.as_str(), "mail")) {
                 return Err(at.violation("must have no properties other than `mail`"));
@@ -1894,24 +1773,13 @@ pub mod validate {
         Ok(())
     }
     ///Checks a value against an inline schema.
-    pub fn schema_constrained_code_any_of_1(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
     pub fn schema_constrained_code(
         v: &Value,
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
         if !(schema_constrained_code_any_of_0(v, at, dir).is_ok()
-            || schema_constrained_code_any_of_1(v, at, dir).is_ok())
+            || stub_runtime::json_type::integer(v, at, dir).is_ok())
         {
             return Err(
                 at.violation("must match at least one of the 2 schemas of `anyOf`"),
@@ -2087,61 +1955,6 @@ pub mod validate {
         Ok(())
     }
     ///Checks a value against an inline schema.
-    pub fn schema_list_items_response200_q(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_list_items_response200_limit(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_list_items_response200_ratio(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_number() {
-            return Err(at.violation("must be a number"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_list_items_response200_active(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_boolean() {
-            return Err(at.violation("must be a boolean"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_list_items_response200_tags_items(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
     pub fn schema_list_items_response200_tags(
         v: &Value,
         at: &Pointer<'_>,
@@ -2152,19 +1965,8 @@ pub mod validate {
         }
         if let Some(a) = v.as_array() {
             for (i, x) in a.iter().enumerate() {
-                schema_list_items_response200_tags_items(x, &at.index(i), dir)?;
+                stub_runtime::json_type::string(x, &at.index(i), dir)?;
             }
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_list_items_response200_ids_items(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
         }
         Ok(())
     }
@@ -2179,19 +1981,8 @@ pub mod validate {
         }
         if let Some(a) = v.as_array() {
             for (i, x) in a.iter().enumerate() {
-                schema_list_items_response200_ids_items(x, &at.index(i), dir)?;
+                stub_runtime::json_type::integer(x, &at.index(i), dir)?;
             }
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_list_items_response200_words_items(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
         }
         Ok(())
     }
@@ -2206,19 +1997,8 @@ pub mod validate {
         }
         if let Some(a) = v.as_array() {
             for (i, x) in a.iter().enumerate() {
-                schema_list_items_response200_words_items(x, &at.index(i), dir)?;
+                stub_runtime::json_type::string(x, &at.index(i), dir)?;
             }
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_list_items_response200_codes_items(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
         }
         Ok(())
     }
@@ -2233,30 +2013,8 @@ pub mod validate {
         }
         if let Some(a) = v.as_array() {
             for (i, x) in a.iter().enumerate() {
-                schema_list_items_response200_codes_items(x, &at.index(i), dir)?;
+                stub_runtime::json_type::integer(x, &at.index(i), dir)?;
             }
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_list_items_response200_trace(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_list_items_response200_count(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
         }
         Ok(())
     }
@@ -2277,16 +2035,16 @@ pub mod validate {
                 return Err(at.key("limit").violation("is required"));
             }
             if let Some(x) = o.get("q") {
-                schema_list_items_response200_q(x, &at.key("q"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("q"), dir)?;
             }
             if let Some(x) = o.get("limit") {
-                schema_list_items_response200_limit(x, &at.key("limit"), dir)?;
+                stub_runtime::json_type::integer(x, &at.key("limit"), dir)?;
             }
             if let Some(x) = o.get("ratio") {
-                schema_list_items_response200_ratio(x, &at.key("ratio"), dir)?;
+                stub_runtime::json_type::number(x, &at.key("ratio"), dir)?;
             }
             if let Some(x) = o.get("active") {
-                schema_list_items_response200_active(x, &at.key("active"), dir)?;
+                stub_runtime::json_type::boolean(x, &at.key("active"), dir)?;
             }
             if let Some(x) = o.get("tags") {
                 schema_list_items_response200_tags(x, &at.key("tags"), dir)?;
@@ -2301,33 +2059,11 @@ pub mod validate {
                 schema_list_items_response200_codes(x, &at.key("codes"), dir)?;
             }
             if let Some(x) = o.get("trace") {
-                schema_list_items_response200_trace(x, &at.key("trace"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("trace"), dir)?;
             }
             if let Some(x) = o.get("count") {
-                schema_list_items_response200_count(x, &at.key("count"), dir)?;
+                stub_runtime::json_type::integer(x, &at.key("count"), dir)?;
             }
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_create_item_form_body_name(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_create_item_form_body_count(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
         }
         Ok(())
     }
@@ -2348,22 +2084,11 @@ pub mod validate {
                 return Err(at.key("count").violation("is required"));
             }
             if let Some(x) = o.get("name") {
-                schema_create_item_form_body_name(x, &at.key("name"), dir)?;
+                stub_runtime::json_type::string(x, &at.key("name"), dir)?;
             }
             if let Some(x) = o.get("count") {
-                schema_create_item_form_body_count(x, &at.key("count"), dir)?;
+                stub_runtime::json_type::integer(x, &at.key("count"), dir)?;
             }
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_post_blobs_response200_size(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
         }
         Ok(())
     }
@@ -2381,30 +2106,8 @@ pub mod validate {
                 return Err(at.key("size").violation("is required"));
             }
             if let Some(x) = o.get("size") {
-                schema_post_blobs_response200_size(x, &at.key("size"), dir)?;
+                stub_runtime::json_type::integer(x, &at.key("size"), dir)?;
             }
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_upload_any_response200_size(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_upload_any_response200_sum(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
         }
         Ok(())
     }
@@ -2425,33 +2128,11 @@ pub mod validate {
                 return Err(at.key("sum").violation("is required"));
             }
             if let Some(x) = o.get("size") {
-                schema_upload_any_response200_size(x, &at.key("size"), dir)?;
+                stub_runtime::json_type::integer(x, &at.key("size"), dir)?;
             }
             if let Some(x) = o.get("sum") {
-                schema_upload_any_response200_sum(x, &at.key("sum"), dir)?;
+                stub_runtime::json_type::integer(x, &at.key("sum"), dir)?;
             }
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_get_flags_response200_dry_run(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_boolean() {
-            return Err(at.violation("must be a boolean"));
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn schema_get_flags_response200_retries(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
         }
         Ok(())
     }
@@ -2469,22 +2150,11 @@ pub mod validate {
                 return Err(at.key("dry_run").violation("is required"));
             }
             if let Some(x) = o.get("dry_run") {
-                schema_get_flags_response200_dry_run(x, &at.key("dry_run"), dir)?;
+                stub_runtime::json_type::boolean(x, &at.key("dry_run"), dir)?;
             }
             if let Some(x) = o.get("retries") {
-                schema_get_flags_response200_retries(x, &at.key("retries"), dir)?;
+                stub_runtime::json_type::integer(x, &at.key("retries"), dir)?;
             }
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn list_items_query_tags_items(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
         }
         Ok(())
     }
@@ -2499,19 +2169,8 @@ pub mod validate {
         }
         if let Some(a) = v.as_array() {
             for (i, x) in a.iter().enumerate() {
-                list_items_query_tags_items(x, &at.index(i), dir)?;
+                stub_runtime::json_type::string(x, &at.index(i), dir)?;
             }
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn list_items_query_ids_items(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
         }
         Ok(())
     }
@@ -2526,19 +2185,8 @@ pub mod validate {
         }
         if let Some(a) = v.as_array() {
             for (i, x) in a.iter().enumerate() {
-                list_items_query_ids_items(x, &at.index(i), dir)?;
+                stub_runtime::json_type::integer(x, &at.index(i), dir)?;
             }
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn list_items_query_words_items(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
         }
         Ok(())
     }
@@ -2553,19 +2201,8 @@ pub mod validate {
         }
         if let Some(a) = v.as_array() {
             for (i, x) in a.iter().enumerate() {
-                list_items_query_words_items(x, &at.index(i), dir)?;
+                stub_runtime::json_type::string(x, &at.index(i), dir)?;
             }
-        }
-        Ok(())
-    }
-    ///Checks a value against an inline schema.
-    pub fn list_items_query_codes_items(
-        v: &Value,
-        at: &Pointer<'_>,
-        _dir: Direction,
-    ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
         }
         Ok(())
     }
@@ -2580,7 +2217,7 @@ pub mod validate {
         }
         if let Some(a) = v.as_array() {
             for (i, x) in a.iter().enumerate() {
-                list_items_query_codes_items(x, &at.index(i), dir)?;
+                stub_runtime::json_type::integer(x, &at.index(i), dir)?;
             }
         }
         Ok(())
