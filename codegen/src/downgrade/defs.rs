@@ -43,7 +43,7 @@ pub(super) fn hoist(doc: &mut Value, lints: &mut Lints) {
         let Some(Value::Object(defs)) = doc
             .pointer_mut(at)
             .and_then(Value::as_object_mut)
-            .and_then(|m| m.remove(*keyword))
+            .and_then(|m| m.shift_remove(*keyword))
         else {
             continue;
         };

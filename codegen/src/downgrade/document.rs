@@ -18,7 +18,7 @@ pub(super) fn convert(doc: &mut Value, lints: &mut Lints) {
     let Some(root) = doc.as_object_mut() else {
         return;
     };
-    if let Some(dialect) = root.remove("jsonSchemaDialect")
+    if let Some(dialect) = root.shift_remove("jsonSchemaDialect")
         && dialect.as_str() != Some(OPENAPI_DIALECT)
     {
         lints.add(
@@ -42,7 +42,7 @@ pub(super) fn convert(doc: &mut Value, lints: &mut Lints) {
             ctx.path_item(item, &join("#/paths", path), lints);
         }
     }
-    let webhooks = match root.remove("webhooks") {
+    let webhooks = match root.shift_remove("webhooks") {
         Some(Value::Object(hooks)) => hooks,
         _ => Map::new(),
     };
@@ -72,7 +72,7 @@ pub(super) fn convert(doc: &mut Value, lints: &mut Lints) {
 /// `info.summary` leads the description; `license.identifier` (SPDX)
 /// becomes the license's URL when it has none.
 fn info_fields(info: &mut Map<String, Value>) {
-    if let Some(Value::String(summary)) = info.remove("summary") {
+    if let Some(Value::String(summary)) = info.shift_remove("summary") {
         let description = match info.get("description").and_then(Value::as_str) {
             Some(d) if !d.is_empty() => format!("{summary}\n\n{d}"),
             _ => summary,
@@ -80,7 +80,7 @@ fn info_fields(info: &mut Map<String, Value>) {
         info.insert("description".into(), description.into());
     }
     if let Some(Value::Object(license)) = info.get_mut("license")
-        && let Some(Value::String(id)) = license.remove("identifier")
+        && let Some(Value::String(id)) = license.shift_remove("identifier")
     {
         license
             .entry("url")
@@ -138,7 +138,7 @@ fn components(components: &mut Map<String, Value>, lints: &mut Lints) -> Map<Str
             }
         }
     }
-    let mut items = match components.remove("pathItems") {
+    let mut items = match components.shift_remove("pathItems") {
         Some(Value::Object(items)) => items,
         _ => Map::new(),
     };
@@ -163,7 +163,7 @@ fn mutual_tls(root: &mut Map<String, Value>, lints: &mut Lints) -> Vec<String> {
         .map(|(n, _)| n.clone())
         .collect();
     for name in &names {
-        schemes.remove(name);
+        schemes.shift_remove(name);
         lints.add(
             &join("#/components/securitySchemes", name),
             "security scheme type `mutualTLS` has no OpenAPI 3.0 form: the generated code does not ask for a client certificate (configure TLS yourself)",
@@ -212,7 +212,7 @@ impl Context {
                 lints.add(at, format!("path item reference {target} points nowhere"));
                 return;
             };
-            map.remove("$ref");
+            map.shift_remove("$ref");
             for (k, v) in referenced {
                 map.entry(k).or_insert(v);
             }
@@ -342,7 +342,7 @@ impl Context {
             return false;
         }
         for key in ["summary", "description"] {
-            if map.remove(key).is_some() {
+            if map.shift_remove(key).is_some() {
                 lints.add(
                     &join(at, key),
                     format!("OpenAPI 3.0 cannot override the `{key}` of a referenced object: the referenced one's is used"),

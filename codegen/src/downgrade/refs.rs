@@ -88,7 +88,7 @@ pub(super) fn resolve(doc: &mut Value, lints: &mut Lints) {
         else {
             continue;
         };
-        node.remove("$ref");
+        node.shift_remove("$ref");
         // A copied object keeps the reference's own siblings over its fields.
         for (k, v) in fields {
             if k == "$ref" {

@@ -138,8 +138,8 @@ fn children(map: &mut Map<String, Value>, at: &str, lints: &mut Lints) {
 /// `$schema`, `$id`, `$anchor`, `$dynamicRef`, ...: JSON Schema's own
 /// identifiers, which OpenAPI 3.0 has none of.
 fn identifiers(map: &mut Map<String, Value>, at: &str, lints: &mut Lints) {
-    map.remove("$comment");
-    if let Some(dialect) = map.remove("$schema") {
+    map.shift_remove("$comment");
+    if let Some(dialect) = map.shift_remove("$schema") {
         let known = [
             OPENAPI_DIALECT,
             "https://json-schema.org/draft/2020-12/schema",
@@ -158,7 +158,7 @@ fn identifiers(map: &mut Map<String, Value>, at: &str, lints: &mut Lints) {
         "$dynamicAnchor",
         "$vocabulary",
     ] {
-        if map.remove(key).is_some() {
+        if map.shift_remove(key).is_some() {
             lints.add(
                 &join(at, key),
                 format!("`{key}` has no OpenAPI 3.0 form and is ignored: refer to schemas with `$ref: '#/components/schemas/...'`"),
@@ -170,7 +170,7 @@ fn identifiers(map: &mut Map<String, Value>, at: &str, lints: &mut Lints) {
 /// `const: v` is the one-value `enum: [v]`; without a `type` the value's
 /// type is the schema's.
 fn constant(map: &mut Map<String, Value>, at: &str, lints: &mut Lints) {
-    let Some(value) = map.remove("const") else {
+    let Some(value) = map.shift_remove("const") else {
         return;
     };
     if let Some(Value::Array(values)) = map.get("enum")
@@ -203,7 +203,7 @@ fn examples(map: &mut Map<String, Value>, at: &str, lints: &mut Lints) {
     if !map.get("examples").is_some_and(Value::is_array) {
         return;
     }
-    let Some(Value::Array(list)) = map.remove("examples") else {
+    let Some(Value::Array(list)) = map.shift_remove("examples") else {
         return;
     };
     let count = list.len();
@@ -236,7 +236,7 @@ fn exclusive_bounds(map: &mut Map<String, Value>) {
         match map.get(inclusive).and_then(Value::as_f64) {
             // The inclusive bound is stricter: the exclusive one adds nothing.
             Some(i) if (i - b) * stricter > 0.0 => {
-                map.remove(exclusive);
+                map.shift_remove(exclusive);
             }
             _ => {
                 map.insert(inclusive.into(), bound);
@@ -249,8 +249,8 @@ fn exclusive_bounds(map: &mut Map<String, Value>) {
 /// `contentEncoding: base64` is `format: byte`; raw bytes of a non-text
 /// `contentMediaType` are `format: binary`.
 fn content(map: &mut Map<String, Value>, at: &str, lints: &mut Lints) {
-    let encoding = map.remove("contentEncoding");
-    let media = map.remove("contentMediaType");
+    let encoding = map.shift_remove("contentEncoding");
+    let media = map.shift_remove("contentMediaType");
     let is_string = map.get("type").is_none_or(|t| t == "string");
     let format = match (&encoding, &media) {
         (Some(e), _) if e == "base64" || e == "base64url" => Some("byte"),
@@ -286,7 +286,7 @@ fn content(map: &mut Map<String, Value>, at: &str, lints: &mut Lints) {
 /// `prefixItems` (a tuple) has no 3.0 form: each element is typed as one of
 /// the position schemas (and `items`), and the lint says so.
 fn prefix_items(map: &mut Map<String, Value>, at: &str, lints: &mut Lints) {
-    let Some(Value::Array(prefix)) = map.remove("prefixItems") else {
+    let Some(Value::Array(prefix)) = map.shift_remove("prefixItems") else {
         return;
     };
     let count = prefix.len();
@@ -297,7 +297,7 @@ fn prefix_items(map: &mut Map<String, Value>, at: &str, lints: &mut Lints) {
         }
     }
     let mut open = true;
-    match map.remove("items") {
+    match map.shift_remove("items") {
         Some(Value::Bool(false)) => {
             open = false;
             map.entry("maxItems").or_insert(Value::from(count));
@@ -335,7 +335,7 @@ fn prefix_items(map: &mut Map<String, Value>, at: &str, lints: &mut Lints) {
 /// `patternProperties` and `unevaluatedProperties` where they mean what
 /// `additionalProperties` says; lints where they do not.
 fn object_keywords(map: &mut Map<String, Value>, at: &str, lints: &mut Lints) {
-    if let Some(Value::Object(patterns)) = map.remove("patternProperties") {
+    if let Some(Value::Object(patterns)) = map.shift_remove("patternProperties") {
         let closed = map.get("additionalProperties") == Some(&Value::Bool(false));
         let here = join(at, "patternProperties");
         if patterns.len() == 1 && (closed || !map.contains_key("additionalProperties")) {
@@ -351,11 +351,11 @@ fn object_keywords(map: &mut Map<String, Value>, at: &str, lints: &mut Lints) {
                 "OpenAPI 3.0 has no `patternProperties`: these patterns and their schemas are not checked; other properties are allowed",
             );
             if closed {
-                map.remove("additionalProperties");
+                map.shift_remove("additionalProperties");
             }
         }
     }
-    if let Some(rest) = map.remove("unevaluatedProperties") {
+    if let Some(rest) = map.shift_remove("unevaluatedProperties") {
         let composed = ["allOf", "anyOf", "oneOf", "$ref"]
             .iter()
             .any(|k| map.contains_key(*k));
@@ -399,7 +399,7 @@ fn unexpressible(map: &mut Map<String, Value>, at: &str, lints: &mut Lints) {
         ("propertyNames", "property names are not checked"),
     ];
     for (key, what) in WHAT {
-        if map.remove(*key).is_some() {
+        if map.shift_remove(*key).is_some() {
             lints.add(
                 &join(at, key),
                 format!("`{key}` has no OpenAPI 3.0 form or Rust type: {what}"),
@@ -439,7 +439,7 @@ fn null_alternatives(map: &mut Map<String, Value>) {
             .and_then(Value::as_array)
             .is_some_and(|l| l.len() == 1)
             && !map.contains_key("allOf");
-        if single && let Some(list) = map.remove(key) {
+        if single && let Some(list) = map.shift_remove(key) {
             map.insert("allOf".into(), list);
         }
     }
@@ -460,11 +460,11 @@ fn types(map: &mut Map<String, Value>, at: &str, lints: &mut Lints) {
                 &join(at, "type"),
                 format!("`type` must be a name or a list of names, not {other}: ignored"),
             );
-            map.remove("type");
+            map.shift_remove("type");
             return;
         }
     };
-    map.remove("type");
+    map.shift_remove("type");
     let nullable = listed.iter().any(|t| t == "null");
     let mut rest: Vec<String> = Vec::new();
     for t in listed {
@@ -494,8 +494,8 @@ fn types(map: &mut Map<String, Value>, at: &str, lints: &mut Lints) {
                 );
                 return;
             }
-            let values = map.remove("enum");
-            let format = map.remove("format");
+            let values = map.shift_remove("enum");
+            let format = map.shift_remove("format");
             let mut branches = Vec::new();
             for t in &rest {
                 let mut branch = Map::new();
@@ -525,7 +525,7 @@ fn types(map: &mut Map<String, Value>, at: &str, lints: &mut Lints) {
             }
             for (_, keys) in BY_TYPE {
                 for key in *keys {
-                    map.remove(*key);
+                    map.shift_remove(*key);
                 }
             }
             map.insert("oneOf".into(), Value::Array(branches));
@@ -564,19 +564,19 @@ fn reference_siblings(map: &mut Map<String, Value>) {
     if !map.contains_key("$ref") || map.len() == 1 {
         return;
     }
-    let Some(target) = map.remove("$ref") else {
+    let Some(target) = map.shift_remove("$ref") else {
         return;
     };
     let mut constraints = Map::new();
     let keys: Vec<String> = map.keys().cloned().collect();
     for key in keys {
         if !(DOCS.contains(&key.as_str()) || key.starts_with("x-") || key == "allOf")
-            && let Some(v) = map.remove(&key)
+            && let Some(v) = map.shift_remove(&key)
         {
             constraints.insert(key, v);
         }
     }
-    let mut all_of = match map.remove("allOf") {
+    let mut all_of = match map.shift_remove("allOf") {
         Some(Value::Array(list)) => list,
         _ => Vec::new(),
     };

@@ -84,7 +84,7 @@ pub(crate) fn uses(generator: &Generator) -> Uses {
 fn strip_defaults(node: &mut serde_json::Value) {
     match node {
         serde_json::Value::Object(map) => {
-            map.remove("default");
+            map.shift_remove("default");
             map.values_mut().for_each(strip_defaults);
         }
         serde_json::Value::Array(items) => items.iter_mut().for_each(strip_defaults),

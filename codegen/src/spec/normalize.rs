@@ -144,7 +144,7 @@ fn loosen_colliding_enums(
                         })
                     });
             if collides {
-                map.remove("enum");
+                map.shift_remove("enum");
                 notes.push(note(
                     at,
                     "enum values differ only in punctuation; the generators take this value as a plain string".into(),
@@ -289,5 +289,50 @@ paths:
                 "#/components/schemas/GetThingsIdResponse200"
             ))
         );
+    }
+
+    /// Property names of component schema `name`, in the order the
+    /// normalized document lists them.
+    fn property_order(spec: &Spec, name: &str) -> Vec<String> {
+        let schema = spec.api.components.as_ref().unwrap().schemas[name]
+            .as_item()
+            .unwrap();
+        let SchemaKind::Type(Type::Object(object)) = &schema.schema_kind else {
+            panic!("{name} is not an object")
+        };
+        object.properties.keys().cloned().collect()
+    }
+
+    #[test]
+    fn a_repaired_or_json_document_keeps_its_property_order() {
+        // `enum: [1, 2]` on a string and a bare CR are repaired, so the
+        // document is rebuilt from its JSON tree.
+        let yaml = r#"
+openapi: 3.0.3
+info: { title: T, version: "1" }
+paths: {}
+components:
+  schemas:
+    Zebra:
+      type: object
+      description: "two\rlines"
+      properties:
+        zeta: { type: string, enum: [1, 2] }
+        alpha: { type: string }
+        mid: { type: integer }
+        beta: { type: boolean }
+"#;
+        let Normalized { spec, notes } = normalize(&Spec::parse("t.yaml", yaml).unwrap());
+        assert!(!notes.is_empty(), "the spec was repaired");
+        assert_eq!(
+            property_order(&spec, "Zebra"),
+            ["zeta", "alpha", "mid", "beta"]
+        );
+        // JSON text is typed from its JSON tree too.
+        let json = r#"{"openapi": "3.0.3", "info": {"title": "T", "version": "1"}, "paths": {},
+            "components": {"schemas": {"Zebra": {"type": "object", "properties":
+            {"zeta": {"type": "string"}, "alpha": {"type": "string"}, "mid": {"type": "integer"}}}}}}"#;
+        let Normalized { spec, .. } = normalize(&Spec::parse("t.json", json).unwrap());
+        assert_eq!(property_order(&spec, "Zebra"), ["zeta", "alpha", "mid"]);
     }
 }

@@ -35,7 +35,7 @@ fn one_field_per_name(
         }
     }
     for (key, first) in &dropped {
-        properties.remove(key);
+        properties.shift_remove(key);
         notes.push(Problem {
             pointer: format!("{at}/properties/{}", escape(key)),
             message: format!(
@@ -76,7 +76,7 @@ fn walk(node: &mut Value, at: &str, notes: &mut Vec<Problem>, names: bool) -> bo
             if map.get("type").and_then(Value::as_str) == Some("string")
                 && map.get("minLength").and_then(Value::as_u64) == Some(0)
             {
-                map.remove("minLength");
+                map.shift_remove("minLength");
                 changed = true;
             }
             if let Some(ty @ ("object" | "array" | "boolean")) =
@@ -90,7 +90,7 @@ fn walk(node: &mut Value, at: &str, notes: &mut Vec<Problem>, names: bool) -> bo
                         "a `format` on type `{ty}` means nothing; the generators leave it out"
                     ),
                 });
-                map.remove("format");
+                map.shift_remove("format");
                 changed = true;
             }
             if let Some(Value::String(ty)) = map.get("type") {
@@ -111,7 +111,7 @@ fn walk(node: &mut Value, at: &str, notes: &mut Vec<Problem>, names: bool) -> bo
                         changed = true;
                     }
                     if values.is_empty() {
-                        map.remove("enum");
+                        map.shift_remove("enum");
                     }
                 }
                 if let Some(default) = map.get("default") {
@@ -130,7 +130,7 @@ fn walk(node: &mut Value, at: &str, notes: &mut Vec<Problem>, names: bool) -> bo
                                 if listed { "" } else { ", enum" }
                             ),
                         });
-                        map.remove("default");
+                        map.shift_remove("default");
                         changed = true;
                     }
                 }
@@ -280,9 +280,10 @@ mod tests {
             json!({ "type": "integer", "enum": [1], "default": 1 })
         );
         let pointers: Vec<&str> = notes.iter().map(|n| n.pointer.as_str()).collect();
+        // In document order.
         assert_eq!(
             pointers,
-            ["#/n/enum", "#/v/enum", "#/v/default", "#/v/enum"]
+            ["#/v/enum", "#/v/default", "#/v/enum", "#/n/enum"]
         );
     }
 

@@ -67,7 +67,7 @@ pub(crate) fn separate(raw: &mut Value, notes: &mut Vec<Problem>) -> bool {
         });
         if let Some(mut moved) = schemas.insert(name, reference) {
             if let Some(map) = moved.as_object_mut() {
-                map.remove("nullable");
+                map.shift_remove("nullable");
             }
             let at = format!("#/components/schemas/{}", escape(&unique));
             names.children(&mut moved, &unique, &at);
@@ -186,7 +186,7 @@ impl Names<'_> {
             json!({ "$ref": format!("#/components/schemas/{unique}") }),
         );
         if let Some(map) = moved.as_object_mut() {
-            map.remove("title");
+            map.shift_remove("title");
         }
         self.children(&mut moved, &unique, at);
         self.hoisted.push((unique, moved));

@@ -74,20 +74,6 @@ impl ClientInfo<()> for Client {
 }
 impl ClientHooks<()> for &Client {}
 impl Client {
-    /**Stores raw bytes (`contentMediaType`), answers their size
-
-Sends a `PUT` request to `/files/{name}`
-
-```text
-let response = client.put_file()
-    .name(name)
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn put_file(&self) -> builder::PutFile<'_> {
-        builder::PutFile::new(self)
-    }
     /**Echoes the pet it is given
 
 Sends a `POST` request to `/pets`
@@ -115,6 +101,20 @@ let response = client.get_pet()
     pub fn get_pet(&self) -> builder::GetPet<'_> {
         builder::GetPet::new(self)
     }
+    /**Stores raw bytes (`contentMediaType`), answers their size
+
+Sends a `PUT` request to `/files/{name}`
+
+```text
+let response = client.put_file()
+    .name(name)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn put_file(&self) -> builder::PutFile<'_> {
+        builder::PutFile::new(self)
+    }
     /**Sent when a pet finds a home; the receiver answers with the pet's name
 
 Sends a `POST` request to `/webhooks/petAdopted`
@@ -138,97 +138,6 @@ pub mod builder {
         encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
         RequestBuilderExt, ResponseValue,
     };
-    /**Builder for [`Client::put_file`]
-
-[`Client::put_file`]: super::Client::put_file*/
-    #[derive(Debug)]
-    pub struct PutFile<'a> {
-        client: &'a super::Client,
-        name: Result<::std::string::String, String>,
-        body: Result<reqwest::Body, String>,
-    }
-    impl<'a> PutFile<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client,
-                name: Err("name was not initialized".to_string()),
-                body: Err("body was not initialized".to_string()),
-            }
-        }
-        pub fn name<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.name = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for name failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn body<B>(mut self, value: B) -> Self
-        where
-            B: std::convert::TryInto<reqwest::Body>,
-        {
-            self.body = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `reqwest::Body` for body failed".to_string()
-                });
-            self
-        }
-        ///Sends a `PUT` request to `/files/{name}`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<::features_31_api_types::PutFileResponse200>,
-            Error<()>,
-        > {
-            let Self { client, name, body } = self;
-            let name = name.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/files/{}", client.baseurl, encode_path(& name.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .header(
-                    ::reqwest::header::CONTENT_TYPE,
-                    ::reqwest::header::HeaderValue::from_static(
-                        "application/octet-stream",
-                    ),
-                )
-                .body(body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "put_file",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
     /**Builder for [`Client::create_pet`]
 
 [`Client::create_pet`]: super::Client::create_pet*/
@@ -395,6 +304,97 @@ pub mod builder {
                         ),
                     )
                 }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::put_file`]
+
+[`Client::put_file`]: super::Client::put_file*/
+    #[derive(Debug)]
+    pub struct PutFile<'a> {
+        client: &'a super::Client,
+        name: Result<::std::string::String, String>,
+        body: Result<reqwest::Body, String>,
+    }
+    impl<'a> PutFile<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                name: Err("name was not initialized".to_string()),
+                body: Err("body was not initialized".to_string()),
+            }
+        }
+        pub fn name<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for name failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<B>(mut self, value: B) -> Self
+        where
+            B: std::convert::TryInto<reqwest::Body>,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `reqwest::Body` for body failed".to_string()
+                });
+            self
+        }
+        ///Sends a `PUT` request to `/files/{name}`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::features_31_api_types::PutFileResponse200>,
+            Error<()>,
+        > {
+            let Self { client, name, body } = self;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/files/{}", client.baseurl, encode_path(& name.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .header(
+                    ::reqwest::header::CONTENT_TYPE,
+                    ::reqwest::header::HeaderValue::from_static(
+                        "application/octet-stream",
+                    ),
+                )
+                .body(body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "put_file",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
