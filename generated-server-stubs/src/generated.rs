@@ -799,6 +799,7 @@ async fn handle_get_docs<A: UsersApi>(
 pub mod validate {
     use serde_json::Value;
     use stub_runtime::{Direction, Pointer, Violation};
+    use stub_runtime::property;
     ///Checks a value against the `Aesthetics` schema.
     pub fn schema_aesthetics(
         v: &Value,
@@ -815,15 +816,9 @@ pub mod validate {
             if !o.contains_key("font") {
                 return Err(at.key("font").violation("is required"));
             }
-            if let Some(x) = o.get("schema") {
-                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
-            }
-            if let Some(x) = o.get("theme") {
-                schema_theme(x, &at.key("theme"), dir)?;
-            }
-            if let Some(x) = o.get("font") {
-                schema_font(x, &at.key("font"), dir)?;
-            }
+            property(o, "schema", at, dir, schema_embedded_model_schema)?;
+            property(o, "theme", at, dir, schema_theme)?;
+            property(o, "font", at, dir, schema_font)?;
         }
         Ok(())
     }
@@ -852,33 +847,15 @@ pub mod validate {
             if !o.contains_key("project") {
                 return Err(at.key("project").violation("is required"));
             }
-            if let Some(x) = o.get("schema") {
-                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
-            }
-            if let Some(x) = o.get("id") {
-                stub_runtime::json_type::string(x, &at.key("id"), dir)?;
-            }
-            if let Some(x) = o.get("user") {
-                stub_runtime::json_type::string(x, &at.key("user"), dir)?;
-            }
-            if let Some(x) = o.get("urls") {
-                schema_allocation_cloud_urls(x, &at.key("urls"), dir)?;
-            }
-            if let Some(x) = o.get("status") {
-                schema_allocation_cloud_status(x, &at.key("status"), dir)?;
-            }
-            if let Some(x) = o.get("project") {
-                stub_runtime::json_type::string(x, &at.key("project"), dir)?;
-            }
-            if let Some(x) = o.get("updated") {
-                schema_grouped_timestamp(x, &at.key("updated"), dir)?;
-            }
-            if let Some(x) = o.get("version") {
-                stub_runtime::json_type::string(x, &at.key("version"), dir)?;
-            }
-            if let Some(x) = o.get("region") {
-                stub_runtime::json_type::string(x, &at.key("region"), dir)?;
-            }
+            property(o, "schema", at, dir, schema_embedded_model_schema)?;
+            property(o, "id", at, dir, stub_runtime::json_type::string)?;
+            property(o, "user", at, dir, stub_runtime::json_type::string)?;
+            property(o, "urls", at, dir, schema_allocation_cloud_urls)?;
+            property(o, "status", at, dir, schema_allocation_cloud_status)?;
+            property(o, "project", at, dir, stub_runtime::json_type::string)?;
+            property(o, "updated", at, dir, schema_grouped_timestamp)?;
+            property(o, "version", at, dir, stub_runtime::json_type::string)?;
+            property(o, "region", at, dir, stub_runtime::json_type::string)?;
         }
         Ok(())
     }
@@ -895,12 +872,8 @@ pub mod validate {
             if !o.contains_key("cloud") {
                 return Err(at.key("cloud").violation("is required"));
             }
-            if let Some(x) = o.get("schema") {
-                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
-            }
-            if let Some(x) = o.get("cloud") {
-                schema_allocation_status_enum(x, &at.key("cloud"), dir)?;
-            }
+            property(o, "schema", at, dir, schema_embedded_model_schema)?;
+            property(o, "cloud", at, dir, schema_allocation_status_enum)?;
         }
         Ok(())
     }
@@ -920,15 +893,9 @@ pub mod validate {
             if !o.contains_key("url") {
                 return Err(at.key("url").violation("is required"));
             }
-            if let Some(x) = o.get("schema") {
-                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
-            }
-            if let Some(x) = o.get("status") {
-                schema_allocation_status_enum(x, &at.key("status"), dir)?;
-            }
-            if let Some(x) = o.get("url") {
-                stub_runtime::json_type::string(x, &at.key("url"), dir)?;
-            }
+            property(o, "schema", at, dir, schema_embedded_model_schema)?;
+            property(o, "status", at, dir, schema_allocation_status_enum)?;
+            property(o, "url", at, dir, stub_runtime::json_type::string)?;
         }
         Ok(())
     }
@@ -948,18 +915,10 @@ pub mod validate {
             if !o.contains_key("id") {
                 return Err(at.key("id").violation("is required"));
             }
-            if let Some(x) = o.get("schema") {
-                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
-            }
-            if let Some(x) = o.get("base") {
-                schema_allocation_cloud_url(x, &at.key("base"), dir)?;
-            }
-            if let Some(x) = o.get("id") {
-                schema_allocation_cloud_url(x, &at.key("id"), dir)?;
-            }
-            if let Some(x) = o.get("vanity") {
-                schema_allocation_cloud_url(x, &at.key("vanity"), dir)?;
-            }
+            property(o, "schema", at, dir, schema_embedded_model_schema)?;
+            property(o, "base", at, dir, schema_allocation_cloud_url)?;
+            property(o, "id", at, dir, schema_allocation_cloud_url)?;
+            property(o, "vanity", at, dir, schema_allocation_cloud_url)?;
         }
         Ok(())
     }
@@ -995,21 +954,11 @@ pub mod validate {
             return Err(at.violation("must be an object"));
         }
         if let Some(o) = v.as_object() {
-            if let Some(x) = o.get("schema") {
-                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
-            }
-            if let Some(x) = o.get("from") {
-                schema_grouped_timestamp(x, &at.key("from"), dir)?;
-            }
-            if let Some(x) = o.get("to") {
-                schema_grouped_timestamp(x, &at.key("to"), dir)?;
-            }
-            if let Some(x) = o.get("between") {
-                stub_runtime::json_type::boolean(x, &at.key("between"), dir)?;
-            }
-            if let Some(x) = o.get("continuous") {
-                stub_runtime::json_type::boolean(x, &at.key("continuous"), dir)?;
-            }
+            property(o, "schema", at, dir, schema_embedded_model_schema)?;
+            property(o, "from", at, dir, schema_grouped_timestamp)?;
+            property(o, "to", at, dir, schema_grouped_timestamp)?;
+            property(o, "between", at, dir, stub_runtime::json_type::boolean)?;
+            property(o, "continuous", at, dir, stub_runtime::json_type::boolean)?;
         }
         Ok(())
     }
@@ -1075,15 +1024,9 @@ pub mod validate {
             if !o.contains_key("message") {
                 return Err(at.key("message").violation("is required"));
             }
-            if let Some(x) = o.get("status") {
-                schema_api_error_status(x, &at.key("status"), dir)?;
-            }
-            if let Some(x) = o.get("code") {
-                schema_api_error_code(x, &at.key("code"), dir)?;
-            }
-            if let Some(x) = o.get("message") {
-                stub_runtime::json_type::string(x, &at.key("message"), dir)?;
-            }
+            property(o, "status", at, dir, schema_api_error_status)?;
+            property(o, "code", at, dir, schema_api_error_code)?;
+            property(o, "message", at, dir, stub_runtime::json_type::string)?;
         }
         Ok(())
     }
@@ -1097,18 +1040,10 @@ pub mod validate {
             return Err(at.violation("must be an object"));
         }
         if let Some(o) = v.as_object() {
-            if let Some(x) = o.get("schema") {
-                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
-            }
-            if let Some(x) = o.get("api_key") {
-                stub_runtime::json_type::string(x, &at.key("api_key"), dir)?;
-            }
-            if let Some(x) = o.get("api_key_name") {
-                stub_runtime::json_type::string(x, &at.key("api_key_name"), dir)?;
-            }
-            if let Some(x) = o.get("organization_key") {
-                stub_runtime::json_type::string(x, &at.key("organization_key"), dir)?;
-            }
+            property(o, "schema", at, dir, schema_embedded_model_schema)?;
+            property(o, "api_key", at, dir, stub_runtime::json_type::string)?;
+            property(o, "api_key_name", at, dir, stub_runtime::json_type::string)?;
+            property(o, "organization_key", at, dir, stub_runtime::json_type::string)?;
         }
         Ok(())
     }
@@ -1128,12 +1063,8 @@ pub mod validate {
             if !o.contains_key("region") {
                 return Err(at.key("region").violation("is required"));
             }
-            if let Some(x) = o.get("project") {
-                stub_runtime::json_type::string(x, &at.key("project"), dir)?;
-            }
-            if let Some(x) = o.get("region") {
-                stub_runtime::json_type::string(x, &at.key("region"), dir)?;
-            }
+            property(o, "project", at, dir, stub_runtime::json_type::string)?;
+            property(o, "region", at, dir, stub_runtime::json_type::string)?;
         }
         Ok(())
     }
@@ -1150,30 +1081,14 @@ pub mod validate {
             if !o.contains_key("global_id") {
                 return Err(at.key("global_id").violation("is required"));
             }
-            if let Some(x) = o.get("schema") {
-                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
-            }
-            if let Some(x) = o.get("global_id") {
-                stub_runtime::json_type::string(x, &at.key("global_id"), dir)?;
-            }
-            if let Some(x) = o.get("cloud_key") {
-                stub_runtime::json_type::string(x, &at.key("cloud_key"), dir)?;
-            }
-            if let Some(x) = o.get("stripe_customer_id") {
-                stub_runtime::json_type::string(x, &at.key("stripe_customer_id"), dir)?;
-            }
-            if let Some(x) = o.get("vanityname") {
-                stub_runtime::json_type::string(x, &at.key("vanityname"), dir)?;
-            }
-            if let Some(x) = o.get("allocation") {
-                schema_auth0_user_allocation_metadata(x, &at.key("allocation"), dir)?;
-            }
-            if let Some(x) = o.get("open_AI") {
-                schema_auth0_open_ai_user_metadata(x, &at.key("open_AI"), dir)?;
-            }
-            if let Some(x) = o.get("beta") {
-                schema_anonymous_temporal_range(x, &at.key("beta"), dir)?;
-            }
+            property(o, "schema", at, dir, schema_embedded_model_schema)?;
+            property(o, "global_id", at, dir, stub_runtime::json_type::string)?;
+            property(o, "cloud_key", at, dir, stub_runtime::json_type::string)?;
+            property(o, "stripe_customer_id", at, dir, stub_runtime::json_type::string)?;
+            property(o, "vanityname", at, dir, stub_runtime::json_type::string)?;
+            property(o, "allocation", at, dir, schema_auth0_user_allocation_metadata)?;
+            property(o, "open_AI", at, dir, schema_auth0_open_ai_user_metadata)?;
+            property(o, "beta", at, dir, schema_anonymous_temporal_range)?;
         }
         Ok(())
     }
@@ -1193,27 +1108,13 @@ pub mod validate {
             if !o.contains_key("descope_id") {
                 return Err(at.key("descope_id").violation("is required"));
             }
-            if let Some(x) = o.get("schema") {
-                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
-            }
-            if let Some(x) = o.get("global_id") {
-                stub_runtime::json_type::string(x, &at.key("global_id"), dir)?;
-            }
-            if let Some(x) = o.get("vanityname") {
-                stub_runtime::json_type::string(x, &at.key("vanityname"), dir)?;
-            }
-            if let Some(x) = o.get("allocation") {
-                schema_auth0_user_allocation_metadata(x, &at.key("allocation"), dir)?;
-            }
-            if let Some(x) = o.get("open_AI") {
-                schema_auth0_open_ai_user_metadata(x, &at.key("open_AI"), dir)?;
-            }
-            if let Some(x) = o.get("beta") {
-                schema_anonymous_temporal_range(x, &at.key("beta"), dir)?;
-            }
-            if let Some(x) = o.get("descope_id") {
-                stub_runtime::json_type::string(x, &at.key("descope_id"), dir)?;
-            }
+            property(o, "schema", at, dir, schema_embedded_model_schema)?;
+            property(o, "global_id", at, dir, stub_runtime::json_type::string)?;
+            property(o, "vanityname", at, dir, stub_runtime::json_type::string)?;
+            property(o, "allocation", at, dir, schema_auth0_user_allocation_metadata)?;
+            property(o, "open_AI", at, dir, schema_auth0_open_ai_user_metadata)?;
+            property(o, "beta", at, dir, schema_anonymous_temporal_range)?;
+            property(o, "descope_id", at, dir, stub_runtime::json_type::string)?;
         }
         Ok(())
     }
@@ -1233,16 +1134,14 @@ pub mod validate {
             if !o.contains_key("semantic") {
                 return Err(at.key("semantic").violation("is required"));
             }
-            if let Some(x) = o.get("migration") {
-                stub_runtime::json_type::integer(x, &at.key("migration"), dir)?;
-            }
-            if let Some(x) = o.get("semantic") {
-                schema_embedded_model_schema_semantic_version_enum(
-                    x,
-                    &at.key("semantic"),
-                    dir,
-                )?;
-            }
+            property(o, "migration", at, dir, stub_runtime::json_type::integer)?;
+            property(
+                o,
+                "semantic",
+                at,
+                dir,
+                schema_embedded_model_schema_semantic_version_enum,
+            )?;
         }
         Ok(())
     }
@@ -1288,36 +1187,16 @@ pub mod validate {
             if !o.contains_key("updated") {
                 return Err(at.key("updated").violation("is required"));
             }
-            if let Some(x) = o.get("schema") {
-                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
-            }
-            if let Some(x) = o.get("type") {
-                schema_external_provider_type_enum(x, &at.key("type"), dir)?;
-            }
-            if let Some(x) = o.get("user_id") {
-                stub_runtime::json_type::string(x, &at.key("user_id"), dir)?;
-            }
-            if let Some(x) = o.get("access_token") {
-                stub_runtime::json_type::string(x, &at.key("access_token"), dir)?;
-            }
-            if let Some(x) = o.get("expires_in") {
-                stub_runtime::json_type::integer(x, &at.key("expires_in"), dir)?;
-            }
-            if let Some(x) = o.get("created") {
-                schema_grouped_timestamp(x, &at.key("created"), dir)?;
-            }
-            if let Some(x) = o.get("updated") {
-                schema_grouped_timestamp(x, &at.key("updated"), dir)?;
-            }
-            if let Some(x) = o.get("profileData") {
-                schema_external_provider_profile_data(x, &at.key("profileData"), dir)?;
-            }
-            if let Some(x) = o.get("connection") {
-                stub_runtime::json_type::string(x, &at.key("connection"), dir)?;
-            }
-            if let Some(x) = o.get("isSocial") {
-                stub_runtime::json_type::boolean(x, &at.key("isSocial"), dir)?;
-            }
+            property(o, "schema", at, dir, schema_embedded_model_schema)?;
+            property(o, "type", at, dir, schema_external_provider_type_enum)?;
+            property(o, "user_id", at, dir, stub_runtime::json_type::string)?;
+            property(o, "access_token", at, dir, stub_runtime::json_type::string)?;
+            property(o, "expires_in", at, dir, stub_runtime::json_type::integer)?;
+            property(o, "created", at, dir, schema_grouped_timestamp)?;
+            property(o, "updated", at, dir, schema_grouped_timestamp)?;
+            property(o, "profileData", at, dir, schema_external_provider_profile_data)?;
+            property(o, "connection", at, dir, stub_runtime::json_type::string)?;
+            property(o, "isSocial", at, dir, stub_runtime::json_type::boolean)?;
         }
         Ok(())
     }
@@ -1331,132 +1210,68 @@ pub mod validate {
             return Err(at.violation("must be an object"));
         }
         if let Some(o) = v.as_object() {
-            if let Some(x) = o.get("name") {
-                stub_runtime::json_type::string(x, &at.key("name"), dir)?;
-            }
-            if let Some(x) = o.get("picture") {
-                stub_runtime::json_type::string(x, &at.key("picture"), dir)?;
-            }
-            if let Some(x) = o.get("nickname") {
-                stub_runtime::json_type::string(x, &at.key("nickname"), dir)?;
-            }
-            if let Some(x) = o.get("email") {
-                stub_runtime::json_type::string(x, &at.key("email"), dir)?;
-            }
-            if let Some(x) = o.get("email_verified") {
-                stub_runtime::json_type::boolean(x, &at.key("email_verified"), dir)?;
-            }
-            if let Some(x) = o.get("node_id") {
-                stub_runtime::json_type::string(x, &at.key("node_id"), dir)?;
-            }
-            if let Some(x) = o.get("gravatar_id") {
-                stub_runtime::json_type::string(x, &at.key("gravatar_id"), dir)?;
-            }
-            if let Some(x) = o.get("url") {
-                stub_runtime::json_type::string(x, &at.key("url"), dir)?;
-            }
-            if let Some(x) = o.get("html_url") {
-                stub_runtime::json_type::string(x, &at.key("html_url"), dir)?;
-            }
-            if let Some(x) = o.get("followers_url") {
-                stub_runtime::json_type::string(x, &at.key("followers_url"), dir)?;
-            }
-            if let Some(x) = o.get("following_url") {
-                stub_runtime::json_type::string(x, &at.key("following_url"), dir)?;
-            }
-            if let Some(x) = o.get("gists_url") {
-                stub_runtime::json_type::string(x, &at.key("gists_url"), dir)?;
-            }
-            if let Some(x) = o.get("starred_url") {
-                stub_runtime::json_type::string(x, &at.key("starred_url"), dir)?;
-            }
-            if let Some(x) = o.get("subscriptions_url") {
-                stub_runtime::json_type::string(x, &at.key("subscriptions_url"), dir)?;
-            }
-            if let Some(x) = o.get("organizations_url") {
-                stub_runtime::json_type::string(x, &at.key("organizations_url"), dir)?;
-            }
-            if let Some(x) = o.get("repos_url") {
-                stub_runtime::json_type::string(x, &at.key("repos_url"), dir)?;
-            }
-            if let Some(x) = o.get("events_url") {
-                stub_runtime::json_type::string(x, &at.key("events_url"), dir)?;
-            }
-            if let Some(x) = o.get("received_events_url") {
-                stub_runtime::json_type::string(x, &at.key("received_events_url"), dir)?;
-            }
-            if let Some(x) = o.get("type") {
-                stub_runtime::json_type::string(x, &at.key("type"), dir)?;
-            }
-            if let Some(x) = o.get("site_admin") {
-                stub_runtime::json_type::boolean(x, &at.key("site_admin"), dir)?;
-            }
-            if let Some(x) = o.get("company") {
-                stub_runtime::json_type::string(x, &at.key("company"), dir)?;
-            }
-            if let Some(x) = o.get("blog") {
-                stub_runtime::json_type::string(x, &at.key("blog"), dir)?;
-            }
-            if let Some(x) = o.get("anchor") {
-                stub_runtime::json_type::string(x, &at.key("anchor"), dir)?;
-            }
-            if let Some(x) = o.get("hireable") {
-                stub_runtime::json_type::boolean(x, &at.key("hireable"), dir)?;
-            }
-            if let Some(x) = o.get("bio") {
-                stub_runtime::json_type::string(x, &at.key("bio"), dir)?;
-            }
-            if let Some(x) = o.get("twitter_username") {
-                stub_runtime::json_type::string(x, &at.key("twitter_username"), dir)?;
-            }
-            if let Some(x) = o.get("public_repos") {
-                stub_runtime::json_type::integer(x, &at.key("public_repos"), dir)?;
-            }
-            if let Some(x) = o.get("public_gists") {
-                stub_runtime::json_type::integer(x, &at.key("public_gists"), dir)?;
-            }
-            if let Some(x) = o.get("followers") {
-                stub_runtime::json_type::integer(x, &at.key("followers"), dir)?;
-            }
-            if let Some(x) = o.get("following") {
-                stub_runtime::json_type::integer(x, &at.key("following"), dir)?;
-            }
-            if let Some(x) = o.get("created_at") {
-                stub_runtime::json_type::string(x, &at.key("created_at"), dir)?;
-            }
-            if let Some(x) = o.get("updated_at") {
-                stub_runtime::json_type::string(x, &at.key("updated_at"), dir)?;
-            }
-            if let Some(x) = o.get("private_gists") {
-                stub_runtime::json_type::integer(x, &at.key("private_gists"), dir)?;
-            }
-            if let Some(x) = o.get("total_private_repos") {
-                stub_runtime::json_type::integer(
-                    x,
-                    &at.key("total_private_repos"),
-                    dir,
-                )?;
-            }
-            if let Some(x) = o.get("owned_private_repos") {
-                stub_runtime::json_type::integer(
-                    x,
-                    &at.key("owned_private_repos"),
-                    dir,
-                )?;
-            }
-            if let Some(x) = o.get("disk_usage") {
-                stub_runtime::json_type::integer(x, &at.key("disk_usage"), dir)?;
-            }
-            if let Some(x) = o.get("collaborators") {
-                stub_runtime::json_type::integer(x, &at.key("collaborators"), dir)?;
-            }
-            if let Some(x) = o.get("two_factor_authentication") {
-                stub_runtime::json_type::boolean(
-                    x,
-                    &at.key("two_factor_authentication"),
-                    dir,
-                )?;
-            }
+            property(o, "name", at, dir, stub_runtime::json_type::string)?;
+            property(o, "picture", at, dir, stub_runtime::json_type::string)?;
+            property(o, "nickname", at, dir, stub_runtime::json_type::string)?;
+            property(o, "email", at, dir, stub_runtime::json_type::string)?;
+            property(o, "email_verified", at, dir, stub_runtime::json_type::boolean)?;
+            property(o, "node_id", at, dir, stub_runtime::json_type::string)?;
+            property(o, "gravatar_id", at, dir, stub_runtime::json_type::string)?;
+            property(o, "url", at, dir, stub_runtime::json_type::string)?;
+            property(o, "html_url", at, dir, stub_runtime::json_type::string)?;
+            property(o, "followers_url", at, dir, stub_runtime::json_type::string)?;
+            property(o, "following_url", at, dir, stub_runtime::json_type::string)?;
+            property(o, "gists_url", at, dir, stub_runtime::json_type::string)?;
+            property(o, "starred_url", at, dir, stub_runtime::json_type::string)?;
+            property(o, "subscriptions_url", at, dir, stub_runtime::json_type::string)?;
+            property(o, "organizations_url", at, dir, stub_runtime::json_type::string)?;
+            property(o, "repos_url", at, dir, stub_runtime::json_type::string)?;
+            property(o, "events_url", at, dir, stub_runtime::json_type::string)?;
+            property(
+                o,
+                "received_events_url",
+                at,
+                dir,
+                stub_runtime::json_type::string,
+            )?;
+            property(o, "type", at, dir, stub_runtime::json_type::string)?;
+            property(o, "site_admin", at, dir, stub_runtime::json_type::boolean)?;
+            property(o, "company", at, dir, stub_runtime::json_type::string)?;
+            property(o, "blog", at, dir, stub_runtime::json_type::string)?;
+            property(o, "anchor", at, dir, stub_runtime::json_type::string)?;
+            property(o, "hireable", at, dir, stub_runtime::json_type::boolean)?;
+            property(o, "bio", at, dir, stub_runtime::json_type::string)?;
+            property(o, "twitter_username", at, dir, stub_runtime::json_type::string)?;
+            property(o, "public_repos", at, dir, stub_runtime::json_type::integer)?;
+            property(o, "public_gists", at, dir, stub_runtime::json_type::integer)?;
+            property(o, "followers", at, dir, stub_runtime::json_type::integer)?;
+            property(o, "following", at, dir, stub_runtime::json_type::integer)?;
+            property(o, "created_at", at, dir, stub_runtime::json_type::string)?;
+            property(o, "updated_at", at, dir, stub_runtime::json_type::string)?;
+            property(o, "private_gists", at, dir, stub_runtime::json_type::integer)?;
+            property(
+                o,
+                "total_private_repos",
+                at,
+                dir,
+                stub_runtime::json_type::integer,
+            )?;
+            property(
+                o,
+                "owned_private_repos",
+                at,
+                dir,
+                stub_runtime::json_type::integer,
+            )?;
+            property(o, "disk_usage", at, dir, stub_runtime::json_type::integer)?;
+            property(o, "collaborators", at, dir, stub_runtime::json_type::integer)?;
+            property(
+                o,
+                "two_factor_authentication",
+                at,
+                dir,
+                stub_runtime::json_type::boolean,
+            )?;
         }
         Ok(())
     }
@@ -1515,12 +1330,8 @@ pub mod validate {
             if !o.contains_key("iterable") {
                 return Err(at.key("iterable").violation("is required"));
             }
-            if let Some(x) = o.get("schema") {
-                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
-            }
-            if let Some(x) = o.get("iterable") {
-                schema_external_providers_iterable(x, &at.key("iterable"), dir)?;
-            }
+            property(o, "schema", at, dir, schema_embedded_model_schema)?;
+            property(o, "iterable", at, dir, schema_external_providers_iterable)?;
         }
         Ok(())
     }
@@ -1537,12 +1348,8 @@ pub mod validate {
             if !o.contains_key("size") {
                 return Err(at.key("size").violation("is required"));
             }
-            if let Some(x) = o.get("schema") {
-                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
-            }
-            if let Some(x) = o.get("size") {
-                stub_runtime::json_type::integer(x, &at.key("size"), dir)?;
-            }
+            property(o, "schema", at, dir, schema_embedded_model_schema)?;
+            property(o, "size", at, dir, stub_runtime::json_type::integer)?;
         }
         Ok(())
     }
@@ -1573,15 +1380,9 @@ pub mod validate {
             if !o.contains_key("value") {
                 return Err(at.key("value").violation("is required"));
             }
-            if let Some(x) = o.get("schema") {
-                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
-            }
-            if let Some(x) = o.get("value") {
-                schema_grouped_timestamp_value(x, &at.key("value"), dir)?;
-            }
-            if let Some(x) = o.get("readable") {
-                stub_runtime::json_type::string(x, &at.key("readable"), dir)?;
-            }
+            property(o, "schema", at, dir, schema_embedded_model_schema)?;
+            property(o, "value", at, dir, schema_grouped_timestamp_value)?;
+            property(o, "readable", at, dir, stub_runtime::json_type::string)?;
         }
         Ok(())
     }
@@ -1618,27 +1419,13 @@ pub mod validate {
             if !o.contains_key("expires_in") {
                 return Err(at.key("expires_in").violation("is required"));
             }
-            if let Some(x) = o.get("schema") {
-                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
-            }
-            if let Some(x) = o.get("access_token") {
-                stub_runtime::json_type::string(x, &at.key("access_token"), dir)?;
-            }
-            if let Some(x) = o.get("token_type") {
-                schema_o_auth_token_token_type(x, &at.key("token_type"), dir)?;
-            }
-            if let Some(x) = o.get("expires_in") {
-                stub_runtime::json_type::integer(x, &at.key("expires_in"), dir)?;
-            }
-            if let Some(x) = o.get("scope") {
-                stub_runtime::json_type::string(x, &at.key("scope"), dir)?;
-            }
-            if let Some(x) = o.get("refresh_token") {
-                stub_runtime::json_type::string(x, &at.key("refresh_token"), dir)?;
-            }
-            if let Some(x) = o.get("id_token") {
-                stub_runtime::json_type::string(x, &at.key("id_token"), dir)?;
-            }
+            property(o, "schema", at, dir, schema_embedded_model_schema)?;
+            property(o, "access_token", at, dir, stub_runtime::json_type::string)?;
+            property(o, "token_type", at, dir, schema_o_auth_token_token_type)?;
+            property(o, "expires_in", at, dir, stub_runtime::json_type::integer)?;
+            property(o, "scope", at, dir, stub_runtime::json_type::string)?;
+            property(o, "refresh_token", at, dir, stub_runtime::json_type::string)?;
+            property(o, "id_token", at, dir, stub_runtime::json_type::string)?;
         }
         Ok(())
     }
@@ -1655,12 +1442,8 @@ pub mod validate {
             if !o.contains_key("dark") {
                 return Err(at.key("dark").violation("is required"));
             }
-            if let Some(x) = o.get("schema") {
-                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
-            }
-            if let Some(x) = o.get("dark") {
-                stub_runtime::json_type::boolean(x, &at.key("dark"), dir)?;
-            }
+            property(o, "schema", at, dir, schema_embedded_model_schema)?;
+            property(o, "dark", at, dir, stub_runtime::json_type::boolean)?;
         }
         Ok(())
     }
@@ -1680,48 +1463,20 @@ pub mod validate {
             if !o.contains_key("aesthetics") {
                 return Err(at.key("aesthetics").violation("is required"));
             }
-            if let Some(x) = o.get("schema") {
-                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
-            }
-            if let Some(x) = o.get("picture") {
-                stub_runtime::json_type::string(x, &at.key("picture"), dir)?;
-            }
-            if let Some(x) = o.get("email") {
-                stub_runtime::json_type::string(x, &at.key("email"), dir)?;
-            }
-            if let Some(x) = o.get("created") {
-                schema_grouped_timestamp(x, &at.key("created"), dir)?;
-            }
-            if let Some(x) = o.get("updated") {
-                schema_grouped_timestamp(x, &at.key("updated"), dir)?;
-            }
-            if let Some(x) = o.get("username") {
-                stub_runtime::json_type::string(x, &at.key("username"), dir)?;
-            }
-            if let Some(x) = o.get("id") {
-                stub_runtime::json_type::string(x, &at.key("id"), dir)?;
-            }
-            if let Some(x) = o.get("name") {
-                stub_runtime::json_type::string(x, &at.key("name"), dir)?;
-            }
-            if let Some(x) = o.get("aesthetics") {
-                schema_aesthetics(x, &at.key("aesthetics"), dir)?;
-            }
-            if let Some(x) = o.get("vanityname") {
-                stub_runtime::json_type::string(x, &at.key("vanityname"), dir)?;
-            }
-            if let Some(x) = o.get("allocation") {
-                schema_allocation_cloud(x, &at.key("allocation"), dir)?;
-            }
-            if let Some(x) = o.get("providers") {
-                schema_external_providers(x, &at.key("providers"), dir)?;
-            }
-            if let Some(x) = o.get("auth0") {
-                schema_auth0_user_metadata(x, &at.key("auth0"), dir)?;
-            }
-            if let Some(x) = o.get("descope") {
-                schema_descope_user_metadata(x, &at.key("descope"), dir)?;
-            }
+            property(o, "schema", at, dir, schema_embedded_model_schema)?;
+            property(o, "picture", at, dir, stub_runtime::json_type::string)?;
+            property(o, "email", at, dir, stub_runtime::json_type::string)?;
+            property(o, "created", at, dir, schema_grouped_timestamp)?;
+            property(o, "updated", at, dir, schema_grouped_timestamp)?;
+            property(o, "username", at, dir, stub_runtime::json_type::string)?;
+            property(o, "id", at, dir, stub_runtime::json_type::string)?;
+            property(o, "name", at, dir, stub_runtime::json_type::string)?;
+            property(o, "aesthetics", at, dir, schema_aesthetics)?;
+            property(o, "vanityname", at, dir, stub_runtime::json_type::string)?;
+            property(o, "allocation", at, dir, schema_allocation_cloud)?;
+            property(o, "providers", at, dir, schema_external_providers)?;
+            property(o, "auth0", at, dir, schema_auth0_user_metadata)?;
+            property(o, "descope", at, dir, schema_descope_user_metadata)?;
         }
         Ok(())
     }
@@ -1751,12 +1506,8 @@ pub mod validate {
             return Err(at.violation("must be an object"));
         }
         if let Some(o) = v.as_object() {
-            if let Some(x) = o.get("schema") {
-                schema_embedded_model_schema(x, &at.key("schema"), dir)?;
-            }
-            if let Some(x) = o.get("iterable") {
-                schema_users_iterable(x, &at.key("iterable"), dir)?;
-            }
+            property(o, "schema", at, dir, schema_embedded_model_schema)?;
+            property(o, "iterable", at, dir, schema_users_iterable)?;
         }
         Ok(())
     }

@@ -1,7 +1,24 @@
 //! The JSON Schema keywords generated checks call into: JSON equality,
-//! `multipleOf`, `uniqueItems` and string length.
+//! `multipleOf`, `uniqueItems`, string length and `properties`.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
+
+use crate::violation::{Check, Direction, Pointer, Violation};
+
+/// `properties`: property `key` of `object` (at `at`), when present,
+/// checked by `check`.
+pub fn property(
+    object: &Map<String, Value>,
+    key: &str,
+    at: &Pointer<'_>,
+    dir: Direction,
+    check: Check,
+) -> Result<(), Violation> {
+    match object.get(key) {
+        Some(value) => check(value, &at.key(key), dir),
+        None => Ok(()),
+    }
+}
 
 /// Whether `v` is an integer in JSON Schema's sense (`1.0` is one).
 pub fn is_integer(v: &Value) -> bool {
@@ -69,6 +86,18 @@ pub fn unique_items(items: &[Value]) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_present_property_is_checked_at_its_pointer_and_an_absent_one_passes() {
+        let object = json!({"n": "x", "a/b": 1});
+        let object = object.as_object().unwrap();
+        let root = Pointer::Root;
+        let check: Check = crate::json_type::integer;
+        let e = property(object, "n", &root, Direction::Request, check).unwrap_err();
+        assert_eq!((e.pointer.as_str(), &*e.rule), ("/n", "must be an integer"));
+        assert!(property(object, "a/b", &root, Direction::Request, check).is_ok());
+        assert!(property(object, "missing", &root, Direction::Request, check).is_ok());
+    }
 
     #[test]
     fn integers_include_whole_floats() {

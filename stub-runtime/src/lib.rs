@@ -68,7 +68,7 @@ pub use format::{BuiltinErrors, ErrorFormat, Refused, media_body, with_headers};
 #[cfg(feature = "axum")]
 pub use formats::Format;
 #[cfg(feature = "axum")]
-pub use keywords::{char_count, is_integer, json_eq, multiple_of, unique_items};
+pub use keywords::{char_count, is_integer, json_eq, multiple_of, property, unique_items};
 #[cfg(feature = "axum")]
 pub use params::{
     body_rejection, bytes_body, bytes_rejection, expect_media_type, form_body, form_rejection,

@@ -289,6 +289,8 @@ pub struct Checks<'a> {
     fns: Vec<TokenStream>,
     /// Whether the function being generated passes on its `dir` argument.
     uses_dir: bool,
+    /// Whether a function calls `stub_runtime::property` (imported then).
+    uses_property: bool,
 }
 
 impl<'a> Checks<'a> {
@@ -296,10 +298,12 @@ impl<'a> Checks<'a> {
     pub fn new(components: Option<&'a Components>) -> Self {
         let mut checks = Self {
             components,
-            names: Unique::new(&[]),
+            // `property` is imported into the module.
+            names: Unique::new(&["property"]),
             component_fns: BTreeMap::new(),
             fns: Vec::new(),
             uses_dir: false,
+            uses_property: false,
         };
         let schemas: Vec<(String, ReferenceOr<Schema>)> = components
             .map(|c| {
@@ -511,10 +515,17 @@ impl<'a> Checks<'a> {
                     quote!(return Err(at.key(#name).violation("is write-only and must not be returned"));),
                 ));
             }
+            self.uses_dir |= read_only || write_only;
+            if checks.is_empty()
+                && let Some(f) = f
+            {
+                out.push(Step::Stmt(quote!(property(o, #name, at, dir, #f)?;)));
+                self.uses_property = true;
+                continue;
+            }
             if let Some(f) = f {
                 checks.push(Step::Stmt(quote!(#f(x, &at.key(#name), dir)?;)));
             }
-            self.uses_dir |= read_only || write_only;
             if checks.is_empty() {
                 continue;
             }
@@ -709,6 +720,11 @@ impl<'a> Checks<'a> {
     /// The module.
     pub fn module(self) -> TokenStream {
         let fns = self.fns;
+        let property = self.uses_property.then(|| {
+            quote!(
+                use stub_runtime::property;
+            )
+        });
         quote! {
             /// Schema checks generated from the spec: one function per
             /// schema, each returning the first rule a JSON value breaks and
@@ -716,6 +732,7 @@ impl<'a> Checks<'a> {
             pub mod validate {
                 use serde_json::Value;
                 use stub_runtime::{Direction, Pointer, Violation};
+                #property
 
                 #(#fns)*
             }
@@ -978,7 +995,7 @@ mod tests {
         assert_eq!(names.len(), 3, "{names:?}");
         // `A` calls its inline property's function, not the component's.
         assert!(
-            text.contains("schema_a_b_2 (x , & at . key (\"b\") , dir)"),
+            text.contains("property (o , \"b\" , at , dir , schema_a_b_2)"),
             "{text}"
         );
     }
@@ -1035,9 +1052,9 @@ mod tests {
             ["schema_short", "schema_maybe", "schema_a_f", "schema_a"]
         );
         for call in [
-            "stub_runtime :: json_type :: string (x , & at . key (\"n\") , dir)",
-            "stub_runtime :: json_type :: integer (x , & at . key (\"i\") , dir)",
-            "schema_a_f (x , & at . key (\"f\") , dir)",
+            "property (o , \"n\" , at , dir , stub_runtime :: json_type :: string)",
+            "property (o , \"i\" , at , dir , stub_runtime :: json_type :: integer)",
+            "property (o , \"f\" , at , dir , schema_a_f)",
         ] {
             assert!(text.contains(call), "{call} in {text}");
         }

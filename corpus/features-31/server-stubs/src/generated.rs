@@ -357,6 +357,7 @@ async fn handle_pet_adopted<A: Features31Api>(
 pub mod validate {
     use serde_json::Value;
     use stub_runtime::{Direction, Pointer, Violation};
+    use stub_runtime::property;
     ///Checks a value against the `Problem` schema.
     pub fn schema_problem(
         v: &Value,
@@ -370,9 +371,7 @@ pub mod validate {
             if !o.contains_key("title") {
                 return Err(at.key("title").violation("is required"));
             }
-            if let Some(x) = o.get("title") {
-                stub_runtime::json_type::string(x, &at.key("title"), dir)?;
-            }
+            property(o, "title", at, dir, stub_runtime::json_type::string)?;
         }
         Ok(())
     }
@@ -403,9 +402,7 @@ pub mod validate {
             if !o.contains_key("name") {
                 return Err(at.key("name").violation("is required"));
             }
-            if let Some(x) = o.get("name") {
-                stub_runtime::json_type::string(x, &at.key("name"), dir)?;
-            }
+            property(o, "name", at, dir, stub_runtime::json_type::string)?;
         }
         Ok(())
     }
@@ -598,45 +595,19 @@ pub mod validate {
             if !o.contains_key("nickname") {
                 return Err(at.key("nickname").violation("is required"));
             }
-            if let Some(x) = o.get("name") {
-                schema_pet_name(x, &at.key("name"), dir)?;
-            }
-            if let Some(x) = o.get("species") {
-                schema_pet_species(x, &at.key("species"), dir)?;
-            }
-            if let Some(x) = o.get("kind") {
-                schema_pet_kind(x, &at.key("kind"), dir)?;
-            }
-            if let Some(x) = o.get("nickname") {
-                schema_pet_nickname(x, &at.key("nickname"), dir)?;
-            }
-            if let Some(x) = o.get("age") {
-                schema_pet_age(x, &at.key("age"), dir)?;
-            }
-            if let Some(x) = o.get("owner") {
-                schema_pet_owner(x, &at.key("owner"), dir)?;
-            }
-            if let Some(x) = o.get("id_or_name") {
-                schema_pet_id_or_name(x, &at.key("id_or_name"), dir)?;
-            }
-            if let Some(x) = o.get("weight") {
-                stub_runtime::json_type::number(x, &at.key("weight"), dir)?;
-            }
-            if let Some(x) = o.get("adopted") {
-                stub_runtime::json_type::boolean(x, &at.key("adopted"), dir)?;
-            }
-            if let Some(x) = o.get("labels") {
-                schema_pet_labels(x, &at.key("labels"), dir)?;
-            }
-            if let Some(x) = o.get("home") {
-                schema_point(x, &at.key("home"), dir)?;
-            }
-            if let Some(x) = o.get("pair") {
-                schema_pet_pair(x, &at.key("pair"), dir)?;
-            }
-            if let Some(x) = o.get("nothing") {
-                schema_pet_nothing(x, &at.key("nothing"), dir)?;
-            }
+            property(o, "name", at, dir, schema_pet_name)?;
+            property(o, "species", at, dir, schema_pet_species)?;
+            property(o, "kind", at, dir, schema_pet_kind)?;
+            property(o, "nickname", at, dir, schema_pet_nickname)?;
+            property(o, "age", at, dir, schema_pet_age)?;
+            property(o, "owner", at, dir, schema_pet_owner)?;
+            property(o, "id_or_name", at, dir, schema_pet_id_or_name)?;
+            property(o, "weight", at, dir, stub_runtime::json_type::number)?;
+            property(o, "adopted", at, dir, stub_runtime::json_type::boolean)?;
+            property(o, "labels", at, dir, schema_pet_labels)?;
+            property(o, "home", at, dir, schema_point)?;
+            property(o, "pair", at, dir, schema_pet_pair)?;
+            property(o, "nothing", at, dir, schema_pet_nothing)?;
             if o
                 .keys()
                 .any(|key| {
@@ -673,12 +644,8 @@ pub mod validate {
             if !o.contains_key("y") {
                 return Err(at.key("y").violation("is required"));
             }
-            if let Some(x) = o.get("x") {
-                stub_runtime::json_type::number(x, &at.key("x"), dir)?;
-            }
-            if let Some(x) = o.get("y") {
-                stub_runtime::json_type::number(x, &at.key("y"), dir)?;
-            }
+            property(o, "x", at, dir, stub_runtime::json_type::number)?;
+            property(o, "y", at, dir, stub_runtime::json_type::number)?;
         }
         Ok(())
     }
@@ -729,15 +696,9 @@ pub mod validate {
             if !o.contains_key("digest") {
                 return Err(at.key("digest").violation("is required"));
             }
-            if let Some(x) = o.get("name") {
-                stub_runtime::json_type::string(x, &at.key("name"), dir)?;
-            }
-            if let Some(x) = o.get("size") {
-                schema_put_file_response200_size(x, &at.key("size"), dir)?;
-            }
-            if let Some(x) = o.get("digest") {
-                schema_put_file_response200_digest(x, &at.key("digest"), dir)?;
-            }
+            property(o, "name", at, dir, stub_runtime::json_type::string)?;
+            property(o, "size", at, dir, schema_put_file_response200_size)?;
+            property(o, "digest", at, dir, schema_put_file_response200_digest)?;
         }
         Ok(())
     }

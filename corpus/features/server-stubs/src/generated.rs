@@ -1354,6 +1354,7 @@ async fn handle_check_constraints<A: FeaturesApi>(
 pub mod validate {
     use serde_json::Value;
     use stub_runtime::{Direction, Pointer, Violation};
+    use stub_runtime::property;
     ///Checks a value against the `Receipt` schema.
     pub fn schema_receipt(
         v: &Value,
@@ -1370,12 +1371,8 @@ pub mod validate {
             if !o.contains_key("created") {
                 return Err(at.key("created").violation("is required"));
             }
-            if let Some(x) = o.get("id") {
-                stub_runtime::json_type::integer(x, &at.key("id"), dir)?;
-            }
-            if let Some(x) = o.get("created") {
-                stub_runtime::json_type::boolean(x, &at.key("created"), dir)?;
-            }
+            property(o, "id", at, dir, stub_runtime::json_type::integer)?;
+            property(o, "created", at, dir, stub_runtime::json_type::boolean)?;
         }
         Ok(())
     }
@@ -1395,12 +1392,8 @@ pub mod validate {
             if !o.contains_key("reason") {
                 return Err(at.key("reason").violation("is required"));
             }
-            if let Some(x) = o.get("id") {
-                stub_runtime::json_type::integer(x, &at.key("id"), dir)?;
-            }
-            if let Some(x) = o.get("reason") {
-                stub_runtime::json_type::string(x, &at.key("reason"), dir)?;
-            }
+            property(o, "id", at, dir, stub_runtime::json_type::integer)?;
+            property(o, "reason", at, dir, stub_runtime::json_type::string)?;
         }
         Ok(())
     }
@@ -1420,12 +1413,8 @@ pub mod validate {
             if !o.contains_key("count") {
                 return Err(at.key("count").violation("is required"));
             }
-            if let Some(x) = o.get("name") {
-                stub_runtime::json_type::string(x, &at.key("name"), dir)?;
-            }
-            if let Some(x) = o.get("count") {
-                stub_runtime::json_type::integer(x, &at.key("count"), dir)?;
-            }
+            property(o, "name", at, dir, stub_runtime::json_type::string)?;
+            property(o, "count", at, dir, stub_runtime::json_type::integer)?;
         }
         Ok(())
     }
@@ -1442,12 +1431,8 @@ pub mod validate {
             if !o.contains_key("title") {
                 return Err(at.key("title").violation("is required"));
             }
-            if let Some(x) = o.get("title") {
-                stub_runtime::json_type::string(x, &at.key("title"), dir)?;
-            }
-            if let Some(x) = o.get("detail") {
-                stub_runtime::json_type::string(x, &at.key("detail"), dir)?;
-            }
+            property(o, "title", at, dir, stub_runtime::json_type::string)?;
+            property(o, "detail", at, dir, stub_runtime::json_type::string)?;
         }
         Ok(())
     }
@@ -1709,9 +1694,7 @@ pub mod validate {
             if !o.contains_key("phone") {
                 return Err(at.key("phone").violation("is required"));
             }
-            if let Some(x) = o.get("phone") {
-                stub_runtime::json_type::string(x, &at.key("phone"), dir)?;
-            }
+            property(o, "phone", at, dir, stub_runtime::json_type::string)?;
             if o.keys().any(|key| !matches!(key.as_str(), "phone")) {
                 return Err(at.violation("must have no properties other than `phone`"));
             }
@@ -1731,9 +1714,7 @@ pub mod validate {
             if !o.contains_key("mail") {
                 return Err(at.key("mail").violation("is required"));
             }
-            if let Some(x) = o.get("mail") {
-                stub_runtime::json_type::string(x, &at.key("mail"), dir)?;
-            }
+            property(o, "mail", at, dir, stub_runtime::json_type::string)?;
             if o.keys().any(|key| !matches!(key.as_str(), "mail")) {
                 return Err(at.violation("must have no properties other than `mail`"));
             }
@@ -1883,57 +1864,23 @@ pub mod validate {
                 }
                 schema_constrained_id(x, &at.key("id"), dir)?;
             }
-            if let Some(x) = o.get("name") {
-                schema_constrained_name(x, &at.key("name"), dir)?;
-            }
-            if let Some(x) = o.get("age") {
-                schema_constrained_age(x, &at.key("age"), dir)?;
-            }
-            if let Some(x) = o.get("score") {
-                schema_constrained_score(x, &at.key("score"), dir)?;
-            }
-            if let Some(x) = o.get("email") {
-                schema_constrained_email(x, &at.key("email"), dir)?;
-            }
-            if let Some(x) = o.get("kind") {
-                schema_constrained_kind(x, &at.key("kind"), dir)?;
-            }
-            if let Some(x) = o.get("born") {
-                schema_constrained_born(x, &at.key("born"), dir)?;
-            }
-            if let Some(x) = o.get("seen") {
-                schema_constrained_seen(x, &at.key("seen"), dir)?;
-            }
-            if let Some(x) = o.get("site") {
-                schema_constrained_site(x, &at.key("site"), dir)?;
-            }
-            if let Some(x) = o.get("ip4") {
-                schema_constrained_ip4(x, &at.key("ip4"), dir)?;
-            }
-            if let Some(x) = o.get("ip6") {
-                schema_constrained_ip6(x, &at.key("ip6"), dir)?;
-            }
-            if let Some(x) = o.get("blob") {
-                schema_constrained_blob(x, &at.key("blob"), dir)?;
-            }
-            if let Some(x) = o.get("tags") {
-                schema_constrained_tags(x, &at.key("tags"), dir)?;
-            }
-            if let Some(x) = o.get("counts") {
-                schema_constrained_counts(x, &at.key("counts"), dir)?;
-            }
-            if let Some(x) = o.get("contact") {
-                schema_constrained_contact(x, &at.key("contact"), dir)?;
-            }
-            if let Some(x) = o.get("code") {
-                schema_constrained_code(x, &at.key("code"), dir)?;
-            }
-            if let Some(x) = o.get("level") {
-                schema_constrained_level(x, &at.key("level"), dir)?;
-            }
-            if let Some(x) = o.get("nick") {
-                schema_constrained_nick(x, &at.key("nick"), dir)?;
-            }
+            property(o, "name", at, dir, schema_constrained_name)?;
+            property(o, "age", at, dir, schema_constrained_age)?;
+            property(o, "score", at, dir, schema_constrained_score)?;
+            property(o, "email", at, dir, schema_constrained_email)?;
+            property(o, "kind", at, dir, schema_constrained_kind)?;
+            property(o, "born", at, dir, schema_constrained_born)?;
+            property(o, "seen", at, dir, schema_constrained_seen)?;
+            property(o, "site", at, dir, schema_constrained_site)?;
+            property(o, "ip4", at, dir, schema_constrained_ip4)?;
+            property(o, "ip6", at, dir, schema_constrained_ip6)?;
+            property(o, "blob", at, dir, schema_constrained_blob)?;
+            property(o, "tags", at, dir, schema_constrained_tags)?;
+            property(o, "counts", at, dir, schema_constrained_counts)?;
+            property(o, "contact", at, dir, schema_constrained_contact)?;
+            property(o, "code", at, dir, schema_constrained_code)?;
+            property(o, "level", at, dir, schema_constrained_level)?;
+            property(o, "nick", at, dir, schema_constrained_nick)?;
             if o
                 .keys()
                 .any(|key| {
@@ -2034,36 +1981,16 @@ pub mod validate {
             if !o.contains_key("limit") {
                 return Err(at.key("limit").violation("is required"));
             }
-            if let Some(x) = o.get("q") {
-                stub_runtime::json_type::string(x, &at.key("q"), dir)?;
-            }
-            if let Some(x) = o.get("limit") {
-                stub_runtime::json_type::integer(x, &at.key("limit"), dir)?;
-            }
-            if let Some(x) = o.get("ratio") {
-                stub_runtime::json_type::number(x, &at.key("ratio"), dir)?;
-            }
-            if let Some(x) = o.get("active") {
-                stub_runtime::json_type::boolean(x, &at.key("active"), dir)?;
-            }
-            if let Some(x) = o.get("tags") {
-                schema_list_items_response200_tags(x, &at.key("tags"), dir)?;
-            }
-            if let Some(x) = o.get("ids") {
-                schema_list_items_response200_ids(x, &at.key("ids"), dir)?;
-            }
-            if let Some(x) = o.get("words") {
-                schema_list_items_response200_words(x, &at.key("words"), dir)?;
-            }
-            if let Some(x) = o.get("codes") {
-                schema_list_items_response200_codes(x, &at.key("codes"), dir)?;
-            }
-            if let Some(x) = o.get("trace") {
-                stub_runtime::json_type::string(x, &at.key("trace"), dir)?;
-            }
-            if let Some(x) = o.get("count") {
-                stub_runtime::json_type::integer(x, &at.key("count"), dir)?;
-            }
+            property(o, "q", at, dir, stub_runtime::json_type::string)?;
+            property(o, "limit", at, dir, stub_runtime::json_type::integer)?;
+            property(o, "ratio", at, dir, stub_runtime::json_type::number)?;
+            property(o, "active", at, dir, stub_runtime::json_type::boolean)?;
+            property(o, "tags", at, dir, schema_list_items_response200_tags)?;
+            property(o, "ids", at, dir, schema_list_items_response200_ids)?;
+            property(o, "words", at, dir, schema_list_items_response200_words)?;
+            property(o, "codes", at, dir, schema_list_items_response200_codes)?;
+            property(o, "trace", at, dir, stub_runtime::json_type::string)?;
+            property(o, "count", at, dir, stub_runtime::json_type::integer)?;
         }
         Ok(())
     }
@@ -2083,12 +2010,8 @@ pub mod validate {
             if !o.contains_key("count") {
                 return Err(at.key("count").violation("is required"));
             }
-            if let Some(x) = o.get("name") {
-                stub_runtime::json_type::string(x, &at.key("name"), dir)?;
-            }
-            if let Some(x) = o.get("count") {
-                stub_runtime::json_type::integer(x, &at.key("count"), dir)?;
-            }
+            property(o, "name", at, dir, stub_runtime::json_type::string)?;
+            property(o, "count", at, dir, stub_runtime::json_type::integer)?;
         }
         Ok(())
     }
@@ -2105,9 +2028,7 @@ pub mod validate {
             if !o.contains_key("size") {
                 return Err(at.key("size").violation("is required"));
             }
-            if let Some(x) = o.get("size") {
-                stub_runtime::json_type::integer(x, &at.key("size"), dir)?;
-            }
+            property(o, "size", at, dir, stub_runtime::json_type::integer)?;
         }
         Ok(())
     }
@@ -2127,12 +2048,8 @@ pub mod validate {
             if !o.contains_key("sum") {
                 return Err(at.key("sum").violation("is required"));
             }
-            if let Some(x) = o.get("size") {
-                stub_runtime::json_type::integer(x, &at.key("size"), dir)?;
-            }
-            if let Some(x) = o.get("sum") {
-                stub_runtime::json_type::integer(x, &at.key("sum"), dir)?;
-            }
+            property(o, "size", at, dir, stub_runtime::json_type::integer)?;
+            property(o, "sum", at, dir, stub_runtime::json_type::integer)?;
         }
         Ok(())
     }
@@ -2149,12 +2066,8 @@ pub mod validate {
             if !o.contains_key("dry_run") {
                 return Err(at.key("dry_run").violation("is required"));
             }
-            if let Some(x) = o.get("dry_run") {
-                stub_runtime::json_type::boolean(x, &at.key("dry_run"), dir)?;
-            }
-            if let Some(x) = o.get("retries") {
-                stub_runtime::json_type::integer(x, &at.key("retries"), dir)?;
-            }
+            property(o, "dry_run", at, dir, stub_runtime::json_type::boolean)?;
+            property(o, "retries", at, dir, stub_runtime::json_type::integer)?;
         }
         Ok(())
     }
