@@ -47,7 +47,7 @@ pub fn build(ctx: &mut Ctx) -> Result<()> {
     ctx.service_binary().map(drop)
 }
 
-/// Every test binary of the workspace, [`test_pool::JOBS`] at a time, then
+/// Every test binary of the workspace, [`test_pool::at_once`] at a time, then
 /// the doc tests; the PostgreSQL tests run once, in the `postgres` step.
 pub fn test(ctx: &mut Ctx) -> Result<()> {
     // The metrics test reads /metrics with prometheus_client, from the venv.
