@@ -50,6 +50,14 @@ pub fn run(ctx: &mut Ctx, steps: &[Step], selected: &[&str]) -> Result<()> {
     } else {
         Err("no step runs beside".to_string())
     };
+    // Downloads overlap the build: the tools of every selected step start
+    // installing now; each step waits for its own.
+    let tools: Vec<_> = steps
+        .iter()
+        .filter(|s| selected.contains(&s.name))
+        .flat_map(|s| s.tools.iter().copied())
+        .collect();
+    ctx.tools.prefetch(&ctx.root, &tools);
     let mut records = Vec::new();
     let mut beside = Vec::new();
     for (at, step) in steps.iter().enumerate() {
