@@ -28,7 +28,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
 use progenitor_impl::{GenerationSettings, Generator, InterfaceStyle};
-use users_api_codegen::{ClientDocs, DEPENDENCIES, Options, Spec};
+use users_api_codegen::{ClientDocs, DEPENDENCIES, Options, Spec, guarded};
 
 use crate::report::{Goal, Report, Row, State};
 use crate::stats::{Summary, ratios};
@@ -95,23 +95,8 @@ fn progenitor_crate(
     api: &openapiv3::OpenAPI,
     settings: &GenerationSettings,
 ) -> Result<(String, String)> {
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let generated = std::panic::catch_unwind(|| {
-        let mut generator = Generator::new(settings);
-        let tokens = generator.generate_tokens(api);
-        (tokens, generator)
-    });
-    std::panic::set_hook(hook);
-    let (tokens, generator) = generated.map_err(|panic| {
-        let what = panic
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| panic.downcast_ref::<&str>().copied())
-            .unwrap_or("a panic");
-        anyhow!("progenitor panicked: {what}")
-    })?;
-    let tokens = tokens.map_err(|e| anyhow!("progenitor refused it: {e}"))?;
+    let mut generator = Generator::new(settings);
+    let tokens = guarded("progenitor", || generator.generate_tokens(api))?;
     let source = prettyplease::unparse(&syn::parse2(tokens)?);
     let space = generator.get_type_space();
     let mut manifest = format!(
@@ -201,7 +186,7 @@ fn write_crates(
         users_api_codegen::standalone_workspace(
             &[&types_dir, &client_dir, "progenitor", "progenitor-builder"],
             &[(&options.types.1, &types_dir)],
-            &cfg.root.join("stub-runtime"),
+            &users_api_codegen::Runtimes::in_project(&cfg.root),
         ),
     )?;
     std::fs::copy(cfg.root.join("Cargo.lock"), dir.join("Cargo.lock"))?;
@@ -672,7 +657,10 @@ paths:
         let err =
             progenitor_crate("p", &parse(two_bodies), &GenerationSettings::default()).unwrap_err();
         assert!(
-            format!("{err:#}").contains("progenitor panicked"),
+            matches!(
+                err.downcast_ref::<users_api_codegen::CodegenError>(),
+                Some(users_api_codegen::CodegenError::Unsupported { .. })
+            ),
             "unexpected error: {err:#}"
         );
     }
