@@ -54,6 +54,9 @@ struct Crates {
     progenitor: (String, usize),
     /// progenitor's crate with its builder interface, the style of our client.
     builder: (String, usize),
+    /// Lines of Rust of `client-runtime` when our client depends on it (a
+    /// dependency built before the timing, as `progenitor-client` is).
+    runtime: Option<usize>,
 }
 
 /// One spec to measure.
@@ -199,6 +202,11 @@ fn write_crates(
         ),
         progenitor: (progenitor_name, rust_lines(&dir.join("progenitor"))?),
         builder: (builder_name, rust_lines(&dir.join("progenitor-builder"))?),
+        runtime: if options.client_extras {
+            Some(rust_lines(&cfg.root.join("client-runtime/src"))?)
+        } else {
+            None
+        },
     })
 }
 
@@ -417,7 +425,7 @@ fn measure(report: &mut Report, case: &Case, target: &Path) -> Result<()> {
              | {} (after the types) | {} | {} | {} |\n\
              | ours (types + client) | {} | {} | {} |\n\
              | {} (progenitor alone) | {} | {} | {} |\n\
-             | {} (progenitor alone, builder interface) | {} | {} | {} |",
+             | {} (progenitor alone, builder interface) | {} | {} | {} |{}",
             case.runs,
             c.types.0,
             c.types.1,
@@ -438,6 +446,12 @@ fn measure(report: &mut Report, case: &Case, target: &Path) -> Result<()> {
             c.builder.1,
             cell(check[3]),
             cell(build[3]),
+            c.runtime.map_or(String::new(), |lines| format!(
+                "\n\nOur client depends on `client-runtime` ({lines} lines: builder settings, \
+                 retries, error classes), built with the dependencies before the timing, as \
+                 `progenitor-client` is for progenitor's crates: once per dependency tree, \
+                 whatever the spec."
+            )),
         ),
     ));
     let ours_lines = (c.types.1 + c.client.1) as f64;
