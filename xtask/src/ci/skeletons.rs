@@ -113,7 +113,7 @@ fn generate_all(root: &Path, specs: &[PathBuf], out: &Path) -> Result<Vec<String
         .collect();
     std::fs::write(
         out.join("Cargo.toml"),
-        standalone_workspace(&members, &path_crates, &Runtimes::in_project(&root)),
+        standalone_workspace(&members, &path_crates, &Runtimes::in_project(root)),
     )?;
     std::fs::copy(root.join("Cargo.lock"), out.join("Cargo.lock"))
         .context("copying Cargo.lock into the skeletons' workspace")?;
