@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use serde_json::{Value, json};
-use users_api_codegen::{Options, Spec, generate, standalone_workspace};
+use users_api_codegen::{Options, Runtimes, Spec, generate, standalone_workspace};
 
 const SLUG: &str = "skeleton-examples";
 
@@ -52,7 +52,7 @@ fn build_skeleton(out: &Path) -> PathBuf {
             (&format!("{SLUG}-types"), "types"),
             (&format!("{SLUG}-server-stubs"), "server-stubs"),
         ],
-        &root().join("stub-runtime"),
+        &Runtimes::in_project(&root()),
     );
     std::fs::write(out.join("Cargo.toml"), manifest).unwrap();
     std::fs::copy(root().join("Cargo.lock"), out.join("Cargo.lock")).unwrap();

@@ -232,13 +232,15 @@ pub fn types(name: &str, title: &str, version: &str, uses: Uses, command: &str) 
     manifest.finish()
 }
 
-/// The client crate: progenitor's runtime over reqwest, without axum.
+/// The client crate: progenitor's runtime over reqwest, without axum, and
+/// `client-runtime` when it has the support module (`extras`).
 pub fn client(
     name: &str,
     title: &str,
     version: &str,
     types_crate: &str,
     uses: Uses,
+    extras: bool,
     command: &str,
 ) -> String {
     let mut manifest = Manifest::new(
@@ -267,6 +269,10 @@ pub fn client(
         ("bytes", &[]),
         ("futures-core", &[]),
     ];
+    if extras {
+        // The builder's HTTP settings, retries and error classes.
+        deps.insert(2, ("client-runtime", &[]));
+    }
     let uses = Uses {
         serde_json: false,
         ..uses
@@ -380,14 +386,34 @@ pub fn skeleton(
     manifest.finish()
 }
 
+/// Where the runtime crates of generated code live, for a generated
+/// workspace outside this project to name them by path.
+#[derive(Debug, Clone)]
+pub struct Runtimes {
+    /// `stub-runtime`: the server stubs' runtime.
+    pub stub: std::path::PathBuf,
+    /// `client-runtime`: the client's builder settings, retries and error classes.
+    pub client: std::path::PathBuf,
+}
+
+impl Runtimes {
+    /// The runtime crates of this project, whose root is `root`.
+    pub fn in_project(root: &Path) -> Self {
+        Self {
+            stub: root.join("stub-runtime"),
+            client: root.join("client-runtime"),
+        }
+    }
+}
+
 /// The manifest of a workspace of its own for generated crates: `members`
 /// (directories relative to it), the package fields they inherit, and every
 /// entry of [`DEPENDENCIES`], plus `path_crates` (name, directory: the
-/// generated types crates) and the stub runtime (at `stub_runtime`) by path.
+/// generated types crates) and the runtime crates by path.
 pub fn standalone_workspace(
     members: &[&str],
     path_crates: &[(&str, &str)],
-    stub_runtime: &Path,
+    runtimes: &Runtimes,
 ) -> String {
     let mut doc = DocumentMut::new();
     let mut workspace = Table::new();
@@ -408,9 +434,13 @@ pub fn standalone_workspace(
     for (name, dir) in path_crates {
         deps.insert(name, value(path(dir)));
     }
-    let mut runtime = path(&stub_runtime.to_string_lossy());
+    let mut runtime = path(&runtimes.stub.to_string_lossy());
     runtime.insert("default-features", false.into());
     deps.insert("stub-runtime", value(runtime));
+    deps.insert(
+        "client-runtime",
+        value(path(&runtimes.client.to_string_lossy())),
+    );
     for d in DEPENDENCIES {
         if d.default_features && d.features.is_empty() {
             deps.insert(d.name, value(d.version));

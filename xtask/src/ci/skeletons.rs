@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use users_api_codegen::{Spec, generate, standalone_workspace};
+use users_api_codegen::{Runtimes, Spec, generate, standalone_workspace};
 
 use super::Ctx;
 use crate::exec::{self, Background};
@@ -113,7 +113,7 @@ fn generate_all(root: &Path, specs: &[PathBuf], out: &Path) -> Result<Vec<String
         .collect();
     std::fs::write(
         out.join("Cargo.toml"),
-        standalone_workspace(&members, &path_crates, &root.join("stub-runtime")),
+        standalone_workspace(&members, &path_crates, &Runtimes::in_project(root)),
     )?;
     std::fs::copy(root.join("Cargo.lock"), out.join("Cargo.lock"))
         .context("copying Cargo.lock into the skeletons' workspace")?;
