@@ -155,6 +155,23 @@ impl Manifest {
         Self { doc }
     }
 
+    /// `[lib]` without a unit-test build (generated code has no unit tests),
+    /// and without a doc-test build unless the crate's docs hold examples:
+    /// `cargo test` in the user's workspace compiles the crate once, not again.
+    fn library_without_tests(&mut self, doc_tests: bool) {
+        let mut table = Table::new();
+        table.insert("test", value(false));
+        if !doc_tests {
+            table.insert("doctest", value(false));
+        }
+        table.decor_mut().set_prefix(if doc_tests {
+            "\n# Generated code has no unit tests: no test build of the library.\n"
+        } else {
+            "\n# Generated code has no unit tests and no doc examples: no test or\n# doc-test build of the library.\n"
+        });
+        self.doc.insert("lib", Item::Table(table));
+    }
+
     /// A section of dependencies: `name.workspace = true`, or an inline
     /// table with extra features; `comment` (with its `#`s) goes above it.
     fn dependencies(&mut self, section: &str, deps: &[(&str, &[&str])], comment: Option<&str>) {
@@ -226,6 +243,7 @@ pub fn types(name: &str, title: &str, version: &str, uses: Uses, command: &str) 
         },
         command,
     );
+    manifest.library_without_tests(false);
     let mut deps: Vec<(&str, &[&str])> = vec![("serde", &[])];
     deps.extend(uses.crates().map(|c| (c, &[][..])));
     manifest.dependencies("dependencies", &deps, None);
@@ -253,6 +271,7 @@ pub fn client(
         },
         command,
     );
+    manifest.library_without_tests(true);
     let mut features = Table::new();
     features.insert("default", value(Array::new()));
     features.insert("rustls", value(Array::from_iter(["reqwest/rustls"])));
@@ -299,6 +318,7 @@ pub fn mock(name: &str, version: &str, client_crate: &str, uses: Uses, command: 
         },
         command,
     );
+    manifest.library_without_tests(false);
     let mut deps: Vec<(&str, &[&str])> = vec![
         (client_crate, &[]),
         ("httpmock", &[]),
@@ -340,6 +360,7 @@ pub fn server(
         },
         command,
     );
+    manifest.library_without_tests(true);
     let mut deps: Vec<(&str, &[&str])> = vec![
         (types_crate, &[]),
         ("stub-runtime", &["axum"]),
@@ -504,6 +525,34 @@ mod tests {
         assert_eq!(crate_version("2024-01"), "0.0.0+2024-01");
         assert_eq!(crate_version("01.2.3"), "0.0.0+01-2-3");
         assert_eq!(crate_version("!!"), "0.0.0");
+    }
+
+    #[test]
+    fn generated_libraries_get_no_test_build_but_keep_their_doc_examples() {
+        let lib = |text: String| {
+            let parsed: DocumentMut = text.parse().expect("the manifest parses");
+            let lib = parsed["lib"].as_table().expect("a [lib] table");
+            let flag = |key| lib.get(key).and_then(Item::as_bool);
+            (flag("test"), flag("doctest"))
+        };
+        let uses = Uses::default();
+        assert_eq!(
+            lib(types("t", "T", "1.0.0", uses, "x")),
+            (Some(false), Some(false))
+        );
+        assert_eq!(
+            lib(mock("m", "1.0.0", "c", uses, "x")),
+            (Some(false), Some(false))
+        );
+        // The client's and the stubs' docs hold examples, compiled as doc tests.
+        assert_eq!(
+            lib(client("c", "T", "1.0.0", "t", uses, false, "x")),
+            (Some(false), None)
+        );
+        assert_eq!(
+            lib(server("s", "T", "1.0.0", "t", false, "x")),
+            (Some(false), None)
+        );
     }
 
     #[test]
