@@ -18,6 +18,7 @@
 //!
 //! Every request carries [`axum::extract::ConnectInfo<SocketAddr>`] of its peer.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
@@ -27,8 +28,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::Router;
-use axum::extract::ConnectInfo;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request};
+use axum::response::Response;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
@@ -37,7 +39,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
-use tower::ServiceExt;
+use tower::{Service, ServiceExt};
 
 use crate::meters;
 
@@ -141,14 +143,18 @@ impl Default for ServeOptions {
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then drains
-/// connections for at most `options.shutdown_timeout` and closes the rest.
-pub async fn serve(
+/// Serves `app` (an `axum::Router`, or [`crate::http::App`]) on `listener`
+/// until `shutdown` completes, then drains connections for at most
+/// `options.shutdown_timeout` and closes the rest.
+pub async fn serve<S>(
     listener: TcpListener,
-    router: Router,
+    app: S,
     options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<()>
+where
+    S: HttpService,
+{
     let max_connections = fit_fd_limit(options.max_connections.max(1));
     let mut builder = Builder::new(TokioExecutor::new()).http1_only();
     builder
@@ -223,7 +229,7 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let name = options.name;
         let connection = Connection {
-            router: router.clone(),
+            app: app.clone(),
             builder: builder.clone(),
             idle_timeout: options.idle_timeout,
             stop: stop_rx.clone(),
@@ -323,29 +329,49 @@ fn fit_fd_limit(wanted: usize) -> usize {
     wanted
 }
 
+/// What [`serve`] serves: a service answering every request.
+pub trait HttpService:
+    Service<Request, Response = Response, Error = Infallible, Future: Send + 'static>
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<S> HttpService for S where
+    S: Service<Request, Response = Response, Error = Infallible, Future: Send + 'static>
+        + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
 /// What one connection task needs.
-struct Connection {
-    router: Router,
+struct Connection<S> {
+    app: S,
     builder: Arc<Builder<TokioExecutor>>,
     idle_timeout: Duration,
     stop: watch::Receiver<bool>,
 }
 
-impl Connection {
+impl<S: HttpService> Connection<S> {
     async fn run(mut self, stream: TcpStream, peer: SocketAddr) {
         let activity = Arc::new(Activity::new());
         let io = TokioIo::new(Watched {
             inner: stream,
             activity: activity.clone(),
         });
-        let router = self.router;
+        let app = self.app;
         let requests = activity.clone();
-        let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+            let mut request = request.map(Body::new);
             request.extensions_mut().insert(ConnectInfo(peer));
             let in_flight = InFlight::new(requests.clone());
-            let router = router.clone();
+            let app = app.clone();
             async move {
-                let response = router.oneshot(request).await;
+                let response = app.oneshot(request).await;
                 drop(in_flight);
                 response
             }
@@ -504,6 +530,7 @@ impl AsyncWrite for Watched {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::Router;
     use axum::routing::get;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
