@@ -1,6 +1,7 @@
 //! The runtime of a skeleton server (`cargo xtask generate` writes one per
 //! spec): its operations answer with the spec's examples, and one without an
-//! example answers `501` in the spec's error format. The generated crate keeps
+//! example answers `501` in the schema and media type the operation documents
+//! for it ([`Documented`]), else in the spec's error format. The generated crate keeps
 //! only the per-operation answers and its command line.
 
 use std::cell::RefCell;
@@ -15,14 +16,14 @@ use axum::response::Response;
 use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 
-use crate::{BuiltinError, BuiltinErrors, ErrorFormat, JsonBody};
+use crate::{BuiltinError, BuiltinErrors, Documented, ErrorFormat, JsonBody};
 
 /// The message of every `501` answer.
 const NOT_IMPLEMENTED: &str = "the spec gives no example for this operation's success response";
 
 tokio::task_local! {
     /// Per request: how an operation without an example says so.
-    static UNANSWERED: RefCell<Option<oneshot::Sender<()>>>;
+    static UNANSWERED: RefCell<Option<oneshot::Sender<&'static Documented>>>;
 }
 
 /// `router` with the layer that answers `501` (in `E`'s format, error code
@@ -44,14 +45,17 @@ async fn run_or_not_implemented<E: ErrorFormat>(
     tokio::select! {
         biased;
         response = answered => response,
-        Ok(()) = told => not_implemented_response::<E>(code),
+        Ok(documented) = told => documented
+            .answer::<E>(StatusCode::NOT_IMPLEMENTED, code, NOT_IMPLEMENTED)
+            .unwrap_or_else(|| not_implemented_response::<E>(code)),
     }
 }
 
 /// What an operation without an example awaits: it tells the layer of
-/// [`answer_unanswered`] to answer `501`, and never completes.
-pub async fn not_implemented<T>() -> T {
-    let _ = UNANSWERED.try_with(|tell| tell.borrow_mut().take().map(|tell| tell.send(())));
+/// [`answer_unanswered`] to answer `501` (as `documented` says, when it
+/// documents an answer for it), and never completes.
+pub async fn not_implemented<T>(documented: &'static Documented) -> T {
+    let _ = UNANSWERED.try_with(|tell| tell.borrow_mut().take().map(|tell| tell.send(documented)));
     std::future::pending().await
 }
 
@@ -117,7 +121,11 @@ mod tests {
     fn app() -> axum::Router {
         let router = axum::Router::new()
             .route("/answered", get(|| async { "an example" }))
-            .route("/unanswered", get(not_implemented::<String>));
+            .route(
+                "/unanswered",
+                get(|| not_implemented::<String>(&Documented::NONE)),
+            )
+            .route("/as-text", get(|| not_implemented::<String>(&AS_TEXT)));
         answer_unanswered::<BuiltinErrors>(router, "not_implemented")
     }
 
@@ -148,6 +156,23 @@ mod tests {
                 "code": "not_implemented",
                 "message": NOT_IMPLEMENTED,
             })
+        );
+    }
+
+    /// An operation documenting only `5XX` as `text/plain`.
+    static AS_TEXT: Documented = Documented::new(&[crate::Answer {
+        refused: 501,
+        status: 501,
+        body: crate::AnswerBody::Text {
+            media: "text/plain",
+        },
+    }]);
+
+    #[tokio::test]
+    async fn a_501_documented_as_text_is_text() {
+        assert_eq!(
+            call("/as-text").await,
+            (StatusCode::NOT_IMPLEMENTED, NOT_IMPLEMENTED.to_string())
         );
     }
 

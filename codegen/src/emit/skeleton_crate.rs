@@ -55,7 +55,12 @@ pub(crate) fn files(
         .into_iter()
         .zip(&ops)
         .map(|(declaration, op)| {
-            let answer = answer(spec, op, error_type.as_deref());
+            let documented =
+                server::documented::table(op, &[501], error_type.as_deref(), components)
+                    .unwrap_or_else(|| quote!(stub_runtime::Documented::NONE));
+            let unanswered =
+                quote!(stub_runtime::skeleton::not_implemented(const { &#documented }).await);
+            let answer = answer(spec, op, error_type.as_deref(), unanswered);
             implementation(declaration, &server::names::enum_ident(op), &answer)
         })
         .collect::<Result<Vec<_>>>()?;
@@ -85,9 +90,14 @@ pub(crate) fn files(
     Ok(files)
 }
 
-/// The body of `op`'s method: an expression of its response enum.
-fn answer(spec: &Spec, op: &Operation, error_type: Option<&str>) -> TokenStream {
-    let unanswered = quote!(stub_runtime::skeleton::not_implemented().await);
+/// The body of `op`'s method: an expression of its response enum
+/// (`unanswered` where the spec gives no example).
+fn answer(
+    spec: &Spec,
+    op: &Operation,
+    error_type: Option<&str>,
+    unanswered: TokenStream,
+) -> TokenStream {
     let Some(case) = op.responses.iter().find(|r| is_success(r)) else {
         return unanswered;
     };

@@ -886,89 +886,98 @@ async fn handle_list_items<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     axum::extract::RawQuery(raw_query): axum::extract::RawQuery,
     request: axum::extract::Request,
-) -> Result<Response, Refused> {
-    let header_map = request.headers();
-    let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
-    let query = ListItemsQuery {
-        q: stub_runtime::required(
-            query_pairs.scalar::<String>("q", "a string")?,
-            "query",
-            "q",
-        )?,
-        limit: query_pairs.scalar::<i64>("limit", "an integer")?.unwrap_or(10i64),
-        ratio: query_pairs.scalar::<f64>("ratio", "a number")?,
-        active: query_pairs.scalar::<bool>("active", "`true` or `false`")?,
-        tags: query_pairs
-            .array::<
+) -> Response {
+    let answer: Result<Response, Rejection> = async move {
+        let header_map = request.headers();
+        let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
+        let query = ListItemsQuery {
+            q: stub_runtime::required(
+                query_pairs.scalar::<String>("q", "a string")?,
+                "query",
+                "q",
+            )?,
+            limit: query_pairs.scalar::<i64>("limit", "an integer")?.unwrap_or(10i64),
+            ratio: query_pairs.scalar::<f64>("ratio", "a number")?,
+            active: query_pairs.scalar::<bool>("active", "`true` or `false`")?,
+            tags: query_pairs
+                .array::<
+                    String,
+                >("tags", stub_runtime::ArrayStyle::FormExploded, "a string")?,
+            ids: query_pairs
+                .array::<
+                    i64,
+                >("ids", stub_runtime::ArrayStyle::FormCommas, "an integer")?,
+            words: query_pairs
+                .array::<
+                    String,
+                >("words", stub_runtime::ArrayStyle::SpaceDelimited, "a string")?,
+            codes: query_pairs
+                .array::<
+                    i64,
+                >("codes", stub_runtime::ArrayStyle::PipeDelimited, "an integer")?,
+        };
+        if shared.options.validate_requests && let Some(value) = &query.tags {
+            stub_runtime::check_param(
+                stub_runtime::RejectionKind::BadParameter,
+                "query",
+                "tags",
+                value,
+                validate::list_items_query_tags,
+            )?;
+        }
+        if shared.options.validate_requests && let Some(value) = &query.ids {
+            stub_runtime::check_param(
+                stub_runtime::RejectionKind::BadParameter,
+                "query",
+                "ids",
+                value,
+                validate::list_items_query_ids,
+            )?;
+        }
+        if shared.options.validate_requests && let Some(value) = &query.words {
+            stub_runtime::check_param(
+                stub_runtime::RejectionKind::BadParameter,
+                "query",
+                "words",
+                value,
+                validate::list_items_query_words,
+            )?;
+        }
+        if shared.options.validate_requests && let Some(value) = &query.codes {
+            stub_runtime::check_param(
+                stub_runtime::RejectionKind::BadParameter,
+                "query",
+                "codes",
+                value,
+                validate::list_items_query_codes,
+            )?;
+        }
+        let headers = ListItemsHeaders {
+            x_trace_id: stub_runtime::header_param::<
                 String,
-            >("tags", stub_runtime::ArrayStyle::FormExploded, "a string")?,
-        ids: query_pairs
-            .array::<i64>("ids", stub_runtime::ArrayStyle::FormCommas, "an integer")?,
-        words: query_pairs
-            .array::<
-                String,
-            >("words", stub_runtime::ArrayStyle::SpaceDelimited, "a string")?,
-        codes: query_pairs
-            .array::<
-                i64,
-            >("codes", stub_runtime::ArrayStyle::PipeDelimited, "an integer")?,
-    };
-    if shared.options.validate_requests && let Some(value) = &query.tags {
-        stub_runtime::check_param(
-            stub_runtime::RejectionKind::BadParameter,
-            "query",
-            "tags",
-            value,
-            validate::list_items_query_tags,
-        )?;
+            >(header_map, "X-Trace-Id", "a string")?,
+            x_count: stub_runtime::required(
+                stub_runtime::header_param::<i64>(header_map, "X-Count", "an integer")?,
+                "header",
+                "X-Count",
+            )?,
+        };
+        let response = shared.api.list_items(query, headers).await;
+        if shared.options.validate_responses {
+            return Ok(
+                stub_runtime::check_response::<
+                    Errors,
+                >("list_items", response, validate::list_items_response)
+                    .await,
+            );
+        }
+        Ok(response.into_response())
     }
-    if shared.options.validate_requests && let Some(value) = &query.ids {
-        stub_runtime::check_param(
-            stub_runtime::RejectionKind::BadParameter,
-            "query",
-            "ids",
-            value,
-            validate::list_items_query_ids,
-        )?;
-    }
-    if shared.options.validate_requests && let Some(value) = &query.words {
-        stub_runtime::check_param(
-            stub_runtime::RejectionKind::BadParameter,
-            "query",
-            "words",
-            value,
-            validate::list_items_query_words,
-        )?;
-    }
-    if shared.options.validate_requests && let Some(value) = &query.codes {
-        stub_runtime::check_param(
-            stub_runtime::RejectionKind::BadParameter,
-            "query",
-            "codes",
-            value,
-            validate::list_items_query_codes,
-        )?;
-    }
-    let headers = ListItemsHeaders {
-        x_trace_id: stub_runtime::header_param::<
-            String,
-        >(header_map, "X-Trace-Id", "a string")?,
-        x_count: stub_runtime::required(
-            stub_runtime::header_param::<i64>(header_map, "X-Count", "an integer")?,
-            "header",
-            "X-Count",
-        )?,
-    };
-    let response = shared.api.list_items(query, headers).await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("list_items", response, validate::list_items_response)
-                .await,
-        );
-    }
-    Ok(response.into_response())
+        .await;
+    answer
+        .unwrap_or_else(|rejection| {
+            ANSWERS_HANDLE_LIST_ITEMS.reject::<Errors>(rejection)
+        })
 }
 async fn handle_create_item_form<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -976,18 +985,25 @@ async fn handle_create_item_form<A: FeaturesApi>(
         axum::Form<types::CreateItemFormBody>,
         axum::extract::rejection::FormRejection,
     >,
-) -> Result<Response, Refused> {
-    let body = stub_runtime::form_body(body, "CreateItemFormBody")?;
-    let response = shared.api.create_item_form(body).await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("create_item_form", response, validate::create_item_form_response)
-                .await,
-        );
+) -> Response {
+    let answer: Result<Response, Rejection> = async move {
+        let body = stub_runtime::form_body(body, "CreateItemFormBody")?;
+        let response = shared.api.create_item_form(body).await;
+        if shared.options.validate_responses {
+            return Ok(
+                stub_runtime::check_response::<
+                    Errors,
+                >("create_item_form", response, validate::create_item_form_response)
+                    .await,
+            );
+        }
+        Ok(response.into_response())
     }
-    Ok(response.into_response())
+        .await;
+    answer
+        .unwrap_or_else(|rejection| {
+            ANSWERS_HANDLE_CREATE_ITEM_FORM.reject::<Errors>(rejection)
+        })
 }
 async fn handle_items_set_note<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -1097,19 +1113,24 @@ async fn handle_get_order<A: FeaturesApi>(
         axum::extract::RawPathParams,
         axum::extract::rejection::RawPathParamsRejection,
     >,
-) -> Result<Response, Refused> {
-    let values = stub_runtime::path_values(path)?;
-    let id: i64 = stub_runtime::path_param(&values, "id", "an integer")?;
-    let response = shared.api.get_order(id).await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("get_order", response, validate::get_order_response)
-                .await,
-        );
+) -> Response {
+    let answer: Result<Response, Rejection> = async move {
+        let values = stub_runtime::path_values(path)?;
+        let id: i64 = stub_runtime::path_param(&values, "id", "an integer")?;
+        let response = shared.api.get_order(id).await;
+        if shared.options.validate_responses {
+            return Ok(
+                stub_runtime::check_response::<
+                    Errors,
+                >("get_order", response, validate::get_order_response)
+                    .await,
+            );
+        }
+        Ok(response.into_response())
     }
-    Ok(response.into_response())
+        .await;
+    answer
+        .unwrap_or_else(|rejection| ANSWERS_HANDLE_GET_ORDER.reject::<Errors>(rejection))
 }
 async fn handle_put_order<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -1275,79 +1296,178 @@ async fn handle_check_constraints<A: FeaturesApi>(
         axum::extract::rejection::RawPathParamsRejection,
     >,
     request: axum::extract::Request,
-) -> Result<Response, Refused> {
-    let header_map = &header_map;
-    let values = stub_runtime::path_values(path)?;
-    let code: String = stub_runtime::path_param(&values, "code", "a string")?;
-    if shared.options.validate_requests {
-        stub_runtime::check_param(
-            stub_runtime::RejectionKind::BadPathParameter,
-            "path",
-            "code",
-            &code,
-            validate::check_constraints_path_code,
-        )?;
-    }
-    let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
-    let query = CheckConstraintsQuery {
-        page: query_pairs.scalar::<i64>("page", "an integer")?,
-        labels: query_pairs
-            .array::<
+) -> Response {
+    let answer: Result<Response, Rejection> = async move {
+        let header_map = &header_map;
+        let values = stub_runtime::path_values(path)?;
+        let code: String = stub_runtime::path_param(&values, "code", "a string")?;
+        if shared.options.validate_requests {
+            stub_runtime::check_param(
+                stub_runtime::RejectionKind::BadPathParameter,
+                "path",
+                "code",
+                &code,
+                validate::check_constraints_path_code,
+            )?;
+        }
+        let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
+        let query = CheckConstraintsQuery {
+            page: query_pairs.scalar::<i64>("page", "an integer")?,
+            labels: query_pairs
+                .array::<
+                    String,
+                >("labels", stub_runtime::ArrayStyle::FormExploded, "a string")?,
+        };
+        if shared.options.validate_requests && let Some(value) = &query.page {
+            stub_runtime::check_param(
+                stub_runtime::RejectionKind::BadParameter,
+                "query",
+                "page",
+                value,
+                validate::check_constraints_query_page,
+            )?;
+        }
+        if shared.options.validate_requests && let Some(value) = &query.labels {
+            stub_runtime::check_param(
+                stub_runtime::RejectionKind::BadParameter,
+                "query",
+                "labels",
+                value,
+                validate::check_constraints_query_labels,
+            )?;
+        }
+        let headers = CheckConstraintsHeaders {
+            x_mode: stub_runtime::header_param::<
                 String,
-            >("labels", stub_runtime::ArrayStyle::FormExploded, "a string")?,
-    };
-    if shared.options.validate_requests && let Some(value) = &query.page {
-        stub_runtime::check_param(
-            stub_runtime::RejectionKind::BadParameter,
-            "query",
-            "page",
-            value,
-            validate::check_constraints_query_page,
-        )?;
+            >(header_map, "X-Mode", "a string")?,
+        };
+        if shared.options.validate_requests && let Some(value) = &headers.x_mode {
+            stub_runtime::check_param(
+                stub_runtime::RejectionKind::BadParameter,
+                "header",
+                "X-Mode",
+                value,
+                validate::check_constraints_header_x_mode,
+            )?;
+        }
+        let body = stub_runtime::json_request::<
+            types::Constrained,
+        >(
+                request,
+                "Constrained",
+                shared
+                    .options
+                    .validate_requests
+                    .then_some(validate::schema_constrained as stub_runtime::Check),
+            )
+            .await?;
+        let response = shared.api.check_constraints(code, query, headers, body).await;
+        if shared.options.validate_responses {
+            return Ok(
+                stub_runtime::check_response::<
+                    Errors,
+                >("check_constraints", response, validate::check_constraints_response)
+                    .await,
+            );
+        }
+        Ok(response.into_response())
     }
-    if shared.options.validate_requests && let Some(value) = &query.labels {
-        stub_runtime::check_param(
-            stub_runtime::RejectionKind::BadParameter,
-            "query",
-            "labels",
-            value,
-            validate::check_constraints_query_labels,
-        )?;
-    }
-    let headers = CheckConstraintsHeaders {
-        x_mode: stub_runtime::header_param::<String>(header_map, "X-Mode", "a string")?,
-    };
-    if shared.options.validate_requests && let Some(value) = &headers.x_mode {
-        stub_runtime::check_param(
-            stub_runtime::RejectionKind::BadParameter,
-            "header",
-            "X-Mode",
-            value,
-            validate::check_constraints_header_x_mode,
-        )?;
-    }
-    let body = stub_runtime::json_request::<
-        types::Constrained,
-    >(
-            request,
-            "Constrained",
-            shared
-                .options
-                .validate_requests
-                .then_some(validate::schema_constrained as stub_runtime::Check),
-        )
-        .await?;
-    let response = shared.api.check_constraints(code, query, headers, body).await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("check_constraints", response, validate::check_constraints_response)
-                .await,
-        );
-    }
-    Ok(response.into_response())
+        .await;
+    answer
+        .unwrap_or_else(|rejection| {
+            ANSWERS_HANDLE_CHECK_CONSTRAINTS.reject::<Errors>(rejection)
+        })
 }
+/// What the operation documents for the refusals it answers in a schema or media type of its own.
+static ANSWERS_HANDLE_LIST_ITEMS: stub_runtime::Documented = stub_runtime::Documented::new(
+    &[
+        stub_runtime::Answer {
+            refused: 400u16,
+            status: 400u16,
+            body: stub_runtime::AnswerBody::Json {
+                media: "application/json",
+                template: "{\"detail\":\"\",\"title\":\"Bad Request\"}",
+                slots: &[
+                    stub_runtime::Slot {
+                        pointer: "/detail",
+                        fill: stub_runtime::Fill::Message {
+                            max_chars: 4294967295u32,
+                        },
+                    },
+                ],
+            },
+        },
+    ],
+);
+/// What the operation documents for the refusals it answers in a schema or media type of its own.
+static ANSWERS_HANDLE_CREATE_ITEM_FORM: stub_runtime::Documented = stub_runtime::Documented::new(
+    &[
+        stub_runtime::Answer {
+            refused: 400u16,
+            status: 400u16,
+            body: stub_runtime::AnswerBody::Text {
+                media: "text/plain",
+            },
+        },
+        stub_runtime::Answer {
+            refused: 413u16,
+            status: 413u16,
+            body: stub_runtime::AnswerBody::Text {
+                media: "text/plain",
+            },
+        },
+        stub_runtime::Answer {
+            refused: 415u16,
+            status: 415u16,
+            body: stub_runtime::AnswerBody::Text {
+                media: "text/plain",
+            },
+        },
+        stub_runtime::Answer {
+            refused: 422u16,
+            status: 422u16,
+            body: stub_runtime::AnswerBody::Text {
+                media: "text/plain",
+            },
+        },
+    ],
+);
+/// What the operation documents for the refusals it answers in a schema or media type of its own.
+static ANSWERS_HANDLE_GET_ORDER: stub_runtime::Documented = stub_runtime::Documented::new(
+    &[
+        stub_runtime::Answer {
+            refused: 400u16,
+            status: 400u16,
+            body: stub_runtime::AnswerBody::Json {
+                media: "application/json",
+                template: "{\"detail\":\"\",\"title\":\"Bad Request\"}",
+                slots: &[
+                    stub_runtime::Slot {
+                        pointer: "/detail",
+                        fill: stub_runtime::Fill::Message {
+                            max_chars: 4294967295u32,
+                        },
+                    },
+                ],
+            },
+        },
+    ],
+);
+/// What the operation documents for the refusals it answers in a schema or media type of its own.
+static ANSWERS_HANDLE_CHECK_CONSTRAINTS: stub_runtime::Documented = stub_runtime::Documented::new(
+    &[
+        stub_runtime::Answer {
+            refused: 413u16,
+            status: 400u16,
+            body: stub_runtime::AnswerBody::Format,
+        },
+        stub_runtime::Answer {
+            refused: 415u16,
+            status: 400u16,
+            body: stub_runtime::AnswerBody::Format,
+        },
+    ],
+);
 /// Schema checks generated from the spec: one function per
 /// schema, each returning the first rule a JSON value breaks and
 /// the JSON pointer of the value breaking it.
