@@ -115,6 +115,12 @@ pub fn generate(
         let doc = doc_attrs("What the operation documents for the refusals it answers in a schema or media type of its own.");
         quote!(#doc static #id: stub_runtime::Documented = #table;)
     });
+    let refused_alias = answers.iter().any(Option::is_none).then(|| {
+        quote! {
+            /// What a handler answers when it refuses a request itself.
+            type Refused = stub_runtime::Refused<Errors>;
+        }
+    });
     let handlers = ops
         .iter()
         .zip(&handler_idents)
@@ -145,9 +151,6 @@ pub fn generate(
             use axum::http::StatusCode;
             use axum::response::{IntoResponse, Response};
             use axum::routing::{MethodFilter, MethodRouter};
-
-            /// What a handler answers when it refuses a request itself.
-            type Refused = stub_runtime::Refused<Errors>;
         }
     });
     let format_import = ops
@@ -177,6 +180,7 @@ pub fn generate(
         use std::sync::Arc;
 
         #operation_imports
+        #refused_alias
         #format_import
 
         pub use stub_runtime::{ApiKey, BearerToken, JsonBody, OperationInfo, Rejection, RouterOptions};

@@ -98,7 +98,13 @@ fn answer(
     error_type: Option<&str>,
     unanswered: TokenStream,
 ) -> TokenStream {
-    let Some(case) = op.responses.iter().find(|r| is_success(r)) else {
+    let case = op.responses.iter().find(|r| is_success(r)).or_else(|| {
+        // No success response: a documented redirect without a body.
+        op.responses.iter().find(|r| {
+            matches!(r.status, Status::Code(c) if (300..400).contains(&c)) && r.body.is_none()
+        })
+    });
+    let Some(case) = case else {
         return unanswered;
     };
     let enum_ident = server::names::enum_ident(op);
@@ -120,21 +126,34 @@ fn answer(
     let Some((media, ty)) = &case.body else {
         return build(None);
     };
-    let Some(value) = example(spec, op, case.status, media) else {
+    // The spec's example, else (or when it does not decode as the
+    // response's type) a value synthesized from the schema.
+    let given = example(spec, op, case.status, media).cloned();
+    let made = synthesize(spec, case, media);
+    let Some(value) = given.clone().or_else(|| made.clone()) else {
         return unanswered;
     };
-    let Ok(json) = serde_json::to_string(value) else {
-        return unanswered;
-    };
-    let example = Literal::string(&json);
+    let texts: Vec<Literal> = [given, made]
+        .iter()
+        .flatten()
+        .filter_map(|v| serde_json::to_string(v).ok())
+        .map(|json| Literal::string(&json))
+        .collect();
     let t = server::names::type_tokens(ty);
     let is_error = matches!(ty, RustType::Model(n) if Some(n.as_str()) == error_type);
+    let decode = if is_error {
+        quote!(stub_runtime::skeleton::example::<#t>)
+    } else {
+        quote!(stub_runtime::skeleton::raw_example::<#t>)
+    };
     let body = match body_kind(media) {
-        _ if is_error => quote!(stub_runtime::skeleton::example::<#t>(#example)),
-        BodyKind::Json => quote!(stub_runtime::skeleton::raw_example::<#t>(#example)),
+        BodyKind::Json => {
+            let (first, rest) = texts.split_first().expect("a value was found above");
+            quote!(#decode(#first) #(.or_else(|| #decode(#rest)))*)
+        }
         // Text and bytes: the example is the body when it is a string.
         _ => {
-            let serde_json::Value::String(text) = value else {
+            let serde_json::Value::String(text) = &value else {
                 return unanswered;
             };
             let text = Literal::string(text);
@@ -151,6 +170,25 @@ fn answer(
             Some(body) => #answered,
             None => #unanswered,
         }
+    }
+}
+
+/// A value for a success response the spec gives no example for: one
+/// synthesized from its JSON schema (as a mock server would), a line of
+/// text, or no bytes.
+fn synthesize(spec: &Spec, case: &ResponseCase, media: &str) -> Option<serde_json::Value> {
+    let status = match case.status {
+        Status::Code(code) => code,
+        _ => 200,
+    };
+    match (body_kind(media), &case.schema) {
+        (BodyKind::Json, Some(schema)) => {
+            server::documented::synthesized(schema, spec.api.components.as_ref(), status)
+        }
+        (BodyKind::Json, None) => Some(serde_json::json!({})),
+        _ => Some(serde_json::Value::String(
+            "the spec gives no example".into(),
+        )),
     }
 }
 

@@ -14,7 +14,7 @@ use openapiv3::Components;
 
 mod fill;
 
-pub(crate) use fill::template;
+pub(crate) use fill::{synthesized, template};
 
 /// The statuses the router can refuse `op`'s requests with itself (the
 /// router-wide 404, 405 and 500 aside): a bad parameter or body (400),

@@ -41,6 +41,34 @@ pub(crate) fn template(
     Some((value.to_string(), filler.slots))
 }
 
+/// The text a synthesized value's free strings hold.
+const SYNTHESIZED: &str = "made by the skeleton from the schema: the spec gives no example";
+
+/// A value valid against `schema` for a success response with `status`
+/// the spec gives no example for: the least value its constraints allow,
+/// strings saying where it comes from. `None` as for [`template`].
+pub(crate) fn synthesized(
+    schema: &ReferenceOr<Schema>,
+    components: Option<&Components>,
+    status: u16,
+) -> Option<Value> {
+    let (text, slots) = template(schema, components, status, "example", "Example")?;
+    let mut value: Value = serde_json::from_str(&text).ok()?;
+    for (pointer, max) in slots {
+        let text = match max {
+            Some(max) => SYNTHESIZED.chars().take(max as usize).collect(),
+            None => "1970-01-01T00:00:00Z".to_string(),
+        };
+        *value.pointer_mut(&pointer)? = Value::String(text);
+    }
+    Some(value)
+}
+
+/// Strings tried against a `pattern`, in order.
+const PATTERN_CANDIDATES: &[&str] = &[
+    "example", "EXAMPLE", "Example", "AAA", "aaa", "A", "a", "0", "000", "1", "x", "ab", "AB",
+];
+
 /// What a property's name says it holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -89,7 +117,13 @@ impl Filler<'_> {
         if value.is_none() {
             self.slots.truncate(slots);
         }
-        value.or_else(|| schema.schema_data.nullable.then_some(Value::Null))
+        // What the schema cannot be made to hold (a `pattern`, say): its
+        // own `default` or `example`, else `null` where that is allowed.
+        let data = &schema.schema_data;
+        value
+            .or_else(|| data.default.clone())
+            .or_else(|| data.example.clone())
+            .or_else(|| data.nullable.then_some(Value::Null))
     }
 
     fn kind(&mut self, schema: &Schema, at: &str, role: Role, depth: usize) -> Option<Value> {
@@ -105,13 +139,22 @@ impl Filler<'_> {
                         .unwrap_or(enumerated[0]);
                     return Some(Value::String(pick.to_string()));
                 }
-                if s.pattern.is_some() {
-                    return data.default.clone().filter(Value::is_string);
-                }
                 let max = s
                     .max_length
                     .map_or(u32::MAX, |m| m.min(u32::MAX as usize) as u32);
                 let min = s.min_length.unwrap_or(0);
+                if let Some(pattern) = &s.pattern {
+                    // A few plain words: the first the pattern and the
+                    // length bounds allow.
+                    let pattern = regress::Regex::new(pattern).ok()?;
+                    return PATTERN_CANDIDATES
+                        .iter()
+                        .find(|c| {
+                            let n = c.chars().count();
+                            n >= min && n <= max as usize && pattern.find(c).is_some()
+                        })
+                        .map(|c| Value::String((*c).to_string()));
+                }
                 let constant = |text: &str| {
                     let n = text.chars().count();
                     (n >= min && n <= max as usize).then(|| Value::String(text.to_string()))
@@ -121,11 +164,18 @@ impl Filler<'_> {
                         self.slots.push((at.to_string(), None));
                         Some(Value::String(String::new()))
                     }
-                    VariantOrUnknownOrEmpty::Unknown(f)
-                        if matches!(f.as_str(), "uri" | "uri-reference" | "iri") =>
-                    {
-                        constant("about:blank")
+                    VariantOrUnknownOrEmpty::Item(StringFormat::Date) => constant("1970-01-01"),
+                    VariantOrUnknownOrEmpty::Item(StringFormat::Byte | StringFormat::Binary) => {
+                        constant("")
                     }
+                    VariantOrUnknownOrEmpty::Unknown(f) => match f.as_str() {
+                        "uri" | "uri-reference" | "iri" => constant("about:blank"),
+                        "email" => constant("user@example.com"),
+                        "uuid" => constant("00000000-0000-0000-0000-000000000000"),
+                        "ipv4" => constant("127.0.0.1"),
+                        "ipv6" => constant("::1"),
+                        _ => None,
+                    },
                     VariantOrUnknownOrEmpty::Empty => match role {
                         Role::Status => constant(&self.status.to_string()),
                         Role::Code => constant(self.code),
@@ -208,7 +258,12 @@ impl Filler<'_> {
                 self.object(&properties, &o.required, o.min_properties, at, depth)
             }
             SchemaKind::AllOf { all_of } => {
-                // Objects only: their properties and requirements together.
+                // One part (a `$ref` with siblings, downgraded): that part.
+                if let [only] = all_of.as_slice() {
+                    let only = resolve(only, self.components)?;
+                    return self.value(only, at, role, depth + 1);
+                }
+                // Objects: their properties and requirements together.
                 let mut properties = Vec::new();
                 let mut required = Vec::new();
                 for part in all_of {
@@ -234,6 +289,7 @@ impl Filler<'_> {
                 let only = resolve(only, self.components)?;
                 self.value(only, at, role, depth + 1)
             }
+            SchemaKind::Any(any) if !any.enumeration.is_empty() => any.enumeration.first().cloned(),
             SchemaKind::Any(any)
                 if any.typ.is_none() && any.properties.is_empty() && any.enumeration.is_empty() =>
             {
