@@ -242,6 +242,19 @@ pub(crate) fn trait_ident(name: &str) -> proc_macro2::Ident {
     }
 }
 
+/// The name of each operation's response check in the stubs' `validate`
+/// module (`None`: nothing to check), in `ops` order, as [`generate`]
+/// names them.
+pub(crate) fn response_checks(
+    ops: &[Operation],
+    components: Option<&openapiv3::Components>,
+) -> Vec<Option<proc_macro2::Ident>> {
+    let mut checks = checks::Checks::new(components);
+    ops.iter()
+        .map(|op| checks::OpChecks::of(&mut checks, op).responses)
+        .collect()
+}
+
 /// The trait's method declarations (as in the trait, docs included), for an
 /// implementation generated beside the stubs (the skeleton server).
 pub(crate) fn trait_methods(ops: &[Operation], schemes: &[Scheme]) -> Vec<TokenStream> {

@@ -39,8 +39,12 @@ pub struct Answer {
 /// The body of an [`Answer`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AnswerBody {
-    /// The spec-wide error format (only the status differs).
-    Format,
+    /// The spec-wide error format, with another status and its error
+    /// `code` (`not_found` for a `400` answered as the documented `404`).
+    Format {
+        /// The error code of the documented status.
+        code: &'static str,
+    },
     /// The message as text, sent as `media` (`text/plain`).
     Text {
         /// The documented media type.
@@ -98,10 +102,10 @@ impl Documented {
         };
         let status = answer.status();
         let response = match answer.body {
-            AnswerBody::Format => {
-                match E::rejection_body(status, rejection.code(), rejection.message()) {
+            AnswerBody::Format { code } => {
+                match E::rejection_body(status, code, rejection.message()) {
                     Some(body) => E::error(status, body),
-                    None => builtin_body(status, rejection.code(), rejection.message()),
+                    None => builtin_body(status, code, rejection.message()),
                 }
             }
             body => body_response(status, body, rejection.message()),
@@ -110,18 +114,12 @@ impl Documented {
     }
 
     /// The documented answer with `refused`'s status and `message`, if
-    /// there is one; `code` is the error code the spec-wide format `E`
-    /// carries when only the status is remapped.
-    pub fn answer<E: ErrorFormat>(
-        &self,
-        refused: StatusCode,
-        code: &'static str,
-        message: &str,
-    ) -> Option<Response> {
+    /// there is one.
+    pub fn answer<E: ErrorFormat>(&self, refused: StatusCode, message: &str) -> Option<Response> {
         let answer = self.find(refused)?;
         let status = answer.status();
         Some(match answer.body {
-            AnswerBody::Format => match E::rejection_body(status, code, message) {
+            AnswerBody::Format { code } => match E::rejection_body(status, code, message) {
                 Some(body) => E::error(status, body),
                 None => builtin_body(status, code, message),
             },
@@ -153,7 +151,7 @@ fn builtin_body(status: StatusCode, code: &str, message: &str) -> Response {
 /// A text or JSON answer with `message` in it.
 fn body_response(status: StatusCode, body: AnswerBody, message: &str) -> Response {
     let (media, bytes) = match body {
-        AnswerBody::Format => unreachable!("the format's answers are built by the format"),
+        AnswerBody::Format { .. } => unreachable!("the format's answers are built by the format"),
         AnswerBody::Text { media } => (media, message.as_bytes().to_vec()),
         AnswerBody::Json {
             media,
@@ -216,7 +214,9 @@ mod tests {
         Answer {
             refused: 415,
             status: 400,
-            body: AnswerBody::Format,
+            body: AnswerBody::Format {
+                code: "bad_request",
+            },
         },
         Answer {
             refused: 501,
@@ -262,7 +262,7 @@ mod tests {
         assert_eq!(r.status(), StatusCode::BAD_REQUEST);
         let body: serde_json::Value = serde_json::from_str(&text_of(r).await).unwrap();
         assert_eq!(body["status"], 400);
-        assert_eq!(body["code"], "unsupported_media_type");
+        assert_eq!(body["code"], "bad_request");
     }
 
     #[tokio::test]
@@ -274,14 +274,14 @@ mod tests {
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(r.headers()[header::CONTENT_TYPE], "application/json");
         let r = PROBLEM
-            .answer::<crate::BuiltinErrors>(StatusCode::NOT_IMPLEMENTED, "x", "not yet")
+            .answer::<crate::BuiltinErrors>(StatusCode::NOT_IMPLEMENTED, "not yet")
             .unwrap();
         assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(r.headers()[header::CONTENT_TYPE], "text/plain");
         assert_eq!(text_of(r).await, "not yet");
         assert!(
             Documented::NONE
-                .answer::<crate::BuiltinErrors>(StatusCode::NOT_IMPLEMENTED, "x", "m")
+                .answer::<crate::BuiltinErrors>(StatusCode::NOT_IMPLEMENTED, "m")
                 .is_none()
         );
     }

@@ -46,7 +46,7 @@ async fn run_or_not_implemented<E: ErrorFormat>(
         biased;
         response = answered => response,
         Ok(documented) = told => documented
-            .answer::<E>(StatusCode::NOT_IMPLEMENTED, code, NOT_IMPLEMENTED)
+            .answer::<E>(StatusCode::NOT_IMPLEMENTED, NOT_IMPLEMENTED)
             .unwrap_or_else(|| not_implemented_response::<E>(code)),
     }
 }
@@ -80,6 +80,20 @@ pub fn raw_example<T: DeserializeOwned>(text: &'static str) -> Option<JsonBody<T
     serde_json::from_str::<T>(text)
         .ok()
         .map(|_| JsonBody::Raw(Bytes::from_static(text.as_bytes())))
+}
+
+/// The example `text` as a raw JSON body, when it meets the stubs' response
+/// check for `status` (the documented schema, every keyword) and decodes
+/// as `T`: an example that contradicts its own schema is not sent (the
+/// response checks would answer it with 500).
+pub fn checked_example<T: DeserializeOwned>(
+    text: &'static str,
+    status: u16,
+    check: crate::ResponseCheck,
+) -> Option<JsonBody<T>> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    check(status, &value).ok()?;
+    raw_example::<T>(text)
 }
 
 /// The example `text` decoded as `T`, when it decodes.
@@ -191,6 +205,20 @@ mod tests {
         assert!(raw_example::<Vec<u32>>(r#"["a"]"#).is_none());
         assert_eq!(example::<Vec<u32>>("[3]"), Some(vec![3]));
         assert_eq!(example::<u32>("-1"), None);
+    }
+
+    #[test]
+    fn examples_that_break_their_schema_are_not_sent() {
+        fn at_most_two(status: u16, v: &serde_json::Value) -> Result<(), crate::Violation> {
+            let small = v.as_array().is_some_and(|a| a.len() <= 2);
+            match status {
+                200 if !small => Err(crate::Pointer::Root.violation("must have at most 2 items")),
+                _ => Ok(()),
+            }
+        }
+        assert!(checked_example::<Vec<u32>>("[1, 2]", 200, at_most_two).is_some());
+        assert!(checked_example::<Vec<u32>>("[1, 2, 3]", 200, at_most_two).is_none());
+        assert!(checked_example::<Vec<u32>>("[1, 2, 3]", 201, at_most_two).is_some());
     }
 
     #[tokio::test]

@@ -51,16 +51,19 @@ pub(crate) fn files(
     let stubs = format_ident!("{}", options.server.1.replace('-', "_"));
     let trait_ident = server::trait_ident(&trait_name(title));
     let error_type = usable_error.then(|| type_name(&options.error_schema));
+    let response_checks = server::response_checks(&ops, components);
     let methods = server::trait_methods(&ops, &ir::schemes(components))
         .into_iter()
         .zip(&ops)
-        .map(|(declaration, op)| {
+        .zip(&response_checks)
+        .map(|((declaration, op), check)| {
+            let check = check.as_ref().map(|f| quote!(#stubs::validate::#f));
             let documented =
                 server::documented::table(op, &[501], error_type.as_deref(), components)
                     .unwrap_or_else(|| quote!(stub_runtime::Documented::NONE));
             let unanswered =
                 quote!(stub_runtime::skeleton::not_implemented(const { &#documented }).await);
-            let answer = answer(spec, op, error_type.as_deref(), unanswered);
+            let answer = answer(spec, op, error_type.as_deref(), unanswered, check);
             implementation(declaration, &server::names::enum_ident(op), &answer)
         })
         .collect::<Result<Vec<_>>>()?;
@@ -97,6 +100,7 @@ fn answer(
     op: &Operation,
     error_type: Option<&str>,
     unanswered: TokenStream,
+    check: Option<TokenStream>,
 ) -> TokenStream {
     let case = op.responses.iter().find(|r| is_success(r)).or_else(|| {
         // No success response: a documented redirect without a body.
@@ -141,15 +145,23 @@ fn answer(
         .collect();
     let t = server::names::type_tokens(ty);
     let is_error = matches!(ty, RustType::Model(n) if Some(n.as_str()) == error_type);
-    let decode = if is_error {
-        quote!(stub_runtime::skeleton::example::<#t>)
-    } else {
-        quote!(stub_runtime::skeleton::raw_example::<#t>)
+    let code = match case.status {
+        Status::Code(code) => code,
+        _ => 200,
+    };
+    let decode = |text: &Literal| match (is_error, &check) {
+        (true, _) => quote!(stub_runtime::skeleton::example::<#t>(#text)),
+        // Sent only when it meets the stubs' response check.
+        (false, Some(check)) => {
+            quote!(stub_runtime::skeleton::checked_example::<#t>(#text, #code, #check))
+        }
+        (false, None) => quote!(stub_runtime::skeleton::raw_example::<#t>(#text)),
     };
     let body = match body_kind(media) {
         BodyKind::Json => {
             let (first, rest) = texts.split_first().expect("a value was found above");
-            quote!(#decode(#first) #(.or_else(|| #decode(#rest)))*)
+            let (first, rest) = (decode(first), rest.iter().map(decode));
+            quote!(#first #(.or_else(|| #rest))*)
         }
         // Text and bytes: the example is the body when it is a string.
         _ => {

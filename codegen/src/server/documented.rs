@@ -99,7 +99,10 @@ fn answer(
     let body = match body {
         Some(body) => body,
         None if status == refused => return None,
-        None => quote!(stub_runtime::AnswerBody::Format),
+        None => {
+            let (code, _) = words(status);
+            quote!(stub_runtime::AnswerBody::Format { code: #code })
+        }
     };
     Some(quote!(stub_runtime::Answer { refused: #refused, status: #status, body: #body }))
 }

@@ -1502,12 +1502,16 @@ static ANSWERS_HANDLE_ITEMS_SET_NOTE: stub_runtime::Documented = stub_runtime::D
         stub_runtime::Answer {
             refused: 413u16,
             status: 400u16,
-            body: stub_runtime::AnswerBody::Format,
+            body: stub_runtime::AnswerBody::Format {
+                code: "bad_request",
+            },
         },
         stub_runtime::Answer {
             refused: 415u16,
             status: 400u16,
-            body: stub_runtime::AnswerBody::Format,
+            body: stub_runtime::AnswerBody::Format {
+                code: "bad_request",
+            },
         },
     ],
 );
@@ -1538,12 +1542,16 @@ static ANSWERS_HANDLE_PUT_ORDER: stub_runtime::Documented = stub_runtime::Docume
         stub_runtime::Answer {
             refused: 413u16,
             status: 400u16,
-            body: stub_runtime::AnswerBody::Format,
+            body: stub_runtime::AnswerBody::Format {
+                code: "bad_request",
+            },
         },
         stub_runtime::Answer {
             refused: 415u16,
             status: 400u16,
-            body: stub_runtime::AnswerBody::Format,
+            body: stub_runtime::AnswerBody::Format {
+                code: "bad_request",
+            },
         },
     ],
 );
@@ -1553,12 +1561,16 @@ static ANSWERS_HANDLE_CREATE_ITEM_CHARSET: stub_runtime::Documented = stub_runti
         stub_runtime::Answer {
             refused: 413u16,
             status: 400u16,
-            body: stub_runtime::AnswerBody::Format,
+            body: stub_runtime::AnswerBody::Format {
+                code: "bad_request",
+            },
         },
         stub_runtime::Answer {
             refused: 415u16,
             status: 400u16,
-            body: stub_runtime::AnswerBody::Format,
+            body: stub_runtime::AnswerBody::Format {
+                code: "bad_request",
+            },
         },
     ],
 );
@@ -1568,12 +1580,16 @@ static ANSWERS_HANDLE_CREATE_ITEM_EITHER: stub_runtime::Documented = stub_runtim
         stub_runtime::Answer {
             refused: 413u16,
             status: 400u16,
-            body: stub_runtime::AnswerBody::Format,
+            body: stub_runtime::AnswerBody::Format {
+                code: "bad_request",
+            },
         },
         stub_runtime::Answer {
             refused: 415u16,
             status: 400u16,
-            body: stub_runtime::AnswerBody::Format,
+            body: stub_runtime::AnswerBody::Format {
+                code: "bad_request",
+            },
         },
     ],
 );
@@ -1583,12 +1599,16 @@ static ANSWERS_HANDLE_CHECK_CONSTRAINTS: stub_runtime::Documented = stub_runtime
         stub_runtime::Answer {
             refused: 413u16,
             status: 400u16,
-            body: stub_runtime::AnswerBody::Format,
+            body: stub_runtime::AnswerBody::Format {
+                code: "bad_request",
+            },
         },
         stub_runtime::Answer {
             refused: 415u16,
             status: 400u16,
-            body: stub_runtime::AnswerBody::Format,
+            body: stub_runtime::AnswerBody::Format {
+                code: "bad_request",
+            },
         },
     ],
 );
