@@ -1,8 +1,11 @@
 //! The skeleton server crate: a binary (`cargo run -p NAME-server -- --listen
 //! ADDR`) serving the stubs' router with an implementation of their trait
-//! that answers each operation with the example the spec gives for its
-//! success response, and with `501` in the spec's error format where there
-//! is none (or it does not decode as the response's type).
+//! that answers only documented statuses: each operation's success response
+//! with the spec's example when it decodes as the response's type and meets
+//! the stubs' response check, else with a value made from its schema
+//! (`server::documented::synthesized`); a documented redirect for an
+//! operation whose only answer is one; else `501` as the operation
+//! documents it (`server::documented::table`), or in the spec's error format.
 //!
 //! Examples reach the Rust code only as string literals of their JSON text,
 //! decoded with `serde_json` at run time (and sent byte for byte).

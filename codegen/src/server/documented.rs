@@ -69,7 +69,7 @@ fn answer(
     let (status, case) = documented(op, refused)?;
     let body = match &case.body {
         Some((_, RustType::Model(name))) if Some(name.as_str()) == error_type => None,
-        None | Some((_, RustType::Json)) => None,
+        None => None,
         Some((media, _)) => match body_kind(media) {
             BodyKind::Json => {
                 let schema = case.schema.as_ref()?;
@@ -165,5 +165,85 @@ fn words(status: u16) -> (&'static str, &'static str) {
         501 => ("not_implemented", "Not Implemented"),
         s if s / 100 == 4 => ("client_error", "Client Error"),
         _ => ("server_error", "Server Error"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model;
+    use crate::spec::Spec;
+
+    const SPEC: &str = r#"
+openapi: 3.0.3
+info: { title: t, version: "1" }
+paths:
+  /only-404/{id}:
+    get:
+      operationId: only_404
+      parameters: [{ name: id, in: path, required: true, schema: { type: integer } }]
+      responses:
+        '200': { description: ok }
+        '404': { description: none }
+  /problem:
+    get:
+      operationId: problem
+      parameters: [{ name: q, in: query, schema: { type: integer } }]
+      responses:
+        '200': { description: ok }
+        4XX:
+          description: a problem
+          content:
+            application/problem+json:
+              schema: { type: object, required: [title], properties: { title: { type: string }, detail: { type: string } } }
+  /text:
+    post:
+      operationId: text
+      requestBody: { required: true, content: { application/json: { schema: { type: object } } } }
+      responses:
+        '201': { description: ok }
+        default: { description: any, content: { text/plain: { schema: { type: string } } } }
+  /nothing:
+    get:
+      operationId: nothing
+      parameters: [{ name: q, in: query, schema: { type: integer } }]
+      responses:
+        '200': { description: ok }
+"#;
+
+    /// The table of the operation `id` as one line of tokens.
+    fn table_of(id: &str) -> Option<String> {
+        let spec = Spec::parse("t.yaml", SPEC).unwrap();
+        let ops = model::operations(&spec).unwrap();
+        let op = ops.iter().find(|o| o.id == id).unwrap();
+        table(op, &refusals(op, false), None, spec.api.components.as_ref()).map(|t| t.to_string())
+    }
+
+    #[test]
+    fn an_undocumented_400_is_answered_with_the_documented_404_and_its_code() {
+        let t = table_of("only_404").unwrap();
+        assert!(t.contains("refused : 400u16 , status : 404u16"), "{t}");
+        assert!(t.contains("Format { code : \"not_found\" }"), "{t}");
+    }
+
+    #[test]
+    fn a_range_with_its_own_schema_gets_a_template_in_its_media_type() {
+        let t = table_of("problem").unwrap();
+        assert!(t.contains("media : \"application/problem+json\""), "{t}");
+        assert!(t.contains(r#"\"title\":\"Bad Request\""#), "{t}");
+        assert!(t.contains("pointer : \"/detail\""), "{t}");
+    }
+
+    #[test]
+    fn a_default_as_text_answers_every_refusal_as_text() {
+        let t = table_of("text").unwrap();
+        for status in [400u16, 413, 415, 422] {
+            assert!(t.contains(&format!("refused : {status}u16 , status : {status}u16 , body : stub_runtime :: AnswerBody :: Text")), "{status}: {t}");
+        }
+    }
+
+    #[test]
+    fn nothing_documented_keeps_the_spec_wide_format() {
+        assert_eq!(table_of("nothing"), None);
     }
 }

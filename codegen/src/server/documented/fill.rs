@@ -434,14 +434,20 @@ properties:
     }
 
     #[test]
-    fn a_status_out_of_bounds_is_not_forced_and_no_template_fits_a_pattern() {
+    fn a_status_out_of_bounds_is_not_forced_and_patterns_take_a_word_that_fits() {
         let value = filled(
             "{type: object, required: [status], properties: {status: {type: integer, maximum: 10}}}",
         );
         assert_eq!(value, Some(json!({"status": 0})));
         assert_eq!(
             filled(
-                "{type: object, required: [id], properties: {id: {type: string, pattern: '^[0-9]+$'}}}"
+                "{type: object, required: [id], properties: {id: {type: string, pattern: '^[A-Z]{3}$'}}}"
+            ),
+            Some(json!({"id": "AAA"}))
+        );
+        assert_eq!(
+            filled(
+                "{type: object, required: [id], properties: {id: {type: string, pattern: '^[0-9]{5}$'}}}"
             ),
             None
         );
