@@ -72,9 +72,12 @@ fn answer(
         None => None,
         Some((media, _)) => match body_kind(media) {
             BodyKind::Json => {
-                let schema = case.schema.as_ref()?;
                 let (code, title) = words(status);
-                match template(schema, components, status, code, title) {
+                let made = case
+                    .schema
+                    .as_ref()
+                    .and_then(|schema| template(schema, components, status, code, title));
+                match made {
                     Some((json, slots)) => {
                         let slots = slots.iter().map(|(pointer, max)| match max {
                             Some(max) => quote!(stub_runtime::Slot { pointer: #pointer, fill: stub_runtime::Fill::Message { max_chars: #max } }),
@@ -203,6 +206,13 @@ paths:
       responses:
         '201': { description: ok }
         default: { description: any, content: { text/plain: { schema: { type: string } } } }
+  /schemaless/{id}:
+    get:
+      operationId: schemaless
+      parameters: [{ name: id, in: path, required: true, schema: { type: integer } }]
+      responses:
+        '200': { description: ok }
+        '404': { description: none, content: { application/json: { example: { errors: [] } } } }
   /nothing:
     get:
       operationId: nothing
@@ -240,6 +250,12 @@ paths:
         for status in [400u16, 413, 415, 422] {
             assert!(t.contains(&format!("refused : {status}u16 , status : {status}u16 , body : stub_runtime :: AnswerBody :: Text")), "{status}: {t}");
         }
+    }
+
+    #[test]
+    fn a_documented_status_without_a_schema_still_takes_the_refusal() {
+        let t = table_of("schemaless").unwrap();
+        assert!(t.contains("refused : 400u16 , status : 404u16"), "{t}");
     }
 
     #[test]
