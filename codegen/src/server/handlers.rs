@@ -432,7 +432,8 @@ fn read_any_media(body: &Body, schema: &str, check: Option<&Ident>) -> TokenStre
     });
     quote! {
         let body = #(#branches)* {
-            return Err(Rejection::new(stub_runtime::RejectionKind::UnsupportedMediaType, #refusal).into());
+            // `?` converts for either handler error type (`Refused`, `Rejection`).
+            Err(Rejection::new(stub_runtime::RejectionKind::UnsupportedMediaType, #refusal))?
         };
     }
 }

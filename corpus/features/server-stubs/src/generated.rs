@@ -1282,13 +1282,12 @@ async fn handle_create_item_either<A: FeaturesApi>(
             > = stub_runtime::read_body(request).await;
             stub_runtime::form_body(body, "Item")?
         } else {
-            return Err(
+            Err(
                 Rejection::new(
-                        stub_runtime::RejectionKind::UnsupportedMediaType,
-                        "the request body must be sent as application/json or application/x-www-form-urlencoded",
-                    )
-                    .into(),
-            );
+                    stub_runtime::RejectionKind::UnsupportedMediaType,
+                    "the request body must be sent as application/json or application/x-www-form-urlencoded",
+                ),
+            )?
         };
         let response = shared.api.create_item_either(body).await;
         if shared.options.validate_responses {
