@@ -120,7 +120,7 @@ fn generate_all(root: &Path, specs: &[PathBuf], out: &Path) -> Result<Vec<String
 /// stubs all type it `i64`), so it says so. Schemathesis keeps generated
 /// integers inside an `int64` format's range; without a format it draws
 /// integers of any size, which the generated crates refuse as they
-/// document (README, "Request validation").
+/// document (README, "Schema checks at the edge").
 fn as_read(spec: &Path, dir: &Path) -> Result<PathBuf> {
     let text = std::fs::read_to_string(spec)?;
     let mut value: serde_json::Value =
