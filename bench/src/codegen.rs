@@ -20,10 +20,11 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use progenitor_impl::{GenerationSettings, Generator};
 use users_api_codegen::{
-    Options, Spec, StageTimings, generate, generate_timed, progenitor_input, progenitor_settings,
+    Options, Spec, StageTimings, generate, generate_timed, guarded, progenitor_input,
+    progenitor_settings,
 };
 
 use crate::report::{Goal, Report, Row, State};
@@ -89,24 +90,11 @@ fn progenitor_alone(text: &str) -> Result<f64> {
     } else {
         serde_yaml::from_str(text).context("parsing the document")?
     };
-    // progenitor panics on documents it does not support: caught and reported
-    // as a refusal, without the default hook's message on stderr.
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let tokens = std::panic::catch_unwind(|| {
+    // progenitor panics on documents it does not support: caught (without
+    // printing) and reported as a refusal.
+    let tokens = guarded("progenitor", || {
         Generator::new(&GenerationSettings::default()).generate_tokens(&api)
-    });
-    std::panic::set_hook(hook);
-    let tokens = tokens
-        .map_err(|panic| {
-            let what = panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("a panic");
-            anyhow!("progenitor panicked: {what}")
-        })?
-        .map_err(|e| anyhow!("progenitor refused it: {e}"))?;
+    })?;
     let file: syn::File = syn::parse2(tokens)?;
     black_box(prettyplease::unparse(&file));
     Ok(t.elapsed().as_secs_f64() * 1000.0)

@@ -26,18 +26,30 @@ impl Server {
 
     /// Like [`Server::service`], with extra arguments (`--database URL`).
     pub fn service_with(bin: &Path, data_dir: &Path, log: &Path, args: &[String]) -> Result<Self> {
-        let launch = Launch::new(bin, log)
-            .args(args)
-            .args([Path::new("--data-dir"), data_dir]);
-        Self::start(launch)
+        Self::service_configured(bin, data_dir, log, args, None)
     }
 
     /// Like [`Server::service`], logging warnings only (`USERS_LOG=warn`):
     /// a quieter configuration than users get, for extra rows.
     pub fn service_quiet(bin: &Path, data_dir: &Path, log: &Path) -> Result<Self> {
-        let launch = Launch::new(bin, log)
-            .args([Path::new("--data-dir"), data_dir])
-            .env("USERS_LOG", "warn");
+        Self::service_configured(bin, data_dir, log, &[], Some("warn"))
+    }
+
+    /// Like [`Server::service_with`], at log level `log_level`
+    /// (`USERS_LOG`) when given.
+    pub fn service_configured(
+        bin: &Path,
+        data_dir: &Path,
+        log: &Path,
+        args: &[String],
+        log_level: Option<&str>,
+    ) -> Result<Self> {
+        let mut launch = Launch::new(bin, log)
+            .args(args)
+            .args([Path::new("--data-dir"), data_dir]);
+        if let Some(level) = log_level {
+            launch = launch.env("USERS_LOG", level);
+        }
         Self::start(launch)
     }
 

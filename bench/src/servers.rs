@@ -231,65 +231,128 @@ fn tokens_mode(
     ours.stop()
 }
 
-/// The cost of metrics and request ids on `GET /users/{id}`: two fresh
-/// services on the same data directory, one with both on (the default), one
-/// with `--metrics false --request-ids false`, alternating.
+/// One configuration of the service: what sets it apart from the default.
+struct Setup {
+    /// Its name in log file names.
+    tag: &'static str,
+    /// Extra command-line arguments.
+    args: &'static [&'static str],
+    /// `USERS_LOG` if not the default.
+    log_level: Option<&'static str>,
+}
+
+impl Setup {
+    /// The default configuration.
+    const DEFAULT: Self = Self {
+        tag: "default",
+        args: &[],
+        log_level: None,
+    };
+
+    fn start(&self, cfg: &Config, data: &Path, dir: &Path) -> Result<Server> {
+        let args: Vec<String> = self.args.iter().map(|a| a.to_string()).collect();
+        let log = dir.join(format!("{}.log", self.tag));
+        Server::service_configured(&cfg.service_bin, data, &log, &args, self.log_level)
+    }
+}
+
+/// What a same-route comparison reports: one throughput row.
+struct Comparison {
+    key: &'static str,
+    /// What is measured (the row's label).
+    label: &'static str,
+    /// What the second configuration is (the baseline column).
+    baseline: &'static str,
+    goal: Goal,
+}
+
+/// The same route on two fresh services on one data directory, `ours`
+/// against `base`, alternating: the cost of what sets them apart.
+fn same_route(
+    cfg: &Config,
+    scripts: &Scripts,
+    report: &mut Report,
+    (data, dir): (&Path, &Path),
+    path: &str,
+    (ours, base): (&Setup, &Setup),
+    row: Comparison,
+) -> Result<()> {
+    let (ours, base) = (ours.start(cfg, data, dir)?, base.start(cfg, data, dir)?);
+    progress(&format!("read: {}", row.label));
+    let pairs = compare(cfg, scripts, &ours, &base, path, &[], cfg.connections)?;
+    let (o, b) = (col(&pairs, |p| p.ours.rps), col(&pairs, |p| p.base.rps));
+    report.put(
+        Row::measured(row.key, row.label, "req/s")
+            .ours(&o)
+            .baseline(row.baseline, &b)
+            .ratio(&ratios(&o, &b))
+            .goal(row.goal),
+    );
+    ours.stop()?;
+    base.stop()
+}
+
+/// The cost of metrics and request ids on `GET /users/{id}`: both on (the
+/// default) against `--metrics false --request-ids false`.
 fn ops_cost(
     cfg: &Config,
     scripts: &Scripts,
     report: &mut Report,
-    (data, dir): (&Path, &Path),
+    dirs: (&Path, &Path),
     user_path: &str,
 ) -> Result<()> {
-    let on = Server::service(&cfg.service_bin, data, &dir.join("ops-on.log"))?;
-    let off_args = ["--metrics", "false", "--request-ids", "false"].map(String::from);
-    let off = Server::service_with(&cfg.service_bin, data, &dir.join("ops-off.log"), &off_args)?;
-    progress("read: metrics and request ids on vs off");
-    let pairs = compare(cfg, scripts, &on, &off, user_path, &[], cfg.connections)?;
-    let (o, b) = (col(&pairs, |p| p.ours.rps), col(&pairs, |p| p.base.rps));
-    report.put(
-        Row::measured(
-            "read.ops.user.rps",
-            "GET /users/{id}: metrics and request ids on (the default): throughput",
-            "req/s",
-        )
-        .ours(&o)
-        .baseline("the service with both off", &b)
-        .ratio(&ratios(&o, &b))
-        .goal(Goal::RatioAtLeast(0.9)),
-    );
-    on.stop()?;
-    off.stop()
+    let off = Setup {
+        tag: "ops-off",
+        args: &["--metrics", "false", "--request-ids", "false"],
+        log_level: None,
+    };
+    let row = Comparison {
+        key: "read.ops.user.rps",
+        label: "GET /users/{id}: metrics and request ids on (the default): throughput",
+        baseline: "the service with both off",
+        goal: Goal::RatioAtLeast(0.9),
+    };
+    same_route(
+        cfg,
+        scripts,
+        report,
+        dirs,
+        user_path,
+        (&Setup::DEFAULT, &off),
+        row,
+    )
 }
 
-/// The cost of the access log on `GET /users/{id}`: two fresh services on
-/// the same data directory, the default (`info`: a `response` line per
-/// request) and `USERS_LOG=warn` (no line), alternating. An extra row: the
-/// read rows above measure the default.
+/// The cost of the access log on `GET /users/{id}`: the default (`info`: a
+/// `response` line per request) against `USERS_LOG=warn` (no line). An
+/// extra row: the read rows above measure the default.
 fn log_cost(
     cfg: &Config,
     scripts: &Scripts,
     report: &mut Report,
-    (data, dir): (&Path, &Path),
+    dirs: (&Path, &Path),
     user_path: &str,
 ) -> Result<()> {
-    let on = Server::service(&cfg.service_bin, data, &dir.join("log-on.log"))?;
-    let off = Server::service_quiet(&cfg.service_bin, data, &dir.join("log-off.log"))?;
-    progress("read: access log on (the default) vs USERS_LOG=warn");
-    let pairs = compare(cfg, scripts, &on, &off, user_path, &[], cfg.connections)?;
-    let (o, b) = (col(&pairs, |p| p.ours.rps), col(&pairs, |p| p.base.rps));
-    report.put(
-        Row::measured(
-            "read.log.user.rps",
-            "GET /users/{id}: a `response` log line per request (the default `info` level): throughput",
-            "req/s",
-        )
-        .ours(&o)
-        .baseline("the service at `USERS_LOG=warn`", &b)
-        .ratio(&ratios(&o, &b)),
-    );
-    on.stop()?;
-    off.stop()
+    let quiet = Setup {
+        tag: "log-warn",
+        args: &[],
+        log_level: Some("warn"),
+    };
+    let row = Comparison {
+        key: "read.log.user.rps",
+        label: "GET /users/{id}: a `response` log line per request (the default `info` level): throughput",
+        baseline: "the service at `USERS_LOG=warn`",
+        goal: Goal::None,
+    };
+    same_route(
+        cfg,
+        scripts,
+        report,
+        dirs,
+        user_path,
+        (&Setup::DEFAULT, &quiet),
+        row,
+    )
 }
 
 /// A directory of baseline bodies.

@@ -37,12 +37,21 @@ pub enum CodegenError {
         /// Each problem with its location.
         problems: Vec<Problem>,
     },
-    /// A generator failed (or panicked) on a construct validation let through.
+    /// A generator failed on a construct validation let through.
     #[error("{stage} generation failed: {message}")]
     Generate {
         /// Which generator failed (`models`, `client`, `server`).
         stage: &'static str,
         /// What went wrong.
+        message: String,
+    },
+    /// progenitor or typify panicked (`todo!`, `assert!`) on a construct
+    /// they do not support; caught by [`guarded`](crate::guarded).
+    #[error("{stage} generation failed: unsupported construct (progenitor panicked): {message}")]
+    Unsupported {
+        /// Which generator panicked (`models`, `client`, or the caller's name).
+        stage: &'static str,
+        /// The panic's message, with its place in progenitor's source.
         message: String,
     },
 }

@@ -31,7 +31,8 @@ use std::path::Path;
 use std::time::Instant;
 
 pub use downgrade::{is_openapi31, to_openapi30};
-pub use emit::manifest::{DEPENDENCIES, Dependency, standalone_workspace};
+pub use emit::guard::guarded;
+pub use emit::manifest::{DEPENDENCIES, Dependency, Runtimes, standalone_workspace};
 pub use emit::progenitor::settings as progenitor_settings;
 pub use error::{CodegenError, Problem, Result};
 pub use options::{ClientDocs, GeneratedFile, Options, REGEN_COMMAND, StageTimings};

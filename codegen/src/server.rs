@@ -8,9 +8,12 @@
 //! - [`params`]: the query and header parameter structs;
 //! - [`responses`]: the response enums;
 //! - [`handlers`]: trait methods, handlers and routes;
-//! - [`checks`]: the `validate` module, schema checks as Rust.
+//! - [`checks`]: the `validate` module, schema checks as Rust;
+//! - [`documented`]: what an operation answers to a refusal when it
+//!   documents its own schema or media type for the status.
 
 mod checks;
+pub(crate) mod documented;
 mod handlers;
 mod params;
 mod responses;
@@ -97,11 +100,36 @@ pub fn generate(
         .map(|op| checks::OpChecks::of(&mut checks, op))
         .collect();
     let validate = checks.module();
+    let error_type = names.error.as_ref().map(|e| e.type_name);
+    let answers: Vec<Option<(proc_macro2::Ident, TokenStream)>> = ops
+        .iter()
+        .zip(&handler_idents)
+        .map(|(op, name)| {
+            let refused = documented::refusals(op, schemes.secures(op));
+            let table = documented::table(op, &refused, error_type, names.components)?;
+            let id = quote::format_ident!("ANSWERS_{}", name.to_string().to_uppercase());
+            Some((id, table))
+        })
+        .collect();
+    let answer_tables = answers.iter().flatten().map(|(id, table)| {
+        let doc = doc_attrs("What the operation documents for the refusals it answers in a schema or media type of its own.");
+        quote!(#doc static #id: stub_runtime::Documented = #table;)
+    });
+    let refused_alias = answers.iter().any(Option::is_none).then(|| {
+        quote! {
+            /// What a handler answers when it refuses a request itself.
+            type Refused = stub_runtime::Refused<Errors>;
+        }
+    });
     let handlers = ops
         .iter()
         .zip(&handler_idents)
         .zip(&op_checks)
-        .map(|((op, name), c)| handlers::handler(op, name, &trait_ident, &schemes, c));
+        .zip(&answers)
+        .map(|(((op, name), c), a)| {
+            let answers = a.as_ref().map(|(id, _)| id);
+            handlers::handler(op, name, &trait_ident, &schemes, c, answers)
+        });
     let table = ops.iter().map(|op| {
         let (id, method, path) = (&op.id, &op.method, &op.path);
         quote! { OperationInfo { operation_id: #id, method: #method, path: #path }, }
@@ -123,9 +151,6 @@ pub fn generate(
             use axum::http::StatusCode;
             use axum::response::{IntoResponse, Response};
             use axum::routing::{MethodFilter, MethodRouter};
-
-            /// What a handler answers when it refuses a request itself.
-            type Refused = stub_runtime::Refused<Errors>;
         }
     });
     let format_import = ops
@@ -155,6 +180,7 @@ pub fn generate(
         use std::sync::Arc;
 
         #operation_imports
+        #refused_alias
         #format_import
 
         pub use stub_runtime::{ApiKey, BearerToken, JsonBody, OperationInfo, Rejection, RouterOptions};
@@ -201,6 +227,8 @@ pub fn generate(
 
         #(#handlers)*
 
+        #(#answer_tables)*
+
         #validate
     })
 }
@@ -212,6 +240,19 @@ pub(crate) fn trait_ident(name: &str) -> proc_macro2::Ident {
     } else {
         ident(name)
     }
+}
+
+/// The name of each operation's response check in the stubs' `validate`
+/// module (`None`: nothing to check), in `ops` order, as [`generate`]
+/// names them.
+pub(crate) fn response_checks(
+    ops: &[Operation],
+    components: Option<&openapiv3::Components>,
+) -> Vec<Option<proc_macro2::Ident>> {
+    let mut checks = checks::Checks::new(components);
+    ops.iter()
+        .map(|op| checks::OpChecks::of(&mut checks, op).responses)
+        .collect()
 }
 
 /// The trait's method declarations (as in the trait, docs included), for an

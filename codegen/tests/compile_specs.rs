@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use users_api_codegen::{Options, Spec, generate_with_warnings, standalone_workspace};
+use users_api_codegen::{Options, Runtimes, Spec, generate_with_warnings, standalone_workspace};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -79,7 +79,7 @@ fn generate_all(out: &Path) -> Vec<(String, Vec<users_api_codegen::GeneratedFile
         .collect();
     std::fs::write(
         out.join("Cargo.toml"),
-        standalone_workspace(&members, &types, &root().join("stub-runtime")),
+        standalone_workspace(&members, &types, &Runtimes::in_project(&root())),
     )
     .unwrap();
     std::fs::copy(root().join("Cargo.lock"), out.join("Cargo.lock")).unwrap();
@@ -131,7 +131,7 @@ fn crafted_specs_generate_and_compile() {
         .expect("the client's support module")
         .contents;
     assert!(support.contains("pub fn api_key(mut self"), "{support}");
-    assert!(support.contains(r#"headers.insert("x-api-token", value)"#));
+    assert!(support.contains(r#"self.http.api_key = Some(("x-api-token", key.into()));"#));
     assert!(support.contains("client_extras_client::RetryPolicy::default()"));
     for ours in ["users_api", "x-application-id", "X-Application-ID", "__"] {
         assert!(!support.contains(ours), "the support module says {ours}");

@@ -1,15 +1,16 @@
 //! The skeleton server, generated for a crafted spec
 //! (`tests/skeleton/examples.yaml`), built, started on a free loopback port
 //! and called over HTTP: operations with an example answer exactly that
-//! example (read from the spec file here, not from the generator), the
-//! others `501` in the spec's error schema, after the stubs' checks.
+//! example (read from the spec file here, not from the generator); those
+//! without a usable one a value made from the schema; where none can be
+//! made, `501` in the spec's error schema; all after the stubs' checks.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use serde_json::{Value, json};
-use users_api_codegen::{Options, Spec, generate, standalone_workspace};
+use users_api_codegen::{Options, Runtimes, Spec, generate, standalone_workspace};
 
 const SLUG: &str = "skeleton-examples";
 
@@ -52,7 +53,7 @@ fn build_skeleton(out: &Path) -> PathBuf {
             (&format!("{SLUG}-types"), "types"),
             (&format!("{SLUG}-server-stubs"), "server-stubs"),
         ],
-        &root().join("stub-runtime"),
+        &Runtimes::in_project(&root()),
     );
     std::fs::write(out.join("Cargo.toml"), manifest).unwrap();
     std::fs::copy(root().join("Cargo.lock"), out.join("Cargo.lock")).unwrap();
@@ -141,6 +142,15 @@ fn assert_not_implemented((status, content_type, body): (u16, String, Value)) {
     assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
 }
 
+/// A `Pet` the skeleton made: an integer `id` and a non-empty `name`.
+fn assert_made_pet(body: &Value) {
+    assert!(body["id"].is_i64(), "{body}");
+    assert!(
+        body["name"].as_str().is_some_and(|n| !n.is_empty()),
+        "{body}"
+    );
+}
+
 #[tokio::test]
 async fn answers_with_the_spec_examples_else_501() {
     let dir = tempfile::tempdir().unwrap();
@@ -173,15 +183,42 @@ async fn answers_with_the_spec_examples_else_501() {
     let (status, _, body) = call(http.get(url("/ranged"))).await;
     assert_eq!((status, body), (200, Value::Null));
 
-    // No example, and an example that is not a `Pet`: 501 in the error schema.
+    // No example: a `Pet` made from the schema (never the request's).
     let pet = json!({"id": 3, "name": "Cy"});
-    assert_not_implemented(call(http.post(url("/pets")).json(&pet)).await);
-    assert_not_implemented(call(http.get(url("/broken"))).await);
+    let (status, content_type, body) = call(http.post(url("/pets")).json(&pet)).await;
+    assert_eq!((status, content_type.as_str()), (201, "application/json"));
+    assert_made_pet(&body);
+    assert_ne!(body["name"], "Cy");
+    // An example that is not a `Pet`: one made from the schema instead.
+    let example = &spec["paths"]["/broken"]["get"]["responses"]["200"]["content"]["application/json"]
+        ["example"];
+    let (status, _, body) = call(http.get(url("/broken"))).await;
+    assert_eq!(status, 200);
+    assert_ne!(&body, example);
+    assert_made_pet(&body);
+    // An example that decodes but breaks its own schema (`age` over its
+    // `maximum`): not sent (the response checks would make it a 500).
+    let example = &spec["paths"]["/contradicts"]["get"]["responses"]["200"]["content"]["application/json"]
+        ["example"];
+    let maximum = &spec["components"]["schemas"]["Animal"]["properties"]["age"]["maximum"];
+    let (status, _, body) = call(http.get(url("/contradicts"))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_ne!(&body, example);
+    assert!(
+        body["age"].as_i64().unwrap() <= maximum.as_i64().unwrap(),
+        "{body}"
+    );
+    // No example and no value can be made: 501 in the error schema.
+    assert_not_implemented(call(http.get(url("/unmakeable"))).await);
 
     // The stubs' checks run first: a malformed request is refused, not 501.
+    // `get_pet` documents 404, not 400: a malformed id is answered 404.
+    let documented = &spec["paths"]["/pets/{id}"]["get"]["responses"];
+    assert!(documented.get("400").is_none() && documented.get("404").is_some());
     let (status, _, body) = call(http.get(url("/pets/seven"))).await;
-    assert_eq!(status, 400, "{body}");
-    assert_eq!(body["status"], 400);
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["status"], 404);
+    assert_eq!(body["code"], "not_found");
     let (status, _, body) = call(http.post(url("/pets")).json(&json!({"id": 3}))).await;
     assert!(matches!(status, 400 | 422), "{status} {body}");
 }

@@ -69,7 +69,7 @@ Version: 3.0.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
-    pub(crate) inner: crate::support::ClientState,
+    pub(crate) inner: ::client_runtime::ClientState,
 }
 impl Client {
     /// Create a new client.
@@ -77,7 +77,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: crate::support::ClientState) -> Self {
+    pub fn new(baseurl: &str, inner: ::client_runtime::ClientState) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
@@ -96,7 +96,7 @@ impl Client {
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
-        inner: crate::support::ClientState,
+        inner: ::client_runtime::ClientState,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -105,7 +105,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::support::ClientState> for Client {
+impl ClientInfo<::client_runtime::ClientState> for Client {
     fn api_version() -> &'static str {
         "3.0.0"
     }
@@ -115,11 +115,11 @@ impl ClientInfo<crate::support::ClientState> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &crate::support::ClientState {
+    fn inner(&self) -> &::client_runtime::ClientState {
         &self.inner
     }
 }
-impl ClientHooks<crate::support::ClientState> for &Client {}
+impl ClientHooks<::client_runtime::ClientState> for &Client {}
 impl Client {
     /**Sign in with an OAuth / OpenID Connect token
 

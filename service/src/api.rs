@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
+
 use users_api_server_stubs::types::{OAuthToken, Users};
 use users_api_server_stubs::{
     AuthenticateFromOauthTokenResponse as AuthResponse, Credentials, GetOpenapiJsonResponse,
@@ -25,14 +27,19 @@ use crate::store::{RevocationCheck, Storage, UserStore};
 pub struct Service<S> {
     store: Cached<S>,
     access: Access,
-    openapi_json: serde_json::Value,
+    /// The spec as JSON text, made once (a `serde_json::Value` of it held
+    /// several times the bytes, and was copied for every request).
+    openapi_json: Bytes,
 }
 
 impl<S: Storage> Service<S> {
     /// Wires a store and a verifier together under an access mode.
     pub fn new(store: Cached<S>, verifier: Arc<Verifier>, mode: AccessMode) -> Self {
-        let openapi_json =
+        let openapi: serde_json::Value =
             serde_yaml::from_str(OPENAPI_YAML).expect("the embedded spec is valid YAML");
+        let openapi_json = serde_json::to_vec(&openapi)
+            .expect("a JSON value serializes")
+            .into();
         Self {
             store,
             access: Access::new(verifier, mode),
@@ -139,7 +146,7 @@ impl<S: Storage> UsersApi for Service<S> {
     }
 
     async fn get_openapi_json(&self) -> GetOpenapiJsonResponse {
-        GetOpenapiJsonResponse::Ok(self.openapi_json.clone().into())
+        GetOpenapiJsonResponse::Ok(JsonBody::Raw(self.openapi_json.clone()))
     }
 
     async fn get_docs(&self) -> users_api_server_stubs::GetDocsResponse {

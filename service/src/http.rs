@@ -9,12 +9,14 @@
 //! with `Router::layer` boxes and clones services per request, and the four
 //! layers it replaced (trace, panic, guard, timeout) cost about 10,000 of the
 //! 38,000 instructions of a cached `GET /users/{id}` (callgrind, issue 15;
-//! the baseline server takes 16,000 in all). It does the same work: a
-//! request span (with the request id) and a `response` line when `info` is
+//! the baseline server takes 16,000 in all). It does the same work: the
+//! request's id and a `response` line when `info` is
 //! enabled (nothing, not even a clock read, when it is not), a 500 for a panic, the guard, and a
 //! 408 past the request timeout, whose timer is armed only if the request
 //! does not finish on its first poll. What is recorded of each request
-//! (its id, span, `response` line and metrics) is [`crate::ops::observe`]'s.
+//! (its id, `response` line and metrics) is [`crate::ops::observe`]'s; the
+//! request runs with its peer and id as its
+//! [`RequestContext`](crate::ops::request_context::RequestContext).
 
 use std::convert::Infallible;
 use std::future::{Future, poll_fn};
@@ -37,6 +39,7 @@ use users_api_server_stubs::{RouterOptions, error_response, router_with_options}
 use crate::api::Service as Api;
 use crate::config::AccessMode;
 use crate::ops::observe::Observer;
+use crate::ops::request_context::{self, RequestContext};
 use crate::store::Storage;
 
 /// Request limits and schema checks.
@@ -61,13 +64,15 @@ pub struct Boundary {
     pub allowed_origins: Vec<HeaderValue>,
 }
 
-/// Builds the full application for a service.
+/// Builds the full application for a service: the edge around the
+/// generated router, served as it is (no router of its own around it: a
+/// second `axum::Router` cost about 2,000 instructions a request).
 pub fn app<S: Storage>(
     service: Arc<Api<S>>,
     limits: Limits,
     boundary: Boundary,
     observer: Observer,
-) -> Router {
+) -> App {
     let local = service.mode() == AccessMode::Local;
     let router = router_with_options(
         service,
@@ -84,7 +89,7 @@ pub fn app<S: Storage>(
     } else {
         router.layer(cors(boundary.allowed_origins.clone()))
     };
-    Router::new().fallback_service(Edge {
+    App {
         inner: router,
         shared: Arc::new(EdgeConfig {
             local,
@@ -92,7 +97,7 @@ pub fn app<S: Storage>(
             timeout: limits.request_timeout,
             observer,
         }),
-    })
+    }
 }
 
 /// CORS for the allowed origins only; the guard has refused every other one.
@@ -115,14 +120,16 @@ struct EdgeConfig {
     observer: Observer,
 }
 
-/// Logging, panic safety, the guard and the timeout around the generated router.
+/// The application: the request's id, log line and metrics, panic safety,
+/// the guard and the timeout around the generated router. Serve it with
+/// [`crate::serve::serve`].
 #[derive(Clone)]
-struct Edge {
+pub struct App {
     inner: Router,
     shared: Arc<EdgeConfig>,
 }
 
-impl Service<Request> for Edge {
+impl Service<Request> for App {
     type Response = Response;
     type Error = Infallible;
     type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
@@ -132,7 +139,7 @@ impl Service<Request> for Edge {
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        let observation = self.shared.observer.start(&req);
+        let (observation, id) = self.shared.observer.start(&req);
         let refused = guard(&self.shared, &req);
         let limit = self.shared.timeout;
         let docs = req.uri().path() == "/docs";
@@ -140,40 +147,35 @@ impl Service<Request> for Edge {
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip());
-        let inner = refused.is_none().then(|| {
-            let _entered = observation.span().enter();
-            catch_unwind(AssertUnwindSafe(|| self.inner.call(req)))
-        });
+        let inner = refused
+            .is_none()
+            .then(|| catch_unwind(AssertUnwindSafe(|| self.inner.call(req))));
         Box::pin(async move {
-            let mut response = match (refused, inner) {
-                (Some(response), _) => response,
-                (None, Some(Ok(future))) => {
-                    run(crate::peer::scope(peer, future), limit, observation.span()).await
-                }
-                (None, _) => internal_error(),
+            let context = RequestContext { peer, id };
+            let (mut response, context) = match (refused, inner) {
+                (Some(response), _) => (response, context),
+                (None, Some(Ok(future))) => run(future, limit, context).await,
+                (None, _) => (internal_error(), context),
             };
             harden(&mut response, docs);
-            observation.finish(&mut response);
+            observation.finish(&mut response, context.id);
             Ok(response)
         })
     }
 }
 
-/// Polls the router's future inside the request span, turning a panic into
-/// a 500 and, past `limit`, answering 408. The timer is only created if the
-/// first poll does not finish the request.
-async fn run<F>(future: F, limit: Duration, span: &tracing::Span) -> Response
+/// Polls the router's future as the request `context` describes (see
+/// [`request_context`]), turning a panic into a 500 and, past `limit`,
+/// answering 408; gives the context back with the response. The timer is
+/// only created if the first poll does not finish the request.
+async fn run<F>(future: F, limit: Duration, context: RequestContext) -> (Response, RequestContext)
 where
     F: Future<Output = Result<Response, Infallible>>,
 {
-    let mut future = pin!(future);
+    let mut future = pin!(request_context::scope(context, future));
     let mut timer: Option<Pin<Box<tokio::time::Sleep>>> = None;
-    poll_fn(|cx| {
-        let polled = {
-            let _entered = span.enter();
-            catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx)))
-        };
-        match polled {
+    let response = poll_fn(|cx| {
+        match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
             Ok(Poll::Ready(Ok(response))) => return Poll::Ready(response),
             Ok(Poll::Ready(Err(never))) => match never {},
             Err(_) => return Poll::Ready(internal_error()),
@@ -189,7 +191,9 @@ where
             Poll::Pending => Poll::Pending,
         }
     })
-    .await
+    .await;
+    let context = future.take_value().unwrap_or_default();
+    (response, context)
 }
 
 /// `Content-Security-Policy` of every response but the docs page: nothing
@@ -316,8 +320,8 @@ mod tests {
     use axum::routing::get;
     use tower::ServiceExt;
 
-    fn edge(inner: Router, local: bool) -> Router {
-        Router::new().fallback_service(Edge {
+    fn edge(inner: Router, local: bool) -> App {
+        App {
             inner,
             shared: Arc::new(EdgeConfig {
                 local,
@@ -325,15 +329,10 @@ mod tests {
                 timeout: Duration::from_millis(200),
                 observer: Observer::new(false, false, false),
             }),
-        })
+        }
     }
 
-    async fn send(
-        app: &Router,
-        path: &str,
-        peer: [u8; 4],
-        headers: &[(&str, &str)],
-    ) -> (u16, String) {
+    async fn send(app: &App, path: &str, peer: [u8; 4], headers: &[(&str, &str)]) -> (u16, String) {
         let mut req = Request::builder().uri(path);
         for (name, value) in headers {
             req = req.header(*name, *value);

@@ -15,7 +15,6 @@ pub mod log_text;
 pub mod memory;
 pub mod meters;
 pub mod ops;
-pub mod peer;
 pub mod profile;
 pub mod serve;
 pub mod setup;

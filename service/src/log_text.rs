@@ -15,6 +15,20 @@ pub const MAX_LOGGED_PATH: usize = 256;
 /// straight into the line (no allocation).
 pub struct Escaped<'a>(pub &'a str, pub usize);
 
+impl Escaped<'_> {
+    /// Appends the text, escaped and cut, to `out`; printable ASCII that
+    /// needs no cut (every path and method of a normal request) is copied
+    /// as it is.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        let text = self.0.as_bytes();
+        if text.len() <= self.1 && text.iter().all(|b| (b' '..=b'~').contains(b)) {
+            out.extend_from_slice(text);
+        } else {
+            let _ = std::io::Write::write_fmt(out, format_args!("{self}"));
+        }
+    }
+}
+
 impl std::fmt::Display for Escaped<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let text = self.0;
@@ -57,5 +71,25 @@ mod tests {
             assert_eq!(Escaped(text, max).to_string(), expected, "{text:?} {max}");
         }
         assert_eq!(Escaped("a\u{202e}b", 9).to_string(), "a\\u{202e}b");
+    }
+
+    #[test]
+    fn written_bytes_are_the_displayed_text() {
+        for (text, max) in [
+            ("/users/3f0c3a6e-1b1e-4c39", 256),
+            ("/users", 6),
+            ("/users", 5),
+            ("GET", 16),
+            ("/a b~", 9),
+            ("/\u{7f}", 9),
+            ("/users/\u{202e}evil", 256),
+            ("/é", 9),
+            ("", 3),
+        ] {
+            let mut out = b"x".to_vec();
+            Escaped(text, max).write_to(&mut out);
+            let shown = format!("x{}", Escaped(text, max));
+            assert_eq!(String::from_utf8(out).unwrap(), shown, "{text:?} {max}");
+        }
     }
 }

@@ -50,7 +50,7 @@ async fn serve(
     let metrics = config.ops.metrics.then(ops::prometheus::Metrics::install);
     let metrics = metrics.transpose()?;
 
-    let (router, store) = setup::build(data_dir, database, config).await?;
+    let (app, store) = setup::build(data_dir, database, config).await?;
     let db = store.describe();
 
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -76,7 +76,7 @@ async fn serve(
     println!("users-service listening on http://{addr}");
     tracing::info!("API reference: http://{addr}/docs");
 
-    users_service::serve::serve(listener, router, config.listener, shutdown).await?;
+    users_service::serve::serve(listener, app, config.listener, shutdown).await?;
     if let Some(admin) = admin {
         admin.stop().await?;
     }

@@ -5,14 +5,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use axum::Router;
 
 use crate::api::Service;
 use crate::auth::Verifier;
 use crate::auth::devkey;
 use crate::cache::Cached;
 use crate::config::{DatabaseArgs, ServiceConfig};
-use crate::http::{Boundary, Limits, app};
+use crate::http::{App, Boundary, Limits, app};
 use crate::ops::observe::Observer;
 use crate::store::any::Store;
 use axum::http::HeaderValue;
@@ -23,7 +22,7 @@ pub async fn build(
     data_dir: &Path,
     database: &DatabaseArgs,
     config: &ServiceConfig,
-) -> Result<(Router, Store)> {
+) -> Result<(App, Store)> {
     let verifier_config = config.verifier_config(data_dir)?;
     if config.is_dev_mode() {
         tracing::warn!(

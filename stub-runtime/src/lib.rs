@@ -11,7 +11,8 @@
 //! scaffolding ([`Routes`], [`RouterOptions`]) and the
 //! responses built on a spec's error schema ([`ErrorFormat`]), and what the
 //! generated schema checks call ([`Violation`], [`Pointer`], [`Format`],
-//! [`Pattern`], [`checked_json`], [`check_param`], [`check_response`]).
+//! [`Pattern`], [`checked_json`], [`check_param`], [`check_response`]), and
+//! the answers an operation documents in a schema of its own ([`Documented`]).
 //!
 //! The `skeleton` feature (on by default) adds [`skeleton`]: what a
 //! generated skeleton server runs on.
@@ -32,6 +33,8 @@ pub use style::ArrayStyle;
 mod body;
 #[cfg(feature = "axum")]
 mod checked;
+#[cfg(feature = "axum")]
+mod documented;
 #[cfg(feature = "axum")]
 mod format;
 #[cfg(feature = "axum")]
@@ -63,6 +66,8 @@ mod violation;
 pub use body::JsonBody;
 #[cfg(feature = "axum")]
 pub use checked::{ResponseCheck, check_param, check_response, checked_json, json_request};
+#[cfg(feature = "axum")]
+pub use documented::{Answer, AnswerBody, Documented, Fill, Slot};
 #[cfg(feature = "axum")]
 pub use format::{BuiltinErrors, ErrorFormat, Refused, media_body, with_headers};
 #[cfg(feature = "axum")]

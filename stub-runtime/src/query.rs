@@ -68,6 +68,10 @@ impl QueryPairs {
                         "query parameter `{name}` is given more than once; separate its items with `{sep}`"
                     )));
                 }
+                // `name=` is the empty list (RFC 6570 form expansion).
+                if raw[0].is_empty() {
+                    return Ok(Some(Vec::new()));
+                }
                 raw[0].split(sep).collect()
             }
         };
@@ -132,6 +136,15 @@ fn parse_value<T: FromStr>(text: &str, message: impl FnOnce() -> String) -> Resu
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
+
+    #[test]
+    fn an_empty_delimited_value_is_the_empty_list() {
+        let q = QueryPairs::parse(Some("codes=&ids=1,2"));
+        let codes = q.array::<i64>("codes", ArrayStyle::PipeDelimited, "an integer");
+        assert_eq!(codes, Ok(Some(Vec::new())));
+        let ids = q.array::<i64>("ids", ArrayStyle::FormCommas, "an integer");
+        assert_eq!(ids, Ok(Some(vec![1, 2])));
+    }
 
     #[test]
     fn scalars_and_repeats() {

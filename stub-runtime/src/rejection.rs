@@ -76,7 +76,12 @@ impl Rejection {
     /// code from [`Self::status`], [`Self::code`] and [`Self::message`]) as
     /// JSON, with `Allow` on 405 and a `WWW-Authenticate: Bearer` challenge on 401.
     pub fn respond<B: serde::Serialize>(self, body: &B) -> Response {
-        let mut response = error_json(self.status(), body);
+        let response = error_json(self.status(), body);
+        self.finish(response)
+    }
+
+    /// `response` with the headers the rejection calls for (`Allow` on 405).
+    pub(crate) fn finish(self, mut response: Response) -> Response {
         if let Some(allow) = self.allow {
             response
                 .headers_mut()

@@ -1,6 +1,7 @@
 //! The runtime of a skeleton server (`cargo xtask generate` writes one per
 //! spec): its operations answer with the spec's examples, and one without an
-//! example answers `501` in the spec's error format. The generated crate keeps
+//! example answers `501` in the schema and media type the operation documents
+//! for it ([`Documented`]), else in the spec's error format. The generated crate keeps
 //! only the per-operation answers and its command line.
 
 use std::cell::RefCell;
@@ -15,14 +16,14 @@ use axum::response::Response;
 use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 
-use crate::{BuiltinError, BuiltinErrors, ErrorFormat, JsonBody};
+use crate::{BuiltinError, BuiltinErrors, Documented, ErrorFormat, JsonBody};
 
 /// The message of every `501` answer.
 const NOT_IMPLEMENTED: &str = "the spec gives no example for this operation's success response";
 
 tokio::task_local! {
     /// Per request: how an operation without an example says so.
-    static UNANSWERED: RefCell<Option<oneshot::Sender<()>>>;
+    static UNANSWERED: RefCell<Option<oneshot::Sender<&'static Documented>>>;
 }
 
 /// `router` with the layer that answers `501` (in `E`'s format, error code
@@ -44,14 +45,17 @@ async fn run_or_not_implemented<E: ErrorFormat>(
     tokio::select! {
         biased;
         response = answered => response,
-        Ok(()) = told => not_implemented_response::<E>(code),
+        Ok(documented) = told => documented
+            .answer::<E>(StatusCode::NOT_IMPLEMENTED, NOT_IMPLEMENTED)
+            .unwrap_or_else(|| not_implemented_response::<E>(code)),
     }
 }
 
 /// What an operation without an example awaits: it tells the layer of
-/// [`answer_unanswered`] to answer `501`, and never completes.
-pub async fn not_implemented<T>() -> T {
-    let _ = UNANSWERED.try_with(|tell| tell.borrow_mut().take().map(|tell| tell.send(())));
+/// [`answer_unanswered`] to answer `501` (as `documented` says, when it
+/// documents an answer for it), and never completes.
+pub async fn not_implemented<T>(documented: &'static Documented) -> T {
+    let _ = UNANSWERED.try_with(|tell| tell.borrow_mut().take().map(|tell| tell.send(documented)));
     std::future::pending().await
 }
 
@@ -76,6 +80,20 @@ pub fn raw_example<T: DeserializeOwned>(text: &'static str) -> Option<JsonBody<T
     serde_json::from_str::<T>(text)
         .ok()
         .map(|_| JsonBody::Raw(Bytes::from_static(text.as_bytes())))
+}
+
+/// The example `text` as a raw JSON body, when it meets the stubs' response
+/// check for `status` (the documented schema, every keyword) and decodes
+/// as `T`: an example that contradicts its own schema is not sent (the
+/// response checks would answer it with 500).
+pub fn checked_example<T: DeserializeOwned>(
+    text: &'static str,
+    status: u16,
+    check: crate::ResponseCheck,
+) -> Option<JsonBody<T>> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    check(status, &value).ok()?;
+    raw_example::<T>(text)
 }
 
 /// The example `text` decoded as `T`, when it decodes.
@@ -117,7 +135,11 @@ mod tests {
     fn app() -> axum::Router {
         let router = axum::Router::new()
             .route("/answered", get(|| async { "an example" }))
-            .route("/unanswered", get(not_implemented::<String>));
+            .route(
+                "/unanswered",
+                get(|| not_implemented::<String>(&Documented::NONE)),
+            )
+            .route("/as-text", get(|| not_implemented::<String>(&AS_TEXT)));
         answer_unanswered::<BuiltinErrors>(router, "not_implemented")
     }
 
@@ -151,6 +173,23 @@ mod tests {
         );
     }
 
+    /// An operation documenting only `5XX` as `text/plain`.
+    static AS_TEXT: Documented = Documented::new(&[crate::Answer {
+        refused: 501,
+        status: 501,
+        body: crate::AnswerBody::Text {
+            media: "text/plain",
+        },
+    }]);
+
+    #[tokio::test]
+    async fn a_501_documented_as_text_is_text() {
+        assert_eq!(
+            call("/as-text").await,
+            (StatusCode::NOT_IMPLEMENTED, NOT_IMPLEMENTED.to_string())
+        );
+    }
+
     #[tokio::test]
     async fn an_operation_with_an_example_answers_it() {
         assert_eq!(
@@ -166,6 +205,20 @@ mod tests {
         assert!(raw_example::<Vec<u32>>(r#"["a"]"#).is_none());
         assert_eq!(example::<Vec<u32>>("[3]"), Some(vec![3]));
         assert_eq!(example::<u32>("-1"), None);
+    }
+
+    #[test]
+    fn examples_that_break_their_schema_are_not_sent() {
+        fn at_most_two(status: u16, v: &serde_json::Value) -> Result<(), crate::Violation> {
+            let small = v.as_array().is_some_and(|a| a.len() <= 2);
+            match status {
+                200 if !small => Err(crate::Pointer::Root.violation("must have at most 2 items")),
+                _ => Ok(()),
+            }
+        }
+        assert!(checked_example::<Vec<u32>>("[1, 2]", 200, at_most_two).is_some());
+        assert!(checked_example::<Vec<u32>>("[1, 2, 3]", 200, at_most_two).is_none());
+        assert!(checked_example::<Vec<u32>>("[1, 2, 3]", 201, at_most_two).is_some());
     }
 
     #[tokio::test]

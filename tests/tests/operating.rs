@@ -243,6 +243,19 @@ async fn request_ids_are_returned_and_json_log_lines_carry_them() {
     assert_ne!(id, "client-chosen", "not trusted by default");
     assert_eq!(id.len(), 32, "{id}");
     assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+    // A line logged while a request runs carries that request's id.
+    let refused = c
+        .get(format!("{}/users", service.url))
+        .bearer_auth("not.a.token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let refused_id = refused.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(refused_id, id);
     let other = c
         .get(format!("{}/nowhere", service.url))
         .send()
@@ -272,6 +285,22 @@ async fn request_ids_are_returned_and_json_log_lines_carry_them() {
             .iter()
             .any(|l| l["operation_id"] == "unmatched" && l["status"] == 404),
         "{log}"
+    );
+    let rejected = lines
+        .iter()
+        .find(|l| l["message"] == "token rejected")
+        .unwrap_or_else(|| panic!("no line of the refused token:\n{log}"));
+    assert_eq!(
+        rejected["span"],
+        serde_json::json!({"request_id": refused_id, "name": "request"}),
+        "{rejected}"
+    );
+    assert!(
+        lines
+            .iter()
+            .filter(|l| l["message"] == "listening")
+            .all(|l| l.get("span").is_none()),
+        "lines outside requests carry no request: {log}"
     );
     assert!(
         !log.contains("client-chosen"),

@@ -106,7 +106,7 @@ fn workspace_manifest(root: &Path, slug: &str) -> String {
             (&format!("{slug}-types"), "types"),
             (&format!("{slug}-server-stubs"), "server-stubs"),
         ],
-        &root.join("stub-runtime"),
+        &users_api_codegen::Runtimes::in_project(root),
     )
 }
 

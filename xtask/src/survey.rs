@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use serde_json::Value;
-use users_api_codegen::{Spec, generate_with_warnings};
+use users_api_codegen::{CodegenError, Spec, generate_with_warnings, guarded};
 
 use crate::exec;
 use crate::generate::{options, slug, write_workspace};
@@ -229,25 +229,17 @@ fn progenitor_alone(path: &Path) -> String {
         Ok(api) => api,
         Err(e) => return format!("refuses the document: {}", first_line(&e.to_string())),
     };
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
+    let outcome = guarded("progenitor", || {
         progenitor_impl::Generator::new(&progenitor_impl::GenerationSettings::default())
             .generate_tokens(&api)
-            .map(|_| ())
-    }));
-    std::panic::set_hook(hook);
+    });
     match outcome {
-        Ok(Ok(())) => "generates".into(),
-        Ok(Err(e)) => format!("error: {}", first_line(&e.to_string())),
-        Err(p) => {
-            let message = p
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
+        Ok(_) => "generates".into(),
+        Err(CodegenError::Unsupported { message, .. }) => {
             format!("panics: {}", first_line(&message))
         }
+        Err(CodegenError::Generate { message, .. }) => format!("error: {}", first_line(&message)),
+        Err(e) => format!("error: {}", first_line(&e.to_string())),
     }
 }
 

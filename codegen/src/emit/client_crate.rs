@@ -61,7 +61,7 @@ pub(crate) fn files(
         // The client's state (retry policy) lives in the hand-written support module.
         options
             .client_extras
-            .then_some("crate::support::ClientState"),
+            .then_some("::client_runtime::ClientState"),
     )?;
     t.client += started.elapsed();
 
@@ -87,6 +87,7 @@ pub(crate) fn files(
             version,
             &options.types.1,
             client_uses,
+            options.client_extras,
             REGEN_COMMAND,
         ),
     });
@@ -235,7 +236,7 @@ mod tests {
         );
         let support = support_module(&with, &options).unwrap();
         assert!(support.contains("pub fn app_key(mut self, key: impl Into<String>)"));
-        assert!(support.contains(r#"headers.insert("x-shop-key", value)"#));
+        assert!(support.contains(r#"self.http.api_key = Some(("x-shop-key", key.into()));"#));
         assert!(support.contains("`X-Shop-Key` header"));
         assert!(support.contains("shop_client::Client::builder()"));
         assert!(!support.contains("// api-key:"));

@@ -50,9 +50,15 @@ fn payload(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "(no message)".into())
 }
 
-/// Runs one progenitor call; its error or panic becomes an error that names
-/// the stage. The panic is not printed: it is reported as the error.
-pub(crate) fn guarded<T>(
+/// Runs one progenitor (or typify) call, such as
+/// `Generator::generate_tokens`, and turns its error into
+/// [`CodegenError::Generate`] and its panic into
+/// [`CodegenError::Unsupported`], both naming `stage`.
+///
+/// The panic is not printed: it is reported as the error. The process-wide
+/// panic hook is replaced only once, so calls on several threads are safe
+/// and panics outside a call still print as before.
+pub fn guarded<T>(
     stage: &'static str,
     f: impl FnOnce() -> std::result::Result<T, progenitor_impl::Error>,
 ) -> Result<T> {
@@ -70,10 +76,7 @@ pub(crate) fn guarded<T>(
             let message = CAPTURED
                 .with(|c| c.borrow_mut().take())
                 .unwrap_or_else(|| payload(panic.as_ref()));
-            Err(CodegenError::Generate {
-                stage,
-                message: format!("unsupported construct (progenitor panicked): {message}"),
-            })
+            Err(CodegenError::Unsupported { stage, message })
         }
     }
 }

@@ -155,6 +155,23 @@ impl Manifest {
         Self { doc }
     }
 
+    /// `[lib]` without a unit-test build (generated code has no unit tests),
+    /// and without a doc-test build unless the crate's docs hold examples:
+    /// `cargo test` in the user's workspace compiles the crate once, not again.
+    fn library_without_tests(&mut self, doc_tests: bool) {
+        let mut table = Table::new();
+        table.insert("test", value(false));
+        if !doc_tests {
+            table.insert("doctest", value(false));
+        }
+        table.decor_mut().set_prefix(if doc_tests {
+            "\n# Generated code has no unit tests: no test build of the library.\n"
+        } else {
+            "\n# Generated code has no unit tests and no doc examples: no test or\n# doc-test build of the library.\n"
+        });
+        self.doc.insert("lib", Item::Table(table));
+    }
+
     /// A section of dependencies: `name.workspace = true`, or an inline
     /// table with extra features; `comment` (with its `#`s) goes above it.
     fn dependencies(&mut self, section: &str, deps: &[(&str, &[&str])], comment: Option<&str>) {
@@ -226,19 +243,22 @@ pub fn types(name: &str, title: &str, version: &str, uses: Uses, command: &str) 
         },
         command,
     );
+    manifest.library_without_tests(false);
     let mut deps: Vec<(&str, &[&str])> = vec![("serde", &[])];
     deps.extend(uses.crates().map(|c| (c, &[][..])));
     manifest.dependencies("dependencies", &deps, None);
     manifest.finish()
 }
 
-/// The client crate: progenitor's runtime over reqwest, without axum.
+/// The client crate: progenitor's runtime over reqwest, without axum, and
+/// `client-runtime` when it has the support module (`extras`).
 pub fn client(
     name: &str,
     title: &str,
     version: &str,
     types_crate: &str,
     uses: Uses,
+    extras: bool,
     command: &str,
 ) -> String {
     let mut manifest = Manifest::new(
@@ -251,6 +271,7 @@ pub fn client(
         },
         command,
     );
+    manifest.library_without_tests(true);
     let mut features = Table::new();
     features.insert("default", value(Array::new()));
     features.insert("rustls", value(Array::from_iter(["reqwest/rustls"])));
@@ -267,6 +288,10 @@ pub fn client(
         ("bytes", &[]),
         ("futures-core", &[]),
     ];
+    if extras {
+        // The builder's HTTP settings, retries and error classes.
+        deps.insert(2, ("client-runtime", &[]));
+    }
     let uses = Uses {
         serde_json: false,
         ..uses
@@ -293,6 +318,7 @@ pub fn mock(name: &str, version: &str, client_crate: &str, uses: Uses, command: 
         },
         command,
     );
+    manifest.library_without_tests(false);
     let mut deps: Vec<(&str, &[&str])> = vec![
         (client_crate, &[]),
         ("httpmock", &[]),
@@ -334,6 +360,7 @@ pub fn server(
         },
         command,
     );
+    manifest.library_without_tests(true);
     let mut deps: Vec<(&str, &[&str])> = vec![
         (types_crate, &[]),
         ("stub-runtime", &["axum"]),
@@ -380,14 +407,34 @@ pub fn skeleton(
     manifest.finish()
 }
 
+/// Where the runtime crates of generated code live, for a generated
+/// workspace outside this project to name them by path.
+#[derive(Debug, Clone)]
+pub struct Runtimes {
+    /// `stub-runtime`: the server stubs' runtime.
+    pub stub: std::path::PathBuf,
+    /// `client-runtime`: the client's builder settings, retries and error classes.
+    pub client: std::path::PathBuf,
+}
+
+impl Runtimes {
+    /// The runtime crates of this project, whose root is `root`.
+    pub fn in_project(root: &Path) -> Self {
+        Self {
+            stub: root.join("stub-runtime"),
+            client: root.join("client-runtime"),
+        }
+    }
+}
+
 /// The manifest of a workspace of its own for generated crates: `members`
 /// (directories relative to it), the package fields they inherit, and every
 /// entry of [`DEPENDENCIES`], plus `path_crates` (name, directory: the
-/// generated types crates) and the stub runtime (at `stub_runtime`) by path.
+/// generated types crates) and the runtime crates by path.
 pub fn standalone_workspace(
     members: &[&str],
     path_crates: &[(&str, &str)],
-    stub_runtime: &Path,
+    runtimes: &Runtimes,
 ) -> String {
     let mut doc = DocumentMut::new();
     let mut workspace = Table::new();
@@ -408,9 +455,13 @@ pub fn standalone_workspace(
     for (name, dir) in path_crates {
         deps.insert(name, value(path(dir)));
     }
-    let mut runtime = path(&stub_runtime.to_string_lossy());
+    let mut runtime = path(&runtimes.stub.to_string_lossy());
     runtime.insert("default-features", false.into());
     deps.insert("stub-runtime", value(runtime));
+    deps.insert(
+        "client-runtime",
+        value(path(&runtimes.client.to_string_lossy())),
+    );
     for d in DEPENDENCIES {
         if d.default_features && d.features.is_empty() {
             deps.insert(d.name, value(d.version));
@@ -474,6 +525,34 @@ mod tests {
         assert_eq!(crate_version("2024-01"), "0.0.0+2024-01");
         assert_eq!(crate_version("01.2.3"), "0.0.0+01-2-3");
         assert_eq!(crate_version("!!"), "0.0.0");
+    }
+
+    #[test]
+    fn generated_libraries_get_no_test_build_but_keep_their_doc_examples() {
+        let lib = |text: String| {
+            let parsed: DocumentMut = text.parse().expect("the manifest parses");
+            let lib = parsed["lib"].as_table().expect("a [lib] table");
+            let flag = |key| lib.get(key).and_then(Item::as_bool);
+            (flag("test"), flag("doctest"))
+        };
+        let uses = Uses::default();
+        assert_eq!(
+            lib(types("t", "T", "1.0.0", uses, "x")),
+            (Some(false), Some(false))
+        );
+        assert_eq!(
+            lib(mock("m", "1.0.0", "c", uses, "x")),
+            (Some(false), Some(false))
+        );
+        // The client's and the stubs' docs hold examples, compiled as doc tests.
+        assert_eq!(
+            lib(client("c", "T", "1.0.0", "t", uses, false, "x")),
+            (Some(false), None)
+        );
+        assert_eq!(
+            lib(server("s", "T", "1.0.0", "t", false, "x")),
+            (Some(false), None)
+        );
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! The skeleton server crate: a binary (`cargo run -p NAME-server -- --listen
 //! ADDR`) serving the stubs' router with an implementation of their trait
-//! that answers each operation with the example the spec gives for its
-//! success response, and with `501` in the spec's error format where there
-//! is none (or it does not decode as the response's type).
+//! that answers only documented statuses: each operation's success response
+//! with the spec's example when it decodes as the response's type and meets
+//! the stubs' response check, else with a value made from its schema
+//! (`server::documented::synthesized`); a documented redirect for an
+//! operation whose only answer is one; else `501` as the operation
+//! documents it (`server::documented::table`), or in the spec's error format.
 //!
 //! Examples reach the Rust code only as string literals of their JSON text,
 //! decoded with `serde_json` at run time (and sent byte for byte).
@@ -51,11 +54,19 @@ pub(crate) fn files(
     let stubs = format_ident!("{}", options.server.1.replace('-', "_"));
     let trait_ident = server::trait_ident(&trait_name(title));
     let error_type = usable_error.then(|| type_name(&options.error_schema));
+    let response_checks = server::response_checks(&ops, components);
     let methods = server::trait_methods(&ops, &ir::schemes(components))
         .into_iter()
         .zip(&ops)
-        .map(|(declaration, op)| {
-            let answer = answer(spec, op, error_type.as_deref());
+        .zip(&response_checks)
+        .map(|((declaration, op), check)| {
+            let check = check.as_ref().map(|f| quote!(#stubs::validate::#f));
+            let documented =
+                server::documented::table(op, &[501], error_type.as_deref(), components)
+                    .unwrap_or_else(|| quote!(stub_runtime::Documented::NONE));
+            let unanswered =
+                quote!(stub_runtime::skeleton::not_implemented(const { &#documented }).await);
+            let answer = answer(spec, op, error_type.as_deref(), unanswered, check);
             implementation(declaration, &server::names::enum_ident(op), &answer)
         })
         .collect::<Result<Vec<_>>>()?;
@@ -85,10 +96,22 @@ pub(crate) fn files(
     Ok(files)
 }
 
-/// The body of `op`'s method: an expression of its response enum.
-fn answer(spec: &Spec, op: &Operation, error_type: Option<&str>) -> TokenStream {
-    let unanswered = quote!(stub_runtime::skeleton::not_implemented().await);
-    let Some(case) = op.responses.iter().find(|r| is_success(r)) else {
+/// The body of `op`'s method: an expression of its response enum
+/// (`unanswered` where the spec gives no example).
+fn answer(
+    spec: &Spec,
+    op: &Operation,
+    error_type: Option<&str>,
+    unanswered: TokenStream,
+    check: Option<TokenStream>,
+) -> TokenStream {
+    let case = op.responses.iter().find(|r| is_success(r)).or_else(|| {
+        // No success response: a documented redirect without a body.
+        op.responses.iter().find(|r| {
+            matches!(r.status, Status::Code(c) if (300..400).contains(&c)) && r.body.is_none()
+        })
+    });
+    let Some(case) = case else {
         return unanswered;
     };
     let enum_ident = server::names::enum_ident(op);
@@ -110,21 +133,42 @@ fn answer(spec: &Spec, op: &Operation, error_type: Option<&str>) -> TokenStream 
     let Some((media, ty)) = &case.body else {
         return build(None);
     };
-    let Some(value) = example(spec, op, case.status, media) else {
+    // The spec's example, else (or when it does not decode as the
+    // response's type) a value synthesized from the schema.
+    let given = example(spec, op, case.status, media).cloned();
+    let made = synthesize(spec, case, media);
+    let Some(value) = given.clone().or_else(|| made.clone()) else {
         return unanswered;
     };
-    let Ok(json) = serde_json::to_string(value) else {
-        return unanswered;
-    };
-    let example = Literal::string(&json);
+    let texts: Vec<Literal> = [given, made]
+        .iter()
+        .flatten()
+        .filter_map(|v| serde_json::to_string(v).ok())
+        .map(|json| Literal::string(&json))
+        .collect();
     let t = server::names::type_tokens(ty);
     let is_error = matches!(ty, RustType::Model(n) if Some(n.as_str()) == error_type);
+    let code = match case.status {
+        Status::Code(code) => code,
+        _ => 200,
+    };
+    let decode = |text: &Literal| match (is_error, &check) {
+        (true, _) => quote!(stub_runtime::skeleton::example::<#t>(#text)),
+        // Sent only when it meets the stubs' response check.
+        (false, Some(check)) => {
+            quote!(stub_runtime::skeleton::checked_example::<#t>(#text, #code, #check))
+        }
+        (false, None) => quote!(stub_runtime::skeleton::raw_example::<#t>(#text)),
+    };
     let body = match body_kind(media) {
-        _ if is_error => quote!(stub_runtime::skeleton::example::<#t>(#example)),
-        BodyKind::Json => quote!(stub_runtime::skeleton::raw_example::<#t>(#example)),
+        BodyKind::Json => {
+            let (first, rest) = texts.split_first().expect("a value was found above");
+            let (first, rest) = (decode(first), rest.iter().map(decode));
+            quote!(#first #(.or_else(|| #rest))*)
+        }
         // Text and bytes: the example is the body when it is a string.
         _ => {
-            let serde_json::Value::String(text) = value else {
+            let serde_json::Value::String(text) = &value else {
                 return unanswered;
             };
             let text = Literal::string(text);
@@ -141,6 +185,25 @@ fn answer(spec: &Spec, op: &Operation, error_type: Option<&str>) -> TokenStream 
             Some(body) => #answered,
             None => #unanswered,
         }
+    }
+}
+
+/// A value for a success response the spec gives no example for: one
+/// synthesized from its JSON schema (as a mock server would), a line of
+/// text, or no bytes.
+fn synthesize(spec: &Spec, case: &ResponseCase, media: &str) -> Option<serde_json::Value> {
+    let status = match case.status {
+        Status::Code(code) => code,
+        _ => 200,
+    };
+    match (body_kind(media), &case.schema) {
+        (BodyKind::Json, Some(schema)) => {
+            server::documented::synthesized(schema, spec.api.components.as_ref(), status)
+        }
+        (BodyKind::Json, None) => Some(serde_json::json!({})),
+        _ => Some(serde_json::Value::String(
+            "the spec gives no example".into(),
+        )),
     }
 }
 

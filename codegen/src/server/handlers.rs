@@ -113,6 +113,7 @@ pub fn handler(
     trait_ident: &Ident,
     schemes: &SchemeFields<'_>,
     checks: &OpChecks,
+    answers: Option<&Ident>,
 ) -> TokenStream {
     let method = ident(&op.id);
     let ret = enum_ident(op);
@@ -246,6 +247,18 @@ pub fn handler(
         // `Request` takes the whole request, so it is the last extractor.
         extractors.push(quote!(request: axum::extract::Request));
     }
+    if let Some(answers) = answers {
+        return documented_handler(
+            op,
+            name,
+            trait_ident,
+            &extractors,
+            &steps,
+            &args,
+            checks,
+            answers,
+        );
+    }
     let Some(responses) = &checks.responses else {
         return quote! {
             async fn #name<A: #trait_ident>(#(#extractors),*) -> Result<#ret, Refused> {
@@ -263,6 +276,49 @@ pub fn handler(
                 return Ok(stub_runtime::check_response::<Errors>(#id, response, validate::#responses).await);
             }
             Ok(response.into_response())
+        }
+    }
+}
+
+/// The handler of an operation that answers some refusals as it documents
+/// them (`answers`, its `stub_runtime::Documented` table): the steps run in
+/// a block whose refusal goes through the table.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the parts of one handler, built by its caller"
+)]
+fn documented_handler(
+    op: &Operation,
+    name: &Ident,
+    trait_ident: &Ident,
+    extractors: &[TokenStream],
+    steps: &[TokenStream],
+    args: &[TokenStream],
+    checks: &OpChecks,
+    answers: &Ident,
+) -> TokenStream {
+    let method = ident(&op.id);
+    let call = match &checks.responses {
+        Some(responses) => {
+            let id = &op.id;
+            quote! {
+                let response = shared.api.#method(#(#args),*).await;
+                if shared.options.validate_responses {
+                    return Ok(stub_runtime::check_response::<Errors>(#id, response, validate::#responses).await);
+                }
+                Ok(response.into_response())
+            }
+        }
+        None => quote!(Ok(shared.api.#method(#(#args),*).await.into_response())),
+    };
+    quote! {
+        async fn #name<A: #trait_ident>(#(#extractors),*) -> Response {
+            let answer: Result<Response, Rejection> = async move {
+                #(#steps)*
+                #call
+            }
+            .await;
+            answer.unwrap_or_else(|rejection| #answers.reject::<Errors>(rejection))
         }
     }
 }
@@ -377,7 +433,8 @@ fn read_any_media(body: &Body, schema: &str, check: Option<&CheckFn>) -> TokenSt
     });
     quote! {
         let body = #(#branches)* {
-            return Err(Rejection::new(stub_runtime::RejectionKind::UnsupportedMediaType, #refusal).into());
+            // `?` converts for either handler error type (`Refused`, `Rejection`).
+            Err(Rejection::new(stub_runtime::RejectionKind::UnsupportedMediaType, #refusal))?
         };
     }
 }

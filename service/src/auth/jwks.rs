@@ -275,7 +275,7 @@ impl KeyStore {
             .on_demand
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .allow(kid, crate::peer::current())
+            .allow(kid, crate::ops::request_context::peer())
         {
             return false;
         }

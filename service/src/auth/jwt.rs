@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use jsonwebtoken::{Validation, errors::ErrorKind};
+use jsonwebtoken::{Algorithm, Validation, errors::ErrorKind};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -56,6 +56,21 @@ pub struct IdTokens {
     issuer: String,
     audience: String,
     pub(super) verified: Arc<Mutex<Lru<Verified>>>,
+    /// The checks of each algorithm our keys use, built once (building
+    /// them per token allocated three hash sets each time).
+    validations: [(Algorithm, Validation); 3],
+}
+
+/// What a token signed with `alg` must satisfy: signature, `exp` and
+/// `nbf` (with [`LEEWAY`]), `iss`, `aud`, and a `sub`.
+fn validation(alg: Algorithm, issuer: &str, audience: &str) -> Validation {
+    let mut validation = Validation::new(alg);
+    validation.set_issuer(&[issuer]);
+    validation.set_audience(&[audience]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    validation.validate_nbf = true;
+    validation.leeway = LEEWAY;
+    validation
 }
 
 impl IdTokens {
@@ -67,11 +82,14 @@ impl IdTokens {
         audience: String,
         verified: Arc<Mutex<Lru<Verified>>>,
     ) -> Self {
+        let validations = [Algorithm::HS256, Algorithm::RS256, Algorithm::ES256]
+            .map(|alg| (alg, validation(alg, &issuer, &audience)));
         Self {
             keys,
             issuer,
             audience,
             verified,
+            validations,
         }
     }
 
@@ -146,13 +164,15 @@ impl IdTokens {
         if header.alg != alg {
             return Err(AuthError::Algorithm(format!("{:?}", header.alg)));
         }
-        let mut validation = Validation::new(alg);
-        validation.set_issuer(&[&self.issuer]);
-        validation.set_audience(&[&self.audience]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.validate_nbf = true;
-        validation.leeway = LEEWAY;
-        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| match e
+        let built;
+        let validation = match self.validations.iter().find(|(a, _)| *a == alg) {
+            Some((_, v)) => v,
+            None => {
+                built = validation(alg, &self.issuer, &self.audience);
+                &built
+            }
+        };
+        let data = jsonwebtoken::decode::<Claims>(token, &key, validation).map_err(|e| match e
             .kind()
         {
             ErrorKind::InvalidSignature => AuthError::Signature,

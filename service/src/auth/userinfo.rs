@@ -88,7 +88,7 @@ impl Userinfo {
             return result;
         }
         self.limit
-            .allow(crate::peer::current())
+            .allow(crate::ops::request_context::peer())
             .map_err(AuthError::RateLimited)?;
         let result = self.call(token).await.map(|mut identity| {
             // The provider vouches for the token now; it has no `iat` of

@@ -36,7 +36,15 @@ impl UtcMicros {
                 write!(text, "{}", at.format("%Y-%m-%dT%H:%M:%S"))?;
                 cached.0 = seconds;
             }
-            write!(w, "{}.{:06}Z", cached.1, since_epoch.subsec_micros())
+            // Pieces rather than `write!`: this runs for every line.
+            let mut micros = *b".000000Z";
+            let mut n = since_epoch.subsec_micros();
+            for digit in micros[1..7].iter_mut().rev() {
+                *digit = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+            w.write_str(&cached.1)?;
+            w.write_str(std::str::from_utf8(&micros).map_err(|_| std::fmt::Error)?)
         })
     }
 }

@@ -2,19 +2,19 @@
 //!
 //! The level comes from `USERS_LOG` (default `info`). Every request's
 //! `response` line ([`super::access_line`]) carries `method`, `path`,
-//! `operation_id`, `status` and `latency_us`; its span (`request`, with
-//! `request_id`) prefixes text lines and is the `span` object of JSON ones,
-//! for every line logged while the request runs. Query strings and headers
-//! (tokens) are never logged.
+//! `operation_id`, `status` and `latency_us`; the request's id prefixes
+//! text lines (`request{request_id=…}:`) and is the `span` object of JSON
+//! ones, for every line logged while the request runs ([`super::log_event`]
+//! formats them). Query strings and headers (tokens) are never logged.
 //! Lines go to stderr through [`super::log_output`]'s buffer, stamped by
 //! [`super::log_time`]'s clock.
 
 use tracing_subscriber::EnvFilter;
 
 use super::access_line::{self, AccessLine};
+use super::log_event::{JsonLines, Text};
 use super::log_format::LogFormat;
 use super::log_output::{Buffered, Flusher};
-use super::log_time::UtcMicros;
 
 /// Installs the process's log subscriber (once, at start-up). Keep the
 /// guard it returns until exit: dropping it writes the lines still held.
@@ -26,17 +26,15 @@ pub fn init(format: LogFormat) -> Flusher {
     access_line::install(AccessLine::new(format, output.clone()));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_timer(UtcMicros)
         .with_writer(output);
     match format {
         LogFormat::Text => builder
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .event_format(Text::new())
             .init(),
         LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
+            .with_ansi(false)
+            .event_format(JsonLines::new())
             .init(),
     }
     flusher

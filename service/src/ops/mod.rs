@@ -6,15 +6,18 @@
 //! - [`endpoints`]: the admin listener (`--admin-listen`): `/livez`,
 //!   `/readyz`, `/metrics`.
 //! - [`prometheus`]: the metrics recorder and its text rendering.
-//! - [`observe`]: per request: its id, span, `response` log line
+//! - [`observe`]: per request: its id, `response` log line
 //!   ([`access_line`] writes it) and metrics;
-//!   [`operation`] names its operationId, [`request_id`] makes or checks its id.
-//! - [`logging`]: text or JSON log lines ([`log_format`]); [`log_output`] buffers them on
-//!   their way to stderr, [`log_time`] stamps them.
+//!   [`operation`] names its operationId, [`request_id`] makes or checks its id,
+//!   [`request_context`] holds its peer and id while it runs.
+//! - [`logging`]: text or JSON log lines ([`log_format`], formatted by
+//!   [`log_event`]); [`log_output`] buffers them on their way to stderr,
+//!   [`log_time`] stamps them.
 
 pub mod access_line;
 pub mod endpoints;
 pub mod health;
+pub mod log_event;
 pub mod log_format;
 pub mod log_output;
 pub mod log_time;
@@ -22,6 +25,7 @@ pub mod logging;
 pub mod observe;
 pub mod operation;
 pub mod prometheus;
+pub mod request_context;
 pub mod request_id;
 
 use std::net::SocketAddr;

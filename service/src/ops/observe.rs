@@ -1,10 +1,12 @@
-//! What is recorded of each request: its id, its span, the `response` log
-//! line and the request metrics. The HTTP edge ([`crate::http`]) calls
-//! [`Observer::start`] when a request arrives and [`Observation::finish`]
-//! with its response.
+//! What is recorded of each request: its id, the `response` log line and
+//! the request metrics. The HTTP edge ([`crate::http`]) calls
+//! [`Observer::start`] when a request arrives, runs the request with its id
+//! in its [`RequestContext`](super::request_context::RequestContext) (so
+//! that lines logged meanwhile carry it), and calls [`Observation::finish`]
+//! with its response and id.
 //!
 //! With metrics off, ids off and the `info` level disabled, nothing is done
-//! per request (no span, no clock read, no lookup).
+//! per request (no clock read, no lookup).
 //! The request metrics' handles are kept per operation and status, so a
 //! request costs two atomic updates, not two registry lookups.
 
@@ -13,10 +15,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::extract::Request;
-use axum::http::Method;
+use axum::http::{HeaderValue, Method};
 use axum::response::Response;
 use metrics::{Counter, Histogram};
-use tracing::Span;
 
 use super::access_line::{self, AccessLine};
 use super::operation::{Operation, operation_of};
@@ -92,52 +93,34 @@ impl Observer {
         }
     }
 
-    /// Starts observing a request.
-    pub fn start(&self, req: &Request) -> Observation {
+    /// Starts observing a request; also gives its id, if requests get ids.
+    pub fn start(&self, req: &Request) -> (Observation, Option<HeaderValue>) {
         let request_id = self.ids.as_ref().map(|ids| ids.for_request(req.headers()));
-        // The span holds the id only (made here or checked to be letters,
-        // digits and `-_.:`): its fields are formatted once per request even
-        // when nothing else is logged. Method and path are on the response
-        // line.
-        let span = match &request_id {
-            Some(id) => {
-                tracing::info_span!("request", request_id = %id.to_str().unwrap_or_default())
-            }
-            None => Span::none(),
-        };
         let access = self.access.filter(|_| access_line::enabled());
         let timed = self.metrics.is_some() || access.is_some();
-        Observation {
+        let observation = Observation {
             timing: timed.then(|| (Instant::now(), operation_of(req.method(), req.uri().path()))),
             // The path only: query strings (tokens) are never logged.
             request: access.map(|access| (access, req.method().clone(), req.uri().path().into())),
             metrics: self.metrics.clone(),
-            request_id,
-            span,
-        }
+        };
+        (observation, request_id)
     }
 }
 
 /// One request being observed.
 pub struct Observation {
-    span: Span,
     /// Where its `response` line goes, its method and path, if logged.
     request: Option<(&'static AccessLine<Stderr>, Method, Box<str>)>,
     /// When it arrived and what it is for, if timed.
     timing: Option<(Instant, Operation)>,
     metrics: Option<Arc<RequestMeters>>,
-    request_id: Option<axum::http::HeaderValue>,
 }
 
 impl Observation {
-    /// The request's span, entered while its handler runs.
-    pub fn span(&self) -> &Span {
-        &self.span
-    }
-
     /// Records the response: metrics, the `response` log line, and the
-    /// request id in its `X-Request-Id` header.
-    pub fn finish(self, response: &mut Response) {
+    /// request's id (from [`Observer::start`]) in its `X-Request-Id` header.
+    pub fn finish(self, response: &mut Response, request_id: Option<HeaderValue>) {
         if let Some((started, operation)) = self.timing {
             let elapsed = started.elapsed();
             let status = response.status().as_u16();
@@ -146,7 +129,7 @@ impl Observation {
             }
             if let Some((access, method, path)) = &self.request {
                 access.write(&access_line::Response {
-                    request_id: self.request_id.as_ref().and_then(|id| id.to_str().ok()),
+                    request_id: request_id.as_ref().and_then(|id| id.to_str().ok()),
                     method: method.as_str(),
                     path,
                     operation_id: operation.id(),
@@ -155,7 +138,7 @@ impl Observation {
                 });
             }
         }
-        if let Some(id) = self.request_id {
+        if let Some(id) = request_id {
             response.headers_mut().insert(&HEADER, id);
         }
     }

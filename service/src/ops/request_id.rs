@@ -29,9 +29,20 @@ pub fn is_well_formed(id: &[u8]) -> bool {
 /// Gives each request its id.
 #[derive(Debug)]
 pub struct RequestIds {
-    prefix: u64,
+    /// The random prefix in hex, written once.
+    prefix_hex: [u8; 16],
     next: AtomicU64,
     trust_proxy: bool,
+}
+
+/// `n` in 16 lower-case hex digits.
+fn hex(n: u64) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    for (i, pair) in n.to_be_bytes().iter().enumerate() {
+        out[2 * i] = b"0123456789abcdef"[usize::from(pair >> 4)];
+        out[2 * i + 1] = b"0123456789abcdef"[usize::from(pair & 0xf)];
+    }
+    out
 }
 
 impl RequestIds {
@@ -46,7 +57,7 @@ impl RequestIds {
                 .map_or(0, |d| d.as_nanos() as u64),
         };
         Self {
-            prefix,
+            prefix_hex: hex(prefix),
             next: AtomicU64::new(0),
             trust_proxy,
         }
@@ -71,13 +82,10 @@ impl RequestIds {
     /// A new id.
     pub fn make(&self) -> HeaderValue {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
-        let mut hex = [0u8; 32];
-        for (i, byte) in hex.iter_mut().enumerate() {
-            let word = if i < 16 { self.prefix } else { n };
-            let nibble = (word >> (60 - 4 * (i % 16))) & 0xf;
-            *byte = b"0123456789abcdef"[nibble as usize];
-        }
-        HeaderValue::from_bytes(&hex).expect("hex digits are a valid header value")
+        let mut id = [0u8; 32];
+        id[..16].copy_from_slice(&self.prefix_hex);
+        id[16..].copy_from_slice(&hex(n));
+        HeaderValue::from_bytes(&id).expect("hex digits are a valid header value")
     }
 }
 
@@ -95,10 +103,18 @@ mod tests {
     fn made_ids_are_distinct_hex() {
         let ids = RequestIds::new(false);
         let first = ids.make();
+        let first = first.to_str().unwrap();
+        let prefix = u64::from_str_radix(&first[..16], 16).unwrap();
         assert_eq!(
-            first.to_str().unwrap(),
-            format!("{:016x}{:016x}", ids.prefix, 0),
+            first,
+            format!("{prefix:016x}{:016x}", 0),
             "the prefix, then the counter"
+        );
+        ids.next.store(0xfedc_ba98_7654_3210, Ordering::Relaxed);
+        assert_eq!(
+            ids.make().to_str().unwrap(),
+            format!("{prefix:016x}fedcba9876543210"),
+            "every digit of the counter"
         );
         let (a, b) = (ids.make(), ids.make());
         assert_ne!(a, b);

@@ -1,7 +1,9 @@
 //! SQLite storage: one file in the data directory, WAL, durable commits.
 //! Writes go through one writer thread that commits concurrent writes
-//! together ([`writer`]); reads use a few connections of their own.
+//! together ([`writer`]); reads use a few connections of their own; a
+//! thread of its own copies the WAL into the database file ([`checkpoint`]).
 
+pub mod checkpoint;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
@@ -16,6 +18,7 @@ use super::{
     ApplicationStore, RevocationCheck, RevocationStore, Rows, SCHEMA_VERSION, StoreError, Update,
     UserStore, revokes,
 };
+use checkpoint::Checkpointer;
 use writer::Writer;
 pub use writer::{MAX_BATCH, WriteStats};
 
@@ -64,6 +67,8 @@ struct Inner {
     writer: Writer,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
+    /// Copies the WAL into the database file beside the commits.
+    _checkpointer: Checkpointer,
 }
 
 fn open_connection(path: &Path, cache_kib: i64) -> Result<Connection, rusqlite::Error> {
@@ -91,6 +96,10 @@ impl SqliteStore {
         crate::files::private_database(path).map_err(|e| StoreError::Task(e.to_string()))?;
         let mut writer = open_connection(path, WRITER_CACHE_KIB)?;
         migrate(&mut writer)?;
+        // Checkpoints are the checkpointer's; the writer's only bound the WAL.
+        writer.pragma_update(None, "wal_autocheckpoint", checkpoint::WAL_LIMIT_PAGES)?;
+        let checkpointer = Checkpointer::start(open_connection(path, READER_CACHE_KIB)?)
+            .map_err(|e| StoreError::Task(format!("starting the checkpoint thread: {e}")))?;
         let readers = (0..READERS)
             .map(|_| open_connection(path, READER_CACHE_KIB).map(Mutex::new))
             .collect::<Result<_, _>>()?;
@@ -102,6 +111,7 @@ impl SqliteStore {
                 writer,
                 readers,
                 next_reader: AtomicUsize::new(0),
+                _checkpointer: checkpointer,
             }),
         })
     }

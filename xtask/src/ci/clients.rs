@@ -115,6 +115,7 @@ fn build_time(ctx: &mut Ctx) -> Result<()> {
 /// uncaught exception, and every operation of the spec listed. Leaves a
 /// screenshot at `target/ci-tools/docs-page.png`.
 pub fn docs_page(ctx: &mut Ctx) -> Result<()> {
+    ctx.system.wait()?;
     let spec = crate::diff::load(&ctx.root.join(SPEC))?;
     let operations = crate::diff::Operations::of(&spec);
     let service = Service::start(ctx, "docs-page", Access::Default)?;

@@ -45,27 +45,27 @@ pub fn run(ctx: &mut Ctx, steps: &[Step], selected: &[&str]) -> Result<()> {
     let started = Instant::now();
     // The test step's build replaces target/debug/xtask, this very binary:
     // steps run beside start a copy of it, made before anything is built.
-    let own_copy_made = if steps.iter().any(|s| s.beside && selected.contains(&s.name)) {
-        Some(copy_of_self(ctx))
+    let own_copy = if steps.iter().any(|s| s.beside && selected.contains(&s.name)) {
+        copy_of_self(ctx).map_err(|e| format!("could not copy the xtask binary: {e:#}"))
     } else {
-        None
+        Err("no step runs beside".to_string())
     };
+    // Downloads overlap the build: the tools of every selected step start
+    // installing now; each step waits for its own.
+    let tools: Vec<_> = steps
+        .iter()
+        .filter(|s| selected.contains(&s.name))
+        .flat_map(|s| s.tools.iter().copied())
+        .collect();
+    ctx.tools.prefetch(&ctx.root, &tools);
     let mut records = Vec::new();
     let mut beside = Vec::new();
-    let own_copy = match own_copy_made {
-        Some(Ok(exe)) => Some(exe),
-        Some(Err(e)) => {
-            eprintln!("could not copy the xtask binary: {e:#}");
-            None
-        }
-        None => None,
-    };
     for (at, step) in steps.iter().enumerate() {
         let later = steps[at + 1..].iter().any(|s| selected.contains(&s.name));
         if step.beside && later && selected.contains(&step.name) {
             let started = match &own_copy {
-                Some(exe) => Beside::start(ctx, step, exe),
-                None => Err(anyhow::anyhow!("no copy of the xtask binary")),
+                Ok(exe) => Beside::start(ctx, step, exe),
+                Err(e) => Err(anyhow::anyhow!("{e}")),
             };
             match started {
                 Ok(running) => beside.push((records.len(), running)),

@@ -47,9 +47,11 @@ pub fn build(ctx: &mut Ctx) -> Result<()> {
     ctx.service_binary().map(drop)
 }
 
-/// Every test binary of the workspace, [`test_pool::JOBS`] at a time, then
+/// Every test binary of the workspace, [`test_pool::at_once`] at a time, then
 /// the doc tests; the PostgreSQL tests run once, in the `postgres` step.
 pub fn test(ctx: &mut Ctx) -> Result<()> {
+    // wrk (the bench smoke run) and openssl (test keys).
+    ctx.system.wait()?;
     // The metrics test reads /metrics with prometheus_client, from the venv.
     ctx.tools.python(&ctx.root)?;
     let python = ctx.tools.venv_bin("python");
@@ -73,6 +75,7 @@ pub fn test(ctx: &mut Ctx) -> Result<()> {
 /// `.ci/run` installs it), restarted in turn under load: no failed request,
 /// and the planted fault (ready while draining) is caught.
 pub fn rolling_restart(ctx: &mut Ctx) -> Result<()> {
+    ctx.system.wait()?;
     ctx.service_binary()?;
     run_tests(ctx, &["rolling_restart"], &["--nocapture"])
 }
@@ -80,6 +83,7 @@ pub fn rolling_restart(ctx: &mut Ctx) -> Result<()> {
 /// The tests that need PostgreSQL (Debian's `postgresql`; `.ci/run` installs
 /// it): each starts its own throwaway cluster as an unprivileged user.
 pub fn postgres(ctx: &mut Ctx) -> Result<()> {
+    ctx.system.wait()?;
     // The real-binary tests run target/debug/users-service: current, also
     // under `--only postgres`.
     ctx.service_binary()?;

@@ -50,6 +50,8 @@ pub struct Service {
 impl Service {
     /// Starts it for the step `label`; its log is `target/ci-tools/logs/<label>-service.log`.
     pub fn start(ctx: &mut Ctx, label: &str, access: Access) -> Result<Self> {
+        // openssl makes the test keys (see .ci/run).
+        ctx.system.wait()?;
         let bin = ctx.service_binary()?;
         let data = tempfile::Builder::new()
             .prefix(&format!("users-ci-{label}-"))

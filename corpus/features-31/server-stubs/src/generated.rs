@@ -243,28 +243,35 @@ pub fn router_with_options<A: Features31Api>(
 async fn handle_create_pet<A: Features31Api>(
     State(shared): State<stub_runtime::Shared<A>>,
     request: axum::extract::Request,
-) -> Result<Response, Refused> {
-    let body = stub_runtime::json_request::<
-        types::Pet,
-    >(
-            request,
-            "Pet",
-            shared
-                .options
-                .validate_requests
-                .then_some(validate::schema_pet as stub_runtime::Check),
-        )
-        .await?;
-    let response = shared.api.create_pet(body).await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("create_pet", response, validate::create_pet_response)
-                .await,
-        );
+) -> Response {
+    let answer: Result<Response, Rejection> = async move {
+        let body = stub_runtime::json_request::<
+            types::Pet,
+        >(
+                request,
+                "Pet",
+                shared
+                    .options
+                    .validate_requests
+                    .then_some(validate::schema_pet as stub_runtime::Check),
+            )
+            .await?;
+        let response = shared.api.create_pet(body).await;
+        if shared.options.validate_responses {
+            return Ok(
+                stub_runtime::check_response::<
+                    Errors,
+                >("create_pet", response, validate::create_pet_response)
+                    .await,
+            );
+        }
+        Ok(response.into_response())
     }
-    Ok(response.into_response())
+        .await;
+    answer
+        .unwrap_or_else(|rejection| {
+            ANSWERS_HANDLE_CREATE_PET.reject::<Errors>(rejection)
+        })
 }
 async fn handle_get_pet<A: Features31Api>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -273,32 +280,36 @@ async fn handle_get_pet<A: Features31Api>(
         axum::extract::RawPathParams,
         axum::extract::rejection::RawPathParamsRejection,
     >,
-) -> Result<Response, Refused> {
-    let values = stub_runtime::path_values(path)?;
-    let id: i64 = stub_runtime::path_param(&values, "id", "an integer")?;
-    if shared.options.validate_requests {
-        stub_runtime::check_param(
-            stub_runtime::RejectionKind::BadPathParameter,
-            "path",
-            "id",
-            &id,
-            validate::get_pet_path_id,
-        )?;
+) -> Response {
+    let answer: Result<Response, Rejection> = async move {
+        let values = stub_runtime::path_values(path)?;
+        let id: i64 = stub_runtime::path_param(&values, "id", "an integer")?;
+        if shared.options.validate_requests {
+            stub_runtime::check_param(
+                stub_runtime::RejectionKind::BadPathParameter,
+                "path",
+                "id",
+                &id,
+                validate::get_pet_path_id,
+            )?;
+        }
+        let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
+        let query = GetPetQuery {
+            lookup: query_pairs.scalar::<String>("lookup", "a string")?,
+        };
+        let response = shared.api.get_pet(id, query).await;
+        if shared.options.validate_responses {
+            return Ok(
+                stub_runtime::check_response::<
+                    Errors,
+                >("get_pet", response, validate::get_pet_response)
+                    .await,
+            );
+        }
+        Ok(response.into_response())
     }
-    let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
-    let query = GetPetQuery {
-        lookup: query_pairs.scalar::<String>("lookup", "a string")?,
-    };
-    let response = shared.api.get_pet(id, query).await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("get_pet", response, validate::get_pet_response)
-                .await,
-        );
-    }
-    Ok(response.into_response())
+        .await;
+    answer.unwrap_or_else(|rejection| ANSWERS_HANDLE_GET_PET.reject::<Errors>(rejection))
 }
 async fn handle_put_file<A: Features31Api>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -351,6 +362,61 @@ async fn handle_pet_adopted<A: Features31Api>(
     }
     Ok(response.into_response())
 }
+/// What the operation documents for the refusals it answers in a schema or media type of its own.
+static ANSWERS_HANDLE_CREATE_PET: stub_runtime::Documented = stub_runtime::Documented::new(
+    &[
+        stub_runtime::Answer {
+            refused: 400u16,
+            status: 422u16,
+            body: stub_runtime::AnswerBody::Json {
+                media: "application/json",
+                template: "{\"title\":\"Unprocessable Entity\"}",
+                slots: &[],
+            },
+        },
+        stub_runtime::Answer {
+            refused: 413u16,
+            status: 422u16,
+            body: stub_runtime::AnswerBody::Json {
+                media: "application/json",
+                template: "{\"title\":\"Unprocessable Entity\"}",
+                slots: &[],
+            },
+        },
+        stub_runtime::Answer {
+            refused: 415u16,
+            status: 422u16,
+            body: stub_runtime::AnswerBody::Json {
+                media: "application/json",
+                template: "{\"title\":\"Unprocessable Entity\"}",
+                slots: &[],
+            },
+        },
+        stub_runtime::Answer {
+            refused: 422u16,
+            status: 422u16,
+            body: stub_runtime::AnswerBody::Json {
+                media: "application/json",
+                template: "{\"title\":\"Unprocessable Entity\"}",
+                slots: &[],
+            },
+        },
+    ],
+);
+/// What the operation documents for the refusals it answers in a schema or media type of its own.
+static ANSWERS_HANDLE_GET_PET: stub_runtime::Documented = stub_runtime::Documented::new(
+    &[
+        stub_runtime::Answer {
+            refused: 400u16,
+            status: 404u16,
+            body: stub_runtime::AnswerBody::Json {
+                media: "application/json",
+                template: "{\"title\":\"Not Found\"}",
+                slots: &[],
+            },
+        },
+    ],
+);
 /// Schema checks generated from the spec: one function per
 /// schema, each returning the first rule a JSON value breaks and
 /// the JSON pointer of the value breaking it.

@@ -307,12 +307,15 @@ impl IntoResponse for CreateItemFormResponse {
 pub enum ItemsSetNoteResponse {
     /// 200: The note, as stored.
     Ok(stub_runtime::TextBody),
+    /// 400: A path parameter or body the router refuses (its own error body).
+    BadRequest,
 }
 impl ItemsSetNoteResponse {
     /// The HTTP status this response is sent with.
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
+            Self::BadRequest => StatusCode::BAD_REQUEST,
         }
     }
 }
@@ -321,6 +324,7 @@ impl IntoResponse for ItemsSetNoteResponse {
         let status = self.status();
         match self {
             Self::Ok(body) => stub_runtime::media_body(status, "text/plain", body),
+            Self::BadRequest => status.into_response(),
         }
     }
 }
@@ -521,6 +525,8 @@ pub enum GetReportResponse {
     ///
     /// The same response as `text/html`.
     OkTextHtml(stub_runtime::TextBody),
+    /// 400: A parameter the router refuses (its own error body).
+    BadRequest,
 }
 impl GetReportResponse {
     /// The HTTP status this response is sent with.
@@ -528,6 +534,7 @@ impl GetReportResponse {
         match self {
             Self::Ok(..) => StatusCode::OK,
             Self::OkTextHtml(..) => StatusCode::OK,
+            Self::BadRequest => StatusCode::BAD_REQUEST,
         }
     }
 }
@@ -537,6 +544,7 @@ impl IntoResponse for GetReportResponse {
         match self {
             Self::Ok(body) => Errors::json(status, body),
             Self::OkTextHtml(body) => stub_runtime::media_body(status, "text/html", body),
+            Self::BadRequest => status.into_response(),
         }
     }
 }
@@ -583,6 +591,10 @@ pub enum PutOrderResponse {
     Ok(JsonBody<types::Item>),
     /// 201: Created.
     Created(JsonBody<types::Receipt>),
+    /// 400: A body the router refuses (its own error body).
+    BadRequest,
+    /// 422: A body that breaks its schema (its own error body).
+    UnprocessableEntity,
 }
 impl PutOrderResponse {
     /// The HTTP status this response is sent with.
@@ -590,6 +602,8 @@ impl PutOrderResponse {
         match self {
             Self::Ok(..) => StatusCode::OK,
             Self::Created(..) => StatusCode::CREATED,
+            Self::BadRequest => StatusCode::BAD_REQUEST,
+            Self::UnprocessableEntity => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 }
@@ -599,6 +613,7 @@ impl IntoResponse for PutOrderResponse {
         match self {
             Self::Ok(body) => Errors::json(status, body),
             Self::Created(body) => Errors::json(status, body),
+            Self::BadRequest | Self::UnprocessableEntity => status.into_response(),
         }
     }
 }
@@ -607,12 +622,18 @@ impl IntoResponse for PutOrderResponse {
 pub enum CreateItemCharsetResponse {
     /// 201: Created.
     Created(JsonBody<types::Item>),
+    /// 400: A body the router refuses (its own error body).
+    BadRequest,
+    /// 422: A body that breaks its schema (its own error body).
+    UnprocessableEntity,
 }
 impl CreateItemCharsetResponse {
     /// The HTTP status this response is sent with.
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Created(..) => StatusCode::CREATED,
+            Self::BadRequest => StatusCode::BAD_REQUEST,
+            Self::UnprocessableEntity => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 }
@@ -621,6 +642,7 @@ impl IntoResponse for CreateItemCharsetResponse {
         let status = self.status();
         match self {
             Self::Created(body) => Errors::json(status, body),
+            Self::BadRequest | Self::UnprocessableEntity => status.into_response(),
         }
     }
 }
@@ -629,12 +651,18 @@ impl IntoResponse for CreateItemCharsetResponse {
 pub enum CreateItemEitherResponse {
     /// 201: Created.
     Created(JsonBody<types::Item>),
+    /// 400: A body the router refuses (its own error body).
+    BadRequest,
+    /// 422: A body that breaks its schema (its own error body).
+    UnprocessableEntity,
 }
 impl CreateItemEitherResponse {
     /// The HTTP status this response is sent with.
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Created(..) => StatusCode::CREATED,
+            Self::BadRequest => StatusCode::BAD_REQUEST,
+            Self::UnprocessableEntity => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 }
@@ -643,6 +671,7 @@ impl IntoResponse for CreateItemEitherResponse {
         let status = self.status();
         match self {
             Self::Created(body) => Errors::json(status, body),
+            Self::BadRequest | Self::UnprocessableEntity => status.into_response(),
         }
     }
 }
@@ -673,12 +702,15 @@ impl IntoResponse for UploadAnyResponse {
 pub enum GetFlagsResponse {
     /// 200: The headers, as received.
     Ok(JsonBody<types::GetFlagsResponse200>),
+    /// 400: A parameter the router refuses (its own error body).
+    BadRequest,
 }
 impl GetFlagsResponse {
     /// The HTTP status this response is sent with.
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
+            Self::BadRequest => StatusCode::BAD_REQUEST,
         }
     }
 }
@@ -687,6 +719,7 @@ impl IntoResponse for GetFlagsResponse {
         let status = self.status();
         match self {
             Self::Ok(body) => Errors::json(status, body),
+            Self::BadRequest => status.into_response(),
         }
     }
 }
@@ -886,89 +919,98 @@ async fn handle_list_items<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     axum::extract::RawQuery(raw_query): axum::extract::RawQuery,
     request: axum::extract::Request,
-) -> Result<Response, Refused> {
-    let header_map = request.headers();
-    let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
-    let query = ListItemsQuery {
-        q: stub_runtime::required(
-            query_pairs.scalar::<String>("q", "a string")?,
-            "query",
-            "q",
-        )?,
-        limit: query_pairs.scalar::<i64>("limit", "an integer")?.unwrap_or(10i64),
-        ratio: query_pairs.scalar::<f64>("ratio", "a number")?,
-        active: query_pairs.scalar::<bool>("active", "`true` or `false`")?,
-        tags: query_pairs
-            .array::<
+) -> Response {
+    let answer: Result<Response, Rejection> = async move {
+        let header_map = request.headers();
+        let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
+        let query = ListItemsQuery {
+            q: stub_runtime::required(
+                query_pairs.scalar::<String>("q", "a string")?,
+                "query",
+                "q",
+            )?,
+            limit: query_pairs.scalar::<i64>("limit", "an integer")?.unwrap_or(10i64),
+            ratio: query_pairs.scalar::<f64>("ratio", "a number")?,
+            active: query_pairs.scalar::<bool>("active", "`true` or `false`")?,
+            tags: query_pairs
+                .array::<
+                    String,
+                >("tags", stub_runtime::ArrayStyle::FormExploded, "a string")?,
+            ids: query_pairs
+                .array::<
+                    i64,
+                >("ids", stub_runtime::ArrayStyle::FormCommas, "an integer")?,
+            words: query_pairs
+                .array::<
+                    String,
+                >("words", stub_runtime::ArrayStyle::SpaceDelimited, "a string")?,
+            codes: query_pairs
+                .array::<
+                    i64,
+                >("codes", stub_runtime::ArrayStyle::PipeDelimited, "an integer")?,
+        };
+        if shared.options.validate_requests && let Some(value) = &query.tags {
+            stub_runtime::check_param(
+                stub_runtime::RejectionKind::BadParameter,
+                "query",
+                "tags",
+                value,
+                validate::list_items_query_tags,
+            )?;
+        }
+        if shared.options.validate_requests && let Some(value) = &query.ids {
+            stub_runtime::check_param(
+                stub_runtime::RejectionKind::BadParameter,
+                "query",
+                "ids",
+                value,
+                validate::list_items_query_ids,
+            )?;
+        }
+        if shared.options.validate_requests && let Some(value) = &query.words {
+            stub_runtime::check_param(
+                stub_runtime::RejectionKind::BadParameter,
+                "query",
+                "words",
+                value,
+                validate::list_items_query_words,
+            )?;
+        }
+        if shared.options.validate_requests && let Some(value) = &query.codes {
+            stub_runtime::check_param(
+                stub_runtime::RejectionKind::BadParameter,
+                "query",
+                "codes",
+                value,
+                validate::list_items_query_codes,
+            )?;
+        }
+        let headers = ListItemsHeaders {
+            x_trace_id: stub_runtime::header_param::<
                 String,
-            >("tags", stub_runtime::ArrayStyle::FormExploded, "a string")?,
-        ids: query_pairs
-            .array::<i64>("ids", stub_runtime::ArrayStyle::FormCommas, "an integer")?,
-        words: query_pairs
-            .array::<
-                String,
-            >("words", stub_runtime::ArrayStyle::SpaceDelimited, "a string")?,
-        codes: query_pairs
-            .array::<
-                i64,
-            >("codes", stub_runtime::ArrayStyle::PipeDelimited, "an integer")?,
-    };
-    if shared.options.validate_requests && let Some(value) = &query.tags {
-        stub_runtime::check_param(
-            stub_runtime::RejectionKind::BadParameter,
-            "query",
-            "tags",
-            value,
-            validate::list_items_query_tags,
-        )?;
+            >(header_map, "X-Trace-Id", "a string")?,
+            x_count: stub_runtime::required(
+                stub_runtime::header_param::<i64>(header_map, "X-Count", "an integer")?,
+                "header",
+                "X-Count",
+            )?,
+        };
+        let response = shared.api.list_items(query, headers).await;
+        if shared.options.validate_responses {
+            return Ok(
+                stub_runtime::check_response::<
+                    Errors,
+                >("list_items", response, validate::list_items_response)
+                    .await,
+            );
+        }
+        Ok(response.into_response())
     }
-    if shared.options.validate_requests && let Some(value) = &query.ids {
-        stub_runtime::check_param(
-            stub_runtime::RejectionKind::BadParameter,
-            "query",
-            "ids",
-            value,
-            validate::list_items_query_ids,
-        )?;
-    }
-    if shared.options.validate_requests && let Some(value) = &query.words {
-        stub_runtime::check_param(
-            stub_runtime::RejectionKind::BadParameter,
-            "query",
-            "words",
-            value,
-            validate::list_items_query_words,
-        )?;
-    }
-    if shared.options.validate_requests && let Some(value) = &query.codes {
-        stub_runtime::check_param(
-            stub_runtime::RejectionKind::BadParameter,
-            "query",
-            "codes",
-            value,
-            validate::list_items_query_codes,
-        )?;
-    }
-    let headers = ListItemsHeaders {
-        x_trace_id: stub_runtime::header_param::<
-            String,
-        >(header_map, "X-Trace-Id", "a string")?,
-        x_count: stub_runtime::required(
-            stub_runtime::header_param::<i64>(header_map, "X-Count", "an integer")?,
-            "header",
-            "X-Count",
-        )?,
-    };
-    let response = shared.api.list_items(query, headers).await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("list_items", response, validate::list_items_response)
-                .await,
-        );
-    }
-    Ok(response.into_response())
+        .await;
+    answer
+        .unwrap_or_else(|rejection| {
+            ANSWERS_HANDLE_LIST_ITEMS.reject::<Errors>(rejection)
+        })
 }
 async fn handle_create_item_form<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -976,18 +1018,25 @@ async fn handle_create_item_form<A: FeaturesApi>(
         axum::Form<types::CreateItemFormBody>,
         axum::extract::rejection::FormRejection,
     >,
-) -> Result<Response, Refused> {
-    let body = stub_runtime::form_body(body, "CreateItemFormBody")?;
-    let response = shared.api.create_item_form(body).await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("create_item_form", response, validate::create_item_form_response)
-                .await,
-        );
+) -> Response {
+    let answer: Result<Response, Rejection> = async move {
+        let body = stub_runtime::form_body(body, "CreateItemFormBody")?;
+        let response = shared.api.create_item_form(body).await;
+        if shared.options.validate_responses {
+            return Ok(
+                stub_runtime::check_response::<
+                    Errors,
+                >("create_item_form", response, validate::create_item_form_response)
+                    .await,
+            );
+        }
+        Ok(response.into_response())
     }
-    Ok(response.into_response())
+        .await;
+    answer
+        .unwrap_or_else(|rejection| {
+            ANSWERS_HANDLE_CREATE_ITEM_FORM.reject::<Errors>(rejection)
+        })
 }
 async fn handle_items_set_note<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -997,13 +1046,20 @@ async fn handle_items_set_note<A: FeaturesApi>(
         axum::extract::rejection::RawPathParamsRejection,
     >,
     body: Result<String, axum::extract::rejection::StringRejection>,
-) -> Result<ItemsSetNoteResponse, Refused> {
-    let header_map = &header_map;
-    let values = stub_runtime::path_values(path)?;
-    let id: i64 = stub_runtime::path_param(&values, "id", "an integer")?;
-    stub_runtime::expect_media_type(header_map, "text/plain")?;
-    let body = stub_runtime::text_body(body)?;
-    Ok(shared.api.items_set_note(id, body).await)
+) -> Response {
+    let answer: Result<Response, Rejection> = async move {
+        let header_map = &header_map;
+        let values = stub_runtime::path_values(path)?;
+        let id: i64 = stub_runtime::path_param(&values, "id", "an integer")?;
+        stub_runtime::expect_media_type(header_map, "text/plain")?;
+        let body = stub_runtime::text_body(body)?;
+        Ok(shared.api.items_set_note(id, body).await.into_response())
+    }
+        .await;
+    answer
+        .unwrap_or_else(|rejection| {
+            ANSWERS_HANDLE_ITEMS_SET_NOTE.reject::<Errors>(rejection)
+        })
 }
 async fn handle_post_blobs<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -1097,19 +1153,24 @@ async fn handle_get_order<A: FeaturesApi>(
         axum::extract::RawPathParams,
         axum::extract::rejection::RawPathParamsRejection,
     >,
-) -> Result<Response, Refused> {
-    let values = stub_runtime::path_values(path)?;
-    let id: i64 = stub_runtime::path_param(&values, "id", "an integer")?;
-    let response = shared.api.get_order(id).await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("get_order", response, validate::get_order_response)
-                .await,
-        );
+) -> Response {
+    let answer: Result<Response, Rejection> = async move {
+        let values = stub_runtime::path_values(path)?;
+        let id: i64 = stub_runtime::path_param(&values, "id", "an integer")?;
+        let response = shared.api.get_order(id).await;
+        if shared.options.validate_responses {
+            return Ok(
+                stub_runtime::check_response::<
+                    Errors,
+                >("get_order", response, validate::get_order_response)
+                    .await,
+            );
+        }
+        Ok(response.into_response())
     }
-    Ok(response.into_response())
+        .await;
+    answer
+        .unwrap_or_else(|rejection| ANSWERS_HANDLE_GET_ORDER.reject::<Errors>(rejection))
 }
 async fn handle_put_order<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -1118,109 +1179,132 @@ async fn handle_put_order<A: FeaturesApi>(
         axum::extract::rejection::RawPathParamsRejection,
     >,
     request: axum::extract::Request,
-) -> Result<Response, Refused> {
-    let values = stub_runtime::path_values(path)?;
-    let id: i64 = stub_runtime::path_param(&values, "id", "an integer")?;
-    let body = stub_runtime::json_request::<
-        types::Item,
-    >(
-            request,
-            "Item",
-            shared
-                .options
-                .validate_requests
-                .then_some(validate::schema_item as stub_runtime::Check),
-        )
-        .await?;
-    let response = shared.api.put_order(id, body).await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("put_order", response, validate::put_order_response)
-                .await,
-        );
+) -> Response {
+    let answer: Result<Response, Rejection> = async move {
+        let values = stub_runtime::path_values(path)?;
+        let id: i64 = stub_runtime::path_param(&values, "id", "an integer")?;
+        let body = stub_runtime::json_request::<
+            types::Item,
+        >(
+                request,
+                "Item",
+                shared
+                    .options
+                    .validate_requests
+                    .then_some(validate::schema_item as stub_runtime::Check),
+            )
+            .await?;
+        let response = shared.api.put_order(id, body).await;
+        if shared.options.validate_responses {
+            return Ok(
+                stub_runtime::check_response::<
+                    Errors,
+                >("put_order", response, validate::put_order_response)
+                    .await,
+            );
+        }
+        Ok(response.into_response())
     }
-    Ok(response.into_response())
+        .await;
+    answer
+        .unwrap_or_else(|rejection| ANSWERS_HANDLE_PUT_ORDER.reject::<Errors>(rejection))
 }
 async fn handle_create_item_charset<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     request: axum::extract::Request,
-) -> Result<Response, Refused> {
-    let body = stub_runtime::json_request::<
-        types::Item,
-    >(
-            request,
-            "Item",
-            shared
-                .options
-                .validate_requests
-                .then_some(validate::schema_item as stub_runtime::Check),
-        )
-        .await?;
-    let response = shared.api.create_item_charset(body).await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("create_item_charset", response, validate::create_item_charset_response)
-                .await,
-        );
+) -> Response {
+    let answer: Result<Response, Rejection> = async move {
+        let body = stub_runtime::json_request::<
+            types::Item,
+        >(
+                request,
+                "Item",
+                shared
+                    .options
+                    .validate_requests
+                    .then_some(validate::schema_item as stub_runtime::Check),
+            )
+            .await?;
+        let response = shared.api.create_item_charset(body).await;
+        if shared.options.validate_responses {
+            return Ok(
+                stub_runtime::check_response::<
+                    Errors,
+                >(
+                        "create_item_charset",
+                        response,
+                        validate::create_item_charset_response,
+                    )
+                    .await,
+            );
+        }
+        Ok(response.into_response())
     }
-    Ok(response.into_response())
+        .await;
+    answer
+        .unwrap_or_else(|rejection| {
+            ANSWERS_HANDLE_CREATE_ITEM_CHARSET.reject::<Errors>(rejection)
+        })
 }
 async fn handle_create_item_either<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     header_map: axum::http::HeaderMap,
     request: axum::extract::Request,
-) -> Result<Response, Refused> {
-    let header_map = &header_map;
-    let body = if stub_runtime::expect_media_type(header_map, "application/json").is_ok()
-    {
-        let body: Result<
-            axum::Json<serde_json::Value>,
-            axum::extract::rejection::JsonRejection,
-        > = stub_runtime::read_body(request).await;
-        stub_runtime::checked_json::<
-            types::Item,
-        >(
-            body,
-            "Item",
-            shared
-                .options
-                .validate_requests
-                .then_some(validate::schema_item as stub_runtime::Check),
-        )?
-    } else if stub_runtime::expect_media_type(
-            header_map,
-            "application/x-www-form-urlencoded",
-        )
-        .is_ok()
-    {
-        let body: Result<
-            axum::Form<types::Item>,
-            axum::extract::rejection::FormRejection,
-        > = stub_runtime::read_body(request).await;
-        stub_runtime::form_body(body, "Item")?
-    } else {
-        return Err(
-            Rejection::new(
+) -> Response {
+    let answer: Result<Response, Rejection> = async move {
+        let header_map = &header_map;
+        let body = if stub_runtime::expect_media_type(header_map, "application/json")
+            .is_ok()
+        {
+            let body: Result<
+                axum::Json<serde_json::Value>,
+                axum::extract::rejection::JsonRejection,
+            > = stub_runtime::read_body(request).await;
+            stub_runtime::checked_json::<
+                types::Item,
+            >(
+                body,
+                "Item",
+                shared
+                    .options
+                    .validate_requests
+                    .then_some(validate::schema_item as stub_runtime::Check),
+            )?
+        } else if stub_runtime::expect_media_type(
+                header_map,
+                "application/x-www-form-urlencoded",
+            )
+            .is_ok()
+        {
+            let body: Result<
+                axum::Form<types::Item>,
+                axum::extract::rejection::FormRejection,
+            > = stub_runtime::read_body(request).await;
+            stub_runtime::form_body(body, "Item")?
+        } else {
+            Err(
+                Rejection::new(
                     stub_runtime::RejectionKind::UnsupportedMediaType,
                     "the request body must be sent as application/json or application/x-www-form-urlencoded",
-                )
-                .into(),
-        );
-    };
-    let response = shared.api.create_item_either(body).await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("create_item_either", response, validate::create_item_either_response)
-                .await,
-        );
+                ),
+            )?
+        };
+        let response = shared.api.create_item_either(body).await;
+        if shared.options.validate_responses {
+            return Ok(
+                stub_runtime::check_response::<
+                    Errors,
+                >("create_item_either", response, validate::create_item_either_response)
+                    .await,
+            );
+        }
+        Ok(response.into_response())
     }
-    Ok(response.into_response())
+        .await;
+    answer
+        .unwrap_or_else(|rejection| {
+            ANSWERS_HANDLE_CREATE_ITEM_EITHER.reject::<Errors>(rejection)
+        })
 }
 async fn handle_upload_any<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -1275,79 +1359,258 @@ async fn handle_check_constraints<A: FeaturesApi>(
         axum::extract::rejection::RawPathParamsRejection,
     >,
     request: axum::extract::Request,
-) -> Result<Response, Refused> {
-    let header_map = &header_map;
-    let values = stub_runtime::path_values(path)?;
-    let code: String = stub_runtime::path_param(&values, "code", "a string")?;
-    if shared.options.validate_requests {
-        stub_runtime::check_param(
-            stub_runtime::RejectionKind::BadPathParameter,
-            "path",
-            "code",
-            &code,
-            validate::check_constraints_path_code,
-        )?;
-    }
-    let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
-    let query = CheckConstraintsQuery {
-        page: query_pairs.scalar::<i64>("page", "an integer")?,
-        labels: query_pairs
-            .array::<
+) -> Response {
+    let answer: Result<Response, Rejection> = async move {
+        let header_map = &header_map;
+        let values = stub_runtime::path_values(path)?;
+        let code: String = stub_runtime::path_param(&values, "code", "a string")?;
+        if shared.options.validate_requests {
+            stub_runtime::check_param(
+                stub_runtime::RejectionKind::BadPathParameter,
+                "path",
+                "code",
+                &code,
+                validate::check_constraints_path_code,
+            )?;
+        }
+        let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
+        let query = CheckConstraintsQuery {
+            page: query_pairs.scalar::<i64>("page", "an integer")?,
+            labels: query_pairs
+                .array::<
+                    String,
+                >("labels", stub_runtime::ArrayStyle::FormExploded, "a string")?,
+        };
+        if shared.options.validate_requests && let Some(value) = &query.page {
+            stub_runtime::check_param(
+                stub_runtime::RejectionKind::BadParameter,
+                "query",
+                "page",
+                value,
+                validate::check_constraints_query_page,
+            )?;
+        }
+        if shared.options.validate_requests && let Some(value) = &query.labels {
+            stub_runtime::check_param(
+                stub_runtime::RejectionKind::BadParameter,
+                "query",
+                "labels",
+                value,
+                validate::check_constraints_query_labels,
+            )?;
+        }
+        let headers = CheckConstraintsHeaders {
+            x_mode: stub_runtime::header_param::<
                 String,
-            >("labels", stub_runtime::ArrayStyle::FormExploded, "a string")?,
-    };
-    if shared.options.validate_requests && let Some(value) = &query.page {
-        stub_runtime::check_param(
-            stub_runtime::RejectionKind::BadParameter,
-            "query",
-            "page",
-            value,
-            validate::check_constraints_query_page,
-        )?;
+            >(header_map, "X-Mode", "a string")?,
+        };
+        if shared.options.validate_requests && let Some(value) = &headers.x_mode {
+            stub_runtime::check_param(
+                stub_runtime::RejectionKind::BadParameter,
+                "header",
+                "X-Mode",
+                value,
+                validate::check_constraints_header_x_mode,
+            )?;
+        }
+        let body = stub_runtime::json_request::<
+            types::Constrained,
+        >(
+                request,
+                "Constrained",
+                shared
+                    .options
+                    .validate_requests
+                    .then_some(validate::schema_constrained as stub_runtime::Check),
+            )
+            .await?;
+        let response = shared.api.check_constraints(code, query, headers, body).await;
+        if shared.options.validate_responses {
+            return Ok(
+                stub_runtime::check_response::<
+                    Errors,
+                >("check_constraints", response, validate::check_constraints_response)
+                    .await,
+            );
+        }
+        Ok(response.into_response())
     }
-    if shared.options.validate_requests && let Some(value) = &query.labels {
-        stub_runtime::check_param(
-            stub_runtime::RejectionKind::BadParameter,
-            "query",
-            "labels",
-            value,
-            validate::check_constraints_query_labels,
-        )?;
-    }
-    let headers = CheckConstraintsHeaders {
-        x_mode: stub_runtime::header_param::<String>(header_map, "X-Mode", "a string")?,
-    };
-    if shared.options.validate_requests && let Some(value) = &headers.x_mode {
-        stub_runtime::check_param(
-            stub_runtime::RejectionKind::BadParameter,
-            "header",
-            "X-Mode",
-            value,
-            validate::check_constraints_header_x_mode,
-        )?;
-    }
-    let body = stub_runtime::json_request::<
-        types::Constrained,
-    >(
-            request,
-            "Constrained",
-            shared
-                .options
-                .validate_requests
-                .then_some(validate::schema_constrained as stub_runtime::Check),
-        )
-        .await?;
-    let response = shared.api.check_constraints(code, query, headers, body).await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("check_constraints", response, validate::check_constraints_response)
-                .await,
-        );
-    }
-    Ok(response.into_response())
+        .await;
+    answer
+        .unwrap_or_else(|rejection| {
+            ANSWERS_HANDLE_CHECK_CONSTRAINTS.reject::<Errors>(rejection)
+        })
 }
+/// What the operation documents for the refusals it answers in a schema or media type of its own.
+static ANSWERS_HANDLE_LIST_ITEMS: stub_runtime::Documented = stub_runtime::Documented::new(
+    &[
+        stub_runtime::Answer {
+            refused: 400u16,
+            status: 400u16,
+            body: stub_runtime::AnswerBody::Json {
+                media: "application/json",
+                template: "{\"detail\":\"\",\"title\":\"Bad Request\"}",
+                slots: &[
+                    stub_runtime::Slot {
+                        pointer: "/detail",
+                        fill: stub_runtime::Fill::Message {
+                            max_chars: 4294967295u32,
+                        },
+                    },
+                ],
+            },
+        },
+    ],
+);
+/// What the operation documents for the refusals it answers in a schema or media type of its own.
+static ANSWERS_HANDLE_CREATE_ITEM_FORM: stub_runtime::Documented = stub_runtime::Documented::new(
+    &[
+        stub_runtime::Answer {
+            refused: 400u16,
+            status: 400u16,
+            body: stub_runtime::AnswerBody::Text {
+                media: "text/plain",
+            },
+        },
+        stub_runtime::Answer {
+            refused: 413u16,
+            status: 413u16,
+            body: stub_runtime::AnswerBody::Text {
+                media: "text/plain",
+            },
+        },
+        stub_runtime::Answer {
+            refused: 415u16,
+            status: 415u16,
+            body: stub_runtime::AnswerBody::Text {
+                media: "text/plain",
+            },
+        },
+        stub_runtime::Answer {
+            refused: 422u16,
+            status: 422u16,
+            body: stub_runtime::AnswerBody::Text {
+                media: "text/plain",
+            },
+        },
+    ],
+);
+/// What the operation documents for the refusals it answers in a schema or media type of its own.
+static ANSWERS_HANDLE_ITEMS_SET_NOTE: stub_runtime::Documented = stub_runtime::Documented::new(
+    &[
+        stub_runtime::Answer {
+            refused: 413u16,
+            status: 400u16,
+            body: stub_runtime::AnswerBody::Format {
+                code: "bad_request",
+            },
+        },
+        stub_runtime::Answer {
+            refused: 415u16,
+            status: 400u16,
+            body: stub_runtime::AnswerBody::Format {
+                code: "bad_request",
+            },
+        },
+    ],
+);
+/// What the operation documents for the refusals it answers in a schema or media type of its own.
+static ANSWERS_HANDLE_GET_ORDER: stub_runtime::Documented = stub_runtime::Documented::new(
+    &[
+        stub_runtime::Answer {
+            refused: 400u16,
+            status: 400u16,
+            body: stub_runtime::AnswerBody::Json {
+                media: "application/json",
+                template: "{\"detail\":\"\",\"title\":\"Bad Request\"}",
+                slots: &[
+                    stub_runtime::Slot {
+                        pointer: "/detail",
+                        fill: stub_runtime::Fill::Message {
+                            max_chars: 4294967295u32,
+                        },
+                    },
+                ],
+            },
+        },
+    ],
+);
+/// What the operation documents for the refusals it answers in a schema or media type of its own.
+static ANSWERS_HANDLE_PUT_ORDER: stub_runtime::Documented = stub_runtime::Documented::new(
+    &[
+        stub_runtime::Answer {
+            refused: 413u16,
+            status: 400u16,
+            body: stub_runtime::AnswerBody::Format {
+                code: "bad_request",
+            },
+        },
+        stub_runtime::Answer {
+            refused: 415u16,
+            status: 400u16,
+            body: stub_runtime::AnswerBody::Format {
+                code: "bad_request",
+            },
+        },
+    ],
+);
+/// What the operation documents for the refusals it answers in a schema or media type of its own.
+static ANSWERS_HANDLE_CREATE_ITEM_CHARSET: stub_runtime::Documented = stub_runtime::Documented::new(
+    &[
+        stub_runtime::Answer {
+            refused: 413u16,
+            status: 400u16,
+            body: stub_runtime::AnswerBody::Format {
+                code: "bad_request",
+            },
+        },
+        stub_runtime::Answer {
+            refused: 415u16,
+            status: 400u16,
+            body: stub_runtime::AnswerBody::Format {
+                code: "bad_request",
+            },
+        },
+    ],
+);
+/// What the operation documents for the refusals it answers in a schema or media type of its own.
+static ANSWERS_HANDLE_CREATE_ITEM_EITHER: stub_runtime::Documented = stub_runtime::Documented::new(
+    &[
+        stub_runtime::Answer {
+            refused: 413u16,
+            status: 400u16,
+            body: stub_runtime::AnswerBody::Format {
+                code: "bad_request",
+            },
+        },
+        stub_runtime::Answer {
+            refused: 415u16,
+            status: 400u16,
+            body: stub_runtime::AnswerBody::Format {
+                code: "bad_request",
+            },
+        },
+    ],
+);
+/// What the operation documents for the refusals it answers in a schema or media type of its own.
+static ANSWERS_HANDLE_CHECK_CONSTRAINTS: stub_runtime::Documented = stub_runtime::Documented::new(
+    &[
+        stub_runtime::Answer {
+            refused: 413u16,
+            status: 400u16,
+            body: stub_runtime::AnswerBody::Format {
+                code: "bad_request",
+            },
+        },
+        stub_runtime::Answer {
+            refused: 415u16,
+            status: 400u16,
+            body: stub_runtime::AnswerBody::Format {
+                code: "bad_request",
+            },
+        },
+    ],
+);
 /// Schema checks generated from the spec: one function per
 /// schema, each returning the first rule a JSON value breaks and
 /// the JSON pointer of the value breaking it.
