@@ -1449,7 +1449,7 @@ static ANSWERS_HANDLE_LIST_ITEMS: stub_runtime::Documented = stub_runtime::Docum
             status: 400u16,
             body: stub_runtime::AnswerBody::Json {
                 media: "application/json",
-                template: "{\"detail\":\"\",\"title\":\"Bad Request\"}",
+                template: "{\"title\":\"Bad Request\",\"detail\":\"\"}",
                 slots: &[
                     stub_runtime::Slot {
                         pointer: "/detail",
@@ -1522,7 +1522,7 @@ static ANSWERS_HANDLE_GET_ORDER: stub_runtime::Documented = stub_runtime::Docume
             status: 400u16,
             body: stub_runtime::AnswerBody::Json {
                 media: "application/json",
-                template: "{\"detail\":\"\",\"title\":\"Bad Request\"}",
+                template: "{\"title\":\"Bad Request\",\"detail\":\"\"}",
                 slots: &[
                     stub_runtime::Slot {
                         pointer: "/detail",
