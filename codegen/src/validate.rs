@@ -191,13 +191,6 @@ impl Validator<'_> {
                         );
                     }
                 }
-                Parameter::Cookie { parameter_data, .. } => self.problem(
-                    at_param,
-                    format!(
-                        "cookie parameter `{}` is not supported",
-                        parameter_data.name
-                    ),
-                ),
                 Parameter::Query {
                     parameter_data,
                     style: openapiv3::QueryStyle::DeepObject,
@@ -210,7 +203,8 @@ impl Validator<'_> {
                     ),
                 ),
                 Parameter::Query { parameter_data, .. }
-                | Parameter::Header { parameter_data, .. } => {
+                | Parameter::Header { parameter_data, .. }
+                | Parameter::Cookie { parameter_data, .. } => {
                     if let openapiv3::ParameterSchemaOrContent::Content(_) = &parameter_data.format
                     {
                         self.problem(
@@ -346,7 +340,11 @@ impl Validator<'_> {
                 Applies::OtherParameters => params.iter().any(|p| {
                     matches!(
                         resolve(p, components),
-                        Some(Parameter::Query { .. } | Parameter::Header { .. })
+                        Some(
+                            Parameter::Query { .. }
+                                | Parameter::Header { .. }
+                                | Parameter::Cookie { .. }
+                        )
                     )
                 }),
                 Applies::Security => secured,

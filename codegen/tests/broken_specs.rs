@@ -206,15 +206,17 @@ fn several_request_media_types_of_one_type_are_accepted_and_others_caught() {
 #[test]
 fn unsupported_constructs_are_named() {
     let mut doc = users_spec();
-    op(&mut doc, "/users", "get")["parameters"] =
-        serde_yaml::from_str("[{name: session, in: cookie, schema: {type: string}}]").unwrap();
+    op(&mut doc, "/users", "get")["parameters"] = serde_yaml::from_str(
+        "[{name: session, in: cookie, content: {application/json: {schema: {type: string}}}}]",
+    )
+    .unwrap();
     op(&mut doc, "/users/{user}", "get")["parameters"] = serde_yaml::from_str(
         "[{name: filter, in: query, style: deepObject, schema: {type: object}}]",
     )
     .unwrap();
     let err = message(&doc);
     assert!(
-        err.contains("cookie parameter `session` is not supported"),
+        err.contains("parameter `session`: `content` parameters are not supported"),
         "{err}"
     );
     assert!(

@@ -36,9 +36,13 @@ mod checked;
 #[cfg(feature = "axum")]
 mod documented;
 #[cfg(feature = "axum")]
+mod form;
+#[cfg(feature = "axum")]
 mod format;
 #[cfg(feature = "axum")]
 mod formats;
+#[cfg(feature = "axum")]
+mod integer;
 /// Checks of schemas that name a JSON type and nothing else.
 #[cfg(feature = "axum")]
 pub mod json_type;
@@ -69,15 +73,19 @@ pub use checked::{ResponseCheck, check_param, check_response, checked_json, json
 #[cfg(feature = "axum")]
 pub use documented::{Answer, AnswerBody, Documented, Fill, Slot};
 #[cfg(feature = "axum")]
+pub use form::{FormBody, FormError, form_body, form_rejection, from_form};
+#[cfg(feature = "axum")]
 pub use format::{BuiltinErrors, ErrorFormat, Refused, media_body, with_headers};
 #[cfg(feature = "axum")]
 pub use formats::Format;
 #[cfg(feature = "axum")]
+pub use integer::{Integer, NotAnInteger};
+#[cfg(feature = "axum")]
 pub use keywords::{char_count, is_integer, json_eq, multiple_of, property, unique_items};
 #[cfg(feature = "axum")]
 pub use params::{
-    body_rejection, bytes_body, bytes_rejection, expect_media_type, form_body, form_rejection,
-    json_body, path_param, path_values, read_body, string_rejection, text_body,
+    body_rejection, bytes_body, bytes_rejection, expect_body, expect_media_type, json_body,
+    path_param, path_values, read_body, string_rejection, text_body,
 };
 #[cfg(feature = "axum")]
 pub use query::{QueryPairs, header_array, header_param, required};

@@ -3,11 +3,10 @@
 use std::convert::Infallible;
 use std::str::FromStr;
 
-use axum::Form;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{
-    BytesRejection, FormRejection, JsonRejection, RawPathParamsRejection, StringRejection,
+    BytesRejection, JsonRejection, RawPathParamsRejection, StringRejection,
 };
 use axum::extract::{FromRequest, RawPathParams, Request};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -64,11 +63,6 @@ pub fn json_body<T>(body: Result<Json<T>, JsonRejection>, schema: &str) -> Resul
     body.map(|Json(b)| b).map_err(|r| body_rejection(r, schema))
 }
 
-/// The form request body for schema `schema`, or why it was refused.
-pub fn form_body<T>(body: Result<Form<T>, FormRejection>, schema: &str) -> Result<T, Rejection> {
-    body.map(|Form(b)| b).map_err(|r| form_rejection(r, schema))
-}
-
 /// The text request body, or why it could not be read.
 pub fn text_body(body: Result<String, StringRejection>) -> Result<String, Rejection> {
     body.map_err(string_rejection)
@@ -77,6 +71,26 @@ pub fn text_body(body: Result<String, StringRejection>) -> Result<String, Reject
 /// The raw request body, or why it could not be read.
 pub fn bytes_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Rejection> {
     body.map_err(bytes_rejection)
+}
+
+/// Refuses a request that carries no body (no `Content-Type`, no
+/// `Transfer-Encoding`, no or a zero `Content-Length`) where one is
+/// required; an empty body sent with a media type is a body.
+pub fn expect_body(headers: &HeaderMap) -> Result<(), Rejection> {
+    let empty_length = headers
+        .get(header::CONTENT_LENGTH)
+        .is_none_or(|v| v.as_bytes() == b"0");
+    let absent = empty_length
+        && !headers.contains_key(header::CONTENT_TYPE)
+        && !headers.contains_key(header::TRANSFER_ENCODING);
+    if absent {
+        Err(Rejection::new(
+            RejectionKind::MalformedBody,
+            "the request body is required",
+        ))
+    } else {
+        Ok(())
+    }
 }
 
 /// Why a JSON request body for schema `schema` was refused.
@@ -153,23 +167,7 @@ pub fn string_rejection(rejection: StringRejection) -> Rejection {
     }
 }
 
-/// Why a form body for schema `schema` was refused.
-pub fn form_rejection(rejection: FormRejection, schema: &str) -> Rejection {
-    match rejection {
-        FormRejection::InvalidFormContentType(_) => Rejection::new(
-            RejectionKind::UnsupportedMediaType,
-            "the request body must be sent as application/x-www-form-urlencoded",
-        ),
-        FormRejection::FailedToDeserializeForm(_)
-        | FormRejection::FailedToDeserializeFormBody(_) => Rejection::new(
-            RejectionKind::SchemaMismatch,
-            format!("the form does not match the `{schema}` schema"),
-        ),
-        other => read_failure(other.status()),
-    }
-}
-
-fn read_failure(status: StatusCode) -> Rejection {
+pub(crate) fn read_failure(status: StatusCode) -> Rejection {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
         Rejection::new(
             RejectionKind::BodyTooLarge,
@@ -254,11 +252,34 @@ mod tests {
     #[test]
     fn bodies_unwrap_or_say_why_without_the_input() {
         assert_eq!(json_body(Ok(Json(3)), "N"), Ok(3));
-        assert_eq!(form_body(Ok(Form(4)), "N"), Ok(4));
         assert_eq!(text_body(Ok("t".into())), Ok("t".to_string()));
         assert_eq!(
             bytes_body(Ok(Bytes::from_static(b"b"))),
             Ok(Bytes::from_static(b"b"))
+        );
+    }
+
+    #[test]
+    fn a_required_body_is_absent_only_without_a_media_type_and_content() {
+        let with = |pairs: &[(header::HeaderName, &'static str)]| {
+            let mut h = HeaderMap::new();
+            for (name, value) in pairs {
+                h.insert(name, axum::http::HeaderValue::from_static(value));
+            }
+            expect_body(&h)
+        };
+        let absent = with(&[]).unwrap_err();
+        assert_eq!(absent.kind(), RejectionKind::MalformedBody);
+        assert_eq!(absent.message(), "the request body is required");
+        assert!(with(&[(header::CONTENT_LENGTH, "0")]).is_err());
+        assert!(with(&[(header::CONTENT_LENGTH, "3")]).is_ok());
+        assert!(with(&[(header::TRANSFER_ENCODING, "chunked")]).is_ok());
+        assert!(
+            with(&[
+                (header::CONTENT_TYPE, "text/csv"),
+                (header::CONTENT_LENGTH, "0")
+            ])
+            .is_ok()
         );
     }
 

@@ -3,13 +3,18 @@
 
 use std::str::FromStr;
 
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, header};
 
 use crate::{ArrayStyle, Rejection, RejectionKind};
 
-/// The decoded `name=value` pairs of a query string, in order.
+/// The decoded `name=value` pairs of a query string (or of the `Cookie`
+/// header), in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct QueryPairs(Vec<(String, String)>);
+pub struct QueryPairs {
+    pairs: Vec<(String, String)>,
+    /// What the parameters are called in messages: "query" or "cookie".
+    place: &'static str,
+}
 
 fn bad(message: String) -> Rejection {
     Rejection::new(RejectionKind::BadParameter, message)
@@ -18,15 +23,46 @@ fn bad(message: String) -> Rejection {
 impl QueryPairs {
     /// Decodes a raw query string (`None`: no query at all).
     pub fn parse(raw: Option<&str>) -> Self {
-        Self(
-            form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        Self {
+            pairs: form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
                 .into_owned()
                 .collect(),
-        )
+            place: "query",
+        }
+    }
+
+    /// The cookies of every `Cookie` header (`a=1; b=2`, RFC 6265), values
+    /// percent-decoded (OpenAPI's form style); a header that is not text or
+    /// a pair without `=` is skipped.
+    pub fn cookies(headers: &HeaderMap) -> Self {
+        let pairs = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(name, value)| {
+                let value = value.trim();
+                let value = value
+                    .strip_prefix('"')
+                    .and_then(|v| v.strip_suffix('"'))
+                    .unwrap_or(value);
+                (
+                    name.trim().to_string(),
+                    percent_encoding::percent_decode_str(value)
+                        .decode_utf8_lossy()
+                        .into_owned(),
+                )
+            })
+            .collect();
+        Self {
+            pairs,
+            place: "cookie",
+        }
     }
 
     fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.0
+        self.pairs
             .iter()
             .filter(move |(k, _)| k == name)
             .map(|(_, v)| v.as_str())
@@ -40,11 +76,12 @@ impl QueryPairs {
         };
         if values.next().is_some() {
             return Err(bad(format!(
-                "query parameter `{name}` is given more than once"
+                "{} parameter `{name}` is given more than once",
+                self.place
             )));
         }
         parse_value(first, || {
-            format!("query parameter `{name}` must be {expected}")
+            format!("{} parameter `{name}` must be {expected}", self.place)
         })
         .map(Some)
     }
@@ -65,7 +102,8 @@ impl QueryPairs {
             Some(sep) => {
                 if raw.len() > 1 {
                     return Err(bad(format!(
-                        "query parameter `{name}` is given more than once; separate its items with `{sep}`"
+                        "{} parameter `{name}` is given more than once; separate its items with `{sep}`",
+                        self.place
                     )));
                 }
                 // `name=` is the empty list (RFC 6570 form expansion).
@@ -79,7 +117,10 @@ impl QueryPairs {
             .into_iter()
             .map(|v| {
                 parse_value(v, || {
-                    format!("each item of query parameter `{name}` must be {expected}")
+                    format!(
+                        "each item of {} parameter `{name}` must be {expected}",
+                        self.place
+                    )
                 })
             })
             .collect::<Result<_, _>>()
@@ -135,6 +176,41 @@ fn parse_value<T: FromStr>(text: &str, message: impl FnOnce() -> String) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cookies_are_read_from_every_cookie_header_and_named_in_messages() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            header::COOKIE,
+            "session=a%20b; level=7; broken; quoted=\"x\""
+                .parse()
+                .unwrap(),
+        );
+        headers.append(header::COOKIE, "ids=1,2".parse().unwrap());
+        let cookies = QueryPairs::cookies(&headers);
+        assert_eq!(
+            cookies.scalar::<String>("session", "a string"),
+            Ok(Some("a b".into()))
+        );
+        assert_eq!(
+            cookies.scalar::<String>("quoted", "a string"),
+            Ok(Some("x".into()))
+        );
+        assert_eq!(cookies.scalar::<u8>("absent", "an integer"), Ok(None));
+        assert_eq!(
+            cookies.array::<u8>("ids", ArrayStyle::FormCommas, "an integer"),
+            Ok(Some(vec![1, 2]))
+        );
+        let err = cookies
+            .scalar::<bool>("level", "`true` or `false`")
+            .unwrap_err();
+        assert_eq!(err.kind(), RejectionKind::BadParameter);
+        assert_eq!(
+            err.message(),
+            "cookie parameter `level` must be `true` or `false`"
+        );
+        assert!(!err.message().contains('7'));
+    }
     use axum::http::HeaderValue;
 
     #[test]

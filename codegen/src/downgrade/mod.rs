@@ -15,6 +15,8 @@ mod document;
 mod refs;
 mod schema;
 
+pub(crate) use schema::PREFIX_ITEMS;
+
 use serde_json::Value;
 
 use crate::error::Problem;

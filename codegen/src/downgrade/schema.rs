@@ -81,6 +81,9 @@ const BY_TYPE: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// The 3.0 extension holding a 3.1 tuple's position schemas (`prefixItems`).
+pub(crate) const PREFIX_ITEMS: &str = "x-prefix-items";
+
 /// Rewrites the schema at `node` (pointer `at` in the original document).
 pub(super) fn convert(node: &mut Value, at: &str, lints: &mut Lints) {
     match node {
@@ -284,12 +287,15 @@ fn content(map: &mut Map<String, Value>, at: &str, lints: &mut Lints) {
 }
 
 /// `prefixItems` (a tuple) has no 3.0 form: each element is typed as one of
-/// the position schemas (and `items`), and the lint says so.
+/// the position schemas (and `items`), and the lint says so. The positions
+/// stay in the extension [`PREFIX_ITEMS`], which the server stubs' checks
+/// apply to each element in place.
 fn prefix_items(map: &mut Map<String, Value>, at: &str, lints: &mut Lints) {
     let Some(Value::Array(prefix)) = map.shift_remove("prefixItems") else {
         return;
     };
     let count = prefix.len();
+    map.insert(PREFIX_ITEMS.into(), Value::Array(prefix.clone()));
     let mut alternatives: Vec<Value> = Vec::new();
     for schema in prefix {
         if !alternatives.contains(&schema) {
@@ -315,13 +321,13 @@ fn prefix_items(map: &mut Map<String, Value>, at: &str, lints: &mut Lints) {
         // Items past the tuple may be anything: so may every element.
         lints.add(
             &join(at, "prefixItems"),
-            format!("`prefixItems` (a tuple of {count}) has no OpenAPI 3.0 form and items past it are unconstrained: the elements are untyped JSON values"),
+            format!("`prefixItems` (a tuple of {count}) has no OpenAPI 3.0 form and items past it are unconstrained: the elements are untyped JSON values (the server stubs check each position)"),
         );
         return;
     }
     lints.add(
         &join(at, "prefixItems"),
-        format!("`prefixItems` (a tuple of {count}) has no OpenAPI 3.0 form: every element is typed as one of the position schemas; positions are not checked"),
+        format!("`prefixItems` (a tuple of {count}) has no OpenAPI 3.0 form: every element is typed as one of the position schemas (the server stubs check each position)"),
     );
     let items = if alternatives.len() == 1 {
         alternatives.remove(0)

@@ -202,7 +202,12 @@ fn closed_prefix_items_type_each_element() {
     }));
     assert_eq!(
         s,
-        json!({ "type": "array", "maxItems": 2, "items": { "oneOf": [{ "type": "string" }, { "type": "integer" }] } })
+        json!({
+            "type": "array",
+            "x-prefix-items": [{ "type": "string" }, { "type": "integer" }],
+            "maxItems": 2,
+            "items": { "oneOf": [{ "type": "string" }, { "type": "integer" }] }
+        })
     );
     assert_eq!(pointers(&lints), ["#/components/schemas/S/prefixItems"]);
 }

@@ -7,6 +7,7 @@ pub(crate) mod client_crate;
 pub(crate) mod distinct_params;
 pub(crate) mod format;
 pub(crate) mod guard;
+pub(crate) mod integers;
 pub(crate) mod manifest;
 pub(crate) mod mock;
 pub(crate) mod progenitor;

@@ -46,7 +46,8 @@ pub(crate) fn settings_with_models(types: &[ModelType], prefix: &str) -> Generat
 }
 
 /// The progenitor settings every generation uses (builder interface, merged
-/// tags, `PartialEq` on models, `BTreeMap` for maps).
+/// tags, `PartialEq` on models, `BTreeMap` for maps, `serde_json::Number`
+/// for integers without bounds, see [`super::integers`]).
 pub fn settings() -> GenerationSettings {
     let mut settings = GenerationSettings::default();
     settings
@@ -54,6 +55,8 @@ pub fn settings() -> GenerationSettings {
         .with_tag(TagStyle::Merged)
         .with_derive("PartialEq")
         .with_map_type("::std::collections::BTreeMap");
+    let (schema, ty, impls) = super::integers::conversion();
+    settings.with_conversion(schema, ty, impls.into_iter());
     settings
 }
 
@@ -62,20 +65,24 @@ fn run(
     stage: &'static str,
     settings: &GenerationSettings,
     api: &OpenAPI,
-) -> Result<(Generator, TokenStream)> {
+) -> Result<(Generator, TokenStream, Uses)> {
+    let widened = super::integers::widened(api);
+    let input = widened.api.as_ref().unwrap_or(api);
     let mut generator = Generator::new(settings);
-    let tokens = guarded(stage, || generator.generate_tokens(api))?;
-    Ok((generator, tokens))
+    let tokens = guarded(stage, || generator.generate_tokens(input))?;
+    let uses = uses(&generator, widened.numbers);
+    Ok((generator, tokens, uses))
 }
 
-/// The runtime crates the code `generator` produced uses.
-pub(crate) fn uses(generator: &Generator) -> Uses {
+/// The runtime crates the code `generator` produced uses (`numbers`: it
+/// names `serde_json::Number`, see [`super::integers`]).
+fn uses(generator: &Generator, numbers: bool) -> Uses {
     let space = generator.get_type_space();
     Uses {
         chrono: space.uses_chrono(),
         uuid: space.uses_uuid(),
         regress: space.uses_regress(),
-        serde_json: space.uses_serde_json(),
+        serde_json: space.uses_serde_json() || numbers,
         websockets: generator.uses_websockets(),
     }
 }
@@ -102,7 +109,7 @@ pub fn models(spec: &Spec) -> Result<Models> {
     model_settings.with_interface(InterfaceStyle::Positional);
     // typify refuses a `default` (or enum) value that breaks its own schema,
     // which real specs have: retry without `default`s before giving up.
-    let (generator, _) = match run("models", &model_settings, &api) {
+    let (generator, _, uses) = match run("models", &model_settings, &api) {
         Ok(done) => done,
         Err(first) => {
             let mut raw = serde_json::to_value(&api).unwrap_or_default();
@@ -137,7 +144,7 @@ pub fn models(spec: &Spec) -> Result<Models> {
     }
     Ok(Models {
         tokens: space.to_stream(),
-        uses: uses(&generator),
+        uses,
         types,
     })
 }
@@ -145,10 +152,10 @@ pub fn models(spec: &Spec) -> Result<Models> {
 /// The model types and the client in one module: progenitor's single pass
 /// over `api` (the document as progenitor takes it), for a build script.
 pub fn standalone(api: &OpenAPI) -> Result<(syn::File, Uses)> {
-    let (generator, tokens) = run("client", &settings(), api)?;
+    let (_, tokens, uses) = run("client", &settings(), api)?;
     let mut file = parse("client", tokens)?;
     syn::visit_mut::VisitMut::visit_file_mut(&mut Tidy, &mut file);
-    Ok((file, uses(&generator)))
+    Ok((file, uses))
 }
 
 /// Generates the client from `api` (the document as progenitor takes it,
@@ -168,7 +175,7 @@ pub fn client(
         settings.with_inner_type(inner.parse().expect("inner type is a path"));
     }
     let krate: TokenStream = types_crate.parse().expect("crate name is an identifier");
-    let (generator, tokens) = run("client", &settings, api)?;
+    let (_, tokens, uses) = run("client", &settings, api)?;
     let mut file = parse("client", tokens)?;
     // progenitor marks whole modules `#[allow(clippy::all)]`: its output is
     // made to pass clippy instead (see `Tidy`).
@@ -211,7 +218,7 @@ pub fn client(
             pub type ErrorBody = types::#error_type;
         });
     }
-    Ok((file, uses(&generator)))
+    Ok((file, uses))
 }
 
 /// Makes progenitor's client pass clippy: removes its blanket

@@ -32,11 +32,12 @@ pub(crate) fn for_progenitor(api: &OpenAPI) -> OpenAPI {
         item.options = None;
         item.trace = None;
         super::distinct_params::inline_when_colliding(item, components.as_ref());
-        let shared: Vec<String> = item
-            .parameters
-            .iter_mut()
-            .filter_map(|p| joined_string(p, components.as_ref()))
-            .collect();
+        let mut shared = drop_shared_cookies(&mut item.parameters, components.as_ref());
+        shared.extend(
+            item.parameters
+                .iter_mut()
+                .filter_map(|p| joined_string(p, components.as_ref())),
+        );
         for (_, op) in operations_mut(item) {
             let mut notes = shared.clone();
             notes.extend(super::distinct_params::drop_colliding(
@@ -361,6 +362,33 @@ fn drop_deep_objects(op: &mut Operation, components: Option<&Components>) -> Vec
                 "The parameter `{}` (an inline object) is not sent by this client.",
                 parameter_data.name
             ));
+            false
+        }
+        Some(Parameter::Cookie { parameter_data, .. }) => {
+            notes.push(cookie_note(&parameter_data.name));
+            false
+        }
+        _ => true,
+    });
+    notes
+}
+
+/// The note for a cookie parameter, which progenitor cannot send.
+fn cookie_note(name: &str) -> String {
+    format!(
+        "The cookie parameter `{name}` is not sent by this client: give the `reqwest::Client` a `Cookie` default header."
+    )
+}
+
+/// Drops the path item's cookie parameters; returns their notes.
+fn drop_shared_cookies(
+    params: &mut Vec<ReferenceOr<Parameter>>,
+    components: Option<&Components>,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    params.retain(|p| match resolve(p, components) {
+        Some(Parameter::Cookie { parameter_data, .. }) => {
+            notes.push(cookie_note(&parameter_data.name));
             false
         }
         _ => true,

@@ -34,6 +34,7 @@ pub(super) fn request_body(
         schema: (body_kind(media) == BodyKind::Json)
             .then(|| content.schema.clone())
             .flatten(),
+        required: body.required,
     }))
 }
 

@@ -40,6 +40,8 @@ pub struct Operation {
     pub query_params: Vec<Param>,
     /// Header parameters, in spec order.
     pub header_params: Vec<Param>,
+    /// Cookie parameters, in spec order.
+    pub cookie_params: Vec<Param>,
     /// The request body, if any.
     pub body: Option<Body>,
     /// The security requirement: alternatives, each a set of scheme names
@@ -77,6 +79,8 @@ pub enum Location {
     Query,
     /// A request header.
     Header,
+    /// A cookie of the `Cookie` header.
+    Cookie,
 }
 
 /// A parameter and how to parse it.
@@ -101,8 +105,10 @@ pub struct Param {
 pub enum ParamType {
     /// `format: uuid`.
     Uuid,
-    /// `type: integer`.
+    /// `type: integer` with a width or bounds inside `i64`.
     Integer,
+    /// `type: integer` of any size (see `spec::integers`).
+    AnyInteger,
     /// `type: number`.
     Number,
     /// `type: boolean`.
@@ -126,6 +132,8 @@ pub struct Body {
     pub also: Vec<(String, BodyKind)>,
     /// The JSON schema of the preferred media type, as written.
     pub schema: Option<openapiv3::ReferenceOr<openapiv3::Schema>>,
+    /// `required: true`: a request without a body is refused.
+    pub required: bool,
 }
 
 /// The status a documented response is sent with.

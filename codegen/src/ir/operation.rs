@@ -37,7 +37,7 @@ fn operation(
         stage: "server",
         message: format!("{id}: {message}"),
     };
-    let [path_params, query_params, header_params] = params::by_location(
+    let [path_params, query_params, header_params, cookie_params] = params::by_location(
         path,
         item.parameters.iter().chain(&op.parameters),
         components,
@@ -64,6 +64,7 @@ fn operation(
         path_params,
         query_params,
         header_params,
+        cookie_params,
         body,
         security,
         responses,

@@ -6,18 +6,19 @@ use openapiv3::{
 };
 
 use super::{ArrayStyle, Location, Param, ParamType};
+use crate::spec::integers::unbounded;
 use crate::spec::paths::template_names;
 use crate::spec::refs::resolve;
 
 /// The parameters of an operation by location: path (in template order),
-/// query and header (in spec order). deepObject query and cookie parameters
-/// are left out (linted: left to the implementation).
+/// query, header and cookie (in spec order). deepObject query parameters are
+/// left out (linted: left to the implementation).
 pub(super) fn by_location<'a>(
     path: &str,
     params: impl Iterator<Item = &'a ReferenceOr<Parameter>>,
     components: Option<&Components>,
-) -> [Vec<Param>; 3] {
-    let mut out: [Vec<Param>; 3] = Default::default();
+) -> [Vec<Param>; 4] {
+    let mut out: [Vec<Param>; 4] = Default::default();
     for p in params.filter_map(|p| resolve(p, components)) {
         let Some((location, data, style)) = located(p) else {
             continue;
@@ -27,6 +28,7 @@ pub(super) fn by_location<'a>(
             Location::Path => 0,
             Location::Query => 1,
             Location::Header => 2,
+            Location::Cookie => 3,
         };
         out[slot].push(param(data, style, required, components));
     }
@@ -42,8 +44,17 @@ fn located(p: &Parameter) -> Option<(Location, &ParameterData, Option<ArrayStyle
         Parameter::Query {
             style: QueryStyle::DeepObject,
             ..
+        } => None,
+        Parameter::Cookie { parameter_data, .. } => {
+            // Form style: an array is one cookie of comma-separated items,
+            // or (exploded) the cookie repeated.
+            let style = if parameter_data.explode == Some(true) {
+                ArrayStyle::FormExploded
+            } else {
+                ArrayStyle::FormCommas
+            };
+            Some((Location::Cookie, parameter_data, Some(style)))
         }
-        | Parameter::Cookie { .. } => None,
         Parameter::Query {
             parameter_data,
             style,
@@ -112,7 +123,27 @@ fn param_type(schema: Option<&Schema>) -> ParamType {
             VariantOrUnknownOrEmpty::Unknown(f) if f == "uuid" => ParamType::Uuid,
             _ => ParamType::String,
         },
-        Some(SchemaKind::Type(Type::Integer(_))) => ParamType::Integer,
+        Some(SchemaKind::Type(Type::Integer(i))) => {
+            let format = match &i.format {
+                VariantOrUnknownOrEmpty::Item(f) => Some(match f {
+                    openapiv3::IntegerFormat::Int32 => "int32",
+                    openapiv3::IntegerFormat::Int64 => "int64",
+                }),
+                VariantOrUnknownOrEmpty::Unknown(f) => Some(f.as_str()),
+                VariantOrUnknownOrEmpty::Empty => None,
+            };
+            let bound = |b: Option<i64>| b.map(|b| b as f64);
+            if unbounded(
+                format,
+                bound(i.minimum),
+                bound(i.maximum),
+                !i.enumeration.is_empty(),
+            ) {
+                ParamType::AnyInteger
+            } else {
+                ParamType::Integer
+            }
+        }
         Some(SchemaKind::Type(Type::Number(_))) => ParamType::Number,
         Some(SchemaKind::Type(Type::Boolean(_))) => ParamType::Boolean,
         _ => ParamType::String,

@@ -44,6 +44,8 @@ struct Keywords {
     min_items: Option<usize>,
     max_items: Option<usize>,
     unique_items: bool,
+    /// A 3.1 tuple's position schemas (kept by the 3.1 rewrite).
+    prefix_items: Vec<ReferenceOr<Schema>>,
     one_of: Vec<ReferenceOr<Schema>>,
     any_of: Vec<ReferenceOr<Schema>>,
     all_of: Vec<ReferenceOr<Schema>>,
@@ -64,6 +66,12 @@ impl Keywords {
     fn of(schema: &Schema) -> Self {
         let mut k = Self {
             nullable: schema.schema_data.nullable,
+            prefix_items: schema
+                .schema_data
+                .extensions
+                .get(crate::downgrade::PREFIX_ITEMS)
+                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .unwrap_or_default(),
             ..Self::default()
         };
         match &schema.schema_kind {
@@ -222,6 +230,7 @@ fn plain_type(schema: &Schema) -> Option<&'static str> {
         && k.min_properties.is_none_or(|n| n == 0)
         && k.max_properties.is_none()
         && k.items.is_none()
+        && k.prefix_items.is_empty()
         && k.min_items.is_none_or(|n| n == 0)
         && k.max_items.is_none()
         && !k.unique_items
@@ -459,6 +468,13 @@ impl<'a> Checks<'a> {
                 quote!(!stub_runtime::unique_items(a)),
                 "must not contain equal items",
             ));
+        }
+        for (i, position) in k.prefix_items.iter().enumerate() {
+            if let Some(f) = self.call_passing_dir(position, &format!("{hint}_position_{i}")) {
+                out.push(Step::Stmt(
+                    quote!(if let Some(x) = a.get(#i) { #f(x, &at.index(#i), dir)?; }),
+                ));
+            }
         }
         if let Some(f) = k
             .items
@@ -787,6 +803,7 @@ fn constrains(
         || k.maximum.is_some()
         || k.multiple_of.is_some()
         || k.items.is_some()
+        || !k.prefix_items.is_empty()
         || k.min_items.is_some()
         || k.max_items.is_some()
         || k.unique_items
@@ -925,6 +942,8 @@ pub struct OpChecks {
     pub query: Vec<Option<CheckFn>>,
     /// Per header parameter.
     pub header: Vec<Option<CheckFn>>,
+    /// Per cookie parameter.
+    pub cookie: Vec<Option<CheckFn>>,
     /// The JSON request body.
     pub body: Option<CheckFn>,
     /// The JSON responses, by status.
@@ -942,10 +961,12 @@ impl OpChecks {
         let path = params("path", &op.path_params);
         let query = params("query", &op.query_params);
         let header = params("header", &op.header_params);
+        let cookie = params("cookie", &op.cookie_params);
         Self {
             path,
             query,
             header,
+            cookie,
             body: checks.request_body(op),
             responses: checks.responses(op),
         }

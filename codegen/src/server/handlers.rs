@@ -21,6 +21,8 @@ const HANDLER_LOCALS: &[&str] = &[
     "values",
     "raw_query",
     "query_pairs",
+    "cookie_pairs",
+    "cookies",
     "credentials",
     "query",
     "headers",
@@ -103,6 +105,7 @@ fn place_arg(place: Place) -> Ident {
     match place {
         Place::Query => format_ident!("query"),
         Place::Header => format_ident!("headers"),
+        Place::Cookie => format_ident!("cookies"),
     }
 }
 
@@ -126,9 +129,20 @@ pub fn handler(
         .as_ref()
         .is_some_and(|b| matches!(b.kind, BodyKind::Text | BodyKind::Bytes) && b.media != "*/*");
     let several_media = op.body.as_ref().is_some_and(|b| !b.also.is_empty());
+    // A required body of any media type (`*/*` alone) matches any
+    // `Content-Type`, so only its absence is refused.
+    let any_media_required = op
+        .body
+        .as_ref()
+        .is_some_and(|b| b.required && b.media == "*/*" && b.also.is_empty());
     // Headers are borrowed from the request, not cloned; an operation with
     // a body needs the request for the body, so it takes a copy of them.
-    let needs_headers = secured || !op.header_params.is_empty() || checks_media || several_media;
+    let needs_headers = secured
+        || !op.header_params.is_empty()
+        || !op.cookie_params.is_empty()
+        || checks_media
+        || several_media
+        || any_media_required;
     let headers_by_ref = needs_headers && op.body.is_none();
     if headers_by_ref {
         steps.push(quote!(let header_map = request.headers();));
@@ -176,11 +190,15 @@ pub fn handler(
                 quote!(let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());),
             );
         }
+        if place == Place::Cookie {
+            steps.push(quote!(let cookie_pairs = stub_runtime::QueryPairs::cookies(header_map);));
+        }
         let (arg, read) = (place_arg(place), read_struct(op, place));
         steps.push(quote!(let #arg = #read;));
         let place_checks = match place {
             Place::Query => &checks.query,
             Place::Header => &checks.header,
+            Place::Cookie => &checks.cookie,
         };
         let params = place.params(op);
         for ((p, f), check) in params.iter().zip(field_idents(params)).zip(place_checks) {
@@ -217,6 +235,9 @@ pub fn handler(
         if checks_media && !several_media {
             let media = &body.media;
             steps.push(quote!(stub_runtime::expect_media_type(header_map, #media)?;));
+        }
+        if any_media_required {
+            steps.push(quote!(stub_runtime::expect_body(header_map)?;));
         }
         if several_media {
             // The handler takes the whole request and reads it with the
@@ -376,7 +397,7 @@ fn body_extractor_unchecked(
             quote!(stub_runtime::json_body(body, #schema)?),
         ),
         BodyKind::Form => (
-            quote!(Result<axum::Form<#t>, axum::extract::rejection::FormRejection>),
+            quote!(Result<stub_runtime::FormBody<#t>, stub_runtime::FormError>),
             quote!(stub_runtime::form_body(body, #schema)?),
         ),
         BodyKind::Text => (

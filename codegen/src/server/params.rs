@@ -14,17 +14,20 @@ pub enum Place {
     Query,
     /// Request headers: `{Op}Headers`.
     Header,
+    /// Cookies of the `Cookie` header: `{Op}Cookies`.
+    Cookie,
 }
 
 impl Place {
-    /// Both places, in the order the handler reads them.
-    pub const ALL: [Self; 2] = [Self::Query, Self::Header];
+    /// Every place, in the order the handler reads them.
+    pub const ALL: [Self; 3] = [Self::Query, Self::Header, Self::Cookie];
 
     /// The operation's parameters in this place.
     pub fn params(self, op: &Operation) -> &[Param] {
         match self {
             Self::Query => &op.query_params,
             Self::Header => &op.header_params,
+            Self::Cookie => &op.cookie_params,
         }
     }
 
@@ -37,6 +40,7 @@ impl Place {
         match self {
             Self::Query => "Query",
             Self::Header => "Headers",
+            Self::Cookie => "Cookies",
         }
     }
 
@@ -45,6 +49,7 @@ impl Place {
         match self {
             Self::Query => "query",
             Self::Header => "header",
+            Self::Cookie => "cookie",
         }
     }
 }
@@ -126,6 +131,10 @@ fn default_tokens(p: &Param) -> Option<(TokenStream, bool)> {
             let n = n.as_i64()?;
             Some((quote!(#n), false))
         }
+        (ParamType::AnyInteger, serde_json::Value::Number(n)) => {
+            let n = n.as_i64()?;
+            Some((quote!(stub_runtime::Integer::from(#n)), false))
+        }
         (ParamType::Number, serde_json::Value::Number(n)) => {
             let n = n.as_f64().filter(|n| n.is_finite())?;
             Some((quote!(#n), false))
@@ -153,6 +162,14 @@ fn read(p: &Param, place: Place) -> TokenStream {
             quote!(query_pairs.array::<#one>(#name, stub_runtime::ArrayStyle::#style, #exp)?)
         }
         (Place::Query, None) => quote!(query_pairs.scalar::<#one>(#name, #exp)?),
+        (Place::Cookie, Some(style)) => {
+            let style = match style {
+                ArrayStyle::FormExploded => quote!(FormExploded),
+                _ => quote!(FormCommas),
+            };
+            quote!(cookie_pairs.array::<#one>(#name, stub_runtime::ArrayStyle::#style, #exp)?)
+        }
+        (Place::Cookie, None) => quote!(cookie_pairs.scalar::<#one>(#name, #exp)?),
         (Place::Header, Some(_)) => {
             quote!(stub_runtime::header_array::<#one>(header_map, #name, #exp)?)
         }

@@ -195,6 +195,7 @@ pub fn param_tokens(ty: ParamType) -> TokenStream {
     match ty {
         ParamType::Uuid => quote!(uuid::Uuid),
         ParamType::Integer => quote!(i64),
+        ParamType::AnyInteger => quote!(stub_runtime::Integer),
         ParamType::Number => quote!(f64),
         ParamType::Boolean => quote!(bool),
         ParamType::String => quote!(String),
@@ -205,7 +206,7 @@ pub fn param_tokens(ty: ParamType) -> TokenStream {
 pub fn expected(ty: ParamType) -> &'static str {
     match ty {
         ParamType::Uuid => "a UUID",
-        ParamType::Integer => "an integer",
+        ParamType::Integer | ParamType::AnyInteger => "an integer",
         ParamType::Number => "a number",
         ParamType::Boolean => "`true` or `false`",
         ParamType::String => "a string",

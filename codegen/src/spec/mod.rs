@@ -2,6 +2,7 @@
 //! stage reads it through (one `$ref` resolver, media types, paths).
 
 pub(crate) mod distinct;
+pub(crate) mod integers;
 pub(crate) mod load;
 pub(crate) mod media;
 pub(crate) mod normalize;

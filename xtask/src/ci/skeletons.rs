@@ -57,8 +57,7 @@ pub fn skeletons(ctx: &mut Ctx) -> Result<()> {
     let mut failed = Vec::new();
     for (slug, spec) in slugs.iter().zip(&specs) {
         let started = Instant::now();
-        let as_read = as_read(spec, &out.join(slug))?;
-        let outcome = probe(ctx, slug, &as_read);
+        let outcome = probe(ctx, slug, spec);
         let verdict = if outcome.is_ok() { "ok" } else { "FAILED" };
         println!(
             "skeletons: {slug} probed in {:.1} s: {verdict}",
@@ -113,42 +112,6 @@ fn generate_all(root: &Path, specs: &[PathBuf], out: &Path) -> Result<Vec<String
     std::fs::copy(root.join("Cargo.lock"), out.join("Cargo.lock"))
         .context("copying Cargo.lock into the skeletons' workspace")?;
     Ok(slugs)
-}
-
-/// `spec` as the generator reads it, written to `dir/openapi.as-read.json`:
-/// an `integer` without `format` is an `int64` (typify, progenitor and the
-/// stubs all type it `i64`), so it says so. Schemathesis keeps generated
-/// integers inside an `int64` format's range; without a format it draws
-/// integers of any size, which the generated crates refuse as they
-/// document (README, "Schema checks at the edge").
-fn as_read(spec: &Path, dir: &Path) -> Result<PathBuf> {
-    let text = std::fs::read_to_string(spec)?;
-    let mut value: serde_json::Value =
-        serde_yaml::from_str(&text).with_context(|| format!("reading {}", spec.display()))?;
-    integers_as_int64(&mut value);
-    let path = dir.join("openapi.as-read.json");
-    std::fs::write(&path, serde_json::to_vec_pretty(&value)?)?;
-    Ok(path)
-}
-
-/// Adds `format: int64` to every schema of `type: integer` (or a type list
-/// holding it) without a `format`.
-fn integers_as_int64(value: &mut serde_json::Value) {
-    match value {
-        serde_json::Value::Object(map) => {
-            let integer = match map.get("type") {
-                Some(serde_json::Value::String(t)) => t == "integer",
-                Some(serde_json::Value::Array(ts)) => ts.iter().any(|t| t == "integer"),
-                _ => false,
-            };
-            if integer && !map.contains_key("format") {
-                map.insert("format".into(), "int64".into());
-            }
-            map.values_mut().for_each(integers_as_int64);
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(integers_as_int64),
-        _ => {}
-    }
 }
 
 /// The target directory shared with the corpus step and the codegen tests.

@@ -89,6 +89,8 @@ let response = client.create_pet()
     }
     /**A pet by id (`id` has an exclusive minimum)
 
+Note (generator): The cookie parameter `visits` is not sent by this client: give the `reqwest::Client` a `Cookie` default header.
+
 Sends a `GET` request to `/pets/{id}`
 
 ```text
@@ -220,7 +222,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetPet<'a> {
         client: &'a super::Client,
-        id: Result<::std::num::NonZeroU64, String>,
+        id: Result<::serde_json::Number, String>,
         lookup: Result<Option<::std::string::String>, String>,
     }
     impl<'a> GetPet<'a> {
@@ -233,13 +235,12 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            V: std::convert::TryInto<::serde_json::Number>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for id failed"
-                        .to_string()
+                    "conversion to `:: serde_json :: Number` for id failed".to_string()
                 });
             self
         }
@@ -297,6 +298,13 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 404u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -395,6 +403,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                415u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }

@@ -79,8 +79,9 @@ pub trait Features31Api: Send + Sync + 'static {
     /// A pet by id (`id` has an exclusive minimum).
     fn get_pet(
         &self,
-        id: i64,
+        id: stub_runtime::Integer,
         query: GetPetQuery,
+        cookies: GetPetCookies,
     ) -> impl Future<Output = GetPetResponse> + Send;
     /// `PUT /files/{name}`
     ///
@@ -129,6 +130,8 @@ impl IntoResponse for CreatePetResponse {
 pub enum GetPetResponse {
     /// 200: The pet.
     Ok(JsonBody<types::Pet>),
+    /// 400: A parameter the router refuses.
+    BadRequest(JsonBody<types::Problem>),
     /// 404: No such pet.
     NotFound(JsonBody<types::Problem>),
 }
@@ -137,6 +140,7 @@ impl GetPetResponse {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
+            Self::BadRequest(..) => StatusCode::BAD_REQUEST,
             Self::NotFound(..) => StatusCode::NOT_FOUND,
         }
     }
@@ -146,6 +150,7 @@ impl IntoResponse for GetPetResponse {
         let status = self.status();
         match self {
             Self::Ok(body) => Errors::json(status, body),
+            Self::BadRequest(body) => Errors::json(status, body),
             Self::NotFound(body) => Errors::json(status, body),
         }
     }
@@ -155,12 +160,15 @@ impl IntoResponse for GetPetResponse {
 pub enum PutFileResponse {
     /// 200: What was stored.
     Ok(JsonBody<types::PutFileResponse200>),
+    /// 415: No body, or one not sent as application/octet-stream (the router's error body).
+    UnsupportedMediaType,
 }
 impl PutFileResponse {
     /// The HTTP status this response is sent with.
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }
     }
 }
@@ -169,6 +177,7 @@ impl IntoResponse for PutFileResponse {
         let status = self.status();
         match self {
             Self::Ok(body) => Errors::json(status, body),
+            Self::UnsupportedMediaType => status.into_response(),
         }
     }
 }
@@ -199,6 +208,12 @@ impl IntoResponse for PetAdoptedResponse {
 pub struct GetPetQuery {
     /// `lookup`
     pub lookup: Option<String>,
+}
+/// The cookie parameters of `get_pet`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GetPetCookies {
+    /// `visits`
+    pub visits: Option<stub_runtime::Integer>,
 }
 /// The spec names no error schema with `status`, `code` and
 /// `message`: the router answers with [`stub_runtime::BuiltinError`].
@@ -280,10 +295,16 @@ async fn handle_get_pet<A: Features31Api>(
         axum::extract::RawPathParams,
         axum::extract::rejection::RawPathParamsRejection,
     >,
+    request: axum::extract::Request,
 ) -> Response {
     let answer: Result<Response, Rejection> = async move {
+        let header_map = request.headers();
         let values = stub_runtime::path_values(path)?;
-        let id: i64 = stub_runtime::path_param(&values, "id", "an integer")?;
+        let id: stub_runtime::Integer = stub_runtime::path_param(
+            &values,
+            "id",
+            "an integer",
+        )?;
         if shared.options.validate_requests {
             stub_runtime::check_param(
                 stub_runtime::RejectionKind::BadPathParameter,
@@ -297,7 +318,20 @@ async fn handle_get_pet<A: Features31Api>(
         let query = GetPetQuery {
             lookup: query_pairs.scalar::<String>("lookup", "a string")?,
         };
-        let response = shared.api.get_pet(id, query).await;
+        let cookie_pairs = stub_runtime::QueryPairs::cookies(header_map);
+        let cookies = GetPetCookies {
+            visits: cookie_pairs.scalar::<stub_runtime::Integer>("visits", "an integer")?,
+        };
+        if shared.options.validate_requests && let Some(value) = &cookies.visits {
+            stub_runtime::check_param(
+                stub_runtime::RejectionKind::BadParameter,
+                "cookie",
+                "visits",
+                value,
+                validate::get_pet_cookie_visits,
+            )?;
+        }
+        let response = shared.api.get_pet(id, query, cookies).await;
         if shared.options.validate_responses {
             return Ok(
                 stub_runtime::check_response::<
@@ -319,22 +353,27 @@ async fn handle_put_file<A: Features31Api>(
         axum::extract::rejection::RawPathParamsRejection,
     >,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<Response, Refused> {
-    let header_map = &header_map;
-    let values = stub_runtime::path_values(path)?;
-    let name: String = stub_runtime::path_param(&values, "name", "a string")?;
-    stub_runtime::expect_media_type(header_map, "application/octet-stream")?;
-    let body = stub_runtime::bytes_body(body)?;
-    let response = shared.api.put_file(name, body).await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("put_file", response, validate::put_file_response)
-                .await,
-        );
+) -> Response {
+    let answer: Result<Response, Rejection> = async move {
+        let header_map = &header_map;
+        let values = stub_runtime::path_values(path)?;
+        let name: String = stub_runtime::path_param(&values, "name", "a string")?;
+        stub_runtime::expect_media_type(header_map, "application/octet-stream")?;
+        let body = stub_runtime::bytes_body(body)?;
+        let response = shared.api.put_file(name, body).await;
+        if shared.options.validate_responses {
+            return Ok(
+                stub_runtime::check_response::<
+                    Errors,
+                >("put_file", response, validate::put_file_response)
+                    .await,
+            );
+        }
+        Ok(response.into_response())
     }
-    Ok(response.into_response())
+        .await;
+    answer
+        .unwrap_or_else(|rejection| ANSWERS_HANDLE_PUT_FILE.reject::<Errors>(rejection))
 }
 async fn handle_pet_adopted<A: Features31Api>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -408,11 +447,30 @@ static ANSWERS_HANDLE_GET_PET: stub_runtime::Documented = stub_runtime::Document
     &[
         stub_runtime::Answer {
             refused: 400u16,
-            status: 404u16,
+            status: 400u16,
             body: stub_runtime::AnswerBody::Json {
                 media: "application/json",
-                template: "{\"title\":\"Not Found\"}",
+                template: "{\"title\":\"Bad Request\"}",
                 slots: &[],
+            },
+        },
+    ],
+);
+/// What the operation documents for the refusals it answers in a schema or media type of its own.
+static ANSWERS_HANDLE_PUT_FILE: stub_runtime::Documented = stub_runtime::Documented::new(
+    &[
+        stub_runtime::Answer {
+            refused: 400u16,
+            status: 415u16,
+            body: stub_runtime::AnswerBody::Format {
+                code: "unsupported_media_type",
+            },
+        },
+        stub_runtime::Answer {
+            refused: 413u16,
+            status: 415u16,
+            body: stub_runtime::AnswerBody::Format {
+                code: "unsupported_media_type",
             },
         },
     ],
@@ -619,6 +677,12 @@ pub mod validate {
             if a.len() > 2usize {
                 return Err(at.violation("must have at most 2 items"));
             }
+            if let Some(x) = a.get(0usize) {
+                stub_runtime::json_type::string(x, &at.index(0usize), dir)?;
+            }
+            if let Some(x) = a.get(1usize) {
+                stub_runtime::json_type::integer(x, &at.index(1usize), dir)?;
+            }
             for (i, x) in a.iter().enumerate() {
                 schema_pet_pair_items(x, &at.index(i), dir)?;
             }
@@ -790,11 +854,25 @@ pub mod validate {
         }
         Ok(())
     }
+    ///Checks a value against an inline schema.
+    pub fn get_pet_cookie_visits(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        if let Some(n) = v.as_f64() && n >= 1000f64 {
+            return Err(at.violation("must be < 1000"));
+        }
+        Ok(())
+    }
     ///Checks a JSON response of `get_pet` against the schema documented for its status.
     pub fn get_pet_response(status: u16, v: &Value) -> Result<(), Violation> {
         match status {
             200u16 => schema_pet(v, &Pointer::Root, Direction::Response),
-            404u16 => schema_problem(v, &Pointer::Root, Direction::Response),
+            400u16 | 404u16 => schema_problem(v, &Pointer::Root, Direction::Response),
             _ => Ok(()),
         }
     }

@@ -104,7 +104,7 @@ pub struct Pet {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]
 pub enum PetIdOrName {
-    Integer(i64),
+    Integer(::serde_json::Number),
     String(::std::string::String),
 }
 impl ::std::fmt::Display for PetIdOrName {
@@ -115,8 +115,8 @@ impl ::std::fmt::Display for PetIdOrName {
         }
     }
 }
-impl ::std::convert::From<i64> for PetIdOrName {
-    fn from(value: i64) -> Self {
+impl ::std::convert::From<::serde_json::Number> for PetIdOrName {
+    fn from(value: ::serde_json::Number) -> Self {
         Self::Integer(value)
     }
 }
@@ -179,7 +179,7 @@ impl<'de> ::serde::Deserialize<'de> for PetName {
 #[serde(untagged)]
 pub enum PetPairItem {
     String(::std::string::String),
-    Integer(i64),
+    Integer(::serde_json::Number),
 }
 impl ::std::fmt::Display for PetPairItem {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -189,8 +189,8 @@ impl ::std::fmt::Display for PetPairItem {
         }
     }
 }
-impl ::std::convert::From<i64> for PetPairItem {
-    fn from(value: i64) -> Self {
+impl ::std::convert::From<::serde_json::Number> for PetPairItem {
+    fn from(value: ::serde_json::Number) -> Self {
         Self::Integer(value)
     }
 }
@@ -262,7 +262,7 @@ pub struct PutFileResponse200 {
     ///The first bytes, base64 (`contentEncoding`).
     pub digest: ::std::string::String,
     pub name: ::std::string::String,
-    pub size: u64,
+    pub size: ::serde_json::Number,
 }
 /// Error types.
 pub mod error {

@@ -456,6 +456,20 @@ let response = client.create_item_either()
     pub fn upload_any(&self) -> builder::UploadAny<'_> {
         builder::UploadAny::new(self)
     }
+    /**Cookie parameters (the `Cookie` header), typed and checked like query parameters.
+
+Note (generator): The cookie parameter `sid` is not sent by this client: give the `reqwest::Client` a `Cookie` default header. The cookie parameter `visits` is not sent by this client: give the `reqwest::Client` a `Cookie` default header. The cookie parameter `theme` is not sent by this client: give the `reqwest::Client` a `Cookie` default header.
+
+Sends a `GET` request to `/session`
+
+```text
+let response = client.get_session()
+    .send()
+    .await;
+```*/
+    pub fn get_session(&self) -> builder::GetSession<'_> {
+        builder::GetSession::new(self)
+    }
     /**Header parameters that are not strings (boolean, integer).
 
 Sends a `GET` request to `/flags`
@@ -510,12 +524,12 @@ pub mod builder {
         active: Result<Option<bool>, String>,
         codes: Result<Option<::std::string::String>, String>,
         ids: Result<Option<::std::string::String>, String>,
-        limit: Result<Option<i64>, String>,
+        limit: Result<Option<::serde_json::Number>, String>,
         q: Result<::std::string::String, String>,
         ratio: Result<Option<f64>, String>,
         tags: Result<Option<::std::vec::Vec<::std::string::String>>, String>,
         words: Result<Option<::std::string::String>, String>,
-        x_count: Result<i64, String>,
+        x_count: Result<::serde_json::Number, String>,
         x_trace_id: Result<Option<::std::string::String>, String>,
     }
     impl<'a> ListItems<'a> {
@@ -572,12 +586,15 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<i64>,
+            V: std::convert::TryInto<::serde_json::Number>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `i64` for limit failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: serde_json :: Number` for limit failed"
+                        .to_string()
+                });
             self
         }
         pub fn q<V>(mut self, value: V) -> Self
@@ -629,11 +646,14 @@ pub mod builder {
         }
         pub fn x_count<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<i64>,
+            V: std::convert::TryInto<::serde_json::Number>,
         {
             self.x_count = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for x_count failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: serde_json :: Number` for x_count failed"
+                        .to_string()
+                });
             self
         }
         pub fn x_trace_id<V>(mut self, value: V) -> Self
@@ -802,7 +822,7 @@ pub mod builder {
     #[derive(Debug)]
     pub struct ItemsSetNote<'a> {
         client: &'a super::Client,
-        id: Result<i64, String>,
+        id: Result<::serde_json::Number, String>,
         body: Result<reqwest::Body, String>,
     }
     impl<'a> ItemsSetNote<'a> {
@@ -815,11 +835,13 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<i64>,
+            V: std::convert::TryInto<::serde_json::Number>,
         {
             self.id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for id failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: serde_json :: Number` for id failed".to_string()
+                });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -943,6 +965,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                415u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -1259,7 +1282,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetOrder<'a> {
         client: &'a super::Client,
-        id: Result<i64, String>,
+        id: Result<::serde_json::Number, String>,
     }
     impl<'a> GetOrder<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -1270,11 +1293,13 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<i64>,
+            V: std::convert::TryInto<::serde_json::Number>,
         {
             self.id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for id failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: serde_json :: Number` for id failed".to_string()
+                });
             self
         }
         ///Sends a `GET` request to `/orders/{id}`
@@ -1333,7 +1358,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct PutOrder<'a> {
         client: &'a super::Client,
-        id: Result<i64, String>,
+        id: Result<::serde_json::Number, String>,
         body: Result<::features_api_types::Item, String>,
     }
     impl<'a> PutOrder<'a> {
@@ -1346,11 +1371,13 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<i64>,
+            V: std::convert::TryInto<::serde_json::Number>,
         {
             self.id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for id failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: serde_json :: Number` for id failed".to_string()
+                });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -1615,6 +1642,59 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_session`]
+
+[`Client::get_session`]: super::Client::get_session*/
+    #[derive(Debug, Clone)]
+    pub struct GetSession<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> GetSession<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client }
+        }
+        ///Sends a `GET` request to `/session`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::features_api_types::GetSessionResponse200>,
+            Error<()>,
+        > {
+            let Self { client } = self;
+            let url = format!("{}/session", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_session",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -1626,7 +1706,7 @@ pub mod builder {
     pub struct GetFlags<'a> {
         client: &'a super::Client,
         x_dry_run: Result<bool, String>,
-        x_retries: Result<Option<i64>, String>,
+        x_retries: Result<Option<::serde_json::Number>, String>,
     }
     impl<'a> GetFlags<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -1647,12 +1727,15 @@ pub mod builder {
         }
         pub fn x_retries<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<i64>,
+            V: std::convert::TryInto<::serde_json::Number>,
         {
             self.x_retries = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `i64` for x_retries failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: serde_json :: Number` for x_retries failed"
+                        .to_string()
+                });
             self
         }
         ///Sends a `GET` request to `/flags`

@@ -110,6 +110,11 @@ pub const OPERATIONS: &[OperationInfo] = &[
         path: "/uploads",
     },
     OperationInfo {
+        operation_id: "get_session",
+        method: "GET",
+        path: "/session",
+    },
+    OperationInfo {
         operation_id: "get_flags",
         method: "GET",
         path: "/flags",
@@ -151,7 +156,7 @@ pub trait FeaturesApi: Send + Sync + 'static {
     /// `PUT /items/{id}/note`
     fn items_set_note(
         &self,
-        id: i64,
+        id: stub_runtime::Integer,
         body: String,
     ) -> impl Future<Output = ItemsSetNoteResponse> + Send;
     /// `POST /blobs`
@@ -191,14 +196,17 @@ pub trait FeaturesApi: Send + Sync + 'static {
     ///
     /// Several different error bodies: 400 a `Problem`, 404 a `Missing`,
     /// 500 plain text.
-    fn get_order(&self, id: i64) -> impl Future<Output = GetOrderResponse> + Send;
+    fn get_order(
+        &self,
+        id: stub_runtime::Integer,
+    ) -> impl Future<Output = GetOrderResponse> + Send;
     /// `PUT /orders/{id}`
     ///
     /// Several different 2xx bodies: 200 the updated `Item`, 201 a
     /// `Receipt` for a created one.
     fn put_order(
         &self,
-        id: i64,
+        id: stub_runtime::Integer,
         body: types::Item,
     ) -> impl Future<Output = PutOrderResponse> + Send;
     /// `POST /items/charset`
@@ -225,6 +233,13 @@ pub trait FeaturesApi: Send + Sync + 'static {
         &self,
         body: axum::body::Bytes,
     ) -> impl Future<Output = UploadAnyResponse> + Send;
+    /// `GET /session`
+    ///
+    /// Cookie parameters (the `Cookie` header), typed and checked like query parameters.
+    fn get_session(
+        &self,
+        cookies: GetSessionCookies,
+    ) -> impl Future<Output = GetSessionResponse> + Send;
     /// `GET /flags`
     ///
     /// Header parameters that are not strings (boolean, integer).
@@ -333,12 +348,15 @@ impl IntoResponse for ItemsSetNoteResponse {
 pub enum PostBlobsResponse {
     /// 200: How many bytes arrived.
     Ok(JsonBody<types::PostBlobsResponse200>),
+    /// 415: No body, or one not sent as application/octet-stream (the router's error body).
+    UnsupportedMediaType,
 }
 impl PostBlobsResponse {
     /// The HTTP status this response is sent with.
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }
     }
 }
@@ -347,6 +365,7 @@ impl IntoResponse for PostBlobsResponse {
         let status = self.status();
         match self {
             Self::Ok(body) => Errors::json(status, body),
+            Self::UnsupportedMediaType => status.into_response(),
         }
     }
 }
@@ -680,12 +699,15 @@ impl IntoResponse for CreateItemEitherResponse {
 pub enum UploadAnyResponse {
     /// 200: How many bytes arrived, and their checksum.
     Ok(JsonBody<types::UploadAnyResponse200>),
+    /// 400: No body (the router's error body).
+    BadRequest,
 }
 impl UploadAnyResponse {
     /// The HTTP status this response is sent with.
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
+            Self::BadRequest => StatusCode::BAD_REQUEST,
         }
     }
 }
@@ -694,6 +716,33 @@ impl IntoResponse for UploadAnyResponse {
         let status = self.status();
         match self {
             Self::Ok(body) => Errors::json(status, body),
+            Self::BadRequest => status.into_response(),
+        }
+    }
+}
+/// Every response `get_session` documents.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GetSessionResponse {
+    /// 200: The session's cookies, as received.
+    Ok(JsonBody<types::GetSessionResponse200>),
+    /// 400: A cookie missing or breaking its schema (the router's error body).
+    BadRequest,
+}
+impl GetSessionResponse {
+    /// The HTTP status this response is sent with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Ok(..) => StatusCode::OK,
+            Self::BadRequest => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+impl IntoResponse for GetSessionResponse {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match self {
+            Self::Ok(body) => Errors::json(status, body),
+            Self::BadRequest => status.into_response(),
         }
     }
 }
@@ -758,7 +807,7 @@ pub struct ListItemsQuery {
     /// `q`
     pub q: String,
     /// `limit` (default `10`)
-    pub limit: i64,
+    pub limit: stub_runtime::Integer,
     /// `ratio`
     pub ratio: Option<f64>,
     /// `active`
@@ -766,11 +815,11 @@ pub struct ListItemsQuery {
     /// `tags`
     pub tags: Option<Vec<String>>,
     /// `ids`
-    pub ids: Option<Vec<i64>>,
+    pub ids: Option<Vec<stub_runtime::Integer>>,
     /// `words`
     pub words: Option<Vec<String>>,
     /// `codes`
-    pub codes: Option<Vec<i64>>,
+    pub codes: Option<Vec<stub_runtime::Integer>>,
 }
 /// The header parameters of `list_items`.
 #[derive(Debug, Clone, PartialEq)]
@@ -778,7 +827,7 @@ pub struct ListItemsHeaders {
     /// `X-Trace-Id`
     pub x_trace_id: Option<String>,
     /// `X-Count`
-    pub x_count: i64,
+    pub x_count: stub_runtime::Integer,
 }
 /// The query parameters of `get_report`.
 #[derive(Debug, Clone, PartialEq)]
@@ -786,13 +835,23 @@ pub struct GetReportQuery {
     /// `html` (default `false`)
     pub html: bool,
 }
+/// The cookie parameters of `get_session`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GetSessionCookies {
+    /// `sid`
+    pub sid: String,
+    /// `visits`
+    pub visits: Option<i64>,
+    /// `theme`
+    pub theme: Option<String>,
+}
 /// The header parameters of `get_flags`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GetFlagsHeaders {
     /// `X-Dry-Run`
     pub x_dry_run: bool,
     /// `X-Retries`
-    pub x_retries: Option<i64>,
+    pub x_retries: Option<stub_runtime::Integer>,
 }
 /// The query parameters of `check_constraints`.
 #[derive(Debug, Clone, PartialEq)]
@@ -904,6 +963,11 @@ pub fn router_with_options<A: FeaturesApi>(
             MethodRouter::new().on(MethodFilter::POST, handle_upload_any::<A>),
         )
         .path(
+            "/session",
+            "GET",
+            MethodRouter::new().on(MethodFilter::GET, handle_get_session::<A>),
+        )
+        .path(
             "/flags",
             "GET",
             MethodRouter::new().on(MethodFilter::GET, handle_get_flags::<A>),
@@ -929,7 +993,9 @@ async fn handle_list_items<A: FeaturesApi>(
                 "query",
                 "q",
             )?,
-            limit: query_pairs.scalar::<i64>("limit", "an integer")?.unwrap_or(10i64),
+            limit: query_pairs
+                .scalar::<stub_runtime::Integer>("limit", "an integer")?
+                .unwrap_or(stub_runtime::Integer::from(10i64)),
             ratio: query_pairs.scalar::<f64>("ratio", "a number")?,
             active: query_pairs.scalar::<bool>("active", "`true` or `false`")?,
             tags: query_pairs
@@ -938,7 +1004,7 @@ async fn handle_list_items<A: FeaturesApi>(
                 >("tags", stub_runtime::ArrayStyle::FormExploded, "a string")?,
             ids: query_pairs
                 .array::<
-                    i64,
+                    stub_runtime::Integer,
                 >("ids", stub_runtime::ArrayStyle::FormCommas, "an integer")?,
             words: query_pairs
                 .array::<
@@ -946,7 +1012,7 @@ async fn handle_list_items<A: FeaturesApi>(
                 >("words", stub_runtime::ArrayStyle::SpaceDelimited, "a string")?,
             codes: query_pairs
                 .array::<
-                    i64,
+                    stub_runtime::Integer,
                 >("codes", stub_runtime::ArrayStyle::PipeDelimited, "an integer")?,
         };
         if shared.options.validate_requests && let Some(value) = &query.tags {
@@ -990,7 +1056,9 @@ async fn handle_list_items<A: FeaturesApi>(
                 String,
             >(header_map, "X-Trace-Id", "a string")?,
             x_count: stub_runtime::required(
-                stub_runtime::header_param::<i64>(header_map, "X-Count", "an integer")?,
+                stub_runtime::header_param::<
+                    stub_runtime::Integer,
+                >(header_map, "X-Count", "an integer")?,
                 "header",
                 "X-Count",
             )?,
@@ -1015,8 +1083,8 @@ async fn handle_list_items<A: FeaturesApi>(
 async fn handle_create_item_form<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     body: Result<
-        axum::Form<types::CreateItemFormBody>,
-        axum::extract::rejection::FormRejection,
+        stub_runtime::FormBody<types::CreateItemFormBody>,
+        stub_runtime::FormError,
     >,
 ) -> Response {
     let answer: Result<Response, Rejection> = async move {
@@ -1050,7 +1118,11 @@ async fn handle_items_set_note<A: FeaturesApi>(
     let answer: Result<Response, Rejection> = async move {
         let header_map = &header_map;
         let values = stub_runtime::path_values(path)?;
-        let id: i64 = stub_runtime::path_param(&values, "id", "an integer")?;
+        let id: stub_runtime::Integer = stub_runtime::path_param(
+            &values,
+            "id",
+            "an integer",
+        )?;
         stub_runtime::expect_media_type(header_map, "text/plain")?;
         let body = stub_runtime::text_body(body)?;
         Ok(shared.api.items_set_note(id, body).await.into_response())
@@ -1065,20 +1137,27 @@ async fn handle_post_blobs<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     header_map: axum::http::HeaderMap,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<Response, Refused> {
-    let header_map = &header_map;
-    stub_runtime::expect_media_type(header_map, "application/octet-stream")?;
-    let body = stub_runtime::bytes_body(body)?;
-    let response = shared.api.post_blobs(body).await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("post_blobs", response, validate::post_blobs_response)
-                .await,
-        );
+) -> Response {
+    let answer: Result<Response, Rejection> = async move {
+        let header_map = &header_map;
+        stub_runtime::expect_media_type(header_map, "application/octet-stream")?;
+        let body = stub_runtime::bytes_body(body)?;
+        let response = shared.api.post_blobs(body).await;
+        if shared.options.validate_responses {
+            return Ok(
+                stub_runtime::check_response::<
+                    Errors,
+                >("post_blobs", response, validate::post_blobs_response)
+                    .await,
+            );
+        }
+        Ok(response.into_response())
     }
-    Ok(response.into_response())
+        .await;
+    answer
+        .unwrap_or_else(|rejection| {
+            ANSWERS_HANDLE_POST_BLOBS.reject::<Errors>(rejection)
+        })
 }
 async fn handle_get_page<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -1156,7 +1235,11 @@ async fn handle_get_order<A: FeaturesApi>(
 ) -> Response {
     let answer: Result<Response, Rejection> = async move {
         let values = stub_runtime::path_values(path)?;
-        let id: i64 = stub_runtime::path_param(&values, "id", "an integer")?;
+        let id: stub_runtime::Integer = stub_runtime::path_param(
+            &values,
+            "id",
+            "an integer",
+        )?;
         let response = shared.api.get_order(id).await;
         if shared.options.validate_responses {
             return Ok(
@@ -1182,7 +1265,11 @@ async fn handle_put_order<A: FeaturesApi>(
 ) -> Response {
     let answer: Result<Response, Rejection> = async move {
         let values = stub_runtime::path_values(path)?;
-        let id: i64 = stub_runtime::path_param(&values, "id", "an integer")?;
+        let id: stub_runtime::Integer = stub_runtime::path_param(
+            &values,
+            "id",
+            "an integer",
+        )?;
         let body = stub_runtime::json_request::<
             types::Item,
         >(
@@ -1277,8 +1364,8 @@ async fn handle_create_item_either<A: FeaturesApi>(
             .is_ok()
         {
             let body: Result<
-                axum::Form<types::Item>,
-                axum::extract::rejection::FormRejection,
+                stub_runtime::FormBody<types::Item>,
+                stub_runtime::FormError,
             > = stub_runtime::read_body(request).await;
             stub_runtime::form_body(body, "Item")?
         } else {
@@ -1308,15 +1395,78 @@ async fn handle_create_item_either<A: FeaturesApi>(
 }
 async fn handle_upload_any<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
+    header_map: axum::http::HeaderMap,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let answer: Result<Response, Rejection> = async move {
+        let header_map = &header_map;
+        stub_runtime::expect_body(header_map)?;
+        let body = stub_runtime::bytes_body(body)?;
+        let response = shared.api.upload_any(body).await;
+        if shared.options.validate_responses {
+            return Ok(
+                stub_runtime::check_response::<
+                    Errors,
+                >("upload_any", response, validate::upload_any_response)
+                    .await,
+            );
+        }
+        Ok(response.into_response())
+    }
+        .await;
+    answer
+        .unwrap_or_else(|rejection| {
+            ANSWERS_HANDLE_UPLOAD_ANY.reject::<Errors>(rejection)
+        })
+}
+async fn handle_get_session<A: FeaturesApi>(
+    State(shared): State<stub_runtime::Shared<A>>,
+    request: axum::extract::Request,
 ) -> Result<Response, Refused> {
-    let body = stub_runtime::bytes_body(body)?;
-    let response = shared.api.upload_any(body).await;
+    let header_map = request.headers();
+    let cookie_pairs = stub_runtime::QueryPairs::cookies(header_map);
+    let cookies = GetSessionCookies {
+        sid: stub_runtime::required(
+            cookie_pairs.scalar::<String>("sid", "a string")?,
+            "cookie",
+            "sid",
+        )?,
+        visits: cookie_pairs.scalar::<i64>("visits", "an integer")?,
+        theme: cookie_pairs.scalar::<String>("theme", "a string")?,
+    };
+    if shared.options.validate_requests {
+        stub_runtime::check_param(
+            stub_runtime::RejectionKind::BadParameter,
+            "cookie",
+            "sid",
+            &cookies.sid,
+            validate::get_session_cookie_sid,
+        )?;
+    }
+    if shared.options.validate_requests && let Some(value) = &cookies.visits {
+        stub_runtime::check_param(
+            stub_runtime::RejectionKind::BadParameter,
+            "cookie",
+            "visits",
+            value,
+            validate::get_session_cookie_visits,
+        )?;
+    }
+    if shared.options.validate_requests && let Some(value) = &cookies.theme {
+        stub_runtime::check_param(
+            stub_runtime::RejectionKind::BadParameter,
+            "cookie",
+            "theme",
+            value,
+            validate::get_session_cookie_theme,
+        )?;
+    }
+    let response = shared.api.get_session(cookies).await;
     if shared.options.validate_responses {
         return Ok(
             stub_runtime::check_response::<
                 Errors,
-            >("upload_any", response, validate::upload_any_response)
+            >("get_session", response, validate::get_session_response)
                 .await,
         );
     }
@@ -1336,7 +1486,7 @@ async fn handle_get_flags<A: FeaturesApi>(
             "X-Dry-Run",
         )?,
         x_retries: stub_runtime::header_param::<
-            i64,
+            stub_runtime::Integer,
         >(header_map, "X-Retries", "an integer")?,
     };
     let response = shared.api.get_flags(headers).await;
@@ -1515,6 +1665,25 @@ static ANSWERS_HANDLE_ITEMS_SET_NOTE: stub_runtime::Documented = stub_runtime::D
     ],
 );
 /// What the operation documents for the refusals it answers in a schema or media type of its own.
+static ANSWERS_HANDLE_POST_BLOBS: stub_runtime::Documented = stub_runtime::Documented::new(
+    &[
+        stub_runtime::Answer {
+            refused: 400u16,
+            status: 415u16,
+            body: stub_runtime::AnswerBody::Format {
+                code: "unsupported_media_type",
+            },
+        },
+        stub_runtime::Answer {
+            refused: 413u16,
+            status: 415u16,
+            body: stub_runtime::AnswerBody::Format {
+                code: "unsupported_media_type",
+            },
+        },
+    ],
+);
+/// What the operation documents for the refusals it answers in a schema or media type of its own.
 static ANSWERS_HANDLE_GET_ORDER: stub_runtime::Documented = stub_runtime::Documented::new(
     &[
         stub_runtime::Answer {
@@ -1575,6 +1744,25 @@ static ANSWERS_HANDLE_CREATE_ITEM_CHARSET: stub_runtime::Documented = stub_runti
 );
 /// What the operation documents for the refusals it answers in a schema or media type of its own.
 static ANSWERS_HANDLE_CREATE_ITEM_EITHER: stub_runtime::Documented = stub_runtime::Documented::new(
+    &[
+        stub_runtime::Answer {
+            refused: 413u16,
+            status: 400u16,
+            body: stub_runtime::AnswerBody::Format {
+                code: "bad_request",
+            },
+        },
+        stub_runtime::Answer {
+            refused: 415u16,
+            status: 400u16,
+            body: stub_runtime::AnswerBody::Format {
+                code: "bad_request",
+            },
+        },
+    ],
+);
+/// What the operation documents for the refusals it answers in a schema or media type of its own.
+static ANSWERS_HANDLE_UPLOAD_ANY: stub_runtime::Documented = stub_runtime::Documented::new(
     &[
         stub_runtime::Answer {
             refused: 413u16,
@@ -2316,6 +2504,25 @@ pub mod validate {
         }
         Ok(())
     }
+    ///Checks a value against the `GetSessionResponse200` schema.
+    pub fn schema_get_session_response200(
+        v: &Value,
+        at: &Pointer<'_>,
+        dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_object() {
+            return Err(at.violation("must be an object"));
+        }
+        if let Some(o) = v.as_object() {
+            if !o.contains_key("sid") {
+                return Err(at.key("sid").violation("is required"));
+            }
+            property(o, "sid", at, dir, stub_runtime::json_type::string)?;
+            property(o, "visits", at, dir, stub_runtime::json_type::integer)?;
+            property(o, "theme", at, dir, stub_runtime::json_type::string)?;
+        }
+        Ok(())
+    }
     ///Checks a value against the `GetFlagsResponse200` schema.
     pub fn schema_get_flags_response200(
         v: &Value,
@@ -2481,6 +2688,67 @@ pub mod validate {
         match status {
             200u16 => {
                 schema_upload_any_response200(v, &Pointer::Root, Direction::Response)
+            }
+            _ => Ok(()),
+        }
+    }
+    ///Checks a value against an inline schema.
+    pub fn get_session_cookie_sid(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        if let Some(s) = v.as_str() {
+            static PATTERN: stub_runtime::Pattern = stub_runtime::Pattern::new(
+                "^[a-f0-9]{8}$",
+            );
+            if !PATTERN.is_match(s) {
+                return Err(at.violation("must match the pattern `^[a-f0-9]{8}$`"));
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn get_session_cookie_visits(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        if let Some(n) = v.as_f64() {
+            if n < 0f64 {
+                return Err(at.violation("must be >= 0"));
+            }
+            if n > 1000f64 {
+                return Err(at.violation("must be <= 1000"));
+            }
+        }
+        Ok(())
+    }
+    ///Checks a value against an inline schema.
+    pub fn get_session_cookie_theme(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !v.is_string() {
+            return Err(at.violation("must be a string"));
+        }
+        if v.as_str() != Some("light") && v.as_str() != Some("dark") {
+            return Err(at.violation("must be one of `\"light\"`, `\"dark\"`"));
+        }
+        Ok(())
+    }
+    ///Checks a JSON response of `get_session` against the schema documented for its status.
+    pub fn get_session_response(status: u16, v: &Value) -> Result<(), Violation> {
+        match status {
+            200u16 => {
+                schema_get_session_response200(v, &Pointer::Root, Direction::Response)
             }
             _ => Ok(()),
         }

@@ -18,7 +18,10 @@ pub struct Constrained {
         default,
         skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
     )]
-    pub counts: ::std::collections::BTreeMap<::std::string::String, u64>,
+    pub counts: ::std::collections::BTreeMap<
+        ::std::string::String,
+        ::serde_json::Number,
+    >,
     pub email: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub id: ::std::option::Option<::uuid::Uuid>,
@@ -29,7 +32,7 @@ pub struct Constrained {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub kind: ::std::option::Option<ConstrainedKind>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub level: ::std::option::Option<::std::num::NonZeroU64>,
+    pub level: ::std::option::Option<i64>,
     pub name: ConstrainedName,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub nick: ::std::option::Option<ConstrainedNick>,
@@ -47,7 +50,7 @@ pub struct Constrained {
 #[serde(untagged)]
 pub enum ConstrainedCode {
     String(ConstrainedCodeString),
-    Integer(i64),
+    Integer(::serde_json::Number),
 }
 impl ::std::fmt::Display for ConstrainedCode {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -92,8 +95,8 @@ impl ::std::convert::From<ConstrainedCodeString> for ConstrainedCode {
         Self::String(value)
     }
 }
-impl ::std::convert::From<i64> for ConstrainedCode {
-    fn from(value: i64) -> Self {
+impl ::std::convert::From<::serde_json::Number> for ConstrainedCode {
+    fn from(value: ::serde_json::Number) -> Self {
         Self::Integer(value)
     }
 }
@@ -315,7 +318,7 @@ impl<'de> ::serde::Deserialize<'de> for ConstrainedNick {
 ///`CreateItemFormBody`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct CreateItemFormBody {
-    pub count: i64,
+    pub count: ::serde_json::Number,
     pub name: ::std::string::String,
 }
 ///`GetFlagsResponse200`
@@ -323,12 +326,21 @@ pub struct CreateItemFormBody {
 pub struct GetFlagsResponse200 {
     pub dry_run: bool,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub retries: ::std::option::Option<i64>,
+    pub retries: ::std::option::Option<::serde_json::Number>,
+}
+///`GetSessionResponse200`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct GetSessionResponse200 {
+    pub sid: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub theme: ::std::option::Option<::std::string::String>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub visits: ::std::option::Option<::serde_json::Number>,
 }
 ///`Item`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct Item {
-    pub count: i64,
+    pub count: ::serde_json::Number,
     pub name: ::std::string::String,
 }
 ///`ListItemsResponse200`
@@ -337,12 +349,12 @@ pub struct ListItemsResponse200 {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub active: ::std::option::Option<bool>,
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub codes: ::std::vec::Vec<i64>,
+    pub codes: ::std::vec::Vec<::serde_json::Number>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub count: ::std::option::Option<i64>,
+    pub count: ::std::option::Option<::serde_json::Number>,
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-    pub ids: ::std::vec::Vec<i64>,
-    pub limit: i64,
+    pub ids: ::std::vec::Vec<::serde_json::Number>,
+    pub limit: ::serde_json::Number,
     pub q: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub ratio: ::std::option::Option<f64>,
@@ -356,13 +368,13 @@ pub struct ListItemsResponse200 {
 ///`Missing`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct Missing {
-    pub id: i64,
+    pub id: ::serde_json::Number,
     pub reason: ::std::string::String,
 }
 ///`PostBlobsResponse200`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct PostBlobsResponse200 {
-    pub size: i64,
+    pub size: ::serde_json::Number,
 }
 ///`Problem`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -375,13 +387,13 @@ pub struct Problem {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct Receipt {
     pub created: bool,
-    pub id: i64,
+    pub id: ::serde_json::Number,
 }
 ///`UploadAnyResponse200`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct UploadAnyResponse200 {
-    pub size: i64,
-    pub sum: i64,
+    pub size: ::serde_json::Number,
+    pub sum: ::serde_json::Number,
 }
 /// Error types.
 pub mod error {
