@@ -221,4 +221,56 @@ async fn answers_with_the_spec_examples_else_501() {
     assert_eq!(body["code"], "not_found");
     let (status, _, body) = call(http.post(url("/pets")).json(&json!({"id": 3}))).await;
     assert!(matches!(status, 400 | 422), "{status} {body}");
+
+    // Cookie parameters, checked against their schemas before the example.
+    let ok = &spec["paths"]["/session"]["get"]["responses"]["200"]["content"]["application/json"]["example"];
+    let session_at = |query: &str, cookie: &str| {
+        http.get(url(&format!("/session{query}")))
+            .header("cookie", cookie)
+    };
+    let session = |cookie: &str| session_at("", cookie);
+    let answer = call(session("theme=dark; sid=0a1b2c3d; visits=1000")).await;
+    assert_eq!(answer, (200, "application/json".into(), ok.clone()));
+    for (cookie, says) in [
+        ("theme=dark", "cookie parameter `sid`"),
+        (
+            "sid=SECRETXY",
+            "cookie parameter `sid`: must match the pattern",
+        ),
+        (
+            "sid=0a1b2c3d; visits=1001",
+            "cookie parameter `visits`: must be <= 1000",
+        ),
+        (
+            "sid=0a1b2c3d; visits=lots",
+            "cookie parameter `visits` must be an integer",
+        ),
+    ] {
+        let (status, _, body) = call(session(cookie)).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (400, Some("bad_request")),
+            "{cookie}: {body}"
+        );
+        let message = body["message"].as_str().unwrap();
+        assert!(message.contains(says), "{cookie}: {message}");
+        for secret in ["SECRETXY", "1001", "lots"] {
+            assert!(!message.contains(secret), "{message} echoes {secret}");
+        }
+    }
+    // An integer without `format` or bounds: any size is valid, none is
+    // refused (2^127 - 1, then beyond u64 and i128 alike); a fraction is.
+    for n in [
+        "170141183460469231731687303715884105727",
+        "-99999999999999999999999999999999999999999",
+    ] {
+        let answer = call(session_at(&format!("?n={n}"), "sid=0a1b2c3d")).await;
+        assert_eq!(
+            answer,
+            (200, "application/json".into(), ok.clone()),
+            "n={n}"
+        );
+    }
+    let (status, _, body) = call(session_at("?n=1.5", "sid=0a1b2c3d")).await;
+    assert_eq!(status, 400, "{body}");
 }
