@@ -471,8 +471,14 @@ impl<'a> Checks<'a> {
         }
         for (i, position) in k.prefix_items.iter().enumerate() {
             if let Some(f) = self.call_passing_dir(position, &format!("{hint}_position_{i}")) {
+                // `first()` for position 0 (clippy's `get_first`).
+                let item = if i == 0 {
+                    quote!(a.first())
+                } else {
+                    quote!(a.get(#i))
+                };
                 out.push(Step::Stmt(
-                    quote!(if let Some(x) = a.get(#i) { #f(x, &at.index(#i), dir)?; }),
+                    quote!(if let Some(x) = #item { #f(x, &at.index(#i), dir)?; }),
                 ));
             }
         }

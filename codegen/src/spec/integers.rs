@@ -20,7 +20,8 @@ pub(crate) fn unbounded(
 ) -> bool {
     let sized = format.is_some_and(|f| SIZED.contains(&f));
     let within = |b: Option<f64>| b.is_some_and(|b| b >= i64::MIN as f64 && b <= i64::MAX as f64);
-    !sized && !has_enum && !(within(minimum) && within(maximum))
+    let bounded = within(minimum) && within(maximum);
+    !(sized || has_enum || bounded)
 }
 
 #[cfg(test)]

@@ -677,7 +677,7 @@ pub mod validate {
             if a.len() > 2usize {
                 return Err(at.violation("must have at most 2 items"));
             }
-            if let Some(x) = a.get(0usize) {
+            if let Some(x) = a.first() {
                 stub_runtime::json_type::string(x, &at.index(0usize), dir)?;
             }
             if let Some(x) = a.get(1usize) {
