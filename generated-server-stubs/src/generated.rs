@@ -644,26 +644,20 @@ async fn handle_authenticate_from_oauth_token<A: UsersApi>(
     >(
             request,
             "OAuthToken",
-            shared
-                .options
-                .validate_requests
-                .then_some(validate::schema_o_auth_token as stub_runtime::Check),
+            stub_runtime::request_check(&shared.options, validate::schema_o_auth_token),
         )
         .await?;
-    let response = shared.api.authenticate_from_oauth_token(body).await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >(
-                    "authenticate_from_oauth_token",
-                    response,
-                    validate::authenticate_from_oauth_token_response,
-                )
-                .await,
-        );
-    }
-    Ok(response.into_response())
+    Ok(
+        stub_runtime::respond::<
+            Errors,
+        >(
+                &shared.options,
+                "authenticate_from_oauth_token",
+                shared.api.authenticate_from_oauth_token(body).await,
+                validate::authenticate_from_oauth_token_response,
+            )
+            .await,
+    )
 }
 async fn handle_users_disconnect_user<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -682,20 +676,17 @@ async fn handle_users_disconnect_user<A: UsersApi>(
     )?;
     let values = stub_runtime::path_values(path)?;
     let user: uuid::Uuid = stub_runtime::path_param(&values, "user", "a UUID")?;
-    let response = shared.api.users_disconnect_user(credentials, user).await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >(
-                    "users_disconnect_user",
-                    response,
-                    validate::users_disconnect_user_response,
-                )
-                .await,
-        );
-    }
-    Ok(response.into_response())
+    Ok(
+        stub_runtime::respond::<
+            Errors,
+        >(
+                &shared.options,
+                "users_disconnect_user",
+                shared.api.users_disconnect_user(credentials, user).await,
+                validate::users_disconnect_user_response,
+            )
+            .await,
+    )
 }
 async fn handle_users_snapshot<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -708,16 +699,17 @@ async fn handle_users_snapshot<A: UsersApi>(
         credentials.application.is_some() || credentials.auth0.is_some(),
         "this operation needs credentials: send `X-Application-ID` or `Authorization: Bearer <token>`",
     )?;
-    let response = shared.api.users_snapshot(credentials).await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("users_snapshot", response, validate::users_snapshot_response)
-                .await,
-        );
-    }
-    Ok(response.into_response())
+    Ok(
+        stub_runtime::respond::<
+            Errors,
+        >(
+                &shared.options,
+                "users_snapshot",
+                shared.api.users_snapshot(credentials).await,
+                validate::users_snapshot_response,
+            )
+            .await,
+    )
 }
 async fn handle_users_specific_user_snapshot<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -736,62 +728,62 @@ async fn handle_users_specific_user_snapshot<A: UsersApi>(
     )?;
     let values = stub_runtime::path_values(path)?;
     let user: uuid::Uuid = stub_runtime::path_param(&values, "user", "a UUID")?;
-    let response = shared.api.users_specific_user_snapshot(credentials, user).await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >(
-                    "users_specific_user_snapshot",
-                    response,
-                    validate::users_specific_user_snapshot_response,
-                )
-                .await,
-        );
-    }
-    Ok(response.into_response())
+    Ok(
+        stub_runtime::respond::<
+            Errors,
+        >(
+                &shared.options,
+                "users_specific_user_snapshot",
+                shared.api.users_specific_user_snapshot(credentials, user).await,
+                validate::users_specific_user_snapshot_response,
+            )
+            .await,
+    )
 }
 async fn handle_get_openapi_yaml<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
 ) -> Result<Response, Refused> {
-    let response = shared.api.get_openapi_yaml().await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("get_openapi_yaml", response, validate::get_openapi_yaml_response)
-                .await,
-        );
-    }
-    Ok(response.into_response())
+    Ok(
+        stub_runtime::respond::<
+            Errors,
+        >(
+                &shared.options,
+                "get_openapi_yaml",
+                shared.api.get_openapi_yaml().await,
+                validate::get_openapi_yaml_response,
+            )
+            .await,
+    )
 }
 async fn handle_get_openapi_json<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
 ) -> Result<Response, Refused> {
-    let response = shared.api.get_openapi_json().await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("get_openapi_json", response, validate::get_openapi_json_response)
-                .await,
-        );
-    }
-    Ok(response.into_response())
+    Ok(
+        stub_runtime::respond::<
+            Errors,
+        >(
+                &shared.options,
+                "get_openapi_json",
+                shared.api.get_openapi_json().await,
+                validate::get_openapi_json_response,
+            )
+            .await,
+    )
 }
 async fn handle_get_docs<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
 ) -> Result<Response, Refused> {
-    let response = shared.api.get_docs().await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("get_docs", response, validate::get_docs_response)
-                .await,
-        );
-    }
-    Ok(response.into_response())
+    Ok(
+        stub_runtime::respond::<
+            Errors,
+        >(
+                &shared.options,
+                "get_docs",
+                shared.api.get_docs().await,
+                validate::get_docs_response,
+            )
+            .await,
+    )
 }
 /// Schema checks generated from the spec: one function per
 /// schema, each returning the first rule a JSON value breaks and

@@ -11,7 +11,8 @@
 //! scaffolding ([`Routes`], [`RouterOptions`]) and the
 //! responses built on a spec's error schema ([`ErrorFormat`]), and what the
 //! generated schema checks call ([`Violation`], [`Pointer`], [`Format`],
-//! [`Pattern`], [`checked_json`], [`check_param`], [`check_response`]), and
+//! [`Pattern`], [`checked_json`], [`check_param`], [`check_response`]), the checks the router's options
+//! turn on ([`param_check`], [`request_check`], [`respond`]), and
 //! the answers an operation documents in a schema of its own ([`Documented`]).
 //!
 //! The `skeleton` feature (on by default) adds [`skeleton`]: what a
@@ -39,6 +40,8 @@ mod documented;
 mod format;
 #[cfg(feature = "axum")]
 mod formats;
+#[cfg(feature = "axum")]
+mod gate;
 /// Checks of schemas that name a JSON type and nothing else.
 #[cfg(feature = "axum")]
 pub mod json_type;
@@ -72,6 +75,8 @@ pub use documented::{Answer, AnswerBody, Documented, Fill, Slot};
 pub use format::{BuiltinErrors, ErrorFormat, Refused, media_body, with_headers};
 #[cfg(feature = "axum")]
 pub use formats::Format;
+#[cfg(feature = "axum")]
+pub use gate::{param_check, request_check, respond};
 #[cfg(feature = "axum")]
 pub use keywords::{char_count, is_integer, json_eq, multiple_of, property, unique_items};
 #[cfg(feature = "axum")]
