@@ -537,49 +537,14 @@ impl IntoResponse for GetDocsResponse {
 }
 /// The spec's error format: the router's own answers and error responses
 /// are `ApiError` bodies whose `status` is the status they are sent with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Errors;
-impl stub_runtime::ErrorFormat for Errors {
-    type Body = types::ApiError;
-    #[allow(
-        clippy::useless_conversion,
-        reason = "the `status` property's integer type follows its schema"
-    )]
-    fn rejection_body(
-        status: axum::http::StatusCode,
-        code: &'static str,
-        message: &str,
-    ) -> Option<types::ApiError> {
-        Some(types::ApiError {
-            status: status.as_u16().into(),
-            code: code.parse().ok()?,
-            message: message.into(),
-        })
-    }
-    #[allow(
-        clippy::useless_conversion,
-        reason = "the `status` property's integer type follows its schema"
-    )]
-    fn set_status(body: &mut types::ApiError, status: axum::http::StatusCode) {
-        body.status = status.as_u16().into();
-    }
-}
+pub type Errors = stub_runtime::SchemaErrors<types::ApiError>;
 /// An error response whose body's `status` is the HTTP status it is sent with.
-#[allow(
-    clippy::useless_conversion,
-    reason = "the `status` property's integer type follows its schema"
-)]
 pub fn error_response(
     status: axum::http::StatusCode,
     code: types::ApiErrorCode,
     message: impl Into<String>,
 ) -> axum::response::Response {
-    let body = types::ApiError {
-        status: status.as_u16().into(),
-        code,
-        message: message.into(),
-    };
-    <Errors as stub_runtime::ErrorFormat>::error(status, body)
+    Errors::response(status, code, message.into())
 }
 /// Builds the router for an implementation, with default options.
 pub fn router<A: UsersApi>(api: Arc<A>) -> axum::Router {

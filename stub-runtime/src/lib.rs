@@ -9,7 +9,7 @@
 //! JSON bodies that may be pre-serialized ([`JsonBody`]), text bodies that
 //! may be static ([`TextBody`]), the router's
 //! scaffolding ([`Routes`], [`RouterOptions`]) and the
-//! responses built on a spec's error schema ([`ErrorFormat`]), and what the
+//! responses built on a spec's error schema ([`ErrorFormat`], [`SchemaErrors`]), and what the
 //! generated schema checks call ([`Violation`], [`Pointer`], [`Format`],
 //! [`Pattern`], [`checked_json`], [`check_param`], [`check_response`]), the checks the router's options
 //! turn on ([`param_check`], [`request_check`], [`respond`]), and
@@ -56,6 +56,8 @@ mod rejection;
 #[cfg(feature = "axum")]
 mod router;
 #[cfg(feature = "axum")]
+mod schema_errors;
+#[cfg(feature = "axum")]
 mod security;
 /// The runtime of a generated skeleton server (feature `skeleton`).
 #[cfg(feature = "skeleton")]
@@ -90,6 +92,8 @@ pub use query::{QueryPairs, header_array, header_param, required};
 pub use rejection::{BuiltinError, Rejection, error_json};
 #[cfg(feature = "axum")]
 pub use router::{OperationInfo, RouterOptions, Routes, Shared, require_credentials};
+#[cfg(feature = "axum")]
+pub use schema_errors::SchemaErrors;
 #[cfg(feature = "axum")]
 pub use security::{ApiKey, BearerToken, api_key, bearer_token};
 #[cfg(feature = "axum")]
