@@ -13,6 +13,7 @@
 //! `target/ci-tools/logs/`.
 
 mod clients;
+mod cpu;
 mod runner;
 mod rust;
 mod service;
