@@ -77,7 +77,10 @@ mod tests {
             }
             after = used().expect("readable");
         }
-        assert!(after > before, "no CPU time counted in 20 s of work: {before:?}");
+        assert!(
+            after > before,
+            "no CPU time counted in 20 s of work: {before:?}"
+        );
         assert_eq!(between(Some(after), Some(before)), None);
         assert_eq!(between(Some(before), Some(after)), Some(after - before));
     }

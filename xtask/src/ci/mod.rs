@@ -14,6 +14,8 @@
 
 mod clients;
 mod cpu;
+#[cfg(test)]
+mod one_build;
 mod runner;
 mod rust;
 mod service;
