@@ -300,44 +300,15 @@ fn error_format(error: Option<&ErrorNames<'_>>) -> TokenStream {
     ));
     quote! {
         #doc
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub struct Errors;
-
-        impl stub_runtime::ErrorFormat for Errors {
-            type Body = types::#error_type;
-
-            #[allow(clippy::useless_conversion, reason = "the `status` property's integer type follows its schema")]
-            fn rejection_body(
-                status: axum::http::StatusCode,
-                code: &'static str,
-                message: &str,
-            ) -> Option<types::#error_type> {
-                Some(types::#error_type {
-                    status: status.as_u16().into(),
-                    code: code.parse().ok()?,
-                    message: message.into(),
-                })
-            }
-
-            #[allow(clippy::useless_conversion, reason = "the `status` property's integer type follows its schema")]
-            fn set_status(body: &mut types::#error_type, status: axum::http::StatusCode) {
-                body.status = status.as_u16().into();
-            }
-        }
+        pub type Errors = stub_runtime::SchemaErrors<types::#error_type>;
 
         /// An error response whose body's `status` is the HTTP status it is sent with.
-        #[allow(clippy::useless_conversion, reason = "the `status` property's integer type follows its schema")]
         pub fn error_response(
             status: axum::http::StatusCode,
             code: #code_type,
             message: impl Into<String>,
         ) -> axum::response::Response {
-            let body = types::#error_type {
-                status: status.as_u16().into(),
-                code,
-                message: message.into(),
-            };
-            <Errors as stub_runtime::ErrorFormat>::error(status, body)
+            Errors::response(status, code, message.into())
         }
     }
 }

@@ -537,49 +537,14 @@ impl IntoResponse for GetDocsResponse {
 }
 /// The spec's error format: the router's own answers and error responses
 /// are `ApiError` bodies whose `status` is the status they are sent with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Errors;
-impl stub_runtime::ErrorFormat for Errors {
-    type Body = types::ApiError;
-    #[allow(
-        clippy::useless_conversion,
-        reason = "the `status` property's integer type follows its schema"
-    )]
-    fn rejection_body(
-        status: axum::http::StatusCode,
-        code: &'static str,
-        message: &str,
-    ) -> Option<types::ApiError> {
-        Some(types::ApiError {
-            status: status.as_u16().into(),
-            code: code.parse().ok()?,
-            message: message.into(),
-        })
-    }
-    #[allow(
-        clippy::useless_conversion,
-        reason = "the `status` property's integer type follows its schema"
-    )]
-    fn set_status(body: &mut types::ApiError, status: axum::http::StatusCode) {
-        body.status = status.as_u16().into();
-    }
-}
+pub type Errors = stub_runtime::SchemaErrors<types::ApiError>;
 /// An error response whose body's `status` is the HTTP status it is sent with.
-#[allow(
-    clippy::useless_conversion,
-    reason = "the `status` property's integer type follows its schema"
-)]
 pub fn error_response(
     status: axum::http::StatusCode,
     code: types::ApiErrorCode,
     message: impl Into<String>,
 ) -> axum::response::Response {
-    let body = types::ApiError {
-        status: status.as_u16().into(),
-        code,
-        message: message.into(),
-    };
-    <Errors as stub_runtime::ErrorFormat>::error(status, body)
+    Errors::response(status, code, message.into())
 }
 /// Builds the router for an implementation, with default options.
 pub fn router<A: UsersApi>(api: Arc<A>) -> axum::Router {
@@ -644,26 +609,20 @@ async fn handle_authenticate_from_oauth_token<A: UsersApi>(
     >(
             request,
             "OAuthToken",
-            shared
-                .options
-                .validate_requests
-                .then_some(validate::schema_o_auth_token as stub_runtime::Check),
+            stub_runtime::request_check(&shared.options, validate::schema_o_auth_token),
         )
         .await?;
-    let response = shared.api.authenticate_from_oauth_token(body).await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >(
-                    "authenticate_from_oauth_token",
-                    response,
-                    validate::authenticate_from_oauth_token_response,
-                )
-                .await,
-        );
-    }
-    Ok(response.into_response())
+    Ok(
+        stub_runtime::respond::<
+            Errors,
+        >(
+                &shared.options,
+                "authenticate_from_oauth_token",
+                shared.api.authenticate_from_oauth_token(body).await,
+                validate::authenticate_from_oauth_token_response,
+            )
+            .await,
+    )
 }
 async fn handle_users_disconnect_user<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -682,20 +641,17 @@ async fn handle_users_disconnect_user<A: UsersApi>(
     )?;
     let values = stub_runtime::path_values(path)?;
     let user: uuid::Uuid = stub_runtime::path_param(&values, "user", "a UUID")?;
-    let response = shared.api.users_disconnect_user(credentials, user).await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >(
-                    "users_disconnect_user",
-                    response,
-                    validate::users_disconnect_user_response,
-                )
-                .await,
-        );
-    }
-    Ok(response.into_response())
+    Ok(
+        stub_runtime::respond::<
+            Errors,
+        >(
+                &shared.options,
+                "users_disconnect_user",
+                shared.api.users_disconnect_user(credentials, user).await,
+                validate::users_disconnect_user_response,
+            )
+            .await,
+    )
 }
 async fn handle_users_snapshot<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -708,16 +664,17 @@ async fn handle_users_snapshot<A: UsersApi>(
         credentials.application.is_some() || credentials.auth0.is_some(),
         "this operation needs credentials: send `X-Application-ID` or `Authorization: Bearer <token>`",
     )?;
-    let response = shared.api.users_snapshot(credentials).await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("users_snapshot", response, validate::users_snapshot_response)
-                .await,
-        );
-    }
-    Ok(response.into_response())
+    Ok(
+        stub_runtime::respond::<
+            Errors,
+        >(
+                &shared.options,
+                "users_snapshot",
+                shared.api.users_snapshot(credentials).await,
+                validate::users_snapshot_response,
+            )
+            .await,
+    )
 }
 async fn handle_users_specific_user_snapshot<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -736,62 +693,62 @@ async fn handle_users_specific_user_snapshot<A: UsersApi>(
     )?;
     let values = stub_runtime::path_values(path)?;
     let user: uuid::Uuid = stub_runtime::path_param(&values, "user", "a UUID")?;
-    let response = shared.api.users_specific_user_snapshot(credentials, user).await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >(
-                    "users_specific_user_snapshot",
-                    response,
-                    validate::users_specific_user_snapshot_response,
-                )
-                .await,
-        );
-    }
-    Ok(response.into_response())
+    Ok(
+        stub_runtime::respond::<
+            Errors,
+        >(
+                &shared.options,
+                "users_specific_user_snapshot",
+                shared.api.users_specific_user_snapshot(credentials, user).await,
+                validate::users_specific_user_snapshot_response,
+            )
+            .await,
+    )
 }
 async fn handle_get_openapi_yaml<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
 ) -> Result<Response, Refused> {
-    let response = shared.api.get_openapi_yaml().await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("get_openapi_yaml", response, validate::get_openapi_yaml_response)
-                .await,
-        );
-    }
-    Ok(response.into_response())
+    Ok(
+        stub_runtime::respond::<
+            Errors,
+        >(
+                &shared.options,
+                "get_openapi_yaml",
+                shared.api.get_openapi_yaml().await,
+                validate::get_openapi_yaml_response,
+            )
+            .await,
+    )
 }
 async fn handle_get_openapi_json<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
 ) -> Result<Response, Refused> {
-    let response = shared.api.get_openapi_json().await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("get_openapi_json", response, validate::get_openapi_json_response)
-                .await,
-        );
-    }
-    Ok(response.into_response())
+    Ok(
+        stub_runtime::respond::<
+            Errors,
+        >(
+                &shared.options,
+                "get_openapi_json",
+                shared.api.get_openapi_json().await,
+                validate::get_openapi_json_response,
+            )
+            .await,
+    )
 }
 async fn handle_get_docs<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
 ) -> Result<Response, Refused> {
-    let response = shared.api.get_docs().await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("get_docs", response, validate::get_docs_response)
-                .await,
-        );
-    }
-    Ok(response.into_response())
+    Ok(
+        stub_runtime::respond::<
+            Errors,
+        >(
+                &shared.options,
+                "get_docs",
+                shared.api.get_docs().await,
+                validate::get_docs_response,
+            )
+            .await,
+    )
 }
 /// Schema checks generated from the spec: one function per
 /// schema, each returning the first rule a JSON value breaks and

@@ -1,8 +1,8 @@
 //! The names of the service's Prometheus metrics, their help texts and
 //! histogram buckets: one list, used by the call sites (one
 //! `metrics::counter!`/`histogram!`/`gauge!` line each) and by the exporter
-//! ([`crate::ops::prometheus`]). This module imports nothing of the crate, so
-//! any module may record a metric.
+//! (the Prometheus recorder under `ops`). This module imports nothing of the
+//! crate, so any module may record a metric.
 //!
 //! Until the exporter is installed (`--metrics false`, tests, benchmarks)
 //! the `metrics` macros go to its no-op recorder.

@@ -146,7 +146,7 @@ impl Default for ServeOptions {
     }
 }
 
-/// Serves `app` (an `axum::Router`, or [`crate::http::App`]) on `listener`
+/// Serves `app` (an `axum::Router`, or any other [`HttpService`]) on `listener`
 /// until `shutdown` completes, then drains connections for at most
 /// `options.shutdown_timeout` and closes the rest.
 pub async fn serve<S>(

@@ -1,7 +1,8 @@
 //! Storage of user profiles behind a trait, with two backends: SQLite (one
 //! process, a file in the data directory) and PostgreSQL (several instances
 //! sharing one database). [`any::Store`] picks one from a `--database` URL.
-//! Reads are kept in memory by a decorator over these traits, [`crate::cache`].
+//! Reads may be kept in memory by a decorator over these traits (the read
+//! cache, a module built on this one).
 
 pub mod any;
 pub mod postgres;
@@ -129,12 +130,12 @@ pub fn revokes(revoked_at: Option<u64>, issued_at: Option<u64>) -> bool {
 /// [`ApplicationStore`]; [`Storage`] is all three).
 ///
 /// No method of the three has a default body: [`any::Store`] forwards every
-/// one to a backend and [`crate::cache::Cached`] wraps every one, and a
+/// one to a backend and the read-cache decorator wraps every one, and a
 /// method either forgot must be a compile error, not a silent fallback to a
 /// slower or different behaviour.
 ///
-/// Stores deal in profiles only: the HTTP bodies made of them are
-/// [`crate::wire`]'s.
+/// Stores deal in profiles only: the HTTP bodies made of them are written
+/// by the modules above.
 pub trait UserStore: Send + Sync + 'static {
     /// Creates or updates the user `id` atomically, returning what was
     /// stored; refused with [`StoreError::Revoked`] when `check` says the

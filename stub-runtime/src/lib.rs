@@ -9,9 +9,10 @@
 //! JSON bodies that may be pre-serialized ([`JsonBody`]), text bodies that
 //! may be static ([`TextBody`]), the router's
 //! scaffolding ([`Routes`], [`RouterOptions`]) and the
-//! responses built on a spec's error schema ([`ErrorFormat`]), and what the
+//! responses built on a spec's error schema ([`ErrorFormat`], [`SchemaErrors`]), and what the
 //! generated schema checks call ([`Violation`], [`Pointer`], [`Format`],
-//! [`Pattern`], [`checked_json`], [`check_param`], [`check_response`]), and
+//! [`Pattern`], [`checked_json`], [`check_param`], [`check_response`]), the checks the router's options
+//! turn on ([`param_check`], [`request_check`], [`respond`]), and
 //! the answers an operation documents in a schema of its own ([`Documented`]).
 //!
 //! The `skeleton` feature (on by default) adds [`skeleton`]: what a
@@ -42,6 +43,8 @@ mod format;
 #[cfg(feature = "axum")]
 mod formats;
 #[cfg(feature = "axum")]
+mod gate;
+#[cfg(feature = "axum")]
 mod integer;
 /// Checks of schemas that name a JSON type and nothing else.
 #[cfg(feature = "axum")]
@@ -56,6 +59,8 @@ mod query;
 mod rejection;
 #[cfg(feature = "axum")]
 mod router;
+#[cfg(feature = "axum")]
+mod schema_errors;
 #[cfg(feature = "axum")]
 mod security;
 /// The runtime of a generated skeleton server (feature `skeleton`).
@@ -79,6 +84,8 @@ pub use format::{BuiltinErrors, ErrorFormat, Refused, media_body, with_headers};
 #[cfg(feature = "axum")]
 pub use formats::Format;
 #[cfg(feature = "axum")]
+pub use gate::{param_check, request_check, respond};
+#[cfg(feature = "axum")]
 pub use integer::{Integer, NotAnInteger};
 #[cfg(feature = "axum")]
 pub use keywords::{char_count, is_integer, json_eq, multiple_of, property, unique_items};
@@ -93,6 +100,8 @@ pub use query::{QueryPairs, header_array, header_param, required};
 pub use rejection::{BuiltinError, Rejection, error_json};
 #[cfg(feature = "axum")]
 pub use router::{OperationInfo, RouterOptions, Routes, Shared, require_credentials};
+#[cfg(feature = "axum")]
+pub use schema_errors::SchemaErrors;
 #[cfg(feature = "axum")]
 pub use security::{ApiKey, BearerToken, api_key, bearer_token};
 #[cfg(feature = "axum")]

@@ -336,6 +336,12 @@ fn is_object(schema: &ReferenceOr<Schema>, components: Option<&Components>) -> b
     })
 }
 
+/// Whether `schema` is an array.
+fn is_array(schema: &ReferenceOr<Schema>, components: Option<&Components>) -> bool {
+    resolve(schema, components)
+        .is_some_and(|s| matches!(s.schema_kind, SchemaKind::Type(Type::Array(_))))
+}
+
 /// progenitor cannot send `deepObject` query parameters, and stops (an
 /// assertion) on a query or header parameter whose schema is an inline
 /// object: it would get a builder, which only bodies may have. Its copy
@@ -404,10 +410,11 @@ fn joined_string(
 ) -> Option<String> {
     if let Some(Parameter::Path { parameter_data, .. }) = resolve(param, components)
         && let ParameterSchemaOrContent::Schema(schema) = &parameter_data.format
-        && is_object(schema, components)
+        && (is_object(schema, components) || is_array(schema, components))
     {
-        // A path parameter typed as an object: progenitor would format it
-        // with `Display`, which model structs lack. Send it as a string.
+        // A path parameter typed as an object or an array: progenitor
+        // would format it with `Display`, which model structs and `Vec`s
+        // lack. Send it as a string.
         let mut data = parameter_data.clone();
         let note = format!("The path parameter `{}` is sent as a string.", data.name);
         data.format = ParameterSchemaOrContent::Schema(ReferenceOr::Item(

@@ -702,6 +702,9 @@ impl<'a> Checks<'a> {
             only_default = None;
         }
         let only_default = only_default.as_ref();
+        // A `default` whose schema checks nothing (`{}`) has no arm of its
+        // own: the catch-all below answers for it.
+        let has_default_arm = arms.iter().any(|(s, _, _)| *s == Status::Default);
         arms.sort_by_key(|(s, _, _)| *s);
         let mut arms: Vec<TokenStream> = group_by_check(arms)
             .into_iter()
@@ -709,11 +712,7 @@ impl<'a> Checks<'a> {
                 quote!(#(#patterns)|* => #f(v, &Pointer::Root, Direction::Response),)
             })
             .collect();
-        if !op
-            .responses
-            .iter()
-            .any(|r| r.status == Status::Default && r.schema.is_some())
-        {
+        if !has_default_arm {
             arms.push(quote!(_ => Ok(()),));
         }
         let f = self.names.field(&format!("{}_response", op.id));
@@ -1101,5 +1100,38 @@ mod tests {
         let (names, text) = generated("    Anything: {}\n");
         assert_eq!(names, ["schema_anything"]);
         assert!(text.contains("_ : & Value"), "{text}");
+    }
+
+    /// A response check whose `default` schema checks nothing (`{}`) still
+    /// matches every status: the match is exhaustive (it did not compile
+    /// for `apideck.com/proxy.json`, survey seed 7).
+    #[test]
+    fn a_default_checking_nothing_still_ends_the_match() {
+        let yaml = "openapi: 3.0.3\ninfo: { title: t, version: '1' }\npaths:\n  /p:\n    get:\n      operationId: get_p\n      responses:\n        '401': { description: no, content: { application/json: { schema: { type: object, properties: { m: { type: string, maxLength: 3 } } } } } }\n        default: { description: any, content: { application/json: { schema: {} } } }\n";
+        let spec = Spec::parse("t.yaml", yaml).unwrap();
+        let ops = crate::model::operations(&spec).unwrap();
+        let mut checks = Checks::new(spec.api.components.as_ref());
+        let name = checks.responses(&ops[0]).expect("the 401 has a check");
+        let module: syn::File = syn::parse2(checks.module()).unwrap();
+        let syn::Item::Mod(module) = &module.items[0] else {
+            panic!("not a module")
+        };
+        let check = module
+            .content
+            .as_ref()
+            .unwrap()
+            .1
+            .iter()
+            .find_map(|item| match item {
+                syn::Item::Fn(f) if f.sig.ident == name => Some(f),
+                _ => None,
+            });
+        let body = check
+            .expect("the response check")
+            .block
+            .to_token_stream()
+            .to_string();
+        assert!(body.contains("401u16 =>"), "{body}");
+        assert!(body.contains("_ => Ok (())"), "{body}");
     }
 }

@@ -174,9 +174,8 @@ pub fn handler(
                     quote!(BadPathParameter),
                     "path",
                     &p.name,
-                    quote!(&#n),
+                    quote!(Some(&#n)),
                     check,
-                    None,
                 ));
             }
         }
@@ -203,27 +202,18 @@ pub fn handler(
         let params = place.params(op);
         for ((p, f), check) in params.iter().zip(field_idents(params)).zip(place_checks) {
             let Some(check) = check else { continue };
-            let step = if is_optional(p) {
-                let guard = quote!(let Some(value) = &#arg.#f);
-                param_check(
-                    quote!(BadParameter),
-                    place.word(),
-                    &p.name,
-                    quote!(value),
-                    check,
-                    Some(guard),
-                )
+            let value = if is_optional(p) {
+                quote!(#arg.#f.as_ref())
             } else {
-                param_check(
-                    quote!(BadParameter),
-                    place.word(),
-                    &p.name,
-                    quote!(&#arg.#f),
-                    check,
-                    None,
-                )
+                quote!(Some(&#arg.#f))
             };
-            steps.push(step);
+            steps.push(param_check(
+                quote!(BadParameter),
+                place.word(),
+                &p.name,
+                value,
+                check,
+            ));
         }
         args.push(quote!(#arg));
     }
@@ -253,7 +243,7 @@ pub fn handler(
                 let body = stub_runtime::json_request::<#t>(
                     request,
                     #schema,
-                    shared.options.validate_requests.then_some(#check as stub_runtime::Check),
+                    stub_runtime::request_check(&shared.options, #check),
                 )
                 .await?;
             });
@@ -288,16 +278,27 @@ pub fn handler(
             }
         };
     };
-    let id = &op.id;
+    let respond = respond(op, &args, responses);
     quote! {
         async fn #name<A: #trait_ident>(#(#extractors),*) -> Result<Response, Refused> {
             #(#steps)*
-            let response = shared.api.#method(#(#args),*).await;
-            if shared.options.validate_responses {
-                return Ok(stub_runtime::check_response::<Errors>(#id, response, validate::#responses).await);
-            }
-            Ok(response.into_response())
+            Ok(#respond)
         }
+    }
+}
+
+/// The call of `op`'s implementation, its response checked by `responses`
+/// when the options ask for it: a `Response`.
+fn respond(op: &Operation, args: &[TokenStream], responses: &Ident) -> TokenStream {
+    let (id, method) = (&op.id, ident(&op.id));
+    quote! {
+        stub_runtime::respond::<Errors>(
+            &shared.options,
+            #id,
+            shared.api.#method(#(#args),*).await,
+            validate::#responses,
+        )
+        .await
     }
 }
 
@@ -321,14 +322,8 @@ fn documented_handler(
     let method = ident(&op.id);
     let call = match &checks.responses {
         Some(responses) => {
-            let id = &op.id;
-            quote! {
-                let response = shared.api.#method(#(#args),*).await;
-                if shared.options.validate_responses {
-                    return Ok(stub_runtime::check_response::<Errors>(#id, response, validate::#responses).await);
-                }
-                Ok(response.into_response())
-            }
+            let respond = respond(op, args, responses);
+            quote!(Ok(#respond))
         }
         None => quote!(Ok(shared.api.#method(#(#args),*).await.into_response())),
     };
@@ -344,22 +339,19 @@ fn documented_handler(
     }
 }
 
-/// The statement checking one parameter value (`value`, a reference)
-/// against its schema when the options ask for it and `guard` holds.
+/// The statement checking one parameter value (`value`, an `Option` of a
+/// reference: `None` for an optional parameter left out) against its
+/// schema when the options ask for it.
 fn param_check(
     kind: TokenStream,
     place: &str,
     name: &str,
     value: TokenStream,
     check: &CheckFn,
-    guard: Option<TokenStream>,
 ) -> TokenStream {
-    let guard = guard.map(|g| quote!(&& #g));
     let check = check.outside();
     quote! {
-        if shared.options.validate_requests #guard {
-            stub_runtime::check_param(stub_runtime::RejectionKind::#kind, #place, #name, #value, #check)?;
-        }
+        stub_runtime::param_check(&shared.options, stub_runtime::RejectionKind::#kind, #place, #name, #value, #check)?;
     }
 }
 
@@ -378,7 +370,7 @@ fn body_extractor(
             quote!(stub_runtime::checked_json::<#t>(
                 body,
                 #schema,
-                shared.options.validate_requests.then_some(#check as stub_runtime::Check),
+                stub_runtime::request_check(&shared.options, #check),
             )?),
         ),
         _ => body_extractor_unchecked(kind, t, schema),

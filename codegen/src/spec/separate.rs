@@ -32,9 +32,11 @@ pub(crate) fn separate(raw: &mut Value, notes: &mut Vec<Problem>) -> bool {
         hoisted: Vec::new(),
         notes,
     };
-    // A nullable component becomes `Name(Option<NameInner>)`: when that
-    // inner name is taken, its schema moves to a free name and the
-    // component becomes a nullable reference to it.
+    // A nullable component becomes `Name(Option<NameInner>)`, the inner
+    // type named after the schema's `title` when it has one: when that
+    // inner name is taken (a title naming the component itself included),
+    // its schema moves to a free name and the component becomes a
+    // nullable reference to it.
     let nullable: Vec<String> = schemas
         .iter()
         .filter(|(_, s)| s.get("nullable") == Some(&Value::Bool(true)) && s.get("$ref").is_none())
@@ -42,7 +44,11 @@ pub(crate) fn separate(raw: &mut Value, notes: &mut Vec<Problem>) -> bool {
         .collect();
     let mut wrapped = Vec::new();
     for name in nullable {
-        let inner = format!("{}Inner", type_name(&name));
+        let title = schemas[&name].get("title").and_then(Value::as_str);
+        let inner = match title {
+            Some(title) => type_name(title),
+            None => format!("{}Inner", type_name(&name)),
+        };
         if names.claim(inner.clone()) {
             continue;
         }
@@ -68,6 +74,7 @@ pub(crate) fn separate(raw: &mut Value, notes: &mut Vec<Problem>) -> bool {
         if let Some(mut moved) = schemas.insert(name, reference) {
             if let Some(map) = moved.as_object_mut() {
                 map.shift_remove("nullable");
+                map.shift_remove("title");
             }
             let at = format!("#/components/schemas/{}", escape(&unique));
             names.children(&mut moved, &unique, &at);
@@ -252,4 +259,41 @@ fn is_named(schema: &Value) -> bool {
         || has("pattern")
         || has("minLength")
         || has("maxLength")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A nullable enum whose `title` is its own name (apideck.com/sms,
+    /// survey seed 7): typify named the wrapper and the inner enum alike,
+    /// two definitions of `Currency`, one of infinite size.
+    #[test]
+    fn a_nullable_schema_titled_like_itself_gets_a_free_inner_name() {
+        let mut raw = json!({
+            "components": { "schemas": {
+                "Currency": { "type": "string", "nullable": true, "title": "Currency", "enum": ["USD", "EUR"] },
+                "Money": { "type": "string", "nullable": true, "title": "Amount", "enum": ["1"] }
+            } }
+        });
+        let mut notes = Vec::new();
+        assert!(separate(&mut raw, &mut notes));
+        let schemas = &raw["components"]["schemas"];
+        assert_eq!(
+            schemas["Currency"],
+            json!({ "nullable": true, "allOf": [{ "$ref": "#/components/schemas/Currency2" }] })
+        );
+        assert_eq!(
+            schemas["Currency2"],
+            json!({ "type": "string", "enum": ["USD", "EUR"] })
+        );
+        // A title naming a free type is left to typify.
+        assert_eq!(schemas["Money"]["title"], "Amount");
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].message.contains("`Currency2`"),
+            "{}",
+            notes[0].message
+        );
+    }
 }

@@ -160,29 +160,8 @@ where
 mod tests {
     use super::*;
     use crate::ops::request_context::{RequestContext, scope};
+    use crate::ops::test_sink::Sink;
     use axum::http::HeaderValue;
-    use std::sync::{Arc, Mutex};
-    use tracing_subscriber::fmt::MakeWriter;
-
-    #[derive(Clone, Default)]
-    struct Sink(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl<'a> MakeWriter<'a> for Sink {
-        type Writer = Sink;
-        fn make_writer(&'a self) -> Sink {
-            self.clone()
-        }
-    }
 
     /// The lines logged by a warning outside a request and one inside it.
     fn logged<E>(format: E) -> Vec<String>
@@ -209,7 +188,7 @@ mod tests {
                 tracing::warn!(reason = "inside", "within a request");
             }));
         });
-        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        let text = sink.text();
         text.lines().map(str::to_owned).collect()
     }
 

@@ -194,31 +194,7 @@ impl<'a, W: Write + 'a> MakeWriter<'a> for Buffered<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A sink whose bytes the test can read, counting the writes it gets.
-    #[derive(Clone, Default)]
-    struct Sink(Arc<Mutex<(Vec<u8>, usize)>>);
-
-    impl Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            let mut inner = self.0.lock().unwrap();
-            inner.0.extend_from_slice(buf);
-            inner.1 += 1;
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl Sink {
-        fn text(&self) -> String {
-            String::from_utf8(self.0.lock().unwrap().0.clone()).unwrap()
-        }
-        fn writes(&self) -> usize {
-            self.0.lock().unwrap().1
-        }
-    }
+    use crate::ops::test_sink::Sink;
 
     fn line(buffered: &Buffered<Sink>, level: Level, text: &str) {
         let mut writer = LineWriter {

@@ -27,6 +27,8 @@ pub mod operation;
 pub mod prometheus;
 pub mod request_context;
 pub mod request_id;
+#[cfg(test)]
+mod test_sink;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -1,5 +1,5 @@
 //! What is recorded of each request: its id, the `response` log line and
-//! the request metrics. The HTTP edge ([`crate::http`]) calls
+//! the request metrics. The HTTP edge calls
 //! [`Observer::start`] when a request arrives, runs the request with its id
 //! in its [`RequestContext`](super::request_context::RequestContext) (so
 //! that lines logged meanwhile carry it), and calls [`Observation::finish`]

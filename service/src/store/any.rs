@@ -106,7 +106,7 @@ impl Store {
     }
 
     /// Whether other processes may write this database, which decides how
-    /// reads may be kept in memory (`crate::cache`): a SQLite file has this
+    /// reads may be kept in memory: a SQLite file has this
     /// process as its only writer; a PostgreSQL database may have any number
     /// of instances writing it.
     pub fn sharing(&self) -> Sharing {

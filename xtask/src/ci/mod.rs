@@ -13,6 +13,9 @@
 //! `target/ci-tools/logs/`.
 
 mod clients;
+mod cpu;
+#[cfg(test)]
+mod one_build;
 mod runner;
 mod rust;
 mod service;

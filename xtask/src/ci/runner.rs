@@ -7,6 +7,11 @@
 //! printed whole when it ends; the run waits for it before the summary.
 //! On two cores this fills the time the later steps spend waiting on
 //! servers, browsers and Python.
+//!
+//! The summary gives each step's wall time and its CPU time ([`cpu`]): what
+//! xtask and the processes the step started used, on all cores. A step
+//! beside the others reports its own figure through a file, and it is taken
+//! out of the step during which it ended.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use super::{Ctx, MINUTES, Step};
+use super::{Ctx, MINUTES, Step, cpu};
 use crate::exec;
 
 enum Outcome {
@@ -38,7 +43,16 @@ struct Record {
     name: &'static str,
     outcome: Outcome,
     elapsed: Duration,
+    /// CPU time, when known.
+    cpu: Option<Duration>,
+    /// When an inline step ran (a beside step's CPU is taken out of the step
+    /// during which it ended); `None` for a beside step.
+    span: Option<(Instant, Instant)>,
 }
+
+/// The environment variable naming the file a step run beside the others
+/// writes its CPU time to (seconds), for the parent's summary.
+const CPU_REPORT: &str = "USERS_CI_CPU_REPORT";
 
 /// Runs every step of `steps` named in `selected`; the others show as skipped.
 pub fn run(ctx: &mut Ctx, steps: &[Step], selected: &[&str]) -> Result<()> {
@@ -73,6 +87,8 @@ pub fn run(ctx: &mut Ctx, steps: &[Step], selected: &[&str]) -> Result<()> {
                     name: step.name,
                     outcome: Outcome::Fail(format!("{e:#}")),
                     elapsed: Duration::ZERO,
+                    cpu: None,
+                    span: None,
                 }),
             }
         } else {
@@ -81,9 +97,12 @@ pub fn run(ctx: &mut Ctx, steps: &[Step], selected: &[&str]) -> Result<()> {
     }
     // In table order: later insertions shift the positions of earlier ones.
     for (at, running) in beside.into_iter().rev() {
-        records.insert(at, running.finish());
+        let (record, ended) = running.finish();
+        take_out(&mut records, record.cpu, ended);
+        records.insert(at, record);
     }
     println!("{}", summary(&records, started.elapsed()));
+    report_cpu();
     let failed: Vec<&str> = records
         .iter()
         .filter(|r| matches!(r.outcome, Outcome::Fail(_)))
@@ -97,8 +116,35 @@ pub fn run(ctx: &mut Ctx, steps: &[Step], selected: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// Subtracts `cpu`, reaped at `ended` by a step run beside, from the inline
+/// step that was running then.
+fn take_out(records: &mut [Record], cpu: Option<Duration>, ended: Instant) {
+    let running = records.iter_mut().find(|r| {
+        r.span
+            .is_some_and(|(from, to)| from <= ended && ended <= to)
+    });
+    if let Some(r) = running {
+        r.cpu = r.cpu.zip(cpu).map(|(own, other)| own.saturating_sub(other));
+    }
+}
+
+/// In a run started beside another (see [`CPU_REPORT`]): writes this
+/// process's CPU time, its reaped children's included, for the parent.
+fn report_cpu() {
+    let (Some(path), Some(used)) = (std::env::var_os(CPU_REPORT), cpu::used()) else {
+        return;
+    };
+    if let Err(e) = std::fs::write(&path, format!("{:.3}", used.as_secs_f64())) {
+        eprintln!(
+            "could not write the CPU time to {}: {e}",
+            Path::new(&path).display()
+        );
+    }
+}
+
 fn run_step(ctx: &mut Ctx, step: &Step, selected: &[&str]) -> Record {
     let started = Instant::now();
+    let cpu_before = cpu::used();
     let outcome = if !selected.contains(&step.name) {
         Outcome::Skip("not selected".into())
     } else if step.needs_build && ctx.build_failed {
@@ -113,10 +159,13 @@ fn run_step(ctx: &mut Ctx, step: &Step, selected: &[&str]) -> Record {
     };
     let elapsed = started.elapsed();
     println!("{}", result_line(step.name, &outcome, elapsed));
+    let ran = !matches!(outcome, Outcome::Skip(_));
     Record {
         name: step.name,
         outcome,
         elapsed,
+        cpu: cpu::between(cpu_before, cpu::used()).filter(|_| ran),
+        span: Some((started, Instant::now())),
     }
 }
 
@@ -127,6 +176,8 @@ struct Beside {
     /// time the run gets round to asking).
     waiter: std::thread::JoinHandle<(Outcome, Instant)>,
     log: PathBuf,
+    /// Where the child writes its CPU time ([`CPU_REPORT`]).
+    cpu_file: PathBuf,
     started: Instant,
 }
 
@@ -135,8 +186,11 @@ impl Beside {
     /// output in a log file.
     fn start(ctx: &Ctx, step: &Step, exe: &Path) -> Result<Self> {
         let log = ctx.log_file(&format!("step-{}.log", step.name))?;
+        let cpu_file = ctx.fresh_file("logs", &format!("step-{}.cpu", step.name))?;
         let mut cmd = Command::new(exe);
-        cmd.args(["ci", "--only", step.name]).current_dir(&ctx.root);
+        cmd.args(["ci", "--only", step.name])
+            .current_dir(&ctx.root)
+            .env(CPU_REPORT, &cpu_file);
         let file =
             std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
         let handle = exec::expression(&cmd)
@@ -169,12 +223,14 @@ impl Beside {
             name: step.name,
             waiter,
             log,
+            cpu_file,
             started,
         })
     }
 
-    /// Waits for it (killed after [`MINUTES`]), prints its output, and records how it ended.
-    fn finish(self) -> Record {
+    /// Waits for it (killed after [`MINUTES`]), prints its output, and records
+    /// how it ended; with the time it ended.
+    fn finish(self) -> (Record, Instant) {
         let (outcome, ended) = self
             .waiter
             .join()
@@ -183,11 +239,18 @@ impl Beside {
         let output = std::fs::read_to_string(&self.log).unwrap_or_default();
         println!("\n==> {} (ran beside the steps above)\n{output}", self.name);
         println!("{}", result_line(self.name, &outcome, elapsed));
-        Record {
+        let cpu = std::fs::read_to_string(&self.cpu_file)
+            .ok()
+            .and_then(|s| s.trim().parse::<f64>().ok())
+            .and_then(|secs| Duration::try_from_secs_f64(secs).ok());
+        let record = Record {
             name: self.name,
             outcome,
             elapsed,
-        }
+            cpu,
+            span: None,
+        };
+        (record, ended)
     }
 }
 
@@ -211,25 +274,35 @@ fn result_line(name: &str, outcome: &Outcome, elapsed: Duration) -> String {
     }
 }
 
-/// The table: one row per step (the first line of why it failed or was
-/// skipped), then the total time.
+/// The table: one row per step (wall and CPU time, the first line of why it
+/// failed or was skipped), then the totals.
 fn summary(records: &[Record], total: Duration) -> String {
+    let secs = |d: Duration| format!("{:.1}s", d.as_secs_f64());
     let mut out = vec![
         "\nci summary".to_string(),
-        format!("  {:<13} {:<6} {:>8}", "step", "result", "time"),
+        format!(
+            "  {:<15} {:<6} {:>8} {:>8}",
+            "step", "result", "time", "cpu"
+        ),
     ];
     for r in records {
-        let time = match r.outcome {
-            Outcome::Skip(_) => String::new(),
-            _ => format!("{:.1}s", r.elapsed.as_secs_f64()),
+        let (time, cpu) = match r.outcome {
+            Outcome::Skip(_) => (String::new(), String::new()),
+            _ => (secs(r.elapsed), r.cpu.map(secs).unwrap_or_default()),
         };
         let (label, why) = r.outcome.parts();
         let detail = why.lines().next().unwrap_or("");
-        let row = format!("  {:<13} {label:<6} {time:>8}  {detail}", r.name);
+        let row = format!("  {:<15} {label:<6} {time:>8} {cpu:>8}  {detail}", r.name);
         out.push(row.trim_end().to_string());
     }
-    let total = format!("{:.1}s", total.as_secs_f64());
-    out.push(format!("  {:<13} {:<6} {total:>8}", "total", ""));
+    let cpu: Option<Duration> = records.iter().filter_map(|r| r.cpu).reduce(|a, b| a + b);
+    let cpu = cpu.map(secs).unwrap_or_default();
+    out.push(format!(
+        "  {:<15} {:<6} {:>8} {cpu:>8}",
+        "total",
+        "",
+        secs(total)
+    ));
     out.join("\n")
 }
 
@@ -239,27 +312,64 @@ mod tests {
 
     #[test]
     fn summary_rows_show_outcome_time_and_first_line_of_why() {
-        let rec = |name, outcome| Record {
+        let rec = |name, outcome, cpu| Record {
             name,
             outcome,
             elapsed: Duration::from_millis(1500),
+            cpu,
+            span: None,
         };
         let table = summary(
             &[
-                rec("drift", Outcome::Pass),
-                rec("test", Outcome::Fail("cargo failed\nmore".into())),
-                rec("prism", Outcome::Skip("not selected".into())),
+                rec("drift", Outcome::Pass, Some(Duration::from_millis(2500))),
+                rec("test", Outcome::Fail("cargo failed\nmore".into()), None),
+                rec("prism", Outcome::Skip("not selected".into()), None),
+                rec("fmt", Outcome::Pass, Some(Duration::from_millis(500))),
             ],
             Duration::from_secs(3),
         );
         let rows: Vec<&str> = table.lines().skip(3).collect();
-        assert_eq!(rows[0], "  drift         PASS       1.5s");
-        assert_eq!(rows[1], "  test          FAIL       1.5s  cargo failed");
-        assert_eq!(rows[2], "  prism         SKIP             not selected");
-        assert_eq!(rows[3], "  total                    3.0s");
+        assert_eq!(rows[0], "  drift           PASS       1.5s     2.5s");
+        assert_eq!(
+            rows[1],
+            "  test            FAIL       1.5s           cargo failed"
+        );
+        assert_eq!(
+            rows[2],
+            "  prism           SKIP                      not selected"
+        );
+        assert_eq!(rows[3], "  fmt             PASS       1.5s     0.5s");
+        assert_eq!(rows[4], "  total                      3.0s     3.0s");
         assert_eq!(
             result_line("test", &Outcome::Fail("why".into()), Duration::from_secs(2)),
             "FAIL test (2.0s): why"
         );
+    }
+
+    #[test]
+    fn a_beside_steps_cpu_leaves_the_step_it_ended_in() {
+        let at = Instant::now();
+        let rec = |name, from: u64, to: u64| Record {
+            name,
+            outcome: Outcome::Pass,
+            elapsed: Duration::from_secs(to - from),
+            cpu: Some(Duration::from_secs(100)),
+            span: Some((at + Duration::from_secs(from), at + Duration::from_secs(to))),
+        };
+        let mut records = vec![rec("spectral", 0, 10), rec("schemathesis", 10, 120)];
+        take_out(
+            &mut records,
+            Some(Duration::from_secs(30)),
+            at + Duration::from_secs(50),
+        );
+        assert_eq!(records[0].cpu, Some(Duration::from_secs(100)));
+        assert_eq!(records[1].cpu, Some(Duration::from_secs(70)));
+        // Ended after every inline step: nothing to take it out of.
+        take_out(
+            &mut records,
+            Some(Duration::from_secs(30)),
+            at + Duration::from_secs(500),
+        );
+        assert_eq!(records[1].cpu, Some(Duration::from_secs(70)));
     }
 }

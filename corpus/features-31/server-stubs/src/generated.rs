@@ -265,22 +265,20 @@ async fn handle_create_pet<A: Features31Api>(
         >(
                 request,
                 "Pet",
-                shared
-                    .options
-                    .validate_requests
-                    .then_some(validate::schema_pet as stub_runtime::Check),
+                stub_runtime::request_check(&shared.options, validate::schema_pet),
             )
             .await?;
-        let response = shared.api.create_pet(body).await;
-        if shared.options.validate_responses {
-            return Ok(
-                stub_runtime::check_response::<
-                    Errors,
-                >("create_pet", response, validate::create_pet_response)
-                    .await,
-            );
-        }
-        Ok(response.into_response())
+        Ok(
+            stub_runtime::respond::<
+                Errors,
+            >(
+                    &shared.options,
+                    "create_pet",
+                    shared.api.create_pet(body).await,
+                    validate::create_pet_response,
+                )
+                .await,
+        )
     }
         .await;
     answer
@@ -305,15 +303,14 @@ async fn handle_get_pet<A: Features31Api>(
             "id",
             "an integer",
         )?;
-        if shared.options.validate_requests {
-            stub_runtime::check_param(
-                stub_runtime::RejectionKind::BadPathParameter,
-                "path",
-                "id",
-                &id,
-                validate::get_pet_path_id,
-            )?;
-        }
+        stub_runtime::param_check(
+            &shared.options,
+            stub_runtime::RejectionKind::BadPathParameter,
+            "path",
+            "id",
+            Some(&id),
+            validate::get_pet_path_id,
+        )?;
         let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
         let query = GetPetQuery {
             lookup: query_pairs.scalar::<String>("lookup", "a string")?,
@@ -322,25 +319,25 @@ async fn handle_get_pet<A: Features31Api>(
         let cookies = GetPetCookies {
             visits: cookie_pairs.scalar::<stub_runtime::Integer>("visits", "an integer")?,
         };
-        if shared.options.validate_requests && let Some(value) = &cookies.visits {
-            stub_runtime::check_param(
-                stub_runtime::RejectionKind::BadParameter,
-                "cookie",
-                "visits",
-                value,
-                validate::get_pet_cookie_visits,
-            )?;
-        }
-        let response = shared.api.get_pet(id, query, cookies).await;
-        if shared.options.validate_responses {
-            return Ok(
-                stub_runtime::check_response::<
-                    Errors,
-                >("get_pet", response, validate::get_pet_response)
-                    .await,
-            );
-        }
-        Ok(response.into_response())
+        stub_runtime::param_check(
+            &shared.options,
+            stub_runtime::RejectionKind::BadParameter,
+            "cookie",
+            "visits",
+            cookies.visits.as_ref(),
+            validate::get_pet_cookie_visits,
+        )?;
+        Ok(
+            stub_runtime::respond::<
+                Errors,
+            >(
+                    &shared.options,
+                    "get_pet",
+                    shared.api.get_pet(id, query, cookies).await,
+                    validate::get_pet_response,
+                )
+                .await,
+        )
     }
         .await;
     answer.unwrap_or_else(|rejection| ANSWERS_HANDLE_GET_PET.reject::<Errors>(rejection))
@@ -360,16 +357,17 @@ async fn handle_put_file<A: Features31Api>(
         let name: String = stub_runtime::path_param(&values, "name", "a string")?;
         stub_runtime::expect_media_type(header_map, "application/octet-stream")?;
         let body = stub_runtime::bytes_body(body)?;
-        let response = shared.api.put_file(name, body).await;
-        if shared.options.validate_responses {
-            return Ok(
-                stub_runtime::check_response::<
-                    Errors,
-                >("put_file", response, validate::put_file_response)
-                    .await,
-            );
-        }
-        Ok(response.into_response())
+        Ok(
+            stub_runtime::respond::<
+                Errors,
+            >(
+                    &shared.options,
+                    "put_file",
+                    shared.api.put_file(name, body).await,
+                    validate::put_file_response,
+                )
+                .await,
+        )
     }
         .await;
     answer
@@ -381,25 +379,19 @@ async fn handle_pet_adopted<A: Features31Api>(
 ) -> Result<Response, Refused> {
     let body = stub_runtime::json_request::<
         types::Pet,
-    >(
-            request,
-            "Pet",
-            shared
-                .options
-                .validate_requests
-                .then_some(validate::schema_pet as stub_runtime::Check),
-        )
+    >(request, "Pet", stub_runtime::request_check(&shared.options, validate::schema_pet))
         .await?;
-    let response = shared.api.pet_adopted(body).await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("pet_adopted", response, validate::pet_adopted_response)
-                .await,
-        );
-    }
-    Ok(response.into_response())
+    Ok(
+        stub_runtime::respond::<
+            Errors,
+        >(
+                &shared.options,
+                "pet_adopted",
+                shared.api.pet_adopted(body).await,
+                validate::pet_adopted_response,
+            )
+            .await,
+    )
 }
 /// What the operation documents for the refusals it answers in a schema or media type of its own.
 static ANSWERS_HANDLE_CREATE_PET: stub_runtime::Documented = stub_runtime::Documented::new(

@@ -1015,42 +1015,38 @@ async fn handle_list_items<A: FeaturesApi>(
                     stub_runtime::Integer,
                 >("codes", stub_runtime::ArrayStyle::PipeDelimited, "an integer")?,
         };
-        if shared.options.validate_requests && let Some(value) = &query.tags {
-            stub_runtime::check_param(
-                stub_runtime::RejectionKind::BadParameter,
-                "query",
-                "tags",
-                value,
-                validate::list_items_query_tags,
-            )?;
-        }
-        if shared.options.validate_requests && let Some(value) = &query.ids {
-            stub_runtime::check_param(
-                stub_runtime::RejectionKind::BadParameter,
-                "query",
-                "ids",
-                value,
-                validate::list_items_query_ids,
-            )?;
-        }
-        if shared.options.validate_requests && let Some(value) = &query.words {
-            stub_runtime::check_param(
-                stub_runtime::RejectionKind::BadParameter,
-                "query",
-                "words",
-                value,
-                validate::list_items_query_words,
-            )?;
-        }
-        if shared.options.validate_requests && let Some(value) = &query.codes {
-            stub_runtime::check_param(
-                stub_runtime::RejectionKind::BadParameter,
-                "query",
-                "codes",
-                value,
-                validate::list_items_query_codes,
-            )?;
-        }
+        stub_runtime::param_check(
+            &shared.options,
+            stub_runtime::RejectionKind::BadParameter,
+            "query",
+            "tags",
+            query.tags.as_ref(),
+            validate::list_items_query_tags,
+        )?;
+        stub_runtime::param_check(
+            &shared.options,
+            stub_runtime::RejectionKind::BadParameter,
+            "query",
+            "ids",
+            query.ids.as_ref(),
+            validate::list_items_query_ids,
+        )?;
+        stub_runtime::param_check(
+            &shared.options,
+            stub_runtime::RejectionKind::BadParameter,
+            "query",
+            "words",
+            query.words.as_ref(),
+            validate::list_items_query_words,
+        )?;
+        stub_runtime::param_check(
+            &shared.options,
+            stub_runtime::RejectionKind::BadParameter,
+            "query",
+            "codes",
+            query.codes.as_ref(),
+            validate::list_items_query_codes,
+        )?;
         let headers = ListItemsHeaders {
             x_trace_id: stub_runtime::header_param::<
                 String,
@@ -1063,16 +1059,17 @@ async fn handle_list_items<A: FeaturesApi>(
                 "X-Count",
             )?,
         };
-        let response = shared.api.list_items(query, headers).await;
-        if shared.options.validate_responses {
-            return Ok(
-                stub_runtime::check_response::<
-                    Errors,
-                >("list_items", response, validate::list_items_response)
-                    .await,
-            );
-        }
-        Ok(response.into_response())
+        Ok(
+            stub_runtime::respond::<
+                Errors,
+            >(
+                    &shared.options,
+                    "list_items",
+                    shared.api.list_items(query, headers).await,
+                    validate::list_items_response,
+                )
+                .await,
+        )
     }
         .await;
     answer
@@ -1089,16 +1086,17 @@ async fn handle_create_item_form<A: FeaturesApi>(
 ) -> Response {
     let answer: Result<Response, Rejection> = async move {
         let body = stub_runtime::form_body(body, "CreateItemFormBody")?;
-        let response = shared.api.create_item_form(body).await;
-        if shared.options.validate_responses {
-            return Ok(
-                stub_runtime::check_response::<
-                    Errors,
-                >("create_item_form", response, validate::create_item_form_response)
-                    .await,
-            );
-        }
-        Ok(response.into_response())
+        Ok(
+            stub_runtime::respond::<
+                Errors,
+            >(
+                    &shared.options,
+                    "create_item_form",
+                    shared.api.create_item_form(body).await,
+                    validate::create_item_form_response,
+                )
+                .await,
+        )
     }
         .await;
     answer
@@ -1142,16 +1140,17 @@ async fn handle_post_blobs<A: FeaturesApi>(
         let header_map = &header_map;
         stub_runtime::expect_media_type(header_map, "application/octet-stream")?;
         let body = stub_runtime::bytes_body(body)?;
-        let response = shared.api.post_blobs(body).await;
-        if shared.options.validate_responses {
-            return Ok(
-                stub_runtime::check_response::<
-                    Errors,
-                >("post_blobs", response, validate::post_blobs_response)
-                    .await,
-            );
-        }
-        Ok(response.into_response())
+        Ok(
+            stub_runtime::respond::<
+                Errors,
+            >(
+                    &shared.options,
+                    "post_blobs",
+                    shared.api.post_blobs(body).await,
+                    validate::post_blobs_response,
+                )
+                .await,
+        )
     }
         .await;
     answer
@@ -1162,16 +1161,17 @@ async fn handle_post_blobs<A: FeaturesApi>(
 async fn handle_get_page<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
 ) -> Result<Response, Refused> {
-    let response = shared.api.get_page().await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("get_page", response, validate::get_page_response)
-                .await,
-        );
-    }
-    Ok(response.into_response())
+    Ok(
+        stub_runtime::respond::<
+            Errors,
+        >(
+                &shared.options,
+                "get_page",
+                shared.api.get_page().await,
+                validate::get_page_response,
+            )
+            .await,
+    )
 }
 async fn handle_old_page<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -1181,16 +1181,17 @@ async fn handle_old_page<A: FeaturesApi>(
 async fn handle_anything<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
 ) -> Result<Response, Refused> {
-    let response = shared.api.anything().await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("anything", response, validate::anything_response)
-                .await,
-        );
-    }
-    Ok(response.into_response())
+    Ok(
+        stub_runtime::respond::<
+            Errors,
+        >(
+                &shared.options,
+                "anything",
+                shared.api.anything().await,
+                validate::anything_response,
+            )
+            .await,
+    )
 }
 async fn handle_open_socket<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -1215,16 +1216,17 @@ async fn handle_get_report<A: FeaturesApi>(
     let query = GetReportQuery {
         html: query_pairs.scalar::<bool>("html", "`true` or `false`")?.unwrap_or(false),
     };
-    let response = shared.api.get_report(query).await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("get_report", response, validate::get_report_response)
-                .await,
-        );
-    }
-    Ok(response.into_response())
+    Ok(
+        stub_runtime::respond::<
+            Errors,
+        >(
+                &shared.options,
+                "get_report",
+                shared.api.get_report(query).await,
+                validate::get_report_response,
+            )
+            .await,
+    )
 }
 async fn handle_get_order<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -1240,16 +1242,17 @@ async fn handle_get_order<A: FeaturesApi>(
             "id",
             "an integer",
         )?;
-        let response = shared.api.get_order(id).await;
-        if shared.options.validate_responses {
-            return Ok(
-                stub_runtime::check_response::<
-                    Errors,
-                >("get_order", response, validate::get_order_response)
-                    .await,
-            );
-        }
-        Ok(response.into_response())
+        Ok(
+            stub_runtime::respond::<
+                Errors,
+            >(
+                    &shared.options,
+                    "get_order",
+                    shared.api.get_order(id).await,
+                    validate::get_order_response,
+                )
+                .await,
+        )
     }
         .await;
     answer
@@ -1275,22 +1278,20 @@ async fn handle_put_order<A: FeaturesApi>(
         >(
                 request,
                 "Item",
-                shared
-                    .options
-                    .validate_requests
-                    .then_some(validate::schema_item as stub_runtime::Check),
+                stub_runtime::request_check(&shared.options, validate::schema_item),
             )
             .await?;
-        let response = shared.api.put_order(id, body).await;
-        if shared.options.validate_responses {
-            return Ok(
-                stub_runtime::check_response::<
-                    Errors,
-                >("put_order", response, validate::put_order_response)
-                    .await,
-            );
-        }
-        Ok(response.into_response())
+        Ok(
+            stub_runtime::respond::<
+                Errors,
+            >(
+                    &shared.options,
+                    "put_order",
+                    shared.api.put_order(id, body).await,
+                    validate::put_order_response,
+                )
+                .await,
+        )
     }
         .await;
     answer
@@ -1306,26 +1307,20 @@ async fn handle_create_item_charset<A: FeaturesApi>(
         >(
                 request,
                 "Item",
-                shared
-                    .options
-                    .validate_requests
-                    .then_some(validate::schema_item as stub_runtime::Check),
+                stub_runtime::request_check(&shared.options, validate::schema_item),
             )
             .await?;
-        let response = shared.api.create_item_charset(body).await;
-        if shared.options.validate_responses {
-            return Ok(
-                stub_runtime::check_response::<
-                    Errors,
-                >(
-                        "create_item_charset",
-                        response,
-                        validate::create_item_charset_response,
-                    )
-                    .await,
-            );
-        }
-        Ok(response.into_response())
+        Ok(
+            stub_runtime::respond::<
+                Errors,
+            >(
+                    &shared.options,
+                    "create_item_charset",
+                    shared.api.create_item_charset(body).await,
+                    validate::create_item_charset_response,
+                )
+                .await,
+        )
     }
         .await;
     answer
@@ -1352,10 +1347,7 @@ async fn handle_create_item_either<A: FeaturesApi>(
             >(
                 body,
                 "Item",
-                shared
-                    .options
-                    .validate_requests
-                    .then_some(validate::schema_item as stub_runtime::Check),
+                stub_runtime::request_check(&shared.options, validate::schema_item),
             )?
         } else if stub_runtime::expect_media_type(
                 header_map,
@@ -1376,16 +1368,17 @@ async fn handle_create_item_either<A: FeaturesApi>(
                 ),
             )?
         };
-        let response = shared.api.create_item_either(body).await;
-        if shared.options.validate_responses {
-            return Ok(
-                stub_runtime::check_response::<
-                    Errors,
-                >("create_item_either", response, validate::create_item_either_response)
-                    .await,
-            );
-        }
-        Ok(response.into_response())
+        Ok(
+            stub_runtime::respond::<
+                Errors,
+            >(
+                    &shared.options,
+                    "create_item_either",
+                    shared.api.create_item_either(body).await,
+                    validate::create_item_either_response,
+                )
+                .await,
+        )
     }
         .await;
     answer
@@ -1402,16 +1395,17 @@ async fn handle_upload_any<A: FeaturesApi>(
         let header_map = &header_map;
         stub_runtime::expect_body(header_map)?;
         let body = stub_runtime::bytes_body(body)?;
-        let response = shared.api.upload_any(body).await;
-        if shared.options.validate_responses {
-            return Ok(
-                stub_runtime::check_response::<
-                    Errors,
-                >("upload_any", response, validate::upload_any_response)
-                    .await,
-            );
-        }
-        Ok(response.into_response())
+        Ok(
+            stub_runtime::respond::<
+                Errors,
+            >(
+                    &shared.options,
+                    "upload_any",
+                    shared.api.upload_any(body).await,
+                    validate::upload_any_response,
+                )
+                .await,
+        )
     }
         .await;
     answer
@@ -1434,43 +1428,41 @@ async fn handle_get_session<A: FeaturesApi>(
         visits: cookie_pairs.scalar::<i64>("visits", "an integer")?,
         theme: cookie_pairs.scalar::<String>("theme", "a string")?,
     };
-    if shared.options.validate_requests {
-        stub_runtime::check_param(
-            stub_runtime::RejectionKind::BadParameter,
-            "cookie",
-            "sid",
-            &cookies.sid,
-            validate::get_session_cookie_sid,
-        )?;
-    }
-    if shared.options.validate_requests && let Some(value) = &cookies.visits {
-        stub_runtime::check_param(
-            stub_runtime::RejectionKind::BadParameter,
-            "cookie",
-            "visits",
-            value,
-            validate::get_session_cookie_visits,
-        )?;
-    }
-    if shared.options.validate_requests && let Some(value) = &cookies.theme {
-        stub_runtime::check_param(
-            stub_runtime::RejectionKind::BadParameter,
-            "cookie",
-            "theme",
-            value,
-            validate::get_session_cookie_theme,
-        )?;
-    }
-    let response = shared.api.get_session(cookies).await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("get_session", response, validate::get_session_response)
-                .await,
-        );
-    }
-    Ok(response.into_response())
+    stub_runtime::param_check(
+        &shared.options,
+        stub_runtime::RejectionKind::BadParameter,
+        "cookie",
+        "sid",
+        Some(&cookies.sid),
+        validate::get_session_cookie_sid,
+    )?;
+    stub_runtime::param_check(
+        &shared.options,
+        stub_runtime::RejectionKind::BadParameter,
+        "cookie",
+        "visits",
+        cookies.visits.as_ref(),
+        validate::get_session_cookie_visits,
+    )?;
+    stub_runtime::param_check(
+        &shared.options,
+        stub_runtime::RejectionKind::BadParameter,
+        "cookie",
+        "theme",
+        cookies.theme.as_ref(),
+        validate::get_session_cookie_theme,
+    )?;
+    Ok(
+        stub_runtime::respond::<
+            Errors,
+        >(
+                &shared.options,
+                "get_session",
+                shared.api.get_session(cookies).await,
+                validate::get_session_response,
+            )
+            .await,
+    )
 }
 async fn handle_get_flags<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -1489,16 +1481,17 @@ async fn handle_get_flags<A: FeaturesApi>(
             stub_runtime::Integer,
         >(header_map, "X-Retries", "an integer")?,
     };
-    let response = shared.api.get_flags(headers).await;
-    if shared.options.validate_responses {
-        return Ok(
-            stub_runtime::check_response::<
-                Errors,
-            >("get_flags", response, validate::get_flags_response)
-                .await,
-        );
-    }
-    Ok(response.into_response())
+    Ok(
+        stub_runtime::respond::<
+            Errors,
+        >(
+                &shared.options,
+                "get_flags",
+                shared.api.get_flags(headers).await,
+                validate::get_flags_response,
+            )
+            .await,
+    )
 }
 async fn handle_check_constraints<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -1514,15 +1507,14 @@ async fn handle_check_constraints<A: FeaturesApi>(
         let header_map = &header_map;
         let values = stub_runtime::path_values(path)?;
         let code: String = stub_runtime::path_param(&values, "code", "a string")?;
-        if shared.options.validate_requests {
-            stub_runtime::check_param(
-                stub_runtime::RejectionKind::BadPathParameter,
-                "path",
-                "code",
-                &code,
-                validate::check_constraints_path_code,
-            )?;
-        }
+        stub_runtime::param_check(
+            &shared.options,
+            stub_runtime::RejectionKind::BadPathParameter,
+            "path",
+            "code",
+            Some(&code),
+            validate::check_constraints_path_code,
+        )?;
         let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
         let query = CheckConstraintsQuery {
             page: query_pairs.scalar::<i64>("page", "an integer")?,
@@ -1531,59 +1523,57 @@ async fn handle_check_constraints<A: FeaturesApi>(
                     String,
                 >("labels", stub_runtime::ArrayStyle::FormExploded, "a string")?,
         };
-        if shared.options.validate_requests && let Some(value) = &query.page {
-            stub_runtime::check_param(
-                stub_runtime::RejectionKind::BadParameter,
-                "query",
-                "page",
-                value,
-                validate::check_constraints_query_page,
-            )?;
-        }
-        if shared.options.validate_requests && let Some(value) = &query.labels {
-            stub_runtime::check_param(
-                stub_runtime::RejectionKind::BadParameter,
-                "query",
-                "labels",
-                value,
-                validate::check_constraints_query_labels,
-            )?;
-        }
+        stub_runtime::param_check(
+            &shared.options,
+            stub_runtime::RejectionKind::BadParameter,
+            "query",
+            "page",
+            query.page.as_ref(),
+            validate::check_constraints_query_page,
+        )?;
+        stub_runtime::param_check(
+            &shared.options,
+            stub_runtime::RejectionKind::BadParameter,
+            "query",
+            "labels",
+            query.labels.as_ref(),
+            validate::check_constraints_query_labels,
+        )?;
         let headers = CheckConstraintsHeaders {
             x_mode: stub_runtime::header_param::<
                 String,
             >(header_map, "X-Mode", "a string")?,
         };
-        if shared.options.validate_requests && let Some(value) = &headers.x_mode {
-            stub_runtime::check_param(
-                stub_runtime::RejectionKind::BadParameter,
-                "header",
-                "X-Mode",
-                value,
-                validate::check_constraints_header_x_mode,
-            )?;
-        }
+        stub_runtime::param_check(
+            &shared.options,
+            stub_runtime::RejectionKind::BadParameter,
+            "header",
+            "X-Mode",
+            headers.x_mode.as_ref(),
+            validate::check_constraints_header_x_mode,
+        )?;
         let body = stub_runtime::json_request::<
             types::Constrained,
         >(
                 request,
                 "Constrained",
-                shared
-                    .options
-                    .validate_requests
-                    .then_some(validate::schema_constrained as stub_runtime::Check),
+                stub_runtime::request_check(
+                    &shared.options,
+                    validate::schema_constrained,
+                ),
             )
             .await?;
-        let response = shared.api.check_constraints(code, query, headers, body).await;
-        if shared.options.validate_responses {
-            return Ok(
-                stub_runtime::check_response::<
-                    Errors,
-                >("check_constraints", response, validate::check_constraints_response)
-                    .await,
-            );
-        }
-        Ok(response.into_response())
+        Ok(
+            stub_runtime::respond::<
+                Errors,
+            >(
+                    &shared.options,
+                    "check_constraints",
+                    shared.api.check_constraints(code, query, headers, body).await,
+                    validate::check_constraints_response,
+                )
+                .await,
+        )
     }
         .await;
     answer

@@ -1,4 +1,4 @@
-//! Criterion benchmark of in-process generation: `cargo bench -p users-api-codegen`.
+//! Criterion benchmark of in-process generation: `cargo bench -p users-bench --bench generate`.
 //!
 //! Measures `Spec::parse` + `generate` for `spec/users.yaml` and, when
 //! `python3` is available, for the synthetic spec written by
@@ -17,7 +17,7 @@ use users_api_codegen::{Options, Spec, generate};
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
-        .expect("codegen lives in the workspace")
+        .expect("the bench crate lives in the workspace")
         .to_path_buf()
 }
 

@@ -1,0 +1,112 @@
+//! A test that the build, test and clippy steps compile each dependency
+//! once: no crate may be resolved with two feature sets, whether between the
+//! build and the test graph (dev-dependencies add features) or between
+//! build-time code (proc macros, build scripts) and the libraries (cargo
+//! resolves their features apart). Either split compiles that crate, and
+//! every crate above it, a second time; `codegen/Cargo.toml` says how the
+//! known ones are closed. The test runs `cargo tree` over the workspace and
+//! names each crate split.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The feature sets of each `name version` that
+/// `cargo tree -f '{p} [{f}]' --prefix none` lists.
+fn feature_sets(tree: &str) -> BTreeMap<(&str, &str), BTreeSet<&str>> {
+    let mut sets: BTreeMap<_, BTreeSet<_>> = BTreeMap::new();
+    for line in tree.lines() {
+        let mut words = line.split_whitespace();
+        let (Some(name), Some(version)) = (words.next(), words.next()) else {
+            continue;
+        };
+        if let (Some(open), Some(close)) = (line.rfind('['), line.rfind(']'))
+            && open < close
+        {
+            sets.entry((name, version))
+                .or_default()
+                .insert(&line[open + 1..close]);
+        }
+    }
+    sets
+}
+
+/// Each crate of `tree` listed with more than one feature set, with the sets.
+fn splits(tree: &str) -> Vec<String> {
+    feature_sets(tree)
+        .into_iter()
+        .filter(|(_, sets)| sets.len() > 1)
+        .map(|((name, version), sets)| format!("{name} {version}: {sets:?}"))
+        .collect()
+}
+
+/// Each crate of the `build` graph that the `test` graph resolves with other features.
+fn differences(build: &str, test: &str) -> Vec<String> {
+    let test = feature_sets(test);
+    feature_sets(build)
+        .into_iter()
+        .filter_map(|(crate_id, sets)| {
+            let in_test = test.get(&crate_id)?;
+            (*in_test != sets).then(|| {
+                format!(
+                    "{} {}: {sets:?} but {in_test:?} in tests",
+                    crate_id.0, crate_id.1
+                )
+            })
+        })
+        .collect()
+}
+
+/// `cargo tree` of the workspace over `edges`, on this host.
+fn tree(edges: &str) -> String {
+    let root = users_harness::workspace_root();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args(["tree", "--workspace", "--locked", "--edges", edges])
+        .args(["--format", "{p} [{f}]", "--prefix", "none"])
+        .current_dir(&root)
+        .output()
+        .expect("running cargo tree");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tree = String::from_utf8(out.stdout).expect("cargo tree prints UTF-8");
+    assert!(tree.lines().count() > 100, "too short a tree:\n{tree}");
+    tree
+}
+
+#[test]
+fn a_crate_listed_with_two_feature_sets_is_a_split() {
+    let tree = "\
+serde_json v1.0.154 [default,preserve_order,std]
+serde_json v1.0.154 [default,std] (*)
+syn v3.0.10 [full] (*)
+syn v3.0.10 [full]
+users-bench v0.1.0 (/w/bench) []
+";
+    assert_eq!(
+        splits(tree),
+        [r#"serde_json v1.0.154: {"default,preserve_order,std", "default,std"}"#]
+    );
+    assert!(splits("syn v3.0.10 [full]\nsyn v2.0.1 [derive]\n").is_empty());
+    let test = "toml_edit v0.25.20 [display,parse]\nproptest v1.12.0 []\n";
+    assert_eq!(
+        differences("toml_edit v0.25.20 [display]\n", test),
+        [r#"toml_edit v0.25.20: {"display"} but {"display,parse"} in tests"#]
+    );
+    assert!(differences("toml_edit v0.25.20 [display,parse]\n", test).is_empty());
+}
+
+#[test]
+fn no_dependency_of_the_workspace_is_compiled_twice() {
+    let build = tree("normal,build");
+    let test = tree("normal,build,dev");
+    let mut found = splits(&build);
+    found.extend(splits(&test));
+    found.extend(differences(&build, &test));
+    assert!(
+        found.is_empty(),
+        "compiled once per feature set (see codegen/Cargo.toml's [build-dependencies]):\n{}",
+        found.join("\n")
+    );
+}
