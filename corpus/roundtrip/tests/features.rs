@@ -11,7 +11,7 @@ use features_api_client::types::{
     CreateItemFormBody, Item, Missing, Receipt, UploadAnyResponse200,
 };
 use features_api_client::{Client, Error};
-use serde_json::Value;
+use serde_json::{Number, Value};
 
 mod common;
 
@@ -37,15 +37,15 @@ async fn query_and_header_parameters_of_every_style_arrive_typed() {
         .expect("a 200")
         .into_inner();
     assert_eq!(got.q, "hello world");
-    assert_eq!(got.limit, 10, "the schema's default applies");
+    assert_eq!(got.limit, Number::from(10), "the schema's default applies");
     assert_eq!((got.ratio, got.active), (Some(0.5), Some(true)));
     assert_eq!(got.tags, ["a", "b c"], "form, exploded");
-    assert_eq!(got.ids, [1, 2, 3], "form, not exploded");
+    assert_eq!(got.ids, [1, 2, 3].map(Number::from), "form, not exploded");
     assert_eq!(got.words, ["x", "y"], "spaceDelimited");
-    assert_eq!(got.codes, [7, 8], "pipeDelimited");
+    assert_eq!(got.codes, [7, 8].map(Number::from), "pipeDelimited");
     assert_eq!(
         (got.trace.as_deref(), got.count),
-        (Some("trace-1"), Some(3))
+        (Some("trace-1"), Some(Number::from(3)))
     );
 
     // A status range carries its status; the client sees the 4XX body.
@@ -169,20 +169,23 @@ async fn form_text_and_binary_bodies_round_trip() {
         .create_item_form()
         .body(CreateItemFormBody {
             name: "widget & co".into(),
-            count: 2,
+            count: 2.into(),
         })
         .send()
         .await
         .expect("a 201")
         .into_inner();
-    assert_eq!((item.name.as_str(), item.count), ("widget & co", 2));
+    assert_eq!(
+        (item.name.as_str(), item.count),
+        ("widget & co", Number::from(2))
+    );
 
     // `default`: any status, here 409, which the client returns as unexpected.
     let err = client
         .create_item_form()
         .body(CreateItemFormBody {
             name: "n".into(),
-            count: -1,
+            count: (-1).into(),
         })
         .send()
         .await
@@ -209,7 +212,7 @@ async fn form_text_and_binary_bodies_round_trip() {
         .expect("a 200")
         .into_inner()
         .size;
-    assert_eq!(size, 256);
+    assert_eq!(size, Number::from(256));
 }
 
 /// A raw client that shows redirects instead of following them.
@@ -304,7 +307,10 @@ async fn one_response_in_either_media_type_reaches_the_client() {
     let json = client.get_report().send().await.expect("a 200");
     assert_eq!(json.headers()["content-type"], "application/json");
     let item: Item = serde_json::from_str(&text_of(json).await).unwrap();
-    assert_eq!((item.name.as_str(), item.count), ("report", 1));
+    assert_eq!(
+        (item.name.as_str(), item.count),
+        ("report", Number::from(1))
+    );
 
     let html = client.get_report().html(true).send().await.expect("a 200");
     assert_eq!(html.headers()["content-type"], "text/html");
@@ -347,7 +353,7 @@ async fn several_error_and_success_bodies_each_arrive_with_their_own_type() {
     let missing: Missing = serde_json::from_str(&body).unwrap();
     assert_eq!(
         (missing.id, missing.reason.as_str()),
-        (404, "never ordered")
+        (Number::from(404), "never ordered")
     );
 
     // 500: plain text.
@@ -359,7 +365,7 @@ async fn several_error_and_success_bodies_each_arrive_with_their_own_type() {
     // Two 2xx bodies: 200 the first (typed), 201 another.
     let item = Item {
         name: "desk".into(),
-        count: 2,
+        count: 2.into(),
     };
     let updated = client
         .put_order()
@@ -379,7 +385,7 @@ async fn several_error_and_success_bodies_each_arrive_with_their_own_type() {
     let (status, media, body) = unexpected(err).await;
     assert_eq!((status, media.as_str()), (201, "application/json"));
     let receipt: Receipt = serde_json::from_str(&body).unwrap();
-    assert_eq!((receipt.id, receipt.created), (9, true));
+    assert_eq!((receipt.id, receipt.created), (Number::from(9), true));
 }
 
 #[tokio::test]
@@ -389,7 +395,7 @@ async fn request_bodies_in_other_and_several_media_types_are_accepted() {
     let http = reqwest::Client::new();
     let item = Item {
         name: "lamp & shade".into(),
-        count: 3,
+        count: 3.into(),
     };
     let json = serde_json::to_string(&item).unwrap();
 
@@ -465,7 +471,10 @@ async fn request_bodies_in_other_and_several_media_types_are_accepted() {
         .await
         .expect("a 200")
         .into_inner();
-    assert_eq!((got.size, got.sum), (256, 255 * 128));
+    assert_eq!(
+        (got.size, got.sum),
+        (Number::from(256), Number::from(255 * 128))
+    );
     for media in [Some("image/png"), None] {
         let mut request = http
             .post(format!("{url}/uploads"))
@@ -476,7 +485,10 @@ async fn request_bodies_in_other_and_several_media_types_are_accepted() {
         let response = request.send().await.unwrap();
         assert_eq!(response.status(), 200, "{media:?}");
         let got: UploadAnyResponse200 = response.json().await.unwrap();
-        assert_eq!((got.size, got.sum), (10, (246..=255).sum::<i64>()));
+        assert_eq!(
+            (got.size, got.sum),
+            (Number::from(10), Number::from((246..=255).sum::<i64>()))
+        );
     }
 }
 
@@ -492,7 +504,7 @@ async fn boolean_and_integer_headers_arrive_typed_and_malformed_ones_are_refused
         .await
         .expect("a 200")
         .into_inner();
-    assert_eq!((got.dry_run, got.retries), (true, Some(3)));
+    assert_eq!((got.dry_run, got.retries), (true, Some(Number::from(3))));
     let got = client
         .get_flags()
         .x_dry_run(false)

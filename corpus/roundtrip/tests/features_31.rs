@@ -17,7 +17,7 @@ use features_31_api_client::types::{
     Kind, Owner, Pet, PetIdOrName, PetPairItem, PetSpecies, Point, Problem, PutFileResponse200,
 };
 use features_31_api_server_stubs::{
-    self as stubs, CreatePetResponse, Features31Api, GetPetQuery, GetPetResponse,
+    self as stubs, CreatePetResponse, Features31Api, GetPetCookies, GetPetQuery, GetPetResponse,
     PetAdoptedResponse, PutFileResponse,
 };
 use serde_json::{Value, json};
@@ -29,7 +29,7 @@ impl Features31Api for Echo {
         PutFileResponse::Ok(
             PutFileResponse200 {
                 name,
-                size: body.len() as u64,
+                size: (body.len() as u64).into(),
                 digest: base64::engine::general_purpose::STANDARD
                     .encode(&body[..body.len().min(8)]),
             }
@@ -41,8 +41,13 @@ impl Features31Api for Echo {
         CreatePetResponse::Ok(body.into())
     }
 
-    async fn get_pet(&self, id: i64, query: GetPetQuery) -> GetPetResponse {
-        if id == 404 {
+    async fn get_pet(
+        &self,
+        id: stub_runtime::Integer,
+        query: GetPetQuery,
+        _cookies: GetPetCookies,
+    ) -> GetPetResponse {
+        if id.as_i64() == Some(404) {
             let problem = Problem {
                 title: "no such pet".into(),
             };
@@ -51,7 +56,7 @@ impl Features31Api for Echo {
         let mut pet = pet("Rex");
         // The optional, nullable query parameter comes back as the nickname.
         pet.nickname = query.lookup;
-        pet.id_or_name = Some(PetIdOrName::Integer(id));
+        pet.id_or_name = Some(PetIdOrName::Integer(id.into()));
         GetPetResponse::Ok(pet.into())
     }
 
@@ -74,7 +79,10 @@ fn pet(name: &str) -> Pet {
         nickname: Some("R".into()),
         nothing: (),
         owner: Some(Owner { name: "Ada".into() }),
-        pair: vec![PetPairItem::String("a".into()), PetPairItem::Integer(7)],
+        pair: vec![
+            PetPairItem::String("a".into()),
+            PetPairItem::Integer(7.into()),
+        ],
         species: PetSpecies::Pet,
         weight: Some(12.25),
     }
@@ -106,7 +114,7 @@ async fn every_field_round_trips() {
     bare.nickname = None;
     bare.owner = None;
     bare.age = None;
-    bare.id_or_name = Some(PetIdOrName::Integer(5));
+    bare.id_or_name = Some(PetIdOrName::Integer(5.into()));
     let got = client
         .create_pet()
         .body(bare.clone())
@@ -194,7 +202,7 @@ async fn a_path_item_from_components_answers() {
         .expect("a 200")
         .into_inner();
     assert_eq!(got.nickname.as_deref(), Some("fuzzy"));
-    assert_eq!(got.id_or_name, Some(PetIdOrName::Integer(9)));
+    assert_eq!(got.id_or_name, Some(PetIdOrName::Integer(9.into())));
     let got = client.get_pet().id(10).send().await.unwrap().into_inner();
     assert_eq!(got.nickname, None);
     let err = client.get_pet().id(404).send().await.unwrap_err();
@@ -215,7 +223,7 @@ async fn binary_body_and_base64_string() {
         .expect("a 200")
         .into_inner();
     assert_eq!(got.name, "a.bin");
-    assert_eq!(got.size, 4);
+    assert_eq!(got.size, 4.into());
     assert_eq!(got.digest, "AAEC/w==");
 }
 

@@ -8,17 +8,20 @@ use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::http::{HeaderMap, HeaderValue, header};
 use features_api_client::types::{
-    Constrained, CreateItemFormBody, GetFlagsResponse200, Item, ListItemsResponse200, Missing,
-    Problem, Receipt, UploadAnyResponse200,
+    Constrained, CreateItemFormBody, GetFlagsResponse200, GetSessionResponse200, Item,
+    ListItemsResponse200, Missing, Problem, Receipt, UploadAnyResponse200,
 };
 use features_api_server_stubs::{
     self as stubs, AnythingResponse, CheckConstraintsHeaders, CheckConstraintsQuery,
     CheckConstraintsResponse, CreateItemCharsetResponse, CreateItemEitherResponse,
     CreateItemFormResponse, FeaturesApi, GetFlagsHeaders, GetFlagsResponse, GetOrderResponse,
-    GetPageResponse, GetReportQuery, GetReportResponse, ItemsSetNoteResponse, JsonBody,
-    ListItemsHeaders, ListItemsQuery, ListItemsResponse, LoginRedirectResponse, OldPageResponse,
-    OpenSocketResponse, PingResponse, PostBlobsResponse, PutOrderResponse, UploadAnyResponse,
+    GetPageResponse, GetReportQuery, GetReportResponse, GetSessionCookies, GetSessionResponse,
+    ItemsSetNoteResponse, JsonBody, ListItemsHeaders, ListItemsQuery, ListItemsResponse,
+    LoginRedirectResponse, OldPageResponse, OpenSocketResponse, PingResponse, PostBlobsResponse,
+    PutOrderResponse, UploadAnyResponse,
 };
+use serde_json::Number;
+use stub_runtime::Integer;
 
 /// Answers each operation with what it received.
 pub struct Echo;
@@ -39,22 +42,22 @@ impl FeaturesApi for Echo {
         ListItemsResponse::Ok(
             ListItemsResponse200 {
                 q: query.q,
-                limit: query.limit,
+                limit: query.limit.into(),
                 ratio: query.ratio,
                 active: query.active,
                 tags: query.tags.unwrap_or_default(),
-                ids: query.ids.unwrap_or_default(),
+                ids: numbers(query.ids),
                 words: query.words.unwrap_or_default(),
-                codes: query.codes.unwrap_or_default(),
+                codes: numbers(query.codes),
                 trace: headers.x_trace_id,
-                count: Some(headers.x_count),
+                count: Some(headers.x_count.into()),
             }
             .into(),
         )
     }
 
     async fn create_item_form(&self, body: CreateItemFormBody) -> CreateItemFormResponse {
-        if body.count < 0 {
+        if body.count.as_f64().is_some_and(|c| c < 0.0) {
             return CreateItemFormResponse::Default(StatusCode::CONFLICT, "negative".into());
         }
         CreateItemFormResponse::Created(
@@ -66,12 +69,12 @@ impl FeaturesApi for Echo {
         )
     }
 
-    async fn items_set_note(&self, id: i64, body: String) -> ItemsSetNoteResponse {
+    async fn items_set_note(&self, id: Integer, body: String) -> ItemsSetNoteResponse {
         ItemsSetNoteResponse::Ok(format!("{id}: {body}").into())
     }
 
     async fn post_blobs(&self, body: Bytes) -> PostBlobsResponse {
-        let size = i64::try_from(body.len()).unwrap_or(i64::MAX);
+        let size = (body.len() as u64).into();
         PostBlobsResponse::Ok(features_api_client::types::PostBlobsResponse200 { size }.into())
     }
 
@@ -87,7 +90,7 @@ impl FeaturesApi for Echo {
     async fn anything(&self) -> AnythingResponse {
         let item = Item {
             name: "any".into(),
-            count: 1,
+            count: 1.into(),
         };
         AnythingResponse::Default(StatusCode::ACCEPTED, item.into())
     }
@@ -124,32 +127,32 @@ impl FeaturesApi for Echo {
             GetReportResponse::Ok(
                 Item {
                     name: "report".into(),
-                    count: 1,
+                    count: 1.into(),
                 }
                 .into(),
             )
         }
     }
 
-    async fn get_order(&self, id: i64) -> GetOrderResponse {
-        match id {
-            1 => GetOrderResponse::Ok(
+    async fn get_order(&self, id: Integer) -> GetOrderResponse {
+        match id.as_i64() {
+            Some(1) => GetOrderResponse::Ok(
                 Item {
                     name: "order".into(),
-                    count: 1,
+                    count: 1.into(),
                 }
                 .into(),
             ),
-            0 => GetOrderResponse::BadRequest(
+            Some(0) => GetOrderResponse::BadRequest(
                 Problem {
                     title: "ids start at 1".into(),
                     detail: None,
                 }
                 .into(),
             ),
-            404 => GetOrderResponse::NotFound(
+            Some(404) => GetOrderResponse::NotFound(
                 Missing {
-                    id,
+                    id: id.into(),
                     reason: "never ordered".into(),
                 }
                 .into(),
@@ -158,11 +161,17 @@ impl FeaturesApi for Echo {
         }
     }
 
-    async fn put_order(&self, id: i64, body: Item) -> PutOrderResponse {
-        if id == 1 {
+    async fn put_order(&self, id: Integer, body: Item) -> PutOrderResponse {
+        if id.as_i64() == Some(1) {
             PutOrderResponse::Ok(body.into())
         } else {
-            PutOrderResponse::Created(Receipt { id, created: true }.into())
+            PutOrderResponse::Created(
+                Receipt {
+                    id: id.into(),
+                    created: true,
+                }
+                .into(),
+            )
         }
     }
 
@@ -175,16 +184,27 @@ impl FeaturesApi for Echo {
     }
 
     async fn upload_any(&self, body: Bytes) -> UploadAnyResponse {
-        let size = i64::try_from(body.len()).unwrap_or(i64::MAX);
-        let sum = body.iter().map(|b| i64::from(*b)).sum();
+        let size = (body.len() as u64).into();
+        let sum = body.iter().map(|b| u64::from(*b)).sum::<u64>().into();
         UploadAnyResponse::Ok(UploadAnyResponse200 { size, sum }.into())
+    }
+
+    async fn get_session(&self, cookies: GetSessionCookies) -> GetSessionResponse {
+        GetSessionResponse::Ok(
+            GetSessionResponse200 {
+                sid: cookies.sid,
+                visits: cookies.visits.map(Into::into),
+                theme: cookies.theme,
+            }
+            .into(),
+        )
     }
 
     async fn get_flags(&self, headers: GetFlagsHeaders) -> GetFlagsResponse {
         GetFlagsResponse::Ok(
             GetFlagsResponse200 {
                 dry_run: headers.x_dry_run,
-                retries: headers.x_retries,
+                retries: headers.x_retries.map(Into::into),
             }
             .into(),
         )
@@ -224,4 +244,13 @@ pub async fn serve_with(options: stubs::RouterOptions) -> String {
 /// [`serve_with`] the default options.
 pub async fn serve() -> String {
     serve_with(stubs::RouterOptions::default()).await
+}
+
+/// Typed integers of a query array, as the response's numbers.
+fn numbers(values: Option<Vec<Integer>>) -> Vec<Number> {
+    values
+        .unwrap_or_default()
+        .into_iter()
+        .map(Into::into)
+        .collect()
 }
