@@ -11,7 +11,7 @@
 //! scaffolding ([`Routes`], [`RouterOptions`]) and the
 //! responses built on a spec's error schema ([`ErrorFormat`], [`SchemaErrors`]), and what the
 //! generated schema checks call ([`Violation`], [`Pointer`], [`Format`],
-//! [`Pattern`], [`checked_json`], [`check_param`], [`check_response`]), the checks the router's options
+//! [`Pattern`], [`checked_json`], [`checked_form`], [`check_param`], [`check_response`]), the checks the router's options
 //! turn on ([`param_check`], [`request_check`], [`respond`]), and
 //! the answers an operation documents in a schema of its own ([`Documented`]).
 //!
@@ -74,7 +74,9 @@ mod violation;
 #[cfg(feature = "axum")]
 pub use body::JsonBody;
 #[cfg(feature = "axum")]
-pub use checked::{ResponseCheck, check_param, check_response, checked_json, json_request};
+pub use checked::{
+    ResponseCheck, check_param, check_response, checked_form, checked_json, json_request,
+};
 #[cfg(feature = "axum")]
 pub use documented::{Answer, AnswerBody, Documented, Fill, Slot};
 #[cfg(feature = "axum")]

@@ -31,7 +31,7 @@ pub(super) fn request_body(
         kind: body_kind(media),
         ty,
         also,
-        schema: (body_kind(media) == BodyKind::Json)
+        schema: matches!(body_kind(media), BodyKind::Json | BodyKind::Form)
             .then(|| content.schema.clone())
             .flatten(),
         required: body.required,

@@ -130,7 +130,7 @@ pub struct Body {
     /// accepted too (a JSON body also sent as a form, say). Media types whose
     /// type differs are linted and refused with 415.
     pub also: Vec<(String, BodyKind)>,
-    /// The JSON schema of the preferred media type, as written.
+    /// The schema of the preferred media type (JSON or a form), as written.
     pub schema: Option<openapiv3::ReferenceOr<openapiv3::Schema>>,
     /// `required: true`: a request without a body is refused.
     pub required: bool,

@@ -663,7 +663,7 @@ impl<'a> Checks<'a> {
         self.call(schema, &format!("{}_{place}_{}", op.id, p.name))
     }
 
-    /// The check of `op`'s JSON request body.
+    /// The check of `op`'s JSON or form request body.
     pub fn request_body(&mut self, op: &Operation) -> Option<CheckFn> {
         let schema = op.body.as_ref()?.schema.as_ref()?;
         self.call(schema, &format!("{}_body", op.id))
@@ -949,7 +949,7 @@ pub struct OpChecks {
     pub header: Vec<Option<CheckFn>>,
     /// Per cookie parameter.
     pub cookie: Vec<Option<CheckFn>>,
-    /// The JSON request body.
+    /// The JSON or form request body.
     pub body: Option<CheckFn>,
     /// The JSON responses, by status.
     pub responses: Option<Ident>,

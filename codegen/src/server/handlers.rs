@@ -248,7 +248,7 @@ pub fn handler(
                 .await?;
             });
         } else {
-            let (ty, read) = body_extractor(body.kind, &type_tokens(&body.ty), schema, None);
+            let (ty, read) = body_extractor(body.kind, &body.ty, schema, checks.body.as_ref());
             extractors.push(quote!(body: #ty));
             steps.push(quote!(let body = #read;));
         }
@@ -355,15 +355,22 @@ fn param_check(
     }
 }
 
-/// The extractor type of a body of `kind` decoding into `t`, and the `?`
-/// expression turning the extracted `body` into a `t` (a JSON body checked
-/// by `check` first, when the options ask for it).
+/// The extractor type of a body of `kind` decoding into `ty`, and the `?`
+/// expression turning the extracted `body` into a `ty` (checked by `check`
+/// when the options ask for it: a JSON body before decoding, a form body
+/// after, as its typed value).
+///
+/// A form body is checked only when it decodes into a model: a free-form
+/// body (`serde_json::Value`) read from a form holds text, or a number where
+/// the text is an integer, not the types its schema names, so a check could
+/// refuse a valid form (`name=12` for a `type: string` property).
 fn body_extractor(
     kind: BodyKind,
-    t: &TokenStream,
+    ty: &RustType,
     schema: &str,
     check: Option<&CheckFn>,
 ) -> (TokenStream, TokenStream) {
+    let t = type_tokens(ty);
     match (kind, check.map(CheckFn::outside)) {
         (BodyKind::Json, Some(check)) => (
             quote!(Result<axum::Json<serde_json::Value>, axum::extract::rejection::JsonRejection>),
@@ -373,7 +380,15 @@ fn body_extractor(
                 stub_runtime::request_check(&shared.options, #check),
             )?),
         ),
-        _ => body_extractor_unchecked(kind, t, schema),
+        (BodyKind::Form, Some(check)) if matches!(ty, RustType::Model(_)) => (
+            quote!(Result<stub_runtime::FormBody<#t>, stub_runtime::FormError>),
+            quote!(stub_runtime::checked_form::<#t>(
+                body,
+                #schema,
+                stub_runtime::request_check(&shared.options, #check),
+            )?),
+        ),
+        _ => body_extractor_unchecked(kind, &t, schema),
     }
 }
 
@@ -407,7 +422,6 @@ fn body_extractor_unchecked(
 /// types its `Content-Type` names (`*/*` last, matching any), else refuses
 /// it with 415.
 fn read_any_media(body: &Body, schema: &str, check: Option<&CheckFn>) -> TokenStream {
-    let t = type_tokens(&body.ty);
     let mut listed: Vec<(&str, BodyKind)> = std::iter::once((body.media.as_str(), body.kind))
         .chain(body.also.iter().map(|(m, k)| (m.as_str(), *k)))
         .collect();
@@ -428,7 +442,7 @@ fn read_any_media(body: &Body, schema: &str, check: Option<&CheckFn>) -> TokenSt
     // The branch taking `*/*` matches anything: it goes last.
     kinds.sort_by_key(|(_, medias)| medias.contains(&"*/*"));
     let branches = kinds.iter().map(|(kind, medias)| {
-        let (ty, read) = body_extractor(*kind, &t, schema, check);
+        let (ty, read) = body_extractor(*kind, &body.ty, schema, check);
         let condition = if medias.contains(&"*/*") {
             quote!(true)
         } else {
@@ -480,4 +494,31 @@ pub fn route_calls(ops: &[Operation], handlers: &[Ident]) -> TokenStream {
         }
     });
     quote!(#(#routes)*)
+}
+
+#[cfg(test)]
+mod tests {
+    use proc_macro2::Span;
+
+    use super::*;
+
+    /// The `?` expression [`body_extractor`] gives a form body of type `ty`
+    /// with a check, as text.
+    fn form_read(ty: &RustType) -> String {
+        let check = CheckFn::Local(Ident::new("schema_item", Span::call_site()));
+        body_extractor(BodyKind::Form, ty, "Item", Some(&check))
+            .1
+            .to_string()
+    }
+
+    #[test]
+    fn a_form_decoding_into_a_model_is_checked_and_a_free_form_one_only_typed() {
+        let model = form_read(&RustType::Model("Item".into()));
+        assert!(model.contains("stub_runtime :: checked_form"), "{model}");
+        assert!(model.contains("validate :: schema_item"), "{model}");
+        // Its values stay text (or integers): a check could refuse a valid form.
+        let free = form_read(&RustType::Json);
+        assert!(free.contains("stub_runtime :: form_body"), "{free}");
+        assert!(!free.contains("schema_item"), "{free}");
+    }
 }

@@ -260,7 +260,11 @@ let response = client.list_items()
     pub fn list_items(&self) -> builder::ListItems<'_> {
         builder::ListItems::new(self)
     }
-    /**Note (generator): The `default` response is returned as `Error::UnexpectedResponse`.
+    /**A form body whose schema bounds a field: the bound is checked on the
+decoded form, as a JSON body's would be.
+
+
+Note (generator): The `default` response is returned as `Error::UnexpectedResponse`.
 
 Sends a `POST` request to `/items/form`
 

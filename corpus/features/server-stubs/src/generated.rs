@@ -149,6 +149,9 @@ pub trait FeaturesApi: Send + Sync + 'static {
         headers: ListItemsHeaders,
     ) -> impl Future<Output = ListItemsResponse> + Send;
     /// `POST /items/form`
+    ///
+    /// A form body whose schema bounds a field: the bound is checked on the
+    /// decoded form, as a JSON body's would be.
     fn create_item_form(
         &self,
         body: types::CreateItemFormBody,
@@ -1085,7 +1088,16 @@ async fn handle_create_item_form<A: FeaturesApi>(
     >,
 ) -> Response {
     let answer: Result<Response, Rejection> = async move {
-        let body = stub_runtime::form_body(body, "CreateItemFormBody")?;
+        let body = stub_runtime::checked_form::<
+            types::CreateItemFormBody,
+        >(
+            body,
+            "CreateItemFormBody",
+            stub_runtime::request_check(
+                &shared.options,
+                validate::schema_create_item_form_body,
+            ),
+        )?;
         Ok(
             stub_runtime::respond::<
                 Errors,
@@ -1359,7 +1371,13 @@ async fn handle_create_item_either<A: FeaturesApi>(
                 stub_runtime::FormBody<types::Item>,
                 stub_runtime::FormError,
             > = stub_runtime::read_body(request).await;
-            stub_runtime::form_body(body, "Item")?
+            stub_runtime::checked_form::<
+                types::Item,
+            >(
+                body,
+                "Item",
+                stub_runtime::request_check(&shared.options, validate::schema_item),
+            )?
         } else {
             Err(
                 Rejection::new(
@@ -2435,6 +2453,20 @@ pub mod validate {
         }
         Ok(())
     }
+    ///Checks a value against an inline schema.
+    pub fn schema_create_item_form_body_count(
+        v: &Value,
+        at: &Pointer<'_>,
+        _dir: Direction,
+    ) -> Result<(), Violation> {
+        if !stub_runtime::is_integer(v) {
+            return Err(at.violation("must be an integer"));
+        }
+        if let Some(n) = v.as_f64() && n > 1000f64 {
+            return Err(at.violation("must be <= 1000"));
+        }
+        Ok(())
+    }
     ///Checks a value against the `CreateItemFormBody` schema.
     pub fn schema_create_item_form_body(
         v: &Value,
@@ -2452,7 +2484,7 @@ pub mod validate {
                 return Err(at.key("count").violation("is required"));
             }
             property(o, "name", at, dir, stub_runtime::json_type::string)?;
-            property(o, "count", at, dir, stub_runtime::json_type::integer)?;
+            property(o, "count", at, dir, schema_create_item_form_body_count)?;
         }
         Ok(())
     }
