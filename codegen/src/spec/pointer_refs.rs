@@ -187,7 +187,7 @@ fn segments(reference: &str) -> Vec<String> {
         .trim_start_matches('#')
         .trim_start_matches('/')
         .split('/')
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .map(super::pointer::unescape)
         .collect()
 }
 

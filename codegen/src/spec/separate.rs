@@ -61,6 +61,7 @@ pub(crate) fn separate(raw: &mut Value, notes: &mut Vec<Problem>) -> bool {
         });
         wrapped.push((name, unique));
     }
+    let merged = merged_parts(schemas, &names.taken);
     let keys: Vec<String> = schemas.keys().cloned().collect();
     let schemas = raw
         .pointer_mut("/components/schemas")
@@ -80,6 +81,21 @@ pub(crate) fn separate(raw: &mut Value, notes: &mut Vec<Problem>) -> bool {
             names.children(&mut moved, &unique, &at);
             names.hoisted.push((unique, moved));
         }
+    }
+    for (owner, prop, derived) in merged {
+        let at = format!(
+            "#/components/schemas/{}/properties/{}",
+            escape(&owner),
+            escape(&prop)
+        );
+        let Some(schema) = schemas
+            .get_mut(&owner)
+            .and_then(|s| s.get_mut("properties"))
+            .and_then(|p| p.get_mut(&prop))
+        else {
+            continue;
+        };
+        names.hoist(schema, &derived, &at);
     }
     for key in keys {
         let at = format!("#/components/schemas/{}", escape(&key));
@@ -181,7 +197,13 @@ impl Names<'_> {
             self.children(schema, &wanted, at);
             return;
         }
-        let unique = self.unique(&wanted);
+        self.hoist(schema, &wanted, at);
+    }
+
+    /// Moves the inline `schema`, which typify would call `wanted`, a name
+    /// already taken, into the components under a free name.
+    fn hoist(&mut self, schema: &mut Value, wanted: &str, at: &str) {
+        let unique = self.unique(wanted);
         self.notes.push(Problem {
             pointer: at.to_string(),
             message: format!(
@@ -235,6 +257,62 @@ impl Names<'_> {
             }
         }
     }
+}
+
+/// Inline properties typify also names after another schema: it merges an
+/// `allOf` of references into one struct, so a property `kind` of a
+/// referenced `Base` is derived as `{Merger}Kind` as well as `BaseKind`.
+/// Returns `(component, property, name)` for each such property whose
+/// merged name is a component's (`Merger` + `Kind` can spell a component,
+/// even `Base` itself), following references through nested `allOf`s.
+fn merged_parts(
+    schemas: &serde_json::Map<String, Value>,
+    components: &BTreeSet<String>,
+) -> Vec<(String, String, String)> {
+    let mut found = BTreeSet::new();
+    for (merger, schema) in schemas {
+        let merger_name = type_name(merger);
+        let mut seen = BTreeSet::new();
+        let mut pending = vec![schema];
+        while let Some(schema) = pending.pop() {
+            let Some(members) = schema.get("allOf").and_then(Value::as_array) else {
+                continue;
+            };
+            for member in members {
+                let Some(target) = member
+                    .get("$ref")
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                    .map(super::pointer::unescape)
+                else {
+                    pending.push(member);
+                    continue;
+                };
+                if !seen.insert(target.clone()) {
+                    continue;
+                }
+                let Some(referenced) = schemas.get(&target) else {
+                    continue;
+                };
+                pending.push(referenced);
+                let Some(properties) = referenced.get("properties").and_then(Value::as_object)
+                else {
+                    continue;
+                };
+                for (prop, child) in properties {
+                    if !is_named(child) || child.get("title").is_some() {
+                        continue;
+                    }
+                    let derived =
+                        format!("{merger_name}_{}", prop.to_snake_case()).to_pascal_case();
+                    if components.contains(&derived) {
+                        found.insert((target.clone(), prop.clone(), derived));
+                    }
+                }
+            }
+        }
+    }
+    found.into_iter().collect()
 }
 
 /// Whether typify gives this inline schema a type of its own (a struct,
@@ -295,5 +373,48 @@ mod tests {
             "{}",
             notes[0].message
         );
+    }
+
+    /// typify merges `Solution`'s `allOf` of references and names their
+    /// inline enums after it: `kind` of `SolutionKind` would be
+    /// `SolutionKind` again, `state` two references down `SolutionState`
+    /// (azure.com/security-externalSecuritySolutions, survey seed 7).
+    #[test]
+    fn merged_inline_parts_named_like_a_component_move_out() {
+        let mut raw = json!({
+            "components": { "schemas": {
+                "Solution": { "allOf": [
+                    { "$ref": "#/components/schemas/SolutionKind" },
+                    { "$ref": "#/components/schemas/SolutionBase" }
+                ] },
+                "SolutionKind": { "properties": { "kind": { "type": "string", "enum": ["a"] } } },
+                "SolutionBase": { "allOf": [{ "$ref": "#/components/schemas/SolutionState" }] },
+                "SolutionState": { "properties": {
+                    "state": { "type": "string", "enum": ["on"] },
+                    "note": { "type": "string", "enum": ["x"] }
+                } }
+            } }
+        });
+        let mut notes = Vec::new();
+        assert!(separate(&mut raw, &mut notes));
+        let schemas = &raw["components"]["schemas"];
+        assert_eq!(
+            schemas["SolutionKind"]["properties"]["kind"],
+            json!({ "$ref": "#/components/schemas/SolutionKind2" })
+        );
+        assert_eq!(
+            schemas["SolutionKind2"],
+            json!({ "type": "string", "enum": ["a"] })
+        );
+        assert_eq!(
+            schemas["SolutionState"]["properties"]["state"],
+            json!({ "$ref": "#/components/schemas/SolutionState2" })
+        );
+        // `SolutionNote` is nobody's name: left to typify.
+        assert_eq!(
+            schemas["SolutionState"]["properties"]["note"],
+            json!({ "type": "string", "enum": ["x"] })
+        );
+        assert_eq!(notes.len(), 2, "{notes:?}");
     }
 }
