@@ -155,6 +155,7 @@ pub fn standalone(api: &OpenAPI) -> Result<(syn::File, Uses)> {
     let (_, tokens, uses) = run("client", &settings(), api)?;
     let mut file = parse("client", tokens)?;
     syn::visit_mut::VisitMut::visit_file_mut(&mut Tidy, &mut file);
+    syn::visit_mut::VisitMut::visit_file_mut(&mut DistinctSetters, &mut file);
     Ok((file, uses))
 }
 
@@ -180,6 +181,7 @@ pub fn client(
     // progenitor marks whole modules `#[allow(clippy::all)]`: its output is
     // made to pass clippy instead (see `Tidy`).
     syn::visit_mut::VisitMut::visit_file_mut(&mut Tidy, &mut file);
+    syn::visit_mut::VisitMut::visit_file_mut(&mut DistinctSetters, &mut file);
     // Re-export the shared models through `types`, where progenitor users
     // expect them, with the types crate's `error` module (one ConversionError).
     for item in &mut file.items {
@@ -219,6 +221,55 @@ pub fn client(
         });
     }
     Ok((file, uses))
+}
+
+/// Gives builder setters names of their own. progenitor names an
+/// operation builder's setter after its parameter, so a parameter called
+/// `new` or `send` gives the builder two methods of that name
+/// (salesloft.com, survey seed 2026). The setter, a method taking `value`,
+/// gets a trailing `_` (the wire name does not change); a method that is
+/// not a setter keeps its name, and of two setters the first does.
+struct DistinctSetters;
+
+impl DistinctSetters {
+    /// Whether `method` is a setter: `fn name<V>(mut self, value: V)`.
+    fn is_setter(method: &syn::ImplItemFn) -> bool {
+        method.sig.inputs.iter().any(|arg| {
+            matches!(arg, syn::FnArg::Typed(t)
+                if matches!(&*t.pat, syn::Pat::Ident(p) if p.ident == "value"))
+        })
+    }
+}
+
+impl syn::visit_mut::VisitMut for DistinctSetters {
+    fn visit_item_impl_mut(&mut self, item: &mut syn::ItemImpl) {
+        let methods = || {
+            item.items.iter().filter_map(|i| match i {
+                syn::ImplItem::Fn(f) => Some(f),
+                _ => None,
+            })
+        };
+        let mut taken: std::collections::BTreeSet<String> = methods()
+            .filter(|f| !Self::is_setter(f))
+            .map(|f| f.sig.ident.to_string())
+            .collect();
+        for i in &mut item.items {
+            let syn::ImplItem::Fn(method) = i else {
+                continue;
+            };
+            if !Self::is_setter(method) {
+                continue;
+            }
+            let mut name = method.sig.ident.to_string();
+            if taken.contains(&name) {
+                while taken.contains(&name) {
+                    name.push('_');
+                }
+                method.sig.ident = syn::Ident::new(&name, method.sig.ident.span());
+            }
+            taken.insert(name);
+        }
+    }
 }
 
 /// Makes progenitor's client pass clippy: removes its blanket

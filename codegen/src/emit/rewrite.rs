@@ -402,8 +402,9 @@ fn drop_shared_cookies(
     notes
 }
 
-/// Turns a query array in a style progenitor cannot send into a string
-/// parameter; returns the note for the method's docs.
+/// Turns a query array in a style progenitor cannot send, or a path
+/// parameter it cannot format, into one it can; returns the note for the
+/// method's docs, if the caller has something to know.
 fn joined_string(
     param: &mut ReferenceOr<Parameter>,
     components: Option<&Components>,
@@ -425,6 +426,24 @@ fn joined_string(
             style: openapiv3::PathStyle::Simple,
         });
         return Some(note);
+    }
+    if let Some(Parameter::Path { parameter_data, .. }) = resolve(param, components)
+        && let ParameterSchemaOrContent::Schema(schema) = &parameter_data.format
+        && let Some(resolved) = resolve(schema, components)
+        && resolved.schema_data.nullable
+    {
+        // A path segment is never null, but progenitor types a nullable
+        // schema as an `Option`, which it cannot format (nbg.gr, survey
+        // seed 2026): its copy is the same schema without `nullable`.
+        let mut data = parameter_data.clone();
+        let mut schema = resolved.clone();
+        schema.schema_data.nullable = false;
+        data.format = ParameterSchemaOrContent::Schema(ReferenceOr::Item(schema));
+        *param = ReferenceOr::Item(Parameter::Path {
+            parameter_data: data,
+            style: openapiv3::PathStyle::Simple,
+        });
+        return None;
     }
     let Parameter::Query {
         parameter_data,

@@ -53,6 +53,7 @@ pub fn normalize(spec: &Spec) -> Normalized {
     let mut hoisted: Vec<(String, Schema)> = Vec::new();
     // The document's `security` is every operation's default.
     let top_level_security = api.security.take();
+    let mut ids = OperationIds::new(&api);
     for (path, item) in api.paths.paths.iter_mut() {
         let ReferenceOr::Item(item) = item else {
             continue;
@@ -61,7 +62,7 @@ pub fn normalize(spec: &Spec) -> Normalized {
             let at = format!("#/paths/{}/{method}", escape(path));
             let id = match op.operation_id.as_deref() {
                 None => {
-                    let id = field_name(&format!("{method}_{path}"));
+                    let id = ids.free(&field_name(&format!("{method}_{path}")));
                     notes.push(note(
                         &at,
                         format!("missing operationId; the generators call this operation `{id}`"),
@@ -69,11 +70,14 @@ pub fn normalize(spec: &Spec) -> Normalized {
                     id
                 }
                 Some(given) => {
-                    let mut id = field_name(given);
-                    if RESERVED.contains(&id.as_str()) {
-                        id.push_str("_op");
-                    }
-                    if id != given {
+                    let id = ids.given(given);
+                    let wanted = OperationIds::rust_name(given);
+                    if id != wanted {
+                        notes.push(note(
+                            format!("{at}/operationId"),
+                            format!("operationId `{given}` would be `{wanted}` in Rust, which another operation already is; the generators call it `{id}`"),
+                        ));
+                    } else if id != given {
                         notes.push(note(
                             format!("{at}/operationId"),
                             format!("operationId `{given}` is not snake_case ([a-z][a-z0-9_]*); the generators call it `{id}`"),
@@ -114,6 +118,65 @@ pub fn normalize(spec: &Spec) -> Normalized {
             lints: spec.lints.clone(),
         },
         notes,
+    }
+}
+
+/// The Rust names of operations, one per operation. Distinct operationIds
+/// can share a Rust name (`getPet` and `get_pet`), and names derived from
+/// method and path can too (`GET /jobs` and `GET /jobs/`): the first keeps
+/// it, the others take it with a number. An operationId given twice is the
+/// spec's own error, left for the checks to report.
+struct OperationIds {
+    /// Rust names the given operationIds want, reserved before any
+    /// derived name is chosen.
+    wanted: BTreeSet<String>,
+    /// Rust name -> the operationId that has it (`None`: derived).
+    used: std::collections::BTreeMap<String, Option<String>>,
+}
+
+impl OperationIds {
+    fn new(api: &openapiv3::OpenAPI) -> Self {
+        let wanted = api
+            .operations()
+            .filter_map(|(_, _, op)| op.operation_id.as_deref())
+            .map(Self::rust_name)
+            .collect();
+        Self {
+            wanted,
+            used: Default::default(),
+        }
+    }
+
+    /// The Rust name an operationId wants.
+    fn rust_name(given: &str) -> String {
+        let mut id = field_name(given);
+        if RESERVED.contains(&id.as_str()) {
+            id.push_str("_op");
+        }
+        id
+    }
+
+    /// The name for the operationId `given`.
+    fn given(&mut self, given: &str) -> String {
+        let id = Self::rust_name(given);
+        match self.used.get(&id) {
+            // Free, or the same operationId again (the checks refuse it).
+            None => {}
+            Some(Some(owner)) if owner == given => return id,
+            Some(_) => return self.free(&id),
+        }
+        self.used.insert(id.clone(), Some(given.to_string()));
+        id
+    }
+
+    /// `base`, or `base` with a number, whichever no operation has or wants.
+    fn free(&mut self, base: &str) -> String {
+        let id = std::iter::once(base.to_string())
+            .chain((2..).map(|n| format!("{base}_{n}")))
+            .find(|id| !self.used.contains_key(id) && !self.wanted.contains(id))
+            .expect("some number is free");
+        self.used.insert(id.clone(), None);
+        id
     }
 }
 
@@ -301,6 +364,51 @@ paths:
             panic!("{name} is not an object")
         };
         object.properties.keys().cloned().collect()
+    }
+
+    /// `GET /jobs` and `GET /jobs/` without operationIds (useapi.net,
+    /// survey seed 2026) both derived `get_jobs`, and `getPet` and `get_pet`
+    /// are distinct operationIds with one Rust name: each operation gets a
+    /// name of its own, derived ones never take a given one's.
+    #[test]
+    fn operations_never_share_a_rust_name() {
+        let yaml = r#"
+openapi: 3.0.3
+info: { title: T, version: "1" }
+paths:
+  /jobs:
+    get: { responses: { '204': { description: ok } } }
+  /jobs/:
+    get: { responses: { '204': { description: ok } } }
+    post: { operationId: get_jobs_2, responses: { '204': { description: ok } } }
+  /pet:
+    get: { operationId: getPet, responses: { '204': { description: ok } } }
+    put: { operationId: get_pet, responses: { '204': { description: ok } } }
+"#;
+        let Normalized { spec, notes } = normalize(&Spec::parse("t.yaml", yaml).unwrap());
+        let names: Vec<&str> = spec
+            .api
+            .operations()
+            .map(|(_, _, op)| op.operation_id.as_deref().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "get_jobs",
+                "get_jobs_3",
+                "get_jobs_2",
+                "get_pet",
+                "get_pet_2"
+            ]
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.message.contains("`get_pet` would be `get_pet` in Rust")),
+            "{notes:?}"
+        );
+        let checked = crate::validate::validate(&spec, "ApiError", false, Vec::new());
+        assert!(checked.is_ok(), "{checked:?}");
     }
 
     #[test]
