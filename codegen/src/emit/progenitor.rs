@@ -24,6 +24,7 @@ pub struct Models {
 }
 
 /// One component schema's type in the types crate.
+#[derive(Clone)]
 pub struct ModelType {
     /// Its Rust name.
     pub rust: String,
