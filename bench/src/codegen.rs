@@ -3,7 +3,7 @@
 //! Every figure comes from the stage timings the code generator itself
 //! reports ([`generate_timed`]): normalizing and validating the spec, the
 //! model types and the client (progenitor's two passes and the formatting of
-//! their output), our own server stubs (generated on a second thread while
+//! their output), our own server stubs (generated on other threads while
 //! progenitor runs), and the wall time of the whole. Two baselines, measured
 //! in the same run on the same document:
 //! - progenitor's own stages inside our generation (models + client): what
@@ -372,7 +372,7 @@ fn client_build(cfg: &Config, report: &mut Report) -> Result<()> {
 /// Section 5.
 pub fn run(cfg: &Config, report: &mut Report) -> Result<()> {
     let mut table = vec![
-        "| Spec | parse | check (normalize, validate) | models (progenitor/typify + formatting) | client (progenitor + formatting) | server stubs (ours, on a second thread) | work (sum of the stages) | total (parse + wall) |".to_string(),
+        "| Spec | parse | check (normalize, validate) | models (progenitor/typify + formatting) | client (progenitor + formatting) | server stubs (ours, on other threads) | work (sum of the stages) | total (parse + wall) |".to_string(),
         "|---|---|---|---|---|---|---|---|".to_string(),
     ];
     let foreign = Options::default;
@@ -471,8 +471,9 @@ pub fn run(cfg: &Config, report: &mut Report) -> Result<()> {
         format!(
             "Milliseconds (share of the total), medians over {} runs, release build, in \
              process, from the code generator's own stage timings (`generate_timed`). The \
-             server stubs are generated while progenitor runs, so the stages add up to more \
-             than the total. \
+             server stubs (and the skeleton server, and the typed mocks) are generated on \
+             two more threads while progenitor runs, so the stages add up to more than the \
+             total. \
              `cargo xtask regen` runs the same code in a debug build of everything but \
              the generator crates.\n\n{}",
             cfg.runs,

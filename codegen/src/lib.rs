@@ -28,7 +28,12 @@ mod validate;
 use ir as model;
 
 use std::path::Path;
-use std::time::Instant;
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
+
+use openapiv3::OpenAPI;
+
+use emit::progenitor::ModelType;
 
 pub use downgrade::{is_openapi31, to_openapi30};
 pub use emit::guard::guarded;
@@ -110,6 +115,13 @@ pub struct Generated {
 }
 
 /// Like [`generate`], with warnings and stage timings.
+///
+/// Once the spec is checked, the work runs on three threads (token streams
+/// are not `Send`, so each hands back formatted files):
+/// - this one: the document rewritten for progenitor, the model types, the client;
+/// - the server stubs;
+/// - the skeleton server, then the typed mocks, whose pass waits for the
+///   rewritten document and the model types from this thread.
 pub fn generate_timed(spec: &Spec, options: &Options) -> Result<Generated> {
     let wall = Instant::now();
     let mut t = StageTimings::default();
@@ -118,59 +130,67 @@ pub fn generate_timed(spec: &Spec, options: &Options) -> Result<Generated> {
     let spec = &normalized;
     let components = spec.api.components.as_ref();
     let usable_error = validate::usable_error_schema(components, &options.error_schema);
-    // The document as progenitor takes it: rewritten once, for the client and its mocks.
-    let for_progenitor = emit::rewrite::for_progenitor(&spec.api);
     t.check = started.elapsed();
     let version = emit::manifest::crate_version(&spec.api.info.version);
+    let version = version.as_str();
     let types_ident = options.types.1.replace('-', "_");
-    let inputs = emit::client_crate::ClientInputs {
-        api: &for_progenitor,
-        types_ident: &types_ident,
-        error_schema: usable_error.then_some(options.error_schema.as_str()),
-        version: &version,
-    };
-    // The server stubs need nothing from progenitor: they are generated on a
-    // second thread meanwhile (token streams are not `Send`, so the thread
-    // hands back formatted files).
-    let (files, server_files) = std::thread::scope(|scope| {
+    let (to_mocks, for_mocks) = mpsc::channel::<(Arc<OpenAPI>, Vec<ModelType>)>();
+    let (client, server, (skeleton, mock)) = std::thread::scope(|scope| {
         let server = scope.spawn(|| {
-            let start = Instant::now();
-            let files =
-                emit::server_crate::files(spec, options, &types_ident, usable_error, &version);
-            (start.elapsed(), files)
+            timed(|| emit::server_crate::files(spec, options, &types_ident, usable_error, version))
         });
-        let files = emit::client_crate::files(spec, options, &inputs, &mut t);
-        let (elapsed, server_files) = server.join().expect("the server stubs thread panicked");
-        t.server = elapsed;
-        (files, server_files)
+        let extras = scope.spawn(move || {
+            let skeleton = options.skeleton.as_ref().map(|skeleton| {
+                timed(|| {
+                    emit::skeleton_crate::files(spec, options, skeleton, usable_error, version)
+                })
+            });
+            // Nothing arrives when the model types failed: that error is reported.
+            let mock = options
+                .client_extras
+                .then(|| for_mocks.recv().ok())
+                .flatten()
+                .map(|(api, types)| timed(|| emit::mock::files(&api, options, version, &types)));
+            (skeleton, mock)
+        });
+        // The document as progenitor takes it: rewritten once, for the client and its mocks.
+        let started = Instant::now();
+        let for_progenitor = Arc::new(emit::rewrite::for_progenitor(&spec.api));
+        t.check += started.elapsed();
+        let inputs = emit::client_crate::ClientInputs {
+            api: &for_progenitor,
+            types_ident: &types_ident,
+            error_schema: usable_error.then_some(options.error_schema.as_str()),
+            version,
+        };
+        let for_mocks = options.client_extras.then(|| Arc::clone(&for_progenitor));
+        let client = emit::client_crate::files(spec, options, &inputs, &mut t, move |types| {
+            if let Some(api) = for_mocks {
+                // The receiver is gone only when its thread panicked, which the join reports.
+                let _ = to_mocks.send((api, types.to_vec()));
+            }
+        });
+        let server = server.join().expect("the server stubs thread panicked");
+        let extras = extras
+            .join()
+            .expect("the skeleton and mocks thread panicked");
+        (client, server, extras)
     });
     let emit::client_crate::ClientOutput {
         mut files,
         uses: client_uses,
-        types,
-    } = files?;
+    } = client?;
+    let (elapsed, server_files) = server;
+    t.server += elapsed;
     files.extend(server_files?);
-    if let Some(skeleton) = &options.skeleton {
-        let started = Instant::now();
-        files.extend(emit::skeleton_crate::files(
-            spec,
-            options,
-            skeleton,
-            usable_error,
-            &version,
-        )?);
-        t.server += started.elapsed();
+    if let Some((elapsed, skeleton_files)) = skeleton {
+        t.server += elapsed;
+        files.extend(skeleton_files?);
     }
-    if options.client_extras {
-        let started = Instant::now();
-        files.extend(emit::mock::files(
-            &for_progenitor,
-            options,
-            &version,
-            client_uses,
-            &types,
-        )?);
-        t.client += started.elapsed();
+    if let Some((elapsed, mock_files)) = mock {
+        t.client += elapsed;
+        files.push(emit::mock::manifest_file(options, version, client_uses));
+        files.extend(mock_files?);
     }
     t.wall = wall.elapsed();
     Ok(Generated {
@@ -178,4 +198,11 @@ pub fn generate_timed(spec: &Spec, options: &Options) -> Result<Generated> {
         warnings,
         timings: t,
     })
+}
+
+/// Runs `work`, with the time it took.
+fn timed<T>(work: impl FnOnce() -> T) -> (Duration, T) {
+    let started = Instant::now();
+    let out = work();
+    (started.elapsed(), out)
 }

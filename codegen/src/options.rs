@@ -115,17 +115,19 @@ pub struct GeneratedFile {
 /// Wall time of each stage of one generation, for benchmarks. Each
 /// generating stage includes parsing and pretty-printing its output, so
 /// `models + client` is progenitor's share and `check + server` ours. The
-/// server stubs are generated on a second thread while progenitor runs, so
-/// `wall` is less than the sum of the stages.
+/// server stubs, and the skeleton server and typed mocks, are generated on
+/// two more threads while progenitor runs, so `wall` is less than the sum of
+/// the stages.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct StageTimings {
-    /// Normalizing and validating the spec.
+    /// Normalizing and validating the spec, and rewriting it for progenitor.
     pub check: Duration,
     /// progenitor/typify: the model types.
     pub models: Duration,
     /// progenitor: the client (and, for this workspace's spec, its typed mocks).
     pub client: Duration,
-    /// The operations model and the server stubs (beside `models` and `client`).
+    /// The operations model, the server stubs and the skeleton server
+    /// (beside `models` and `client`).
     pub server: Duration,
     /// The whole generation, as a caller waits for it.
     pub wall: Duration,

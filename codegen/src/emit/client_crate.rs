@@ -36,22 +36,24 @@ pub(crate) struct ClientOutput {
     pub files: Vec<GeneratedFile>,
     /// The runtime crates the client's code uses.
     pub uses: Uses,
-    /// The model types, for the mocks' pass to name instead of generating.
-    pub types: Vec<ModelType>,
 }
 
-/// The model types and the client, with their manifests.
+/// The model types and the client, with their manifests. `models_done` is
+/// handed the model types as soon as their pass is over (the mocks' pass,
+/// on another thread, names them).
 pub(crate) fn files(
     spec: &Spec,
     options: &Options,
     inputs: &ClientInputs<'_>,
     t: &mut StageTimings,
+    models_done: impl FnOnce(&[ModelType]),
 ) -> Result<ClientOutput> {
     let title = &spec.api.info.title;
     let version = inputs.version;
     let started = Instant::now();
     let models = progenitor::models(spec)?;
     t.models += started.elapsed();
+    models_done(&models.types);
     let started = Instant::now();
     let (client, client_uses) = progenitor::client(
         inputs.api,
@@ -97,7 +99,6 @@ pub(crate) fn files(
     Ok(ClientOutput {
         files,
         uses: client_uses,
-        types: models.types,
     })
 }
 

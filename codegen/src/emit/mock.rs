@@ -25,32 +25,23 @@ pub fn place(options: &Options) -> (PathBuf, String) {
     )
 }
 
-/// The mock crate's `Cargo.toml`, `src/lib.rs` and `src/generated.rs`, from
-/// the document as the client was generated from (see [`super::rewrite`])
-/// and the crates the client's code uses. The model types are named, not
-/// generated again: the pass covers the operations only.
+/// The mock crate's `src/lib.rs` and `src/generated.rs`, from the document
+/// as the client was generated from (see [`super::rewrite`]). The model
+/// types are named, not generated again: the pass covers the operations
+/// only. Its manifest is [`manifest_file`], which needs the client's pass.
 pub fn files(
     api: &OpenAPI,
     options: &Options,
     version: &str,
-    client_uses: Uses,
     models: &[ModelType],
-) -> Result<Vec<GeneratedFile>> {
-    let (dir, name) = place(options);
+) -> Result<[GeneratedFile; 2]> {
+    let (dir, _) = place(options);
     let client_crate = options.client.1.replace('-', "_");
     // The mocks reach the client's `types` module through `use client::*`,
     // as progenitor names them itself.
     let settings = settings_with_models(models, "types::");
     let mut generator = progenitor_impl::Generator::new(&settings);
     let tokens = guarded("mock", || generator.httpmock(api, &client_crate))?;
-    // The mocks name the client's types, and the crates its parameters use.
-    let manifest = manifest::mock(
-        &name,
-        version,
-        &options.client.1,
-        client_uses,
-        REGEN_COMMAND,
-    );
     let doc = format!(
         "Typed [httpmock](https://docs.rs/httpmock/0.8) mocks for `{}` {version}, generated \
          from the OpenAPI spec.\n\n\
@@ -60,16 +51,21 @@ pub fn files(
         options.client.1,
         options.client.1.replace('-', "_"),
     );
-    let mut out = vec![GeneratedFile {
+    rust_files(dir.join("src"), &doc, "mock", &parse("mock", tokens)?, &[])
+}
+
+/// The mock crate's `Cargo.toml`: the mocks name the client's types, and the
+/// crates its parameters use (`client_uses`).
+pub fn manifest_file(options: &Options, version: &str, client_uses: Uses) -> GeneratedFile {
+    let (dir, name) = place(options);
+    GeneratedFile {
         path: dir.join("Cargo.toml"),
-        contents: manifest,
-    }];
-    out.extend(rust_files(
-        dir.join("src"),
-        &doc,
-        "mock",
-        &parse("mock", tokens)?,
-        &[],
-    )?);
-    Ok(out)
+        contents: manifest::mock(
+            &name,
+            version,
+            &options.client.1,
+            client_uses,
+            REGEN_COMMAND,
+        ),
+    }
 }

@@ -24,6 +24,7 @@ pub struct Models {
 }
 
 /// One component schema's type in the types crate.
+#[derive(Clone)]
 pub struct ModelType {
     /// Its Rust name.
     pub rust: String,
@@ -101,8 +102,18 @@ fn strip_defaults(node: &mut serde_json::Value) {
 
 /// Generates the shared model types from `components/schemas` only.
 pub fn models(spec: &Spec) -> Result<Models> {
-    let mut api = spec.api.clone();
-    api.paths = Default::default();
+    // The document without its paths (not copied to be dropped).
+    let api = OpenAPI {
+        openapi: spec.api.openapi.clone(),
+        info: spec.api.info.clone(),
+        servers: spec.api.servers.clone(),
+        paths: Default::default(),
+        components: spec.api.components.clone(),
+        security: spec.api.security.clone(),
+        tags: spec.api.tags.clone(),
+        external_docs: spec.api.external_docs.clone(),
+        extensions: spec.api.extensions.clone(),
+    };
     // Positional: plain structs, without typify's builder module, which
     // nothing uses (the client keeps its own builder interface).
     let mut model_settings = settings();

@@ -22,7 +22,8 @@ pub(crate) fn for_progenitor(api: &OpenAPI) -> OpenAPI {
     // Bodies and responses shared through `components` are inlined, so the
     // rewrites below see every one of them.
     inline_shared_bodies(&mut api);
-    let components = api.components.clone();
+    // Read while the paths are rewritten, put back after (not copied).
+    let components = api.components.take();
     for item in api.paths.paths.values_mut() {
         let ReferenceOr::Item(item) = item else {
             continue;
@@ -68,6 +69,7 @@ pub(crate) fn for_progenitor(api: &OpenAPI) -> OpenAPI {
             }
         }
     }
+    api.components = components;
     api
 }
 
@@ -224,7 +226,8 @@ fn one_body_per_outcome(op: &mut Operation, components: Option<&Components>) -> 
 /// Replaces `$ref`s to `components/requestBodies` and `components/responses`
 /// in operations by copies of what they point at.
 fn inline_shared_bodies(api: &mut OpenAPI) {
-    let Some(components) = api.components.clone() else {
+    // Read while the paths are rewritten, put back after (not copied).
+    let Some(components) = api.components.take() else {
         return;
     };
     for item in api.paths.paths.values_mut() {
@@ -249,6 +252,7 @@ fn inline_shared_bodies(api: &mut OpenAPI) {
             }
         }
     }
+    api.components = Some(components);
 }
 
 /// progenitor sends JSON, form, `text/plain` and `application/octet-stream`
