@@ -16,7 +16,7 @@
 //! does not finish on its first poll. What is recorded of each request
 //! (its id, `response` line and metrics) is [`crate::ops::observe`]'s; the
 //! request runs with its peer and id as its
-//! [`RequestContext`](crate::ops::request_context::RequestContext).
+//! [`RequestContext`].
 
 use std::convert::Infallible;
 use std::future::Future;
