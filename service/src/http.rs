@@ -16,21 +16,25 @@
 //! does not finish on its first poll. What is recorded of each request
 //! (its id, `response` line and metrics) is [`crate::ops::observe`]'s; the
 //! request runs with its peer and id as its
-//! [`RequestContext`](crate::ops::request_context::RequestContext).
+//! [`RequestContext`].
 
 use std::convert::Infallible;
-use std::future::{Future, poll_fn};
-use std::net::SocketAddr;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::{Pin, pin};
+use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
+use axum::routing::future::RouteFuture;
+use pin_project_lite::pin_project;
+use tokio::task::futures::TaskLocalFuture;
+use tokio::time::Sleep;
 use tower::Service;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use users_api_server_stubs::types::ApiErrorCode;
@@ -38,8 +42,9 @@ use users_api_server_stubs::{RouterOptions, error_response, router_with_options}
 
 use crate::api::Service as Api;
 use crate::config::AccessMode;
-use crate::ops::observe::Observer;
+use crate::ops::observe::{Observation, Observer};
 use crate::ops::request_context::{self, RequestContext};
+use crate::serve::HttpService;
 use crate::store::Storage;
 
 /// Request limits and schema checks.
@@ -122,78 +127,149 @@ struct EdgeConfig {
 
 /// The application: the request's id, log line and metrics, panic safety,
 /// the guard and the timeout around the generated router. Serve it with
-/// [`crate::serve::serve`].
+/// [`crate::serve::serve`], which hands it each request's peer.
 #[derive(Clone)]
 pub struct App {
     inner: Router,
     shared: Arc<EdgeConfig>,
 }
 
+impl App {
+    /// Answers `req`, which came from `peer` (if known).
+    fn handle(&self, req: Request, peer: Option<IpAddr>) -> AppFuture {
+        let (observation, id) = self.shared.observer.start(&req);
+        let docs = req.uri().path() == "/docs";
+        let state = match guard(&self.shared, &req, peer) {
+            Some(refusal) => Answer::Ready {
+                response: Some(refusal),
+                id,
+            },
+            None => {
+                let mut router = self.inner.clone();
+                match catch_unwind(AssertUnwindSafe(move || router.call(req))) {
+                    Ok(future) => Answer::Running {
+                        future: request_context::scope(RequestContext { peer, id }, future),
+                        limit: self.shared.timeout,
+                        timer: None,
+                    },
+                    Err(_) => Answer::Ready {
+                        response: Some(internal_error()),
+                        id,
+                    },
+                }
+            }
+        };
+        AppFuture {
+            state,
+            docs,
+            observation: Some(observation),
+        }
+    }
+}
+
+pin_project! {
+    /// The answer to one request: the router's future run in the request's
+    /// context (see [`request_context`]), a panic turned into a 500, a
+    /// 408 past the request timeout, then the headers every response
+    /// carries and what is recorded of it.
+    ///
+    /// A named future rather than a boxed `async` block: no allocation per
+    /// request, and the router's future is not moved from one generator
+    /// into the next (issue 25).
+    pub struct AppFuture {
+        #[pin]
+        state: Answer,
+        docs: bool,
+        observation: Option<Observation>,
+    }
+}
+
+pin_project! {
+    #[project = AnswerProj]
+    enum Answer {
+        /// Answered before the router ran (refused, or its call panicked).
+        Ready {
+            response: Option<Response>,
+            id: Option<HeaderValue>,
+        },
+        /// The router's future, in the request's context. The timer is
+        /// only created if the first poll does not finish the request.
+        Running {
+            #[pin]
+            future: TaskLocalFuture<RequestContext, RouteFuture<Infallible>>,
+            limit: Duration,
+            timer: Option<Pin<Box<Sleep>>>,
+        },
+    }
+}
+
+impl Future for AppFuture {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let (mut response, id) = match this.state.project() {
+            AnswerProj::Ready { response, id } => {
+                (response.take().unwrap_or_else(internal_error), id.take())
+            }
+            AnswerProj::Running {
+                mut future,
+                limit,
+                timer,
+            } => {
+                let response = match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+                    Ok(Poll::Ready(Ok(response))) => response,
+                    Ok(Poll::Ready(Err(never))) => match never {},
+                    Err(_) => internal_error(),
+                    Ok(Poll::Pending) => {
+                        let timer =
+                            timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(*limit)));
+                        ready!(timer.as_mut().poll(cx));
+                        error_response(
+                            StatusCode::REQUEST_TIMEOUT,
+                            ApiErrorCode::RequestTimeout,
+                            format!("the request took longer than {} ms", limit.as_millis()),
+                        )
+                    }
+                };
+                (response, future.take_value().and_then(|context| context.id))
+            }
+        };
+        harden(&mut response, *this.docs);
+        if let Some(observation) = this.observation.take() {
+            observation.finish(&mut response, id);
+        }
+        Poll::Ready(Ok(response))
+    }
+}
+
+/// What [`crate::serve::serve`] serves: the peer comes with the request.
+impl HttpService for App {
+    type Future = AppFuture;
+
+    fn answer(&self, req: Request, peer: SocketAddr) -> AppFuture {
+        self.handle(req, Some(peer.ip()))
+    }
+}
+
+/// As a `tower` service (in-process tests) the peer is the request's
+/// [`ConnectInfo<SocketAddr>`], if it has one.
 impl Service<Request> for App {
     type Response = Response;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    type Future = AppFuture;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, req: Request) -> Self::Future {
-        let (observation, id) = self.shared.observer.start(&req);
-        let refused = guard(&self.shared, &req);
-        let limit = self.shared.timeout;
-        let docs = req.uri().path() == "/docs";
+    fn call(&mut self, req: Request) -> AppFuture {
         let peer = req
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip());
-        let inner = refused
-            .is_none()
-            .then(|| catch_unwind(AssertUnwindSafe(|| self.inner.call(req))));
-        Box::pin(async move {
-            let context = RequestContext { peer, id };
-            let (mut response, context) = match (refused, inner) {
-                (Some(response), _) => (response, context),
-                (None, Some(Ok(future))) => run(future, limit, context).await,
-                (None, _) => (internal_error(), context),
-            };
-            harden(&mut response, docs);
-            observation.finish(&mut response, context.id);
-            Ok(response)
-        })
+        self.handle(req, peer)
     }
-}
-
-/// Polls the router's future as the request `context` describes (see
-/// [`request_context`]), turning a panic into a 500 and, past `limit`,
-/// answering 408; gives the context back with the response. The timer is
-/// only created if the first poll does not finish the request.
-async fn run<F>(future: F, limit: Duration, context: RequestContext) -> (Response, RequestContext)
-where
-    F: Future<Output = Result<Response, Infallible>>,
-{
-    let mut future = pin!(request_context::scope(context, future));
-    let mut timer: Option<Pin<Box<tokio::time::Sleep>>> = None;
-    let response = poll_fn(|cx| {
-        match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-            Ok(Poll::Ready(Ok(response))) => return Poll::Ready(response),
-            Ok(Poll::Ready(Err(never))) => match never {},
-            Err(_) => return Poll::Ready(internal_error()),
-            Ok(Poll::Pending) => {}
-        }
-        let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
-        match timer.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(error_response(
-                StatusCode::REQUEST_TIMEOUT,
-                ApiErrorCode::RequestTimeout,
-                format!("the request took longer than {} ms", limit.as_millis()),
-            )),
-            Poll::Pending => Poll::Pending,
-        }
-    })
-    .await;
-    let context = future.take_value().unwrap_or_default();
-    (response, context)
 }
 
 /// `Content-Security-Policy` of every response but the docs page: nothing
@@ -238,9 +314,13 @@ fn internal_error() -> Response {
 /// `Host`) and a foreign `Origin` (403); in `local` mode also a
 /// non-loopback peer (403) or a `Host` that is not a loopback name (421,
 /// what a DNS-rebinding page sends).
-fn guard(config: &EdgeConfig, req: &Request) -> Option<Response> {
+fn guard(config: &EdgeConfig, req: &Request, peer: Option<IpAddr>) -> Option<Response> {
+    // Each header looked up once (a lookup hashes its name: about 100
+    // instructions).
     let headers = req.headers();
-    if headers.get_all(header::ORIGIN).iter().nth(1).is_some() {
+    let mut origins = headers.get_all(header::ORIGIN).iter();
+    let origin = origins.next();
+    if origins.next().is_some() {
         return Some(ambiguous("the request carries more than one Origin header"));
     }
     let mut hosts = headers.get_all(header::HOST).iter();
@@ -257,7 +337,7 @@ fn guard(config: &EdgeConfig, req: &Request) -> Option<Response> {
             "the request target names another host than the Host header",
         ));
     }
-    if let Some(origin) = headers.get(header::ORIGIN)
+    if let Some(origin) = origin
         && !config.origins.contains(origin)
     {
         return Some(error_response(
@@ -267,17 +347,14 @@ fn guard(config: &EdgeConfig, req: &Request) -> Option<Response> {
         ));
     }
     if config.local {
-        let peer = req.extensions().get::<ConnectInfo<SocketAddr>>();
-        if !peer.is_some_and(|ConnectInfo(addr)| addr.ip().is_loopback()) {
+        if !peer.is_some_and(|ip| ip.is_loopback()) {
             return Some(error_response(
                 StatusCode::FORBIDDEN,
                 ApiErrorCode::Forbidden,
                 "in local mode only clients on this machine are served",
             ));
         }
-        let host = req
-            .headers()
-            .get(header::HOST)
+        let host = host
             .and_then(|h| h.to_str().ok())
             .or_else(|| req.uri().authority().map(|a| a.as_str()));
         if !host.is_some_and(is_loopback_host) {

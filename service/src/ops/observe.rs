@@ -68,7 +68,8 @@ fn requests(operation: Operation, status: u16) -> Counter {
 pub struct Observer {
     metrics: Option<Arc<RequestMeters>>,
     ids: Option<RequestIds>,
-    /// Where `response` lines go (none unless logging is set up).
+    /// Where `response` lines go (none unless logging is set up and lets
+    /// them through).
     access: Option<&'static AccessLine<Stderr>>,
 }
 
@@ -89,14 +90,16 @@ impl Observer {
         Self {
             metrics: metrics.then(|| Arc::new(RequestMeters::new())),
             ids: request_ids.then(|| RequestIds::new(trust_proxy)),
-            access: access_line::installed(),
+            // The log filter is set at start-up, before this, and never
+            // changes: asked once here rather than per request.
+            access: access_line::installed().filter(|_| access_line::enabled()),
         }
     }
 
     /// Starts observing a request; also gives its id, if requests get ids.
     pub fn start(&self, req: &Request) -> (Observation, Option<HeaderValue>) {
         let request_id = self.ids.as_ref().map(|ids| ids.for_request(req.headers()));
-        let access = self.access.filter(|_| access_line::enabled());
+        let access = self.access;
         let timed = self.metrics.is_some() || access.is_some();
         let observation = Observation {
             timing: timed.then(|| (Instant::now(), operation_of(req.method(), req.uri().path()))),
