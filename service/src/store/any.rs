@@ -9,8 +9,8 @@ use uuid::Uuid;
 use super::postgres::PgStore;
 use super::sqlite::SqliteStore;
 use super::{
-    ApplicationStore, RevocationCheck, RevocationStore, Rows, Sharing, StoreError, Update,
-    UserStore,
+    ApplicationStore, RevocationCheck, RevocationStore, Rows, Saved, Sharing, StoreError,
+    Update, UserStore,
 };
 
 /// Where the data lives, parsed from `--database` / `USERS_DATABASE_URL`.
@@ -156,7 +156,7 @@ macro_rules! forward {
 
 forward! {
     UserStore {
-        fn save_with(&self, id: Uuid, check: RevocationCheck, update: Update) -> Result<UserProfile, StoreError>;
+        fn save_with(&self, id: Uuid, check: RevocationCheck, update: Update) -> Result<Saved, StoreError>;
         fn rows(&self) -> Result<Rows, StoreError>;
         fn get(&self, id: Uuid) -> Result<Option<UserProfile>, StoreError>;
         fn remove(&self, id: Uuid, revoked_at: u64) -> Result<bool, StoreError>;
