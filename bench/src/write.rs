@@ -281,7 +281,9 @@ pub fn run(
     progress(&format!("  group commit off: {off_batches:?}"));
     let inside = Inside::from_log(&std::fs::read_to_string(&log)?);
     let off_inside = Inside::from_log(&std::fs::read_to_string(&off_log)?);
-    progress(&format!("  inside the service: {inside:?}, off: {off_inside:?}"));
+    progress(&format!(
+        "  inside the service: {inside:?}, off: {off_inside:?}"
+    ));
 
     let o_rps: Vec<f64> = ours.iter().map(|o| o.rps).collect();
     let f_rps: Vec<f64> = offs.iter().map(|o| o.rps).collect();

@@ -9,8 +9,8 @@ use uuid::Uuid;
 use super::postgres::PgStore;
 use super::sqlite::SqliteStore;
 use super::{
-    ApplicationStore, RevocationCheck, RevocationStore, Rows, Saved, Sharing, StoreError,
-    Update, UserStore,
+    ApplicationStore, RevocationCheck, RevocationStore, Rows, Saved, Sharing, StoreError, Update,
+    UserStore,
 };
 
 /// Where the data lives, parsed from `--database` / `USERS_DATABASE_URL`.
