@@ -29,6 +29,7 @@ pub const ROWS: &[(&str, Section)] = &[
     ("write.raw.rps", Section::Write),
     ("write.raw.p99", Section::Write),
     ("write.batch", Section::Write),
+    ("write.inside", Section::Write),
     ("write.vs_read", Section::Write),
     ("scale.small", Section::Scale),
     ("scale.mid", Section::Scale),

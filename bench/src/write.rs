@@ -118,6 +118,43 @@ impl BatchSizes {
     }
 }
 
+/// How long sign-ins spent inside the service, from arrival to response:
+/// the `latency_us` of its access lines (`response … latency_us=…`), warm-up
+/// included. Set beside wrk's latency (which adds the client, the loopback
+/// and waiting to be scheduled), it tells where a tail comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Inside {
+    /// Sign-ins counted.
+    pub count: usize,
+    /// Median, 90th and 99th percentile, milliseconds.
+    pub ms: [f64; 3],
+}
+
+impl Inside {
+    /// Reads the sign-ins' access lines of a service log (`None`: there
+    /// are none, e.g. a log level that leaves them out).
+    pub fn from_log(log: &str) -> Option<Self> {
+        let mut us: Vec<f64> = log
+            .lines()
+            .filter(|l| l.contains("operation_id=authenticate_from_oauth_token"))
+            .filter_map(|l| {
+                l.split_whitespace()
+                    .find_map(|kv| kv.strip_prefix("latency_us="))?
+                    .parse()
+                    .ok()
+            })
+            .collect();
+        if us.is_empty() {
+            return None;
+        }
+        let ms = [50.0, 90.0, 99.0].map(|p| percentile(&mut us, p) / 1000.0);
+        Some(Self {
+            count: us.len(),
+            ms,
+        })
+    }
+}
+
 /// Starts `users-service` on database file `db` in `data`, in the default
 /// configuration (an access line per request; the group-commit summary is
 /// logged at `info` on shutdown, for [`BatchSizes::from_log`]), with
@@ -242,6 +279,11 @@ pub fn run(
         .with_context(|| format!("no group-commit summary in {}", off_log.display()))?;
     progress(&format!("  batch sizes: {batches:?}"));
     progress(&format!("  group commit off: {off_batches:?}"));
+    let inside = Inside::from_log(&std::fs::read_to_string(&log)?);
+    let off_inside = Inside::from_log(&std::fs::read_to_string(&off_log)?);
+    progress(&format!(
+        "  inside the service: {inside:?}, off: {off_inside:?}"
+    ));
 
     let o_rps: Vec<f64> = ours.iter().map(|o| o.rps).collect();
     let f_rps: Vec<f64> = offs.iter().map(|o| o.rps).collect();
@@ -339,6 +381,25 @@ pub fn run(
         )
         .ours(&[batches.mean]),
     );
+    if let (Some(on), Some(off)) = (inside, off_inside) {
+        report.put(
+            Row::measured(
+                "write.inside",
+                format!(
+                    "authenticate, group commit: p99 of the time inside the service, from \
+                     arrival to response (its access lines, {} sign-ins, warm-up included; \
+                     p50 / p90 {:.2} / {:.2} ms; group commit off {:.2} / {:.2} ms): what \
+                     wrk's p99 has beyond it is outside the service (the client, the \
+                     loopback, waiting for a core)",
+                    on.count, on.ms[0], on.ms[1], off.ms[0], off.ms[1]
+                ),
+                "ms",
+            )
+            .ours(&[on.ms[2]])
+            .baseline(off_name, &[off.ms[2]])
+            .ratio(&[on.ms[2] / off.ms[2]]),
+        );
+    }
     let mut row = Row::measured(
         "write.vs_read",
         "authenticate throughput vs our own GET /users/{id} throughput",
@@ -368,5 +429,25 @@ mod tests {
         assert_eq!((b.p50, b.p90, b.max), (8.0, 14.0, 16.0));
         assert_eq!(b.commit_ms, [0.5, 3.1, 8.4]);
         assert_eq!(BatchSizes::from_log("INFO listening"), None);
+    }
+
+    #[test]
+    fn reads_the_sign_ins_time_inside_the_service() {
+        let line = |op: &str, us: u32| {
+            format!(
+                "2026-12-06T07:12:06Z  INFO request{{request_id=37}}: \
+                 users_service::ops::access_line: response method=POST path=/x \
+                 operation_id={op} status=200 latency_us={us}\n"
+            )
+        };
+        // 100 sign-ins taking 1..=100 ms, and reads that must not count.
+        let mut log: String = (1..=100)
+            .map(|ms| line("authenticate_from_oauth_token", ms * 1000))
+            .collect();
+        log.push_str(&line("users_snapshot", 900_000));
+        let inside = Inside::from_log(&log).expect("parsed");
+        assert_eq!(inside.count, 100);
+        assert_eq!(inside.ms, [50.0, 90.0, 99.0]);
+        assert_eq!(Inside::from_log(&line("users_snapshot", 5)), None);
     }
 }

@@ -87,7 +87,8 @@ impl<S: Storage> UsersApi for Service<S> {
         let update =
             Box::new(move |stored| profile::authenticated(stored, id, &principal.identity, now));
         match self.store.save_with(id, check, update).await {
-            Ok(p) => AuthResponse::Ok(p.into()),
+            // The stored text is the body: the profile is serialized once.
+            Ok(saved) => AuthResponse::Ok(JsonBody::Raw(saved.json)),
             Err(e) => Failure::from(e).into(),
         }
     }

@@ -20,8 +20,8 @@ use users_api_server_stubs::types::UserProfile;
 use uuid::Uuid;
 
 use crate::store::{
-    ApplicationStore, RevocationCheck, RevocationStore, Rows, Sharing, Storage, StoreError, Update,
-    UserStore,
+    ApplicationStore, RevocationCheck, RevocationStore, Rows, Saved, Sharing, Storage, StoreError,
+    Update, UserStore,
 };
 
 /// A store with its reads kept in memory as its [`Sharing`] allows.
@@ -99,7 +99,7 @@ impl<S: Storage> UserStore for Cached<S> {
         id: Uuid,
         check: RevocationCheck,
         update: Update,
-    ) -> Result<UserProfile, StoreError> {
+    ) -> Result<Saved, StoreError> {
         let (store, single) = (self.store.clone(), self.single());
         tokio::spawn(async move {
             let _invalidate = single.map(|s| single::Written(s, id));

@@ -78,17 +78,19 @@ pub fn authenticated(
     identity: &Identity,
     now: DateTime<Utc>,
 ) -> UserProfile {
+    // Formatted once: a new user's four timestamps are all `now`.
+    let now = timestamp(now);
     let created = stored
         .as_ref()
         .and_then(|p| p.created.clone())
-        .unwrap_or_else(|| timestamp(now));
+        .unwrap_or_else(|| now.clone());
     let (kind, provider_user) = provider(&identity.subject);
     let provider_created = stored
         .as_ref()
         .and_then(|p| p.providers.as_ref())
         .and_then(|ps| ps.iterable.iter().find(|p| p.type_ == kind))
         .map(|p| p.created.clone())
-        .unwrap_or_else(|| timestamp(now));
+        .unwrap_or_else(|| now.clone());
     let external = ExternalProvider {
         access_token: None,
         connection: None,
@@ -98,7 +100,7 @@ pub fn authenticated(
         profile_data: None,
         schema: None,
         type_: kind,
-        updated: timestamp(now),
+        updated: now.clone(),
         user_id: provider_user,
     };
     let base = stored.unwrap_or_else(|| UserProfile {
@@ -119,7 +121,7 @@ pub fn authenticated(
     });
     UserProfile {
         created: Some(created),
-        updated: Some(timestamp(now)),
+        updated: Some(now),
         email: identity.email.clone().or(base.email),
         name: identity.name.clone().or(base.name),
         username: identity.nickname.clone().or(base.username),

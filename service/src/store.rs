@@ -10,6 +10,7 @@ pub mod sqlite;
 
 use std::future::Future;
 
+use axum::body::Bytes;
 use users_api_server_stubs::types::UserProfile;
 use uuid::Uuid;
 
@@ -102,6 +103,32 @@ pub enum Sharing {
     Shared,
 }
 
+/// A profile as a write stored it, with the JSON text it was stored as:
+/// serialized once, that text is also the sign-in's response body (the
+/// same bytes `axum::Json` would send for the profile).
+#[derive(Debug, Clone)]
+pub struct Saved {
+    /// What was stored.
+    pub profile: UserProfile,
+    /// Its compact JSON, as written to the database.
+    pub json: Bytes,
+}
+
+impl Saved {
+    /// `profile` with `json`, its [`Saved::encode`]d text.
+    pub fn new(profile: UserProfile, json: String) -> Self {
+        Self {
+            profile,
+            json: Bytes::from(json),
+        }
+    }
+
+    /// The text a profile is stored as: serde_json's compact encoding.
+    pub fn encode(profile: &UserProfile) -> Result<String, serde_json::Error> {
+        serde_json::to_string(profile)
+    }
+}
+
 /// Computes the new profile from the stored one (`None` for a new user).
 pub type Update = Box<dyn FnOnce(Option<UserProfile>) -> UserProfile + Send>;
 
@@ -138,14 +165,14 @@ pub fn revokes(revoked_at: Option<u64>, issued_at: Option<u64>) -> bool {
 /// by the modules above.
 pub trait UserStore: Send + Sync + 'static {
     /// Creates or updates the user `id` atomically, returning what was
-    /// stored; refused with [`StoreError::Revoked`] when `check` says the
+    /// stored and its text ([`Saved`]); refused with [`StoreError::Revoked`] when `check` says the
     /// token behind the write was revoked (checked in the same transaction).
     fn save_with(
         &self,
         id: Uuid,
         check: RevocationCheck,
         update: Update,
-    ) -> impl Future<Output = Result<UserProfile, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Saved, StoreError>> + Send;
 
     /// Every user, oldest first, read one row at a time (see [`Rows`]):
     /// the profiles are never all decoded at once.

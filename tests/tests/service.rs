@@ -239,6 +239,47 @@ async fn sigkill_loses_no_acknowledged_write() {
     }
 }
 
+/// A sign-in's answer is, byte for byte, the text the database holds for
+/// the user, and that text is the compact JSON of the profile (what the
+/// typed response sent before the stored text became the body): for a new
+/// user and for one signing in again.
+#[tokio::test]
+async fn sign_in_answers_with_the_stored_text() {
+    let service = ServiceProcess::start();
+    let token = dev_token(&service.data_dir, "github|stored-text");
+    let http = reqwest::Client::new();
+    let db = rusqlite::Connection::open_with_flags(
+        service.data_dir.join("users.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .expect("the database opens read-only");
+    for round in ["new user", "again"] {
+        let response = http
+            .post(format!("{}/users/authenticate/from_token", service.url))
+            .json(&sign_in_body(&token))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{round}");
+        let body = response.bytes().await.unwrap();
+        let profile: users_api_server_stubs::types::UserProfile =
+            serde_json::from_slice(&body).expect("the body is a profile");
+        let stored: String = db
+            .query_row(
+                "SELECT profile FROM users WHERE id = ?1",
+                [&profile.id],
+                |r| r.get(0),
+            )
+            .expect("the user is stored");
+        assert_eq!(body, stored.as_bytes(), "{round}: body is the stored text");
+        assert_eq!(
+            body,
+            serde_json::to_vec(&profile).unwrap(),
+            "{round}: the profile's compact JSON"
+        );
+    }
+}
+
 const ISS: &str = "https://issuer.test/";
 const AUD: &str = "users-tests";
 

@@ -51,7 +51,9 @@ async fn creates_then_updates(store: impl UserStore) {
         .save_with(id, RevocationCheck::Skip, bump(id))
         .await
         .unwrap();
-    assert_eq!(writes(&first), 1);
+    assert_eq!(writes(&first.profile), 1);
+    // The text written is the profile's compact JSON (the sign-in's body).
+    assert_eq!(first.json, serde_json::to_vec(&first.profile).unwrap());
     let second = store
         .save_with(
             id,
@@ -65,9 +67,10 @@ async fn creates_then_updates(store: impl UserStore) {
         )
         .await
         .unwrap();
-    assert_eq!(writes(&second), 2);
-    assert_eq!(store.get(id).await.unwrap(), Some(second.clone()));
-    assert_eq!(list(&store).await, vec![second]);
+    assert_eq!(writes(&second.profile), 2);
+    assert_eq!(second.json, serde_json::to_vec(&second.profile).unwrap());
+    assert_eq!(store.get(id).await.unwrap(), Some(second.profile.clone()));
+    assert_eq!(list(&store).await, vec![second.profile]);
 }
 
 async fn lists_oldest_first(store: impl UserStore) {

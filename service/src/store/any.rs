@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::postgres::PgStore;
 use super::sqlite::SqliteStore;
 use super::{
-    ApplicationStore, RevocationCheck, RevocationStore, Rows, Sharing, StoreError, Update,
+    ApplicationStore, RevocationCheck, RevocationStore, Rows, Saved, Sharing, StoreError, Update,
     UserStore,
 };
 
@@ -156,7 +156,7 @@ macro_rules! forward {
 
 forward! {
     UserStore {
-        fn save_with(&self, id: Uuid, check: RevocationCheck, update: Update) -> Result<UserProfile, StoreError>;
+        fn save_with(&self, id: Uuid, check: RevocationCheck, update: Update) -> Result<Saved, StoreError>;
         fn rows(&self) -> Result<Rows, StoreError>;
         fn get(&self, id: Uuid) -> Result<Option<UserProfile>, StoreError>;
         fn remove(&self, id: Uuid, revoked_at: u64) -> Result<bool, StoreError>;

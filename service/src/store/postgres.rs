@@ -18,8 +18,8 @@ use users_api_server_stubs::types::UserProfile;
 use uuid::Uuid;
 
 use super::{
-    ApplicationStore, RevocationCheck, RevocationStore, Rows, SCHEMA_VERSION, StoreError, Update,
-    UserStore, postgres_unavailable, revokes,
+    ApplicationStore, RevocationCheck, RevocationStore, Rows, SCHEMA_VERSION, Saved, StoreError,
+    Update, UserStore, postgres_unavailable, revokes,
 };
 
 /// Schema migrations, applied in order; the `users_schema` table records
@@ -223,7 +223,7 @@ impl UserStore for PgStore {
         id: Uuid,
         check: RevocationCheck,
         update: Update,
-    ) -> Result<UserProfile, StoreError> {
+    ) -> Result<Saved, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let key = id.to_string();
@@ -248,7 +248,7 @@ impl UserStore for PgStore {
             .map(|row| decode(row.get(0)))
             .transpose()?;
         let profile = update(current);
-        let text = serde_json::to_string(&profile)?;
+        let text = Saved::encode(&profile)?;
         tx.execute(
             "INSERT INTO users (id, profile) VALUES ($1, $2)
              ON CONFLICT (id) DO UPDATE SET profile = excluded.profile",
@@ -256,7 +256,7 @@ impl UserStore for PgStore {
         )
         .await?;
         tx.commit().await?;
-        Ok(profile)
+        Ok(Saved::new(profile, text))
     }
 
     /// A task of its own reads the table in one repeatable-read, read-only

@@ -15,8 +15,8 @@ use users_api_server_stubs::types::UserProfile;
 use uuid::Uuid;
 
 use super::{
-    ApplicationStore, RevocationCheck, RevocationStore, Rows, SCHEMA_VERSION, StoreError, Update,
-    UserStore, revokes,
+    ApplicationStore, RevocationCheck, RevocationStore, Rows, SCHEMA_VERSION, Saved, StoreError,
+    Update, UserStore, revokes,
 };
 use checkpoint::Checkpointer;
 use writer::Writer;
@@ -193,7 +193,7 @@ impl UserStore for SqliteStore {
         id: Uuid,
         check: RevocationCheck,
         update: Update,
-    ) -> Result<UserProfile, StoreError> {
+    ) -> Result<Saved, StoreError> {
         self.inner
             .writer
             .write(move |conn| {
@@ -214,14 +214,14 @@ impl UserStore for SqliteStore {
                     .optional()?;
                 let exists = current.is_some();
                 let profile = update(current.map(decode).transpose()?);
-                let text = serde_json::to_string(&profile)?;
+                let text = Saved::encode(&profile)?;
                 let sql = if exists {
                     "UPDATE users SET profile = ?2 WHERE id = ?1"
                 } else {
                     "INSERT INTO users (id, profile) VALUES (?1, ?2)"
                 };
                 conn.prepare_cached(sql)?.execute(params![key, text])?;
-                Ok(profile)
+                Ok(Saved::new(profile, text))
             })
             .await
     }

