@@ -20,6 +20,69 @@ pub fn property(
     }
 }
 
+/// `required`: `object` (at `at`) has property `key`; its absence is
+/// reported at the property's pointer.
+pub fn required_key(
+    object: &Map<String, Value>,
+    at: &Pointer<'_>,
+    key: &str,
+) -> Result<(), Violation> {
+    if object.contains_key(key) {
+        Ok(())
+    } else {
+        Err(at.key(key).violation("is required"))
+    }
+}
+
+/// `required` for a `readOnly` property (`when` is
+/// [`Direction::Response`]) or a `writeOnly` one ([`Direction::Request`]):
+/// [`required_key`] when the value travels `dir == when`, else nothing.
+pub fn required_in(
+    object: &Map<String, Value>,
+    at: &Pointer<'_>,
+    key: &str,
+    dir: Direction,
+    when: Direction,
+) -> Result<(), Violation> {
+    if dir == when {
+        required_key(object, at, key)
+    } else {
+        Ok(())
+    }
+}
+
+/// `readOnly`: property `key` of `object` (at `at`) is refused in a
+/// request; a response may carry it.
+pub fn read_only(
+    object: &Map<String, Value>,
+    at: &Pointer<'_>,
+    key: &str,
+    dir: Direction,
+) -> Result<(), Violation> {
+    if dir == Direction::Request && object.contains_key(key) {
+        Err(at.key(key).violation("is read-only and must not be sent"))
+    } else {
+        Ok(())
+    }
+}
+
+/// `writeOnly`: property `key` of `object` (at `at`) is refused in a
+/// response; a request may carry it.
+pub fn write_only(
+    object: &Map<String, Value>,
+    at: &Pointer<'_>,
+    key: &str,
+    dir: Direction,
+) -> Result<(), Violation> {
+    if dir == Direction::Response && object.contains_key(key) {
+        Err(at
+            .key(key)
+            .violation("is write-only and must not be returned"))
+    } else {
+        Ok(())
+    }
+}
+
 /// Whether `v` is an integer in JSON Schema's sense (`1.0` is one).
 pub fn is_integer(v: &Value) -> bool {
     match v {
@@ -88,6 +151,64 @@ pub fn unique_items(items: &[Value]) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// A present key passes whatever its value (`null` included); an absent
+    /// one is refused at its own pointer below `at`, its value never shown.
+    #[test]
+    fn required_key_refuses_only_an_absent_property_at_its_pointer() {
+        let object = json!({"id": null, "name": "x"});
+        let object = object.as_object().unwrap();
+        let root = Pointer::Root;
+        let at = root.key("user");
+        assert_eq!(required_key(object, &at, "id"), Ok(()));
+        assert_eq!(required_key(object, &at, "name"), Ok(()));
+        let missing = required_key(object, &at, "email").unwrap_err();
+        assert_eq!(missing.pointer, "/user/email");
+        assert_eq!(missing.to_string(), "/user/email: is required");
+        // Keys are matched exactly, not by prefix or case.
+        assert!(required_key(object, &at, "Name").is_err());
+        assert!(required_key(object, &at, "nam").is_err());
+    }
+
+    /// `required_in` requires the key only in the direction it names.
+    #[test]
+    fn required_in_requires_only_in_its_direction() {
+        let object = json!({});
+        let object = object.as_object().unwrap();
+        let at = Pointer::Root;
+        let (req, resp) = (Direction::Request, Direction::Response);
+        assert_eq!(required_in(object, &at, "id", req, resp), Ok(()));
+        let missing = required_in(object, &at, "id", resp, resp).unwrap_err();
+        assert_eq!(missing.to_string(), "/id: is required");
+        assert!(required_in(object, &at, "pw", req, req).is_err());
+        assert_eq!(required_in(object, &at, "pw", resp, req), Ok(()));
+    }
+
+    /// A `readOnly` property is refused in a request only, a `writeOnly` one
+    /// in a response only, each at its own pointer; an absent one passes both.
+    #[test]
+    fn read_only_and_write_only_refuse_a_present_property_one_way_each() {
+        let object = json!({"id": 1, "password": "x"});
+        let object = object.as_object().unwrap();
+        let at = Pointer::Root;
+        let sent = read_only(object, &at, "id", Direction::Request).unwrap_err();
+        assert_eq!(sent.to_string(), "/id: is read-only and must not be sent");
+        assert_eq!(read_only(object, &at, "id", Direction::Response), Ok(()));
+        assert_eq!(read_only(object, &at, "absent", Direction::Request), Ok(()));
+        let returned = write_only(object, &at, "password", Direction::Response).unwrap_err();
+        assert_eq!(
+            returned.to_string(),
+            "/password: is write-only and must not be returned"
+        );
+        assert_eq!(
+            write_only(object, &at, "password", Direction::Request),
+            Ok(())
+        );
+        assert_eq!(
+            write_only(object, &at, "absent", Direction::Response),
+            Ok(())
+        );
+    }
 
     /// A check of the test's own (json_type builds on this module, not the
     /// other way round).

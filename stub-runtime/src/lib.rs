@@ -33,6 +33,8 @@ pub use style::ArrayStyle;
 #[cfg(feature = "axum")]
 mod body;
 #[cfg(feature = "axum")]
+mod bounds;
+#[cfg(feature = "axum")]
 mod checked;
 #[cfg(feature = "axum")]
 mod documented;
@@ -53,6 +55,9 @@ pub mod json_type;
 mod keywords;
 #[cfg(feature = "axum")]
 mod params;
+/// What generated code imports with one glob.
+#[cfg(feature = "axum")]
+pub mod prelude;
 #[cfg(feature = "axum")]
 mod query;
 #[cfg(feature = "axum")]
@@ -74,6 +79,8 @@ mod violation;
 #[cfg(feature = "axum")]
 pub use body::JsonBody;
 #[cfg(feature = "axum")]
+pub use bounds::{item_count, length, maximum, minimum, multiple, property_count};
+#[cfg(feature = "axum")]
 pub use checked::{
     ResponseCheck, check_param, check_response, checked_form, checked_json, json_request,
 };
@@ -90,7 +97,10 @@ pub use gate::{param_check, request_check, respond};
 #[cfg(feature = "axum")]
 pub use integer::{Integer, NotAnInteger};
 #[cfg(feature = "axum")]
-pub use keywords::{char_count, is_integer, json_eq, multiple_of, property, unique_items};
+pub use keywords::{
+    char_count, is_integer, json_eq, multiple_of, property, read_only, required_in, required_key,
+    unique_items, write_only,
+};
 #[cfg(feature = "axum")]
 pub use params::{
     body_rejection, bytes_body, bytes_rejection, expect_body, expect_media_type, json_body,

@@ -275,20 +275,6 @@ fn guarded(guard: TokenStream, steps: &[Step]) -> Option<Step> {
     }
 }
 
-/// `x.len() < n` (`n > 0`), as clippy likes it for `n == 1`.
-fn shorter(x: TokenStream, n: usize) -> TokenStream {
-    if n == 1 {
-        quote!(#x.is_empty())
-    } else {
-        quote!(#x.len() < #n)
-    }
-}
-
-/// A bound as the spec writes it (`0`, `1.5`).
-fn number_text(x: f64) -> String {
-    format!("{x}")
-}
-
 /// The generated `validate` module under construction.
 pub struct Checks<'a> {
     components: Option<&'a Components>,
@@ -298,8 +284,6 @@ pub struct Checks<'a> {
     fns: Vec<TokenStream>,
     /// Whether the function being generated passes on its `dir` argument.
     uses_dir: bool,
-    /// Whether a function calls `stub_runtime::property` (imported then).
-    uses_property: bool,
 }
 
 impl<'a> Checks<'a> {
@@ -307,12 +291,17 @@ impl<'a> Checks<'a> {
     pub fn new(components: Option<&'a Components>) -> Self {
         let mut checks = Self {
             components,
-            // `property` is imported into the module.
-            names: Unique::new(&["property"]),
+            // What `stub_runtime::prelude::validate` brings into the module.
+            names: Unique::new(&[
+                "property",
+                "required_key",
+                "required_in",
+                "read_only",
+                "write_only",
+            ]),
             component_fns: BTreeMap::new(),
             fns: Vec::new(),
             uses_dir: false,
-            uses_property: false,
         };
         let schemas: Vec<(String, ReferenceOr<Schema>)> = components
             .map(|c| {
@@ -424,20 +413,16 @@ impl<'a> Checks<'a> {
         let k = Keywords::of(schema);
         let mut out = Vec::new();
         if let Some(ty) = k.ty {
-            let (test, rule) = match ty {
-                "string" => (quote!(v.is_string()), "must be a string"),
-                "number" => (quote!(v.is_number()), "must be a number"),
-                "integer" => (quote!(stub_runtime::is_integer(v)), "must be an integer"),
-                "boolean" => (quote!(v.is_boolean()), "must be a boolean"),
-                "object" => (quote!(v.is_object()), "must be an object"),
-                _ => (quote!(v.is_array()), "must be an array"),
-            };
-            out.push(quote!(if !#test { return Err(at.violation(#rule)); }));
+            // `stub_runtime::json_type` has one check per JSON type.
+            let f = format_ident!("{ty}");
+            out.push(quote!(stub_runtime::json_type::#f(v, at, dir)?;));
+            self.uses_dir = true;
         }
         if !k.enumeration.is_empty() {
             out.push(enumeration(&k.enumeration));
         }
-        out.extend(numbers(&k).map(|s| s.render()));
+        out.extend(numbers(&k));
+        out.extend(lengths(&k));
         out.extend(strings(&k).map(|s| s.render()));
         out.extend(self.arrays(&k, hint).map(|s| s.render()));
         out.extend(self.objects(&k, hint).map(|s| s.render()));
@@ -455,13 +440,10 @@ impl<'a> Checks<'a> {
 
     fn arrays(&mut self, k: &Keywords, hint: &str) -> Option<Step> {
         let mut out = Vec::new();
-        if let Some(n) = k.min_items.filter(|n| *n > 0) {
-            let rule = format!("must have at least {n} items");
-            out.push(Step::fail(shorter(quote!(a), n), &rule));
-        }
-        if let Some(n) = k.max_items {
-            let rule = format!("must have at most {n} items");
-            out.push(Step::fail(quote!(a.len() > #n), &rule));
+        if let Some(count) = counts(k.min_items, k.max_items) {
+            out.push(Step::Stmt(
+                quote!(stub_runtime::item_count(a, at, #count)?;),
+            ));
         }
         if k.unique_items {
             out.push(Step::fail(
@@ -502,61 +484,33 @@ impl<'a> Checks<'a> {
                 .iter()
                 .find(|(n, _)| n == name)
                 .map_or((false, false), |(_, s)| self.access(s));
-            let applies = match (read_only, write_only) {
-                (true, _) => Some(quote!(dir != Direction::Request &&)),
-                (_, true) => Some(quote!(dir != Direction::Response &&)),
-                _ => None,
+            // A `readOnly` property is required in responses only, a
+            // `writeOnly` one in requests only.
+            let require = match (read_only, write_only) {
+                (true, _) => quote!(required_in(o, at, #name, dir, Direction::Response)?;),
+                (_, true) => quote!(required_in(o, at, #name, dir, Direction::Request)?;),
+                _ => quote!(required_key(o, at, #name)?;),
             };
-            self.uses_dir |= applies.is_some();
-            out.push(Step::If(
-                quote!(#applies !o.contains_key(#name)),
-                quote!(return Err(at.key(#name).violation("is required"));),
+            self.uses_dir |= read_only || write_only;
+            out.push(Step::Stmt(require));
+        }
+        if let Some(count) = counts(k.min_properties, k.max_properties) {
+            out.push(Step::Stmt(
+                quote!(stub_runtime::property_count(o, at, #count)?;),
             ));
-        }
-        if let Some(n) = k.min_properties.filter(|n| *n > 0) {
-            let rule = format!("must have at least {n} properties");
-            out.push(Step::fail(shorter(quote!(o), n), &rule));
-        }
-        if let Some(n) = k.max_properties {
-            let rule = format!("must have at most {n} properties");
-            out.push(Step::fail(quote!(o.len() > #n), &rule));
         }
         for (name, schema) in &k.properties {
             let (read_only, write_only) = self.access(schema);
-            let f = self.call_passing_dir(schema, &format!("{hint}_{name}"));
-            let mut checks = Vec::new();
             if read_only {
-                checks.push(Step::If(
-                    quote!(dir == Direction::Request),
-                    quote!(return Err(at.key(#name).violation("is read-only and must not be sent"));),
-                ));
+                out.push(Step::Stmt(quote!(read_only(o, at, #name, dir)?;)));
             }
             if write_only {
-                checks.push(Step::If(
-                    quote!(dir == Direction::Response),
-                    quote!(return Err(at.key(#name).violation("is write-only and must not be returned"));),
-                ));
+                out.push(Step::Stmt(quote!(write_only(o, at, #name, dir)?;)));
             }
             self.uses_dir |= read_only || write_only;
-            if checks.is_empty()
-                && let Some(f) = f
-            {
+            if let Some(f) = self.call_passing_dir(schema, &format!("{hint}_{name}")) {
                 out.push(Step::Stmt(quote!(property(o, #name, at, dir, #f)?;)));
-                self.uses_property = true;
-                continue;
             }
-            if let Some(f) = f {
-                checks.push(Step::Stmt(quote!(#f(x, &at.key(#name), dir)?;)));
-            }
-            if checks.is_empty() {
-                continue;
-            }
-            let guard = if checks.len() > usize::from(read_only) + usize::from(write_only) {
-                quote!(let Some(x) = o.get(#name))
-            } else {
-                quote!(o.contains_key(#name))
-            };
-            out.extend(guarded(guard, &checks));
         }
         let names: Vec<&str> = k.properties.iter().map(|(n, _)| n.as_str()).collect();
         let known = if names.is_empty() {
@@ -741,19 +695,12 @@ impl<'a> Checks<'a> {
     /// The module.
     pub fn module(self) -> TokenStream {
         let fns = self.fns;
-        let property = self.uses_property.then(|| {
-            quote!(
-                use stub_runtime::property;
-            )
-        });
         quote! {
             /// Schema checks generated from the spec: one function per
             /// schema, each returning the first rule a JSON value breaks and
             /// the JSON pointer of the value breaking it.
             pub mod validate {
-                use serde_json::Value;
-                use stub_runtime::{Direction, Pointer, Violation};
-                #property
+                use stub_runtime::prelude::validate::*;
 
                 #(#fns)*
             }
@@ -864,55 +811,49 @@ fn enumeration(list: &[Value]) -> TokenStream {
     quote!(if #(#differs)&&* { return Err(at.violation(#rule)); })
 }
 
-/// Numeric bounds and `multipleOf`.
-fn numbers(k: &Keywords) -> Option<Step> {
+/// `minimum`, `maximum` and `multipleOf`: one `stub_runtime` call each.
+fn numbers(k: &Keywords) -> Vec<TokenStream> {
     let mut out = Vec::new();
     if let Some((m, exclusive)) = k.minimum {
         let lit = Literal::f64_suffixed(m);
-        let (test, rule) = if exclusive {
-            (quote!(n <= #lit), format!("must be > {}", number_text(m)))
-        } else {
-            (quote!(n < #lit), format!("must be >= {}", number_text(m)))
-        };
-        out.push(Step::fail(test, &rule));
+        out.push(quote!(stub_runtime::minimum(v, at, #lit, #exclusive)?;));
     }
     if let Some((m, exclusive)) = k.maximum {
         let lit = Literal::f64_suffixed(m);
-        let (test, rule) = if exclusive {
-            (quote!(n >= #lit), format!("must be < {}", number_text(m)))
-        } else {
-            (quote!(n > #lit), format!("must be <= {}", number_text(m)))
-        };
-        out.push(Step::fail(test, &rule));
+        out.push(quote!(stub_runtime::maximum(v, at, #lit, #exclusive)?;));
     }
     if let Some(m) = k.multiple_of.filter(|m| *m > 0.0) {
         let lit = Literal::f64_suffixed(m);
-        let rule = format!("must be a multiple of {}", number_text(m));
-        out.push(Step::fail(
-            quote!(!stub_runtime::multiple_of(n, #lit)),
-            &rule,
-        ));
+        out.push(quote!(stub_runtime::multiple(v, at, #lit)?;));
     }
-    guarded(quote!(let Some(n) = v.as_f64()), &out)
+    out
 }
 
-/// String length, `pattern` and `format`.
+/// `minLength` and `maxLength`: one `stub_runtime::length` call.
+fn lengths(k: &Keywords) -> Option<TokenStream> {
+    let bounds = counts(k.min_length, k.max_length)?;
+    Some(quote!(stub_runtime::length(v, at, #bounds)?;))
+}
+
+/// A lower and an upper bound as the `stub_runtime` count checks take
+/// them (`min, Some(max)`; a lower bound of 0 checks nothing); `None` when
+/// neither bounds anything.
+fn counts(min: Option<usize>, max: Option<usize>) -> Option<TokenStream> {
+    let min = min.filter(|n| *n > 0);
+    if min.is_none() && max.is_none() {
+        return None;
+    }
+    let min = min.unwrap_or(0);
+    let max = match max {
+        Some(n) => quote!(Some(#n)),
+        None => quote!(None),
+    };
+    Some(quote!(#min, #max))
+}
+
+/// String `pattern` and `format`.
 fn strings(k: &Keywords) -> Option<Step> {
     let mut out = Vec::new();
-    let min_length = k.min_length.filter(|n| *n > 0);
-    if min_length.is_some() || k.max_length.is_some() {
-        out.push(Step::Stmt(
-            quote!(let length = stub_runtime::char_count(s);),
-        ));
-    }
-    if let Some(n) = min_length {
-        let rule = format!("must be at least {n} characters long");
-        out.push(Step::fail(quote!(length < #n), &rule));
-    }
-    if let Some(n) = k.max_length {
-        let rule = format!("must be at most {n} characters long");
-        out.push(Step::fail(quote!(length > #n), &rule));
-    }
     if let Some(p) = k
         .pattern
         .as_ref()

@@ -329,12 +329,11 @@ fn documented_handler(
     };
     quote! {
         async fn #name<A: #trait_ident>(#(#extractors),*) -> Response {
-            let answer: Result<Response, Rejection> = async move {
+            #answers.run::<Errors>(async move {
                 #(#steps)*
                 #call
-            }
-            .await;
-            answer.unwrap_or_else(|rejection| #answers.reject::<Errors>(rejection))
+            })
+            .await
         }
     }
 }

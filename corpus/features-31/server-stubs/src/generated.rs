@@ -11,14 +11,9 @@
     clippy::tabs_in_doc_comments,
     reason = "doc comments carry the spec's descriptions as written"
 )]
-use std::sync::Arc;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodFilter, MethodRouter};
+use stub_runtime::prelude::*;
 /// What a handler answers when it refuses a request itself.
 type Refused = stub_runtime::Refused<Errors>;
-use stub_runtime::ErrorFormat as _;
 pub use stub_runtime::{
     ApiKey, BearerToken, JsonBody, OperationInfo, Rejection, RouterOptions,
 };
@@ -259,32 +254,31 @@ async fn handle_create_pet<A: Features31Api>(
     State(shared): State<stub_runtime::Shared<A>>,
     request: axum::extract::Request,
 ) -> Response {
-    let answer: Result<Response, Rejection> = async move {
-        let body = stub_runtime::json_request::<
-            types::Pet,
-        >(
-                request,
-                "Pet",
-                stub_runtime::request_check(&shared.options, validate::schema_pet),
-            )
-            .await?;
-        Ok(
-            stub_runtime::respond::<
-                Errors,
+    ANSWERS_HANDLE_CREATE_PET
+        .run::<
+            Errors,
+        >(async move {
+            let body = stub_runtime::json_request::<
+                types::Pet,
             >(
-                    &shared.options,
-                    "create_pet",
-                    shared.api.create_pet(body).await,
-                    validate::create_pet_response,
+                    request,
+                    "Pet",
+                    stub_runtime::request_check(&shared.options, validate::schema_pet),
                 )
-                .await,
-        )
-    }
-        .await;
-    answer
-        .unwrap_or_else(|rejection| {
-            ANSWERS_HANDLE_CREATE_PET.reject::<Errors>(rejection)
+                .await?;
+            Ok(
+                stub_runtime::respond::<
+                    Errors,
+                >(
+                        &shared.options,
+                        "create_pet",
+                        shared.api.create_pet(body).await,
+                        validate::create_pet_response,
+                    )
+                    .await,
+            )
         })
+        .await
 }
 async fn handle_get_pet<A: Features31Api>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -295,52 +289,55 @@ async fn handle_get_pet<A: Features31Api>(
     >,
     request: axum::extract::Request,
 ) -> Response {
-    let answer: Result<Response, Rejection> = async move {
-        let header_map = request.headers();
-        let values = stub_runtime::path_values(path)?;
-        let id: stub_runtime::Integer = stub_runtime::path_param(
-            &values,
-            "id",
-            "an integer",
-        )?;
-        stub_runtime::param_check(
-            &shared.options,
-            stub_runtime::RejectionKind::BadPathParameter,
-            "path",
-            "id",
-            Some(&id),
-            validate::get_pet_path_id,
-        )?;
-        let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
-        let query = GetPetQuery {
-            lookup: query_pairs.scalar::<String>("lookup", "a string")?,
-        };
-        let cookie_pairs = stub_runtime::QueryPairs::cookies(header_map);
-        let cookies = GetPetCookies {
-            visits: cookie_pairs.scalar::<stub_runtime::Integer>("visits", "an integer")?,
-        };
-        stub_runtime::param_check(
-            &shared.options,
-            stub_runtime::RejectionKind::BadParameter,
-            "cookie",
-            "visits",
-            cookies.visits.as_ref(),
-            validate::get_pet_cookie_visits,
-        )?;
-        Ok(
-            stub_runtime::respond::<
-                Errors,
-            >(
-                    &shared.options,
-                    "get_pet",
-                    shared.api.get_pet(id, query, cookies).await,
-                    validate::get_pet_response,
-                )
-                .await,
-        )
-    }
-        .await;
-    answer.unwrap_or_else(|rejection| ANSWERS_HANDLE_GET_PET.reject::<Errors>(rejection))
+    ANSWERS_HANDLE_GET_PET
+        .run::<
+            Errors,
+        >(async move {
+            let header_map = request.headers();
+            let values = stub_runtime::path_values(path)?;
+            let id: stub_runtime::Integer = stub_runtime::path_param(
+                &values,
+                "id",
+                "an integer",
+            )?;
+            stub_runtime::param_check(
+                &shared.options,
+                stub_runtime::RejectionKind::BadPathParameter,
+                "path",
+                "id",
+                Some(&id),
+                validate::get_pet_path_id,
+            )?;
+            let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
+            let query = GetPetQuery {
+                lookup: query_pairs.scalar::<String>("lookup", "a string")?,
+            };
+            let cookie_pairs = stub_runtime::QueryPairs::cookies(header_map);
+            let cookies = GetPetCookies {
+                visits: cookie_pairs
+                    .scalar::<stub_runtime::Integer>("visits", "an integer")?,
+            };
+            stub_runtime::param_check(
+                &shared.options,
+                stub_runtime::RejectionKind::BadParameter,
+                "cookie",
+                "visits",
+                cookies.visits.as_ref(),
+                validate::get_pet_cookie_visits,
+            )?;
+            Ok(
+                stub_runtime::respond::<
+                    Errors,
+                >(
+                        &shared.options,
+                        "get_pet",
+                        shared.api.get_pet(id, query, cookies).await,
+                        validate::get_pet_response,
+                    )
+                    .await,
+            )
+        })
+        .await
 }
 async fn handle_put_file<A: Features31Api>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -351,27 +348,28 @@ async fn handle_put_file<A: Features31Api>(
     >,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
-    let answer: Result<Response, Rejection> = async move {
-        let header_map = &header_map;
-        let values = stub_runtime::path_values(path)?;
-        let name: String = stub_runtime::path_param(&values, "name", "a string")?;
-        stub_runtime::expect_media_type(header_map, "application/octet-stream")?;
-        let body = stub_runtime::bytes_body(body)?;
-        Ok(
-            stub_runtime::respond::<
-                Errors,
-            >(
-                    &shared.options,
-                    "put_file",
-                    shared.api.put_file(name, body).await,
-                    validate::put_file_response,
-                )
-                .await,
-        )
-    }
-        .await;
-    answer
-        .unwrap_or_else(|rejection| ANSWERS_HANDLE_PUT_FILE.reject::<Errors>(rejection))
+    ANSWERS_HANDLE_PUT_FILE
+        .run::<
+            Errors,
+        >(async move {
+            let header_map = &header_map;
+            let values = stub_runtime::path_values(path)?;
+            let name: String = stub_runtime::path_param(&values, "name", "a string")?;
+            stub_runtime::expect_media_type(header_map, "application/octet-stream")?;
+            let body = stub_runtime::bytes_body(body)?;
+            Ok(
+                stub_runtime::respond::<
+                    Errors,
+                >(
+                        &shared.options,
+                        "put_file",
+                        shared.api.put_file(name, body).await,
+                        validate::put_file_response,
+                    )
+                    .await,
+            )
+        })
+        .await
 }
 async fn handle_pet_adopted<A: Features31Api>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -471,22 +469,16 @@ static ANSWERS_HANDLE_PUT_FILE: stub_runtime::Documented = stub_runtime::Documen
 /// schema, each returning the first rule a JSON value breaks and
 /// the JSON pointer of the value breaking it.
 pub mod validate {
-    use serde_json::Value;
-    use stub_runtime::{Direction, Pointer, Violation};
-    use stub_runtime::property;
+    use stub_runtime::prelude::validate::*;
     ///Checks a value against the `Problem` schema.
     pub fn schema_problem(
         v: &Value,
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("title") {
-                return Err(at.key("title").violation("is required"));
-            }
+            required_key(o, at, "title")?;
             property(o, "title", at, dir, stub_runtime::json_type::string)?;
         }
         Ok(())
@@ -495,11 +487,9 @@ pub mod validate {
     pub fn schema_kind(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
         if v.as_str() != Some("cat") && v.as_str() != Some("dog") {
             return Err(at.violation("must be one of `\"cat\"`, `\"dog\"`"));
         }
@@ -511,13 +501,9 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("name") {
-                return Err(at.key("name").violation("is required"));
-            }
+            required_key(o, at, "name")?;
             property(o, "name", at, dir, stub_runtime::json_type::string)?;
         }
         Ok(())
@@ -526,28 +512,19 @@ pub mod validate {
     pub fn schema_pet_name(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        if let Some(s) = v.as_str() {
-            let length = stub_runtime::char_count(s);
-            if length < 1usize {
-                return Err(at.violation("must be at least 1 characters long"));
-            }
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
+        stub_runtime::length(v, at, 1usize, None)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
     pub fn schema_pet_species(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
         if v.as_str() != Some("pet") {
             return Err(at.violation("must be one of `\"pet\"`"));
         }
@@ -566,36 +543,26 @@ pub mod validate {
     pub fn schema_pet_nickname(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
         if v.is_null() {
             return Ok(());
         }
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
     pub fn schema_pet_age(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
         if v.is_null() {
             return Ok(());
         }
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        if let Some(n) = v.as_f64() {
-            if n <= 0f64 {
-                return Err(at.violation("must be > 0"));
-            }
-            if n >= 100f64 {
-                return Err(at.violation("must be < 100"));
-            }
-        }
+        stub_runtime::json_type::integer(v, at, dir)?;
+        stub_runtime::minimum(v, at, 0f64, true)?;
+        stub_runtime::maximum(v, at, 100f64, true)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -631,9 +598,7 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
             for (key, x) in o {
                 stub_runtime::json_type::string(x, &at.key(key), dir)?;
@@ -662,13 +627,9 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_array() {
-            return Err(at.violation("must be an array"));
-        }
+        stub_runtime::json_type::array(v, at, dir)?;
         if let Some(a) = v.as_array() {
-            if a.len() > 2usize {
-                return Err(at.violation("must have at most 2 items"));
-            }
+            stub_runtime::item_count(a, at, 0usize, Some(2usize))?;
             if let Some(x) = a.first() {
                 stub_runtime::json_type::string(x, &at.index(0usize), dir)?;
             }
@@ -701,22 +662,12 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("name") {
-                return Err(at.key("name").violation("is required"));
-            }
-            if !o.contains_key("kind") {
-                return Err(at.key("kind").violation("is required"));
-            }
-            if !o.contains_key("species") {
-                return Err(at.key("species").violation("is required"));
-            }
-            if !o.contains_key("nickname") {
-                return Err(at.key("nickname").violation("is required"));
-            }
+            required_key(o, at, "name")?;
+            required_key(o, at, "kind")?;
+            required_key(o, at, "species")?;
+            required_key(o, at, "nickname")?;
             property(o, "name", at, dir, schema_pet_name)?;
             property(o, "species", at, dir, schema_pet_species)?;
             property(o, "kind", at, dir, schema_pet_kind)?;
@@ -756,16 +707,10 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("x") {
-                return Err(at.key("x").violation("is required"));
-            }
-            if !o.contains_key("y") {
-                return Err(at.key("y").violation("is required"));
-            }
+            required_key(o, at, "x")?;
+            required_key(o, at, "y")?;
             property(o, "x", at, dir, stub_runtime::json_type::number)?;
             property(o, "y", at, dir, stub_runtime::json_type::number)?;
         }
@@ -775,25 +720,19 @@ pub mod validate {
     pub fn schema_put_file_response200_size(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        if let Some(n) = v.as_f64() && n < 0f64 {
-            return Err(at.violation("must be >= 0"));
-        }
+        stub_runtime::json_type::integer(v, at, dir)?;
+        stub_runtime::minimum(v, at, 0f64, false)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
     pub fn schema_put_file_response200_digest(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
         if let Some(s) = v.as_str() && !stub_runtime::Format::Byte.accepts(s) {
             return Err(at.violation("must be in the `byte` format"));
         }
@@ -805,19 +744,11 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("name") {
-                return Err(at.key("name").violation("is required"));
-            }
-            if !o.contains_key("size") {
-                return Err(at.key("size").violation("is required"));
-            }
-            if !o.contains_key("digest") {
-                return Err(at.key("digest").violation("is required"));
-            }
+            required_key(o, at, "name")?;
+            required_key(o, at, "size")?;
+            required_key(o, at, "digest")?;
             property(o, "name", at, dir, stub_runtime::json_type::string)?;
             property(o, "size", at, dir, schema_put_file_response200_size)?;
             property(o, "digest", at, dir, schema_put_file_response200_digest)?;
@@ -836,28 +767,20 @@ pub mod validate {
     pub fn get_pet_path_id(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        if let Some(n) = v.as_f64() && n <= 0f64 {
-            return Err(at.violation("must be > 0"));
-        }
+        stub_runtime::json_type::integer(v, at, dir)?;
+        stub_runtime::minimum(v, at, 0f64, true)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
     pub fn get_pet_cookie_visits(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        if let Some(n) = v.as_f64() && n >= 1000f64 {
-            return Err(at.violation("must be < 1000"));
-        }
+        stub_runtime::json_type::integer(v, at, dir)?;
+        stub_runtime::maximum(v, at, 1000f64, true)?;
         Ok(())
     }
     ///Checks a JSON response of `get_pet` against the schema documented for its status.
