@@ -11,9 +11,11 @@
 //! scaffolding ([`Routes`], [`RouterOptions`]) and the
 //! responses built on a spec's error schema ([`ErrorFormat`], [`SchemaErrors`]), and what the
 //! generated schema checks call ([`Violation`], [`Pointer`], [`Format`],
-//! [`Pattern`], [`checked_json`], [`checked_form`], [`check_param`], [`check_response`]), the checks the router's options
+//! [`Pattern`], [`checked_json`], [`checked_form`], [`check_param`], [`check_response`], and one
+//! function per keyword such as [`required_key`], [`minimum`] or [`length`]), the checks the router's options
 //! turn on ([`param_check`], [`request_check`], [`respond`]), and
 //! the answers an operation documents in a schema of its own ([`Documented`]).
+//! Generated code imports what it names with one glob ([`prelude`]).
 //!
 //! The `skeleton` feature (on by default) adds [`skeleton`]: what a
 //! generated skeleton server runs on.
