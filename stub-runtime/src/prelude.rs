@@ -5,7 +5,7 @@
 //! `Errors` type answers through. A generated item of the same name
 //! shadows the glob (the generator keeps its own names apart).
 //!
-//! [`validate`] is the same for a generated `validate` module.
+//! [`validate`](crate::prelude::validate) is the same for a generated `validate` module.
 
 pub use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! spec): its operations answer with the spec's examples, and one without an
 //! example answers `501` in the schema and media type the operation documents
 //! for it ([`Documented`]), else in the spec's error format. The generated crate keeps
-//! only the per-operation answers; its `main` calls [`run`].
+//! only the per-operation answers; its `main` calls [`run`](crate::skeleton::run).
 
 use std::cell::RefCell;
 use std::ffi::OsString;
