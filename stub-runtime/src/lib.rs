@@ -84,7 +84,8 @@ pub use body::JsonBody;
 pub use bounds::{item_count, length, maximum, minimum, multiple, property_count};
 #[cfg(feature = "axum")]
 pub use checked::{
-    ResponseCheck, check_param, check_response, checked_form, checked_json, json_request,
+    ResponseCheck, check_param, check_response, checked_form, checked_json, form_request,
+    json_request,
 };
 #[cfg(feature = "axum")]
 pub use documented::{Answer, AnswerBody, Documented, Fill, Slot};
@@ -105,8 +106,8 @@ pub use keywords::{
 };
 #[cfg(feature = "axum")]
 pub use params::{
-    body_rejection, bytes_body, bytes_rejection, expect_body, expect_media_type, json_body,
-    path_param, path_values, read_body, string_rejection, text_body,
+    body_rejection, bytes_body, bytes_rejection, bytes_request, expect_body, expect_media_type,
+    json_body, path_param, path_values, read_body, string_rejection, text_body, text_request,
 };
 #[cfg(feature = "axum")]
 pub use query::{QueryPairs, header_array, header_param, required};

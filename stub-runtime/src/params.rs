@@ -73,6 +73,16 @@ pub fn bytes_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Rejectio
     body.map_err(bytes_rejection)
 }
 
+/// The text body of `request`, or why it could not be read.
+pub async fn text_request(request: Request) -> Result<String, Rejection> {
+    text_body(String::from_request(request, &()).await)
+}
+
+/// The raw body of `request`, or why it could not be read.
+pub async fn bytes_request(request: Request) -> Result<Bytes, Rejection> {
+    bytes_body(Bytes::from_request(request, &()).await)
+}
+
 /// Refuses a request that carries no body (no `Content-Type`, no
 /// `Transfer-Encoding`, no or a zero `Content-Length`) where one is
 /// required; an empty body sent with a media type is a body.
@@ -256,6 +266,22 @@ mod tests {
         assert_eq!(
             bytes_body(Ok(Bytes::from_static(b"b"))),
             Ok(Bytes::from_static(b"b"))
+        );
+    }
+
+    #[tokio::test]
+    async fn whole_requests_give_their_text_or_bytes_or_say_why() {
+        let request = |body: &'static [u8]| Request::new(axum::body::Body::from(body));
+        assert_eq!(
+            text_request(request(b"t\xc3\xa9")).await,
+            Ok("t\u{e9}".into())
+        );
+        let bad = text_request(request(b"s3cret\xff")).await.unwrap_err();
+        assert_eq!(bad.kind(), RejectionKind::MalformedBody);
+        assert_eq!(bad.message(), "the request body is not valid UTF-8");
+        assert_eq!(
+            bytes_request(request(b"b\xff")).await,
+            Ok(Bytes::from_static(b"b\xff"))
         );
     }
 

@@ -346,7 +346,7 @@ async fn handle_put_file<A: Features31Api>(
         axum::extract::RawPathParams,
         axum::extract::rejection::RawPathParamsRejection,
     >,
-    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    request: axum::extract::Request,
 ) -> Response {
     ANSWERS_HANDLE_PUT_FILE
         .run::<
@@ -356,7 +356,7 @@ async fn handle_put_file<A: Features31Api>(
             let values = stub_runtime::path_values(path)?;
             let name: String = stub_runtime::path_param(&values, "name", "a string")?;
             stub_runtime::expect_media_type(header_map, "application/octet-stream")?;
-            let body = stub_runtime::bytes_body(body)?;
+            let body = stub_runtime::bytes_request(request).await?;
             Ok(
                 stub_runtime::respond::<
                     Errors,

@@ -1076,25 +1076,23 @@ async fn handle_list_items<A: FeaturesApi>(
 }
 async fn handle_create_item_form<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-    body: Result<
-        stub_runtime::FormBody<types::CreateItemFormBody>,
-        stub_runtime::FormError,
-    >,
+    request: axum::extract::Request,
 ) -> Response {
     ANSWERS_HANDLE_CREATE_ITEM_FORM
         .run::<
             Errors,
         >(async move {
-            let body = stub_runtime::checked_form::<
+            let body = stub_runtime::form_request::<
                 types::CreateItemFormBody,
             >(
-                body,
-                "CreateItemFormBody",
-                stub_runtime::request_check(
-                    &shared.options,
-                    validate::schema_create_item_form_body,
-                ),
-            )?;
+                    request,
+                    "CreateItemFormBody",
+                    stub_runtime::request_check(
+                        &shared.options,
+                        validate::schema_create_item_form_body,
+                    ),
+                )
+                .await?;
             Ok(
                 stub_runtime::respond::<
                     Errors,
@@ -1116,7 +1114,7 @@ async fn handle_items_set_note<A: FeaturesApi>(
         axum::extract::RawPathParams,
         axum::extract::rejection::RawPathParamsRejection,
     >,
-    body: Result<String, axum::extract::rejection::StringRejection>,
+    request: axum::extract::Request,
 ) -> Response {
     ANSWERS_HANDLE_ITEMS_SET_NOTE
         .run::<
@@ -1130,7 +1128,7 @@ async fn handle_items_set_note<A: FeaturesApi>(
                 "an integer",
             )?;
             stub_runtime::expect_media_type(header_map, "text/plain")?;
-            let body = stub_runtime::text_body(body)?;
+            let body = stub_runtime::text_request(request).await?;
             Ok(shared.api.items_set_note(id, body).await.into_response())
         })
         .await
@@ -1138,7 +1136,7 @@ async fn handle_items_set_note<A: FeaturesApi>(
 async fn handle_post_blobs<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     header_map: axum::http::HeaderMap,
-    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    request: axum::extract::Request,
 ) -> Response {
     ANSWERS_HANDLE_POST_BLOBS
         .run::<
@@ -1146,7 +1144,7 @@ async fn handle_post_blobs<A: FeaturesApi>(
         >(async move {
             let header_map = &header_map;
             stub_runtime::expect_media_type(header_map, "application/octet-stream")?;
-            let body = stub_runtime::bytes_body(body)?;
+            let body = stub_runtime::bytes_request(request).await?;
             Ok(
                 stub_runtime::respond::<
                     Errors,
@@ -1345,34 +1343,34 @@ async fn handle_create_item_either<A: FeaturesApi>(
             let body = if stub_runtime::expect_media_type(header_map, "application/json")
                 .is_ok()
             {
-                let body: Result<
-                    axum::Json<serde_json::Value>,
-                    axum::extract::rejection::JsonRejection,
-                > = stub_runtime::read_body(request).await;
-                stub_runtime::checked_json::<
+                stub_runtime::json_request::<
                     types::Item,
                 >(
-                    body,
-                    "Item",
-                    stub_runtime::request_check(&shared.options, validate::schema_item),
-                )?
+                        request,
+                        "Item",
+                        stub_runtime::request_check(
+                            &shared.options,
+                            validate::schema_item,
+                        ),
+                    )
+                    .await?
             } else if stub_runtime::expect_media_type(
                     header_map,
                     "application/x-www-form-urlencoded",
                 )
                 .is_ok()
             {
-                let body: Result<
-                    stub_runtime::FormBody<types::Item>,
-                    stub_runtime::FormError,
-                > = stub_runtime::read_body(request).await;
-                stub_runtime::checked_form::<
+                stub_runtime::form_request::<
                     types::Item,
                 >(
-                    body,
-                    "Item",
-                    stub_runtime::request_check(&shared.options, validate::schema_item),
-                )?
+                        request,
+                        "Item",
+                        stub_runtime::request_check(
+                            &shared.options,
+                            validate::schema_item,
+                        ),
+                    )
+                    .await?
             } else {
                 Err(
                     Rejection::new(
@@ -1398,7 +1396,7 @@ async fn handle_create_item_either<A: FeaturesApi>(
 async fn handle_upload_any<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     header_map: axum::http::HeaderMap,
-    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    request: axum::extract::Request,
 ) -> Response {
     ANSWERS_HANDLE_UPLOAD_ANY
         .run::<
@@ -1406,7 +1404,7 @@ async fn handle_upload_any<A: FeaturesApi>(
         >(async move {
             let header_map = &header_map;
             stub_runtime::expect_body(header_map)?;
-            let body = stub_runtime::bytes_body(body)?;
+            let body = stub_runtime::bytes_request(request).await?;
             Ok(
                 stub_runtime::respond::<
                     Errors,
