@@ -621,10 +621,7 @@ async fn handle_authenticate_from_oauth_token<A: UsersApi>(
 }
 async fn handle_users_disconnect_user<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-    path: Result<
-        axum::extract::RawPathParams,
-        axum::extract::rejection::RawPathParamsRejection,
-    >,
+    path: stub_runtime::PathValues,
     request: axum::extract::Request,
 ) -> Result<Response, Refused> {
     let header_map = request.headers();
@@ -634,8 +631,7 @@ async fn handle_users_disconnect_user<A: UsersApi>(
         credentials.application.is_some() || credentials.auth0.is_some(),
         "this operation needs credentials: send `X-Application-ID` or `Authorization: Bearer <token>`",
     )?;
-    let values = stub_runtime::path_values(path)?;
-    let user: uuid::Uuid = stub_runtime::path_param(&values, "user", "a UUID")?;
+    let user: uuid::Uuid = path.get("user", "a UUID")?;
     Ok(
         stub_runtime::respond::<
             Errors,
@@ -673,10 +669,7 @@ async fn handle_users_snapshot<A: UsersApi>(
 }
 async fn handle_users_specific_user_snapshot<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-    path: Result<
-        axum::extract::RawPathParams,
-        axum::extract::rejection::RawPathParamsRejection,
-    >,
+    path: stub_runtime::PathValues,
     request: axum::extract::Request,
 ) -> Result<Response, Refused> {
     let header_map = request.headers();
@@ -686,8 +679,7 @@ async fn handle_users_specific_user_snapshot<A: UsersApi>(
         credentials.application.is_some() || credentials.auth0.is_some(),
         "this operation needs credentials: send `X-Application-ID` or `Authorization: Bearer <token>`",
     )?;
-    let values = stub_runtime::path_values(path)?;
-    let user: uuid::Uuid = stub_runtime::path_param(&values, "user", "a UUID")?;
+    let user: uuid::Uuid = path.get("user", "a UUID")?;
     Ok(
         stub_runtime::respond::<
             Errors,

@@ -18,8 +18,6 @@ const HANDLER_LOCALS: &[&str] = &[
     "header_map",
     "request",
     "path",
-    "values",
-    "raw_query",
     "query_pairs",
     "cookie_pairs",
     "cookies",
@@ -151,7 +149,7 @@ pub fn handler(
         steps.push(quote!(let header_map = &header_map;));
     }
     if !op.query_params.is_empty() {
-        extractors.push(quote!(axum::extract::RawQuery(raw_query): axum::extract::RawQuery));
+        extractors.push(quote!(query_pairs: stub_runtime::QueryPairs));
     }
     if secured {
         steps.push(quote!(let credentials = Credentials::from_headers(header_map)?;));
@@ -159,13 +157,10 @@ pub fn handler(
         args.push(quote!(credentials));
     }
     if !op.path_params.is_empty() {
-        extractors.push(quote!(
-            path: Result<axum::extract::RawPathParams, axum::extract::rejection::RawPathParamsRejection>
-        ));
-        steps.push(quote!(let values = stub_runtime::path_values(path)?;));
+        extractors.push(quote!(path: stub_runtime::PathValues));
         for (p, n) in op.path_params.iter().zip(path_args(op)) {
             let (raw, t, exp) = (&p.name, param_tokens(p.ty), expected(p.ty));
-            steps.push(quote!(let #n: #t = stub_runtime::path_param(&values, #raw, #exp)?;));
+            steps.push(quote!(let #n: #t = path.get(#raw, #exp)?;));
             args.push(quote!(#n));
         }
         for ((p, n), check) in op.path_params.iter().zip(path_args(op)).zip(&checks.path) {
@@ -183,11 +178,6 @@ pub fn handler(
     for place in Place::ALL {
         if place.params(op).is_empty() {
             continue;
-        }
-        if place == Place::Query {
-            steps.push(
-                quote!(let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());),
-            );
         }
         if place == Place::Cookie {
             steps.push(quote!(let cookie_pairs = stub_runtime::QueryPairs::cookies(header_map);));

@@ -282,11 +282,8 @@ async fn handle_create_pet<A: Features31Api>(
 }
 async fn handle_get_pet<A: Features31Api>(
     State(shared): State<stub_runtime::Shared<A>>,
-    axum::extract::RawQuery(raw_query): axum::extract::RawQuery,
-    path: Result<
-        axum::extract::RawPathParams,
-        axum::extract::rejection::RawPathParamsRejection,
-    >,
+    query_pairs: stub_runtime::QueryPairs,
+    path: stub_runtime::PathValues,
     request: axum::extract::Request,
 ) -> Response {
     ANSWERS_HANDLE_GET_PET
@@ -294,12 +291,7 @@ async fn handle_get_pet<A: Features31Api>(
             Errors,
         >(async move {
             let header_map = request.headers();
-            let values = stub_runtime::path_values(path)?;
-            let id: stub_runtime::Integer = stub_runtime::path_param(
-                &values,
-                "id",
-                "an integer",
-            )?;
+            let id: stub_runtime::Integer = path.get("id", "an integer")?;
             stub_runtime::param_check(
                 &shared.options,
                 stub_runtime::RejectionKind::BadPathParameter,
@@ -308,7 +300,6 @@ async fn handle_get_pet<A: Features31Api>(
                 Some(&id),
                 validate::get_pet_path_id,
             )?;
-            let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
             let query = GetPetQuery {
                 lookup: query_pairs.scalar::<String>("lookup", "a string")?,
             };
@@ -342,10 +333,7 @@ async fn handle_get_pet<A: Features31Api>(
 async fn handle_put_file<A: Features31Api>(
     State(shared): State<stub_runtime::Shared<A>>,
     header_map: axum::http::HeaderMap,
-    path: Result<
-        axum::extract::RawPathParams,
-        axum::extract::rejection::RawPathParamsRejection,
-    >,
+    path: stub_runtime::PathValues,
     request: axum::extract::Request,
 ) -> Response {
     ANSWERS_HANDLE_PUT_FILE
@@ -353,8 +341,7 @@ async fn handle_put_file<A: Features31Api>(
             Errors,
         >(async move {
             let header_map = &header_map;
-            let values = stub_runtime::path_values(path)?;
-            let name: String = stub_runtime::path_param(&values, "name", "a string")?;
+            let name: String = path.get("name", "a string")?;
             stub_runtime::expect_media_type(header_map, "application/octet-stream")?;
             let body = stub_runtime::bytes_request(request).await?;
             Ok(

@@ -979,7 +979,7 @@ pub fn router_with_options<A: FeaturesApi>(
 }
 async fn handle_list_items<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-    axum::extract::RawQuery(raw_query): axum::extract::RawQuery,
+    query_pairs: stub_runtime::QueryPairs,
     request: axum::extract::Request,
 ) -> Response {
     ANSWERS_HANDLE_LIST_ITEMS
@@ -987,7 +987,6 @@ async fn handle_list_items<A: FeaturesApi>(
             Errors,
         >(async move {
             let header_map = request.headers();
-            let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
             let query = ListItemsQuery {
                 q: stub_runtime::required(
                     query_pairs.scalar::<String>("q", "a string")?,
@@ -1110,10 +1109,7 @@ async fn handle_create_item_form<A: FeaturesApi>(
 async fn handle_items_set_note<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     header_map: axum::http::HeaderMap,
-    path: Result<
-        axum::extract::RawPathParams,
-        axum::extract::rejection::RawPathParamsRejection,
-    >,
+    path: stub_runtime::PathValues,
     request: axum::extract::Request,
 ) -> Response {
     ANSWERS_HANDLE_ITEMS_SET_NOTE
@@ -1121,12 +1117,7 @@ async fn handle_items_set_note<A: FeaturesApi>(
             Errors,
         >(async move {
             let header_map = &header_map;
-            let values = stub_runtime::path_values(path)?;
-            let id: stub_runtime::Integer = stub_runtime::path_param(
-                &values,
-                "id",
-                "an integer",
-            )?;
+            let id: stub_runtime::Integer = path.get("id", "an integer")?;
             stub_runtime::expect_media_type(header_map, "text/plain")?;
             let body = stub_runtime::text_request(request).await?;
             Ok(shared.api.items_set_note(id, body).await.into_response())
@@ -1211,9 +1202,8 @@ async fn handle_ping<A: FeaturesApi>(
 }
 async fn handle_get_report<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-    axum::extract::RawQuery(raw_query): axum::extract::RawQuery,
+    query_pairs: stub_runtime::QueryPairs,
 ) -> Result<Response, Refused> {
-    let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
     let query = GetReportQuery {
         html: query_pairs.scalar::<bool>("html", "`true` or `false`")?.unwrap_or(false),
     };
@@ -1231,21 +1221,13 @@ async fn handle_get_report<A: FeaturesApi>(
 }
 async fn handle_get_order<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-    path: Result<
-        axum::extract::RawPathParams,
-        axum::extract::rejection::RawPathParamsRejection,
-    >,
+    path: stub_runtime::PathValues,
 ) -> Response {
     ANSWERS_HANDLE_GET_ORDER
         .run::<
             Errors,
         >(async move {
-            let values = stub_runtime::path_values(path)?;
-            let id: stub_runtime::Integer = stub_runtime::path_param(
-                &values,
-                "id",
-                "an integer",
-            )?;
+            let id: stub_runtime::Integer = path.get("id", "an integer")?;
             Ok(
                 stub_runtime::respond::<
                     Errors,
@@ -1262,22 +1244,14 @@ async fn handle_get_order<A: FeaturesApi>(
 }
 async fn handle_put_order<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-    path: Result<
-        axum::extract::RawPathParams,
-        axum::extract::rejection::RawPathParamsRejection,
-    >,
+    path: stub_runtime::PathValues,
     request: axum::extract::Request,
 ) -> Response {
     ANSWERS_HANDLE_PUT_ORDER
         .run::<
             Errors,
         >(async move {
-            let values = stub_runtime::path_values(path)?;
-            let id: stub_runtime::Integer = stub_runtime::path_param(
-                &values,
-                "id",
-                "an integer",
-            )?;
+            let id: stub_runtime::Integer = path.get("id", "an integer")?;
             let body = stub_runtime::json_request::<
                 types::Item,
             >(
@@ -1502,11 +1476,8 @@ async fn handle_get_flags<A: FeaturesApi>(
 async fn handle_check_constraints<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     header_map: axum::http::HeaderMap,
-    axum::extract::RawQuery(raw_query): axum::extract::RawQuery,
-    path: Result<
-        axum::extract::RawPathParams,
-        axum::extract::rejection::RawPathParamsRejection,
-    >,
+    query_pairs: stub_runtime::QueryPairs,
+    path: stub_runtime::PathValues,
     request: axum::extract::Request,
 ) -> Response {
     ANSWERS_HANDLE_CHECK_CONSTRAINTS
@@ -1514,8 +1485,7 @@ async fn handle_check_constraints<A: FeaturesApi>(
             Errors,
         >(async move {
             let header_map = &header_map;
-            let values = stub_runtime::path_values(path)?;
-            let code: String = stub_runtime::path_param(&values, "code", "a string")?;
+            let code: String = path.get("code", "a string")?;
             stub_runtime::param_check(
                 &shared.options,
                 stub_runtime::RejectionKind::BadPathParameter,
@@ -1524,7 +1494,6 @@ async fn handle_check_constraints<A: FeaturesApi>(
                 Some(&code),
                 validate::check_constraints_path_code,
             )?;
-            let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
             let query = CheckConstraintsQuery {
                 page: query_pairs.scalar::<i64>("page", "an integer")?,
                 labels: query_pairs
