@@ -1154,11 +1154,7 @@ pub mod validate {
         dir: Direction,
     ) -> Result<(), Violation> {
         stub_runtime::json_type::array(v, at, dir)?;
-        if let Some(a) = v.as_array() {
-            for (i, x) in a.iter().enumerate() {
-                schema_external_provider(x, &at.index(i), dir)?;
-            }
-        }
+        stub_runtime::array::items(v, at, dir, schema_external_provider)?;
         Ok(())
     }
     ///Checks a value against the `ExternalProviders` schema.
@@ -1297,11 +1293,7 @@ pub mod validate {
         dir: Direction,
     ) -> Result<(), Violation> {
         stub_runtime::json_type::array(v, at, dir)?;
-        if let Some(a) = v.as_array() {
-            for (i, x) in a.iter().enumerate() {
-                schema_user_profile(x, &at.index(i), dir)?;
-            }
-        }
+        stub_runtime::array::items(v, at, dir, schema_user_profile)?;
         Ok(())
     }
     ///Checks a value against the `Users` schema.

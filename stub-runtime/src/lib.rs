@@ -32,6 +32,9 @@ pub use kind::{Applies, RejectionKind};
 pub use pattern::Pattern;
 pub use style::ArrayStyle;
 
+/// Checks of the array keywords of a schema, one call each.
+#[cfg(feature = "axum")]
+pub mod array;
 #[cfg(feature = "axum")]
 mod body;
 #[cfg(feature = "axum")]

@@ -424,7 +424,7 @@ impl<'a> Checks<'a> {
         out.extend(numbers(&k));
         out.extend(lengths(&k));
         out.extend(strings(&k).map(|s| s.render()));
-        out.extend(self.arrays(&k, hint).map(|s| s.render()));
+        out.extend(self.arrays(&k, hint));
         out.extend(self.objects(&k, hint).map(|s| s.render()));
         out.extend(self.composition(&k, hint));
         if out.is_empty() {
@@ -438,30 +438,19 @@ impl<'a> Checks<'a> {
         Some(quote!(#null #(#out)*))
     }
 
-    fn arrays(&mut self, k: &Keywords, hint: &str) -> Option<Step> {
+    /// The `stub_runtime::array` calls checking the array keywords, in
+    /// order: count, uniqueness, each position, every item.
+    fn arrays(&mut self, k: &Keywords, hint: &str) -> Vec<TokenStream> {
         let mut out = Vec::new();
         if let Some(count) = counts(k.min_items, k.max_items) {
-            out.push(Step::Stmt(
-                quote!(stub_runtime::item_count(a, at, #count)?;),
-            ));
+            out.push(quote!(stub_runtime::array::count(v, at, #count)?;));
         }
         if k.unique_items {
-            out.push(Step::fail(
-                quote!(!stub_runtime::unique_items(a)),
-                "must not contain equal items",
-            ));
+            out.push(quote!(stub_runtime::array::unique(v, at)?;));
         }
         for (i, position) in k.prefix_items.iter().enumerate() {
             if let Some(f) = self.call_passing_dir(position, &format!("{hint}_position_{i}")) {
-                // `first()` for position 0 (clippy's `get_first`).
-                let item = if i == 0 {
-                    quote!(a.first())
-                } else {
-                    quote!(a.get(#i))
-                };
-                out.push(Step::Stmt(
-                    quote!(if let Some(x) = #item { #f(x, &at.index(#i), dir)?; }),
-                ));
+                out.push(quote!(stub_runtime::array::position(v, at, dir, #i, #f)?;));
             }
         }
         if let Some(f) = k
@@ -469,11 +458,9 @@ impl<'a> Checks<'a> {
             .as_ref()
             .and_then(|i| self.call_passing_dir(i, &format!("{hint}_items")))
         {
-            out.push(Step::Stmt(
-                quote!(for (i, x) in a.iter().enumerate() { #f(x, &at.index(i), dir)?; }),
-            ));
+            out.push(quote!(stub_runtime::array::items(v, at, dir, #f)?;));
         }
-        guarded(quote!(let Some(a) = v.as_array()), &out)
+        out
     }
 
     fn objects(&mut self, k: &Keywords, hint: &str) -> Option<Step> {

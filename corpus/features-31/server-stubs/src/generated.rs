@@ -615,18 +615,22 @@ pub mod validate {
         dir: Direction,
     ) -> Result<(), Violation> {
         stub_runtime::json_type::array(v, at, dir)?;
-        if let Some(a) = v.as_array() {
-            stub_runtime::item_count(a, at, 0usize, Some(2usize))?;
-            if let Some(x) = a.first() {
-                stub_runtime::json_type::string(x, &at.index(0usize), dir)?;
-            }
-            if let Some(x) = a.get(1usize) {
-                stub_runtime::json_type::integer(x, &at.index(1usize), dir)?;
-            }
-            for (i, x) in a.iter().enumerate() {
-                schema_pet_pair_items(x, &at.index(i), dir)?;
-            }
-        }
+        stub_runtime::array::count(v, at, 0usize, Some(2usize))?;
+        stub_runtime::array::position(
+            v,
+            at,
+            dir,
+            0usize,
+            stub_runtime::json_type::string,
+        )?;
+        stub_runtime::array::position(
+            v,
+            at,
+            dir,
+            1usize,
+            stub_runtime::json_type::integer,
+        )?;
+        stub_runtime::array::items(v, at, dir, schema_pet_pair_items)?;
         Ok(())
     }
     ///Checks a value against an inline schema.

@@ -1982,15 +1982,9 @@ pub mod validate {
         dir: Direction,
     ) -> Result<(), Violation> {
         stub_runtime::json_type::array(v, at, dir)?;
-        if let Some(a) = v.as_array() {
-            stub_runtime::item_count(a, at, 1usize, Some(3usize))?;
-            if !stub_runtime::unique_items(a) {
-                return Err(at.violation("must not contain equal items"));
-            }
-            for (i, x) in a.iter().enumerate() {
-                stub_runtime::json_type::string(x, &at.index(i), dir)?;
-            }
-        }
+        stub_runtime::array::count(v, at, 1usize, Some(3usize))?;
+        stub_runtime::array::unique(v, at)?;
+        stub_runtime::array::items(v, at, dir, stub_runtime::json_type::string)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -2200,11 +2194,7 @@ pub mod validate {
         dir: Direction,
     ) -> Result<(), Violation> {
         stub_runtime::json_type::array(v, at, dir)?;
-        if let Some(a) = v.as_array() {
-            for (i, x) in a.iter().enumerate() {
-                stub_runtime::json_type::string(x, &at.index(i), dir)?;
-            }
-        }
+        stub_runtime::array::items(v, at, dir, stub_runtime::json_type::string)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -2214,11 +2204,7 @@ pub mod validate {
         dir: Direction,
     ) -> Result<(), Violation> {
         stub_runtime::json_type::array(v, at, dir)?;
-        if let Some(a) = v.as_array() {
-            for (i, x) in a.iter().enumerate() {
-                stub_runtime::json_type::integer(x, &at.index(i), dir)?;
-            }
-        }
+        stub_runtime::array::items(v, at, dir, stub_runtime::json_type::integer)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -2228,11 +2214,7 @@ pub mod validate {
         dir: Direction,
     ) -> Result<(), Violation> {
         stub_runtime::json_type::array(v, at, dir)?;
-        if let Some(a) = v.as_array() {
-            for (i, x) in a.iter().enumerate() {
-                stub_runtime::json_type::string(x, &at.index(i), dir)?;
-            }
-        }
+        stub_runtime::array::items(v, at, dir, stub_runtime::json_type::string)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -2242,11 +2224,7 @@ pub mod validate {
         dir: Direction,
     ) -> Result<(), Violation> {
         stub_runtime::json_type::array(v, at, dir)?;
-        if let Some(a) = v.as_array() {
-            for (i, x) in a.iter().enumerate() {
-                stub_runtime::json_type::integer(x, &at.index(i), dir)?;
-            }
-        }
+        stub_runtime::array::items(v, at, dir, stub_runtime::json_type::integer)?;
         Ok(())
     }
     ///Checks a value against the `ListItemsResponse200` schema.
@@ -2361,11 +2339,7 @@ pub mod validate {
         dir: Direction,
     ) -> Result<(), Violation> {
         stub_runtime::json_type::array(v, at, dir)?;
-        if let Some(a) = v.as_array() {
-            for (i, x) in a.iter().enumerate() {
-                stub_runtime::json_type::string(x, &at.index(i), dir)?;
-            }
-        }
+        stub_runtime::array::items(v, at, dir, stub_runtime::json_type::string)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -2375,11 +2349,7 @@ pub mod validate {
         dir: Direction,
     ) -> Result<(), Violation> {
         stub_runtime::json_type::array(v, at, dir)?;
-        if let Some(a) = v.as_array() {
-            for (i, x) in a.iter().enumerate() {
-                stub_runtime::json_type::integer(x, &at.index(i), dir)?;
-            }
-        }
+        stub_runtime::array::items(v, at, dir, stub_runtime::json_type::integer)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -2389,11 +2359,7 @@ pub mod validate {
         dir: Direction,
     ) -> Result<(), Violation> {
         stub_runtime::json_type::array(v, at, dir)?;
-        if let Some(a) = v.as_array() {
-            for (i, x) in a.iter().enumerate() {
-                stub_runtime::json_type::string(x, &at.index(i), dir)?;
-            }
-        }
+        stub_runtime::array::items(v, at, dir, stub_runtime::json_type::string)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -2403,11 +2369,7 @@ pub mod validate {
         dir: Direction,
     ) -> Result<(), Violation> {
         stub_runtime::json_type::array(v, at, dir)?;
-        if let Some(a) = v.as_array() {
-            for (i, x) in a.iter().enumerate() {
-                stub_runtime::json_type::integer(x, &at.index(i), dir)?;
-            }
-        }
+        stub_runtime::array::items(v, at, dir, stub_runtime::json_type::integer)?;
         Ok(())
     }
     ///Checks a JSON response of `list_items` against the schema documented for its status.
@@ -2600,15 +2562,9 @@ pub mod validate {
         dir: Direction,
     ) -> Result<(), Violation> {
         stub_runtime::json_type::array(v, at, dir)?;
-        if let Some(a) = v.as_array() {
-            stub_runtime::item_count(a, at, 0usize, Some(3usize))?;
-            if !stub_runtime::unique_items(a) {
-                return Err(at.violation("must not contain equal items"));
-            }
-            for (i, x) in a.iter().enumerate() {
-                check_constraints_query_labels_items(x, &at.index(i), dir)?;
-            }
-        }
+        stub_runtime::array::count(v, at, 0usize, Some(3usize))?;
+        stub_runtime::array::unique(v, at)?;
+        stub_runtime::array::items(v, at, dir, check_constraints_query_labels_items)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
