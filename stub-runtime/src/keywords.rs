@@ -1,5 +1,6 @@
 //! The JSON Schema keywords generated checks call into: JSON equality,
-//! `multipleOf`, `uniqueItems`, string length and `properties`.
+//! `multipleOf`, `uniqueItems`, string length, `properties` and
+//! `additionalProperties`.
 
 use serde_json::{Map, Value};
 
@@ -18,6 +19,43 @@ pub fn property(
         Some(value) => check(value, &at.key(key), dir),
         None => Ok(()),
     }
+}
+
+/// `additionalProperties: false`: `object` (at `at`) has no property but
+/// the `known` ones; the rule lists them, never the unknown key.
+pub fn no_other_properties(
+    object: &Map<String, Value>,
+    at: &Pointer<'_>,
+    known: &[&str],
+) -> Result<(), Violation> {
+    if object.keys().all(|key| known.contains(&key.as_str())) {
+        return Ok(());
+    }
+    if known.is_empty() {
+        return Err(at.violation("must have no properties"));
+    }
+    let listed: Vec<String> = known.iter().map(|n| format!("`{n}`")).collect();
+    Err(at.violation(format!(
+        "must have no properties other than {}",
+        listed.join(", ")
+    )))
+}
+
+/// `additionalProperties` with a schema: every property of `object` that
+/// is not one of the `known` ones checked by `check`, at its key.
+pub fn other_properties(
+    object: &Map<String, Value>,
+    at: &Pointer<'_>,
+    dir: Direction,
+    known: &[&str],
+    check: Check,
+) -> Result<(), Violation> {
+    for (key, value) in object {
+        if !known.contains(&key.as_str()) {
+            check(value, &at.key(key), dir)?;
+        }
+    }
+    Ok(())
 }
 
 /// `required`: `object` (at `at`) has property `key`; its absence is
@@ -151,6 +189,55 @@ pub fn unique_items(items: &[Value]) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn string(v: &Value, at: &Pointer<'_>, dir: Direction) -> Result<(), Violation> {
+        crate::json_type::string(v, at, dir)
+    }
+
+    fn said(result: Result<(), Violation>) -> Option<String> {
+        result.err().map(|e| e.to_string())
+    }
+
+    #[test]
+    fn no_other_properties_lists_the_known_ones_never_the_unknown_key() {
+        let o = json!({"a": 1, "s3cret": 2});
+        let o = o.as_object().unwrap();
+        assert_eq!(
+            said(no_other_properties(o, &Pointer::Root, &["a", "s3cret"])),
+            None
+        );
+        assert_eq!(
+            said(no_other_properties(o, &Pointer::Root, &["a", "b"])).as_deref(),
+            Some("(root): must have no properties other than `a`, `b`")
+        );
+        assert_eq!(
+            said(no_other_properties(o, &Pointer::Root, &[])).as_deref(),
+            Some("(root): must have no properties")
+        );
+        let empty = serde_json::Map::new();
+        assert_eq!(said(no_other_properties(&empty, &Pointer::Root, &[])), None);
+    }
+
+    #[test]
+    fn other_properties_are_checked_at_their_key_and_known_ones_left_alone() {
+        let o = json!({"n": 1, "x": "text", "y": 2});
+        let o = o.as_object().unwrap();
+        let at = Pointer::Root;
+        assert_eq!(
+            said(other_properties(o, &at, Direction::Request, &["n"], string)).as_deref(),
+            Some("/y: must be a string")
+        );
+        assert_eq!(
+            said(other_properties(
+                o,
+                &at,
+                Direction::Request,
+                &["n", "y"],
+                string
+            )),
+            None
+        );
+    }
 
     /// A present key passes whatever its value (`null` included); an absent
     /// one is refused at its own pointer below `at`, its value never shown.

@@ -587,9 +587,13 @@ pub mod validate {
     ) -> Result<(), Violation> {
         stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            for (key, x) in o {
-                stub_runtime::json_type::string(x, &at.key(key), dir)?;
-            }
+            stub_runtime::other_properties(
+                o,
+                at,
+                dir,
+                &[],
+                stub_runtime::json_type::string,
+            )?;
         }
         Ok(())
     }
@@ -672,23 +676,25 @@ pub mod validate {
             property(o, "home", at, dir, schema_point)?;
             property(o, "pair", at, dir, schema_pet_pair)?;
             property(o, "nothing", at, dir, schema_pet_nothing)?;
-            if o
-                .keys()
-                .any(|key| {
-                    !matches!(
-                        key.as_str(), "name" | "species" | "kind" | "nickname" | "age" |
-                        "owner" | "id_or_name" | "weight" | "adopted" | "labels" | "home"
-                        | "pair" | "nothing"
-                    )
-                })
-            {
-                return Err(
-                    at
-                        .violation(
-                            "must have no properties other than `name`, `species`, `kind`, `nickname`, `age`, `owner`, `id_or_name`, `weight`, `adopted`, `labels`, `home`, `pair`, `nothing`",
-                        ),
-                );
-            }
+            stub_runtime::no_other_properties(
+                o,
+                at,
+                &[
+                    "name",
+                    "species",
+                    "kind",
+                    "nickname",
+                    "age",
+                    "owner",
+                    "id_or_name",
+                    "weight",
+                    "adopted",
+                    "labels",
+                    "home",
+                    "pair",
+                    "nothing",
+                ],
+            )?;
         }
         Ok(())
     }
