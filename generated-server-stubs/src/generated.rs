@@ -1192,9 +1192,7 @@ pub mod validate {
         dir: Direction,
     ) -> Result<(), Violation> {
         stub_runtime::json_type::string(v, at, dir)?;
-        if let Some(s) = v.as_str() && !stub_runtime::Format::DateTime.accepts(s) {
-            return Err(at.violation("must be in the `date-time` format"));
-        }
+        stub_runtime::Format::DateTime.check(v, at)?;
         Ok(())
     }
     ///Checks a value against the `GroupedTimestamp` schema.

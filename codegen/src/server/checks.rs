@@ -249,11 +249,6 @@ enum Step {
 }
 
 impl Step {
-    /// `if cond { return Err(at.violation(rule)); }`
-    fn fail(cond: TokenStream, rule: &str) -> Self {
-        Self::If(cond, quote!(return Err(at.violation(#rule));))
-    }
-
     fn render(&self) -> TokenStream {
         match self {
             Self::If(cond, body) => quote!(if #cond { #body }),
@@ -423,7 +418,7 @@ impl<'a> Checks<'a> {
         }
         out.extend(numbers(&k));
         out.extend(lengths(&k));
-        out.extend(strings(&k).map(|s| s.render()));
+        out.extend(strings(&k));
         out.extend(self.arrays(&k, hint));
         out.extend(self.objects(&k, hint).map(|s| s.render()));
         out.extend(self.composition(&k, hint));
@@ -820,32 +815,25 @@ fn counts(min: Option<usize>, max: Option<usize>) -> Option<TokenStream> {
 }
 
 /// String `pattern` and `format`.
-fn strings(k: &Keywords) -> Option<Step> {
+fn strings(k: &Keywords) -> Vec<TokenStream> {
     let mut out = Vec::new();
     if let Some(p) = k
         .pattern
         .as_ref()
         .filter(|p| stub_runtime::Pattern::compiles(p))
     {
-        let rule = format!("must match the pattern `{p}`");
-        out.push(Step::Stmt(
-            quote!(static PATTERN: stub_runtime::Pattern = stub_runtime::Pattern::new(#p);),
-        ));
-        out.push(Step::fail(quote!(!PATTERN.is_match(s)), &rule));
+        out.push(quote!(static PATTERN: stub_runtime::Pattern = stub_runtime::Pattern::new(#p);));
+        out.push(quote!(PATTERN.check(v, at)?;));
     }
-    if let Some((name, variant)) = k
+    if let Some((_, variant)) = k
         .format
         .as_deref()
         .and_then(|f| FORMATS.iter().find(|(n, _)| *n == f))
     {
         let variant = format_ident!("{variant}");
-        let rule = format!("must be in the `{name}` format");
-        out.push(Step::fail(
-            quote!(!stub_runtime::Format::#variant.accepts(s)),
-            &rule,
-        ));
+        out.push(quote!(stub_runtime::Format::#variant.check(v, at)?;));
     }
-    guarded(quote!(let Some(s) = v.as_str()), &out)
+    out
 }
 
 /// The checks one handler runs, each `None` when there is nothing to check.

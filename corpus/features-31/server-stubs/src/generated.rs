@@ -730,9 +730,7 @@ pub mod validate {
         dir: Direction,
     ) -> Result<(), Violation> {
         stub_runtime::json_type::string(v, at, dir)?;
-        if let Some(s) = v.as_str() && !stub_runtime::Format::Byte.accepts(s) {
-            return Err(at.violation("must be in the `byte` format"));
-        }
+        stub_runtime::Format::Byte.check(v, at)?;
         Ok(())
     }
     ///Checks a value against the `PutFileResponse200` schema.

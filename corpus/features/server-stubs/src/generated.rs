@@ -1834,9 +1834,7 @@ pub mod validate {
         dir: Direction,
     ) -> Result<(), Violation> {
         stub_runtime::json_type::string(v, at, dir)?;
-        if let Some(s) = v.as_str() && !stub_runtime::Format::Uuid.accepts(s) {
-            return Err(at.violation("must be in the `uuid` format"));
-        }
+        stub_runtime::Format::Uuid.check(v, at)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -1847,14 +1845,8 @@ pub mod validate {
     ) -> Result<(), Violation> {
         stub_runtime::json_type::string(v, at, dir)?;
         stub_runtime::length(v, at, 2usize, Some(10usize))?;
-        if let Some(s) = v.as_str() {
-            static PATTERN: stub_runtime::Pattern = stub_runtime::Pattern::new(
-                "^[a-z]+$",
-            );
-            if !PATTERN.is_match(s) {
-                return Err(at.violation("must match the pattern `^[a-z]+$`"));
-            }
-        }
+        static PATTERN: stub_runtime::Pattern = stub_runtime::Pattern::new("^[a-z]+$");
+        PATTERN.check(v, at)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -1886,9 +1878,7 @@ pub mod validate {
         dir: Direction,
     ) -> Result<(), Violation> {
         stub_runtime::json_type::string(v, at, dir)?;
-        if let Some(s) = v.as_str() && !stub_runtime::Format::Email.accepts(s) {
-            return Err(at.violation("must be in the `email` format"));
-        }
+        stub_runtime::Format::Email.check(v, at)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -1910,9 +1900,7 @@ pub mod validate {
         dir: Direction,
     ) -> Result<(), Violation> {
         stub_runtime::json_type::string(v, at, dir)?;
-        if let Some(s) = v.as_str() && !stub_runtime::Format::Date.accepts(s) {
-            return Err(at.violation("must be in the `date` format"));
-        }
+        stub_runtime::Format::Date.check(v, at)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -1922,9 +1910,7 @@ pub mod validate {
         dir: Direction,
     ) -> Result<(), Violation> {
         stub_runtime::json_type::string(v, at, dir)?;
-        if let Some(s) = v.as_str() && !stub_runtime::Format::DateTime.accepts(s) {
-            return Err(at.violation("must be in the `date-time` format"));
-        }
+        stub_runtime::Format::DateTime.check(v, at)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -1934,9 +1920,7 @@ pub mod validate {
         dir: Direction,
     ) -> Result<(), Violation> {
         stub_runtime::json_type::string(v, at, dir)?;
-        if let Some(s) = v.as_str() && !stub_runtime::Format::Uri.accepts(s) {
-            return Err(at.violation("must be in the `uri` format"));
-        }
+        stub_runtime::Format::Uri.check(v, at)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -1946,9 +1930,7 @@ pub mod validate {
         dir: Direction,
     ) -> Result<(), Violation> {
         stub_runtime::json_type::string(v, at, dir)?;
-        if let Some(s) = v.as_str() && !stub_runtime::Format::Ipv4.accepts(s) {
-            return Err(at.violation("must be in the `ipv4` format"));
-        }
+        stub_runtime::Format::Ipv4.check(v, at)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -1958,9 +1940,7 @@ pub mod validate {
         dir: Direction,
     ) -> Result<(), Violation> {
         stub_runtime::json_type::string(v, at, dir)?;
-        if let Some(s) = v.as_str() && !stub_runtime::Format::Ipv6.accepts(s) {
-            return Err(at.violation("must be in the `ipv6` format"));
-        }
+        stub_runtime::Format::Ipv6.check(v, at)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -1970,9 +1950,7 @@ pub mod validate {
         dir: Direction,
     ) -> Result<(), Violation> {
         stub_runtime::json_type::string(v, at, dir)?;
-        if let Some(s) = v.as_str() && !stub_runtime::Format::Byte.accepts(s) {
-            return Err(at.violation("must be in the `byte` format"));
-        }
+        stub_runtime::Format::Byte.check(v, at)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -2473,14 +2451,10 @@ pub mod validate {
         dir: Direction,
     ) -> Result<(), Violation> {
         stub_runtime::json_type::string(v, at, dir)?;
-        if let Some(s) = v.as_str() {
-            static PATTERN: stub_runtime::Pattern = stub_runtime::Pattern::new(
-                "^[a-f0-9]{8}$",
-            );
-            if !PATTERN.is_match(s) {
-                return Err(at.violation("must match the pattern `^[a-f0-9]{8}$`"));
-            }
-        }
+        static PATTERN: stub_runtime::Pattern = stub_runtime::Pattern::new(
+            "^[a-f0-9]{8}$",
+        );
+        PATTERN.check(v, at)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -2531,14 +2505,8 @@ pub mod validate {
         dir: Direction,
     ) -> Result<(), Violation> {
         stub_runtime::json_type::string(v, at, dir)?;
-        if let Some(s) = v.as_str() {
-            static PATTERN: stub_runtime::Pattern = stub_runtime::Pattern::new(
-                "^[A-Z]{3}$",
-            );
-            if !PATTERN.is_match(s) {
-                return Err(at.violation("must match the pattern `^[A-Z]{3}$`"));
-            }
-        }
+        static PATTERN: stub_runtime::Pattern = stub_runtime::Pattern::new("^[A-Z]{3}$");
+        PATTERN.check(v, at)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
