@@ -1,6 +1,6 @@
 //! The JSON Schema keywords generated checks call into: JSON equality,
-//! `multipleOf`, `uniqueItems`, string length, `properties` and
-//! `additionalProperties`.
+//! `multipleOf`, `uniqueItems`, string length, `properties`,
+//! `additionalProperties`, `oneOf`, `anyOf` and `not`.
 
 use serde_json::{Map, Value};
 
@@ -56,6 +56,53 @@ pub fn other_properties(
         }
     }
     Ok(())
+}
+
+/// `oneOf`: `v` (at `at`) matches exactly one of the `branches` (`None`:
+/// a branch that accepts every value). Every branch runs.
+pub fn one_of(
+    v: &Value,
+    at: &Pointer<'_>,
+    dir: Direction,
+    branches: &[Option<Check>],
+) -> Result<(), Violation> {
+    let matched = branches
+        .iter()
+        .filter(|branch| branch.is_none_or(|check| check(v, at, dir).is_ok()))
+        .count();
+    if matched == 1 {
+        Ok(())
+    } else {
+        Err(at.violation(format!(
+            "must match exactly one of the {} schemas of `oneOf`",
+            branches.len()
+        )))
+    }
+}
+
+/// `anyOf`: `v` (at `at`) matches at least one of the `branches`.
+pub fn any_of(
+    v: &Value,
+    at: &Pointer<'_>,
+    dir: Direction,
+    branches: &[Check],
+) -> Result<(), Violation> {
+    if branches.iter().any(|check| check(v, at, dir).is_ok()) {
+        Ok(())
+    } else {
+        Err(at.violation(format!(
+            "must match at least one of the {} schemas of `anyOf`",
+            branches.len()
+        )))
+    }
+}
+
+/// `not`: `v` (at `at`) does not match `check`.
+pub fn not(v: &Value, at: &Pointer<'_>, dir: Direction, check: Check) -> Result<(), Violation> {
+    match check(v, at, dir) {
+        Ok(()) => Err(at.violation("must not match the schema of `not`")),
+        Err(_) => Ok(()),
+    }
 }
 
 /// `required`: `object` (at `at`) has property `key`; its absence is
@@ -196,6 +243,44 @@ mod tests {
 
     fn said(result: Result<(), Violation>) -> Option<String> {
         result.err().map(|e| e.to_string())
+    }
+
+    #[test]
+    fn one_of_any_of_and_not_count_matching_branches() {
+        let at = Pointer::Root;
+        let dir = Direction::Request;
+        let number: Check = crate::json_type::number;
+        let integer: Check = crate::json_type::integer;
+        // 1 is a number and an integer: two `oneOf` branches match.
+        assert_eq!(
+            said(one_of(&json!(1), &at, dir, &[Some(number), Some(integer)])).as_deref(),
+            Some("(root): must match exactly one of the 2 schemas of `oneOf`")
+        );
+        assert_eq!(
+            said(one_of(
+                &json!(1.5),
+                &at,
+                dir,
+                &[Some(number), Some(integer)]
+            )),
+            None
+        );
+        // A branch that accepts everything counts as a match.
+        assert_eq!(
+            said(one_of(&json!("s3cret"), &at, dir, &[None, Some(number)])),
+            None
+        );
+        assert!(said(one_of(&json!(2), &at, dir, &[None, Some(number)])).is_some());
+        assert_eq!(said(any_of(&json!(1), &at, dir, &[string, integer])), None);
+        assert_eq!(
+            said(any_of(&json!(true), &at, dir, &[string, integer])).as_deref(),
+            Some("(root): must match at least one of the 2 schemas of `anyOf`")
+        );
+        assert_eq!(said(not(&json!(1), &at, dir, string)), None);
+        assert_eq!(
+            said(not(&json!("x"), &at, dir, string)).as_deref(),
+            Some("(root): must not match the schema of `not`")
+        );
     }
 
     #[test]

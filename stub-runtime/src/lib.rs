@@ -104,8 +104,8 @@ pub use gate::{param_check, request_check, respond};
 pub use integer::{Integer, NotAnInteger};
 #[cfg(feature = "axum")]
 pub use keywords::{
-    char_count, is_integer, json_eq, multiple_of, no_other_properties, other_properties, property,
-    read_only, required_in, required_key, unique_items, write_only,
+    any_of, char_count, is_integer, json_eq, multiple_of, no_other_properties, not, one_of,
+    other_properties, property, read_only, required_in, required_key, unique_items, write_only,
 };
 #[cfg(feature = "axum")]
 pub use params::{

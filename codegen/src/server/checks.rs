@@ -523,38 +523,25 @@ impl<'a> Checks<'a> {
         let branches = |checks: &mut Self, list: &[ReferenceOr<Schema>], word: &str| {
             list.iter()
                 .enumerate()
-                .map(
-                    |(i, s)| match checks.call_passing_dir(s, &format!("{hint}_{word}_{i}")) {
-                        Some(f) => quote!(#f(v, at, dir).is_ok()),
-                        None => quote!(true),
-                    },
-                )
+                .map(|(i, s)| checks.call_passing_dir(s, &format!("{hint}_{word}_{i}")))
                 .collect::<Vec<_>>()
         };
         if !k.one_of.is_empty() {
-            let each = branches(self, &k.one_of, "one_of");
-            let rule = format!(
-                "must match exactly one of the {} schemas of `oneOf`",
-                each.len()
-            );
-            out.push(quote!(if #(usize::from(#each))+* != 1 {
-                return Err(at.violation(#rule));
-            }));
+            let each = branches(self, &k.one_of, "one_of")
+                .into_iter()
+                .map(|f| match f {
+                    Some(f) => quote!(Some(#f)),
+                    None => quote!(None),
+                });
+            out.push(quote!(stub_runtime::one_of(v, at, dir, &[#(#each),*])?;));
         }
         if !k.any_of.is_empty() {
-            let each = branches(self, &k.any_of, "any_of");
-            // A branch that checks nothing accepts every value.
-            let each: Vec<TokenStream> = if each.iter().any(|b| b.to_string() == "true") {
-                Vec::new()
-            } else {
-                each
-            };
-            let rule = format!(
-                "must match at least one of the {} schemas of `anyOf`",
-                each.len()
-            );
-            if !each.is_empty() {
-                out.push(quote!(if !(#(#each)||*) { return Err(at.violation(#rule)); }));
+            // A branch that checks nothing accepts every value, and so the
+            // `anyOf`.
+            let each: Option<Vec<CheckFn>> =
+                branches(self, &k.any_of, "any_of").into_iter().collect();
+            if let Some(each) = each {
+                out.push(quote!(stub_runtime::any_of(v, at, dir, &[#(#each),*])?;));
             }
         }
         // `not: {}` (nothing is valid) is left to the implementation.
@@ -563,9 +550,7 @@ impl<'a> Checks<'a> {
             .as_ref()
             .and_then(|not| self.call_passing_dir(not, &format!("{hint}_not")))
         {
-            out.push(quote!(if #f(v, at, dir).is_ok() {
-                return Err(at.violation("must not match the schema of `not`"));
-            }));
+            out.push(quote!(stub_runtime::not(v, at, dir, #f)?;));
         }
         out
     }

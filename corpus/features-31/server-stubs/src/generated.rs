@@ -570,13 +570,15 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if usize::from(stub_runtime::json_type::integer(v, at, dir).is_ok())
-            + usize::from(stub_runtime::json_type::string(v, at, dir).is_ok()) != 1
-        {
-            return Err(
-                at.violation("must match exactly one of the 2 schemas of `oneOf`"),
-            );
-        }
+        stub_runtime::one_of(
+            v,
+            at,
+            dir,
+            &[
+                Some(stub_runtime::json_type::integer),
+                Some(stub_runtime::json_type::string),
+            ],
+        )?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -603,13 +605,15 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if usize::from(stub_runtime::json_type::string(v, at, dir).is_ok())
-            + usize::from(stub_runtime::json_type::integer(v, at, dir).is_ok()) != 1
-        {
-            return Err(
-                at.violation("must match exactly one of the 2 schemas of `oneOf`"),
-            );
-        }
+        stub_runtime::one_of(
+            v,
+            at,
+            dir,
+            &[
+                Some(stub_runtime::json_type::string),
+                Some(stub_runtime::json_type::integer),
+            ],
+        )?;
         Ok(())
     }
     ///Checks a value against an inline schema.

@@ -2027,13 +2027,15 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if usize::from(schema_constrained_contact_one_of_0(v, at, dir).is_ok())
-            + usize::from(schema_constrained_contact_one_of_1(v, at, dir).is_ok()) != 1
-        {
-            return Err(
-                at.violation("must match exactly one of the 2 schemas of `oneOf`"),
-            );
-        }
+        stub_runtime::one_of(
+            v,
+            at,
+            dir,
+            &[
+                Some(schema_constrained_contact_one_of_0),
+                Some(schema_constrained_contact_one_of_1),
+            ],
+        )?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -2052,13 +2054,12 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !(schema_constrained_code_any_of_0(v, at, dir).is_ok()
-            || stub_runtime::json_type::integer(v, at, dir).is_ok())
-        {
-            return Err(
-                at.violation("must match at least one of the 2 schemas of `anyOf`"),
-            );
-        }
+        stub_runtime::any_of(
+            v,
+            at,
+            dir,
+            &[schema_constrained_code_any_of_0, stub_runtime::json_type::integer],
+        )?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -2109,9 +2110,7 @@ pub mod validate {
         dir: Direction,
     ) -> Result<(), Violation> {
         stub_runtime::json_type::string(v, at, dir)?;
-        if schema_constrained_nick_not(v, at, dir).is_ok() {
-            return Err(at.violation("must not match the schema of `not`"));
-        }
+        stub_runtime::not(v, at, dir, schema_constrained_nick_not)?;
         Ok(())
     }
     ///Checks a value against the `Constrained` schema.
