@@ -12,7 +12,10 @@
 //! responses built on a spec's error schema ([`ErrorFormat`], [`SchemaErrors`]), and what the
 //! generated schema checks call ([`Violation`], [`Pointer`], [`Format`],
 //! [`Pattern`], [`checked_json`], [`checked_form`], [`check_param`], [`check_response`], and one
-//! function per keyword such as [`required_key`], [`minimum`] or [`length`]), the checks the router's options
+//! function per keyword such as [`required_key`], [`minimum`], [`length`], [`one_of`] or
+//! [`array::items`]), the readers of a request's parts (the [`PathValues`] and [`QueryPairs`]
+//! extractors; [`json_request`], [`form_request`], [`text_request`] and [`bytes_request`] for its
+//! body), the checks the router's options
 //! turn on ([`param_check`], [`request_check`], [`respond`]), and
 //! the answers an operation documents in a schema of its own ([`Documented`]).
 //! Generated code imports what it names with one glob ([`prelude`]).
