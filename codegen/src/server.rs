@@ -70,6 +70,15 @@ const CRATE_ITEMS: &[&str] = &[
     "BearerToken",
     "JsonBody",
     "Rejection",
+    // What `stub_runtime::prelude` brings in.
+    "Arc",
+    "State",
+    "StatusCode",
+    "IntoResponse",
+    "Response",
+    "MethodFilter",
+    "MethodRouter",
+    "ErrorFormat",
 ];
 
 /// Generates the server-stub crate's `generated.rs` body.
@@ -145,22 +154,6 @@ pub fn generate(
         })
         .any(|p| p.ty == ParamType::Uuid);
     let uuid_reexport = uses_uuid.then(|| quote! { pub use uuid; });
-    let operation_imports = (!ops.is_empty()).then(|| {
-        quote! {
-            use axum::extract::State;
-            use axum::http::StatusCode;
-            use axum::response::{IntoResponse, Response};
-            use axum::routing::{MethodFilter, MethodRouter};
-        }
-    });
-    let format_import = ops
-        .iter()
-        .any(|op| responses::uses_format(op, error_body))
-        .then(|| {
-            quote!(
-                use stub_runtime::ErrorFormat as _;
-            )
-        });
     let credentials = security::credentials_struct(&schemes);
     let errors = error_format(names.error.as_ref());
     let trait_doc = doc_attrs(&trait_doc(ops, names.crate_name));
@@ -177,11 +170,8 @@ pub fn generate(
             reason = "doc comments carry the spec's descriptions as written"
         )]
 
-        use std::sync::Arc;
-
-        #operation_imports
+        use stub_runtime::prelude::*;
         #refused_alias
-        #format_import
 
         pub use stub_runtime::{ApiKey, BearerToken, JsonBody, OperationInfo, Rejection, RouterOptions};
         /// The shared model types.

@@ -11,14 +11,9 @@
     clippy::tabs_in_doc_comments,
     reason = "doc comments carry the spec's descriptions as written"
 )]
-use std::sync::Arc;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodFilter, MethodRouter};
+use stub_runtime::prelude::*;
 /// What a handler answers when it refuses a request itself.
 type Refused = stub_runtime::Refused<Errors>;
-use stub_runtime::ErrorFormat as _;
 pub use stub_runtime::{
     ApiKey, BearerToken, JsonBody, OperationInfo, Rejection, RouterOptions,
 };
@@ -626,10 +621,7 @@ async fn handle_authenticate_from_oauth_token<A: UsersApi>(
 }
 async fn handle_users_disconnect_user<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-    path: Result<
-        axum::extract::RawPathParams,
-        axum::extract::rejection::RawPathParamsRejection,
-    >,
+    path: stub_runtime::PathValues,
     request: axum::extract::Request,
 ) -> Result<Response, Refused> {
     let header_map = request.headers();
@@ -639,8 +631,7 @@ async fn handle_users_disconnect_user<A: UsersApi>(
         credentials.application.is_some() || credentials.auth0.is_some(),
         "this operation needs credentials: send `X-Application-ID` or `Authorization: Bearer <token>`",
     )?;
-    let values = stub_runtime::path_values(path)?;
-    let user: uuid::Uuid = stub_runtime::path_param(&values, "user", "a UUID")?;
+    let user: uuid::Uuid = path.get("user", "a UUID")?;
     Ok(
         stub_runtime::respond::<
             Errors,
@@ -678,10 +669,7 @@ async fn handle_users_snapshot<A: UsersApi>(
 }
 async fn handle_users_specific_user_snapshot<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-    path: Result<
-        axum::extract::RawPathParams,
-        axum::extract::rejection::RawPathParamsRejection,
-    >,
+    path: stub_runtime::PathValues,
     request: axum::extract::Request,
 ) -> Result<Response, Refused> {
     let header_map = request.headers();
@@ -691,8 +679,7 @@ async fn handle_users_specific_user_snapshot<A: UsersApi>(
         credentials.application.is_some() || credentials.auth0.is_some(),
         "this operation needs credentials: send `X-Application-ID` or `Authorization: Bearer <token>`",
     )?;
-    let values = stub_runtime::path_values(path)?;
-    let user: uuid::Uuid = stub_runtime::path_param(&values, "user", "a UUID")?;
+    let user: uuid::Uuid = path.get("user", "a UUID")?;
     Ok(
         stub_runtime::respond::<
             Errors,
@@ -754,25 +741,17 @@ async fn handle_get_docs<A: UsersApi>(
 /// schema, each returning the first rule a JSON value breaks and
 /// the JSON pointer of the value breaking it.
 pub mod validate {
-    use serde_json::Value;
-    use stub_runtime::{Direction, Pointer, Violation};
-    use stub_runtime::property;
+    use stub_runtime::prelude::validate::*;
     ///Checks a value against the `Aesthetics` schema.
     pub fn schema_aesthetics(
         v: &Value,
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("theme") {
-                return Err(at.key("theme").violation("is required"));
-            }
-            if !o.contains_key("font") {
-                return Err(at.key("font").violation("is required"));
-            }
+            required_key(o, at, "theme")?;
+            required_key(o, at, "font")?;
             property(o, "schema", at, dir, schema_embedded_model_schema)?;
             property(o, "theme", at, dir, schema_theme)?;
             property(o, "font", at, dir, schema_font)?;
@@ -785,25 +764,13 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("id") {
-                return Err(at.key("id").violation("is required"));
-            }
-            if !o.contains_key("user") {
-                return Err(at.key("user").violation("is required"));
-            }
-            if !o.contains_key("urls") {
-                return Err(at.key("urls").violation("is required"));
-            }
-            if !o.contains_key("status") {
-                return Err(at.key("status").violation("is required"));
-            }
-            if !o.contains_key("project") {
-                return Err(at.key("project").violation("is required"));
-            }
+            required_key(o, at, "id")?;
+            required_key(o, at, "user")?;
+            required_key(o, at, "urls")?;
+            required_key(o, at, "status")?;
+            required_key(o, at, "project")?;
             property(o, "schema", at, dir, schema_embedded_model_schema)?;
             property(o, "id", at, dir, stub_runtime::json_type::string)?;
             property(o, "user", at, dir, stub_runtime::json_type::string)?;
@@ -822,13 +789,9 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("cloud") {
-                return Err(at.key("cloud").violation("is required"));
-            }
+            required_key(o, at, "cloud")?;
             property(o, "schema", at, dir, schema_embedded_model_schema)?;
             property(o, "cloud", at, dir, schema_allocation_status_enum)?;
         }
@@ -840,16 +803,10 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("status") {
-                return Err(at.key("status").violation("is required"));
-            }
-            if !o.contains_key("url") {
-                return Err(at.key("url").violation("is required"));
-            }
+            required_key(o, at, "status")?;
+            required_key(o, at, "url")?;
             property(o, "schema", at, dir, schema_embedded_model_schema)?;
             property(o, "status", at, dir, schema_allocation_status_enum)?;
             property(o, "url", at, dir, stub_runtime::json_type::string)?;
@@ -862,16 +819,10 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("base") {
-                return Err(at.key("base").violation("is required"));
-            }
-            if !o.contains_key("id") {
-                return Err(at.key("id").violation("is required"));
-            }
+            required_key(o, at, "base")?;
+            required_key(o, at, "id")?;
             property(o, "schema", at, dir, schema_embedded_model_schema)?;
             property(o, "base", at, dir, schema_allocation_cloud_url)?;
             property(o, "id", at, dir, schema_allocation_cloud_url)?;
@@ -883,11 +834,9 @@ pub mod validate {
     pub fn schema_allocation_status_enum(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
         if v.as_str() != Some("UNKNOWN") && v.as_str() != Some("PENDING")
             && v.as_str() != Some("RUNNING") && v.as_str() != Some("FAILED")
             && v.as_str() != Some("SUCCEEDED") && v.as_str() != Some("DISCONNECTED")
@@ -907,9 +856,7 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
             property(o, "schema", at, dir, schema_embedded_model_schema)?;
             property(o, "from", at, dir, schema_grouped_timestamp)?;
@@ -923,30 +870,20 @@ pub mod validate {
     pub fn schema_api_error_status(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        if let Some(n) = v.as_f64() {
-            if n < 400f64 {
-                return Err(at.violation("must be >= 400"));
-            }
-            if n > 599f64 {
-                return Err(at.violation("must be <= 599"));
-            }
-        }
+        stub_runtime::json_type::integer(v, at, dir)?;
+        stub_runtime::minimum(v, at, 400f64, false)?;
+        stub_runtime::maximum(v, at, 599f64, false)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
     pub fn schema_api_error_code(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
         if v.as_str() != Some("bad_request") && v.as_str() != Some("unauthorized")
             && v.as_str() != Some("not_found") && v.as_str() != Some("forbidden")
             && v.as_str() != Some("method_not_allowed")
@@ -968,19 +905,11 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("status") {
-                return Err(at.key("status").violation("is required"));
-            }
-            if !o.contains_key("code") {
-                return Err(at.key("code").violation("is required"));
-            }
-            if !o.contains_key("message") {
-                return Err(at.key("message").violation("is required"));
-            }
+            required_key(o, at, "status")?;
+            required_key(o, at, "code")?;
+            required_key(o, at, "message")?;
             property(o, "status", at, dir, schema_api_error_status)?;
             property(o, "code", at, dir, schema_api_error_code)?;
             property(o, "message", at, dir, stub_runtime::json_type::string)?;
@@ -993,9 +922,7 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
             property(o, "schema", at, dir, schema_embedded_model_schema)?;
             property(o, "api_key", at, dir, stub_runtime::json_type::string)?;
@@ -1010,16 +937,10 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("project") {
-                return Err(at.key("project").violation("is required"));
-            }
-            if !o.contains_key("region") {
-                return Err(at.key("region").violation("is required"));
-            }
+            required_key(o, at, "project")?;
+            required_key(o, at, "region")?;
             property(o, "project", at, dir, stub_runtime::json_type::string)?;
             property(o, "region", at, dir, stub_runtime::json_type::string)?;
         }
@@ -1031,13 +952,9 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("global_id") {
-                return Err(at.key("global_id").violation("is required"));
-            }
+            required_key(o, at, "global_id")?;
             property(o, "schema", at, dir, schema_embedded_model_schema)?;
             property(o, "global_id", at, dir, stub_runtime::json_type::string)?;
             property(o, "cloud_key", at, dir, stub_runtime::json_type::string)?;
@@ -1055,16 +972,10 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("global_id") {
-                return Err(at.key("global_id").violation("is required"));
-            }
-            if !o.contains_key("descope_id") {
-                return Err(at.key("descope_id").violation("is required"));
-            }
+            required_key(o, at, "global_id")?;
+            required_key(o, at, "descope_id")?;
             property(o, "schema", at, dir, schema_embedded_model_schema)?;
             property(o, "global_id", at, dir, stub_runtime::json_type::string)?;
             property(o, "vanityname", at, dir, stub_runtime::json_type::string)?;
@@ -1081,16 +992,10 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("migration") {
-                return Err(at.key("migration").violation("is required"));
-            }
-            if !o.contains_key("semantic") {
-                return Err(at.key("semantic").violation("is required"));
-            }
+            required_key(o, at, "migration")?;
+            required_key(o, at, "semantic")?;
             property(o, "migration", at, dir, stub_runtime::json_type::integer)?;
             property(
                 o,
@@ -1106,11 +1011,9 @@ pub mod validate {
     pub fn schema_embedded_model_schema_semantic_version_enum(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
         if v.as_str() != Some("UNKNOWN") && v.as_str() != Some("MAJOR_0_MINOR_0_PATCH_1")
         {
             return Err(
@@ -1128,22 +1031,12 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("type") {
-                return Err(at.key("type").violation("is required"));
-            }
-            if !o.contains_key("user_id") {
-                return Err(at.key("user_id").violation("is required"));
-            }
-            if !o.contains_key("created") {
-                return Err(at.key("created").violation("is required"));
-            }
-            if !o.contains_key("updated") {
-                return Err(at.key("updated").violation("is required"));
-            }
+            required_key(o, at, "type")?;
+            required_key(o, at, "user_id")?;
+            required_key(o, at, "created")?;
+            required_key(o, at, "updated")?;
             property(o, "schema", at, dir, schema_embedded_model_schema)?;
             property(o, "type", at, dir, schema_external_provider_type_enum)?;
             property(o, "user_id", at, dir, stub_runtime::json_type::string)?;
@@ -1163,9 +1056,7 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
             property(o, "name", at, dir, stub_runtime::json_type::string)?;
             property(o, "picture", at, dir, stub_runtime::json_type::string)?;
@@ -1236,11 +1127,9 @@ pub mod validate {
     pub fn schema_external_provider_type_enum(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
         if v.as_str() != Some("UNKNOWN") && v.as_str() != Some("github")
             && v.as_str() != Some("google-oauth2") && v.as_str() != Some("bitbucket")
             && v.as_str() != Some("linkedin") && v.as_str() != Some("twitter")
@@ -1264,14 +1153,8 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_array() {
-            return Err(at.violation("must be an array"));
-        }
-        if let Some(a) = v.as_array() {
-            for (i, x) in a.iter().enumerate() {
-                schema_external_provider(x, &at.index(i), dir)?;
-            }
-        }
+        stub_runtime::json_type::array(v, at, dir)?;
+        stub_runtime::array::items(v, at, dir, schema_external_provider)?;
         Ok(())
     }
     ///Checks a value against the `ExternalProviders` schema.
@@ -1280,13 +1163,9 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("iterable") {
-                return Err(at.key("iterable").violation("is required"));
-            }
+            required_key(o, at, "iterable")?;
             property(o, "schema", at, dir, schema_embedded_model_schema)?;
             property(o, "iterable", at, dir, schema_external_providers_iterable)?;
         }
@@ -1298,13 +1177,9 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("size") {
-                return Err(at.key("size").violation("is required"));
-            }
+            required_key(o, at, "size")?;
             property(o, "schema", at, dir, schema_embedded_model_schema)?;
             property(o, "size", at, dir, stub_runtime::json_type::integer)?;
         }
@@ -1314,14 +1189,10 @@ pub mod validate {
     pub fn schema_grouped_timestamp_value(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        if let Some(s) = v.as_str() && !stub_runtime::Format::DateTime.accepts(s) {
-            return Err(at.violation("must be in the `date-time` format"));
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
+        stub_runtime::Format::DateTime.check(v, at)?;
         Ok(())
     }
     ///Checks a value against the `GroupedTimestamp` schema.
@@ -1330,13 +1201,9 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("value") {
-                return Err(at.key("value").violation("is required"));
-            }
+            required_key(o, at, "value")?;
             property(o, "schema", at, dir, schema_embedded_model_schema)?;
             property(o, "value", at, dir, schema_grouped_timestamp_value)?;
             property(o, "readable", at, dir, stub_runtime::json_type::string)?;
@@ -1347,11 +1214,9 @@ pub mod validate {
     pub fn schema_o_auth_token_token_type(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
         if v.as_str() != Some("UNKNOWN") && v.as_str() != Some("Bearer") {
             return Err(at.violation("must be one of `\"UNKNOWN\"`, `\"Bearer\"`"));
         }
@@ -1363,19 +1228,11 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("access_token") {
-                return Err(at.key("access_token").violation("is required"));
-            }
-            if !o.contains_key("token_type") {
-                return Err(at.key("token_type").violation("is required"));
-            }
-            if !o.contains_key("expires_in") {
-                return Err(at.key("expires_in").violation("is required"));
-            }
+            required_key(o, at, "access_token")?;
+            required_key(o, at, "token_type")?;
+            required_key(o, at, "expires_in")?;
             property(o, "schema", at, dir, schema_embedded_model_schema)?;
             property(o, "access_token", at, dir, stub_runtime::json_type::string)?;
             property(o, "token_type", at, dir, schema_o_auth_token_token_type)?;
@@ -1392,13 +1249,9 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("dark") {
-                return Err(at.key("dark").violation("is required"));
-            }
+            required_key(o, at, "dark")?;
             property(o, "schema", at, dir, schema_embedded_model_schema)?;
             property(o, "dark", at, dir, stub_runtime::json_type::boolean)?;
         }
@@ -1410,16 +1263,10 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("id") {
-                return Err(at.key("id").violation("is required"));
-            }
-            if !o.contains_key("aesthetics") {
-                return Err(at.key("aesthetics").violation("is required"));
-            }
+            required_key(o, at, "id")?;
+            required_key(o, at, "aesthetics")?;
             property(o, "schema", at, dir, schema_embedded_model_schema)?;
             property(o, "picture", at, dir, stub_runtime::json_type::string)?;
             property(o, "email", at, dir, stub_runtime::json_type::string)?;
@@ -1443,14 +1290,8 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_array() {
-            return Err(at.violation("must be an array"));
-        }
-        if let Some(a) = v.as_array() {
-            for (i, x) in a.iter().enumerate() {
-                schema_user_profile(x, &at.index(i), dir)?;
-            }
-        }
+        stub_runtime::json_type::array(v, at, dir)?;
+        stub_runtime::array::items(v, at, dir, schema_user_profile)?;
         Ok(())
     }
     ///Checks a value against the `Users` schema.
@@ -1459,9 +1300,7 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
             property(o, "schema", at, dir, schema_embedded_model_schema)?;
             property(o, "iterable", at, dir, schema_users_iterable)?;

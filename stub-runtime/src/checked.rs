@@ -88,6 +88,16 @@ pub async fn json_request<T: DeserializeOwned>(
     }
 }
 
+/// The form request body of `request` for schema `schema` as a `T`,
+/// checked by `check` when given ([`checked_form`]).
+pub async fn form_request<T: DeserializeOwned + Serialize>(
+    request: Request,
+    schema: &str,
+    check: Option<Check>,
+) -> Result<T, Rejection> {
+    checked_form(FormBody::from_request(request, &()).await, schema, check)
+}
+
 /// Checks parameter `name` (in `place`: "path", "query", "header") against
 /// its schema; a violation is refused as `kind` (400) naming the parameter,
 /// the pointer inside it (for arrays) and the rule.
@@ -241,6 +251,39 @@ mod tests {
         // A form that does not decode is refused as before, check or not.
         let typed = checked_form(form("n=x"), "F", Some(positive)).unwrap_err();
         assert_eq!(typed.message(), "the form does not match the `F` schema");
+    }
+
+    /// A request carrying `body` sent as `media`.
+    fn request(media: &str, body: &'static str) -> Request {
+        Request::builder()
+            .header(header::CONTENT_TYPE, media)
+            .body(Body::from(body))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn form_requests_are_read_as_forms_then_checked() {
+        let media = "application/x-www-form-urlencoded";
+        let good: Form = form_request(request(media, "n=5&note=x"), "F", Some(positive))
+            .await
+            .unwrap();
+        assert_eq!((good.n, good.note.as_deref()), (5, Some("x")));
+        let bad = form_request::<Form>(request(media, "n=-777"), "F", Some(positive))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            bad.message(),
+            "the request body does not match the `F` schema: /n: must be > 0"
+        );
+        let off: Form = form_request(request(media, "n=-1"), "F", None)
+            .await
+            .unwrap();
+        assert_eq!(off.n, -1);
+        // JSON sent where a form is expected: 415, whatever the check.
+        let json = form_request::<Form>(request("application/json", "{\"n\":5}"), "F", None)
+            .await
+            .unwrap_err();
+        assert_eq!(json.kind(), RejectionKind::UnsupportedMediaType);
     }
 
     #[test]

@@ -59,6 +59,21 @@ impl Format {
         }
     }
 
+    /// `format` on `v` (at `at`): a string must be in this format; a value
+    /// of another JSON type passes. The rule names the format, never `v`.
+    pub fn check(
+        self,
+        v: &serde_json::Value,
+        at: &crate::Pointer<'_>,
+    ) -> Result<(), crate::Violation> {
+        match v.as_str() {
+            Some(s) if !self.accepts(s) => {
+                Err(at.violation(format!("must be in the `{}` format", self.name())))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Whether `s` is in this format.
     pub fn accepts(self, s: &str) -> bool {
         match self {
@@ -81,6 +96,16 @@ impl Format {
 #[cfg(test)]
 mod tests {
     use super::Format::{self, *};
+
+    #[test]
+    fn check_refuses_strings_out_of_the_format_and_passes_other_values() {
+        use serde_json::json;
+        let at = crate::Pointer::Root;
+        assert_eq!(Date.check(&json!("2024-02-29"), &at), Ok(()));
+        let refused = Date.check(&json!("s3cret"), &at.key("born")).unwrap_err();
+        assert_eq!(refused.to_string(), "/born: must be in the `date` format");
+        assert_eq!(Uuid.check(&json!(7), &at), Ok(()));
+    }
 
     fn check(format: Format, good: &[&str], bad: &[&str]) {
         assert_eq!(Format::from_name(format.name()), Some(format));

@@ -1,5 +1,6 @@
 //! The JSON Schema keywords generated checks call into: JSON equality,
-//! `multipleOf`, `uniqueItems`, string length and `properties`.
+//! `multipleOf`, `uniqueItems`, string length, `properties`,
+//! `additionalProperties`, `oneOf`, `anyOf` and `not`.
 
 use serde_json::{Map, Value};
 
@@ -17,6 +18,153 @@ pub fn property(
     match object.get(key) {
         Some(value) => check(value, &at.key(key), dir),
         None => Ok(()),
+    }
+}
+
+/// `additionalProperties: false`: `object` (at `at`) has no property but
+/// the `known` ones; the rule lists them, never the unknown key.
+pub fn no_other_properties(
+    object: &Map<String, Value>,
+    at: &Pointer<'_>,
+    known: &[&str],
+) -> Result<(), Violation> {
+    if object.keys().all(|key| known.contains(&key.as_str())) {
+        return Ok(());
+    }
+    if known.is_empty() {
+        return Err(at.violation("must have no properties"));
+    }
+    let listed: Vec<String> = known.iter().map(|n| format!("`{n}`")).collect();
+    Err(at.violation(format!(
+        "must have no properties other than {}",
+        listed.join(", ")
+    )))
+}
+
+/// `additionalProperties` with a schema: every property of `object` that
+/// is not one of the `known` ones checked by `check`, at its key.
+pub fn other_properties(
+    object: &Map<String, Value>,
+    at: &Pointer<'_>,
+    dir: Direction,
+    known: &[&str],
+    check: Check,
+) -> Result<(), Violation> {
+    for (key, value) in object {
+        if !known.contains(&key.as_str()) {
+            check(value, &at.key(key), dir)?;
+        }
+    }
+    Ok(())
+}
+
+/// `oneOf`: `v` (at `at`) matches exactly one of the `branches` (`None`:
+/// a branch that accepts every value). Every branch runs.
+pub fn one_of(
+    v: &Value,
+    at: &Pointer<'_>,
+    dir: Direction,
+    branches: &[Option<Check>],
+) -> Result<(), Violation> {
+    let matched = branches
+        .iter()
+        .filter(|branch| branch.is_none_or(|check| check(v, at, dir).is_ok()))
+        .count();
+    if matched == 1 {
+        Ok(())
+    } else {
+        Err(at.violation(format!(
+            "must match exactly one of the {} schemas of `oneOf`",
+            branches.len()
+        )))
+    }
+}
+
+/// `anyOf`: `v` (at `at`) matches at least one of the `branches`.
+pub fn any_of(
+    v: &Value,
+    at: &Pointer<'_>,
+    dir: Direction,
+    branches: &[Check],
+) -> Result<(), Violation> {
+    if branches.iter().any(|check| check(v, at, dir).is_ok()) {
+        Ok(())
+    } else {
+        Err(at.violation(format!(
+            "must match at least one of the {} schemas of `anyOf`",
+            branches.len()
+        )))
+    }
+}
+
+/// `not`: `v` (at `at`) does not match `check`.
+pub fn not(v: &Value, at: &Pointer<'_>, dir: Direction, check: Check) -> Result<(), Violation> {
+    match check(v, at, dir) {
+        Ok(()) => Err(at.violation("must not match the schema of `not`")),
+        Err(_) => Ok(()),
+    }
+}
+
+/// `required`: `object` (at `at`) has property `key`; its absence is
+/// reported at the property's pointer.
+pub fn required_key(
+    object: &Map<String, Value>,
+    at: &Pointer<'_>,
+    key: &str,
+) -> Result<(), Violation> {
+    if object.contains_key(key) {
+        Ok(())
+    } else {
+        Err(at.key(key).violation("is required"))
+    }
+}
+
+/// `required` for a `readOnly` property (`when` is
+/// [`Direction::Response`]) or a `writeOnly` one ([`Direction::Request`]):
+/// [`required_key`] when the value travels `dir == when`, else nothing.
+pub fn required_in(
+    object: &Map<String, Value>,
+    at: &Pointer<'_>,
+    key: &str,
+    dir: Direction,
+    when: Direction,
+) -> Result<(), Violation> {
+    if dir == when {
+        required_key(object, at, key)
+    } else {
+        Ok(())
+    }
+}
+
+/// `readOnly`: property `key` of `object` (at `at`) is refused in a
+/// request; a response may carry it.
+pub fn read_only(
+    object: &Map<String, Value>,
+    at: &Pointer<'_>,
+    key: &str,
+    dir: Direction,
+) -> Result<(), Violation> {
+    if dir == Direction::Request && object.contains_key(key) {
+        Err(at.key(key).violation("is read-only and must not be sent"))
+    } else {
+        Ok(())
+    }
+}
+
+/// `writeOnly`: property `key` of `object` (at `at`) is refused in a
+/// response; a request may carry it.
+pub fn write_only(
+    object: &Map<String, Value>,
+    at: &Pointer<'_>,
+    key: &str,
+    dir: Direction,
+) -> Result<(), Violation> {
+    if dir == Direction::Response && object.contains_key(key) {
+        Err(at
+            .key(key)
+            .violation("is write-only and must not be returned"))
+    } else {
+        Ok(())
     }
 }
 
@@ -88,6 +236,151 @@ pub fn unique_items(items: &[Value]) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn string(v: &Value, at: &Pointer<'_>, dir: Direction) -> Result<(), Violation> {
+        crate::json_type::string(v, at, dir)
+    }
+
+    fn said(result: Result<(), Violation>) -> Option<String> {
+        result.err().map(|e| e.to_string())
+    }
+
+    #[test]
+    fn one_of_any_of_and_not_count_matching_branches() {
+        let at = Pointer::Root;
+        let dir = Direction::Request;
+        let number: Check = crate::json_type::number;
+        let integer: Check = crate::json_type::integer;
+        // 1 is a number and an integer: two `oneOf` branches match.
+        assert_eq!(
+            said(one_of(&json!(1), &at, dir, &[Some(number), Some(integer)])).as_deref(),
+            Some("(root): must match exactly one of the 2 schemas of `oneOf`")
+        );
+        assert_eq!(
+            said(one_of(
+                &json!(1.5),
+                &at,
+                dir,
+                &[Some(number), Some(integer)]
+            )),
+            None
+        );
+        // A branch that accepts everything counts as a match.
+        assert_eq!(
+            said(one_of(&json!("s3cret"), &at, dir, &[None, Some(number)])),
+            None
+        );
+        assert!(said(one_of(&json!(2), &at, dir, &[None, Some(number)])).is_some());
+        assert_eq!(said(any_of(&json!(1), &at, dir, &[string, integer])), None);
+        assert_eq!(
+            said(any_of(&json!(true), &at, dir, &[string, integer])).as_deref(),
+            Some("(root): must match at least one of the 2 schemas of `anyOf`")
+        );
+        assert_eq!(said(not(&json!(1), &at, dir, string)), None);
+        assert_eq!(
+            said(not(&json!("x"), &at, dir, string)).as_deref(),
+            Some("(root): must not match the schema of `not`")
+        );
+    }
+
+    #[test]
+    fn no_other_properties_lists_the_known_ones_never_the_unknown_key() {
+        let o = json!({"a": 1, "s3cret": 2});
+        let o = o.as_object().unwrap();
+        assert_eq!(
+            said(no_other_properties(o, &Pointer::Root, &["a", "s3cret"])),
+            None
+        );
+        assert_eq!(
+            said(no_other_properties(o, &Pointer::Root, &["a", "b"])).as_deref(),
+            Some("(root): must have no properties other than `a`, `b`")
+        );
+        assert_eq!(
+            said(no_other_properties(o, &Pointer::Root, &[])).as_deref(),
+            Some("(root): must have no properties")
+        );
+        let empty = serde_json::Map::new();
+        assert_eq!(said(no_other_properties(&empty, &Pointer::Root, &[])), None);
+    }
+
+    #[test]
+    fn other_properties_are_checked_at_their_key_and_known_ones_left_alone() {
+        let o = json!({"n": 1, "x": "text", "y": 2});
+        let o = o.as_object().unwrap();
+        let at = Pointer::Root;
+        assert_eq!(
+            said(other_properties(o, &at, Direction::Request, &["n"], string)).as_deref(),
+            Some("/y: must be a string")
+        );
+        assert_eq!(
+            said(other_properties(
+                o,
+                &at,
+                Direction::Request,
+                &["n", "y"],
+                string
+            )),
+            None
+        );
+    }
+
+    /// A present key passes whatever its value (`null` included); an absent
+    /// one is refused at its own pointer below `at`, its value never shown.
+    #[test]
+    fn required_key_refuses_only_an_absent_property_at_its_pointer() {
+        let object = json!({"id": null, "name": "x"});
+        let object = object.as_object().unwrap();
+        let root = Pointer::Root;
+        let at = root.key("user");
+        assert_eq!(required_key(object, &at, "id"), Ok(()));
+        assert_eq!(required_key(object, &at, "name"), Ok(()));
+        let missing = required_key(object, &at, "email").unwrap_err();
+        assert_eq!(missing.pointer, "/user/email");
+        assert_eq!(missing.to_string(), "/user/email: is required");
+        // Keys are matched exactly, not by prefix or case.
+        assert!(required_key(object, &at, "Name").is_err());
+        assert!(required_key(object, &at, "nam").is_err());
+    }
+
+    /// `required_in` requires the key only in the direction it names.
+    #[test]
+    fn required_in_requires_only_in_its_direction() {
+        let object = json!({});
+        let object = object.as_object().unwrap();
+        let at = Pointer::Root;
+        let (req, resp) = (Direction::Request, Direction::Response);
+        assert_eq!(required_in(object, &at, "id", req, resp), Ok(()));
+        let missing = required_in(object, &at, "id", resp, resp).unwrap_err();
+        assert_eq!(missing.to_string(), "/id: is required");
+        assert!(required_in(object, &at, "pw", req, req).is_err());
+        assert_eq!(required_in(object, &at, "pw", resp, req), Ok(()));
+    }
+
+    /// A `readOnly` property is refused in a request only, a `writeOnly` one
+    /// in a response only, each at its own pointer; an absent one passes both.
+    #[test]
+    fn read_only_and_write_only_refuse_a_present_property_one_way_each() {
+        let object = json!({"id": 1, "password": "x"});
+        let object = object.as_object().unwrap();
+        let at = Pointer::Root;
+        let sent = read_only(object, &at, "id", Direction::Request).unwrap_err();
+        assert_eq!(sent.to_string(), "/id: is read-only and must not be sent");
+        assert_eq!(read_only(object, &at, "id", Direction::Response), Ok(()));
+        assert_eq!(read_only(object, &at, "absent", Direction::Request), Ok(()));
+        let returned = write_only(object, &at, "password", Direction::Response).unwrap_err();
+        assert_eq!(
+            returned.to_string(),
+            "/password: is write-only and must not be returned"
+        );
+        assert_eq!(
+            write_only(object, &at, "password", Direction::Request),
+            Ok(())
+        );
+        assert_eq!(
+            write_only(object, &at, "absent", Direction::Response),
+            Ok(())
+        );
+    }
 
     /// A check of the test's own (json_type builds on this module, not the
     /// other way round).

@@ -11,9 +11,14 @@
 //! scaffolding ([`Routes`], [`RouterOptions`]) and the
 //! responses built on a spec's error schema ([`ErrorFormat`], [`SchemaErrors`]), and what the
 //! generated schema checks call ([`Violation`], [`Pointer`], [`Format`],
-//! [`Pattern`], [`checked_json`], [`checked_form`], [`check_param`], [`check_response`]), the checks the router's options
+//! [`Pattern`], [`checked_json`], [`checked_form`], [`check_param`], [`check_response`], and one
+//! function per keyword such as [`required_key`], [`minimum`], [`length`], [`one_of`] or
+//! [`array::items`]), the readers of a request's parts (the [`PathValues`] and [`QueryPairs`]
+//! extractors; [`json_request`], [`form_request`], [`text_request`] and [`bytes_request`] for its
+//! body), the checks the router's options
 //! turn on ([`param_check`], [`request_check`], [`respond`]), and
 //! the answers an operation documents in a schema of its own ([`Documented`]).
+//! Generated code imports what it names with one glob ([`prelude`]).
 //!
 //! The `skeleton` feature (on by default) adds [`skeleton`]: what a
 //! generated skeleton server runs on.
@@ -30,8 +35,13 @@ pub use kind::{Applies, RejectionKind};
 pub use pattern::Pattern;
 pub use style::ArrayStyle;
 
+/// Checks of the array keywords of a schema, one call each.
+#[cfg(feature = "axum")]
+pub mod array;
 #[cfg(feature = "axum")]
 mod body;
+#[cfg(feature = "axum")]
+mod bounds;
 #[cfg(feature = "axum")]
 mod checked;
 #[cfg(feature = "axum")]
@@ -53,6 +63,9 @@ pub mod json_type;
 mod keywords;
 #[cfg(feature = "axum")]
 mod params;
+/// What generated code imports with one glob.
+#[cfg(feature = "axum")]
+pub mod prelude;
 #[cfg(feature = "axum")]
 mod query;
 #[cfg(feature = "axum")]
@@ -74,8 +87,11 @@ mod violation;
 #[cfg(feature = "axum")]
 pub use body::JsonBody;
 #[cfg(feature = "axum")]
+pub use bounds::{item_count, length, maximum, minimum, multiple, property_count};
+#[cfg(feature = "axum")]
 pub use checked::{
-    ResponseCheck, check_param, check_response, checked_form, checked_json, json_request,
+    ResponseCheck, check_param, check_response, checked_form, checked_json, form_request,
+    json_request,
 };
 #[cfg(feature = "axum")]
 pub use documented::{Answer, AnswerBody, Documented, Fill, Slot};
@@ -90,11 +106,15 @@ pub use gate::{param_check, request_check, respond};
 #[cfg(feature = "axum")]
 pub use integer::{Integer, NotAnInteger};
 #[cfg(feature = "axum")]
-pub use keywords::{char_count, is_integer, json_eq, multiple_of, property, unique_items};
+pub use keywords::{
+    any_of, char_count, is_integer, json_eq, multiple_of, no_other_properties, not, one_of,
+    other_properties, property, read_only, required_in, required_key, unique_items, write_only,
+};
 #[cfg(feature = "axum")]
 pub use params::{
-    body_rejection, bytes_body, bytes_rejection, expect_body, expect_media_type, json_body,
-    path_param, path_values, read_body, string_rejection, text_body,
+    PathValues, body_rejection, bytes_body, bytes_rejection, bytes_request, expect_body,
+    expect_media_type, json_body, path_param, path_values, read_body, string_rejection, text_body,
+    text_request,
 };
 #[cfg(feature = "axum")]
 pub use query::{QueryPairs, header_array, header_param, required};

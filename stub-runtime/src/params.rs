@@ -8,7 +8,8 @@ use axum::body::Bytes;
 use axum::extract::rejection::{
     BytesRejection, JsonRejection, RawPathParamsRejection, StringRejection,
 };
-use axum::extract::{FromRequest, RawPathParams, Request};
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 
 use crate::{Rejection, RejectionKind};
@@ -18,12 +19,15 @@ use crate::{Rejection, RejectionKind};
 pub fn path_values(
     path: Result<RawPathParams, RawPathParamsRejection>,
 ) -> Result<RawPathParams, Rejection> {
-    path.map_err(|_| {
-        Rejection::new(
-            RejectionKind::BadPathParameter,
-            "the path parameters could not be read (invalid percent-encoding or UTF-8)",
-        )
-    })
+    path.map_err(|_| unreadable_path())
+}
+
+/// Why path parameters that are not valid percent-encoded UTF-8 are refused.
+fn unreadable_path() -> Rejection {
+    Rejection::new(
+        RejectionKind::BadPathParameter,
+        "the path parameters could not be read (invalid percent-encoding or UTF-8)",
+    )
 }
 
 /// Parses path parameter `name`, found among `values` (name, value pairs
@@ -45,6 +49,33 @@ pub fn path_param<'a, T: FromStr>(
                 format!("path parameter `{name}` must be {expected}"),
             )
         })
+}
+
+/// The raw path parameters of a request as an extractor that cannot fail:
+/// a request whose parameters could not be read is refused by [`get`]
+/// (where the handler's error type answers it), not by the extractor.
+///
+/// [`get`]: PathValues::get
+#[derive(Debug)]
+pub struct PathValues(Result<RawPathParams, RawPathParamsRejection>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathValues {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(RawPathParams::from_request_parts(parts, state).await))
+    }
+}
+
+impl PathValues {
+    /// Parses path parameter `name` as `T` ([`path_param`]); refused as
+    /// [`path_values`] refuses when the parameters could not be read.
+    pub fn get<T: FromStr>(&self, name: &str, expected: &str) -> Result<T, Rejection> {
+        match &self.0 {
+            Ok(values) => path_param(values, name, expected),
+            Err(_) => Err(unreadable_path()),
+        }
+    }
 }
 
 /// Runs an extractor that cannot fail (a `Result` of one) on the whole request.
@@ -71,6 +102,16 @@ pub fn text_body(body: Result<String, StringRejection>) -> Result<String, Reject
 /// The raw request body, or why it could not be read.
 pub fn bytes_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Rejection> {
     body.map_err(bytes_rejection)
+}
+
+/// The text body of `request`, or why it could not be read.
+pub async fn text_request(request: Request) -> Result<String, Rejection> {
+    text_body(String::from_request(request, &()).await)
+}
+
+/// The raw body of `request`, or why it could not be read.
+pub async fn bytes_request(request: Request) -> Result<Bytes, Rejection> {
+    bytes_body(Bytes::from_request(request, &()).await)
 }
 
 /// Refuses a request that carries no body (no `Content-Type`, no
@@ -256,6 +297,54 @@ mod tests {
         assert_eq!(
             bytes_body(Ok(Bytes::from_static(b"b"))),
             Ok(Bytes::from_static(b"b"))
+        );
+    }
+
+    /// What a route `/users/{id}` taking [`PathValues`] makes of `uri`:
+    /// the `u32` `id`, or the rejection's message.
+    async fn user_id(uri: &str) -> String {
+        use tower::ServiceExt;
+        async fn show(path: PathValues) -> String {
+            match path.get::<u32>("id", "an integer") {
+                Ok(id) => id.to_string(),
+                Err(refused) => refused.message().to_string(),
+            }
+        }
+        let app = axum::Router::new().route("/users/{id}", axum::routing::get(show));
+        let request = Request::get(uri).body(axum::body::Body::empty()).unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        String::from_utf8(body.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn path_values_parse_the_matched_segment_or_refuse_without_echo() {
+        assert_eq!(user_id("/users/7").await, "7");
+        assert_eq!(
+            user_id("/users/s3cret").await,
+            "path parameter `id` must be an integer"
+        );
+        assert_eq!(
+            user_id("/users/%FF").await,
+            "the path parameters could not be read (invalid percent-encoding or UTF-8)"
+        );
+    }
+
+    #[tokio::test]
+    async fn whole_requests_give_their_text_or_bytes_or_say_why() {
+        let request = |body: &'static [u8]| Request::new(axum::body::Body::from(body));
+        assert_eq!(
+            text_request(request(b"t\xc3\xa9")).await,
+            Ok("t\u{e9}".into())
+        );
+        let bad = text_request(request(b"s3cret\xff")).await.unwrap_err();
+        assert_eq!(bad.kind(), RejectionKind::MalformedBody);
+        assert_eq!(bad.message(), "the request body is not valid UTF-8");
+        assert_eq!(
+            bytes_request(request(b"b\xff")).await,
+            Ok(Bytes::from_static(b"b\xff"))
         );
     }
 

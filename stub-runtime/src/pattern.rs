@@ -39,9 +39,44 @@ impl Pattern {
     }
 }
 
+#[cfg(feature = "axum")]
+impl Pattern {
+    /// `pattern` on `v` (at `at`): a string must contain a match; a value
+    /// of another JSON type passes. The rule shows the pattern, never `v`.
+    pub fn check(
+        &self,
+        v: &serde_json::Value,
+        at: &crate::Pointer<'_>,
+    ) -> Result<(), crate::Violation> {
+        match v.as_str() {
+            Some(s) if !self.is_match(s) => {
+                Err(at.violation(format!("must match the pattern `{}`", self.source)))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[cfg(feature = "axum")]
+    fn check_refuses_strings_without_a_match_and_passes_other_values() {
+        use serde_json::json;
+        static DIGITS: Pattern = Pattern::new("^[0-9]+$");
+        let at = crate::Pointer::Root;
+        assert_eq!(DIGITS.check(&json!("123"), &at), Ok(()));
+        let refused = DIGITS
+            .check(&json!("12a-s3cret"), &at.key("pin"))
+            .unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "/pin: must match the pattern `^[0-9]+$`"
+        );
+        assert_eq!(DIGITS.check(&json!(12), &at), Ok(()));
+    }
 
     #[test]
     fn patterns_are_ecma_and_unanchored() {

@@ -1,8 +1,11 @@
 //! Query and header parameters: typed, with rejections that name the
 //! parameter and the expected type but never echo the value.
 
+use std::convert::Infallible;
 use std::str::FromStr;
 
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 
 use crate::{ArrayStyle, Rejection, RejectionKind};
@@ -128,6 +131,16 @@ impl QueryPairs {
     }
 }
 
+/// Extracts the request's query string, decoded ([`QueryPairs::parse`]);
+/// a request without one has no pairs.
+impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::parse(parts.uri.query()))
+    }
+}
+
 /// A header parameter; `None` when absent.
 pub fn header_param<T: FromStr>(
     headers: &HeaderMap,
@@ -176,6 +189,23 @@ fn parse_value<T: FromStr>(text: &str, message: impl FnOnce() -> String) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The pairs a request to `uri` extracts.
+    async fn extracted(uri: &str) -> QueryPairs {
+        let (mut parts, ()) = axum::http::Request::get(uri).body(()).unwrap().into_parts();
+        let Ok(pairs) = QueryPairs::from_request_parts(&mut parts, &()).await;
+        pairs
+    }
+
+    #[tokio::test]
+    async fn the_extractor_decodes_the_request_query_string() {
+        let q = extracted("/items?limit=5&name=a%20b").await;
+        assert_eq!(q, QueryPairs::parse(Some("limit=5&name=a%20b")));
+        assert_eq!(q.scalar::<u32>("limit", "an integer"), Ok(Some(5)));
+        assert_eq!(q.scalar::<String>("name", "text"), Ok(Some("a b".into())));
+        let none = extracted("/items").await;
+        assert_eq!(none.scalar::<u32>("limit", "an integer"), Ok(None));
+    }
 
     #[test]
     fn cookies_are_read_from_every_cookie_header_and_named_in_messages() {

@@ -2,9 +2,10 @@
 //! spec): its operations answer with the spec's examples, and one without an
 //! example answers `501` in the schema and media type the operation documents
 //! for it ([`Documented`]), else in the spec's error format. The generated crate keeps
-//! only the per-operation answers and its command line.
+//! only the per-operation answers; its `main` calls [`run`](crate::skeleton::run).
 
 use std::cell::RefCell;
+use std::ffi::OsString;
 use std::future::Future;
 use std::net::SocketAddr;
 
@@ -101,6 +102,46 @@ pub fn example<T: DeserializeOwned>(text: &str) -> Option<T> {
     serde_json::from_str(text).ok()
 }
 
+/// The command line of skeleton server `name`: `--listen ADDR`.
+pub fn command(name: &'static str, about: &'static str) -> clap::Command {
+    clap::Command::new(name).about(about).arg(
+        clap::Arg::new("listen")
+            .long("listen")
+            .value_name("ADDR")
+            .help("Address to listen on (port 0: any free port; the address taken is printed)")
+            .value_parser(clap::value_parser!(SocketAddr))
+            .default_value("127.0.0.1:8080"),
+    )
+}
+
+/// The address the command line `args` (the program's name first) of
+/// skeleton server `name` asks it to listen on.
+pub fn listen_address<I, T>(
+    name: &'static str,
+    about: &'static str,
+    args: I,
+) -> Result<SocketAddr, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let matches = command(name, about).try_get_matches_from(args)?;
+    Ok(*matches
+        .get_one::<SocketAddr>("listen")
+        .expect("`--listen` has a default"))
+}
+
+/// A skeleton server's `main`: reads `--listen` from the command line
+/// (a bad one exits with clap's message and status), then [`serve`]s `app`.
+pub async fn run(
+    name: &'static str,
+    about: &'static str,
+    app: axum::Router,
+) -> std::io::Result<()> {
+    let listen = listen_address(name, about, std::env::args_os()).unwrap_or_else(|e| e.exit());
+    serve(listen, app).await
+}
+
 /// Serves `app` on `listen`, printing the address taken (port 0: any free
 /// port), until Ctrl-C.
 pub async fn serve(listen: SocketAddr, app: axum::Router) -> std::io::Result<()> {
@@ -156,6 +197,36 @@ mod tests {
             .await
             .unwrap();
         (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    /// `--listen` is read as a socket address, defaults to port 8080 on
+    /// loopback, and anything else on the command line is refused.
+    #[test]
+    fn the_command_line_gives_the_listen_address_or_refuses() {
+        let listen = |args: &[&str]| listen_address("skel", "a skeleton", args);
+        assert_eq!(
+            listen(&["skel"]).unwrap(),
+            "127.0.0.1:8080".parse().unwrap()
+        );
+        assert_eq!(
+            listen(&["skel", "--listen", "[::1]:0"]).unwrap(),
+            "[::1]:0".parse().unwrap()
+        );
+        assert_eq!(
+            listen(&["skel", "--listen", "localhost"])
+                .unwrap_err()
+                .kind(),
+            clap::error::ErrorKind::ValueValidation
+        );
+        assert_eq!(
+            listen(&["skel", "--port", "1"]).unwrap_err().kind(),
+            clap::error::ErrorKind::UnknownArgument
+        );
+        let help = command("skel", "a skeleton").render_help().to_string();
+        assert!(
+            help.contains("a skeleton") && help.contains("--listen <ADDR>"),
+            "{help}"
+        );
     }
 
     #[tokio::test]

@@ -85,11 +85,6 @@ pub const DEPENDENCIES: &[Dependency] = &[
         ],
         ..dep("tokio", "1")
     },
-    // The skeleton server's command line.
-    Dependency {
-        features: &["derive"],
-        ..dep("clap", "4")
-    },
     // progenitor's mocks are written for httpmock 0.8 (their code also uses regex).
     dep("httpmock", "0.8"),
     dep("regex", "1"),
@@ -401,7 +396,6 @@ pub fn skeleton(
         // The trait's signatures name `serde_json::Value` (untyped bodies).
         ("serde", &[]),
         ("serde_json", &[]),
-        ("clap", &[]),
     ];
     manifest.dependencies("dependencies", &deps, None);
     manifest.finish()

@@ -346,19 +346,9 @@ fn main_rs(name: &str) -> Result<String> {
     let krate = format_ident!("{}", name.replace('-', "_"));
     let about = format!("{name}: the skeleton server (examples from the spec, else 501)");
     let tokens = quote! {
-        use clap::Parser;
-
-        #[derive(Debug, Parser)]
-        #[command(about = #about)]
-        struct Args {
-            /// Address to listen on (port 0: any free port; the address taken is printed).
-            #[arg(long, default_value = "127.0.0.1:8080")]
-            listen: std::net::SocketAddr,
-        }
-
         #[tokio::main]
         async fn main() -> std::io::Result<()> {
-            stub_runtime::skeleton::serve(Args::parse().listen, #krate::app()).await
+            stub_runtime::skeleton::run(#name, #about, #krate::app()).await
         }
     };
     let file: syn::File = syn::parse2(tokens).map_err(|e| CodegenError::Generate {

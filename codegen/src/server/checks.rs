@@ -249,11 +249,6 @@ enum Step {
 }
 
 impl Step {
-    /// `if cond { return Err(at.violation(rule)); }`
-    fn fail(cond: TokenStream, rule: &str) -> Self {
-        Self::If(cond, quote!(return Err(at.violation(#rule));))
-    }
-
     fn render(&self) -> TokenStream {
         match self {
             Self::If(cond, body) => quote!(if #cond { #body }),
@@ -275,20 +270,6 @@ fn guarded(guard: TokenStream, steps: &[Step]) -> Option<Step> {
     }
 }
 
-/// `x.len() < n` (`n > 0`), as clippy likes it for `n == 1`.
-fn shorter(x: TokenStream, n: usize) -> TokenStream {
-    if n == 1 {
-        quote!(#x.is_empty())
-    } else {
-        quote!(#x.len() < #n)
-    }
-}
-
-/// A bound as the spec writes it (`0`, `1.5`).
-fn number_text(x: f64) -> String {
-    format!("{x}")
-}
-
 /// The generated `validate` module under construction.
 pub struct Checks<'a> {
     components: Option<&'a Components>,
@@ -298,8 +279,6 @@ pub struct Checks<'a> {
     fns: Vec<TokenStream>,
     /// Whether the function being generated passes on its `dir` argument.
     uses_dir: bool,
-    /// Whether a function calls `stub_runtime::property` (imported then).
-    uses_property: bool,
 }
 
 impl<'a> Checks<'a> {
@@ -307,12 +286,17 @@ impl<'a> Checks<'a> {
     pub fn new(components: Option<&'a Components>) -> Self {
         let mut checks = Self {
             components,
-            // `property` is imported into the module.
-            names: Unique::new(&["property"]),
+            // What `stub_runtime::prelude::validate` brings into the module.
+            names: Unique::new(&[
+                "property",
+                "required_key",
+                "required_in",
+                "read_only",
+                "write_only",
+            ]),
             component_fns: BTreeMap::new(),
             fns: Vec::new(),
             uses_dir: false,
-            uses_property: false,
         };
         let schemas: Vec<(String, ReferenceOr<Schema>)> = components
             .map(|c| {
@@ -424,22 +408,18 @@ impl<'a> Checks<'a> {
         let k = Keywords::of(schema);
         let mut out = Vec::new();
         if let Some(ty) = k.ty {
-            let (test, rule) = match ty {
-                "string" => (quote!(v.is_string()), "must be a string"),
-                "number" => (quote!(v.is_number()), "must be a number"),
-                "integer" => (quote!(stub_runtime::is_integer(v)), "must be an integer"),
-                "boolean" => (quote!(v.is_boolean()), "must be a boolean"),
-                "object" => (quote!(v.is_object()), "must be an object"),
-                _ => (quote!(v.is_array()), "must be an array"),
-            };
-            out.push(quote!(if !#test { return Err(at.violation(#rule)); }));
+            // `stub_runtime::json_type` has one check per JSON type.
+            let f = format_ident!("{ty}");
+            out.push(quote!(stub_runtime::json_type::#f(v, at, dir)?;));
+            self.uses_dir = true;
         }
         if !k.enumeration.is_empty() {
             out.push(enumeration(&k.enumeration));
         }
-        out.extend(numbers(&k).map(|s| s.render()));
-        out.extend(strings(&k).map(|s| s.render()));
-        out.extend(self.arrays(&k, hint).map(|s| s.render()));
+        out.extend(numbers(&k));
+        out.extend(lengths(&k));
+        out.extend(strings(&k));
+        out.extend(self.arrays(&k, hint));
         out.extend(self.objects(&k, hint).map(|s| s.render()));
         out.extend(self.composition(&k, hint));
         if out.is_empty() {
@@ -453,33 +433,19 @@ impl<'a> Checks<'a> {
         Some(quote!(#null #(#out)*))
     }
 
-    fn arrays(&mut self, k: &Keywords, hint: &str) -> Option<Step> {
+    /// The `stub_runtime::array` calls checking the array keywords, in
+    /// order: count, uniqueness, each position, every item.
+    fn arrays(&mut self, k: &Keywords, hint: &str) -> Vec<TokenStream> {
         let mut out = Vec::new();
-        if let Some(n) = k.min_items.filter(|n| *n > 0) {
-            let rule = format!("must have at least {n} items");
-            out.push(Step::fail(shorter(quote!(a), n), &rule));
-        }
-        if let Some(n) = k.max_items {
-            let rule = format!("must have at most {n} items");
-            out.push(Step::fail(quote!(a.len() > #n), &rule));
+        if let Some(count) = counts(k.min_items, k.max_items) {
+            out.push(quote!(stub_runtime::array::count(v, at, #count)?;));
         }
         if k.unique_items {
-            out.push(Step::fail(
-                quote!(!stub_runtime::unique_items(a)),
-                "must not contain equal items",
-            ));
+            out.push(quote!(stub_runtime::array::unique(v, at)?;));
         }
         for (i, position) in k.prefix_items.iter().enumerate() {
             if let Some(f) = self.call_passing_dir(position, &format!("{hint}_position_{i}")) {
-                // `first()` for position 0 (clippy's `get_first`).
-                let item = if i == 0 {
-                    quote!(a.first())
-                } else {
-                    quote!(a.get(#i))
-                };
-                out.push(Step::Stmt(
-                    quote!(if let Some(x) = #item { #f(x, &at.index(#i), dir)?; }),
-                ));
+                out.push(quote!(stub_runtime::array::position(v, at, dir, #i, #f)?;));
             }
         }
         if let Some(f) = k
@@ -487,11 +453,9 @@ impl<'a> Checks<'a> {
             .as_ref()
             .and_then(|i| self.call_passing_dir(i, &format!("{hint}_items")))
         {
-            out.push(Step::Stmt(
-                quote!(for (i, x) in a.iter().enumerate() { #f(x, &at.index(i), dir)?; }),
-            ));
+            out.push(quote!(stub_runtime::array::items(v, at, dir, #f)?;));
         }
-        guarded(quote!(let Some(a) = v.as_array()), &out)
+        out
     }
 
     fn objects(&mut self, k: &Keywords, hint: &str) -> Option<Step> {
@@ -502,91 +466,44 @@ impl<'a> Checks<'a> {
                 .iter()
                 .find(|(n, _)| n == name)
                 .map_or((false, false), |(_, s)| self.access(s));
-            let applies = match (read_only, write_only) {
-                (true, _) => Some(quote!(dir != Direction::Request &&)),
-                (_, true) => Some(quote!(dir != Direction::Response &&)),
-                _ => None,
+            // A `readOnly` property is required in responses only, a
+            // `writeOnly` one in requests only.
+            let require = match (read_only, write_only) {
+                (true, _) => quote!(required_in(o, at, #name, dir, Direction::Response)?;),
+                (_, true) => quote!(required_in(o, at, #name, dir, Direction::Request)?;),
+                _ => quote!(required_key(o, at, #name)?;),
             };
-            self.uses_dir |= applies.is_some();
-            out.push(Step::If(
-                quote!(#applies !o.contains_key(#name)),
-                quote!(return Err(at.key(#name).violation("is required"));),
+            self.uses_dir |= read_only || write_only;
+            out.push(Step::Stmt(require));
+        }
+        if let Some(count) = counts(k.min_properties, k.max_properties) {
+            out.push(Step::Stmt(
+                quote!(stub_runtime::property_count(o, at, #count)?;),
             ));
-        }
-        if let Some(n) = k.min_properties.filter(|n| *n > 0) {
-            let rule = format!("must have at least {n} properties");
-            out.push(Step::fail(shorter(quote!(o), n), &rule));
-        }
-        if let Some(n) = k.max_properties {
-            let rule = format!("must have at most {n} properties");
-            out.push(Step::fail(quote!(o.len() > #n), &rule));
         }
         for (name, schema) in &k.properties {
             let (read_only, write_only) = self.access(schema);
-            let f = self.call_passing_dir(schema, &format!("{hint}_{name}"));
-            let mut checks = Vec::new();
             if read_only {
-                checks.push(Step::If(
-                    quote!(dir == Direction::Request),
-                    quote!(return Err(at.key(#name).violation("is read-only and must not be sent"));),
-                ));
+                out.push(Step::Stmt(quote!(read_only(o, at, #name, dir)?;)));
             }
             if write_only {
-                checks.push(Step::If(
-                    quote!(dir == Direction::Response),
-                    quote!(return Err(at.key(#name).violation("is write-only and must not be returned"));),
-                ));
+                out.push(Step::Stmt(quote!(write_only(o, at, #name, dir)?;)));
             }
             self.uses_dir |= read_only || write_only;
-            if checks.is_empty()
-                && let Some(f) = f
-            {
+            if let Some(f) = self.call_passing_dir(schema, &format!("{hint}_{name}")) {
                 out.push(Step::Stmt(quote!(property(o, #name, at, dir, #f)?;)));
-                self.uses_property = true;
-                continue;
             }
-            if let Some(f) = f {
-                checks.push(Step::Stmt(quote!(#f(x, &at.key(#name), dir)?;)));
-            }
-            if checks.is_empty() {
-                continue;
-            }
-            let guard = if checks.len() > usize::from(read_only) + usize::from(write_only) {
-                quote!(let Some(x) = o.get(#name))
-            } else {
-                quote!(o.contains_key(#name))
-            };
-            out.extend(guarded(guard, &checks));
         }
-        let names: Vec<&str> = k.properties.iter().map(|(n, _)| n.as_str()).collect();
-        let known = if names.is_empty() {
-            quote!(false)
-        } else {
-            quote!(matches!(key.as_str(), #(#names)|*))
-        };
+        let names = k.properties.iter().map(|(n, _)| n.as_str());
         match &k.additional {
-            Some(AdditionalProperties::Any(false)) => {
-                let rule = if names.is_empty() {
-                    "must have no properties".to_string()
-                } else {
-                    let listed: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-                    format!("must have no properties other than {}", listed.join(", "))
-                };
-                let any_unknown = if names.is_empty() {
-                    quote!(!o.is_empty())
-                } else {
-                    quote!(o.keys().any(|key| !#known))
-                };
-                out.push(Step::fail(any_unknown, &rule));
-            }
+            Some(AdditionalProperties::Any(false)) => out.push(Step::Stmt(
+                quote!(stub_runtime::no_other_properties(o, at, &[#(#names),*])?;),
+            )),
             Some(AdditionalProperties::Schema(s)) => {
                 if let Some(f) = self.call_passing_dir(s, &format!("{hint}_additional")) {
-                    let each = if names.is_empty() {
-                        quote!(#f(x, &at.key(key), dir)?;)
-                    } else {
-                        quote!(if !#known { #f(x, &at.key(key), dir)?; })
-                    };
-                    out.push(Step::Stmt(quote!(for (key, x) in o { #each })));
+                    out.push(Step::Stmt(
+                        quote!(stub_runtime::other_properties(o, at, dir, &[#(#names),*], #f)?;),
+                    ));
                 }
             }
             _ => {}
@@ -606,38 +523,25 @@ impl<'a> Checks<'a> {
         let branches = |checks: &mut Self, list: &[ReferenceOr<Schema>], word: &str| {
             list.iter()
                 .enumerate()
-                .map(
-                    |(i, s)| match checks.call_passing_dir(s, &format!("{hint}_{word}_{i}")) {
-                        Some(f) => quote!(#f(v, at, dir).is_ok()),
-                        None => quote!(true),
-                    },
-                )
+                .map(|(i, s)| checks.call_passing_dir(s, &format!("{hint}_{word}_{i}")))
                 .collect::<Vec<_>>()
         };
         if !k.one_of.is_empty() {
-            let each = branches(self, &k.one_of, "one_of");
-            let rule = format!(
-                "must match exactly one of the {} schemas of `oneOf`",
-                each.len()
-            );
-            out.push(quote!(if #(usize::from(#each))+* != 1 {
-                return Err(at.violation(#rule));
-            }));
+            let each = branches(self, &k.one_of, "one_of")
+                .into_iter()
+                .map(|f| match f {
+                    Some(f) => quote!(Some(#f)),
+                    None => quote!(None),
+                });
+            out.push(quote!(stub_runtime::one_of(v, at, dir, &[#(#each),*])?;));
         }
         if !k.any_of.is_empty() {
-            let each = branches(self, &k.any_of, "any_of");
-            // A branch that checks nothing accepts every value.
-            let each: Vec<TokenStream> = if each.iter().any(|b| b.to_string() == "true") {
-                Vec::new()
-            } else {
-                each
-            };
-            let rule = format!(
-                "must match at least one of the {} schemas of `anyOf`",
-                each.len()
-            );
-            if !each.is_empty() {
-                out.push(quote!(if !(#(#each)||*) { return Err(at.violation(#rule)); }));
+            // A branch that checks nothing accepts every value, and so the
+            // `anyOf`.
+            let each: Option<Vec<CheckFn>> =
+                branches(self, &k.any_of, "any_of").into_iter().collect();
+            if let Some(each) = each {
+                out.push(quote!(stub_runtime::any_of(v, at, dir, &[#(#each),*])?;));
             }
         }
         // `not: {}` (nothing is valid) is left to the implementation.
@@ -646,9 +550,7 @@ impl<'a> Checks<'a> {
             .as_ref()
             .and_then(|not| self.call_passing_dir(not, &format!("{hint}_not")))
         {
-            out.push(quote!(if #f(v, at, dir).is_ok() {
-                return Err(at.violation("must not match the schema of `not`"));
-            }));
+            out.push(quote!(stub_runtime::not(v, at, dir, #f)?;));
         }
         out
     }
@@ -741,19 +643,12 @@ impl<'a> Checks<'a> {
     /// The module.
     pub fn module(self) -> TokenStream {
         let fns = self.fns;
-        let property = self.uses_property.then(|| {
-            quote!(
-                use stub_runtime::property;
-            )
-        });
         quote! {
             /// Schema checks generated from the spec: one function per
             /// schema, each returning the first rule a JSON value breaks and
             /// the JSON pointer of the value breaking it.
             pub mod validate {
-                use serde_json::Value;
-                use stub_runtime::{Direction, Pointer, Violation};
-                #property
+                use stub_runtime::prelude::validate::*;
 
                 #(#fns)*
             }
@@ -864,79 +759,66 @@ fn enumeration(list: &[Value]) -> TokenStream {
     quote!(if #(#differs)&&* { return Err(at.violation(#rule)); })
 }
 
-/// Numeric bounds and `multipleOf`.
-fn numbers(k: &Keywords) -> Option<Step> {
+/// `minimum`, `maximum` and `multipleOf`: one `stub_runtime` call each.
+fn numbers(k: &Keywords) -> Vec<TokenStream> {
     let mut out = Vec::new();
     if let Some((m, exclusive)) = k.minimum {
         let lit = Literal::f64_suffixed(m);
-        let (test, rule) = if exclusive {
-            (quote!(n <= #lit), format!("must be > {}", number_text(m)))
-        } else {
-            (quote!(n < #lit), format!("must be >= {}", number_text(m)))
-        };
-        out.push(Step::fail(test, &rule));
+        out.push(quote!(stub_runtime::minimum(v, at, #lit, #exclusive)?;));
     }
     if let Some((m, exclusive)) = k.maximum {
         let lit = Literal::f64_suffixed(m);
-        let (test, rule) = if exclusive {
-            (quote!(n >= #lit), format!("must be < {}", number_text(m)))
-        } else {
-            (quote!(n > #lit), format!("must be <= {}", number_text(m)))
-        };
-        out.push(Step::fail(test, &rule));
+        out.push(quote!(stub_runtime::maximum(v, at, #lit, #exclusive)?;));
     }
     if let Some(m) = k.multiple_of.filter(|m| *m > 0.0) {
         let lit = Literal::f64_suffixed(m);
-        let rule = format!("must be a multiple of {}", number_text(m));
-        out.push(Step::fail(
-            quote!(!stub_runtime::multiple_of(n, #lit)),
-            &rule,
-        ));
+        out.push(quote!(stub_runtime::multiple(v, at, #lit)?;));
     }
-    guarded(quote!(let Some(n) = v.as_f64()), &out)
+    out
 }
 
-/// String length, `pattern` and `format`.
-fn strings(k: &Keywords) -> Option<Step> {
+/// `minLength` and `maxLength`: one `stub_runtime::length` call.
+fn lengths(k: &Keywords) -> Option<TokenStream> {
+    let bounds = counts(k.min_length, k.max_length)?;
+    Some(quote!(stub_runtime::length(v, at, #bounds)?;))
+}
+
+/// A lower and an upper bound as the `stub_runtime` count checks take
+/// them (`min, Some(max)`; a lower bound of 0 checks nothing); `None` when
+/// neither bounds anything.
+fn counts(min: Option<usize>, max: Option<usize>) -> Option<TokenStream> {
+    let min = min.filter(|n| *n > 0);
+    if min.is_none() && max.is_none() {
+        return None;
+    }
+    let min = min.unwrap_or(0);
+    let max = match max {
+        Some(n) => quote!(Some(#n)),
+        None => quote!(None),
+    };
+    Some(quote!(#min, #max))
+}
+
+/// String `pattern` and `format`.
+fn strings(k: &Keywords) -> Vec<TokenStream> {
     let mut out = Vec::new();
-    let min_length = k.min_length.filter(|n| *n > 0);
-    if min_length.is_some() || k.max_length.is_some() {
-        out.push(Step::Stmt(
-            quote!(let length = stub_runtime::char_count(s);),
-        ));
-    }
-    if let Some(n) = min_length {
-        let rule = format!("must be at least {n} characters long");
-        out.push(Step::fail(quote!(length < #n), &rule));
-    }
-    if let Some(n) = k.max_length {
-        let rule = format!("must be at most {n} characters long");
-        out.push(Step::fail(quote!(length > #n), &rule));
-    }
     if let Some(p) = k
         .pattern
         .as_ref()
         .filter(|p| stub_runtime::Pattern::compiles(p))
     {
-        let rule = format!("must match the pattern `{p}`");
-        out.push(Step::Stmt(
-            quote!(static PATTERN: stub_runtime::Pattern = stub_runtime::Pattern::new(#p);),
-        ));
-        out.push(Step::fail(quote!(!PATTERN.is_match(s)), &rule));
+        out.push(quote!(static PATTERN: stub_runtime::Pattern = stub_runtime::Pattern::new(#p);));
+        out.push(quote!(PATTERN.check(v, at)?;));
     }
-    if let Some((name, variant)) = k
+    if let Some((_, variant)) = k
         .format
         .as_deref()
         .and_then(|f| FORMATS.iter().find(|(n, _)| *n == f))
     {
         let variant = format_ident!("{variant}");
-        let rule = format!("must be in the `{name}` format");
-        out.push(Step::fail(
-            quote!(!stub_runtime::Format::#variant.accepts(s)),
-            &rule,
-        ));
+        out.push(quote!(stub_runtime::Format::#variant.check(v, at)?;));
     }
-    guarded(quote!(let Some(s) = v.as_str()), &out)
+    out
 }
 
 /// The checks one handler runs, each `None` when there is nothing to check.

@@ -18,8 +18,6 @@ const HANDLER_LOCALS: &[&str] = &[
     "header_map",
     "request",
     "path",
-    "values",
-    "raw_query",
     "query_pairs",
     "cookie_pairs",
     "cookies",
@@ -151,7 +149,7 @@ pub fn handler(
         steps.push(quote!(let header_map = &header_map;));
     }
     if !op.query_params.is_empty() {
-        extractors.push(quote!(axum::extract::RawQuery(raw_query): axum::extract::RawQuery));
+        extractors.push(quote!(query_pairs: stub_runtime::QueryPairs));
     }
     if secured {
         steps.push(quote!(let credentials = Credentials::from_headers(header_map)?;));
@@ -159,13 +157,10 @@ pub fn handler(
         args.push(quote!(credentials));
     }
     if !op.path_params.is_empty() {
-        extractors.push(quote!(
-            path: Result<axum::extract::RawPathParams, axum::extract::rejection::RawPathParamsRejection>
-        ));
-        steps.push(quote!(let values = stub_runtime::path_values(path)?;));
+        extractors.push(quote!(path: stub_runtime::PathValues));
         for (p, n) in op.path_params.iter().zip(path_args(op)) {
             let (raw, t, exp) = (&p.name, param_tokens(p.ty), expected(p.ty));
-            steps.push(quote!(let #n: #t = stub_runtime::path_param(&values, #raw, #exp)?;));
+            steps.push(quote!(let #n: #t = path.get(#raw, #exp)?;));
             args.push(quote!(#n));
         }
         for ((p, n), check) in op.path_params.iter().zip(path_args(op)).zip(&checks.path) {
@@ -183,11 +178,6 @@ pub fn handler(
     for place in Place::ALL {
         if place.params(op).is_empty() {
             continue;
-        }
-        if place == Place::Query {
-            steps.push(
-                quote!(let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());),
-            );
         }
         if place == Place::Cookie {
             steps.push(quote!(let cookie_pairs = stub_runtime::QueryPairs::cookies(header_map);));
@@ -229,32 +219,17 @@ pub fn handler(
         if any_media_required {
             steps.push(quote!(stub_runtime::expect_body(header_map)?;));
         }
-        if several_media {
-            // The handler takes the whole request and reads it with the
-            // extractor of the media type it was sent as.
-            extractors.push(quote!(request: axum::extract::Request));
-            steps.push(read_any_media(body, schema, checks.body.as_ref()));
-        } else if let (BodyKind::Json, Some(check)) = (body.kind, &checks.body) {
-            // The whole request: decoded into a checked `Value`, or
-            // straight into the type when the options turn checks off.
-            let (t, check) = (type_tokens(&body.ty), check.outside());
-            extractors.push(quote!(request: axum::extract::Request));
-            steps.push(quote! {
-                let body = stub_runtime::json_request::<#t>(
-                    request,
-                    #schema,
-                    stub_runtime::request_check(&shared.options, #check),
-                )
-                .await?;
-            });
+        // The handler takes the whole request and reads its body with the
+        // reader of the media type it was sent as.
+        let read = if several_media {
+            read_any_media(body, schema, checks.body.as_ref())
         } else {
-            let (ty, read) = body_extractor(body.kind, &body.ty, schema, checks.body.as_ref());
-            extractors.push(quote!(body: #ty));
-            steps.push(quote!(let body = #read;));
-        }
+            read_body(body.kind, &body.ty, schema, checks.body.as_ref())
+        };
+        steps.push(quote!(let body = #read;));
         args.push(quote!(body));
     }
-    if headers_by_ref {
+    if headers_by_ref || op.body.is_some() {
         // `Request` takes the whole request, so it is the last extractor.
         extractors.push(quote!(request: axum::extract::Request));
     }
@@ -329,12 +304,11 @@ fn documented_handler(
     };
     quote! {
         async fn #name<A: #trait_ident>(#(#extractors),*) -> Response {
-            let answer: Result<Response, Rejection> = async move {
+            #answers.run::<Errors>(async move {
                 #(#steps)*
                 #call
-            }
-            .await;
-            answer.unwrap_or_else(|rejection| #answers.reject::<Errors>(rejection))
+            })
+            .await
         }
     }
 }
@@ -355,70 +329,32 @@ fn param_check(
     }
 }
 
-/// The extractor type of a body of `kind` decoding into `ty`, and the `?`
-/// expression turning the extracted `body` into a `ty` (checked by `check`
-/// when the options ask for it: a JSON body before decoding, a form body
-/// after, as its typed value).
+/// The `?` expression reading the body of `request` of `kind` into `ty`
+/// (checked by `check` when the options ask for it: a JSON body before
+/// decoding, a form body after, as its typed value).
 ///
 /// A form body is checked only when it decodes into a model: a free-form
 /// body (`serde_json::Value`) read from a form holds text, or a number where
 /// the text is an integer, not the types its schema names, so a check could
 /// refuse a valid form (`name=12` for a `type: string` property).
-fn body_extractor(
-    kind: BodyKind,
-    ty: &RustType,
-    schema: &str,
-    check: Option<&CheckFn>,
-) -> (TokenStream, TokenStream) {
+fn read_body(kind: BodyKind, ty: &RustType, schema: &str, check: Option<&CheckFn>) -> TokenStream {
     let t = type_tokens(ty);
-    match (kind, check.map(CheckFn::outside)) {
-        (BodyKind::Json, Some(check)) => (
-            quote!(Result<axum::Json<serde_json::Value>, axum::extract::rejection::JsonRejection>),
-            quote!(stub_runtime::checked_json::<#t>(
-                body,
-                #schema,
-                stub_runtime::request_check(&shared.options, #check),
-            )?),
-        ),
-        (BodyKind::Form, Some(check)) if matches!(ty, RustType::Model(_)) => (
-            quote!(Result<stub_runtime::FormBody<#t>, stub_runtime::FormError>),
-            quote!(stub_runtime::checked_form::<#t>(
-                body,
-                #schema,
-                stub_runtime::request_check(&shared.options, #check),
-            )?),
-        ),
-        _ => body_extractor_unchecked(kind, &t, schema),
-    }
+    let check = match check.map(CheckFn::outside) {
+        Some(check) if kind == BodyKind::Json || matches!(ty, RustType::Model(_)) => {
+            quote!(stub_runtime::request_check(&shared.options, #check))
+        }
+        _ => quote!(None),
+    };
+    let reader = match kind {
+        BodyKind::Json => format_ident!("json_request"),
+        BodyKind::Form => format_ident!("form_request"),
+        BodyKind::Text => return quote!(stub_runtime::text_request(request).await?),
+        BodyKind::Bytes => return quote!(stub_runtime::bytes_request(request).await?),
+    };
+    quote!(stub_runtime::#reader::<#t>(request, #schema, #check).await?)
 }
 
-/// [`body_extractor`] without a schema check.
-fn body_extractor_unchecked(
-    kind: BodyKind,
-    t: &TokenStream,
-    schema: &str,
-) -> (TokenStream, TokenStream) {
-    match kind {
-        BodyKind::Json => (
-            quote!(Result<axum::Json<#t>, axum::extract::rejection::JsonRejection>),
-            quote!(stub_runtime::json_body(body, #schema)?),
-        ),
-        BodyKind::Form => (
-            quote!(Result<stub_runtime::FormBody<#t>, stub_runtime::FormError>),
-            quote!(stub_runtime::form_body(body, #schema)?),
-        ),
-        BodyKind::Text => (
-            quote!(Result<String, axum::extract::rejection::StringRejection>),
-            quote!(stub_runtime::text_body(body)?),
-        ),
-        BodyKind::Bytes => (
-            quote!(Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>),
-            quote!(stub_runtime::bytes_body(body)?),
-        ),
-    }
-}
-
-/// The statement that reads `request` as whichever of the body's media
+/// The expression that reads `request` as whichever of the body's media
 /// types its `Content-Type` names (`*/*` last, matching any), else refuses
 /// it with 415.
 fn read_any_media(body: &Body, schema: &str, check: Option<&CheckFn>) -> TokenStream {
@@ -439,31 +375,24 @@ fn read_any_media(body: &Body, schema: &str, check: Option<&CheckFn>) -> TokenSt
             None => kinds.push((*kind, vec![media])),
         }
     }
-    // The branch taking `*/*` matches anything: it goes last.
+    // The branch taking `*/*` matches anything: it goes last, in place of
+    // the refusal.
     kinds.sort_by_key(|(_, medias)| medias.contains(&"*/*"));
-    let branches = kinds.iter().map(|(kind, medias)| {
-        let (ty, read) = body_extractor(*kind, &body.ty, schema, check);
-        let condition = if medias.contains(&"*/*") {
-            quote!(true)
-        } else {
-            let each = medias
-                .iter()
-                .map(|media| quote!(stub_runtime::expect_media_type(header_map, #media).is_ok()));
-            quote!(#(#each)||*)
-        };
-        quote! {
-            if #condition {
-                let body: #ty = stub_runtime::read_body(request).await;
-                #read
-            } else
+    let last = match kinds.pop_if(|(_, medias)| medias.contains(&"*/*")) {
+        Some((kind, _)) => read_body(kind, &body.ty, schema, check),
+        // `?` converts for either handler error type (`Refused`, `Rejection`).
+        None => {
+            quote!(Err(Rejection::new(stub_runtime::RejectionKind::UnsupportedMediaType, #refusal))?)
         }
+    };
+    let branches = kinds.iter().map(|(kind, medias)| {
+        let read = read_body(*kind, &body.ty, schema, check);
+        let each = medias
+            .iter()
+            .map(|media| quote!(stub_runtime::expect_media_type(header_map, #media).is_ok()));
+        quote!(if #(#each)||* { #read } else)
     });
-    quote! {
-        let body = #(#branches)* {
-            // `?` converts for either handler error type (`Refused`, `Rejection`).
-            Err(Rejection::new(stub_runtime::RejectionKind::UnsupportedMediaType, #refusal))?
-        };
-    }
+    quote!(#(#branches)* { #last })
 }
 
 /// `.path(...)` calls on `stub_runtime::Routes`, one per path, with 405 for every method the spec does not list.
@@ -502,23 +431,21 @@ mod tests {
 
     use super::*;
 
-    /// The `?` expression [`body_extractor`] gives a form body of type `ty`
+    /// The `?` expression [`read_body`] gives a form body of type `ty`
     /// with a check, as text.
     fn form_read(ty: &RustType) -> String {
         let check = CheckFn::Local(Ident::new("schema_item", Span::call_site()));
-        body_extractor(BodyKind::Form, ty, "Item", Some(&check))
-            .1
-            .to_string()
+        read_body(BodyKind::Form, ty, "Item", Some(&check)).to_string()
     }
 
     #[test]
     fn a_form_decoding_into_a_model_is_checked_and_a_free_form_one_only_typed() {
         let model = form_read(&RustType::Model("Item".into()));
-        assert!(model.contains("stub_runtime :: checked_form"), "{model}");
+        assert!(model.contains("stub_runtime :: form_request"), "{model}");
         assert!(model.contains("validate :: schema_item"), "{model}");
         // Its values stay text (or integers): a check could refuse a valid form.
         let free = form_read(&RustType::Json);
-        assert!(free.contains("stub_runtime :: form_body"), "{free}");
+        assert!(free.contains("stub_runtime :: form_request"), "{free}");
         assert!(!free.contains("schema_item"), "{free}");
     }
 }

@@ -39,19 +39,6 @@ impl Build {
             Some((media, _)) => Self::Media(media.clone()),
         }
     }
-
-    /// Whether sending it goes through the error format's methods.
-    fn uses_format(&self) -> bool {
-        matches!(self, Self::Error | Self::Json)
-    }
-}
-
-/// Whether `op`'s responses call the `ErrorFormat` methods (so its trait
-/// must be in scope).
-pub fn uses_format(op: &Operation, error: Option<&ErrorBody<'_>>) -> bool {
-    op.responses
-        .iter()
-        .any(|r| matches!(r.status, Status::Range(_)) || Build::of(r, error).uses_format())
 }
 
 /// The fields of a response variant, in order: the status (ranges and

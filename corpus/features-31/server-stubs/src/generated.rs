@@ -11,14 +11,9 @@
     clippy::tabs_in_doc_comments,
     reason = "doc comments carry the spec's descriptions as written"
 )]
-use std::sync::Arc;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodFilter, MethodRouter};
+use stub_runtime::prelude::*;
 /// What a handler answers when it refuses a request itself.
 type Refused = stub_runtime::Refused<Errors>;
-use stub_runtime::ErrorFormat as _;
 pub use stub_runtime::{
     ApiKey, BearerToken, JsonBody, OperationInfo, Rejection, RouterOptions,
 };
@@ -259,119 +254,109 @@ async fn handle_create_pet<A: Features31Api>(
     State(shared): State<stub_runtime::Shared<A>>,
     request: axum::extract::Request,
 ) -> Response {
-    let answer: Result<Response, Rejection> = async move {
-        let body = stub_runtime::json_request::<
-            types::Pet,
-        >(
-                request,
-                "Pet",
-                stub_runtime::request_check(&shared.options, validate::schema_pet),
-            )
-            .await?;
-        Ok(
-            stub_runtime::respond::<
-                Errors,
+    ANSWERS_HANDLE_CREATE_PET
+        .run::<
+            Errors,
+        >(async move {
+            let body = stub_runtime::json_request::<
+                types::Pet,
             >(
-                    &shared.options,
-                    "create_pet",
-                    shared.api.create_pet(body).await,
-                    validate::create_pet_response,
+                    request,
+                    "Pet",
+                    stub_runtime::request_check(&shared.options, validate::schema_pet),
                 )
-                .await,
-        )
-    }
-        .await;
-    answer
-        .unwrap_or_else(|rejection| {
-            ANSWERS_HANDLE_CREATE_PET.reject::<Errors>(rejection)
+                .await?;
+            Ok(
+                stub_runtime::respond::<
+                    Errors,
+                >(
+                        &shared.options,
+                        "create_pet",
+                        shared.api.create_pet(body).await,
+                        validate::create_pet_response,
+                    )
+                    .await,
+            )
         })
+        .await
 }
 async fn handle_get_pet<A: Features31Api>(
     State(shared): State<stub_runtime::Shared<A>>,
-    axum::extract::RawQuery(raw_query): axum::extract::RawQuery,
-    path: Result<
-        axum::extract::RawPathParams,
-        axum::extract::rejection::RawPathParamsRejection,
-    >,
+    query_pairs: stub_runtime::QueryPairs,
+    path: stub_runtime::PathValues,
     request: axum::extract::Request,
 ) -> Response {
-    let answer: Result<Response, Rejection> = async move {
-        let header_map = request.headers();
-        let values = stub_runtime::path_values(path)?;
-        let id: stub_runtime::Integer = stub_runtime::path_param(
-            &values,
-            "id",
-            "an integer",
-        )?;
-        stub_runtime::param_check(
-            &shared.options,
-            stub_runtime::RejectionKind::BadPathParameter,
-            "path",
-            "id",
-            Some(&id),
-            validate::get_pet_path_id,
-        )?;
-        let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
-        let query = GetPetQuery {
-            lookup: query_pairs.scalar::<String>("lookup", "a string")?,
-        };
-        let cookie_pairs = stub_runtime::QueryPairs::cookies(header_map);
-        let cookies = GetPetCookies {
-            visits: cookie_pairs.scalar::<stub_runtime::Integer>("visits", "an integer")?,
-        };
-        stub_runtime::param_check(
-            &shared.options,
-            stub_runtime::RejectionKind::BadParameter,
-            "cookie",
-            "visits",
-            cookies.visits.as_ref(),
-            validate::get_pet_cookie_visits,
-        )?;
-        Ok(
-            stub_runtime::respond::<
-                Errors,
-            >(
-                    &shared.options,
-                    "get_pet",
-                    shared.api.get_pet(id, query, cookies).await,
-                    validate::get_pet_response,
-                )
-                .await,
-        )
-    }
-        .await;
-    answer.unwrap_or_else(|rejection| ANSWERS_HANDLE_GET_PET.reject::<Errors>(rejection))
+    ANSWERS_HANDLE_GET_PET
+        .run::<
+            Errors,
+        >(async move {
+            let header_map = request.headers();
+            let id: stub_runtime::Integer = path.get("id", "an integer")?;
+            stub_runtime::param_check(
+                &shared.options,
+                stub_runtime::RejectionKind::BadPathParameter,
+                "path",
+                "id",
+                Some(&id),
+                validate::get_pet_path_id,
+            )?;
+            let query = GetPetQuery {
+                lookup: query_pairs.scalar::<String>("lookup", "a string")?,
+            };
+            let cookie_pairs = stub_runtime::QueryPairs::cookies(header_map);
+            let cookies = GetPetCookies {
+                visits: cookie_pairs
+                    .scalar::<stub_runtime::Integer>("visits", "an integer")?,
+            };
+            stub_runtime::param_check(
+                &shared.options,
+                stub_runtime::RejectionKind::BadParameter,
+                "cookie",
+                "visits",
+                cookies.visits.as_ref(),
+                validate::get_pet_cookie_visits,
+            )?;
+            Ok(
+                stub_runtime::respond::<
+                    Errors,
+                >(
+                        &shared.options,
+                        "get_pet",
+                        shared.api.get_pet(id, query, cookies).await,
+                        validate::get_pet_response,
+                    )
+                    .await,
+            )
+        })
+        .await
 }
 async fn handle_put_file<A: Features31Api>(
     State(shared): State<stub_runtime::Shared<A>>,
     header_map: axum::http::HeaderMap,
-    path: Result<
-        axum::extract::RawPathParams,
-        axum::extract::rejection::RawPathParamsRejection,
-    >,
-    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    path: stub_runtime::PathValues,
+    request: axum::extract::Request,
 ) -> Response {
-    let answer: Result<Response, Rejection> = async move {
-        let header_map = &header_map;
-        let values = stub_runtime::path_values(path)?;
-        let name: String = stub_runtime::path_param(&values, "name", "a string")?;
-        stub_runtime::expect_media_type(header_map, "application/octet-stream")?;
-        let body = stub_runtime::bytes_body(body)?;
-        Ok(
-            stub_runtime::respond::<
-                Errors,
-            >(
-                    &shared.options,
-                    "put_file",
-                    shared.api.put_file(name, body).await,
-                    validate::put_file_response,
-                )
-                .await,
-        )
-    }
-        .await;
-    answer
-        .unwrap_or_else(|rejection| ANSWERS_HANDLE_PUT_FILE.reject::<Errors>(rejection))
+    ANSWERS_HANDLE_PUT_FILE
+        .run::<
+            Errors,
+        >(async move {
+            let header_map = &header_map;
+            let name: String = path.get("name", "a string")?;
+            stub_runtime::expect_media_type(header_map, "application/octet-stream")?;
+            let body = stub_runtime::bytes_request(request).await?;
+            Ok(
+                stub_runtime::respond::<
+                    Errors,
+                >(
+                        &shared.options,
+                        "put_file",
+                        shared.api.put_file(name, body).await,
+                        validate::put_file_response,
+                    )
+                    .await,
+            )
+        })
+        .await
 }
 async fn handle_pet_adopted<A: Features31Api>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -471,22 +456,16 @@ static ANSWERS_HANDLE_PUT_FILE: stub_runtime::Documented = stub_runtime::Documen
 /// schema, each returning the first rule a JSON value breaks and
 /// the JSON pointer of the value breaking it.
 pub mod validate {
-    use serde_json::Value;
-    use stub_runtime::{Direction, Pointer, Violation};
-    use stub_runtime::property;
+    use stub_runtime::prelude::validate::*;
     ///Checks a value against the `Problem` schema.
     pub fn schema_problem(
         v: &Value,
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("title") {
-                return Err(at.key("title").violation("is required"));
-            }
+            required_key(o, at, "title")?;
             property(o, "title", at, dir, stub_runtime::json_type::string)?;
         }
         Ok(())
@@ -495,11 +474,9 @@ pub mod validate {
     pub fn schema_kind(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
         if v.as_str() != Some("cat") && v.as_str() != Some("dog") {
             return Err(at.violation("must be one of `\"cat\"`, `\"dog\"`"));
         }
@@ -511,13 +488,9 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("name") {
-                return Err(at.key("name").violation("is required"));
-            }
+            required_key(o, at, "name")?;
             property(o, "name", at, dir, stub_runtime::json_type::string)?;
         }
         Ok(())
@@ -526,28 +499,19 @@ pub mod validate {
     pub fn schema_pet_name(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        if let Some(s) = v.as_str() {
-            let length = stub_runtime::char_count(s);
-            if length < 1usize {
-                return Err(at.violation("must be at least 1 characters long"));
-            }
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
+        stub_runtime::length(v, at, 1usize, None)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
     pub fn schema_pet_species(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
         if v.as_str() != Some("pet") {
             return Err(at.violation("must be one of `\"pet\"`"));
         }
@@ -566,36 +530,26 @@ pub mod validate {
     pub fn schema_pet_nickname(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
         if v.is_null() {
             return Ok(());
         }
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
     pub fn schema_pet_age(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
         if v.is_null() {
             return Ok(());
         }
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        if let Some(n) = v.as_f64() {
-            if n <= 0f64 {
-                return Err(at.violation("must be > 0"));
-            }
-            if n >= 100f64 {
-                return Err(at.violation("must be < 100"));
-            }
-        }
+        stub_runtime::json_type::integer(v, at, dir)?;
+        stub_runtime::minimum(v, at, 0f64, true)?;
+        stub_runtime::maximum(v, at, 100f64, true)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -616,13 +570,15 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if usize::from(stub_runtime::json_type::integer(v, at, dir).is_ok())
-            + usize::from(stub_runtime::json_type::string(v, at, dir).is_ok()) != 1
-        {
-            return Err(
-                at.violation("must match exactly one of the 2 schemas of `oneOf`"),
-            );
-        }
+        stub_runtime::one_of(
+            v,
+            at,
+            dir,
+            &[
+                Some(stub_runtime::json_type::integer),
+                Some(stub_runtime::json_type::string),
+            ],
+        )?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -631,13 +587,15 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            for (key, x) in o {
-                stub_runtime::json_type::string(x, &at.key(key), dir)?;
-            }
+            stub_runtime::other_properties(
+                o,
+                at,
+                dir,
+                &[],
+                stub_runtime::json_type::string,
+            )?;
         }
         Ok(())
     }
@@ -647,13 +605,15 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if usize::from(stub_runtime::json_type::string(v, at, dir).is_ok())
-            + usize::from(stub_runtime::json_type::integer(v, at, dir).is_ok()) != 1
-        {
-            return Err(
-                at.violation("must match exactly one of the 2 schemas of `oneOf`"),
-            );
-        }
+        stub_runtime::one_of(
+            v,
+            at,
+            dir,
+            &[
+                Some(stub_runtime::json_type::string),
+                Some(stub_runtime::json_type::integer),
+            ],
+        )?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -662,23 +622,23 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_array() {
-            return Err(at.violation("must be an array"));
-        }
-        if let Some(a) = v.as_array() {
-            if a.len() > 2usize {
-                return Err(at.violation("must have at most 2 items"));
-            }
-            if let Some(x) = a.first() {
-                stub_runtime::json_type::string(x, &at.index(0usize), dir)?;
-            }
-            if let Some(x) = a.get(1usize) {
-                stub_runtime::json_type::integer(x, &at.index(1usize), dir)?;
-            }
-            for (i, x) in a.iter().enumerate() {
-                schema_pet_pair_items(x, &at.index(i), dir)?;
-            }
-        }
+        stub_runtime::json_type::array(v, at, dir)?;
+        stub_runtime::array::count(v, at, 0usize, Some(2usize))?;
+        stub_runtime::array::position(
+            v,
+            at,
+            dir,
+            0usize,
+            stub_runtime::json_type::string,
+        )?;
+        stub_runtime::array::position(
+            v,
+            at,
+            dir,
+            1usize,
+            stub_runtime::json_type::integer,
+        )?;
+        stub_runtime::array::items(v, at, dir, schema_pet_pair_items)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -701,22 +661,12 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("name") {
-                return Err(at.key("name").violation("is required"));
-            }
-            if !o.contains_key("kind") {
-                return Err(at.key("kind").violation("is required"));
-            }
-            if !o.contains_key("species") {
-                return Err(at.key("species").violation("is required"));
-            }
-            if !o.contains_key("nickname") {
-                return Err(at.key("nickname").violation("is required"));
-            }
+            required_key(o, at, "name")?;
+            required_key(o, at, "kind")?;
+            required_key(o, at, "species")?;
+            required_key(o, at, "nickname")?;
             property(o, "name", at, dir, schema_pet_name)?;
             property(o, "species", at, dir, schema_pet_species)?;
             property(o, "kind", at, dir, schema_pet_kind)?;
@@ -730,23 +680,25 @@ pub mod validate {
             property(o, "home", at, dir, schema_point)?;
             property(o, "pair", at, dir, schema_pet_pair)?;
             property(o, "nothing", at, dir, schema_pet_nothing)?;
-            if o
-                .keys()
-                .any(|key| {
-                    !matches!(
-                        key.as_str(), "name" | "species" | "kind" | "nickname" | "age" |
-                        "owner" | "id_or_name" | "weight" | "adopted" | "labels" | "home"
-                        | "pair" | "nothing"
-                    )
-                })
-            {
-                return Err(
-                    at
-                        .violation(
-                            "must have no properties other than `name`, `species`, `kind`, `nickname`, `age`, `owner`, `id_or_name`, `weight`, `adopted`, `labels`, `home`, `pair`, `nothing`",
-                        ),
-                );
-            }
+            stub_runtime::no_other_properties(
+                o,
+                at,
+                &[
+                    "name",
+                    "species",
+                    "kind",
+                    "nickname",
+                    "age",
+                    "owner",
+                    "id_or_name",
+                    "weight",
+                    "adopted",
+                    "labels",
+                    "home",
+                    "pair",
+                    "nothing",
+                ],
+            )?;
         }
         Ok(())
     }
@@ -756,16 +708,10 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("x") {
-                return Err(at.key("x").violation("is required"));
-            }
-            if !o.contains_key("y") {
-                return Err(at.key("y").violation("is required"));
-            }
+            required_key(o, at, "x")?;
+            required_key(o, at, "y")?;
             property(o, "x", at, dir, stub_runtime::json_type::number)?;
             property(o, "y", at, dir, stub_runtime::json_type::number)?;
         }
@@ -775,28 +721,20 @@ pub mod validate {
     pub fn schema_put_file_response200_size(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        if let Some(n) = v.as_f64() && n < 0f64 {
-            return Err(at.violation("must be >= 0"));
-        }
+        stub_runtime::json_type::integer(v, at, dir)?;
+        stub_runtime::minimum(v, at, 0f64, false)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
     pub fn schema_put_file_response200_digest(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        if let Some(s) = v.as_str() && !stub_runtime::Format::Byte.accepts(s) {
-            return Err(at.violation("must be in the `byte` format"));
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
+        stub_runtime::Format::Byte.check(v, at)?;
         Ok(())
     }
     ///Checks a value against the `PutFileResponse200` schema.
@@ -805,19 +743,11 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("name") {
-                return Err(at.key("name").violation("is required"));
-            }
-            if !o.contains_key("size") {
-                return Err(at.key("size").violation("is required"));
-            }
-            if !o.contains_key("digest") {
-                return Err(at.key("digest").violation("is required"));
-            }
+            required_key(o, at, "name")?;
+            required_key(o, at, "size")?;
+            required_key(o, at, "digest")?;
             property(o, "name", at, dir, stub_runtime::json_type::string)?;
             property(o, "size", at, dir, schema_put_file_response200_size)?;
             property(o, "digest", at, dir, schema_put_file_response200_digest)?;
@@ -836,28 +766,20 @@ pub mod validate {
     pub fn get_pet_path_id(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        if let Some(n) = v.as_f64() && n <= 0f64 {
-            return Err(at.violation("must be > 0"));
-        }
+        stub_runtime::json_type::integer(v, at, dir)?;
+        stub_runtime::minimum(v, at, 0f64, true)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
     pub fn get_pet_cookie_visits(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        if let Some(n) = v.as_f64() && n >= 1000f64 {
-            return Err(at.violation("must be < 1000"));
-        }
+        stub_runtime::json_type::integer(v, at, dir)?;
+        stub_runtime::maximum(v, at, 1000f64, true)?;
         Ok(())
     }
     ///Checks a JSON response of `get_pet` against the schema documented for its status.

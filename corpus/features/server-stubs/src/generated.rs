@@ -11,14 +11,9 @@
     clippy::tabs_in_doc_comments,
     reason = "doc comments carry the spec's descriptions as written"
 )]
-use std::sync::Arc;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodFilter, MethodRouter};
+use stub_runtime::prelude::*;
 /// What a handler answers when it refuses a request itself.
 type Refused = stub_runtime::Refused<Errors>;
-use stub_runtime::ErrorFormat as _;
 pub use stub_runtime::{
     ApiKey, BearerToken, JsonBody, OperationInfo, Rejection, RouterOptions,
 };
@@ -984,191 +979,176 @@ pub fn router_with_options<A: FeaturesApi>(
 }
 async fn handle_list_items<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-    axum::extract::RawQuery(raw_query): axum::extract::RawQuery,
+    query_pairs: stub_runtime::QueryPairs,
     request: axum::extract::Request,
 ) -> Response {
-    let answer: Result<Response, Rejection> = async move {
-        let header_map = request.headers();
-        let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
-        let query = ListItemsQuery {
-            q: stub_runtime::required(
-                query_pairs.scalar::<String>("q", "a string")?,
+    ANSWERS_HANDLE_LIST_ITEMS
+        .run::<
+            Errors,
+        >(async move {
+            let header_map = request.headers();
+            let query = ListItemsQuery {
+                q: stub_runtime::required(
+                    query_pairs.scalar::<String>("q", "a string")?,
+                    "query",
+                    "q",
+                )?,
+                limit: query_pairs
+                    .scalar::<stub_runtime::Integer>("limit", "an integer")?
+                    .unwrap_or(stub_runtime::Integer::from(10i64)),
+                ratio: query_pairs.scalar::<f64>("ratio", "a number")?,
+                active: query_pairs.scalar::<bool>("active", "`true` or `false`")?,
+                tags: query_pairs
+                    .array::<
+                        String,
+                    >("tags", stub_runtime::ArrayStyle::FormExploded, "a string")?,
+                ids: query_pairs
+                    .array::<
+                        stub_runtime::Integer,
+                    >("ids", stub_runtime::ArrayStyle::FormCommas, "an integer")?,
+                words: query_pairs
+                    .array::<
+                        String,
+                    >("words", stub_runtime::ArrayStyle::SpaceDelimited, "a string")?,
+                codes: query_pairs
+                    .array::<
+                        stub_runtime::Integer,
+                    >("codes", stub_runtime::ArrayStyle::PipeDelimited, "an integer")?,
+            };
+            stub_runtime::param_check(
+                &shared.options,
+                stub_runtime::RejectionKind::BadParameter,
                 "query",
-                "q",
-            )?,
-            limit: query_pairs
-                .scalar::<stub_runtime::Integer>("limit", "an integer")?
-                .unwrap_or(stub_runtime::Integer::from(10i64)),
-            ratio: query_pairs.scalar::<f64>("ratio", "a number")?,
-            active: query_pairs.scalar::<bool>("active", "`true` or `false`")?,
-            tags: query_pairs
-                .array::<
+                "tags",
+                query.tags.as_ref(),
+                validate::list_items_query_tags,
+            )?;
+            stub_runtime::param_check(
+                &shared.options,
+                stub_runtime::RejectionKind::BadParameter,
+                "query",
+                "ids",
+                query.ids.as_ref(),
+                validate::list_items_query_ids,
+            )?;
+            stub_runtime::param_check(
+                &shared.options,
+                stub_runtime::RejectionKind::BadParameter,
+                "query",
+                "words",
+                query.words.as_ref(),
+                validate::list_items_query_words,
+            )?;
+            stub_runtime::param_check(
+                &shared.options,
+                stub_runtime::RejectionKind::BadParameter,
+                "query",
+                "codes",
+                query.codes.as_ref(),
+                validate::list_items_query_codes,
+            )?;
+            let headers = ListItemsHeaders {
+                x_trace_id: stub_runtime::header_param::<
                     String,
-                >("tags", stub_runtime::ArrayStyle::FormExploded, "a string")?,
-            ids: query_pairs
-                .array::<
-                    stub_runtime::Integer,
-                >("ids", stub_runtime::ArrayStyle::FormCommas, "an integer")?,
-            words: query_pairs
-                .array::<
-                    String,
-                >("words", stub_runtime::ArrayStyle::SpaceDelimited, "a string")?,
-            codes: query_pairs
-                .array::<
-                    stub_runtime::Integer,
-                >("codes", stub_runtime::ArrayStyle::PipeDelimited, "an integer")?,
-        };
-        stub_runtime::param_check(
-            &shared.options,
-            stub_runtime::RejectionKind::BadParameter,
-            "query",
-            "tags",
-            query.tags.as_ref(),
-            validate::list_items_query_tags,
-        )?;
-        stub_runtime::param_check(
-            &shared.options,
-            stub_runtime::RejectionKind::BadParameter,
-            "query",
-            "ids",
-            query.ids.as_ref(),
-            validate::list_items_query_ids,
-        )?;
-        stub_runtime::param_check(
-            &shared.options,
-            stub_runtime::RejectionKind::BadParameter,
-            "query",
-            "words",
-            query.words.as_ref(),
-            validate::list_items_query_words,
-        )?;
-        stub_runtime::param_check(
-            &shared.options,
-            stub_runtime::RejectionKind::BadParameter,
-            "query",
-            "codes",
-            query.codes.as_ref(),
-            validate::list_items_query_codes,
-        )?;
-        let headers = ListItemsHeaders {
-            x_trace_id: stub_runtime::header_param::<
-                String,
-            >(header_map, "X-Trace-Id", "a string")?,
-            x_count: stub_runtime::required(
-                stub_runtime::header_param::<
-                    stub_runtime::Integer,
-                >(header_map, "X-Count", "an integer")?,
-                "header",
-                "X-Count",
-            )?,
-        };
-        Ok(
-            stub_runtime::respond::<
-                Errors,
-            >(
-                    &shared.options,
-                    "list_items",
-                    shared.api.list_items(query, headers).await,
-                    validate::list_items_response,
-                )
-                .await,
-        )
-    }
-        .await;
-    answer
-        .unwrap_or_else(|rejection| {
-            ANSWERS_HANDLE_LIST_ITEMS.reject::<Errors>(rejection)
+                >(header_map, "X-Trace-Id", "a string")?,
+                x_count: stub_runtime::required(
+                    stub_runtime::header_param::<
+                        stub_runtime::Integer,
+                    >(header_map, "X-Count", "an integer")?,
+                    "header",
+                    "X-Count",
+                )?,
+            };
+            Ok(
+                stub_runtime::respond::<
+                    Errors,
+                >(
+                        &shared.options,
+                        "list_items",
+                        shared.api.list_items(query, headers).await,
+                        validate::list_items_response,
+                    )
+                    .await,
+            )
         })
+        .await
 }
 async fn handle_create_item_form<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-    body: Result<
-        stub_runtime::FormBody<types::CreateItemFormBody>,
-        stub_runtime::FormError,
-    >,
+    request: axum::extract::Request,
 ) -> Response {
-    let answer: Result<Response, Rejection> = async move {
-        let body = stub_runtime::checked_form::<
-            types::CreateItemFormBody,
-        >(
-            body,
-            "CreateItemFormBody",
-            stub_runtime::request_check(
-                &shared.options,
-                validate::schema_create_item_form_body,
-            ),
-        )?;
-        Ok(
-            stub_runtime::respond::<
-                Errors,
+    ANSWERS_HANDLE_CREATE_ITEM_FORM
+        .run::<
+            Errors,
+        >(async move {
+            let body = stub_runtime::form_request::<
+                types::CreateItemFormBody,
             >(
-                    &shared.options,
-                    "create_item_form",
-                    shared.api.create_item_form(body).await,
-                    validate::create_item_form_response,
+                    request,
+                    "CreateItemFormBody",
+                    stub_runtime::request_check(
+                        &shared.options,
+                        validate::schema_create_item_form_body,
+                    ),
                 )
-                .await,
-        )
-    }
-        .await;
-    answer
-        .unwrap_or_else(|rejection| {
-            ANSWERS_HANDLE_CREATE_ITEM_FORM.reject::<Errors>(rejection)
+                .await?;
+            Ok(
+                stub_runtime::respond::<
+                    Errors,
+                >(
+                        &shared.options,
+                        "create_item_form",
+                        shared.api.create_item_form(body).await,
+                        validate::create_item_form_response,
+                    )
+                    .await,
+            )
         })
+        .await
 }
 async fn handle_items_set_note<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     header_map: axum::http::HeaderMap,
-    path: Result<
-        axum::extract::RawPathParams,
-        axum::extract::rejection::RawPathParamsRejection,
-    >,
-    body: Result<String, axum::extract::rejection::StringRejection>,
+    path: stub_runtime::PathValues,
+    request: axum::extract::Request,
 ) -> Response {
-    let answer: Result<Response, Rejection> = async move {
-        let header_map = &header_map;
-        let values = stub_runtime::path_values(path)?;
-        let id: stub_runtime::Integer = stub_runtime::path_param(
-            &values,
-            "id",
-            "an integer",
-        )?;
-        stub_runtime::expect_media_type(header_map, "text/plain")?;
-        let body = stub_runtime::text_body(body)?;
-        Ok(shared.api.items_set_note(id, body).await.into_response())
-    }
-        .await;
-    answer
-        .unwrap_or_else(|rejection| {
-            ANSWERS_HANDLE_ITEMS_SET_NOTE.reject::<Errors>(rejection)
+    ANSWERS_HANDLE_ITEMS_SET_NOTE
+        .run::<
+            Errors,
+        >(async move {
+            let header_map = &header_map;
+            let id: stub_runtime::Integer = path.get("id", "an integer")?;
+            stub_runtime::expect_media_type(header_map, "text/plain")?;
+            let body = stub_runtime::text_request(request).await?;
+            Ok(shared.api.items_set_note(id, body).await.into_response())
         })
+        .await
 }
 async fn handle_post_blobs<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     header_map: axum::http::HeaderMap,
-    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    request: axum::extract::Request,
 ) -> Response {
-    let answer: Result<Response, Rejection> = async move {
-        let header_map = &header_map;
-        stub_runtime::expect_media_type(header_map, "application/octet-stream")?;
-        let body = stub_runtime::bytes_body(body)?;
-        Ok(
-            stub_runtime::respond::<
-                Errors,
-            >(
-                    &shared.options,
-                    "post_blobs",
-                    shared.api.post_blobs(body).await,
-                    validate::post_blobs_response,
-                )
-                .await,
-        )
-    }
-        .await;
-    answer
-        .unwrap_or_else(|rejection| {
-            ANSWERS_HANDLE_POST_BLOBS.reject::<Errors>(rejection)
+    ANSWERS_HANDLE_POST_BLOBS
+        .run::<
+            Errors,
+        >(async move {
+            let header_map = &header_map;
+            stub_runtime::expect_media_type(header_map, "application/octet-stream")?;
+            let body = stub_runtime::bytes_request(request).await?;
+            Ok(
+                stub_runtime::respond::<
+                    Errors,
+                >(
+                        &shared.options,
+                        "post_blobs",
+                        shared.api.post_blobs(body).await,
+                        validate::post_blobs_response,
+                    )
+                    .await,
+            )
         })
+        .await
 }
 async fn handle_get_page<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -1222,9 +1202,8 @@ async fn handle_ping<A: FeaturesApi>(
 }
 async fn handle_get_report<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-    axum::extract::RawQuery(raw_query): axum::extract::RawQuery,
+    query_pairs: stub_runtime::QueryPairs,
 ) -> Result<Response, Refused> {
-    let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
     let query = GetReportQuery {
         html: query_pairs.scalar::<bool>("html", "`true` or `false`")?.unwrap_or(false),
     };
@@ -1242,194 +1221,177 @@ async fn handle_get_report<A: FeaturesApi>(
 }
 async fn handle_get_order<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-    path: Result<
-        axum::extract::RawPathParams,
-        axum::extract::rejection::RawPathParamsRejection,
-    >,
+    path: stub_runtime::PathValues,
 ) -> Response {
-    let answer: Result<Response, Rejection> = async move {
-        let values = stub_runtime::path_values(path)?;
-        let id: stub_runtime::Integer = stub_runtime::path_param(
-            &values,
-            "id",
-            "an integer",
-        )?;
-        Ok(
-            stub_runtime::respond::<
-                Errors,
-            >(
-                    &shared.options,
-                    "get_order",
-                    shared.api.get_order(id).await,
-                    validate::get_order_response,
-                )
-                .await,
-        )
-    }
-        .await;
-    answer
-        .unwrap_or_else(|rejection| ANSWERS_HANDLE_GET_ORDER.reject::<Errors>(rejection))
+    ANSWERS_HANDLE_GET_ORDER
+        .run::<
+            Errors,
+        >(async move {
+            let id: stub_runtime::Integer = path.get("id", "an integer")?;
+            Ok(
+                stub_runtime::respond::<
+                    Errors,
+                >(
+                        &shared.options,
+                        "get_order",
+                        shared.api.get_order(id).await,
+                        validate::get_order_response,
+                    )
+                    .await,
+            )
+        })
+        .await
 }
 async fn handle_put_order<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-    path: Result<
-        axum::extract::RawPathParams,
-        axum::extract::rejection::RawPathParamsRejection,
-    >,
+    path: stub_runtime::PathValues,
     request: axum::extract::Request,
 ) -> Response {
-    let answer: Result<Response, Rejection> = async move {
-        let values = stub_runtime::path_values(path)?;
-        let id: stub_runtime::Integer = stub_runtime::path_param(
-            &values,
-            "id",
-            "an integer",
-        )?;
-        let body = stub_runtime::json_request::<
-            types::Item,
-        >(
-                request,
-                "Item",
-                stub_runtime::request_check(&shared.options, validate::schema_item),
-            )
-            .await?;
-        Ok(
-            stub_runtime::respond::<
-                Errors,
+    ANSWERS_HANDLE_PUT_ORDER
+        .run::<
+            Errors,
+        >(async move {
+            let id: stub_runtime::Integer = path.get("id", "an integer")?;
+            let body = stub_runtime::json_request::<
+                types::Item,
             >(
-                    &shared.options,
-                    "put_order",
-                    shared.api.put_order(id, body).await,
-                    validate::put_order_response,
+                    request,
+                    "Item",
+                    stub_runtime::request_check(&shared.options, validate::schema_item),
                 )
-                .await,
-        )
-    }
-        .await;
-    answer
-        .unwrap_or_else(|rejection| ANSWERS_HANDLE_PUT_ORDER.reject::<Errors>(rejection))
+                .await?;
+            Ok(
+                stub_runtime::respond::<
+                    Errors,
+                >(
+                        &shared.options,
+                        "put_order",
+                        shared.api.put_order(id, body).await,
+                        validate::put_order_response,
+                    )
+                    .await,
+            )
+        })
+        .await
 }
 async fn handle_create_item_charset<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     request: axum::extract::Request,
 ) -> Response {
-    let answer: Result<Response, Rejection> = async move {
-        let body = stub_runtime::json_request::<
-            types::Item,
-        >(
-                request,
-                "Item",
-                stub_runtime::request_check(&shared.options, validate::schema_item),
-            )
-            .await?;
-        Ok(
-            stub_runtime::respond::<
-                Errors,
+    ANSWERS_HANDLE_CREATE_ITEM_CHARSET
+        .run::<
+            Errors,
+        >(async move {
+            let body = stub_runtime::json_request::<
+                types::Item,
             >(
-                    &shared.options,
-                    "create_item_charset",
-                    shared.api.create_item_charset(body).await,
-                    validate::create_item_charset_response,
+                    request,
+                    "Item",
+                    stub_runtime::request_check(&shared.options, validate::schema_item),
                 )
-                .await,
-        )
-    }
-        .await;
-    answer
-        .unwrap_or_else(|rejection| {
-            ANSWERS_HANDLE_CREATE_ITEM_CHARSET.reject::<Errors>(rejection)
+                .await?;
+            Ok(
+                stub_runtime::respond::<
+                    Errors,
+                >(
+                        &shared.options,
+                        "create_item_charset",
+                        shared.api.create_item_charset(body).await,
+                        validate::create_item_charset_response,
+                    )
+                    .await,
+            )
         })
+        .await
 }
 async fn handle_create_item_either<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     header_map: axum::http::HeaderMap,
     request: axum::extract::Request,
 ) -> Response {
-    let answer: Result<Response, Rejection> = async move {
-        let header_map = &header_map;
-        let body = if stub_runtime::expect_media_type(header_map, "application/json")
-            .is_ok()
-        {
-            let body: Result<
-                axum::Json<serde_json::Value>,
-                axum::extract::rejection::JsonRejection,
-            > = stub_runtime::read_body(request).await;
-            stub_runtime::checked_json::<
-                types::Item,
-            >(
-                body,
-                "Item",
-                stub_runtime::request_check(&shared.options, validate::schema_item),
-            )?
-        } else if stub_runtime::expect_media_type(
-                header_map,
-                "application/x-www-form-urlencoded",
-            )
-            .is_ok()
-        {
-            let body: Result<
-                stub_runtime::FormBody<types::Item>,
-                stub_runtime::FormError,
-            > = stub_runtime::read_body(request).await;
-            stub_runtime::checked_form::<
-                types::Item,
-            >(
-                body,
-                "Item",
-                stub_runtime::request_check(&shared.options, validate::schema_item),
-            )?
-        } else {
-            Err(
-                Rejection::new(
-                    stub_runtime::RejectionKind::UnsupportedMediaType,
-                    "the request body must be sent as application/json or application/x-www-form-urlencoded",
-                ),
-            )?
-        };
-        Ok(
-            stub_runtime::respond::<
-                Errors,
-            >(
-                    &shared.options,
-                    "create_item_either",
-                    shared.api.create_item_either(body).await,
-                    validate::create_item_either_response,
+    ANSWERS_HANDLE_CREATE_ITEM_EITHER
+        .run::<
+            Errors,
+        >(async move {
+            let header_map = &header_map;
+            let body = if stub_runtime::expect_media_type(header_map, "application/json")
+                .is_ok()
+            {
+                stub_runtime::json_request::<
+                    types::Item,
+                >(
+                        request,
+                        "Item",
+                        stub_runtime::request_check(
+                            &shared.options,
+                            validate::schema_item,
+                        ),
+                    )
+                    .await?
+            } else if stub_runtime::expect_media_type(
+                    header_map,
+                    "application/x-www-form-urlencoded",
                 )
-                .await,
-        )
-    }
-        .await;
-    answer
-        .unwrap_or_else(|rejection| {
-            ANSWERS_HANDLE_CREATE_ITEM_EITHER.reject::<Errors>(rejection)
+                .is_ok()
+            {
+                stub_runtime::form_request::<
+                    types::Item,
+                >(
+                        request,
+                        "Item",
+                        stub_runtime::request_check(
+                            &shared.options,
+                            validate::schema_item,
+                        ),
+                    )
+                    .await?
+            } else {
+                Err(
+                    Rejection::new(
+                        stub_runtime::RejectionKind::UnsupportedMediaType,
+                        "the request body must be sent as application/json or application/x-www-form-urlencoded",
+                    ),
+                )?
+            };
+            Ok(
+                stub_runtime::respond::<
+                    Errors,
+                >(
+                        &shared.options,
+                        "create_item_either",
+                        shared.api.create_item_either(body).await,
+                        validate::create_item_either_response,
+                    )
+                    .await,
+            )
         })
+        .await
 }
 async fn handle_upload_any<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     header_map: axum::http::HeaderMap,
-    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    request: axum::extract::Request,
 ) -> Response {
-    let answer: Result<Response, Rejection> = async move {
-        let header_map = &header_map;
-        stub_runtime::expect_body(header_map)?;
-        let body = stub_runtime::bytes_body(body)?;
-        Ok(
-            stub_runtime::respond::<
-                Errors,
-            >(
-                    &shared.options,
-                    "upload_any",
-                    shared.api.upload_any(body).await,
-                    validate::upload_any_response,
-                )
-                .await,
-        )
-    }
-        .await;
-    answer
-        .unwrap_or_else(|rejection| {
-            ANSWERS_HANDLE_UPLOAD_ANY.reject::<Errors>(rejection)
+    ANSWERS_HANDLE_UPLOAD_ANY
+        .run::<
+            Errors,
+        >(async move {
+            let header_map = &header_map;
+            stub_runtime::expect_body(header_map)?;
+            let body = stub_runtime::bytes_request(request).await?;
+            Ok(
+                stub_runtime::respond::<
+                    Errors,
+                >(
+                        &shared.options,
+                        "upload_any",
+                        shared.api.upload_any(body).await,
+                        validate::upload_any_response,
+                    )
+                    .await,
+            )
         })
+        .await
 }
 async fn handle_get_session<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -1514,90 +1476,84 @@ async fn handle_get_flags<A: FeaturesApi>(
 async fn handle_check_constraints<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     header_map: axum::http::HeaderMap,
-    axum::extract::RawQuery(raw_query): axum::extract::RawQuery,
-    path: Result<
-        axum::extract::RawPathParams,
-        axum::extract::rejection::RawPathParamsRejection,
-    >,
+    query_pairs: stub_runtime::QueryPairs,
+    path: stub_runtime::PathValues,
     request: axum::extract::Request,
 ) -> Response {
-    let answer: Result<Response, Rejection> = async move {
-        let header_map = &header_map;
-        let values = stub_runtime::path_values(path)?;
-        let code: String = stub_runtime::path_param(&values, "code", "a string")?;
-        stub_runtime::param_check(
-            &shared.options,
-            stub_runtime::RejectionKind::BadPathParameter,
-            "path",
-            "code",
-            Some(&code),
-            validate::check_constraints_path_code,
-        )?;
-        let query_pairs = stub_runtime::QueryPairs::parse(raw_query.as_deref());
-        let query = CheckConstraintsQuery {
-            page: query_pairs.scalar::<i64>("page", "an integer")?,
-            labels: query_pairs
-                .array::<
+    ANSWERS_HANDLE_CHECK_CONSTRAINTS
+        .run::<
+            Errors,
+        >(async move {
+            let header_map = &header_map;
+            let code: String = path.get("code", "a string")?;
+            stub_runtime::param_check(
+                &shared.options,
+                stub_runtime::RejectionKind::BadPathParameter,
+                "path",
+                "code",
+                Some(&code),
+                validate::check_constraints_path_code,
+            )?;
+            let query = CheckConstraintsQuery {
+                page: query_pairs.scalar::<i64>("page", "an integer")?,
+                labels: query_pairs
+                    .array::<
+                        String,
+                    >("labels", stub_runtime::ArrayStyle::FormExploded, "a string")?,
+            };
+            stub_runtime::param_check(
+                &shared.options,
+                stub_runtime::RejectionKind::BadParameter,
+                "query",
+                "page",
+                query.page.as_ref(),
+                validate::check_constraints_query_page,
+            )?;
+            stub_runtime::param_check(
+                &shared.options,
+                stub_runtime::RejectionKind::BadParameter,
+                "query",
+                "labels",
+                query.labels.as_ref(),
+                validate::check_constraints_query_labels,
+            )?;
+            let headers = CheckConstraintsHeaders {
+                x_mode: stub_runtime::header_param::<
                     String,
-                >("labels", stub_runtime::ArrayStyle::FormExploded, "a string")?,
-        };
-        stub_runtime::param_check(
-            &shared.options,
-            stub_runtime::RejectionKind::BadParameter,
-            "query",
-            "page",
-            query.page.as_ref(),
-            validate::check_constraints_query_page,
-        )?;
-        stub_runtime::param_check(
-            &shared.options,
-            stub_runtime::RejectionKind::BadParameter,
-            "query",
-            "labels",
-            query.labels.as_ref(),
-            validate::check_constraints_query_labels,
-        )?;
-        let headers = CheckConstraintsHeaders {
-            x_mode: stub_runtime::header_param::<
-                String,
-            >(header_map, "X-Mode", "a string")?,
-        };
-        stub_runtime::param_check(
-            &shared.options,
-            stub_runtime::RejectionKind::BadParameter,
-            "header",
-            "X-Mode",
-            headers.x_mode.as_ref(),
-            validate::check_constraints_header_x_mode,
-        )?;
-        let body = stub_runtime::json_request::<
-            types::Constrained,
-        >(
-                request,
-                "Constrained",
-                stub_runtime::request_check(
-                    &shared.options,
-                    validate::schema_constrained,
-                ),
-            )
-            .await?;
-        Ok(
-            stub_runtime::respond::<
-                Errors,
+                >(header_map, "X-Mode", "a string")?,
+            };
+            stub_runtime::param_check(
+                &shared.options,
+                stub_runtime::RejectionKind::BadParameter,
+                "header",
+                "X-Mode",
+                headers.x_mode.as_ref(),
+                validate::check_constraints_header_x_mode,
+            )?;
+            let body = stub_runtime::json_request::<
+                types::Constrained,
             >(
-                    &shared.options,
-                    "check_constraints",
-                    shared.api.check_constraints(code, query, headers, body).await,
-                    validate::check_constraints_response,
+                    request,
+                    "Constrained",
+                    stub_runtime::request_check(
+                        &shared.options,
+                        validate::schema_constrained,
+                    ),
                 )
-                .await,
-        )
-    }
-        .await;
-    answer
-        .unwrap_or_else(|rejection| {
-            ANSWERS_HANDLE_CHECK_CONSTRAINTS.reject::<Errors>(rejection)
+                .await?;
+            Ok(
+                stub_runtime::respond::<
+                    Errors,
+                >(
+                        &shared.options,
+                        "check_constraints",
+                        shared.api.check_constraints(code, query, headers, body).await,
+                        validate::check_constraints_response,
+                    )
+                    .await,
+            )
         })
+        .await
 }
 /// What the operation documents for the refusals it answers in a schema or media type of its own.
 static ANSWERS_HANDLE_LIST_ITEMS: stub_runtime::Documented = stub_runtime::Documented::new(
@@ -1811,25 +1767,17 @@ static ANSWERS_HANDLE_CHECK_CONSTRAINTS: stub_runtime::Documented = stub_runtime
 /// schema, each returning the first rule a JSON value breaks and
 /// the JSON pointer of the value breaking it.
 pub mod validate {
-    use serde_json::Value;
-    use stub_runtime::{Direction, Pointer, Violation};
-    use stub_runtime::property;
+    use stub_runtime::prelude::validate::*;
     ///Checks a value against the `Receipt` schema.
     pub fn schema_receipt(
         v: &Value,
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("id") {
-                return Err(at.key("id").violation("is required"));
-            }
-            if !o.contains_key("created") {
-                return Err(at.key("created").violation("is required"));
-            }
+            required_key(o, at, "id")?;
+            required_key(o, at, "created")?;
             property(o, "id", at, dir, stub_runtime::json_type::integer)?;
             property(o, "created", at, dir, stub_runtime::json_type::boolean)?;
         }
@@ -1841,16 +1789,10 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("id") {
-                return Err(at.key("id").violation("is required"));
-            }
-            if !o.contains_key("reason") {
-                return Err(at.key("reason").violation("is required"));
-            }
+            required_key(o, at, "id")?;
+            required_key(o, at, "reason")?;
             property(o, "id", at, dir, stub_runtime::json_type::integer)?;
             property(o, "reason", at, dir, stub_runtime::json_type::string)?;
         }
@@ -1862,16 +1804,10 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("name") {
-                return Err(at.key("name").violation("is required"));
-            }
-            if !o.contains_key("count") {
-                return Err(at.key("count").violation("is required"));
-            }
+            required_key(o, at, "name")?;
+            required_key(o, at, "count")?;
             property(o, "name", at, dir, stub_runtime::json_type::string)?;
             property(o, "count", at, dir, stub_runtime::json_type::integer)?;
         }
@@ -1883,13 +1819,9 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("title") {
-                return Err(at.key("title").violation("is required"));
-            }
+            required_key(o, at, "title")?;
             property(o, "title", at, dir, stub_runtime::json_type::string)?;
             property(o, "detail", at, dir, stub_runtime::json_type::string)?;
         }
@@ -1899,103 +1831,63 @@ pub mod validate {
     pub fn schema_constrained_id(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        if let Some(s) = v.as_str() && !stub_runtime::Format::Uuid.accepts(s) {
-            return Err(at.violation("must be in the `uuid` format"));
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
+        stub_runtime::Format::Uuid.check(v, at)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
     pub fn schema_constrained_name(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        if let Some(s) = v.as_str() {
-            let length = stub_runtime::char_count(s);
-            if length < 2usize {
-                return Err(at.violation("must be at least 2 characters long"));
-            }
-            if length > 10usize {
-                return Err(at.violation("must be at most 10 characters long"));
-            }
-            static PATTERN: stub_runtime::Pattern = stub_runtime::Pattern::new(
-                "^[a-z]+$",
-            );
-            if !PATTERN.is_match(s) {
-                return Err(at.violation("must match the pattern `^[a-z]+$`"));
-            }
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
+        stub_runtime::length(v, at, 2usize, Some(10usize))?;
+        static PATTERN: stub_runtime::Pattern = stub_runtime::Pattern::new("^[a-z]+$");
+        PATTERN.check(v, at)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
     pub fn schema_constrained_age(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        if let Some(n) = v.as_f64() {
-            if n < 0f64 {
-                return Err(at.violation("must be >= 0"));
-            }
-            if n > 150f64 {
-                return Err(at.violation("must be <= 150"));
-            }
-        }
+        stub_runtime::json_type::integer(v, at, dir)?;
+        stub_runtime::minimum(v, at, 0f64, false)?;
+        stub_runtime::maximum(v, at, 150f64, false)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
     pub fn schema_constrained_score(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_number() {
-            return Err(at.violation("must be a number"));
-        }
-        if let Some(n) = v.as_f64() {
-            if n <= 0f64 {
-                return Err(at.violation("must be > 0"));
-            }
-            if !stub_runtime::multiple_of(n, 0.5f64) {
-                return Err(at.violation("must be a multiple of 0.5"));
-            }
-        }
+        stub_runtime::json_type::number(v, at, dir)?;
+        stub_runtime::minimum(v, at, 0f64, true)?;
+        stub_runtime::multiple(v, at, 0.5f64)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
     pub fn schema_constrained_email(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        if let Some(s) = v.as_str() && !stub_runtime::Format::Email.accepts(s) {
-            return Err(at.violation("must be in the `email` format"));
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
+        stub_runtime::Format::Email.check(v, at)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
     pub fn schema_constrained_kind(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
         if v.as_str() != Some("cat") && v.as_str() != Some("dog") {
             return Err(at.violation("must be one of `\"cat\"`, `\"dog\"`"));
         }
@@ -2005,84 +1897,60 @@ pub mod validate {
     pub fn schema_constrained_born(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        if let Some(s) = v.as_str() && !stub_runtime::Format::Date.accepts(s) {
-            return Err(at.violation("must be in the `date` format"));
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
+        stub_runtime::Format::Date.check(v, at)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
     pub fn schema_constrained_seen(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        if let Some(s) = v.as_str() && !stub_runtime::Format::DateTime.accepts(s) {
-            return Err(at.violation("must be in the `date-time` format"));
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
+        stub_runtime::Format::DateTime.check(v, at)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
     pub fn schema_constrained_site(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        if let Some(s) = v.as_str() && !stub_runtime::Format::Uri.accepts(s) {
-            return Err(at.violation("must be in the `uri` format"));
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
+        stub_runtime::Format::Uri.check(v, at)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
     pub fn schema_constrained_ip4(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        if let Some(s) = v.as_str() && !stub_runtime::Format::Ipv4.accepts(s) {
-            return Err(at.violation("must be in the `ipv4` format"));
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
+        stub_runtime::Format::Ipv4.check(v, at)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
     pub fn schema_constrained_ip6(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        if let Some(s) = v.as_str() && !stub_runtime::Format::Ipv6.accepts(s) {
-            return Err(at.violation("must be in the `ipv6` format"));
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
+        stub_runtime::Format::Ipv6.check(v, at)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
     pub fn schema_constrained_blob(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        if let Some(s) = v.as_str() && !stub_runtime::Format::Byte.accepts(s) {
-            return Err(at.violation("must be in the `byte` format"));
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
+        stub_runtime::Format::Byte.check(v, at)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -2091,37 +1959,20 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_array() {
-            return Err(at.violation("must be an array"));
-        }
-        if let Some(a) = v.as_array() {
-            if a.is_empty() {
-                return Err(at.violation("must have at least 1 items"));
-            }
-            if a.len() > 3usize {
-                return Err(at.violation("must have at most 3 items"));
-            }
-            if !stub_runtime::unique_items(a) {
-                return Err(at.violation("must not contain equal items"));
-            }
-            for (i, x) in a.iter().enumerate() {
-                stub_runtime::json_type::string(x, &at.index(i), dir)?;
-            }
-        }
+        stub_runtime::json_type::array(v, at, dir)?;
+        stub_runtime::array::count(v, at, 1usize, Some(3usize))?;
+        stub_runtime::array::unique(v, at)?;
+        stub_runtime::array::items(v, at, dir, stub_runtime::json_type::string)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
     pub fn schema_constrained_counts_additional(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        if let Some(n) = v.as_f64() && n < 0f64 {
-            return Err(at.violation("must be >= 0"));
-        }
+        stub_runtime::json_type::integer(v, at, dir)?;
+        stub_runtime::minimum(v, at, 0f64, false)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -2130,13 +1981,15 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            for (key, x) in o {
-                schema_constrained_counts_additional(x, &at.key(key), dir)?;
-            }
+            stub_runtime::other_properties(
+                o,
+                at,
+                dir,
+                &[],
+                schema_constrained_counts_additional,
+            )?;
         }
         Ok(())
     }
@@ -2146,17 +1999,11 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("phone") {
-                return Err(at.key("phone").violation("is required"));
-            }
+            required_key(o, at, "phone")?;
             property(o, "phone", at, dir, stub_runtime::json_type::string)?;
-            if o.keys().any(|key| !matches!(key.as_str(), "phone")) {
-                return Err(at.violation("must have no properties other than `phone`"));
-            }
+            stub_runtime::no_other_properties(o, at, &["phone"])?;
         }
         Ok(())
     }
@@ -2166,17 +2013,11 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("mail") {
-                return Err(at.key("mail").violation("is required"));
-            }
+            required_key(o, at, "mail")?;
             property(o, "mail", at, dir, stub_runtime::json_type::string)?;
-            if o.keys().any(|key| !matches!(key.as_str(), "mail")) {
-                return Err(at.violation("must have no properties other than `mail`"));
-            }
+            stub_runtime::no_other_properties(o, at, &["mail"])?;
         }
         Ok(())
     }
@@ -2186,30 +2027,25 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if usize::from(schema_constrained_contact_one_of_0(v, at, dir).is_ok())
-            + usize::from(schema_constrained_contact_one_of_1(v, at, dir).is_ok()) != 1
-        {
-            return Err(
-                at.violation("must match exactly one of the 2 schemas of `oneOf`"),
-            );
-        }
+        stub_runtime::one_of(
+            v,
+            at,
+            dir,
+            &[
+                Some(schema_constrained_contact_one_of_0),
+                Some(schema_constrained_contact_one_of_1),
+            ],
+        )?;
         Ok(())
     }
     ///Checks a value against an inline schema.
     pub fn schema_constrained_code_any_of_0(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        if let Some(s) = v.as_str() {
-            let length = stub_runtime::char_count(s);
-            if length > 3usize {
-                return Err(at.violation("must be at most 3 characters long"));
-            }
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
+        stub_runtime::length(v, at, 0usize, Some(3usize))?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -2218,41 +2054,32 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !(schema_constrained_code_any_of_0(v, at, dir).is_ok()
-            || stub_runtime::json_type::integer(v, at, dir).is_ok())
-        {
-            return Err(
-                at.violation("must match at least one of the 2 schemas of `anyOf`"),
-            );
-        }
+        stub_runtime::any_of(
+            v,
+            at,
+            dir,
+            &[schema_constrained_code_any_of_0, stub_runtime::json_type::integer],
+        )?;
         Ok(())
     }
     ///Checks a value against an inline schema.
     pub fn schema_constrained_level_all_of_0(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        if let Some(n) = v.as_f64() && n < 1f64 {
-            return Err(at.violation("must be >= 1"));
-        }
+        stub_runtime::json_type::integer(v, at, dir)?;
+        stub_runtime::minimum(v, at, 1f64, false)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
     pub fn schema_constrained_level_all_of_1(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        if let Some(n) = v.as_f64() && n > 5f64 {
-            return Err(at.violation("must be <= 5"));
-        }
+        stub_runtime::json_type::integer(v, at, dir)?;
+        stub_runtime::maximum(v, at, 5f64, false)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -2282,12 +2109,8 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        if schema_constrained_nick_not(v, at, dir).is_ok() {
-            return Err(at.violation("must not match the schema of `not`"));
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
+        stub_runtime::not(v, at, dir, schema_constrained_nick_not)?;
         Ok(())
     }
     ///Checks a value against the `Constrained` schema.
@@ -2296,33 +2119,14 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("name") {
-                return Err(at.key("name").violation("is required"));
-            }
-            if !o.contains_key("age") {
-                return Err(at.key("age").violation("is required"));
-            }
-            if !o.contains_key("email") {
-                return Err(at.key("email").violation("is required"));
-            }
-            if o.len() < 4usize {
-                return Err(at.violation("must have at least 4 properties"));
-            }
-            if o.len() > 12usize {
-                return Err(at.violation("must have at most 12 properties"));
-            }
-            if let Some(x) = o.get("id") {
-                if dir == Direction::Request {
-                    return Err(
-                        at.key("id").violation("is read-only and must not be sent"),
-                    );
-                }
-                schema_constrained_id(x, &at.key("id"), dir)?;
-            }
+            required_key(o, at, "name")?;
+            required_key(o, at, "age")?;
+            required_key(o, at, "email")?;
+            stub_runtime::property_count(o, at, 4usize, Some(12usize))?;
+            read_only(o, at, "id", dir)?;
+            property(o, "id", at, dir, schema_constrained_id)?;
             property(o, "name", at, dir, schema_constrained_name)?;
             property(o, "age", at, dir, schema_constrained_age)?;
             property(o, "score", at, dir, schema_constrained_score)?;
@@ -2340,23 +2144,30 @@ pub mod validate {
             property(o, "code", at, dir, schema_constrained_code)?;
             property(o, "level", at, dir, schema_constrained_level)?;
             property(o, "nick", at, dir, schema_constrained_nick)?;
-            if o
-                .keys()
-                .any(|key| {
-                    !matches!(
-                        key.as_str(), "id" | "name" | "age" | "score" | "email" | "kind"
-                        | "born" | "seen" | "site" | "ip4" | "ip6" | "blob" | "tags" |
-                        "counts" | "contact" | "code" | "level" | "nick"
-                    )
-                })
-            {
-                return Err(
-                    at
-                        .violation(
-                            "must have no properties other than `id`, `name`, `age`, `score`, `email`, `kind`, `born`, `seen`, `site`, `ip4`, `ip6`, `blob`, `tags`, `counts`, `contact`, `code`, `level`, `nick`",
-                        ),
-                );
-            }
+            stub_runtime::no_other_properties(
+                o,
+                at,
+                &[
+                    "id",
+                    "name",
+                    "age",
+                    "score",
+                    "email",
+                    "kind",
+                    "born",
+                    "seen",
+                    "site",
+                    "ip4",
+                    "ip6",
+                    "blob",
+                    "tags",
+                    "counts",
+                    "contact",
+                    "code",
+                    "level",
+                    "nick",
+                ],
+            )?;
         }
         Ok(())
     }
@@ -2366,14 +2177,8 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_array() {
-            return Err(at.violation("must be an array"));
-        }
-        if let Some(a) = v.as_array() {
-            for (i, x) in a.iter().enumerate() {
-                stub_runtime::json_type::string(x, &at.index(i), dir)?;
-            }
-        }
+        stub_runtime::json_type::array(v, at, dir)?;
+        stub_runtime::array::items(v, at, dir, stub_runtime::json_type::string)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -2382,14 +2187,8 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_array() {
-            return Err(at.violation("must be an array"));
-        }
-        if let Some(a) = v.as_array() {
-            for (i, x) in a.iter().enumerate() {
-                stub_runtime::json_type::integer(x, &at.index(i), dir)?;
-            }
-        }
+        stub_runtime::json_type::array(v, at, dir)?;
+        stub_runtime::array::items(v, at, dir, stub_runtime::json_type::integer)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -2398,14 +2197,8 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_array() {
-            return Err(at.violation("must be an array"));
-        }
-        if let Some(a) = v.as_array() {
-            for (i, x) in a.iter().enumerate() {
-                stub_runtime::json_type::string(x, &at.index(i), dir)?;
-            }
-        }
+        stub_runtime::json_type::array(v, at, dir)?;
+        stub_runtime::array::items(v, at, dir, stub_runtime::json_type::string)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -2414,14 +2207,8 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_array() {
-            return Err(at.violation("must be an array"));
-        }
-        if let Some(a) = v.as_array() {
-            for (i, x) in a.iter().enumerate() {
-                stub_runtime::json_type::integer(x, &at.index(i), dir)?;
-            }
-        }
+        stub_runtime::json_type::array(v, at, dir)?;
+        stub_runtime::array::items(v, at, dir, stub_runtime::json_type::integer)?;
         Ok(())
     }
     ///Checks a value against the `ListItemsResponse200` schema.
@@ -2430,16 +2217,10 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("q") {
-                return Err(at.key("q").violation("is required"));
-            }
-            if !o.contains_key("limit") {
-                return Err(at.key("limit").violation("is required"));
-            }
+            required_key(o, at, "q")?;
+            required_key(o, at, "limit")?;
             property(o, "q", at, dir, stub_runtime::json_type::string)?;
             property(o, "limit", at, dir, stub_runtime::json_type::integer)?;
             property(o, "ratio", at, dir, stub_runtime::json_type::number)?;
@@ -2457,14 +2238,10 @@ pub mod validate {
     pub fn schema_create_item_form_body_count(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        if let Some(n) = v.as_f64() && n > 1000f64 {
-            return Err(at.violation("must be <= 1000"));
-        }
+        stub_runtime::json_type::integer(v, at, dir)?;
+        stub_runtime::maximum(v, at, 1000f64, false)?;
         Ok(())
     }
     ///Checks a value against the `CreateItemFormBody` schema.
@@ -2473,16 +2250,10 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("name") {
-                return Err(at.key("name").violation("is required"));
-            }
-            if !o.contains_key("count") {
-                return Err(at.key("count").violation("is required"));
-            }
+            required_key(o, at, "name")?;
+            required_key(o, at, "count")?;
             property(o, "name", at, dir, stub_runtime::json_type::string)?;
             property(o, "count", at, dir, schema_create_item_form_body_count)?;
         }
@@ -2494,13 +2265,9 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("size") {
-                return Err(at.key("size").violation("is required"));
-            }
+            required_key(o, at, "size")?;
             property(o, "size", at, dir, stub_runtime::json_type::integer)?;
         }
         Ok(())
@@ -2511,16 +2278,10 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("size") {
-                return Err(at.key("size").violation("is required"));
-            }
-            if !o.contains_key("sum") {
-                return Err(at.key("sum").violation("is required"));
-            }
+            required_key(o, at, "size")?;
+            required_key(o, at, "sum")?;
             property(o, "size", at, dir, stub_runtime::json_type::integer)?;
             property(o, "sum", at, dir, stub_runtime::json_type::integer)?;
         }
@@ -2532,13 +2293,9 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("sid") {
-                return Err(at.key("sid").violation("is required"));
-            }
+            required_key(o, at, "sid")?;
             property(o, "sid", at, dir, stub_runtime::json_type::string)?;
             property(o, "visits", at, dir, stub_runtime::json_type::integer)?;
             property(o, "theme", at, dir, stub_runtime::json_type::string)?;
@@ -2551,13 +2308,9 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_object() {
-            return Err(at.violation("must be an object"));
-        }
+        stub_runtime::json_type::object(v, at, dir)?;
         if let Some(o) = v.as_object() {
-            if !o.contains_key("dry_run") {
-                return Err(at.key("dry_run").violation("is required"));
-            }
+            required_key(o, at, "dry_run")?;
             property(o, "dry_run", at, dir, stub_runtime::json_type::boolean)?;
             property(o, "retries", at, dir, stub_runtime::json_type::integer)?;
         }
@@ -2569,14 +2322,8 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_array() {
-            return Err(at.violation("must be an array"));
-        }
-        if let Some(a) = v.as_array() {
-            for (i, x) in a.iter().enumerate() {
-                stub_runtime::json_type::string(x, &at.index(i), dir)?;
-            }
-        }
+        stub_runtime::json_type::array(v, at, dir)?;
+        stub_runtime::array::items(v, at, dir, stub_runtime::json_type::string)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -2585,14 +2332,8 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_array() {
-            return Err(at.violation("must be an array"));
-        }
-        if let Some(a) = v.as_array() {
-            for (i, x) in a.iter().enumerate() {
-                stub_runtime::json_type::integer(x, &at.index(i), dir)?;
-            }
-        }
+        stub_runtime::json_type::array(v, at, dir)?;
+        stub_runtime::array::items(v, at, dir, stub_runtime::json_type::integer)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -2601,14 +2342,8 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_array() {
-            return Err(at.violation("must be an array"));
-        }
-        if let Some(a) = v.as_array() {
-            for (i, x) in a.iter().enumerate() {
-                stub_runtime::json_type::string(x, &at.index(i), dir)?;
-            }
-        }
+        stub_runtime::json_type::array(v, at, dir)?;
+        stub_runtime::array::items(v, at, dir, stub_runtime::json_type::string)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -2617,14 +2352,8 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_array() {
-            return Err(at.violation("must be an array"));
-        }
-        if let Some(a) = v.as_array() {
-            for (i, x) in a.iter().enumerate() {
-                stub_runtime::json_type::integer(x, &at.index(i), dir)?;
-            }
-        }
+        stub_runtime::json_type::array(v, at, dir)?;
+        stub_runtime::array::items(v, at, dir, stub_runtime::json_type::integer)?;
         Ok(())
     }
     ///Checks a JSON response of `list_items` against the schema documented for its status.
@@ -2718,49 +2447,33 @@ pub mod validate {
     pub fn get_session_cookie_sid(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        if let Some(s) = v.as_str() {
-            static PATTERN: stub_runtime::Pattern = stub_runtime::Pattern::new(
-                "^[a-f0-9]{8}$",
-            );
-            if !PATTERN.is_match(s) {
-                return Err(at.violation("must match the pattern `^[a-f0-9]{8}$`"));
-            }
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
+        static PATTERN: stub_runtime::Pattern = stub_runtime::Pattern::new(
+            "^[a-f0-9]{8}$",
+        );
+        PATTERN.check(v, at)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
     pub fn get_session_cookie_visits(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        if let Some(n) = v.as_f64() {
-            if n < 0f64 {
-                return Err(at.violation("must be >= 0"));
-            }
-            if n > 1000f64 {
-                return Err(at.violation("must be <= 1000"));
-            }
-        }
+        stub_runtime::json_type::integer(v, at, dir)?;
+        stub_runtime::minimum(v, at, 0f64, false)?;
+        stub_runtime::maximum(v, at, 1000f64, false)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
     pub fn get_session_cookie_theme(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
         if v.as_str() != Some("light") && v.as_str() != Some("dark") {
             return Err(at.violation("must be one of `\"light\"`, `\"dark\"`"));
         }
@@ -2788,55 +2501,32 @@ pub mod validate {
     pub fn check_constraints_path_code(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        if let Some(s) = v.as_str() {
-            static PATTERN: stub_runtime::Pattern = stub_runtime::Pattern::new(
-                "^[A-Z]{3}$",
-            );
-            if !PATTERN.is_match(s) {
-                return Err(at.violation("must match the pattern `^[A-Z]{3}$`"));
-            }
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
+        static PATTERN: stub_runtime::Pattern = stub_runtime::Pattern::new("^[A-Z]{3}$");
+        PATTERN.check(v, at)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
     pub fn check_constraints_query_page(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !stub_runtime::is_integer(v) {
-            return Err(at.violation("must be an integer"));
-        }
-        if let Some(n) = v.as_f64() {
-            if n < 1f64 {
-                return Err(at.violation("must be >= 1"));
-            }
-            if n > 100f64 {
-                return Err(at.violation("must be <= 100"));
-            }
-        }
+        stub_runtime::json_type::integer(v, at, dir)?;
+        stub_runtime::minimum(v, at, 1f64, false)?;
+        stub_runtime::maximum(v, at, 100f64, false)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
     pub fn check_constraints_query_labels_items(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
-        if let Some(s) = v.as_str() {
-            let length = stub_runtime::char_count(s);
-            if length < 2usize {
-                return Err(at.violation("must be at least 2 characters long"));
-            }
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
+        stub_runtime::length(v, at, 2usize, None)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
@@ -2845,31 +2535,19 @@ pub mod validate {
         at: &Pointer<'_>,
         dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_array() {
-            return Err(at.violation("must be an array"));
-        }
-        if let Some(a) = v.as_array() {
-            if a.len() > 3usize {
-                return Err(at.violation("must have at most 3 items"));
-            }
-            if !stub_runtime::unique_items(a) {
-                return Err(at.violation("must not contain equal items"));
-            }
-            for (i, x) in a.iter().enumerate() {
-                check_constraints_query_labels_items(x, &at.index(i), dir)?;
-            }
-        }
+        stub_runtime::json_type::array(v, at, dir)?;
+        stub_runtime::array::count(v, at, 0usize, Some(3usize))?;
+        stub_runtime::array::unique(v, at)?;
+        stub_runtime::array::items(v, at, dir, check_constraints_query_labels_items)?;
         Ok(())
     }
     ///Checks a value against an inline schema.
     pub fn check_constraints_header_x_mode(
         v: &Value,
         at: &Pointer<'_>,
-        _dir: Direction,
+        dir: Direction,
     ) -> Result<(), Violation> {
-        if !v.is_string() {
-            return Err(at.violation("must be a string"));
-        }
+        stub_runtime::json_type::string(v, at, dir)?;
         if v.as_str() != Some("fast") && v.as_str() != Some("slow") {
             return Err(at.violation("must be one of `\"fast\"`, `\"slow\"`"));
         }
