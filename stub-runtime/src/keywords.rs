@@ -237,8 +237,22 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn string(v: &Value, at: &Pointer<'_>, dir: Direction) -> Result<(), Violation> {
-        crate::json_type::string(v, at, dir)
+    /// Type checks of the tests' own: `json_type` builds on this module,
+    /// so the tests here do not call it.
+    fn string(v: &Value, at: &Pointer<'_>, _: Direction) -> Result<(), Violation> {
+        if v.is_string() {
+            Ok(())
+        } else {
+            Err(at.violation("must be a string"))
+        }
+    }
+
+    fn number(v: &Value, at: &Pointer<'_>, _: Direction) -> Result<(), Violation> {
+        if v.is_number() {
+            Ok(())
+        } else {
+            Err(at.violation("must be a number"))
+        }
     }
 
     fn said(result: Result<(), Violation>) -> Option<String> {
@@ -249,8 +263,8 @@ mod tests {
     fn one_of_any_of_and_not_count_matching_branches() {
         let at = Pointer::Root;
         let dir = Direction::Request;
-        let number: Check = crate::json_type::number;
-        let integer: Check = crate::json_type::integer;
+        let number: Check = number;
+        let integer: Check = integer;
         // 1 is a number and an integer: two `oneOf` branches match.
         assert_eq!(
             said(one_of(&json!(1), &at, dir, &[Some(number), Some(integer)])).as_deref(),
