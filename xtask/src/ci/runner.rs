@@ -57,6 +57,7 @@ const CPU_REPORT: &str = "USERS_CI_CPU_REPORT";
 /// Runs every step of `steps` named in `selected`; the others show as skipped.
 pub fn run(ctx: &mut Ctx, steps: &[Step], selected: &[&str]) -> Result<()> {
     let started = Instant::now();
+    report_disk(&ctx.target);
     // The test step's build replaces target/debug/xtask, this very binary:
     // steps run beside start a copy of it, made before anything is built.
     let own_copy = if steps.iter().any(|s| s.beside && selected.contains(&s.name)) {
@@ -114,6 +115,32 @@ pub fn run(ctx: &mut Ctx, steps: &[Step], selected: &[&str]) -> Result<()> {
         std::process::exit(1);
     }
     Ok(())
+}
+
+/// Free space a fresh clone's full run needs under `target/` (measured:
+/// about 7 GB with `CARGO_INCREMENTAL=0`, as `.ci/run` sets it), with room.
+const DISK_NEEDED_GIB: u64 = 10;
+
+/// Prints the free space on the file system holding `target`, and a warning
+/// when it is below [`DISK_NEEDED_GIB`]: a run that fills the disk fails
+/// inside whichever step was writing, with rustc's "No space left on device".
+fn report_disk(target: &std::path::Path) {
+    let dir = target
+        .ancestors()
+        .find(|d| d.exists())
+        .unwrap_or(std::path::Path::new("."));
+    match rustix::fs::statvfs(dir) {
+        Ok(fs) => {
+            let free_gib = fs.f_bavail.saturating_mul(fs.f_frsize) / (1 << 30);
+            println!("disk: {free_gib} GiB free under {}", dir.display());
+            if free_gib < DISK_NEEDED_GIB {
+                println!(
+                    "warning: a full run writes about {DISK_NEEDED_GIB} GiB under target/; steps may fail with \"No space left on device\""
+                );
+            }
+        }
+        Err(e) => println!("disk: free space under {} unknown ({e})", dir.display()),
+    }
 }
 
 /// Subtracts `cpu`, reaped at `ended` by a step run beside, from the inline
