@@ -10,6 +10,7 @@ comments, attributes and lines of brackets alone: spec-independent code. A one-l
 
     python3 scripts/quote_lines.py codegen/src/server.rs
     python3 scripts/quote_lines.py codegen/src/server/*.rs
+    python3 scripts/quote_lines.py --list codegen/src/server.rs  # and print them
 
 Only the standard library is used.
 """
@@ -62,7 +63,7 @@ def is_code(line):
     return any(c.isalnum() for c in s)
 
 
-def count(text):
+def count(text, listing=None):
     total = static = static_code = 0
     for body in bodies(text):
         for line in body.splitlines() or [body]:
@@ -72,15 +73,22 @@ def count(text):
             if not INTERPOLATION.search(line):
                 static += 1
                 static_code += is_code(line)
+                if listing is not None and is_code(line):
+                    listing.append(line.strip())
     return total, static, static_code
 
 
-def main(paths):
+def main(args):
+    show = "--list" in args
+    paths = [a for a in args if a != "--list"]
     sums = [0, 0, 0]
     for path in paths:
+        listing = [] if show else None
         with open(path, encoding="utf-8") as f:
-            counts = count(f.read())
+            counts = count(f.read(), listing)
         report(path, counts)
+        for line in listing or []:
+            print(f"    {line}")
         sums = [a + b for a, b in zip(sums, counts)]
     if len(paths) > 1:
         report("total", sums)
