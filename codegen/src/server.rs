@@ -79,6 +79,7 @@ const CRATE_ITEMS: &[&str] = &[
     "MethodFilter",
     "MethodRouter",
     "ErrorFormat",
+    "Responses",
 ];
 
 /// Generates the server-stub crate's `generated.rs` body.
@@ -173,7 +174,7 @@ pub fn generate(
         use stub_runtime::prelude::*;
         #refused_alias
 
-        pub use stub_runtime::{ApiKey, BearerToken, JsonBody, OperationInfo, Rejection, RouterOptions};
+        pub use stub_runtime::{ApiKey, BearerToken, JsonBody, OperationInfo, Rejection, Responses, RouterOptions};
         /// The shared model types.
         pub use #types_crate as types;
         #uuid_reexport

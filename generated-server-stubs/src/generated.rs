@@ -15,7 +15,7 @@ use stub_runtime::prelude::*;
 /// What a handler answers when it refuses a request itself.
 type Refused = stub_runtime::Refused<Errors>;
 pub use stub_runtime::{
-    ApiKey, BearerToken, JsonBody, OperationInfo, Rejection, RouterOptions,
+    ApiKey, BearerToken, JsonBody, OperationInfo, Rejection, Responses, RouterOptions,
 };
 /// The shared model types.
 pub use users_api_types as types;
@@ -210,9 +210,8 @@ pub enum AuthenticateFromOauthTokenResponse {
     /// 503: The service cannot reach its database right now (e.g. a shared PostgreSQL database is restarting), or the identity provider's userinfo checks of access tokens are at their limit (for this client, or in all). Nothing was changed; retry after the `Retry-After` seconds.
     ServiceUnavailable(types::ApiError),
 }
-impl AuthenticateFromOauthTokenResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for AuthenticateFromOauthTokenResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
             Self::BadRequest(..) => StatusCode::BAD_REQUEST,
@@ -227,10 +226,7 @@ impl AuthenticateFromOauthTokenResponse {
             Self::ServiceUnavailable(..) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
-}
-impl IntoResponse for AuthenticateFromOauthTokenResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Ok(body) => Errors::json(status, body),
             Self::BadRequest(body)
@@ -268,9 +264,8 @@ pub enum UsersDisconnectUserResponse {
     /// 503: The service cannot reach its database right now (e.g. a shared PostgreSQL database is restarting), or the identity provider's userinfo checks of access tokens are at their limit (for this client, or in all). Nothing was changed; retry after the `Retry-After` seconds.
     ServiceUnavailable(types::ApiError),
 }
-impl UsersDisconnectUserResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for UsersDisconnectUserResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
             Self::BadRequest(..) => StatusCode::BAD_REQUEST,
@@ -283,10 +278,7 @@ impl UsersDisconnectUserResponse {
             Self::ServiceUnavailable(..) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
-}
-impl IntoResponse for UsersDisconnectUserResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Ok(body) => Errors::json(status, body),
             Self::BadRequest(body)
@@ -320,9 +312,8 @@ pub enum UsersSnapshotResponse {
     /// 503: The service cannot reach its database right now (e.g. a shared PostgreSQL database is restarting), or the identity provider's userinfo checks of access tokens are at their limit (for this client, or in all). Nothing was changed; retry after the `Retry-After` seconds.
     ServiceUnavailable(types::ApiError),
 }
-impl UsersSnapshotResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for UsersSnapshotResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
             Self::BadRequest(..) => StatusCode::BAD_REQUEST,
@@ -334,10 +325,7 @@ impl UsersSnapshotResponse {
             Self::ServiceUnavailable(..) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
-}
-impl IntoResponse for UsersSnapshotResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Ok(body) => Errors::json(status, body),
             Self::BadRequest(body)
@@ -372,9 +360,8 @@ pub enum UsersSpecificUserSnapshotResponse {
     /// 503: The service cannot reach its database right now (e.g. a shared PostgreSQL database is restarting), or the identity provider's userinfo checks of access tokens are at their limit (for this client, or in all). Nothing was changed; retry after the `Retry-After` seconds.
     ServiceUnavailable(types::ApiError),
 }
-impl UsersSpecificUserSnapshotResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for UsersSpecificUserSnapshotResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
             Self::BadRequest(..) => StatusCode::BAD_REQUEST,
@@ -387,10 +374,7 @@ impl UsersSpecificUserSnapshotResponse {
             Self::ServiceUnavailable(..) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
-}
-impl IntoResponse for UsersSpecificUserSnapshotResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Ok(body) => Errors::json(status, body),
             Self::BadRequest(body)
@@ -420,9 +404,8 @@ pub enum GetOpenapiYamlResponse {
     /// 500: The service failed to handle the request.
     InternalServerError(types::ApiError),
 }
-impl GetOpenapiYamlResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for GetOpenapiYamlResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
             Self::BadRequest(..) => StatusCode::BAD_REQUEST,
@@ -432,10 +415,7 @@ impl GetOpenapiYamlResponse {
             Self::InternalServerError(..) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
-}
-impl IntoResponse for GetOpenapiYamlResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Ok(body) => stub_runtime::media_body(status, "application/yaml", body),
             Self::BadRequest(body)
@@ -462,9 +442,8 @@ pub enum GetOpenapiJsonResponse {
     /// 500: The service failed to handle the request.
     InternalServerError(types::ApiError),
 }
-impl GetOpenapiJsonResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for GetOpenapiJsonResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
             Self::BadRequest(..) => StatusCode::BAD_REQUEST,
@@ -474,10 +453,7 @@ impl GetOpenapiJsonResponse {
             Self::InternalServerError(..) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
-}
-impl IntoResponse for GetOpenapiJsonResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Ok(body) => Errors::json(status, body),
             Self::BadRequest(body)
@@ -504,9 +480,8 @@ pub enum GetDocsResponse {
     /// 500: The service failed to handle the request.
     InternalServerError(types::ApiError),
 }
-impl GetDocsResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for GetDocsResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
             Self::BadRequest(..) => StatusCode::BAD_REQUEST,
@@ -516,10 +491,7 @@ impl GetDocsResponse {
             Self::InternalServerError(..) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
-}
-impl IntoResponse for GetDocsResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Ok(body) => stub_runtime::media_body(status, "text/html", body),
             Self::BadRequest(body)

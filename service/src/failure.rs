@@ -140,6 +140,7 @@ documents_not_found!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use users_api_server_stubs::Responses as _;
 
     #[test]
     fn each_failure_lands_in_the_variant_of_its_status() {

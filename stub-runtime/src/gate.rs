@@ -3,12 +3,12 @@
 //! before it ([`RouterOptions::validate_requests`]) and of the response
 //! after it ([`RouterOptions::validate_responses`]).
 
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Serialize;
 
 use crate::{
-    Check, ErrorFormat, Rejection, RejectionKind, ResponseCheck, RouterOptions, check_param,
-    check_response,
+    Check, ErrorFormat, Rejection, RejectionKind, ResponseCheck, Responses, RouterOptions,
+    check_param, check_response,
 };
 
 /// `check` when the options ask for request checks, else `None` (what
@@ -37,16 +37,23 @@ pub fn param_check<T: Serialize + ?Sized>(
 /// The implementation's `response` to `operation`: checked against its
 /// documented schemas by [`check_response`] when the options ask for
 /// response checks, else sent as it is.
-pub async fn respond<E: ErrorFormat>(
+///
+/// The response enum becomes a [`Response`] before the future is made, so
+/// the future holds the response, not the (often larger) enum.
+pub fn respond<E: ErrorFormat>(
     options: &RouterOptions,
     operation: &'static str,
-    response: impl IntoResponse,
+    response: impl Responses,
     check: ResponseCheck,
-) -> Response {
-    if options.validate_responses {
-        check_response::<E>(operation, response, check).await
-    } else {
-        response.into_response()
+) -> impl Future<Output = Response> + Send + 'static {
+    let response = crate::response(response);
+    let checking = options.validate_responses;
+    async move {
+        if checking {
+            check_response::<E>(operation, response, check).await
+        } else {
+            response
+        }
     }
 }
 
@@ -55,6 +62,7 @@ mod tests {
     use super::*;
     use crate::{BuiltinErrors, Direction, Pointer, Violation};
     use axum::http::{StatusCode, header};
+    use axum::response::IntoResponse;
     use serde_json::Value;
 
     /// Accepts only the number 1, anywhere.

@@ -7,7 +7,8 @@
 //! ([`RejectionKind`]), typed credentials ([`BearerToken`], [`ApiKey`]),
 //! request rejections with messages that never echo input ([`Rejection`]),
 //! JSON bodies that may be pre-serialized ([`JsonBody`]), text bodies that
-//! may be static ([`TextBody`]), the router's
+//! may be static ([`TextBody`]), what every response enum shares
+//! ([`Responses`], sent by [`response`]), the router's
 //! scaffolding ([`Routes`], [`RouterOptions`]) and the
 //! responses built on a spec's error schema ([`ErrorFormat`], [`SchemaErrors`]), and what the
 //! generated schema checks call ([`Violation`], [`Pointer`], [`Format`],
@@ -71,6 +72,8 @@ mod query;
 #[cfg(feature = "axum")]
 mod rejection;
 #[cfg(feature = "axum")]
+mod responses;
+#[cfg(feature = "axum")]
 mod router;
 #[cfg(feature = "axum")]
 mod schema_errors;
@@ -120,6 +123,8 @@ pub use params::{
 pub use query::{QueryPairs, header_array, header_param, required};
 #[cfg(feature = "axum")]
 pub use rejection::{BuiltinError, Rejection, error_json};
+#[cfg(feature = "axum")]
+pub use responses::{Responses, response};
 #[cfg(feature = "axum")]
 pub use router::{OperationInfo, RouterOptions, Routes, Shared, require_credentials};
 #[cfg(feature = "axum")]

@@ -1,8 +1,9 @@
 //! What a generated stub crate imports with one glob
 //! (`use stub_runtime::prelude::*;`), so the generator emits no import
 //! list and never an unused import: the axum and standard items its router,
-//! handlers and response enums name, and the [`ErrorFormat`] trait its
-//! `Errors` type answers through. A generated item of the same name
+//! handlers and response enums name, the [`ErrorFormat`] trait its
+//! `Errors` type answers through and the [`Responses`] trait its response
+//! enums implement. A generated item of the same name
 //! shadows the glob (the generator keeps its own names apart).
 //!
 //! [`validate`](crate::prelude::validate) is the same for a generated `validate` module.
@@ -14,7 +15,7 @@ pub use axum::http::StatusCode;
 pub use axum::response::{IntoResponse, Response};
 pub use axum::routing::{MethodFilter, MethodRouter};
 
-pub use crate::ErrorFormat;
+pub use crate::{ErrorFormat, Responses};
 
 /// What a generated `validate` module imports with one glob: the value it
 /// checks, where and in which direction, what a broken rule gives, and the

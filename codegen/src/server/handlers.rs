@@ -117,7 +117,6 @@ pub fn handler(
     answers: Option<&Ident>,
 ) -> TokenStream {
     let method = ident(&op.id);
-    let ret = enum_ident(op);
     let mut extractors = vec![quote!(State(shared): State<stub_runtime::Shared<A>>)];
     let mut steps = Vec::new();
     let mut args = Vec::new();
@@ -247,9 +246,9 @@ pub fn handler(
     }
     let Some(responses) = &checks.responses else {
         return quote! {
-            async fn #name<A: #trait_ident>(#(#extractors),*) -> Result<#ret, Refused> {
+            async fn #name<A: #trait_ident>(#(#extractors),*) -> Result<Response, Refused> {
                 #(#steps)*
-                Ok(shared.api.#method(#(#args),*).await)
+                Ok(stub_runtime::response(shared.api.#method(#(#args),*).await))
             }
         };
     };
@@ -300,7 +299,7 @@ fn documented_handler(
             let respond = respond(op, args, responses);
             quote!(Ok(#respond))
         }
-        None => quote!(Ok(shared.api.#method(#(#args),*).await.into_response())),
+        None => quote!(Ok(stub_runtime::response(shared.api.#method(#(#args),*).await))),
     };
     quote! {
         async fn #name<A: #trait_ident>(#(#extractors),*) -> Response {

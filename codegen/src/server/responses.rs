@@ -62,7 +62,8 @@ fn variant_fields(r: &ResponseCase, error: Option<&ErrorBody<'_>>) -> Vec<TokenS
     fields
 }
 
-/// The enum, its `status()` and its `IntoResponse`.
+/// The enum and its `stub_runtime::Responses`: each variant's status, and
+/// how it is sent.
 pub fn response_enum(op: &Operation, error: Option<&ErrorBody<'_>>) -> Result<TokenStream> {
     let name = enum_ident(op);
     let doc = doc_attrs(&format!("Every response `{}` documents.", op.id));
@@ -105,18 +106,14 @@ pub fn response_enum(op: &Operation, error: Option<&ErrorBody<'_>>) -> Result<To
             #(#variants)*
         }
 
-        impl #name {
-            /// The HTTP status this response is sent with.
-            pub fn status(&self) -> StatusCode {
+        impl Responses for #name {
+            fn status(&self) -> StatusCode {
                 match self {
                     #(#statuses)*
                 }
             }
-        }
 
-        impl IntoResponse for #name {
-            fn into_response(self) -> Response {
-                let status = self.status();
+            fn send(self, status: StatusCode) -> Response {
                 match self {
                     #(#arms)*
                 }
@@ -125,7 +122,7 @@ pub fn response_enum(op: &Operation, error: Option<&ErrorBody<'_>>) -> Result<To
     })
 }
 
-/// The `into_response` arms. Cases sent alike with bindings of one type
+/// The `send` arms. Cases sent alike with bindings of one type
 /// (error bodies, no body) share one arm.
 fn arms(op: &Operation, error: Option<&ErrorBody<'_>>) -> Vec<TokenStream> {
     let mut shared: Vec<(String, Vec<TokenStream>, TokenStream)> = Vec::new();

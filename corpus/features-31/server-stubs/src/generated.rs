@@ -15,7 +15,7 @@ use stub_runtime::prelude::*;
 /// What a handler answers when it refuses a request itself.
 type Refused = stub_runtime::Refused<Errors>;
 pub use stub_runtime::{
-    ApiKey, BearerToken, JsonBody, OperationInfo, Rejection, RouterOptions,
+    ApiKey, BearerToken, JsonBody, OperationInfo, Rejection, Responses, RouterOptions,
 };
 /// The shared model types.
 pub use features_31_api_types as types;
@@ -102,18 +102,14 @@ pub enum CreatePetResponse {
     /// 422: The pet breaks a rule the types cannot hold.
     UnprocessableEntity(JsonBody<types::Problem>),
 }
-impl CreatePetResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for CreatePetResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
             Self::UnprocessableEntity(..) => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
-}
-impl IntoResponse for CreatePetResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Ok(body) => Errors::json(status, body),
             Self::UnprocessableEntity(body) => Errors::json(status, body),
@@ -130,19 +126,15 @@ pub enum GetPetResponse {
     /// 404: No such pet.
     NotFound(JsonBody<types::Problem>),
 }
-impl GetPetResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for GetPetResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
             Self::BadRequest(..) => StatusCode::BAD_REQUEST,
             Self::NotFound(..) => StatusCode::NOT_FOUND,
         }
     }
-}
-impl IntoResponse for GetPetResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Ok(body) => Errors::json(status, body),
             Self::BadRequest(body) => Errors::json(status, body),
@@ -158,18 +150,14 @@ pub enum PutFileResponse {
     /// 415: No body, or one not sent as application/octet-stream (the router's error body).
     UnsupportedMediaType,
 }
-impl PutFileResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for PutFileResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }
     }
-}
-impl IntoResponse for PutFileResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Ok(body) => Errors::json(status, body),
             Self::UnsupportedMediaType => status.into_response(),
@@ -182,17 +170,13 @@ pub enum PetAdoptedResponse {
     /// 200: Received.
     Ok(JsonBody<String>),
 }
-impl PetAdoptedResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for PetAdoptedResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
         }
     }
-}
-impl IntoResponse for PetAdoptedResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Ok(body) => Errors::json(status, body),
         }

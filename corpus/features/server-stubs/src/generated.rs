@@ -15,7 +15,7 @@ use stub_runtime::prelude::*;
 /// What a handler answers when it refuses a request itself.
 type Refused = stub_runtime::Refused<Errors>;
 pub use stub_runtime::{
-    ApiKey, BearerToken, JsonBody, OperationInfo, Rejection, RouterOptions,
+    ApiKey, BearerToken, JsonBody, OperationInfo, Rejection, Responses, RouterOptions,
 };
 /// The shared model types.
 pub use features_api_types as types;
@@ -267,18 +267,14 @@ pub enum ListItemsResponse {
     /// 4XX: A client error.
     Status4xx(StatusCode, JsonBody<types::Problem>),
 }
-impl ListItemsResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for ListItemsResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
             Self::Status4xx(status, ..) => *status,
         }
     }
-}
-impl IntoResponse for ListItemsResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Ok(body) => Errors::json(status, body),
             Self::Status4xx(_, body) => {
@@ -295,18 +291,14 @@ pub enum CreateItemFormResponse {
     /// default: Anything else.
     Default(StatusCode, stub_runtime::TextBody),
 }
-impl CreateItemFormResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for CreateItemFormResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Created(..) => StatusCode::CREATED,
             Self::Default(status, ..) => *status,
         }
     }
-}
-impl IntoResponse for CreateItemFormResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Created(body) => Errors::json(status, body),
             Self::Default(_, body) => {
@@ -323,18 +315,14 @@ pub enum ItemsSetNoteResponse {
     /// 400: A path parameter or body the router refuses (its own error body).
     BadRequest,
 }
-impl ItemsSetNoteResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for ItemsSetNoteResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
             Self::BadRequest => StatusCode::BAD_REQUEST,
         }
     }
-}
-impl IntoResponse for ItemsSetNoteResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Ok(body) => stub_runtime::media_body(status, "text/plain", body),
             Self::BadRequest => status.into_response(),
@@ -349,18 +337,14 @@ pub enum PostBlobsResponse {
     /// 415: No body, or one not sent as application/octet-stream (the router's error body).
     UnsupportedMediaType,
 }
-impl PostBlobsResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for PostBlobsResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }
     }
-}
-impl IntoResponse for PostBlobsResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Ok(body) => Errors::json(status, body),
             Self::UnsupportedMediaType => status.into_response(),
@@ -379,19 +363,15 @@ pub enum GetPageResponse {
     /// 5XX: A server error, as text.
     Status5xx(StatusCode, stub_runtime::TextBody),
 }
-impl GetPageResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for GetPageResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
             Self::OkTextHtml(..) => StatusCode::OK,
             Self::Status5xx(status, ..) => *status,
         }
     }
-}
-impl IntoResponse for GetPageResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Ok(body) => Errors::json(status, body),
             Self::OkTextHtml(body) => stub_runtime::media_body(status, "text/html", body),
@@ -413,19 +393,15 @@ pub enum OldPageResponse {
     /// The `HeaderMap` holds the response headers the spec documents.
     Status302(axum::http::HeaderMap),
 }
-impl OldPageResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for OldPageResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Status302(..) => {
                 StatusCode::from_u16(302u16).expect("a status code from 100 to 999")
             }
         }
     }
-}
-impl IntoResponse for OldPageResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Status302(headers) => {
                 stub_runtime::with_headers(status.into_response(), headers)
@@ -439,17 +415,13 @@ pub enum AnythingResponse {
     /// default: Whatever happened, as JSON.
     Default(StatusCode, JsonBody<types::Item>),
 }
-impl AnythingResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for AnythingResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Default(status, ..) => *status,
         }
     }
-}
-impl IntoResponse for AnythingResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Default(_, body) => Errors::json(status, body),
         }
@@ -463,19 +435,15 @@ pub enum OpenSocketResponse {
     /// The `HeaderMap` holds the response headers the spec documents.
     Status101(axum::http::HeaderMap),
 }
-impl OpenSocketResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for OpenSocketResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Status101(..) => {
                 StatusCode::from_u16(101u16).expect("a status code from 100 to 999")
             }
         }
     }
-}
-impl IntoResponse for OpenSocketResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Status101(headers) => {
                 stub_runtime::with_headers(status.into_response(), headers)
@@ -491,19 +459,15 @@ pub enum LoginRedirectResponse {
     /// The `HeaderMap` holds the response headers the spec documents.
     Status303(axum::http::HeaderMap),
 }
-impl LoginRedirectResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for LoginRedirectResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Status303(..) => {
                 StatusCode::from_u16(303u16).expect("a status code from 100 to 999")
             }
         }
     }
-}
-impl IntoResponse for LoginRedirectResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Status303(headers) => {
                 stub_runtime::with_headers(status.into_response(), headers)
@@ -517,17 +481,13 @@ pub enum PingResponse {
     /// default: No response is documented: any status, without a body.
     Default(StatusCode),
 }
-impl PingResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for PingResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Default(status, ..) => *status,
         }
     }
-}
-impl IntoResponse for PingResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Default(_) => status.into_response(),
         }
@@ -545,19 +505,15 @@ pub enum GetReportResponse {
     /// 400: A parameter the router refuses (its own error body).
     BadRequest,
 }
-impl GetReportResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for GetReportResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
             Self::OkTextHtml(..) => StatusCode::OK,
             Self::BadRequest => StatusCode::BAD_REQUEST,
         }
     }
-}
-impl IntoResponse for GetReportResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Ok(body) => Errors::json(status, body),
             Self::OkTextHtml(body) => stub_runtime::media_body(status, "text/html", body),
@@ -577,9 +533,8 @@ pub enum GetOrderResponse {
     /// 500: A failure, as text.
     InternalServerError(stub_runtime::TextBody),
 }
-impl GetOrderResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for GetOrderResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
             Self::BadRequest(..) => StatusCode::BAD_REQUEST,
@@ -587,10 +542,7 @@ impl GetOrderResponse {
             Self::InternalServerError(..) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
-}
-impl IntoResponse for GetOrderResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Ok(body) => Errors::json(status, body),
             Self::BadRequest(body) => Errors::json(status, body),
@@ -613,9 +565,8 @@ pub enum PutOrderResponse {
     /// 422: A body that breaks its schema (its own error body).
     UnprocessableEntity,
 }
-impl PutOrderResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for PutOrderResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
             Self::Created(..) => StatusCode::CREATED,
@@ -623,10 +574,7 @@ impl PutOrderResponse {
             Self::UnprocessableEntity => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
-}
-impl IntoResponse for PutOrderResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Ok(body) => Errors::json(status, body),
             Self::Created(body) => Errors::json(status, body),
@@ -644,19 +592,15 @@ pub enum CreateItemCharsetResponse {
     /// 422: A body that breaks its schema (its own error body).
     UnprocessableEntity,
 }
-impl CreateItemCharsetResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for CreateItemCharsetResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Created(..) => StatusCode::CREATED,
             Self::BadRequest => StatusCode::BAD_REQUEST,
             Self::UnprocessableEntity => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
-}
-impl IntoResponse for CreateItemCharsetResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Created(body) => Errors::json(status, body),
             Self::BadRequest | Self::UnprocessableEntity => status.into_response(),
@@ -673,19 +617,15 @@ pub enum CreateItemEitherResponse {
     /// 422: A body that breaks its schema (its own error body).
     UnprocessableEntity,
 }
-impl CreateItemEitherResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for CreateItemEitherResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Created(..) => StatusCode::CREATED,
             Self::BadRequest => StatusCode::BAD_REQUEST,
             Self::UnprocessableEntity => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
-}
-impl IntoResponse for CreateItemEitherResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Created(body) => Errors::json(status, body),
             Self::BadRequest | Self::UnprocessableEntity => status.into_response(),
@@ -700,18 +640,14 @@ pub enum UploadAnyResponse {
     /// 400: No body (the router's error body).
     BadRequest,
 }
-impl UploadAnyResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for UploadAnyResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
             Self::BadRequest => StatusCode::BAD_REQUEST,
         }
     }
-}
-impl IntoResponse for UploadAnyResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Ok(body) => Errors::json(status, body),
             Self::BadRequest => status.into_response(),
@@ -726,18 +662,14 @@ pub enum GetSessionResponse {
     /// 400: A cookie missing or breaking its schema (the router's error body).
     BadRequest,
 }
-impl GetSessionResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for GetSessionResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
             Self::BadRequest => StatusCode::BAD_REQUEST,
         }
     }
-}
-impl IntoResponse for GetSessionResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Ok(body) => Errors::json(status, body),
             Self::BadRequest => status.into_response(),
@@ -752,18 +684,14 @@ pub enum GetFlagsResponse {
     /// 400: A parameter the router refuses (its own error body).
     BadRequest,
 }
-impl GetFlagsResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for GetFlagsResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
             Self::BadRequest => StatusCode::BAD_REQUEST,
         }
     }
-}
-impl IntoResponse for GetFlagsResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Ok(body) => Errors::json(status, body),
             Self::BadRequest => status.into_response(),
@@ -780,19 +708,15 @@ pub enum CheckConstraintsResponse {
     /// 422: The body breaks its schema.
     UnprocessableEntity,
 }
-impl CheckConstraintsResponse {
-    /// The HTTP status this response is sent with.
-    pub fn status(&self) -> StatusCode {
+impl Responses for CheckConstraintsResponse {
+    fn status(&self) -> StatusCode {
         match self {
             Self::Ok(..) => StatusCode::OK,
             Self::BadRequest => StatusCode::BAD_REQUEST,
             Self::UnprocessableEntity => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
-}
-impl IntoResponse for CheckConstraintsResponse {
-    fn into_response(self) -> Response {
-        let status = self.status();
+    fn send(self, status: StatusCode) -> Response {
         match self {
             Self::Ok(body) => Errors::json(status, body),
             Self::BadRequest | Self::UnprocessableEntity => status.into_response(),
@@ -1120,7 +1044,7 @@ async fn handle_items_set_note<A: FeaturesApi>(
             let id: stub_runtime::Integer = path.get("id", "an integer")?;
             stub_runtime::expect_media_type(header_map, "text/plain")?;
             let body = stub_runtime::text_request(request).await?;
-            Ok(shared.api.items_set_note(id, body).await.into_response())
+            Ok(stub_runtime::response(shared.api.items_set_note(id, body).await))
         })
         .await
 }
@@ -1167,8 +1091,8 @@ async fn handle_get_page<A: FeaturesApi>(
 }
 async fn handle_old_page<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-) -> Result<OldPageResponse, Refused> {
-    Ok(shared.api.old_page().await)
+) -> Result<Response, Refused> {
+    Ok(stub_runtime::response(shared.api.old_page().await))
 }
 async fn handle_anything<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
@@ -1187,18 +1111,18 @@ async fn handle_anything<A: FeaturesApi>(
 }
 async fn handle_open_socket<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-) -> Result<OpenSocketResponse, Refused> {
-    Ok(shared.api.open_socket().await)
+) -> Result<Response, Refused> {
+    Ok(stub_runtime::response(shared.api.open_socket().await))
 }
 async fn handle_login_redirect<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-) -> Result<LoginRedirectResponse, Refused> {
-    Ok(shared.api.login_redirect().await)
+) -> Result<Response, Refused> {
+    Ok(stub_runtime::response(shared.api.login_redirect().await))
 }
 async fn handle_ping<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-) -> Result<PingResponse, Refused> {
-    Ok(shared.api.ping().await)
+) -> Result<Response, Refused> {
+    Ok(stub_runtime::response(shared.api.ping().await))
 }
 async fn handle_get_report<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
