@@ -80,6 +80,7 @@ const CRATE_ITEMS: &[&str] = &[
     "MethodRouter",
     "ErrorFormat",
     "Responses",
+    "CredentialFields",
 ];
 
 /// Generates the server-stub crate's `generated.rs` body.
@@ -174,7 +175,7 @@ pub fn generate(
         use stub_runtime::prelude::*;
         #refused_alias
 
-        pub use stub_runtime::{ApiKey, BearerToken, JsonBody, OperationInfo, Rejection, Responses, RouterOptions};
+        pub use stub_runtime::{ApiKey, BearerToken, CredentialFields, JsonBody, OperationInfo, Rejection, Responses, RouterOptions};
         /// The shared model types.
         pub use #types_crate as types;
         #uuid_reexport

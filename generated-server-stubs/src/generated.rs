@@ -15,7 +15,8 @@ use stub_runtime::prelude::*;
 /// What a handler answers when it refuses a request itself.
 type Refused = stub_runtime::Refused<Errors>;
 pub use stub_runtime::{
-    ApiKey, BearerToken, JsonBody, OperationInfo, Rejection, Responses, RouterOptions,
+    ApiKey, BearerToken, CredentialFields, JsonBody, OperationInfo, Rejection, Responses,
+    RouterOptions,
 };
 /// The shared model types.
 pub use users_api_types as types;
@@ -63,7 +64,8 @@ pub const OPERATIONS: &[OperationInfo] = &[
 ];
 /// The credentials a request presented, one field per security scheme
 /// of the spec. The router checks their form; the implementation
-/// verifies them.
+/// verifies them. `from_headers` and `is_empty` come with
+/// [`CredentialFields`](stub_runtime::CredentialFields).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Credentials {
     /// Scheme `application`: the `X-Application-ID` header.
@@ -71,25 +73,20 @@ pub struct Credentials {
     /// Scheme `auth0`: `Authorization: Bearer <token>`.
     pub auth0: Option<BearerToken>,
 }
-impl Credentials {
-    /// Reads every scheme's header; a malformed one is refused.
-    pub fn from_headers(headers: &axum::http::HeaderMap) -> Result<Self, Rejection> {
-        Ok(Self {
-            application: stub_runtime::api_key(
-                headers,
+impl CredentialFields for Credentials {
+    fn slots(&mut self) -> impl IntoIterator<Item = stub_runtime::SchemeSlot<'_>> {
+        [
+            stub_runtime::SchemeSlot::ApiKey(
+                &mut self.application,
                 {
                     static NAME: axum::http::HeaderName = axum::http::HeaderName::from_static(
                         "x-application-id",
                     );
                     &NAME
                 },
-            )?,
-            auth0: stub_runtime::bearer_token(headers)?,
-        })
-    }
-    /// Whether no credential at all was presented.
-    pub fn is_empty(&self) -> bool {
-        self.application.is_none() && self.auth0.is_none()
+            ),
+            stub_runtime::SchemeSlot::Bearer(&mut self.auth0),
+        ]
     }
 }
 /// The operations of the API. Implement this trait and pass it to [`router`].

@@ -4,7 +4,8 @@
 //! response enums, routes, credential fields); everything that is the same
 //! for every operation lives here, as `progenitor-client` does for generated
 //! clients: the table of statuses the router answers by itself
-//! ([`RejectionKind`]), typed credentials ([`BearerToken`], [`ApiKey`]),
+//! ([`RejectionKind`]), typed credentials ([`BearerToken`], [`ApiKey`]) and the reading of a
+//! generated `Credentials` struct ([`CredentialFields`]),
 //! request rejections with messages that never echo input ([`Rejection`]),
 //! JSON bodies that may be pre-serialized ([`JsonBody`]), text bodies that
 //! may be static ([`TextBody`]), what every response enum shares
@@ -45,6 +46,8 @@ mod body;
 mod bounds;
 #[cfg(feature = "axum")]
 mod checked;
+#[cfg(feature = "axum")]
+mod credentials;
 #[cfg(feature = "axum")]
 mod documented;
 #[cfg(feature = "axum")]
@@ -96,6 +99,8 @@ pub use checked::{
     ResponseCheck, check_param, check_response, checked_form, checked_json, form_request,
     json_request,
 };
+#[cfg(feature = "axum")]
+pub use credentials::{CredentialFields, SchemeSlot};
 #[cfg(feature = "axum")]
 pub use documented::{Answer, AnswerBody, Documented, Fill, Slot};
 #[cfg(feature = "axum")]

@@ -2,8 +2,8 @@
 //! (`use stub_runtime::prelude::*;`), so the generator emits no import
 //! list and never an unused import: the axum and standard items its router,
 //! handlers and response enums name, the [`ErrorFormat`] trait its
-//! `Errors` type answers through and the [`Responses`] trait its response
-//! enums implement. A generated item of the same name
+//! `Errors` type answers through, the [`Responses`] trait its response
+//! enums implement and the [`CredentialFields`] trait of its `Credentials`. A generated item of the same name
 //! shadows the glob (the generator keeps its own names apart).
 //!
 //! [`validate`](crate::prelude::validate) is the same for a generated `validate` module.
@@ -15,7 +15,7 @@ pub use axum::http::StatusCode;
 pub use axum::response::{IntoResponse, Response};
 pub use axum::routing::{MethodFilter, MethodRouter};
 
-pub use crate::{ErrorFormat, Responses};
+pub use crate::{CredentialFields, ErrorFormat, Responses};
 
 /// What a generated `validate` module imports with one glob: the value it
 /// checks, where and in which direction, what a broken rule gives, and the

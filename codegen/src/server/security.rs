@@ -54,39 +54,30 @@ pub fn credentials_struct(schemes: &SchemeFields<'_>) -> Option<TokenStream> {
         };
         quote! { #[doc = #doc] pub #field: Option<#ty>, }
     });
-    let reads = schemes.fields.iter().map(|(s, field)| match &s.kind {
-        SchemeKind::Bearer => quote!(#field: stub_runtime::bearer_token(headers)?,),
+    let slots = schemes.fields.iter().map(|(s, field)| match &s.kind {
+        SchemeKind::Bearer => quote!(stub_runtime::SchemeSlot::Bearer(&mut self.#field),),
         SchemeKind::ApiKeyHeader(h) => match static_header_name(h) {
-            // The name is parsed once, not on every request.
-            Some(lower) => quote!(#field: stub_runtime::api_key(headers, {
+            // The name is made once, at compile time, not on every request.
+            Some(lower) => quote!(stub_runtime::SchemeSlot::ApiKey(&mut self.#field, {
                 static NAME: axum::http::HeaderName = axum::http::HeaderName::from_static(#lower);
                 &NAME
-            })?,),
-            None => quote!(#field: stub_runtime::api_key(headers, #h)?,),
+            }),),
+            None => quote!(stub_runtime::SchemeSlot::ApiKeyNamed(&mut self.#field, #h),),
         },
     });
-    let none = schemes
-        .fields
-        .iter()
-        .map(|(_, field)| quote!(self.#field.is_none()));
     Some(quote! {
         /// The credentials a request presented, one field per security scheme
         /// of the spec. The router checks their form; the implementation
-        /// verifies them.
+        /// verifies them. `from_headers` and `is_empty` come with
+        /// [`CredentialFields`](stub_runtime::CredentialFields).
         #[derive(Debug, Clone, Default, PartialEq, Eq)]
         pub struct Credentials {
             #(#fields)*
         }
 
-        impl Credentials {
-            /// Reads every scheme's header; a malformed one is refused.
-            pub fn from_headers(headers: &axum::http::HeaderMap) -> Result<Self, Rejection> {
-                Ok(Self { #(#reads)* })
-            }
-
-            /// Whether no credential at all was presented.
-            pub fn is_empty(&self) -> bool {
-                #(#none)&&*
+        impl CredentialFields for Credentials {
+            fn slots(&mut self) -> impl IntoIterator<Item = stub_runtime::SchemeSlot<'_>> {
+                [#(#slots)*]
             }
         }
     })
