@@ -132,20 +132,16 @@ pub fn handler(
         .body
         .as_ref()
         .is_some_and(|b| b.required && b.media == "*/*" && b.also.is_empty());
-    // Headers are borrowed from the request, not cloned; an operation with
-    // a body needs the request for the body, so it takes a copy of them.
+    // Headers are borrowed from the request, not cloned: every step reading
+    // them comes before the body's reader takes the request.
     let needs_headers = secured
         || !op.header_params.is_empty()
         || !op.cookie_params.is_empty()
         || checks_media
         || several_media
         || any_media_required;
-    let headers_by_ref = needs_headers && op.body.is_none();
-    if headers_by_ref {
+    if needs_headers {
         steps.push(quote!(let header_map = request.headers();));
-    } else if needs_headers {
-        extractors.push(quote!(header_map: axum::http::HeaderMap));
-        steps.push(quote!(let header_map = &header_map;));
     }
     if !op.query_params.is_empty() {
         extractors.push(quote!(query_pairs: stub_runtime::QueryPairs));
@@ -228,7 +224,7 @@ pub fn handler(
         steps.push(quote!(let body = #read;));
         args.push(quote!(body));
     }
-    if headers_by_ref || op.body.is_some() {
+    if needs_headers || op.body.is_some() {
         // `Request` takes the whole request, so it is the last extractor.
         extractors.push(quote!(request: axum::extract::Request));
     }

@@ -317,7 +317,6 @@ async fn handle_get_pet<A: Features31Api>(
 }
 async fn handle_put_file<A: Features31Api>(
     State(shared): State<stub_runtime::Shared<A>>,
-    header_map: axum::http::HeaderMap,
     path: stub_runtime::PathValues,
     request: axum::extract::Request,
 ) -> Response {
@@ -325,7 +324,7 @@ async fn handle_put_file<A: Features31Api>(
         .run::<
             Errors,
         >(async move {
-            let header_map = &header_map;
+            let header_map = request.headers();
             let name: String = path.get("name", "a string")?;
             stub_runtime::expect_media_type(header_map, "application/octet-stream")?;
             let body = stub_runtime::bytes_request(request).await?;

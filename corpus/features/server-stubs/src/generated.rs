@@ -1033,7 +1033,6 @@ async fn handle_create_item_form<A: FeaturesApi>(
 }
 async fn handle_items_set_note<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-    header_map: axum::http::HeaderMap,
     path: stub_runtime::PathValues,
     request: axum::extract::Request,
 ) -> Response {
@@ -1041,7 +1040,7 @@ async fn handle_items_set_note<A: FeaturesApi>(
         .run::<
             Errors,
         >(async move {
-            let header_map = &header_map;
+            let header_map = request.headers();
             let id: stub_runtime::Integer = path.get("id", "an integer")?;
             stub_runtime::expect_media_type(header_map, "text/plain")?;
             let body = stub_runtime::text_request(request).await?;
@@ -1051,14 +1050,13 @@ async fn handle_items_set_note<A: FeaturesApi>(
 }
 async fn handle_post_blobs<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-    header_map: axum::http::HeaderMap,
     request: axum::extract::Request,
 ) -> Response {
     ANSWERS_HANDLE_POST_BLOBS
         .run::<
             Errors,
         >(async move {
-            let header_map = &header_map;
+            let header_map = request.headers();
             stub_runtime::expect_media_type(header_map, "application/octet-stream")?;
             let body = stub_runtime::bytes_request(request).await?;
             Ok(
@@ -1231,14 +1229,13 @@ async fn handle_create_item_charset<A: FeaturesApi>(
 }
 async fn handle_create_item_either<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-    header_map: axum::http::HeaderMap,
     request: axum::extract::Request,
 ) -> Response {
     ANSWERS_HANDLE_CREATE_ITEM_EITHER
         .run::<
             Errors,
         >(async move {
-            let header_map = &header_map;
+            let header_map = request.headers();
             let body = if stub_runtime::expect_media_type(header_map, "application/json")
                 .is_ok()
             {
@@ -1294,14 +1291,13 @@ async fn handle_create_item_either<A: FeaturesApi>(
 }
 async fn handle_upload_any<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-    header_map: axum::http::HeaderMap,
     request: axum::extract::Request,
 ) -> Response {
     ANSWERS_HANDLE_UPLOAD_ANY
         .run::<
             Errors,
         >(async move {
-            let header_map = &header_map;
+            let header_map = request.headers();
             stub_runtime::expect_body(header_map)?;
             let body = stub_runtime::bytes_request(request).await?;
             Ok(
@@ -1400,7 +1396,6 @@ async fn handle_get_flags<A: FeaturesApi>(
 }
 async fn handle_check_constraints<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
-    header_map: axum::http::HeaderMap,
     query_pairs: stub_runtime::QueryPairs,
     path: stub_runtime::PathValues,
     request: axum::extract::Request,
@@ -1409,7 +1404,7 @@ async fn handle_check_constraints<A: FeaturesApi>(
         .run::<
             Errors,
         >(async move {
-            let header_map = &header_map;
+            let header_map = request.headers();
             let code: String = path.get("code", "a string")?;
             stub_runtime::param_check(
                 &shared.options,
