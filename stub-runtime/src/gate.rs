@@ -111,12 +111,50 @@ mod tests {
     }
 
     fn json(body: &str) -> Response {
+        json_with(StatusCode::OK, body)
+    }
+
+    fn json_with(status: StatusCode, body: &str) -> Response {
         (
-            StatusCode::OK,
+            status,
             [(header::CONTENT_TYPE, "application/json")],
             body.to_string(),
         )
             .into_response()
+    }
+
+    /// A response enum: `Good` is sent as 200 `{"ok":true}`, `Bad` as 201
+    /// `{"ok":false}`.
+    enum Reply {
+        Good,
+        Bad,
+    }
+
+    impl Responses for Reply {
+        fn status(&self) -> StatusCode {
+            match self {
+                Self::Good => StatusCode::OK,
+                Self::Bad => StatusCode::CREATED,
+            }
+        }
+
+        fn send(self, status: StatusCode) -> Response {
+            let ok = matches!(self, Self::Good);
+            json_with(status, &format!(r#"{{"ok":{ok}}}"#))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_response_enum_is_sent_with_its_variant_status_and_checked() {
+        let (checking, trusting) = (options(false, true), options(true, false));
+        let good = respond::<BuiltinErrors>(&checking, "op", Reply::Good, ok_true).await;
+        assert_eq!(good.status(), StatusCode::OK);
+        let refused = respond::<BuiltinErrors>(&checking, "op", Reply::Bad, ok_true).await;
+        assert_eq!(refused.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let sent = respond::<BuiltinErrors>(&trusting, "op", Reply::Bad, ok_true).await;
+        assert_eq!(sent.status(), StatusCode::CREATED);
+        let body = axum::body::to_bytes(sent.into_body(), 1024).await.unwrap();
+        assert_eq!(&body[..], br#"{"ok":false}"#);
     }
 
     #[tokio::test]
