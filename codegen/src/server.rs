@@ -376,6 +376,36 @@ components:
     api_key: { type: apiKey, in: header, name: X-Other-Key }
 "#;
 
+    /// Every `Credentials` field is in the table its headers are read by,
+    /// each with its own scheme's header.
+    #[test]
+    fn every_credentials_field_is_read() {
+        let file = stubs(SHARED);
+        let slots = file
+            .items
+            .iter()
+            .find_map(|item| match item {
+                syn::Item::Impl(i)
+                    if i.trait_
+                        .as_ref()
+                        .is_some_and(|(p, _)| p.is_ident("CredentialFields")) =>
+                {
+                    Some(quote!(#i).to_string())
+                }
+                _ => None,
+            })
+            .expect("an impl of CredentialFields");
+        for (field, header) in [("api_key", "\"x-key\""), ("api_key_2", "\"x-other-key\"")] {
+            let slot = format!(
+                "SchemeSlot :: ApiKey (& mut self . {field} , {{ static NAME : axum :: http :: HeaderName = axum :: http :: HeaderName :: from_static ({header})"
+            );
+            assert!(
+                slots.contains(&slot),
+                "{field} is not read from {header}: {slots}"
+            );
+        }
+    }
+
     #[test]
     fn every_name_is_bound_once() {
         let file = stubs(SHARED);
