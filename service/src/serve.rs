@@ -737,6 +737,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_request_in_progress_is_not_idle() {
+        let router = Router::new().route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_millis(900)).await;
+                "done"
+            }),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let options = ServeOptions {
+            idle_timeout: Duration::from_millis(300),
+            header_timeout: Duration::from_millis(300),
+            ..ServeOptions::default()
+        };
+        tokio::spawn(serve(listener, router, options, std::future::pending()));
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET /slow HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut out = String::new();
+        tokio::time::timeout(Duration::from_secs(5), s.read_to_string(&mut out))
+            .await
+            .expect("answered in time")
+            .unwrap();
+        assert!(out.starts_with("HTTP/1.1 200"), "{out:?}");
+        assert!(out.ends_with("done"), "{out:?}");
+    }
+
+    #[tokio::test]
     async fn over_the_cap_waits_then_is_served() {
         let options = ServeOptions {
             max_connections: 2,
