@@ -17,7 +17,7 @@
 //! its lock. Written by the appending thread with the buffer locked, a
 //! `write` to a log file on a busy disk stalled every worker now and then
 //! for 3 to 9 ms (`strace -T`: 6 of 506 writes over 1 ms in 6 s of
-//! `GET /users`), the tail of that route's p99 (issue 25).
+//! `GET /users`), one source of that route's p99 tail (issue 25).
 //!
 //! What a crash can lose: the `info` lines of the last [`FLUSH_EVERY`]
 //! (at most [`LIMIT`] bytes) on SIGKILL or an abort. Warnings and
