@@ -376,13 +376,15 @@ fn ambiguous(message: &'static str) -> Response {
 
 /// `localhost`, `127.0.0.1` or `[::1]`, with or without a port.
 fn is_loopback_host(host: &str) -> bool {
-    let name = match host.rsplit_once(':') {
-        Some((name, port))
-            if !name.is_empty()
-                && port.bytes().all(|b| b.is_ascii_digit())
+    // The last `:` found by a byte loop: `rsplit_once(':')` went through
+    // the generic char searcher (about 100 instructions a request).
+    let name = match host.bytes().rposition(|b| b == b':') {
+        Some(colon)
+            if colon > 0
+                && host.as_bytes()[colon + 1..].iter().all(u8::is_ascii_digit)
                 && !host.ends_with(']') =>
         {
-            name
+            &host[..colon]
         }
         _ => host,
     };
