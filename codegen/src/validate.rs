@@ -457,3 +457,36 @@ pub fn error_codes(components: Option<&Components>, name: &str) -> Option<Vec<St
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pointers of the problems `validate` finds in `yaml`.
+    fn problems(yaml: &str) -> Vec<String> {
+        let spec = Spec::parse("t.yaml", yaml).unwrap();
+        match validate(&spec, "ApiError", false, Vec::new()) {
+            Ok(_) => Vec::new(),
+            Err(CodegenError::Invalid { problems, .. }) => {
+                problems.into_iter().map(|p| p.pointer).collect()
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn refs_in_component_examples_are_checked_but_not_inside_example_data() {
+        let yaml = "openapi: 3.0.3\ninfo: { title: t, version: '1' }\npaths: {}\n\
+                    components:\n  examples:\n    gone: { $ref: '#/components/examples/nowhere' }\n\
+                    \x20 schemas:\n    S:\n      type: object\n\
+                    \x20     example: { $ref: '#/not/a/reference' }\n\
+                    \x20   'a/b~c':\n      type: array\n      items: { $ref: '#/components/schemas/Missing' }\n";
+        assert_eq!(
+            problems(yaml),
+            [
+                "#/components/examples/gone/$ref",
+                "#/components/schemas/a~1b~0c/items/$ref"
+            ]
+        );
+    }
+}
