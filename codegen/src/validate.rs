@@ -16,7 +16,7 @@ use crate::ir::{BodyKind, body_type, is_supported_scheme};
 use crate::spec::Spec;
 use crate::spec::media::{body_kind, preferred_media};
 use crate::spec::paths::{is_routable, responses, template_name_set};
-use crate::spec::pointer::escape;
+use crate::spec::pointer::{At, escape};
 use crate::spec::refs::resolve;
 
 /// Fields the error schema must have: the server stubs fill them.
@@ -40,7 +40,7 @@ pub fn validate(
         raw: &spec.raw,
     };
     v.check_version(&spec.api);
-    v.check_refs(&spec.raw, "#".to_string());
+    v.check_refs(&spec.raw, &At::Root("#"));
     v.check_paths(&spec.api, error_schema);
     if strict {
         v.problems.append(&mut v.lints);
@@ -88,7 +88,7 @@ impl Validator<'_> {
     }
 
     /// Every `$ref` must be local and point at something that exists.
-    fn check_refs(&mut self, node: &serde_json::Value, pointer: String) {
+    fn check_refs(&mut self, node: &serde_json::Value, pointer: &At<'_>) {
         match node {
             serde_json::Value::Object(map) => {
                 if let Some(serde_json::Value::String(target)) = map.get("$ref") {
@@ -108,15 +108,17 @@ impl Validator<'_> {
                 }
                 for (key, child) in map {
                     // Example values are data: a `$ref` key there is not a reference.
-                    if key == "example" || key == "examples" && !pointer.ends_with("/components") {
+                    if key == "example"
+                        || key == "examples" && pointer.last_key() != Some("components")
+                    {
                         continue;
                     }
-                    self.check_refs(child, format!("{pointer}/{}", escape(key)));
+                    self.check_refs(child, &pointer.key(key));
                 }
             }
             serde_json::Value::Array(items) => {
                 for (i, child) in items.iter().enumerate() {
-                    self.check_refs(child, format!("{pointer}/{i}"));
+                    self.check_refs(child, &pointer.index(i));
                 }
             }
             _ => {}
@@ -453,5 +455,38 @@ pub fn error_codes(components: Option<&Components>, name: &str) -> Option<Vec<St
             Some(s.enumeration.iter().flatten().cloned().collect())
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pointers of the problems `validate` finds in `yaml`.
+    fn problems(yaml: &str) -> Vec<String> {
+        let spec = Spec::parse("t.yaml", yaml).unwrap();
+        match validate(&spec, "ApiError", false, Vec::new()) {
+            Ok(_) => Vec::new(),
+            Err(CodegenError::Invalid { problems, .. }) => {
+                problems.into_iter().map(|p| p.pointer).collect()
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn refs_in_component_examples_are_checked_but_not_inside_example_data() {
+        let yaml = "openapi: 3.0.3\ninfo: { title: t, version: '1' }\npaths: {}\n\
+                    components:\n  examples:\n    gone: { $ref: '#/components/examples/nowhere' }\n\
+                    \x20 schemas:\n    S:\n      type: object\n\
+                    \x20     example: { $ref: '#/not/a/reference' }\n\
+                    \x20   'a/b~c':\n      type: array\n      items: { $ref: '#/components/schemas/Missing' }\n";
+        assert_eq!(
+            problems(yaml),
+            [
+                "#/components/examples/gone/$ref",
+                "#/components/schemas/a~1b~0c/items/$ref"
+            ]
+        );
     }
 }

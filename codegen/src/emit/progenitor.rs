@@ -132,6 +132,12 @@ pub fn models(spec: &Spec) -> Result<Models> {
         }
     };
     let space = generator.get_type_space();
+    // Each type's name once (typify computes it on every call): the first
+    // type of a name is the schema's.
+    let mut by_name = std::collections::HashMap::new();
+    for ty in space.iter_types() {
+        by_name.entry(ty.name()).or_insert(ty);
+    }
     let names: Vec<(String, String)> = api
         .components
         .iter()
@@ -140,13 +146,10 @@ pub fn models(spec: &Spec) -> Result<Models> {
         .collect();
     let mut types = Vec::new();
     for (schema, rust) in names {
-        let ty = space
-            .iter_types()
-            .find(|t| t.name() == rust)
-            .ok_or_else(|| CodegenError::Generate {
-                stage: "models",
-                message: format!("schema {schema}: expected a type named {rust}"),
-            })?;
+        let ty = by_name.get(&rust).ok_or_else(|| CodegenError::Generate {
+            stage: "models",
+            message: format!("schema {schema}: expected a type named {rust}"),
+        })?;
         let impls = [TypeImpl::Default, TypeImpl::Display, TypeImpl::FromStr]
             .into_iter()
             .filter(|i| ty.has_impl(*i))

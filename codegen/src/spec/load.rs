@@ -57,16 +57,19 @@ impl Spec {
         let lints = crate::downgrade::to_openapi30(&mut raw);
         let moved = super::pointer_refs::to_components(&mut raw);
         let is_json = from_31 || moved || text.trim_start().starts_with('{');
-        let mut typed = raw.clone();
-        clamp_integer_bounds(&mut typed);
         // openapiv3 panics on some malformed input (e.g. duplicate keys inside
         // a `$ref`-or-item); report that as a parse error too. YAML is read
         // from the text, where duplicate keys are still visible.
         let parsed = std::panic::catch_unwind(|| {
-            if is_json {
+            if !is_json {
+                serde_yaml::from_str::<OpenAPI>(text).map_err(|e| e.to_string())
+            } else if has_wide_bounds(&raw) {
+                let mut typed = raw.clone();
+                clamp_integer_bounds(&mut typed);
                 serde_json::from_value::<OpenAPI>(typed).map_err(|e| e.to_string())
             } else {
-                serde_yaml::from_str::<OpenAPI>(text).map_err(|e| e.to_string())
+                // Read from the tree, which stays (not from a copy of it).
+                <OpenAPI as serde::Deserialize>::deserialize(&raw).map_err(|e| e.to_string())
             }
         });
         let api = match parsed {
@@ -90,6 +93,28 @@ impl Spec {
     }
 }
 
+/// Whether [`clamp_integer_bounds`] has a bound to change under `node`.
+fn has_wide_bounds(node: &serde_json::Value) -> bool {
+    match node {
+        serde_json::Value::Object(map) => map.iter().any(|(key, value)| {
+            if matches!(key.as_str(), "minimum" | "maximum") && is_wide(value) {
+                true
+            } else {
+                has_wide_bounds(value)
+            }
+        }),
+        serde_json::Value::Array(items) => items.iter().any(has_wide_bounds),
+        _ => false,
+    }
+}
+
+/// A whole number written beyond what 64 bits hold.
+fn is_wide(value: &serde_json::Value) -> bool {
+    value
+        .as_f64()
+        .is_some_and(|f| !value.is_i64() && !value.is_u64() && f.fract() == 0.0)
+}
+
 /// Integer bounds written as numbers beyond 64 bits (`maximum:
 /// 9223372036854776000`, common in generated specs) become the nearest
 /// 64-bit value, which is what a Rust integer can hold anyway.
@@ -98,10 +123,8 @@ fn clamp_integer_bounds(node: &mut serde_json::Value) {
         serde_json::Value::Object(map) => {
             for (key, value) in map.iter_mut() {
                 if matches!(key.as_str(), "minimum" | "maximum")
+                    && is_wide(value)
                     && let Some(f) = value.as_f64()
-                    && !value.is_i64()
-                    && !value.is_u64()
-                    && f.fract() == 0.0
                 {
                     *value =
                         serde_json::Value::from(f.clamp(i64::MIN as f64, i64::MAX as f64) as i64);

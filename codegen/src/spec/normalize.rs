@@ -13,7 +13,7 @@ use openapiv3::{MediaType, Operation, ReferenceOr, Schema, SchemaKind, Type};
 
 use super::load::Spec;
 use super::paths::{operations_mut, responses_mut};
-use super::pointer::escape;
+use super::pointer::{At, escape};
 use crate::error::Problem;
 use crate::names::{field_name, type_name};
 
@@ -101,11 +101,12 @@ pub fn normalize(spec: &Spec) -> Normalized {
     }
     let mut raw = serde_json::to_value(&api).unwrap_or_else(|_| spec.raw.clone());
     let repaired = super::repair::repair(&mut raw, "#", &mut notes);
-    let loosened = loosen_colliding_enums(&mut raw, "#", &mut notes);
+    let loosened = loosen_colliding_enums(&mut raw, &At::Root("#"), &mut notes);
     let renamed = super::distinct::distinct(&mut raw, &mut notes);
     let separated = super::separate::separate(&mut raw, &mut notes);
+    // Read from the tree, which stays (not from a copy of it).
     if (repaired || loosened || renamed || separated)
-        && let Ok(rewritten) = serde_json::from_value(raw.clone())
+        && let Ok(rewritten) = serde::Deserialize::deserialize(&raw)
     {
         api = rewritten;
     }
@@ -185,7 +186,7 @@ impl OperationIds {
 /// plain strings. Returns whether any was.
 fn loosen_colliding_enums(
     node: &mut serde_json::Value,
-    at: &str,
+    at: &At<'_>,
     notes: &mut Vec<Problem>,
 ) -> bool {
     let mut changed = false;
@@ -209,18 +210,18 @@ fn loosen_colliding_enums(
             if collides {
                 map.shift_remove("enum");
                 notes.push(note(
-                    at,
+                    at.to_string(),
                     "enum values differ only in punctuation; the generators take this value as a plain string".into(),
                 ));
                 changed = true;
             }
             for (key, child) in map.iter_mut() {
-                changed |= loosen_colliding_enums(child, &format!("{at}/{}", escape(key)), notes);
+                changed |= loosen_colliding_enums(child, &at.key(key), notes);
             }
         }
         serde_json::Value::Array(items) => {
             for (i, child) in items.iter_mut().enumerate() {
-                changed |= loosen_colliding_enums(child, &format!("{at}/{i}"), notes);
+                changed |= loosen_colliding_enums(child, &at.index(i), notes);
             }
         }
         _ => {}

@@ -1,5 +1,7 @@
 //! JSON pointers (RFC 6901), as problems name places in the spec.
 
+use std::fmt;
+
 /// Escapes one JSON-pointer segment.
 pub(crate) fn escape(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
@@ -8,4 +10,79 @@ pub(crate) fn escape(segment: &str) -> String {
 /// Unescapes one JSON-pointer segment.
 pub(crate) fn unescape(segment: &str) -> String {
     segment.replace("~1", "/").replace("~0", "~")
+}
+
+/// Where a walk over the document is: a pointer kept as its unescaped
+/// segments on the walk's stack, written out (escaped, through `Display`)
+/// only when a problem names it. A walk visits every node of the document
+/// and names very few, so no node pays for a string of its own.
+#[derive(Clone, Copy)]
+pub(crate) enum At<'a> {
+    /// The pointer the walk starts from, as written (`#`, `#/paths`).
+    Root(&'a str),
+    /// A member of the object at the parent pointer.
+    Key(&'a At<'a>, &'a str),
+    /// An item of the array at the parent pointer.
+    Index(&'a At<'a>, usize),
+}
+
+impl<'a> At<'a> {
+    /// The pointer to this object's member `key`.
+    pub(crate) fn key(&'a self, key: &'a str) -> Self {
+        At::Key(self, key)
+    }
+
+    /// The pointer to this array's item `i`.
+    pub(crate) fn index(&'a self, i: usize) -> Self {
+        At::Index(self, i)
+    }
+
+    /// The last segment when it is a member name.
+    pub(crate) fn last_key(&self) -> Option<&'a str> {
+        match *self {
+            At::Key(_, key) => Some(key),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            At::Root(root) => f.write_str(root),
+            At::Key(parent, key) => {
+                write!(f, "{parent}/")?;
+                for c in key.chars() {
+                    match c {
+                        '~' => f.write_str("~0")?,
+                        '/' => f.write_str("~1")?,
+                        c => write!(f, "{c}")?,
+                    }
+                }
+                Ok(())
+            }
+            At::Index(parent, i) => write!(f, "{parent}/{i}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pointer_is_written_with_its_segments_escaped() {
+        let root = At::Root("#/components");
+        let schemas = root.key("schemas");
+        let odd = schemas.key("a/b~c");
+        let item = odd.index(3);
+        assert_eq!(item.to_string(), "#/components/schemas/a~1b~0c/3");
+        assert_eq!(
+            odd.to_string(),
+            format!("#/components/schemas/{}", escape("a/b~c"))
+        );
+        assert_eq!(odd.last_key(), Some("a/b~c"));
+        assert_eq!(item.last_key(), None);
+        assert_eq!(root.to_string(), "#/components");
+    }
 }

@@ -177,7 +177,9 @@ fn is_deep(reference: &str) -> bool {
     let Some(rest) = reference.strip_prefix("#/") else {
         return false;
     };
-    let whole_component = rest.starts_with("components/") && segments(reference).len() == 3;
+    // Counted without unescaping: most `$ref`s of a document are whole
+    // components, and this runs for every one.
+    let whole_component = rest.starts_with("components/") && rest.split('/').count() == 3;
     !whole_component && section_of(reference).is_some()
 }
 
@@ -304,6 +306,12 @@ mod tests {
     #[test]
     fn documents_without_deep_references_are_untouched() {
         let mut raw = json!({ "components": { "schemas": { "A": { "$ref": "#/components/schemas/B" }, "B": {} } } });
+        assert!(!to_components(&mut raw));
+        // A whole response component, in a section deep references can name.
+        let mut raw = json!({
+            "paths": { "/a": { "get": { "responses": { "404": { "$ref": "#/components/responses/NotFound" } } } } },
+            "components": { "responses": { "NotFound": { "description": "no such thing" } } }
+        });
         assert!(!to_components(&mut raw));
     }
 }

@@ -10,7 +10,7 @@
 
 use serde_json::Value;
 
-use super::pointer::escape;
+use super::pointer::At;
 use crate::error::Problem;
 
 /// Properties with one Rust field name (`prefs/background` and
@@ -18,7 +18,7 @@ use crate::error::Problem;
 /// stays; the others are left out (and out of `required`), with a lint.
 fn one_field_per_name(
     map: &mut serde_json::Map<String, Value>,
-    at: &str,
+    at: &At<'_>,
     notes: &mut Vec<Problem>,
 ) -> bool {
     let Some(Value::Object(properties)) = map.get_mut("properties") else {
@@ -37,7 +37,7 @@ fn one_field_per_name(
     for (key, first) in &dropped {
         properties.shift_remove(key);
         notes.push(Problem {
-            pointer: format!("{at}/properties/{}", escape(key)),
+            pointer: at.key("properties").key(key).to_string(),
             message: format!(
                 "property `{key}` has the Rust name of property `{first}`; the generators leave it out"
             ),
@@ -51,17 +51,17 @@ fn one_field_per_name(
 
 /// Repairs the document in place; returns whether anything changed.
 pub(crate) fn repair(node: &mut Value, at: &str, notes: &mut Vec<Problem>) -> bool {
-    walk(node, at, notes, false)
+    walk(node, &At::Root(at), notes, false)
 }
 
 /// `names`: the keys of this object are names (of properties, paths,
 /// components), not keywords.
-fn walk(node: &mut Value, at: &str, notes: &mut Vec<Problem>, names: bool) -> bool {
+fn walk(node: &mut Value, at: &At<'_>, notes: &mut Vec<Problem>, names: bool) -> bool {
     let mut changed = false;
     match node {
         Value::Object(map) if names => {
             for (key, child) in map.iter_mut() {
-                changed |= walk(child, &format!("{at}/{}", escape(key)), notes, false);
+                changed |= walk(child, &at.key(key), notes, false);
             }
         }
         Value::Object(map) => {
@@ -145,12 +145,12 @@ fn walk(node: &mut Value, at: &str, notes: &mut Vec<Problem>, names: bool) -> bo
                     key.as_str(),
                     "properties" | "paths" | "schemas" | "parameters" | "responses" | "content"
                 ) && child.is_object();
-                changed |= walk(child, &format!("{at}/{}", escape(key)), notes, names);
+                changed |= walk(child, &at.key(key), notes, names);
             }
         }
         Value::Array(items) => {
             for (i, child) in items.iter_mut().enumerate() {
-                changed |= walk(child, &format!("{at}/{i}"), notes, false);
+                changed |= walk(child, &at.index(i), notes, false);
             }
         }
         _ => {}
@@ -170,7 +170,7 @@ fn text_of(value: &Value) -> Option<Value> {
 fn scalars_as_text(
     map: &mut serde_json::Map<String, Value>,
     ty: &str,
-    at: &str,
+    at: &At<'_>,
     notes: &mut Vec<Problem>,
 ) -> bool {
     if ty != "string" {
