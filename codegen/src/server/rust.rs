@@ -8,6 +8,7 @@ use quote::{format_ident, quote};
 
 use crate::error::{CodegenError, Result};
 use crate::model::{Operation, ParamType, ResponseCase, RustType, Status};
+use crate::names::is_ident;
 
 /// An identifier for `name`: itself when it is one, else with every
 /// character outside `[A-Za-z0-9_]` replaced, a `_` before a leading digit
@@ -27,11 +28,6 @@ pub fn ident(name: &str) -> Ident {
         s.push('_'); // a keyword, or `_` alone
     }
     Ident::new(&s, Span::call_site())
-}
-
-/// Whether `name` is an identifier that is not a keyword.
-fn is_ident(name: &str) -> bool {
-    syn::parse_str::<syn::Ident>(name).is_ok()
 }
 
 /// `snake_case` to `PascalCase`.
@@ -229,6 +225,9 @@ mod tests {
             ("", "__"),
             ("naïve", "naïve"),
             ("☃", "__"),
+            ("r#type", "r_type"),
+            (" a", "_a"),
+            ("a/*c*/", "a__c__"),
         ] {
             assert_eq!(ident(name).to_string(), want, "{name:?}");
         }
