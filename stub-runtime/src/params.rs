@@ -78,17 +78,6 @@ impl PathValues {
     }
 }
 
-/// Runs an extractor that cannot fail (a `Result` of one) on the whole request.
-pub async fn read_body<T>(request: Request) -> T
-where
-    T: FromRequest<(), Rejection = Infallible>,
-{
-    match T::from_request(request, &()).await {
-        Ok(value) => value,
-        Err(never) => match never {},
-    }
-}
-
 /// The JSON request body for schema `schema`, or why it was refused.
 pub fn json_body<T>(body: Result<Json<T>, JsonRejection>, schema: &str) -> Result<T, Rejection> {
     body.map(|Json(b)| b).map_err(|r| body_rejection(r, schema))
