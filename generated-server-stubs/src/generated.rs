@@ -572,6 +572,7 @@ async fn handle_authenticate_from_oauth_token<A: UsersApi>(
         types::OAuthToken,
     >(
             request,
+            shared.options.body_limit,
             "OAuthToken",
             stub_runtime::request_check(&shared.options, validate::schema_o_auth_token),
         )

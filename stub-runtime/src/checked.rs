@@ -76,12 +76,15 @@ fn check_body(value: &Value, schema: &str, check: Check) -> Result<(), Rejection
 /// The JSON request body of `request` for schema `schema` as a `T`: with
 /// `check`, decoded into a `serde_json::Value`, checked, then converted
 /// ([`checked_json`]); without, decoded straight into `T` as before the
-/// checks existed (so turning them off costs nothing).
+/// checks existed (so turning them off costs nothing). A body over `limit`
+/// bytes is refused with 413.
 pub async fn json_request<T: DeserializeOwned>(
-    request: Request,
+    mut request: Request,
+    limit: usize,
     schema: &str,
     check: Option<Check>,
 ) -> Result<T, Rejection> {
+    crate::params::limit_body(&mut request, limit);
     match check {
         Some(_) => checked_json(Json::from_request(request, &()).await, schema, check),
         None => crate::json_body(Json::from_request(request, &()).await, schema),
@@ -89,12 +92,14 @@ pub async fn json_request<T: DeserializeOwned>(
 }
 
 /// The form request body of `request` for schema `schema` as a `T`,
-/// checked by `check` when given ([`checked_form`]).
+/// checked by `check` when given ([`checked_form`]); over `limit` bytes, 413.
 pub async fn form_request<T: DeserializeOwned + Serialize>(
-    request: Request,
+    mut request: Request,
+    limit: usize,
     schema: &str,
     check: Option<Check>,
 ) -> Result<T, Rejection> {
+    crate::params::limit_body(&mut request, limit);
     checked_form(FormBody::from_request(request, &()).await, schema, check)
 }
 
@@ -264,26 +269,55 @@ mod tests {
     #[tokio::test]
     async fn form_requests_are_read_as_forms_then_checked() {
         let media = "application/x-www-form-urlencoded";
-        let good: Form = form_request(request(media, "n=5&note=x"), "F", Some(positive))
+        let good: Form = form_request(request(media, "n=5&note=x"), 64, "F", Some(positive))
             .await
             .unwrap();
         assert_eq!((good.n, good.note.as_deref()), (5, Some("x")));
-        let bad = form_request::<Form>(request(media, "n=-777"), "F", Some(positive))
+        let bad = form_request::<Form>(request(media, "n=-777"), 64, "F", Some(positive))
             .await
             .unwrap_err();
         assert_eq!(
             bad.message(),
             "the request body does not match the `F` schema: /n: must be > 0"
         );
-        let off: Form = form_request(request(media, "n=-1"), "F", None)
+        let off: Form = form_request(request(media, "n=-1"), 64, "F", None)
             .await
             .unwrap();
         assert_eq!(off.n, -1);
         // JSON sent where a form is expected: 415, whatever the check.
-        let json = form_request::<Form>(request("application/json", "{\"n\":5}"), "F", None)
+        let json = form_request::<Form>(request("application/json", "{\"n\":5}"), 64, "F", None)
             .await
             .unwrap_err();
         assert_eq!(json.kind(), RejectionKind::UnsupportedMediaType);
+    }
+
+    #[tokio::test]
+    async fn json_and_form_readers_refuse_bodies_over_their_limit_with_413() {
+        let (json, form) = ("{\"n\":5,\"note\":\"s3cret\"}", "n=5&note=s3cret");
+        let read_json =
+            |limit| json_request::<Form>(request("application/json", json), limit, "F", None);
+        assert_eq!(read_json(json.len()).await.unwrap().n, 5);
+        let over = read_json(json.len() - 1).await.unwrap_err();
+        assert_eq!(
+            (over.kind(), over.message()),
+            (
+                RejectionKind::BodyTooLarge,
+                "the request body is larger than this service accepts"
+            )
+        );
+        // The check does not change the limit.
+        let checked =
+            json_request::<Form>(request("application/json", json), 4, "F", Some(positive));
+        assert_eq!(
+            checked.await.unwrap_err().kind(),
+            RejectionKind::BodyTooLarge
+        );
+        let media = "application/x-www-form-urlencoded";
+        let read_form = |limit| form_request::<Form>(request(media, form), limit, "F", None);
+        assert_eq!(read_form(form.len()).await.unwrap().n, 5);
+        let over = read_form(form.len() - 1).await.unwrap_err();
+        assert_eq!(over.kind(), RejectionKind::BodyTooLarge);
+        assert!(!over.message().contains("s3cret"));
     }
 
     #[test]

@@ -121,7 +121,7 @@ pub use keywords::{
 #[cfg(feature = "axum")]
 pub use params::{
     PathValues, body_rejection, bytes_body, bytes_rejection, bytes_request, expect_body,
-    expect_media_type, json_body, path_param, path_values, read_body, string_rejection, text_body,
+    expect_media_type, json_body, path_param, path_values, string_rejection, text_body,
     text_request,
 };
 #[cfg(feature = "axum")]

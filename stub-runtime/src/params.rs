@@ -78,17 +78,6 @@ impl PathValues {
     }
 }
 
-/// Runs an extractor that cannot fail (a `Result` of one) on the whole request.
-pub async fn read_body<T>(request: Request) -> T
-where
-    T: FromRequest<(), Rejection = Infallible>,
-{
-    match T::from_request(request, &()).await {
-        Ok(value) => value,
-        Err(never) => match never {},
-    }
-}
-
 /// The JSON request body for schema `schema`, or why it was refused.
 pub fn json_body<T>(body: Result<Json<T>, JsonRejection>, schema: &str) -> Result<T, Rejection> {
     body.map(|Json(b)| b).map_err(|r| body_rejection(r, schema))
@@ -104,14 +93,27 @@ pub fn bytes_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Rejectio
     body.map_err(bytes_rejection)
 }
 
-/// The text body of `request`, or why it could not be read.
-pub async fn text_request(request: Request) -> Result<String, Rejection> {
+/// The text body of `request`, or why it could not be read (413 over
+/// `limit` bytes).
+pub async fn text_request(mut request: Request, limit: usize) -> Result<String, Rejection> {
+    limit_body(&mut request, limit);
     text_body(String::from_request(request, &()).await)
 }
 
-/// The raw body of `request`, or why it could not be read.
-pub async fn bytes_request(request: Request) -> Result<Bytes, Rejection> {
+/// The raw body of `request`, or why it could not be read (413 over
+/// `limit` bytes).
+pub async fn bytes_request(mut request: Request, limit: usize) -> Result<Bytes, Rejection> {
+    limit_body(&mut request, limit);
     bytes_body(Bytes::from_request(request, &()).await)
+}
+
+/// Makes axum's body extractors read at most `limit` bytes of `request`
+/// (their rejection says 413 above it), as `DefaultBodyLimit` would
+/// layered on the router, without a second boxed route around every
+/// route: each reader of a request body applies it
+/// ([`RouterOptions::body_limit`](crate::RouterOptions::body_limit)).
+pub(crate) fn limit_body(request: &mut Request, limit: usize) {
+    axum::extract::DefaultBodyLimit::max(limit).apply(request);
 }
 
 /// Refuses a request that carries no body (no `Content-Type`, no
@@ -336,16 +338,38 @@ mod tests {
     async fn whole_requests_give_their_text_or_bytes_or_say_why() {
         let request = |body: &'static [u8]| Request::new(axum::body::Body::from(body));
         assert_eq!(
-            text_request(request(b"t\xc3\xa9")).await,
+            text_request(request(b"t\xc3\xa9"), 64).await,
             Ok("t\u{e9}".into())
         );
-        let bad = text_request(request(b"s3cret\xff")).await.unwrap_err();
+        let bad = text_request(request(b"s3cret\xff"), 64).await.unwrap_err();
         assert_eq!(bad.kind(), RejectionKind::MalformedBody);
         assert_eq!(bad.message(), "the request body is not valid UTF-8");
         assert_eq!(
-            bytes_request(request(b"b\xff")).await,
+            bytes_request(request(b"b\xff"), 64).await,
             Ok(Bytes::from_static(b"b\xff"))
         );
+    }
+
+    #[tokio::test]
+    async fn text_and_bytes_readers_refuse_bodies_over_their_limit_with_413() {
+        let request = || Request::new(axum::body::Body::from("s3cret"));
+        assert_eq!(text_request(request(), 6).await, Ok("s3cret".into()));
+        assert_eq!(
+            bytes_request(request(), 6).await,
+            Ok(Bytes::from_static(b"s3cret"))
+        );
+        for over in [
+            text_request(request(), 5).await.unwrap_err(),
+            bytes_request(request(), 5).await.unwrap_err(),
+        ] {
+            assert_eq!(
+                (over.kind(), over.message()),
+                (
+                    RejectionKind::BodyTooLarge,
+                    "the request body is larger than this service accepts"
+                )
+            );
+        }
     }
 
     #[test]

@@ -103,7 +103,9 @@ impl<E: ErrorFormat, A: Send + Sync + 'static> Routes<E, A> {
         }
     }
 
-    /// The router, with 404 for every other path, the body limit and the state.
+    /// The router, with 404 for every other path and the state. The body
+    /// limit is applied by each body reader (`json_request`, ...), not by
+    /// a layer: a layer wraps every route in a second boxed route.
     pub fn finish(self, api: Arc<A>, options: RouterOptions) -> Router {
         finish::<E, A>(self.router, api, options)
     }
@@ -126,8 +128,8 @@ fn path_methods<E: ErrorFormat, S: Clone + Send + Sync + 'static>(
     methods.fallback(refuse)
 }
 
-/// The finished router: `routes`, 404 in format `E` for any other path, the
-/// body limit, and the shared state.
+/// The finished router: `routes`, 404 in format `E` for any other path, and
+/// the shared state (whose `options.body_limit` the body readers apply).
 fn finish<E: ErrorFormat, A: Send + Sync + 'static>(
     routes: Router<Shared<A>>,
     api: Arc<A>,
@@ -135,7 +137,6 @@ fn finish<E: ErrorFormat, A: Send + Sync + 'static>(
 ) -> Router {
     routes
         .fallback(|| async { E::reject(Rejection::no_route()) })
-        .layer(axum::extract::DefaultBodyLimit::max(options.body_limit))
         .with_state(Shared { api, options })
 }
 

@@ -343,10 +343,17 @@ fn read_body(kind: BodyKind, ty: &RustType, schema: &str, check: Option<&CheckFn
     let reader = match kind {
         BodyKind::Json => format_ident!("json_request"),
         BodyKind::Form => format_ident!("form_request"),
-        BodyKind::Text => return quote!(stub_runtime::text_request(request).await?),
-        BodyKind::Bytes => return quote!(stub_runtime::bytes_request(request).await?),
+        BodyKind::Text => format_ident!("text_request"),
+        BodyKind::Bytes => format_ident!("bytes_request"),
     };
-    quote!(stub_runtime::#reader::<#t>(request, #schema, #check).await?)
+    // Each reader applies the router's body limit (no layer does).
+    let limit = quote!(shared.options.body_limit);
+    match kind {
+        BodyKind::Json | BodyKind::Form => {
+            quote!(stub_runtime::#reader::<#t>(request, #limit, #schema, #check).await?)
+        }
+        BodyKind::Text | BodyKind::Bytes => quote!(stub_runtime::#reader(request, #limit).await?),
+    }
 }
 
 /// The expression that reads `request` as whichever of the body's media
@@ -434,10 +441,27 @@ mod tests {
     }
 
     #[test]
+    fn every_reader_is_given_the_routers_body_limit() {
+        for kind in [
+            BodyKind::Json,
+            BodyKind::Form,
+            BodyKind::Text,
+            BodyKind::Bytes,
+        ] {
+            let read = read_body(kind, &RustType::Json, "body", None).to_string();
+            assert!(
+                read.contains("(request , shared . options . body_limit"),
+                "{kind:?}: {read}"
+            );
+        }
+    }
+
+    #[test]
     fn a_form_decoding_into_a_model_is_checked_and_a_free_form_one_only_typed() {
         let model = form_read(&RustType::Model("Item".into()));
         assert!(model.contains("stub_runtime :: form_request"), "{model}");
         assert!(model.contains("validate :: schema_item"), "{model}");
+        assert!(model.contains("shared . options . body_limit"), "{model}");
         // Its values stay text (or integers): a check could refuse a valid form.
         let free = form_read(&RustType::Json);
         assert!(free.contains("stub_runtime :: form_request"), "{free}");

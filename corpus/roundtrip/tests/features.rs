@@ -17,6 +17,9 @@ mod common;
 
 use common::serve;
 
+/// The media type of a form body.
+const FORM: &str = "application/x-www-form-urlencoded";
+
 #[tokio::test]
 async fn query_and_header_parameters_of_every_style_arrive_typed() {
     let url = serve().await;
@@ -539,5 +542,67 @@ async fn boolean_and_integer_headers_arrive_typed_and_malformed_ones_are_refused
         let message = body["message"].as_str().unwrap();
         assert!(message.contains(says), "{message}");
         assert!(!body.to_string().contains("s3cret"), "never echoes: {body}");
+    }
+}
+
+#[tokio::test]
+async fn every_body_reader_refuses_a_body_one_byte_over_the_limit() {
+    // (method, path, media type, body, status at the limit, status one byte
+    // over): one route per reader (JSON, form, text, bytes), alone or among
+    // several media types. Over the limit each route answers as it documents
+    // a too-large body: 413 where it documents one (or no 4xx at all), else
+    // the status its table gives (`400`, or `/blobs`'s only 4xx, `415`).
+    let json = r#"{"name":"s3cret","count":2}"#;
+    let form = "name=s3cret&count=2";
+    let cases = [
+        ("PUT", "/orders/1", "application/json", json, 200, 400),
+        ("POST", "/items/either", "application/json", json, 201, 400),
+        ("POST", "/items/form", FORM, form, 201, 413),
+        ("POST", "/items/either", FORM, form, 201, 400),
+        (
+            "PUT",
+            "/items/1/note",
+            "text/plain",
+            "a s3cret note",
+            200,
+            400,
+        ),
+        (
+            "POST",
+            "/blobs",
+            "application/octet-stream",
+            "s3cret bytes",
+            200,
+            415,
+        ),
+        ("POST", "/uploads", "image/png", "s3cret pixels", 200, 400),
+    ];
+    let http = reqwest::Client::new();
+    for (method, path, media, body, fits, over) in cases {
+        let what = format!("{method} {path} as {media}");
+        for (limit, want) in [(body.len(), fits), (body.len() - 1, over)] {
+            let url = common::serve_with(features_api_server_stubs::RouterOptions {
+                body_limit: limit,
+                ..Default::default()
+            })
+            .await;
+            let response = http
+                .request(method.parse().unwrap(), format!("{url}{path}"))
+                .header("content-type", media)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap();
+            assert_eq!(status, want, "{what}, limit {limit}: {text}");
+            if limit < body.len() {
+                assert!(
+                    text.contains("the request body is larger than this service accepts"),
+                    "{what}: {text}"
+                );
+                assert!(!text.contains("s3cret"), "{what}: echoes the body: {text}");
+            }
+        }
     }
 }

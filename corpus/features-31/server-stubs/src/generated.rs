@@ -247,6 +247,7 @@ async fn handle_create_pet<A: Features31Api>(
                 types::Pet,
             >(
                     request,
+                    shared.options.body_limit,
                     "Pet",
                     stub_runtime::request_check(&shared.options, validate::schema_pet),
                 )
@@ -327,7 +328,8 @@ async fn handle_put_file<A: Features31Api>(
             let header_map = request.headers();
             let name: String = path.get("name", "a string")?;
             stub_runtime::expect_media_type(header_map, "application/octet-stream")?;
-            let body = stub_runtime::bytes_request(request).await?;
+            let body = stub_runtime::bytes_request(request, shared.options.body_limit)
+                .await?;
             Ok(
                 stub_runtime::respond::<
                     Errors,
@@ -348,7 +350,12 @@ async fn handle_pet_adopted<A: Features31Api>(
 ) -> Result<Response, Refused> {
     let body = stub_runtime::json_request::<
         types::Pet,
-    >(request, "Pet", stub_runtime::request_check(&shared.options, validate::schema_pet))
+    >(
+            request,
+            shared.options.body_limit,
+            "Pet",
+            stub_runtime::request_check(&shared.options, validate::schema_pet),
+        )
         .await?;
     Ok(
         stub_runtime::respond::<

@@ -1010,6 +1010,7 @@ async fn handle_create_item_form<A: FeaturesApi>(
                 types::CreateItemFormBody,
             >(
                     request,
+                    shared.options.body_limit,
                     "CreateItemFormBody",
                     stub_runtime::request_check(
                         &shared.options,
@@ -1043,7 +1044,8 @@ async fn handle_items_set_note<A: FeaturesApi>(
             let header_map = request.headers();
             let id: stub_runtime::Integer = path.get("id", "an integer")?;
             stub_runtime::expect_media_type(header_map, "text/plain")?;
-            let body = stub_runtime::text_request(request).await?;
+            let body = stub_runtime::text_request(request, shared.options.body_limit)
+                .await?;
             Ok(stub_runtime::response(shared.api.items_set_note(id, body).await))
         })
         .await
@@ -1058,7 +1060,8 @@ async fn handle_post_blobs<A: FeaturesApi>(
         >(async move {
             let header_map = request.headers();
             stub_runtime::expect_media_type(header_map, "application/octet-stream")?;
-            let body = stub_runtime::bytes_request(request).await?;
+            let body = stub_runtime::bytes_request(request, shared.options.body_limit)
+                .await?;
             Ok(
                 stub_runtime::respond::<
                     Errors,
@@ -1179,6 +1182,7 @@ async fn handle_put_order<A: FeaturesApi>(
                 types::Item,
             >(
                     request,
+                    shared.options.body_limit,
                     "Item",
                     stub_runtime::request_check(&shared.options, validate::schema_item),
                 )
@@ -1209,6 +1213,7 @@ async fn handle_create_item_charset<A: FeaturesApi>(
                 types::Item,
             >(
                     request,
+                    shared.options.body_limit,
                     "Item",
                     stub_runtime::request_check(&shared.options, validate::schema_item),
                 )
@@ -1243,6 +1248,7 @@ async fn handle_create_item_either<A: FeaturesApi>(
                     types::Item,
                 >(
                         request,
+                        shared.options.body_limit,
                         "Item",
                         stub_runtime::request_check(
                             &shared.options,
@@ -1260,6 +1266,7 @@ async fn handle_create_item_either<A: FeaturesApi>(
                     types::Item,
                 >(
                         request,
+                        shared.options.body_limit,
                         "Item",
                         stub_runtime::request_check(
                             &shared.options,
@@ -1299,7 +1306,8 @@ async fn handle_upload_any<A: FeaturesApi>(
         >(async move {
             let header_map = request.headers();
             stub_runtime::expect_body(header_map)?;
-            let body = stub_runtime::bytes_request(request).await?;
+            let body = stub_runtime::bytes_request(request, shared.options.body_limit)
+                .await?;
             Ok(
                 stub_runtime::respond::<
                     Errors,
@@ -1454,6 +1462,7 @@ async fn handle_check_constraints<A: FeaturesApi>(
                 types::Constrained,
             >(
                     request,
+                    shared.options.body_limit,
                     "Constrained",
                     stub_runtime::request_check(
                         &shared.options,
