@@ -50,17 +50,7 @@ impl fmt::Display for At<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             At::Root(root) => f.write_str(root),
-            At::Key(parent, key) => {
-                write!(f, "{parent}/")?;
-                for c in key.chars() {
-                    match c {
-                        '~' => f.write_str("~0")?,
-                        '/' => f.write_str("~1")?,
-                        c => write!(f, "{c}")?,
-                    }
-                }
-                Ok(())
-            }
+            At::Key(parent, key) => write!(f, "{parent}/{}", escape(key)),
             At::Index(parent, i) => write!(f, "{parent}/{i}"),
         }
     }
