@@ -127,4 +127,57 @@ mod tests {
         let token = Credentials::from_headers(&headers(&[("authorization", "Bearer t")]));
         assert!(!token.unwrap().is_empty());
     }
+
+    /// The same struct as the generator writes it now: derived.
+    mod derived {
+        use super::headers;
+        use crate::prelude::*;
+        use crate::{ApiKey, BearerToken, RejectionKind};
+
+        #[derive(Debug, Default, PartialEq, CredentialFields)]
+        struct Credentials {
+            #[credential(bearer)]
+            token: Option<BearerToken>,
+            #[credential(api_key = "X-Key")]
+            key: Option<ApiKey>,
+            #[credential(api_key = "X-Other")]
+            other: Option<ApiKey>,
+            #[credential(api_key = "X Odd")]
+            odd: Option<ApiKey>,
+        }
+
+        #[test]
+        fn each_field_is_read_from_its_own_header() {
+            let read = Credentials::from_headers(&headers(&[
+                ("authorization", "Bearer abc"),
+                ("x-key", " k1 "),
+                ("x-other", "k2"),
+            ]))
+            .unwrap();
+            assert_eq!(read.token.as_ref().map(BearerToken::as_str), Some("abc"));
+            assert_eq!(read.key.as_ref().map(ApiKey::as_str), Some("k1"));
+            assert_eq!(read.other.as_ref().map(ApiKey::as_str), Some("k2"));
+            assert_eq!(read.odd, None);
+            let other_only = Credentials::from_headers(&headers(&[("x-other", "k3")])).unwrap();
+            assert_eq!((&other_only.token, &other_only.key), (&None, &None));
+            assert!(!other_only.is_empty());
+            assert!(Credentials::from_headers(&headers(&[])).unwrap().is_empty());
+        }
+
+        #[test]
+        fn a_malformed_credential_is_refused_whichever_field_it_is() {
+            for bad in [
+                ("authorization", "Basic abc"),
+                ("x-key", " "),
+                ("x-other", " "),
+            ] {
+                let refused = Credentials::from_headers(&headers(&[bad])).unwrap_err();
+                assert_eq!(
+                    refused.kind(),
+                    RejectionKind::MalformedCredentials,
+                    "{bad:?}"
+                );
+            }
+        }
+    }
 }

@@ -20,7 +20,9 @@
 //! body), the checks the router's options
 //! turn on ([`param_check`], [`request_check`], [`respond`]), and
 //! the answers an operation documents in a schema of its own ([`Documented`]).
-//! Generated code imports what it names with one glob ([`prelude`]).
+//! Generated code imports what it names with one glob ([`prelude`]), and
+//! derives its response enums and credentials struct
+//! ([`derive@Responses`], [`derive@CredentialFields`], from `stub-runtime-macros`).
 //!
 //! The `skeleton` feature (on by default) adds [`skeleton`]: what a
 //! generated skeleton server runs on.
@@ -28,6 +30,11 @@
 //! Without the default `axum` feature only [`RejectionKind`] is built: that is
 //! what the code generator reads to check that a spec documents every status
 //! its router can answer.
+
+// The derives name this crate `::stub_runtime`, as in a stub crate; this
+// lets its own tests derive too.
+#[cfg(test)]
+extern crate self as stub_runtime;
 
 mod kind;
 mod pattern;
@@ -136,7 +143,28 @@ pub use router::{OperationInfo, RouterOptions, Routes, Shared, require_credentia
 pub use schema_errors::SchemaErrors;
 #[cfg(feature = "axum")]
 pub use security::{ApiKey, BearerToken, api_key, bearer_token};
+/// Derives [`CredentialFields`](trait@CredentialFields) and
+/// [`Responses`](trait@Responses) (see `stub-runtime-macros`).
+#[cfg(feature = "axum")]
+pub use stub_runtime_macros::{CredentialFields, Responses};
 #[cfg(feature = "axum")]
 pub use text::TextBody;
 #[cfg(feature = "axum")]
 pub use violation::{Check, Direction, Pointer, Violation};
+
+/// What the derives' expansions name; not a public API.
+#[cfg(feature = "axum")]
+#[doc(hidden)]
+pub mod __private {
+    pub use axum::http::{HeaderName, StatusCode};
+    pub use axum::response::{IntoResponse, Response};
+
+    /// The status `code`, checked by the derive to be 100 to 999; called in
+    /// a `const` block, so a wrong code fails the build, never a request.
+    pub const fn status_code(code: u16) -> StatusCode {
+        match StatusCode::from_u16(code) {
+            Ok(status) => status,
+            Err(_) => panic!("a status code from 100 to 999"),
+        }
+    }
+}

@@ -95,4 +95,110 @@ mod tests {
         assert_eq!(sent.headers().get(CONTENT_TYPE), Some(&value));
         assert_eq!(text(sent).await, "queued");
     }
+
+    /// A response enum as the generator writes one now: derived.
+    mod derived {
+        use axum::http::HeaderMap;
+        use axum::http::header::CONTENT_TYPE;
+
+        use super::text;
+        use crate::prelude::*;
+        use crate::{BuiltinError, BuiltinErrors, JsonBody, TextBody, response};
+
+        type Errors = BuiltinErrors;
+
+        #[derive(Debug, Responses)]
+        enum Answer {
+            #[response(status = 201)]
+            Created,
+            #[response(status = 200, json, headers)]
+            Ok(JsonBody<Vec<u32>>, HeaderMap),
+            #[response(status = 203, media = "text/x-note")]
+            Note(TextBody),
+            #[response(status = 404, error)]
+            NotFound(BuiltinError),
+            #[response(status = 599, error)]
+            Odd(BuiltinError),
+            #[response(status = "4XX", error)]
+            ClientError(StatusCode, BuiltinError),
+            #[response(status = "default", media = "text/plain")]
+            Default(StatusCode, TextBody),
+        }
+
+        fn error(code: &str) -> BuiltinError {
+            BuiltinError {
+                status: 0,
+                code: code.to_string(),
+                message: "no such thing".to_string(),
+            }
+        }
+
+        async fn sent(answer: Answer) -> (StatusCode, Option<String>, String) {
+            let r = response(answer);
+            let media = r
+                .headers()
+                .get(CONTENT_TYPE)
+                .map(|v| v.to_str().unwrap().to_string());
+            (r.status(), media, text(r).await)
+        }
+
+        #[tokio::test]
+        async fn each_variant_is_sent_with_its_status_and_body_kind() {
+            let json = Some("application/json".to_string());
+            assert_eq!(
+                sent(Answer::Created).await,
+                (StatusCode::CREATED, None, String::new())
+            );
+            let mut headers = HeaderMap::new();
+            headers.insert("x-rate-limit", "7".parse().unwrap());
+            let ok = response(Answer::Ok(JsonBody::from(vec![1, 2]), headers));
+            assert_eq!(ok.headers()["x-rate-limit"], "7");
+            assert_eq!(ok.headers()[CONTENT_TYPE], "application/json");
+            assert_eq!(
+                (ok.status(), text(ok).await),
+                (StatusCode::OK, "[1,2]".to_string())
+            );
+            assert_eq!(
+                sent(Answer::Note(TextBody::from("hi"))).await,
+                (
+                    StatusCode::NON_AUTHORITATIVE_INFORMATION,
+                    Some("text/x-note".to_string()),
+                    "hi".to_string()
+                )
+            );
+            // An error body's `status` is the status it is sent with.
+            let not_found = r#"{"status":404,"code":"nope","message":"no such thing"}"#;
+            assert_eq!(
+                sent(Answer::NotFound(error("nope"))).await,
+                (StatusCode::NOT_FOUND, json.clone(), not_found.to_string())
+            );
+            assert_eq!(sent(Answer::Odd(error("odd"))).await.0.as_u16(), 599);
+            let teapot = sent(Answer::ClientError(StatusCode::IM_A_TEAPOT, error("tea"))).await;
+            assert_eq!(teapot.0, StatusCode::IM_A_TEAPOT);
+            assert!(teapot.2.contains(r#""status":418"#), "{}", teapot.2);
+            assert_eq!(
+                sent(Answer::Default(
+                    StatusCode::ACCEPTED,
+                    TextBody::from("later")
+                ))
+                .await,
+                (
+                    StatusCode::ACCEPTED,
+                    Some("text/plain".to_string()),
+                    "later".to_string()
+                )
+            );
+        }
+
+        /// A range variant given a status outside its range is a 500 in the
+        /// error format, and says nothing of the body it was given.
+        #[tokio::test]
+        async fn a_range_variant_outside_its_range_is_a_500() {
+            let (status, _, body) =
+                sent(Answer::ClientError(StatusCode::OK, error("secret-code"))).await;
+            assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+            assert!(!body.contains("secret-code"), "{body}");
+            assert!(body.contains(r#""status":500"#), "{body}");
+        }
+    }
 }
