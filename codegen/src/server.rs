@@ -320,6 +320,8 @@ fn code_type_tokens(path: &str) -> TokenStream {
 
 #[cfg(test)]
 mod tests {
+    use quote::ToTokens;
+
     use super::*;
     use crate::model;
     use crate::spec::Spec;
@@ -376,34 +378,41 @@ components:
     api_key: { type: apiKey, in: header, name: X-Other-Key }
 "#;
 
-    /// Every `Credentials` field is in the table its headers are read by,
-    /// each with its own scheme's header.
+    /// Every `Credentials` field is read by the derive, each from its own
+    /// scheme's header.
     #[test]
     fn every_credentials_field_is_read() {
         let file = stubs(SHARED);
-        let slots = file
+        let credentials = file
             .items
             .iter()
             .find_map(|item| match item {
-                syn::Item::Impl(i)
-                    if i.trait_
-                        .as_ref()
-                        .is_some_and(|(p, _)| p.is_ident("CredentialFields")) =>
-                {
-                    Some(quote!(#i).to_string())
-                }
+                syn::Item::Struct(s) if s.ident == "Credentials" => Some(s),
                 _ => None,
             })
-            .expect("an impl of CredentialFields");
-        for (field, header) in [("api_key", "\"x-key\""), ("api_key_2", "\"x-other-key\"")] {
-            let slot = format!(
-                "SchemeSlot :: ApiKey (& mut self . {field} , {{ static NAME : axum :: http :: HeaderName = axum :: http :: HeaderName :: from_static ({header})"
-            );
-            assert!(
-                slots.contains(&slot),
-                "{field} is not read from {header}: {slots}"
-            );
-        }
+            .expect("a Credentials struct");
+        let derives = credentials.attrs.iter().find(|a| a.path().is_ident("derive"));
+        let derives = derives.map(|a| a.meta.to_token_stream().to_string());
+        assert!(
+            derives.as_deref().is_some_and(|d| d.contains("CredentialFields")),
+            "{derives:?}"
+        );
+        let read: Vec<(String, String)> = credentials
+            .fields
+            .iter()
+            .map(|f| {
+                let how = f.attrs.iter().find(|a| a.path().is_ident("credential"));
+                let how = how.map(|a| a.meta.to_token_stream().to_string());
+                (f.ident.as_ref().unwrap().to_string(), how.unwrap_or_default())
+            })
+            .collect();
+        assert_eq!(
+            read,
+            [
+                ("api_key".into(), "credential (api_key = \"X-Key\")".into()),
+                ("api_key_2".into(), "credential (api_key = \"X-Other-Key\")".into()),
+            ]
+        );
     }
 
     #[test]

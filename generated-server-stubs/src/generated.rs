@@ -66,28 +66,14 @@ pub const OPERATIONS: &[OperationInfo] = &[
 /// of the spec. The router checks their form; the implementation
 /// verifies them. `from_headers` and `is_empty` come with
 /// [`CredentialFields`](stub_runtime::CredentialFields).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, CredentialFields)]
 pub struct Credentials {
     /// Scheme `application`: the `X-Application-ID` header.
+    #[credential(api_key = "X-Application-ID")]
     pub application: Option<ApiKey>,
     /// Scheme `auth0`: `Authorization: Bearer <token>`.
+    #[credential(bearer)]
     pub auth0: Option<BearerToken>,
-}
-impl CredentialFields for Credentials {
-    fn slots(&mut self) -> impl IntoIterator<Item = stub_runtime::SchemeSlot<'_>> {
-        [
-            stub_runtime::SchemeSlot::ApiKey(
-                &mut self.application,
-                {
-                    static NAME: axum::http::HeaderName = axum::http::HeaderName::from_static(
-                        "x-application-id",
-                    );
-                    &NAME
-                },
-            ),
-            stub_runtime::SchemeSlot::Bearer(&mut self.auth0),
-        ]
-    }
 }
 /// The operations of the API. Implement this trait and pass it to [`router`].
 ///
@@ -182,322 +168,197 @@ pub trait UsersApi: Send + Sync + 'static {
     fn get_docs(&self) -> impl Future<Output = GetDocsResponse> + Send;
 }
 /// Every response `authenticate_from_oauth_token` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum AuthenticateFromOauthTokenResponse {
     /// 200: The user was created or updated; its profile is returned.
+    #[response(status = 200, json)]
     Ok(JsonBody<types::UserProfile>),
     /// 400: The request is malformed, e.g. the `user` path parameter is not a uuid or the request body is not valid JSON; or it is ambiguous about where it is going or where it comes from (two `Host` headers, two `Origin` headers, or an absolute-form target whose authority differs from `Host`).
+    #[response(status = 400, error)]
     BadRequest(types::ApiError),
     /// 401: The credentials the access mode requires are missing, the application id is not registered, or the token is malformed, longer than 16384 bytes, revoked, failed verification (signature, `exp`, `nbf`, `iss` or `aud`), has an `iat` in the future, or has an unacceptable `sub` (empty, over 255 bytes, or with control, bidirectional formatting or invisible characters).
+    #[response(status = 401, error)]
     Unauthorized(types::ApiError),
     /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or (in `local` mode) from another machine.
+    #[response(status = 403, error)]
     Forbidden(types::ApiError),
     /// 408: The client did not send a complete request in time.
+    #[response(status = 408, error)]
     RequestTimeout(types::ApiError),
     /// 413: The request body is larger than the service accepts.
+    #[response(status = 413, error)]
     PayloadTooLarge(types::ApiError),
     /// 415: The request body is not sent as `application/json`.
+    #[response(status = 415, error)]
     UnsupportedMediaType(types::ApiError),
     /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send.
+    #[response(status = 421, error)]
     MisdirectedRequest(types::ApiError),
     /// 422: The request body is valid JSON but does not match the `OAuthToken` schema, e.g. a required property is missing or has the wrong type.
+    #[response(status = 422, error)]
     UnprocessableEntity(types::ApiError),
     /// 500: The service failed to handle the request.
+    #[response(status = 500, error)]
     InternalServerError(types::ApiError),
     /// 503: The service cannot reach its database right now (e.g. a shared PostgreSQL database is restarting), or the identity provider's userinfo checks of access tokens are at their limit (for this client, or in all). Nothing was changed; retry after the `Retry-After` seconds.
+    #[response(status = 503, error)]
     ServiceUnavailable(types::ApiError),
-}
-impl Responses for AuthenticateFromOauthTokenResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Ok(..) => StatusCode::OK,
-            Self::BadRequest(..) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(..) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(..) => StatusCode::FORBIDDEN,
-            Self::RequestTimeout(..) => StatusCode::REQUEST_TIMEOUT,
-            Self::PayloadTooLarge(..) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType(..) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::MisdirectedRequest(..) => StatusCode::MISDIRECTED_REQUEST,
-            Self::UnprocessableEntity(..) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::InternalServerError(..) => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::ServiceUnavailable(..) => StatusCode::SERVICE_UNAVAILABLE,
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Ok(body) => Errors::json(status, body),
-            Self::BadRequest(body)
-            | Self::Unauthorized(body)
-            | Self::Forbidden(body)
-            | Self::RequestTimeout(body)
-            | Self::PayloadTooLarge(body)
-            | Self::UnsupportedMediaType(body)
-            | Self::MisdirectedRequest(body)
-            | Self::UnprocessableEntity(body)
-            | Self::InternalServerError(body)
-            | Self::ServiceUnavailable(body) => Errors::error(status, body),
-        }
-    }
 }
 /// Every response `users_disconnect_user` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum UsersDisconnectUserResponse {
     /// 200: The user was removed; the remaining users are returned.
+    #[response(status = 200, json)]
     Ok(JsonBody<types::Users>),
     /// 400: The request is malformed, e.g. the `user` path parameter is not a uuid or the request body is not valid JSON; or it is ambiguous about where it is going or where it comes from (two `Host` headers, two `Origin` headers, or an absolute-form target whose authority differs from `Host`).
+    #[response(status = 400, error)]
     BadRequest(types::ApiError),
     /// 401: The credentials the access mode requires are missing, the application id is not registered, or the token is malformed, longer than 16384 bytes, revoked, failed verification (signature, `exp`, `nbf`, `iss` or `aud`), has an `iat` in the future, or has an unacceptable `sub` (empty, over 255 bytes, or with control, bidirectional formatting or invisible characters).
+    #[response(status = 401, error)]
     Unauthorized(types::ApiError),
     /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or (in `local` mode) from another machine.
+    #[response(status = 403, error)]
     Forbidden(types::ApiError),
     /// 404: No user with the given id is stored locally.
+    #[response(status = 404, error)]
     NotFound(types::ApiError),
     /// 408: The client did not send a complete request in time.
+    #[response(status = 408, error)]
     RequestTimeout(types::ApiError),
     /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send.
+    #[response(status = 421, error)]
     MisdirectedRequest(types::ApiError),
     /// 500: The service failed to handle the request.
+    #[response(status = 500, error)]
     InternalServerError(types::ApiError),
     /// 503: The service cannot reach its database right now (e.g. a shared PostgreSQL database is restarting), or the identity provider's userinfo checks of access tokens are at their limit (for this client, or in all). Nothing was changed; retry after the `Retry-After` seconds.
+    #[response(status = 503, error)]
     ServiceUnavailable(types::ApiError),
-}
-impl Responses for UsersDisconnectUserResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Ok(..) => StatusCode::OK,
-            Self::BadRequest(..) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(..) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(..) => StatusCode::FORBIDDEN,
-            Self::NotFound(..) => StatusCode::NOT_FOUND,
-            Self::RequestTimeout(..) => StatusCode::REQUEST_TIMEOUT,
-            Self::MisdirectedRequest(..) => StatusCode::MISDIRECTED_REQUEST,
-            Self::InternalServerError(..) => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::ServiceUnavailable(..) => StatusCode::SERVICE_UNAVAILABLE,
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Ok(body) => Errors::json(status, body),
-            Self::BadRequest(body)
-            | Self::Unauthorized(body)
-            | Self::Forbidden(body)
-            | Self::NotFound(body)
-            | Self::RequestTimeout(body)
-            | Self::MisdirectedRequest(body)
-            | Self::InternalServerError(body)
-            | Self::ServiceUnavailable(body) => Errors::error(status, body),
-        }
-    }
 }
 /// Every response `users_snapshot` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum UsersSnapshotResponse {
     /// 200: All locally stored users.
+    #[response(status = 200, json)]
     Ok(JsonBody<types::Users>),
     /// 400: The request is malformed, e.g. the `user` path parameter is not a uuid or the request body is not valid JSON; or it is ambiguous about where it is going or where it comes from (two `Host` headers, two `Origin` headers, or an absolute-form target whose authority differs from `Host`).
+    #[response(status = 400, error)]
     BadRequest(types::ApiError),
     /// 401: The credentials the access mode requires are missing, the application id is not registered, or the token is malformed, longer than 16384 bytes, revoked, failed verification (signature, `exp`, `nbf`, `iss` or `aud`), has an `iat` in the future, or has an unacceptable `sub` (empty, over 255 bytes, or with control, bidirectional formatting or invisible characters).
+    #[response(status = 401, error)]
     Unauthorized(types::ApiError),
     /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or (in `local` mode) from another machine.
+    #[response(status = 403, error)]
     Forbidden(types::ApiError),
     /// 408: The client did not send a complete request in time.
+    #[response(status = 408, error)]
     RequestTimeout(types::ApiError),
     /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send.
+    #[response(status = 421, error)]
     MisdirectedRequest(types::ApiError),
     /// 500: The service failed to handle the request.
+    #[response(status = 500, error)]
     InternalServerError(types::ApiError),
     /// 503: The service cannot reach its database right now (e.g. a shared PostgreSQL database is restarting), or the identity provider's userinfo checks of access tokens are at their limit (for this client, or in all). Nothing was changed; retry after the `Retry-After` seconds.
+    #[response(status = 503, error)]
     ServiceUnavailable(types::ApiError),
-}
-impl Responses for UsersSnapshotResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Ok(..) => StatusCode::OK,
-            Self::BadRequest(..) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(..) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(..) => StatusCode::FORBIDDEN,
-            Self::RequestTimeout(..) => StatusCode::REQUEST_TIMEOUT,
-            Self::MisdirectedRequest(..) => StatusCode::MISDIRECTED_REQUEST,
-            Self::InternalServerError(..) => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::ServiceUnavailable(..) => StatusCode::SERVICE_UNAVAILABLE,
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Ok(body) => Errors::json(status, body),
-            Self::BadRequest(body)
-            | Self::Unauthorized(body)
-            | Self::Forbidden(body)
-            | Self::RequestTimeout(body)
-            | Self::MisdirectedRequest(body)
-            | Self::InternalServerError(body)
-            | Self::ServiceUnavailable(body) => Errors::error(status, body),
-        }
-    }
 }
 /// Every response `users_specific_user_snapshot` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum UsersSpecificUserSnapshotResponse {
     /// 200: The profile of the requested user.
+    #[response(status = 200, json)]
     Ok(JsonBody<types::UserProfile>),
     /// 400: The request is malformed, e.g. the `user` path parameter is not a uuid or the request body is not valid JSON; or it is ambiguous about where it is going or where it comes from (two `Host` headers, two `Origin` headers, or an absolute-form target whose authority differs from `Host`).
+    #[response(status = 400, error)]
     BadRequest(types::ApiError),
     /// 401: The credentials the access mode requires are missing, the application id is not registered, or the token is malformed, longer than 16384 bytes, revoked, failed verification (signature, `exp`, `nbf`, `iss` or `aud`), has an `iat` in the future, or has an unacceptable `sub` (empty, over 255 bytes, or with control, bidirectional formatting or invisible characters).
+    #[response(status = 401, error)]
     Unauthorized(types::ApiError),
     /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or (in `local` mode) from another machine.
+    #[response(status = 403, error)]
     Forbidden(types::ApiError),
     /// 404: No user with the given id is stored locally.
+    #[response(status = 404, error)]
     NotFound(types::ApiError),
     /// 408: The client did not send a complete request in time.
+    #[response(status = 408, error)]
     RequestTimeout(types::ApiError),
     /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send.
+    #[response(status = 421, error)]
     MisdirectedRequest(types::ApiError),
     /// 500: The service failed to handle the request.
+    #[response(status = 500, error)]
     InternalServerError(types::ApiError),
     /// 503: The service cannot reach its database right now (e.g. a shared PostgreSQL database is restarting), or the identity provider's userinfo checks of access tokens are at their limit (for this client, or in all). Nothing was changed; retry after the `Retry-After` seconds.
+    #[response(status = 503, error)]
     ServiceUnavailable(types::ApiError),
 }
-impl Responses for UsersSpecificUserSnapshotResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Ok(..) => StatusCode::OK,
-            Self::BadRequest(..) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(..) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(..) => StatusCode::FORBIDDEN,
-            Self::NotFound(..) => StatusCode::NOT_FOUND,
-            Self::RequestTimeout(..) => StatusCode::REQUEST_TIMEOUT,
-            Self::MisdirectedRequest(..) => StatusCode::MISDIRECTED_REQUEST,
-            Self::InternalServerError(..) => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::ServiceUnavailable(..) => StatusCode::SERVICE_UNAVAILABLE,
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Ok(body) => Errors::json(status, body),
-            Self::BadRequest(body)
-            | Self::Unauthorized(body)
-            | Self::Forbidden(body)
-            | Self::NotFound(body)
-            | Self::RequestTimeout(body)
-            | Self::MisdirectedRequest(body)
-            | Self::InternalServerError(body)
-            | Self::ServiceUnavailable(body) => Errors::error(status, body),
-        }
-    }
-}
 /// Every response `get_openapi_yaml` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum GetOpenapiYamlResponse {
     /// 200: This OpenAPI document as YAML.
+    #[response(status = 200, media = "application/yaml")]
     Ok(stub_runtime::TextBody),
     /// 400: The request is malformed, e.g. the `user` path parameter is not a uuid or the request body is not valid JSON; or it is ambiguous about where it is going or where it comes from (two `Host` headers, two `Origin` headers, or an absolute-form target whose authority differs from `Host`).
+    #[response(status = 400, error)]
     BadRequest(types::ApiError),
     /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or (in `local` mode) from another machine.
+    #[response(status = 403, error)]
     Forbidden(types::ApiError),
     /// 408: The client did not send a complete request in time.
+    #[response(status = 408, error)]
     RequestTimeout(types::ApiError),
     /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send.
+    #[response(status = 421, error)]
     MisdirectedRequest(types::ApiError),
     /// 500: The service failed to handle the request.
+    #[response(status = 500, error)]
     InternalServerError(types::ApiError),
-}
-impl Responses for GetOpenapiYamlResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Ok(..) => StatusCode::OK,
-            Self::BadRequest(..) => StatusCode::BAD_REQUEST,
-            Self::Forbidden(..) => StatusCode::FORBIDDEN,
-            Self::RequestTimeout(..) => StatusCode::REQUEST_TIMEOUT,
-            Self::MisdirectedRequest(..) => StatusCode::MISDIRECTED_REQUEST,
-            Self::InternalServerError(..) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Ok(body) => stub_runtime::media_body(status, "application/yaml", body),
-            Self::BadRequest(body)
-            | Self::Forbidden(body)
-            | Self::RequestTimeout(body)
-            | Self::MisdirectedRequest(body)
-            | Self::InternalServerError(body) => Errors::error(status, body),
-        }
-    }
 }
 /// Every response `get_openapi_json` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum GetOpenapiJsonResponse {
     /// 200: This OpenAPI document as JSON.
+    #[response(status = 200, json)]
     Ok(JsonBody<serde_json::Value>),
     /// 400: The request is malformed, e.g. the `user` path parameter is not a uuid or the request body is not valid JSON; or it is ambiguous about where it is going or where it comes from (two `Host` headers, two `Origin` headers, or an absolute-form target whose authority differs from `Host`).
+    #[response(status = 400, error)]
     BadRequest(types::ApiError),
     /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or (in `local` mode) from another machine.
+    #[response(status = 403, error)]
     Forbidden(types::ApiError),
     /// 408: The client did not send a complete request in time.
+    #[response(status = 408, error)]
     RequestTimeout(types::ApiError),
     /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send.
+    #[response(status = 421, error)]
     MisdirectedRequest(types::ApiError),
     /// 500: The service failed to handle the request.
+    #[response(status = 500, error)]
     InternalServerError(types::ApiError),
-}
-impl Responses for GetOpenapiJsonResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Ok(..) => StatusCode::OK,
-            Self::BadRequest(..) => StatusCode::BAD_REQUEST,
-            Self::Forbidden(..) => StatusCode::FORBIDDEN,
-            Self::RequestTimeout(..) => StatusCode::REQUEST_TIMEOUT,
-            Self::MisdirectedRequest(..) => StatusCode::MISDIRECTED_REQUEST,
-            Self::InternalServerError(..) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Ok(body) => Errors::json(status, body),
-            Self::BadRequest(body)
-            | Self::Forbidden(body)
-            | Self::RequestTimeout(body)
-            | Self::MisdirectedRequest(body)
-            | Self::InternalServerError(body) => Errors::error(status, body),
-        }
-    }
 }
 /// Every response `get_docs` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum GetDocsResponse {
     /// 200: The API reference page.
+    #[response(status = 200, media = "text/html")]
     Ok(stub_runtime::TextBody),
     /// 400: The request is malformed, e.g. the `user` path parameter is not a uuid or the request body is not valid JSON; or it is ambiguous about where it is going or where it comes from (two `Host` headers, two `Origin` headers, or an absolute-form target whose authority differs from `Host`).
+    #[response(status = 400, error)]
     BadRequest(types::ApiError),
     /// 403: The request comes from a web page whose `Origin` is not in the service's allow-list (`--allow-origin`), or (in `local` mode) from another machine.
+    #[response(status = 403, error)]
     Forbidden(types::ApiError),
     /// 408: The client did not send a complete request in time.
+    #[response(status = 408, error)]
     RequestTimeout(types::ApiError),
     /// 421: The `Host` header does not name this service (in `local` mode it must be a loopback host), as a DNS-rebinding web page would send.
+    #[response(status = 421, error)]
     MisdirectedRequest(types::ApiError),
     /// 500: The service failed to handle the request.
+    #[response(status = 500, error)]
     InternalServerError(types::ApiError),
-}
-impl Responses for GetDocsResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Ok(..) => StatusCode::OK,
-            Self::BadRequest(..) => StatusCode::BAD_REQUEST,
-            Self::Forbidden(..) => StatusCode::FORBIDDEN,
-            Self::RequestTimeout(..) => StatusCode::REQUEST_TIMEOUT,
-            Self::MisdirectedRequest(..) => StatusCode::MISDIRECTED_REQUEST,
-            Self::InternalServerError(..) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Ok(body) => stub_runtime::media_body(status, "text/html", body),
-            Self::BadRequest(body)
-            | Self::Forbidden(body)
-            | Self::RequestTimeout(body)
-            | Self::MisdirectedRequest(body)
-            | Self::InternalServerError(body) => Errors::error(status, body),
-        }
-    }
 }
 /// The spec's error format: the router's own answers and error responses
 /// are `ApiError` bodies whose `status` is the status they are sent with.

@@ -4,9 +4,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::rust::{carries_status, case_ident, doc_attrs, enum_ident, status_tokens, type_tokens};
+use super::rust::{carries_status, case_ident, doc_attrs, enum_ident, status_value, type_tokens};
 use crate::error::Result;
-use crate::model::{BodyKind, Operation, ResponseCase, RustType, Status, body_kind};
+use crate::model::{BodyKind, Operation, ResponseCase, RustType, body_kind};
 
 /// The spec's error schema, when it has `status`, `code` and `message`:
 /// bodies of that type get their `status` set to the one they are sent with.
@@ -62,122 +62,52 @@ fn variant_fields(r: &ResponseCase, error: Option<&ErrorBody<'_>>) -> Vec<TokenS
     fields
 }
 
-/// The enum and its `stub_runtime::Responses`: each variant's status, and
-/// how it is sent.
+/// The enum, deriving `stub_runtime::Responses`: each variant's
+/// `#[response(...)]` says its status and how it is sent.
 pub fn response_enum(op: &Operation, error: Option<&ErrorBody<'_>>) -> Result<TokenStream> {
     let name = enum_ident(op);
     let doc = doc_attrs(&format!("Every response `{}` documents.", op.id));
-    let variants = op.responses.iter().map(|r| {
-        let v = case_ident(r);
-        let mut text = format!("{}: {}", r.status, r.description.trim());
-        if let (Some(_), Some((media, _))) = (&r.media_variant, &r.body) {
-            text.push_str(&format!("\n\nThe same response as `{media}`."));
-        }
-        if r.has_headers {
-            text.push_str("\n\nThe `HeaderMap` holds the response headers the spec documents.");
-        }
-        let doc = doc_attrs(&text);
-        let fields = variant_fields(r, error);
-        if fields.is_empty() {
-            quote! { #doc #v, }
-        } else {
-            quote! { #doc #v(#(#fields),*), }
-        }
-    });
-    let mut statuses = Vec::new();
-    for r in &op.responses {
-        let v = case_ident(r);
-        statuses.push(match r.status {
-            Status::Code(code) => {
-                let status = status_tokens(code, op)?;
-                match variant_fields(r, error).len() {
-                    0 => quote! { Self::#v => #status, },
-                    _ => quote! { Self::#v(..) => #status, },
-                }
-            }
-            _ => quote! { Self::#v(status, ..) => *status, },
-        });
-    }
-    let arms = arms(op, error);
+    let variants = op
+        .responses
+        .iter()
+        .map(|r| variant(op, r, error))
+        .collect::<Result<Vec<_>>>()?;
     Ok(quote! {
         #doc
-        #[derive(Debug, Clone, PartialEq)]
+        #[derive(Debug, Clone, PartialEq, Responses)]
         pub enum #name {
             #(#variants)*
-        }
-
-        impl Responses for #name {
-            fn status(&self) -> StatusCode {
-                match self {
-                    #(#statuses)*
-                }
-            }
-
-            fn send(self, status: StatusCode) -> Response {
-                match self {
-                    #(#arms)*
-                }
-            }
         }
     })
 }
 
-/// The `send` arms. Cases sent alike with bindings of one type
-/// (error bodies, no body) share one arm.
-fn arms(op: &Operation, error: Option<&ErrorBody<'_>>) -> Vec<TokenStream> {
-    let mut shared: Vec<(String, Vec<TokenStream>, TokenStream)> = Vec::new();
-    let mut arms = Vec::new();
-    for r in &op.responses {
-        let (pattern, build) = arm(r, error);
-        let groupable = !r.has_headers
-            && !matches!(r.status, Status::Range(_))
-            && matches!(Build::of(r, error), Build::Error | Build::Empty);
-        if !groupable {
-            arms.push(quote!(#pattern => #build,));
-            continue;
-        }
-        let key = build.to_string();
-        match shared.iter_mut().find(|(k, _, _)| *k == key) {
-            Some((_, patterns, _)) => patterns.push(pattern),
-            None => shared.push((key, vec![pattern], build)),
-        }
-    }
-    arms.extend(
-        shared
-            .into_iter()
-            .map(|(_, patterns, build)| quote!(#(#patterns)|* => #build,)),
-    );
-    arms
-}
-
-/// One case's pattern and the expression sending it.
-fn arm(r: &ResponseCase, error: Option<&ErrorBody<'_>>) -> (TokenStream, TokenStream) {
+/// One variant: its docs, its `#[response(...)]` and its fields.
+fn variant(op: &Operation, r: &ResponseCase, error: Option<&ErrorBody<'_>>) -> Result<TokenStream> {
     let v = case_ident(r);
-    let mut pattern = Vec::new();
-    if carries_status(r.status) {
-        pattern.push(quote!(_));
+    let mut text = format!("{}: {}", r.status, r.description.trim());
+    if let (Some(_), Some((media, _))) = (&r.media_variant, &r.body) {
+        text.push_str(&format!("\n\nThe same response as `{media}`."));
     }
-    let build = Build::of(r, error);
-    if !matches!(build, Build::Empty) {
-        pattern.push(quote!(body));
-    }
-    let mut send = match build {
-        Build::Empty => quote!(status.into_response()),
-        Build::Error => quote!(Errors::error(status, body)),
-        Build::Json => quote!(Errors::json(status, body)),
-        Build::Media(media) => quote!(stub_runtime::media_body(status, #media, body)),
-    };
     if r.has_headers {
-        pattern.push(quote!(headers));
-        send = quote!(stub_runtime::with_headers(#send, headers));
+        text.push_str("\n\nThe `HeaderMap` holds the response headers the spec documents.");
     }
-    if let Status::Range(hundreds) = r.status {
-        send = quote!(Errors::in_range(status, #hundreds, || #send));
+    let doc = doc_attrs(&text);
+    let status = status_value(r.status, op)?;
+    let mut how = vec![quote!(status = #status)];
+    match Build::of(r, error) {
+        Build::Empty => {}
+        Build::Error => how.push(quote!(error)),
+        Build::Json => how.push(quote!(json)),
+        Build::Media(media) => how.push(quote!(media = #media)),
     }
-    let pattern = if pattern.is_empty() {
-        quote!(Self::#v)
-    } else {
-        quote!(Self::#v(#(#pattern),*))
-    };
-    (pattern, send)
+    if r.has_headers {
+        how.push(quote!(headers));
+    }
+    let fields = variant_fields(r, error);
+    let fields = (!fields.is_empty()).then(|| quote!((#(#fields),*)));
+    Ok(quote! {
+        #doc
+        #[response(#(#how),*)]
+        #v #fields,
+    })
 }

@@ -152,24 +152,27 @@ pub fn carries_status(status: Status) -> bool {
     !matches!(status, Status::Code(_))
 }
 
-/// An expression of type `StatusCode` for a documented status code; an
-/// error for a number HTTP has no status for (outside 100 to 999).
-pub fn status_tokens(status: u16, op: &Operation) -> Result<TokenStream> {
-    match known_status(status) {
-        Some((_, _, constant)) => {
-            let c = ident(constant);
-            Ok(quote!(StatusCode::#c))
+/// The value of a variant's `#[response(status = ...)]`: `404`, `"4XX"` or
+/// `"default"`; an error for a number HTTP has no status for (outside 100
+/// to 999).
+pub fn status_value(status: Status, op: &Operation) -> Result<TokenStream> {
+    match status {
+        Status::Code(code) if (100..1000).contains(&code) => {
+            let code = proc_macro2::Literal::u16_unsuffixed(code);
+            Ok(quote!(#code))
         }
-        None if (100..1000).contains(&status) => {
-            Ok(quote!(StatusCode::from_u16(#status).expect("a status code from 100 to 999")))
-        }
-        None => Err(CodegenError::Generate {
+        Status::Code(code) => Err(CodegenError::Generate {
             stage: "server",
             message: format!(
-                "{}: response status {status} is not an HTTP status code (100 to 999)",
+                "{}: response status {code} is not an HTTP status code (100 to 999)",
                 op.id
             ),
         }),
+        Status::Range(hundreds) => {
+            let range = format!("{hundreds}XX");
+            Ok(quote!(#range))
+        }
+        Status::Default => Ok(quote!("default")),
     }
 }
 

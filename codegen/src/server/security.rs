@@ -35,59 +35,42 @@ impl<'a> SchemeFields<'a> {
     }
 }
 
-/// The `Credentials` struct: one optional field per security scheme.
+/// The `Credentials` struct: one optional field per security scheme, each
+/// with the `#[credential(...)]` saying where `CredentialFields` reads it.
 pub fn credentials_struct(schemes: &SchemeFields<'_>) -> Option<TokenStream> {
     if schemes.is_empty() {
         return None;
     }
     let fields = schemes.fields.iter().map(|(s, field)| {
         let name = &s.name;
-        let (doc, ty) = match &s.kind {
+        let (doc, how, ty) = match &s.kind {
             SchemeKind::Bearer => (
                 format!(" Scheme `{name}`: `Authorization: Bearer <token>`."),
+                quote!(bearer),
                 quote!(BearerToken),
             ),
             SchemeKind::ApiKeyHeader(h) => (
                 format!(" Scheme `{name}`: the `{h}` header."),
+                quote!(api_key = #h),
                 quote!(ApiKey),
             ),
         };
-        quote! { #[doc = #doc] pub #field: Option<#ty>, }
-    });
-    let slots = schemes.fields.iter().map(|(s, field)| match &s.kind {
-        SchemeKind::Bearer => quote!(stub_runtime::SchemeSlot::Bearer(&mut self.#field),),
-        SchemeKind::ApiKeyHeader(h) => match static_header_name(h) {
-            // The name is made once, at compile time, not on every request.
-            Some(lower) => quote!(stub_runtime::SchemeSlot::ApiKey(&mut self.#field, {
-                static NAME: axum::http::HeaderName = axum::http::HeaderName::from_static(#lower);
-                &NAME
-            }),),
-            None => quote!(stub_runtime::SchemeSlot::ApiKeyNamed(&mut self.#field, #h),),
-        },
+        quote! {
+            #[doc = #doc]
+            #[credential(#how)]
+            pub #field: Option<#ty>,
+        }
     });
     Some(quote! {
         /// The credentials a request presented, one field per security scheme
         /// of the spec. The router checks their form; the implementation
         /// verifies them. `from_headers` and `is_empty` come with
         /// [`CredentialFields`](stub_runtime::CredentialFields).
-        #[derive(Debug, Clone, Default, PartialEq, Eq)]
+        #[derive(Debug, Clone, Default, PartialEq, Eq, CredentialFields)]
         pub struct Credentials {
             #(#fields)*
         }
-
-        impl CredentialFields for Credentials {
-            fn slots(&mut self) -> impl IntoIterator<Item = stub_runtime::SchemeSlot<'_>> {
-                [#(#slots)*]
-            }
-        }
     })
-}
-
-/// `name` lowercased when `HeaderName::from_static` accepts that (a token:
-/// letters, digits and ``!#$%&'*+-.^_`|~``), so it can be made at compile time.
-fn static_header_name(name: &str) -> Option<String> {
-    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
-    (!name.is_empty() && name.chars().all(token)).then(|| name.to_ascii_lowercase())
 }
 
 /// The statement refusing a request to `op` that meets none of its security

@@ -96,92 +96,44 @@ pub trait Features31Api: Send + Sync + 'static {
     ) -> impl Future<Output = PetAdoptedResponse> + Send;
 }
 /// Every response `create_pet` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum CreatePetResponse {
     /// 200: The same pet.
+    #[response(status = 200, json)]
     Ok(JsonBody<types::Pet>),
     /// 422: The pet breaks a rule the types cannot hold.
+    #[response(status = 422, json)]
     UnprocessableEntity(JsonBody<types::Problem>),
 }
-impl Responses for CreatePetResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Ok(..) => StatusCode::OK,
-            Self::UnprocessableEntity(..) => StatusCode::UNPROCESSABLE_ENTITY,
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Ok(body) => Errors::json(status, body),
-            Self::UnprocessableEntity(body) => Errors::json(status, body),
-        }
-    }
-}
 /// Every response `get_pet` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum GetPetResponse {
     /// 200: The pet.
+    #[response(status = 200, json)]
     Ok(JsonBody<types::Pet>),
     /// 400: A parameter the router refuses.
+    #[response(status = 400, json)]
     BadRequest(JsonBody<types::Problem>),
     /// 404: No such pet.
+    #[response(status = 404, json)]
     NotFound(JsonBody<types::Problem>),
 }
-impl Responses for GetPetResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Ok(..) => StatusCode::OK,
-            Self::BadRequest(..) => StatusCode::BAD_REQUEST,
-            Self::NotFound(..) => StatusCode::NOT_FOUND,
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Ok(body) => Errors::json(status, body),
-            Self::BadRequest(body) => Errors::json(status, body),
-            Self::NotFound(body) => Errors::json(status, body),
-        }
-    }
-}
 /// Every response `put_file` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum PutFileResponse {
     /// 200: What was stored.
+    #[response(status = 200, json)]
     Ok(JsonBody<types::PutFileResponse200>),
     /// 415: No body, or one not sent as application/octet-stream (the router's error body).
+    #[response(status = 415)]
     UnsupportedMediaType,
 }
-impl Responses for PutFileResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Ok(..) => StatusCode::OK,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Ok(body) => Errors::json(status, body),
-            Self::UnsupportedMediaType => status.into_response(),
-        }
-    }
-}
 /// Every response `pet_adopted` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum PetAdoptedResponse {
     /// 200: Received.
+    #[response(status = 200, json)]
     Ok(JsonBody<String>),
-}
-impl Responses for PetAdoptedResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Ok(..) => StatusCode::OK,
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Ok(body) => Errors::json(status, body),
-        }
-    }
 }
 /// The query parameters of `get_pet`.
 #[derive(Debug, Clone, PartialEq)]

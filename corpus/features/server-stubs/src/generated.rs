@@ -261,468 +261,216 @@ pub trait FeaturesApi: Send + Sync + 'static {
     ) -> impl Future<Output = CheckConstraintsResponse> + Send;
 }
 /// Every response `list_items` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum ListItemsResponse {
     /// 200: What the server received, echoed back.
+    #[response(status = 200, json)]
     Ok(JsonBody<types::ListItemsResponse200>),
     /// 4XX: A client error.
+    #[response(status = "4XX", json)]
     Status4xx(StatusCode, JsonBody<types::Problem>),
 }
-impl Responses for ListItemsResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Ok(..) => StatusCode::OK,
-            Self::Status4xx(status, ..) => *status,
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Ok(body) => Errors::json(status, body),
-            Self::Status4xx(_, body) => {
-                Errors::in_range(status, 4u16, || Errors::json(status, body))
-            }
-        }
-    }
-}
 /// Every response `create_item_form` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum CreateItemFormResponse {
     /// 201: Created.
+    #[response(status = 201, json)]
     Created(JsonBody<types::Item>),
     /// default: Anything else.
+    #[response(status = "default", media = "text/plain")]
     Default(StatusCode, stub_runtime::TextBody),
 }
-impl Responses for CreateItemFormResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Created(..) => StatusCode::CREATED,
-            Self::Default(status, ..) => *status,
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Created(body) => Errors::json(status, body),
-            Self::Default(_, body) => {
-                stub_runtime::media_body(status, "text/plain", body)
-            }
-        }
-    }
-}
 /// Every response `items_set_note` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum ItemsSetNoteResponse {
     /// 200: The note, as stored.
+    #[response(status = 200, media = "text/plain")]
     Ok(stub_runtime::TextBody),
     /// 400: A path parameter or body the router refuses (its own error body).
+    #[response(status = 400)]
     BadRequest,
 }
-impl Responses for ItemsSetNoteResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Ok(..) => StatusCode::OK,
-            Self::BadRequest => StatusCode::BAD_REQUEST,
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Ok(body) => stub_runtime::media_body(status, "text/plain", body),
-            Self::BadRequest => status.into_response(),
-        }
-    }
-}
 /// Every response `post_blobs` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum PostBlobsResponse {
     /// 200: How many bytes arrived.
+    #[response(status = 200, json)]
     Ok(JsonBody<types::PostBlobsResponse200>),
     /// 415: No body, or one not sent as application/octet-stream (the router's error body).
+    #[response(status = 415)]
     UnsupportedMediaType,
 }
-impl Responses for PostBlobsResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Ok(..) => StatusCode::OK,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Ok(body) => Errors::json(status, body),
-            Self::UnsupportedMediaType => status.into_response(),
-        }
-    }
-}
 /// Every response `get_page` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum GetPageResponse {
     /// 200: A page for people, or the same as JSON.
+    #[response(status = 200, json)]
     Ok(JsonBody<types::Item>),
     /// 200: A page for people, or the same as JSON.
     ///
     /// The same response as `text/html`.
+    #[response(status = 200, media = "text/html")]
     OkTextHtml(stub_runtime::TextBody),
     /// 5XX: A server error, as text.
+    #[response(status = "5XX", media = "text/plain")]
     Status5xx(StatusCode, stub_runtime::TextBody),
 }
-impl Responses for GetPageResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Ok(..) => StatusCode::OK,
-            Self::OkTextHtml(..) => StatusCode::OK,
-            Self::Status5xx(status, ..) => *status,
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Ok(body) => Errors::json(status, body),
-            Self::OkTextHtml(body) => stub_runtime::media_body(status, "text/html", body),
-            Self::Status5xx(_, body) => {
-                Errors::in_range(
-                    status,
-                    5u16,
-                    || stub_runtime::media_body(status, "text/plain", body),
-                )
-            }
-        }
-    }
-}
 /// Every response `old_page` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum OldPageResponse {
     /// 302: Moved; see Location.
     ///
     /// The `HeaderMap` holds the response headers the spec documents.
+    #[response(status = 302, headers)]
     Status302(axum::http::HeaderMap),
 }
-impl Responses for OldPageResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Status302(..) => {
-                StatusCode::from_u16(302u16).expect("a status code from 100 to 999")
-            }
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Status302(headers) => {
-                stub_runtime::with_headers(status.into_response(), headers)
-            }
-        }
-    }
-}
 /// Every response `anything` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum AnythingResponse {
     /// default: Whatever happened, as JSON.
+    #[response(status = "default", json)]
     Default(StatusCode, JsonBody<types::Item>),
 }
-impl Responses for AnythingResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Default(status, ..) => *status,
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Default(_, body) => Errors::json(status, body),
-        }
-    }
-}
 /// Every response `open_socket` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum OpenSocketResponse {
     /// 101: Switching protocols.
     ///
     /// The `HeaderMap` holds the response headers the spec documents.
+    #[response(status = 101, headers)]
     Status101(axum::http::HeaderMap),
 }
-impl Responses for OpenSocketResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Status101(..) => {
-                StatusCode::from_u16(101u16).expect("a status code from 100 to 999")
-            }
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Status101(headers) => {
-                stub_runtime::with_headers(status.into_response(), headers)
-            }
-        }
-    }
-}
 /// Every response `login_redirect` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum LoginRedirectResponse {
     /// 303: See the account page.
     ///
     /// The `HeaderMap` holds the response headers the spec documents.
+    #[response(status = 303, headers)]
     Status303(axum::http::HeaderMap),
 }
-impl Responses for LoginRedirectResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Status303(..) => {
-                StatusCode::from_u16(303u16).expect("a status code from 100 to 999")
-            }
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Status303(headers) => {
-                stub_runtime::with_headers(status.into_response(), headers)
-            }
-        }
-    }
-}
 /// Every response `ping` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum PingResponse {
     /// default: No response is documented: any status, without a body.
+    #[response(status = "default")]
     Default(StatusCode),
 }
-impl Responses for PingResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Default(status, ..) => *status,
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Default(_) => status.into_response(),
-        }
-    }
-}
 /// Every response `get_report` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum GetReportResponse {
     /// 200: The report, as JSON or as an HTML page.
+    #[response(status = 200, json)]
     Ok(JsonBody<types::Item>),
     /// 200: The report, as JSON or as an HTML page.
     ///
     /// The same response as `text/html`.
+    #[response(status = 200, media = "text/html")]
     OkTextHtml(stub_runtime::TextBody),
     /// 400: A parameter the router refuses (its own error body).
+    #[response(status = 400)]
     BadRequest,
-}
-impl Responses for GetReportResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Ok(..) => StatusCode::OK,
-            Self::OkTextHtml(..) => StatusCode::OK,
-            Self::BadRequest => StatusCode::BAD_REQUEST,
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Ok(body) => Errors::json(status, body),
-            Self::OkTextHtml(body) => stub_runtime::media_body(status, "text/html", body),
-            Self::BadRequest => status.into_response(),
-        }
-    }
 }
 /// Every response `get_order` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum GetOrderResponse {
     /// 200: The order.
+    #[response(status = 200, json)]
     Ok(JsonBody<types::Item>),
     /// 400: A bad id.
+    #[response(status = 400, json)]
     BadRequest(JsonBody<types::Problem>),
     /// 404: No such order.
+    #[response(status = 404, json)]
     NotFound(JsonBody<types::Missing>),
     /// 500: A failure, as text.
+    #[response(status = 500, media = "text/plain")]
     InternalServerError(stub_runtime::TextBody),
 }
-impl Responses for GetOrderResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Ok(..) => StatusCode::OK,
-            Self::BadRequest(..) => StatusCode::BAD_REQUEST,
-            Self::NotFound(..) => StatusCode::NOT_FOUND,
-            Self::InternalServerError(..) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Ok(body) => Errors::json(status, body),
-            Self::BadRequest(body) => Errors::json(status, body),
-            Self::NotFound(body) => Errors::json(status, body),
-            Self::InternalServerError(body) => {
-                stub_runtime::media_body(status, "text/plain", body)
-            }
-        }
-    }
-}
 /// Every response `put_order` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum PutOrderResponse {
     /// 200: Updated.
+    #[response(status = 200, json)]
     Ok(JsonBody<types::Item>),
     /// 201: Created.
+    #[response(status = 201, json)]
     Created(JsonBody<types::Receipt>),
     /// 400: A body the router refuses (its own error body).
+    #[response(status = 400)]
     BadRequest,
     /// 422: A body that breaks its schema (its own error body).
+    #[response(status = 422)]
     UnprocessableEntity,
-}
-impl Responses for PutOrderResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Ok(..) => StatusCode::OK,
-            Self::Created(..) => StatusCode::CREATED,
-            Self::BadRequest => StatusCode::BAD_REQUEST,
-            Self::UnprocessableEntity => StatusCode::UNPROCESSABLE_ENTITY,
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Ok(body) => Errors::json(status, body),
-            Self::Created(body) => Errors::json(status, body),
-            Self::BadRequest | Self::UnprocessableEntity => status.into_response(),
-        }
-    }
 }
 /// Every response `create_item_charset` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum CreateItemCharsetResponse {
     /// 201: Created.
+    #[response(status = 201, json)]
     Created(JsonBody<types::Item>),
     /// 400: A body the router refuses (its own error body).
+    #[response(status = 400)]
     BadRequest,
     /// 422: A body that breaks its schema (its own error body).
+    #[response(status = 422)]
     UnprocessableEntity,
-}
-impl Responses for CreateItemCharsetResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Created(..) => StatusCode::CREATED,
-            Self::BadRequest => StatusCode::BAD_REQUEST,
-            Self::UnprocessableEntity => StatusCode::UNPROCESSABLE_ENTITY,
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Created(body) => Errors::json(status, body),
-            Self::BadRequest | Self::UnprocessableEntity => status.into_response(),
-        }
-    }
 }
 /// Every response `create_item_either` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum CreateItemEitherResponse {
     /// 201: Created.
+    #[response(status = 201, json)]
     Created(JsonBody<types::Item>),
     /// 400: A body the router refuses (its own error body).
+    #[response(status = 400)]
     BadRequest,
     /// 422: A body that breaks its schema (its own error body).
+    #[response(status = 422)]
     UnprocessableEntity,
-}
-impl Responses for CreateItemEitherResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Created(..) => StatusCode::CREATED,
-            Self::BadRequest => StatusCode::BAD_REQUEST,
-            Self::UnprocessableEntity => StatusCode::UNPROCESSABLE_ENTITY,
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Created(body) => Errors::json(status, body),
-            Self::BadRequest | Self::UnprocessableEntity => status.into_response(),
-        }
-    }
 }
 /// Every response `upload_any` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum UploadAnyResponse {
     /// 200: How many bytes arrived, and their checksum.
+    #[response(status = 200, json)]
     Ok(JsonBody<types::UploadAnyResponse200>),
     /// 400: No body (the router's error body).
+    #[response(status = 400)]
     BadRequest,
-}
-impl Responses for UploadAnyResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Ok(..) => StatusCode::OK,
-            Self::BadRequest => StatusCode::BAD_REQUEST,
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Ok(body) => Errors::json(status, body),
-            Self::BadRequest => status.into_response(),
-        }
-    }
 }
 /// Every response `get_session` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum GetSessionResponse {
     /// 200: The session's cookies, as received.
+    #[response(status = 200, json)]
     Ok(JsonBody<types::GetSessionResponse200>),
     /// 400: A cookie missing or breaking its schema (the router's error body).
+    #[response(status = 400)]
     BadRequest,
-}
-impl Responses for GetSessionResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Ok(..) => StatusCode::OK,
-            Self::BadRequest => StatusCode::BAD_REQUEST,
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Ok(body) => Errors::json(status, body),
-            Self::BadRequest => status.into_response(),
-        }
-    }
 }
 /// Every response `get_flags` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum GetFlagsResponse {
     /// 200: The headers, as received.
+    #[response(status = 200, json)]
     Ok(JsonBody<types::GetFlagsResponse200>),
     /// 400: A parameter the router refuses (its own error body).
+    #[response(status = 400)]
     BadRequest,
-}
-impl Responses for GetFlagsResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Ok(..) => StatusCode::OK,
-            Self::BadRequest => StatusCode::BAD_REQUEST,
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Ok(body) => Errors::json(status, body),
-            Self::BadRequest => status.into_response(),
-        }
-    }
 }
 /// Every response `check_constraints` documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Responses)]
 pub enum CheckConstraintsResponse {
     /// 200: The body, as stored.
+    #[response(status = 200, json)]
     Ok(JsonBody<types::Constrained>),
     /// 400: A parameter breaks its schema.
+    #[response(status = 400)]
     BadRequest,
     /// 422: The body breaks its schema.
+    #[response(status = 422)]
     UnprocessableEntity,
-}
-impl Responses for CheckConstraintsResponse {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::Ok(..) => StatusCode::OK,
-            Self::BadRequest => StatusCode::BAD_REQUEST,
-            Self::UnprocessableEntity => StatusCode::UNPROCESSABLE_ENTITY,
-        }
-    }
-    fn send(self, status: StatusCode) -> Response {
-        match self {
-            Self::Ok(body) => Errors::json(status, body),
-            Self::BadRequest | Self::UnprocessableEntity => status.into_response(),
-        }
-    }
 }
 /// The query parameters of `list_items`.
 #[derive(Debug, Clone, PartialEq)]
