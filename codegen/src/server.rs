@@ -391,10 +391,15 @@ components:
                 _ => None,
             })
             .expect("a Credentials struct");
-        let derives = credentials.attrs.iter().find(|a| a.path().is_ident("derive"));
+        let derives = credentials
+            .attrs
+            .iter()
+            .find(|a| a.path().is_ident("derive"));
         let derives = derives.map(|a| a.meta.to_token_stream().to_string());
         assert!(
-            derives.as_deref().is_some_and(|d| d.contains("CredentialFields")),
+            derives
+                .as_deref()
+                .is_some_and(|d| d.contains("CredentialFields")),
             "{derives:?}"
         );
         let read: Vec<(String, String)> = credentials
@@ -403,14 +408,20 @@ components:
             .map(|f| {
                 let how = f.attrs.iter().find(|a| a.path().is_ident("credential"));
                 let how = how.map(|a| a.meta.to_token_stream().to_string());
-                (f.ident.as_ref().unwrap().to_string(), how.unwrap_or_default())
+                (
+                    f.ident.as_ref().unwrap().to_string(),
+                    how.unwrap_or_default(),
+                )
             })
             .collect();
         assert_eq!(
             read,
             [
                 ("api_key".into(), "credential (api_key = \"X-Key\")".into()),
-                ("api_key_2".into(), "credential (api_key = \"X-Other-Key\")".into()),
+                (
+                    "api_key_2".into(),
+                    "credential (api_key = \"X-Other-Key\")".into()
+                ),
             ]
         );
     }
