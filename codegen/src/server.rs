@@ -274,8 +274,8 @@ fn trait_doc(ops: &[Operation], krate: &str) -> String {
     doc
 }
 
-/// `Errors`, the spec's error format: its error schema when it has one
-/// (plus `error_response`), else the runtime's built-in body.
+/// `Errors`, the spec's error format: its error schema (and the type of its
+/// `code`) when it has one, else the runtime's built-in body.
 fn error_format(error: Option<&ErrorNames<'_>>) -> TokenStream {
     let Some(error) = error else {
         return quote! {
@@ -287,21 +287,12 @@ fn error_format(error: Option<&ErrorNames<'_>>) -> TokenStream {
     let error_type = model_ident(error.type_name);
     let code_type = code_type_tokens(error.code_type);
     let doc = doc_attrs(&format!(
-        "The spec's error format: the router's own answers and error responses\nare `{}` bodies whose `status` is the status they are sent with.",
+        "The spec's error format: the router's own answers and error responses\nare `{}` bodies whose `status` is the status they are sent with.\n`Errors::response(status, code, message)` builds one.",
         error.type_name
     ));
     quote! {
         #doc
-        pub type Errors = stub_runtime::SchemaErrors<types::#error_type>;
-
-        /// An error response whose body's `status` is the HTTP status it is sent with.
-        pub fn error_response(
-            status: axum::http::StatusCode,
-            code: #code_type,
-            message: impl Into<String>,
-        ) -> axum::response::Response {
-            Errors::response(status, code, message.into())
-        }
+        pub type Errors = stub_runtime::SchemaErrors<types::#error_type, #code_type>;
     }
 }
 

@@ -362,15 +362,8 @@ pub enum GetDocsResponse {
 }
 /// The spec's error format: the router's own answers and error responses
 /// are `ApiError` bodies whose `status` is the status they are sent with.
-pub type Errors = stub_runtime::SchemaErrors<types::ApiError>;
-/// An error response whose body's `status` is the HTTP status it is sent with.
-pub fn error_response(
-    status: axum::http::StatusCode,
-    code: types::ApiErrorCode,
-    message: impl Into<String>,
-) -> axum::response::Response {
-    Errors::response(status, code, message.into())
-}
+/// `Errors::response(status, code, message)` builds one.
+pub type Errors = stub_runtime::SchemaErrors<types::ApiError, types::ApiErrorCode>;
 /// Builds the router for an implementation, with default options.
 pub fn router<A: UsersApi>(api: Arc<A>) -> axum::Router {
     router_with_options(api, RouterOptions::default())

@@ -38,7 +38,7 @@ use tokio::time::Sleep;
 use tower::Service;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use users_api_server_stubs::types::ApiErrorCode;
-use users_api_server_stubs::{RouterOptions, error_response, router_with_options};
+use users_api_server_stubs::{Errors, RouterOptions, router_with_options};
 
 use crate::api::Service as Api;
 use crate::config::AccessMode;
@@ -225,7 +225,7 @@ impl Future for AppFuture {
                         let timer =
                             timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(*limit)));
                         ready!(timer.as_mut().poll(cx));
-                        error_response(
+                        Errors::response(
                             StatusCode::REQUEST_TIMEOUT,
                             ApiErrorCode::RequestTimeout,
                             format!("the request took longer than {} ms", limit.as_millis()),
@@ -302,7 +302,7 @@ fn harden(response: &mut Response, docs: bool) {
 }
 
 fn internal_error() -> Response {
-    error_response(
+    Errors::response(
         StatusCode::INTERNAL_SERVER_ERROR,
         ApiErrorCode::InternalError,
         "internal error",
@@ -340,7 +340,7 @@ fn guard(config: &EdgeConfig, req: &Request, peer: Option<IpAddr>) -> Option<Res
     if let Some(origin) = origin
         && !config.origins.contains(origin)
     {
-        return Some(error_response(
+        return Some(Errors::response(
             StatusCode::FORBIDDEN,
             ApiErrorCode::Forbidden,
             "requests from this web origin are not allowed; the operator can allow it with --allow-origin",
@@ -348,7 +348,7 @@ fn guard(config: &EdgeConfig, req: &Request, peer: Option<IpAddr>) -> Option<Res
     }
     if config.local {
         if !peer.is_some_and(|ip| ip.is_loopback()) {
-            return Some(error_response(
+            return Some(Errors::response(
                 StatusCode::FORBIDDEN,
                 ApiErrorCode::Forbidden,
                 "in local mode only clients on this machine are served",
@@ -358,7 +358,7 @@ fn guard(config: &EdgeConfig, req: &Request, peer: Option<IpAddr>) -> Option<Res
             .and_then(|h| h.to_str().ok())
             .or_else(|| req.uri().authority().map(|a| a.as_str()));
         if !host.is_some_and(is_loopback_host) {
-            return Some(error_response(
+            return Some(Errors::response(
                 StatusCode::MISDIRECTED_REQUEST,
                 ApiErrorCode::MisdirectedRequest,
                 "the Host header must name a loopback host (localhost, 127.0.0.1 or [::1])",
@@ -371,7 +371,7 @@ fn guard(config: &EdgeConfig, req: &Request, peer: Option<IpAddr>) -> Option<Res
 /// A 400 for a request that says two things about where it goes or where
 /// it comes from: which one a proxy in front acted on is unknowable.
 fn ambiguous(message: &'static str) -> Response {
-    error_response(StatusCode::BAD_REQUEST, ApiErrorCode::BadRequest, message)
+    Errors::response(StatusCode::BAD_REQUEST, ApiErrorCode::BadRequest, message)
 }
 
 /// `localhost`, `127.0.0.1` or `[::1]`, with or without a port.

@@ -1,6 +1,7 @@
 //! The error format of a spec's own error schema (required `status`, `code`
 //! and `message`), filled through serde: a generated crate only names the
-//! schema's type (`type Errors = SchemaErrors<types::ApiError>`).
+//! schema's type and its `code`'s type
+//! (`type Errors = SchemaErrors<types::ApiError, types::ApiErrorCode>`).
 //!
 //! Going through serde rather than a struct literal lets the schema have
 //! properties of its own beside the three (optional ones stay unset) and
@@ -16,12 +17,13 @@ use serde_json::{Value, json};
 
 use crate::{ErrorFormat, error_json};
 
-/// Error format of error schema `B`: what the router refuses, and the
-/// error responses a response enum or [`SchemaErrors::response`] sends, are
-/// `B` bodies whose `status` is the HTTP status they are sent with.
-pub struct SchemaErrors<B>(PhantomData<fn() -> B>);
+/// Error format of error schema `B`, whose `code` is a `C`: what the router
+/// refuses, and the error responses a response enum or
+/// [`SchemaErrors::response`] sends, are `B` bodies whose `status` is the
+/// HTTP status they are sent with.
+pub struct SchemaErrors<B, C>(PhantomData<fn() -> (B, C)>);
 
-impl<B> std::fmt::Debug for SchemaErrors<B> {
+impl<B, C> std::fmt::Debug for SchemaErrors<B, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("SchemaErrors")
     }
@@ -32,7 +34,7 @@ fn fields(status: StatusCode, code: impl Serialize, message: &str) -> Value {
     json!({ "status": status.as_u16(), "code": code, "message": message })
 }
 
-impl<B: Serialize + DeserializeOwned + 'static> ErrorFormat for SchemaErrors<B> {
+impl<B: Serialize + DeserializeOwned + 'static, C: 'static> ErrorFormat for SchemaErrors<B, C> {
     type Body = B;
 
     /// `None` when the schema does not take the body (its `code` enum
@@ -58,12 +60,12 @@ impl<B: Serialize + DeserializeOwned + 'static> ErrorFormat for SchemaErrors<B> 
     }
 }
 
-impl<B: Serialize + DeserializeOwned + 'static> SchemaErrors<B> {
+impl<B: Serialize + DeserializeOwned + 'static, C: Serialize> SchemaErrors<B, C> {
     /// An error response with `code` (of the schema's `code` type) and
     /// `message`, its `status` the status it is sent with. Should the
     /// schema require more than the three, the three are sent as they are.
-    pub fn response(status: StatusCode, code: impl Serialize, message: String) -> Response {
-        let fields = fields(status, code, &message);
+    pub fn response(status: StatusCode, code: C, message: impl Into<String>) -> Response {
+        let fields = fields(status, code, &message.into());
         match serde_json::from_value::<B>(fields.clone()) {
             Ok(body) => error_json(status, &body),
             Err(_) => error_json(status, &fields),
@@ -94,7 +96,7 @@ mod tests {
         detail: Option<String>,
     }
 
-    type Errors = SchemaErrors<Problem>;
+    type Errors = SchemaErrors<Problem, Code>;
 
     fn problem(status: i64, detail: Option<&str>) -> Problem {
         Problem {
@@ -144,7 +146,7 @@ mod tests {
             text,
             r#"{"status":409,"code":"conflict","message":"taken"}"#
         );
-        let response = Errors::response(StatusCode::CONFLICT, Code::Conflict, "taken".into());
+        let response = Errors::response(StatusCode::CONFLICT, Code::Conflict, "taken");
         assert_eq!(body(response).await, (status, text));
     }
 
@@ -157,7 +159,7 @@ mod tests {
             message: String,
             trace: String,
         }
-        let response = SchemaErrors::<Strict>::response(StatusCode::GONE, "gone", "away".into());
+        let response = SchemaErrors::<Strict, &str>::response(StatusCode::GONE, "gone", "away");
         let (status, text) = body(response).await;
         assert_eq!(status, StatusCode::GONE);
         let value: Value = serde_json::from_str(&text).unwrap();
