@@ -1,8 +1,9 @@
 //! Reading a generated `Credentials` struct from a request's headers.
 //!
 //! The generated struct keeps one typed field per security scheme of the
-//! spec and lists them once, each with how its scheme is presented
-//! ([`CredentialFields::slots`]); reading the headers and telling whether
+//! spec, each with how its scheme is presented (`#[credential(...)]`, from
+//! which [`derive@CredentialFields`](derive@crate::CredentialFields) writes
+//! [`CredentialFields::slots`]); reading the headers and telling whether
 //! anything was presented are done here.
 
 use axum::http::{HeaderMap, HeaderName};

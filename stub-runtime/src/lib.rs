@@ -5,11 +5,11 @@
 //! for every operation lives here, as `progenitor-client` does for generated
 //! clients: the table of statuses the router answers by itself
 //! ([`RejectionKind`]), typed credentials ([`BearerToken`], [`ApiKey`]) and the reading of a
-//! generated `Credentials` struct ([`CredentialFields`]),
+//! generated `Credentials` struct ([`CredentialFields`](trait@CredentialFields)),
 //! request rejections with messages that never echo input ([`Rejection`]),
 //! JSON bodies that may be pre-serialized ([`JsonBody`]), text bodies that
 //! may be static ([`TextBody`]), what every response enum shares
-//! ([`Responses`], sent by [`response`]), the router's
+//! ([`Responses`](trait@Responses), sent by [`response`]), the router's
 //! scaffolding ([`Routes`], [`RouterOptions`]) and the
 //! responses built on a spec's error schema ([`ErrorFormat`], [`SchemaErrors`]), and what the
 //! generated schema checks call ([`Violation`], [`Pointer`], [`Format`],

@@ -2,8 +2,9 @@
 //! (`use stub_runtime::prelude::*;`), so the generator emits no import
 //! list and never an unused import: the axum and standard items its router,
 //! handlers and response enums name, the [`ErrorFormat`] trait its
-//! `Errors` type answers through, the [`Responses`] trait its response
-//! enums implement and the [`CredentialFields`] trait of its `Credentials`. A generated item of the same name
+//! `Errors` type answers through, the [`Responses`](trait@Responses) trait (and derive) of
+//! its response enums and the [`CredentialFields`](trait@CredentialFields) trait (and derive) of its
+//! `Credentials`. A generated item of the same name
 //! shadows the glob (the generator keeps its own names apart).
 //!
 //! [`validate`](crate::prelude::validate) is the same for a generated `validate` module.

@@ -9,8 +9,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 /// A response enum of an operation: one variant per status (and media type)
-/// the spec documents. Generated code implements it with one match arm per
-/// variant in each method.
+/// the spec documents. Generated code derives it
+/// ([`derive@Responses`](derive@crate::Responses)): one `#[response(...)]` per variant.
 pub trait Responses {
     /// The HTTP status this response is sent with.
     fn status(&self) -> StatusCode;

@@ -1,5 +1,6 @@
 //! One response enum per operation: a variant per documented status (and
-//! media type), its status, and how it is sent.
+//! media type), with the `#[response(...)]` from which
+//! `#[derive(stub_runtime::Responses)]` writes its status and how it is sent.
 
 use proc_macro2::TokenStream;
 use quote::quote;
