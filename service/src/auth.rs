@@ -1,5 +1,6 @@
 //! Verifying OpenID Connect tokens, by concern: the identity and its claim
-//! checks ([`identity`]), ID tokens ([`jwt`]) against trusted keys
+//! checks ([`identity`]), ID tokens ([`jwt`], whose claims [`claims`]
+//! checks) against trusted keys
 //! ([`jwks`], [`devkey`]), access tokens at a userinfo endpoint
 //! ([`userinfo`], [`limit`]), and the byte-bounded caches ([`cache`]).
 //! [`Verifier`] puts them together.
@@ -9,6 +10,7 @@
 //! token can never pick its own (no `alg: none`, no HS256 signed with a public key).
 
 pub mod cache;
+pub mod claims;
 pub mod devkey;
 pub mod identity;
 pub mod jwks;
