@@ -1,7 +1,7 @@
 //! Verifying OpenID Connect tokens, by concern: the identity and its claim
 //! checks ([`identity`]), ID tokens ([`jwt`], whose claims [`claims`]
 //! checks) against trusted keys
-//! ([`jwks`], [`devkey`]), access tokens at a userinfo endpoint
+//! ([`jwks`], [`devkey`], [`hs256`]), access tokens at a userinfo endpoint
 //! ([`userinfo`], [`limit`]), and the byte-bounded caches ([`cache`]).
 //! [`Verifier`] puts them together.
 //!
@@ -12,6 +12,7 @@
 pub mod cache;
 pub mod claims;
 pub mod devkey;
+pub mod hs256;
 pub mod identity;
 pub mod jwks;
 pub mod jwt;

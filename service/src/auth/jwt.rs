@@ -12,7 +12,7 @@ use super::cache::{Lru, Weigh, lock};
 pub use super::claims::LEEWAY;
 use super::claims::{CLAIMS_UNREADABLE, Claims, Expected};
 use super::identity::{AuthError, MAX_TOKEN_BYTES, Principal, checked, escape_for_log};
-use super::jwks::{self, KeyStore};
+use super::jwks::{self, KeyStore, TrustedKey};
 
 /// Bytes of verified ID tokens remembered (tokens and identities, LRU).
 pub const VERIFIED_CACHE_BYTES: usize = 8 * 1024 * 1024;
@@ -139,12 +139,12 @@ impl IdTokens {
                 .then(|| keys.values().next().cloned())
                 .flatten()
         };
-        let (key, alg) = found.or_else(only).ok_or(AuthError::UnknownKey)?;
-        if header.alg != alg {
+        let key = found.or_else(only).ok_or(AuthError::UnknownKey)?;
+        if header.alg != key.alg {
             return Err(AuthError::Algorithm(format!("{:?}", header.alg)));
         }
         header_allowed(&header)?;
-        let claims = signed_claims(token, &key, alg)?;
+        let claims = signed_claims(token, &key)?;
         claims.check(&self.expected, now)?;
         let (identity, exp, nbf) = claims.split();
         // A token "issued" in the future would outlive every sign-out.
@@ -205,20 +205,21 @@ fn header_allowed(header: &Header) -> Result<(), AuthError> {
     Ok(())
 }
 
-/// The claims of `token` once its signature verifies with `key` under
-/// `alg`: the token split as `decode` splits it (the signature after the
-/// last dot, the claims before it), each part read once.
-fn signed_claims(
-    token: &str,
-    key: &jsonwebtoken::DecodingKey,
-    alg: jsonwebtoken::Algorithm,
-) -> Result<Claims, AuthError> {
+/// The claims of `token` once its signature verifies with `key` (under
+/// its one algorithm; the development key's MAC comes prepared): the token
+/// split as `decode` splits it (the signature after the last dot, the
+/// claims before it), each part read once.
+fn signed_claims(token: &str, key: &TrustedKey) -> Result<Claims, AuthError> {
     let (message, signature) = token.rsplit_once('.').ok_or_else(unreadable)?;
     let (_, payload) = message.rsplit_once('.').ok_or_else(unreadable)?;
-    match jsonwebtoken::crypto::verify(signature, message.as_bytes(), key, alg) {
-        Ok(true) => {}
-        Ok(false) => return Err(AuthError::Signature),
-        Err(_) => return Err(unreadable()),
+    let verified = match &key.hs256 {
+        Some(mac) => mac.verify(message.as_bytes(), signature).ok(),
+        None => jsonwebtoken::crypto::verify(signature, message.as_bytes(), &key.key, key.alg).ok(),
+    };
+    match verified {
+        Some(true) => {}
+        Some(false) => return Err(AuthError::Signature),
+        None => return Err(unreadable()),
     }
     let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload)
@@ -321,10 +322,10 @@ mod agrees_with_decode {
     }
 
     /// What this module's own checks make of it.
-    fn by_hand(token: &str, key: &DecodingKey) -> Outcome {
+    fn by_hand(token: &str, key: &TrustedKey) -> Outcome {
         let header = jsonwebtoken::decode_header(token).expect("the matrix's headers decode");
         header_allowed(&header)?;
-        let claims = signed_claims(token, key, Algorithm::HS256)?;
+        let claims = signed_claims(token, key)?;
         let expected = Expected {
             issuer: ISS.into(),
             audience: AUD.into(),
@@ -428,6 +429,16 @@ mod agrees_with_decode {
             r#"{"alg":"HS256","b64":true,"crit":["b64","b64"]}"#,
         ];
         let key = DecodingKey::from_secret(KEY).unwrap();
+        // The development key's prepared MAC, and jsonwebtoken's verifier.
+        let prepared = TrustedKey {
+            key: key.clone(),
+            alg: Algorithm::HS256,
+            hs256: Some(crate::auth::hs256::Hs256::new(KEY)),
+        };
+        let unprepared = TrustedKey {
+            hs256: None,
+            ..prepared.clone()
+        };
         let mut tokens = Vec::new();
         for header in headers {
             for payload in &payloads {
@@ -452,21 +463,25 @@ mod agrees_with_decode {
 
         let mut accepted = 0;
         for token in &tokens {
-            let (hand, decoded) = (by_hand(token, &key), by_decode(token, &key));
-            accepted += usize::from(hand.is_ok());
-            // Two claims missing at once: `decode` names whichever its
-            // hash set lists first.
-            let either_missing = matches!(
-                (&hand, &decoded),
-                (
-                    Err(AuthError::MissingClaim(_)),
-                    Err(AuthError::MissingClaim(_))
-                )
-            );
-            assert!(
-                hand == decoded || either_missing,
-                "{token}: by hand {hand:?}, by decode {decoded:?}"
-            );
+            let decoded = by_decode(token, &key);
+            for trusted in [&prepared, &unprepared] {
+                let hand = by_hand(token, trusted);
+                // Two claims missing at once: `decode` names whichever its
+                // hash set lists first.
+                let either_missing = matches!(
+                    (&hand, &decoded),
+                    (
+                        Err(AuthError::MissingClaim(_)),
+                        Err(AuthError::MissingClaim(_))
+                    )
+                );
+                assert!(
+                    hand == decoded || either_missing,
+                    "{token} ({:?}): by hand {hand:?}, by decode {decoded:?}",
+                    trusted.hs256
+                );
+            }
+            accepted += usize::from(decoded.is_ok());
         }
         assert!(accepted >= 10, "the matrix accepts some tokens: {accepted}");
         assert!(tokens.len() - accepted >= 100, "and refuses most");
