@@ -1,6 +1,7 @@
 //! Verifying OpenID Connect tokens, by concern: the identity and its claim
-//! checks ([`identity`]), ID tokens ([`jwt`]) against trusted keys
-//! ([`jwks`], [`devkey`]), access tokens at a userinfo endpoint
+//! checks ([`identity`]), ID tokens ([`jwt`], whose claims [`claims`]
+//! checks) against trusted keys
+//! ([`jwks`], [`devkey`], [`hs256`]), access tokens at a userinfo endpoint
 //! ([`userinfo`], [`limit`]), and the byte-bounded caches ([`cache`]).
 //! [`Verifier`] puts them together.
 //!
@@ -9,7 +10,9 @@
 //! token can never pick its own (no `alg: none`, no HS256 signed with a public key).
 
 pub mod cache;
+pub mod claims;
 pub mod devkey;
+pub mod hs256;
 pub mod identity;
 pub mod jwks;
 pub mod jwt;

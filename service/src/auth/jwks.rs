@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey};
 
+use super::hs256::Hs256;
 use super::identity::escape_for_log;
 
 use std::path::PathBuf;
@@ -45,8 +46,30 @@ pub enum SetupError {
     Invalid(String),
 }
 
+/// A trusted verification key and the one algorithm it allows.
+#[derive(Debug, Clone)]
+pub struct TrustedKey {
+    /// The key.
+    pub key: DecodingKey,
+    /// The only algorithm a token signed with it may name.
+    pub alg: Algorithm,
+    /// For the development key (HS256): its MAC prepared once.
+    pub hs256: Option<Hs256>,
+}
+
+impl TrustedKey {
+    /// A key from a JWKS (RS256 or ES256).
+    fn public(key: DecodingKey, alg: Algorithm) -> Self {
+        Self {
+            key,
+            alg,
+            hs256: None,
+        }
+    }
+}
+
 /// Verification keys by `kid` (`None` only for the development key).
-pub type Keys = HashMap<Option<String>, (DecodingKey, Algorithm)>;
+pub type Keys = HashMap<Option<String>, TrustedKey>;
 
 /// Smallest RSA modulus accepted, in bits.
 pub const MIN_RSA_BITS: usize = 2048;
@@ -102,7 +125,10 @@ pub fn parse(text: &str) -> Result<Keys, SetupError> {
         }
         let key = DecodingKey::from_jwk(jwk)
             .map_err(|e| SetupError::Invalid(format!("key `{name}`: {e}")))?;
-        if keys.insert(Some(kid), (key, alg)).is_some() {
+        if keys
+            .insert(Some(kid), TrustedKey::public(key, alg))
+            .is_some()
+        {
             return Err(SetupError::Invalid(format!(
                 "two keys have the `kid` `{name}`: key ids must be distinct"
             )));
@@ -204,10 +230,12 @@ impl KeyStore {
             KeySource::Secret(secret) => {
                 let key = DecodingKey::from_secret(secret)
                     .map_err(|e| SetupError::Invalid(format!("development key: {e}")))?;
-                (
-                    HashMap::from([(None, (key, Algorithm::HS256))]),
-                    String::new(),
-                )
+                let dev = TrustedKey {
+                    key,
+                    alg: Algorithm::HS256,
+                    hs256: Some(Hs256::new(secret)),
+                };
+                (HashMap::from([(None, dev)]), String::new())
             }
             KeySource::JwksFile(_) | KeySource::JwksUrl(_) => {
                 let text = fetch(&source, &http).await?;

@@ -4,16 +4,16 @@
 
 use std::sync::{Arc, Mutex, OnceLock};
 
-use jsonwebtoken::{Algorithm, Validation, errors::ErrorKind};
-use serde::Deserialize;
+use base64::Engine;
+use jsonwebtoken::Header;
 use uuid::Uuid;
 
 use super::cache::{Lru, Weigh, lock};
-use super::identity::{AuthError, Identity, MAX_TOKEN_BYTES, Principal, checked, escape_for_log};
-use super::jwks::{self, KeyStore};
+pub use super::claims::LEEWAY;
+use super::claims::{CLAIMS_UNREADABLE, Claims, Expected};
+use super::identity::{AuthError, MAX_TOKEN_BYTES, Principal, checked, escape_for_log};
+use super::jwks::{self, KeyStore, TrustedKey};
 
-/// Seconds of clock skew allowed on `exp`, `nbf` and `iat`.
-pub const LEEWAY: u64 = 30;
 /// Bytes of verified ID tokens remembered (tokens and identities, LRU).
 pub const VERIFIED_CACHE_BYTES: usize = 8 * 1024 * 1024;
 
@@ -40,73 +40,16 @@ impl Verified {
     }
 }
 
-/// The claims read from a verified token: [`Identity`]'s, with the time
-/// window. Spelled out rather than `#[serde(flatten)]`ed: a flattened field
-/// makes serde buffer every claim as generic content first and decode it
-/// again (the claims' decoding went from about 15,100 to 11,600
-/// instructions a sign-in, callgrind; the rest is jsonwebtoken's own pass).
-#[derive(Deserialize)]
-struct Claims {
-    #[serde(default)]
-    iss: String,
-    sub: String,
-    #[serde(default)]
-    email: Option<String>,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    nickname: Option<String>,
-    #[serde(default)]
-    picture: Option<String>,
-    #[serde(default)]
-    iat: Option<u64>,
-    exp: u64,
-    #[serde(default)]
-    nbf: Option<u64>,
-}
-
-impl Claims {
-    /// The identity and the time window (`exp`, `nbf`).
-    fn split(self) -> (Identity, u64, Option<u64>) {
-        let identity = Identity {
-            issuer: self.iss,
-            subject: self.sub,
-            email: self.email,
-            name: self.name,
-            nickname: self.nickname,
-            picture: self.picture,
-            issued_at: self.iat,
-        };
-        (identity, self.exp, self.nbf)
-    }
-}
-
 /// Verifies ID tokens against the trusted keys and the required claims.
 pub struct IdTokens {
     keys: Arc<KeyStore>,
-    issuer: String,
-    audience: String,
+    expected: Expected,
     pub(super) verified: Arc<Mutex<Lru<Verified>>>,
-    /// The checks of each algorithm our keys use, built once (building
-    /// them per token allocated three hash sets each time).
-    validations: [(Algorithm, Validation); 3],
     /// The cache's `hit` and `miss` counters, made on first use (the
     /// metrics recorder is installed by then): looked up in the registry
     /// on each request, a counter cost about 1,100 instructions of a
     /// tokens-mode read (callgrind, issue 25).
     lookups: OnceLock<[metrics::Counter; 2]>,
-}
-
-/// What a token signed with `alg` must satisfy: signature, `exp` and
-/// `nbf` (with [`LEEWAY`]), `iss`, `aud`, and a `sub`.
-fn validation(alg: Algorithm, issuer: &str, audience: &str) -> Validation {
-    let mut validation = Validation::new(alg);
-    validation.set_issuer(&[issuer]);
-    validation.set_audience(&[audience]);
-    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-    validation.validate_nbf = true;
-    validation.leeway = LEEWAY;
-    validation
 }
 
 impl IdTokens {
@@ -118,14 +61,10 @@ impl IdTokens {
         audience: String,
         verified: Arc<Mutex<Lru<Verified>>>,
     ) -> Self {
-        let validations = [Algorithm::HS256, Algorithm::RS256, Algorithm::ES256]
-            .map(|alg| (alg, validation(alg, &issuer, &audience)));
         Self {
             keys,
-            issuer,
-            audience,
+            expected: Expected { issuer, audience },
             verified,
-            validations,
             lookups: OnceLock::new(),
         }
     }
@@ -200,31 +139,14 @@ impl IdTokens {
                 .then(|| keys.values().next().cloned())
                 .flatten()
         };
-        let (key, alg) = found.or_else(only).ok_or(AuthError::UnknownKey)?;
-        if header.alg != alg {
+        let key = found.or_else(only).ok_or(AuthError::UnknownKey)?;
+        if header.alg != key.alg {
             return Err(AuthError::Algorithm(format!("{:?}", header.alg)));
         }
-        let built;
-        let validation = match self.validations.iter().find(|(a, _)| *a == alg) {
-            Some((_, v)) => v,
-            None => {
-                built = validation(alg, &self.issuer, &self.audience);
-                &built
-            }
-        };
-        let data = jsonwebtoken::decode::<Claims>(token, &key, validation).map_err(|e| match e
-            .kind()
-        {
-            ErrorKind::InvalidSignature => AuthError::Signature,
-            ErrorKind::ExpiredSignature => AuthError::Expired,
-            ErrorKind::ImmatureSignature => AuthError::NotYetValid,
-            ErrorKind::InvalidIssuer => AuthError::Issuer,
-            ErrorKind::InvalidAudience => AuthError::Audience,
-            ErrorKind::MissingRequiredClaim(c) => AuthError::MissingClaim(c.clone()),
-            ErrorKind::InvalidAlgorithm => AuthError::Algorithm(format!("{:?}", header.alg)),
-            _ => AuthError::Malformed("claims could not be read".into()),
-        })?;
-        let (identity, exp, nbf) = data.claims.split();
+        header_allowed(&header)?;
+        let claims = signed_claims(token, &key)?;
+        claims.check(&self.expected, now)?;
+        let (identity, exp, nbf) = claims.split();
         // A token "issued" in the future would outlive every sign-out.
         if identity
             .issued_at
@@ -261,6 +183,50 @@ impl IdTokens {
     }
 }
 
+/// A refusal for a token `jsonwebtoken::decode` could not read (its
+/// signature or claims not base64, its header refused).
+fn unreadable() -> AuthError {
+    AuthError::Malformed(CLAIMS_UNREADABLE.into())
+}
+
+/// The header checks `jsonwebtoken::decode` makes and `decode_header` does
+/// not: a `b64` parameter must be a boolean and not `false`, and a `crit`
+/// list may only be `["b64"]` with `b64` present (RFC 7515 4.1.11, RFC 7797).
+fn header_allowed(header: &Header) -> Result<(), AuthError> {
+    let b64 = header.extras.get::<bool>("b64").map_err(|_| unreadable())?;
+    if b64 == Some(false) {
+        return Err(unreadable());
+    }
+    if let Some(crit) = &header.crit
+        && (crit.len() != 1 || crit[0] != "b64" || b64.is_none())
+    {
+        return Err(unreadable());
+    }
+    Ok(())
+}
+
+/// The claims of `token` once its signature verifies with `key` (under
+/// its one algorithm; the development key's MAC comes prepared): the token
+/// split as `decode` splits it (the signature after the last dot, the
+/// claims before it), each part read once.
+fn signed_claims(token: &str, key: &TrustedKey) -> Result<Claims, AuthError> {
+    let (message, signature) = token.rsplit_once('.').ok_or_else(unreadable)?;
+    let (_, payload) = message.rsplit_once('.').ok_or_else(unreadable)?;
+    let verified = match &key.hs256 {
+        Some(mac) => mac.verify(message.as_bytes(), signature).ok(),
+        None => jsonwebtoken::crypto::verify(signature, message.as_bytes(), &key.key, key.alg).ok(),
+    };
+    match verified {
+        Some(true) => {}
+        Some(false) => return Err(AuthError::Signature),
+        None => return Err(unreadable()),
+    }
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| unreadable())?;
+    Claims::read(&json)
+}
+
 /// Whether a token verified in full is remembered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Remember {
@@ -272,7 +238,6 @@ enum Remember {
 /// can decode (e.g. `none`). Attacker-controlled: truncated, and control and
 /// bidirectional characters escaped.
 pub(super) fn header_alg(token: &str) -> Option<String> {
-    use base64::Engine;
     let segment = token.split('.').next()?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(segment.trim_end_matches('='))
@@ -280,4 +245,245 @@ pub(super) fn header_alg(token: &str) -> Option<String> {
     let header: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     let alg = header.get("alg")?.as_str()?;
     Some(escape_for_log(alg, 16))
+}
+
+/// The hand checks against `jsonwebtoken::decode` itself, the way this
+/// module called it before: every token of a matrix of headers, claims and
+/// signatures is accepted or refused by both, with the same refusal.
+#[cfg(test)]
+mod agrees_with_decode {
+    use jsonwebtoken::errors::ErrorKind;
+    use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::auth::identity::Identity;
+
+    const ISS: &str = "https://issuer.test/";
+    const AUD: &str = "users-tests";
+    const KEY: &[u8] = b"a development key of thirty-two b";
+
+    /// The claims type this module decoded into through `decode`.
+    #[derive(serde::Deserialize)]
+    struct DecodedClaims {
+        #[serde(default)]
+        iss: String,
+        sub: String,
+        #[serde(default)]
+        email: Option<String>,
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default)]
+        nickname: Option<String>,
+        #[serde(default)]
+        picture: Option<String>,
+        #[serde(default)]
+        iat: Option<u64>,
+        exp: u64,
+        #[serde(default)]
+        nbf: Option<u64>,
+    }
+
+    type Outcome = Result<(Identity, u64, Option<u64>), AuthError>;
+
+    /// What `jsonwebtoken::decode` made of a token, with its errors
+    /// mapped as this module mapped them.
+    fn by_decode(token: &str, key: &DecodingKey) -> Outcome {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISS]);
+        validation.set_audience(&[AUD]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = LEEWAY;
+        let data =
+            jsonwebtoken::decode::<DecodedClaims>(token, key, &validation).map_err(|e| match e
+                .kind()
+            {
+                ErrorKind::InvalidSignature => AuthError::Signature,
+                ErrorKind::ExpiredSignature => AuthError::Expired,
+                ErrorKind::ImmatureSignature => AuthError::NotYetValid,
+                ErrorKind::InvalidIssuer => AuthError::Issuer,
+                ErrorKind::InvalidAudience => AuthError::Audience,
+                ErrorKind::MissingRequiredClaim(c) => AuthError::MissingClaim(c.clone()),
+                ErrorKind::InvalidAlgorithm => AuthError::Algorithm("HS256".into()),
+                _ => AuthError::Malformed(CLAIMS_UNREADABLE.into()),
+            })?;
+        let c = data.claims;
+        let identity = Identity {
+            issuer: c.iss,
+            subject: c.sub,
+            email: c.email,
+            name: c.name,
+            nickname: c.nickname,
+            picture: c.picture,
+            issued_at: c.iat,
+        };
+        Ok((identity, c.exp, c.nbf))
+    }
+
+    /// What this module's own checks make of it.
+    fn by_hand(token: &str, key: &TrustedKey) -> Outcome {
+        let header = jsonwebtoken::decode_header(token).expect("the matrix's headers decode");
+        header_allowed(&header)?;
+        let claims = signed_claims(token, key)?;
+        let expected = Expected {
+            issuer: ISS.into(),
+            audience: AUD.into(),
+        };
+        claims.check(&expected, jsonwebtoken::get_current_timestamp())?;
+        Ok(claims.split())
+    }
+
+    fn b64(bytes: &[u8]) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// A token of `header` and `claims` (raw JSON text), signed with `key`.
+    fn token(header: &str, claims: &str, key: &[u8]) -> String {
+        let message = format!("{}.{}", b64(header.as_bytes()), b64(claims.as_bytes()));
+        let key = EncodingKey::from_secret(key).unwrap();
+        let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &key, Algorithm::HS256);
+        format!("{message}.{}", signature.unwrap())
+    }
+
+    /// Valid claims with `changes` applied (`null` in `changes` removes a
+    /// claim; `Value::Null` itself is set with the `"=null"` key suffix).
+    fn claims(changes: Value) -> String {
+        let now = jsonwebtoken::get_current_timestamp();
+        let mut claims = json!({
+            "iss": ISS, "aud": AUD, "sub": "github|1", "email": "a@example.com",
+            "name": "A", "nickname": "a", "picture": "https://example.com/a.png",
+            "iat": now, "nbf": now, "exp": now + 600,
+        });
+        let map = claims.as_object_mut().unwrap();
+        for (name, value) in changes.as_object().unwrap() {
+            let _previous = match (name.strip_suffix("=null"), value) {
+                (Some(name), _) => map.insert(name.into(), Value::Null),
+                (None, Value::Null) => map.remove(name),
+                (None, value) => map.insert(name.clone(), value.clone()),
+            };
+        }
+        claims.to_string()
+    }
+
+    #[test]
+    fn every_token_of_the_matrix_gets_the_same_verdict() {
+        let now = jsonwebtoken::get_current_timestamp();
+        let skew = LEEWAY;
+        let claim_cases = [
+            json!({}),
+            json!({"exp": null}),
+            json!({"exp": "soon"}),
+            json!({"exp": 1.5e9}),
+            json!({"exp": -1}),
+            json!({"exp": now - skew - 10}),
+            json!({"exp": now - skew + 10}),
+            json!({"exp": u64::MAX}),
+            json!({"nbf": now + skew + 10}),
+            json!({"nbf": now + skew - 10}),
+            json!({"nbf=null": 0}),
+            json!({"nbf": null}),
+            json!({"nbf": "x"}),
+            json!({"iss": null}),
+            json!({"iss=null": 0}),
+            json!({"iss": "https://evil.test/"}),
+            json!({"iss": [ISS]}),
+            json!({"iss": ""}),
+            json!({"aud": null}),
+            json!({"aud=null": 0}),
+            json!({"aud": 5}),
+            json!({"aud": "someone-else"}),
+            json!({"aud": ["someone-else", AUD]}),
+            json!({"aud": []}),
+            json!({"aud": ["someone-else"]}),
+            json!({"aud": [AUD, 5]}),
+            json!({"aud": {"a": AUD}}),
+            json!({"sub": null}),
+            json!({"sub=null": 0}),
+            json!({"sub": ""}),
+            json!({"iat": "x"}),
+            json!({"email": 5}),
+            json!({"exp": now - skew - 10, "iss": "https://evil.test/"}),
+            json!({"iss": "https://evil.test/", "aud": "someone-else"}),
+            json!({"nbf": now + skew + 10, "aud": "someone-else"}),
+            json!({"iss": null, "exp": now - skew - 10}),
+            json!({"aud": null, "nbf": now + skew + 10}),
+            json!({"extra": {"nested": [1, 2]}, "roles": ["a"]}),
+        ];
+        let mut payloads: Vec<String> = claim_cases.iter().map(|c| claims(c.clone())).collect();
+        let valid = claims(json!({}));
+        payloads.push(valid.replacen("{", r#"{"sub":"github|2","#, 1));
+        payloads.push(valid.replacen("{", &format!(r#"{{"aud":"{AUD}","#), 1));
+        payloads.push("[]".into());
+        payloads.push("{".into());
+        let headers = [
+            r#"{"alg":"HS256","typ":"JWT"}"#,
+            r#"{"alg":"HS256"}"#,
+            r#"{"alg":"HS256","b64":true}"#,
+            r#"{"alg":"HS256","b64":false}"#,
+            r#"{"alg":"HS256","b64":"yes"}"#,
+            r#"{"alg":"HS256","b64":true,"crit":["b64"]}"#,
+            r#"{"alg":"HS256","crit":["b64"]}"#,
+            r#"{"alg":"HS256","b64":true,"crit":[]}"#,
+            r#"{"alg":"HS256","b64":true,"crit":["exp"]}"#,
+            r#"{"alg":"HS256","b64":true,"crit":["b64","b64"]}"#,
+        ];
+        let key = DecodingKey::from_secret(KEY).unwrap();
+        // The development key's prepared MAC, and jsonwebtoken's verifier.
+        let prepared = TrustedKey {
+            key: key.clone(),
+            alg: Algorithm::HS256,
+            hs256: Some(crate::auth::hs256::Hs256::new(KEY)),
+        };
+        let unprepared = TrustedKey {
+            hs256: None,
+            ..prepared.clone()
+        };
+        let mut tokens = Vec::new();
+        for header in headers {
+            for payload in &payloads {
+                tokens.push(token(header, payload, KEY));
+            }
+        }
+        let good = token(headers[0], &valid, KEY);
+        let (message, _) = good.rsplit_once('.').unwrap();
+        tokens.push(token(
+            headers[0],
+            &valid,
+            b"another key of thirty-two bytes!",
+        ));
+        tokens.push(format!("{message}.!!!"));
+        tokens.push(format!("{message}."));
+        tokens.push(format!("{message}.{}", b64(b"short")));
+        let unreadable_claims = format!("{}.%%%", b64(headers[0].as_bytes()));
+        let key_bytes = EncodingKey::from_secret(KEY).unwrap();
+        let signature =
+            jsonwebtoken::crypto::sign(unreadable_claims.as_bytes(), &key_bytes, Algorithm::HS256);
+        tokens.push(format!("{unreadable_claims}.{}", signature.unwrap()));
+
+        let mut accepted = 0;
+        for token in &tokens {
+            let decoded = by_decode(token, &key);
+            for trusted in [&prepared, &unprepared] {
+                let hand = by_hand(token, trusted);
+                // Two claims missing at once: `decode` names whichever its
+                // hash set lists first.
+                let either_missing = matches!(
+                    (&hand, &decoded),
+                    (
+                        Err(AuthError::MissingClaim(_)),
+                        Err(AuthError::MissingClaim(_))
+                    )
+                );
+                assert!(
+                    hand == decoded || either_missing,
+                    "{token} ({:?}): by hand {hand:?}, by decode {decoded:?}",
+                    trusted.hs256
+                );
+            }
+            accepted += usize::from(decoded.is_ok());
+        }
+        assert!(accepted >= 10, "the matrix accepts some tokens: {accepted}");
+        assert!(tokens.len() - accepted >= 100, "and refuses most");
+    }
 }
