@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use openapiv3::OpenAPI;
 
+use super::client_arms;
 use super::format::{crate_doc, example_block, header, parse, rust_files};
 use super::manifest::{self, Uses};
 use super::progenitor::{self, ModelType};
@@ -55,7 +56,7 @@ pub(crate) fn files(
     t.models += started.elapsed();
     models_done(&models.types);
     let started = Instant::now();
-    let (client, client_uses) = progenitor::client(
+    let (mut client, client_uses) = progenitor::client(
         inputs.api,
         &models,
         inputs.types_ident,
@@ -65,6 +66,9 @@ pub(crate) fn files(
             .client_extras
             .then_some("::client_runtime::ClientState"),
     )?;
+    // Statuses with one outcome share one arm: fewer states in each
+    // operation's future for rustc to compile (see `client_arms`).
+    client_arms::merge_alike_arms(&mut client);
     t.client += started.elapsed();
 
     let crate_doc = |what: &str| crate_doc(what, title, version);

@@ -1434,8 +1434,9 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                400u16 | 422u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::empty(response)))
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -1502,8 +1503,9 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                400u16 | 422u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::empty(response)))
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -1570,8 +1572,9 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                400u16 | 422u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::empty(response)))
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -1922,8 +1925,9 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                400u16 | 422u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::empty(response)))
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
