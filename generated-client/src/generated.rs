@@ -324,9 +324,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "authenticate_from_oauth_token",
             };
-            client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
@@ -402,9 +400,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "users_disconnect_user",
             };
-            client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
@@ -460,9 +456,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "users_snapshot",
             };
-            client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
@@ -536,9 +530,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "users_specific_user_snapshot",
             };
-            client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
@@ -583,9 +575,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_openapi_yaml",
             };
-            client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
@@ -641,9 +631,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_openapi_json",
             };
-            client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
@@ -688,9 +676,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_docs",
             };
-            client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),

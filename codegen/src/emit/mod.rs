@@ -5,6 +5,7 @@
 
 pub(crate) mod client_arms;
 pub(crate) mod client_crate;
+pub(crate) mod client_hooks;
 pub(crate) mod distinct_params;
 pub(crate) mod format;
 pub(crate) mod guard;
