@@ -92,7 +92,11 @@ mod tests {
                 _ => Err(U(r)),
             } }",
         );
-        let arms: Vec<&str> = out.lines().map(str::trim).filter(|l| l.contains("=>")).collect();
+        let arms: Vec<&str> = out
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.contains("=>"))
+            .collect();
         assert_eq!(
             arms,
             [

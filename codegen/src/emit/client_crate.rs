@@ -6,10 +6,10 @@ use std::time::Instant;
 
 use openapiv3::OpenAPI;
 
-use super::{client_arms, client_hooks};
 use super::format::{crate_doc, example_block, header, parse, rust_files};
 use super::manifest::{self, Uses};
 use super::progenitor::{self, ModelType};
+use super::{client_arms, client_hooks};
 use crate::error::{CodegenError, Result};
 use crate::ir::SchemeKind;
 use crate::options::{GeneratedFile, Options, REGEN_COMMAND, StageTimings};

@@ -97,8 +97,14 @@ mod tests {
         let out = run(&format!("impl ClientHooks<()> for &Client {{}}\n{SEND}"));
         assert!(!out.contains("client.pre("), "{out}");
         assert!(!out.contains("client.post("), "{out}");
-        assert!(out.contains("let result = client.exec(request, &info).await;"), "{out}");
-        assert!(out.contains("other.pre(&mut request, &info).await?;"), "{out}");
+        assert!(
+            out.contains("let result = client.exec(request, &info).await;"),
+            "{out}"
+        );
+        assert!(
+            out.contains("other.pre(&mut request, &info).await?;"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -106,7 +112,10 @@ mod tests {
         let out = run(&format!(
             "impl ClientHooks<()> for &Client {{ async fn post<E>(&self) -> Result<(), E> {{ Ok(()) }} }}\n{SEND}"
         ));
-        assert!(out.contains("client.pre(&mut request, &info).await?;"), "{out}");
+        assert!(
+            out.contains("client.pre(&mut request, &info).await?;"),
+            "{out}"
+        );
         assert!(out.contains("client.post(&result, &info).await?;"), "{out}");
     }
 }
