@@ -8,7 +8,6 @@
 //! with the same body, integer-literal patterns and no guard become one arm
 //! with an or-pattern: the same statuses, the same outcome.
 
-use quote::ToTokens;
 use syn::punctuated::Punctuated;
 use syn::visit_mut::VisitMut;
 
@@ -24,11 +23,12 @@ impl VisitMut for MergeArms {
     fn visit_expr_match_mut(&mut self, node: &mut syn::ExprMatch) {
         syn::visit_mut::visit_expr_match_mut(self, node);
         let arms = std::mem::take(&mut node.arms);
-        let mut merged: Vec<(syn::Arm, Option<String>)> = Vec::with_capacity(arms.len());
+        let mut merged: Vec<syn::Arm> = Vec::with_capacity(arms.len());
         for arm in arms {
-            let body = mergeable(&arm).then(|| arm.body.to_token_stream().to_string());
-            if let (Some(body), Some((last, Some(last_body)))) = (&body, merged.last_mut())
-                && body == last_body
+            if let Some(last) = merged.last_mut()
+                && mergeable(last)
+                && mergeable(&arm)
+                && last.body == arm.body
             {
                 let pat = std::mem::replace(&mut last.pat, syn::Pat::Verbatim(Default::default()));
                 last.pat = syn::Pat::Or(syn::PatOr {
@@ -38,9 +38,9 @@ impl VisitMut for MergeArms {
                 });
                 continue;
             }
-            merged.push((arm, body));
+            merged.push(arm);
         }
-        node.arms = merged.into_iter().map(|(arm, _)| arm).collect();
+        node.arms = merged;
     }
 }
 
