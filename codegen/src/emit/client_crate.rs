@@ -9,6 +9,7 @@ use openapiv3::OpenAPI;
 use super::format::{crate_doc, example_block, header, parse, rust_files};
 use super::manifest::{self, Uses};
 use super::progenitor::{self, ModelType};
+use super::{client_arms, client_hooks};
 use crate::error::{CodegenError, Result};
 use crate::ir::SchemeKind;
 use crate::options::{GeneratedFile, Options, REGEN_COMMAND, StageTimings};
@@ -55,7 +56,7 @@ pub(crate) fn files(
     t.models += started.elapsed();
     models_done(&models.types);
     let started = Instant::now();
-    let (client, client_uses) = progenitor::client(
+    let (mut client, client_uses) = progenitor::client(
         inputs.api,
         &models,
         inputs.types_ident,
@@ -65,6 +66,11 @@ pub(crate) fn files(
             .client_extras
             .then_some("::client_runtime::ClientState"),
     )?;
+    // Statuses with one outcome share one arm: fewer states in each
+    // operation's future for rustc to compile (see `client_arms`).
+    client_arms::merge_alike_arms(&mut client);
+    // The support module's hooks override `exec` only (a test checks it).
+    client_hooks::drop_noop_hooks(&mut client);
     t.client += started.elapsed();
 
     let crate_doc = |what: &str| crate_doc(what, title, version);
@@ -250,6 +256,18 @@ mod tests {
         assert!(!support.contains("api_key"), "{support}");
         assert!(!support.contains("__"), "a placeholder is left: {support}");
         assert!(support.contains("pub fn bearer_token("));
+    }
+
+    /// The operations skip the `pre` and `post` hooks (see `client_hooks`):
+    /// the support module must keep their no-op defaults.
+    #[test]
+    fn the_support_module_keeps_the_default_pre_and_post_hooks() {
+        let support: syn::File = syn::parse_str(CLIENT_SUPPORT).unwrap();
+        assert!(!client_hooks::overrides_pre_or_post(&support));
+        let planted = CLIENT_SUPPORT.replace("async fn exec(", "async fn post(");
+        assert!(client_hooks::overrides_pre_or_post(
+            &syn::parse_str(&planted).unwrap()
+        ));
     }
 
     #[test]

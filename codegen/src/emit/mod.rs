@@ -3,7 +3,9 @@
 //! mocks, the server stubs, the skeleton server, their manifests, and
 //! formatting.
 
+pub(crate) mod client_arms;
 pub(crate) mod client_crate;
+pub(crate) mod client_hooks;
 pub(crate) mod distinct_params;
 pub(crate) mod format;
 pub(crate) mod guard;

@@ -737,9 +737,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "list_items",
             };
-            client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
@@ -810,9 +808,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_item_form",
             };
-            client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
                 201u16 => ResponseValue::from_response(response).await,
@@ -888,9 +884,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "items_set_note",
             };
-            client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
@@ -963,9 +957,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "post_blobs",
             };
-            client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
@@ -1002,9 +994,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_page",
             };
-            client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
@@ -1043,9 +1033,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "old_page",
             };
-            client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
                 200..=299 => Ok(ResponseValue::stream(response)),
@@ -1094,9 +1082,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "anything",
             };
-            client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
                 200..=299 => ResponseValue::from_response(response).await,
@@ -1138,9 +1124,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "open_socket",
             };
-            client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
                 101u16 => ResponseValue::upgrade(response).await,
@@ -1176,9 +1160,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "login_redirect",
             };
-            client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
                 200..=299 => Ok(ResponseValue::stream(response)),
@@ -1214,9 +1196,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "ping",
             };
-            client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
                 200..=299 => Ok(ResponseValue::stream(response)),
@@ -1269,9 +1249,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_report",
             };
-            client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
@@ -1339,9 +1317,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_order",
             };
-            client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
@@ -1428,14 +1404,13 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "put_order",
             };
-            client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                400u16 | 422u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::empty(response)))
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -1496,14 +1471,13 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_item_charset",
             };
-            client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
                 201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                400u16 | 422u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::empty(response)))
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -1564,14 +1538,13 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_item_either",
             };
-            client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
                 201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                400u16 | 422u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::empty(response)))
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -1640,9 +1613,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "upload_any",
             };
-            client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
@@ -1692,9 +1663,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_session",
             };
-            client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
@@ -1778,9 +1747,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "get_flags",
             };
-            client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
@@ -1916,14 +1883,13 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "check_constraints",
             };
-            client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                400u16 | 422u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::empty(response)))
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
