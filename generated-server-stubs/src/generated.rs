@@ -568,6 +568,7 @@ async fn handle_authenticate_from_oauth_token<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     request: axum::extract::Request,
 ) -> Result<Response, Refused> {
+    shared.options.routed(0);
     let body = stub_runtime::json_request::<
         types::OAuthToken,
     >(
@@ -594,6 +595,7 @@ async fn handle_users_disconnect_user<A: UsersApi>(
     path: stub_runtime::PathValues,
     request: axum::extract::Request,
 ) -> Result<Response, Refused> {
+    shared.options.routed(1);
     let header_map = request.headers();
     let credentials = Credentials::from_headers(header_map)?;
     stub_runtime::require_credentials(
@@ -618,6 +620,7 @@ async fn handle_users_snapshot<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     request: axum::extract::Request,
 ) -> Result<Response, Refused> {
+    shared.options.routed(2);
     let header_map = request.headers();
     let credentials = Credentials::from_headers(header_map)?;
     stub_runtime::require_credentials(
@@ -642,6 +645,7 @@ async fn handle_users_specific_user_snapshot<A: UsersApi>(
     path: stub_runtime::PathValues,
     request: axum::extract::Request,
 ) -> Result<Response, Refused> {
+    shared.options.routed(3);
     let header_map = request.headers();
     let credentials = Credentials::from_headers(header_map)?;
     stub_runtime::require_credentials(
@@ -665,6 +669,7 @@ async fn handle_users_specific_user_snapshot<A: UsersApi>(
 async fn handle_get_openapi_yaml<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
 ) -> Result<Response, Refused> {
+    shared.options.routed(4);
     Ok(
         stub_runtime::respond::<
             Errors,
@@ -680,6 +685,7 @@ async fn handle_get_openapi_yaml<A: UsersApi>(
 async fn handle_get_openapi_json<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
 ) -> Result<Response, Refused> {
+    shared.options.routed(5);
     Ok(
         stub_runtime::respond::<
             Errors,
@@ -695,6 +701,7 @@ async fn handle_get_openapi_json<A: UsersApi>(
 async fn handle_get_docs<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
 ) -> Result<Response, Refused> {
+    shared.options.routed(6);
     Ok(
         stub_runtime::respond::<
             Errors,

@@ -243,6 +243,7 @@ async fn handle_create_pet<A: Features31Api>(
         .run::<
             Errors,
         >(async move {
+            shared.options.routed(0);
             let body = stub_runtime::json_request::<
                 types::Pet,
             >(
@@ -276,6 +277,7 @@ async fn handle_get_pet<A: Features31Api>(
         .run::<
             Errors,
         >(async move {
+            shared.options.routed(1);
             let header_map = request.headers();
             let id: stub_runtime::Integer = path.get("id", "an integer")?;
             stub_runtime::param_check(
@@ -325,6 +327,7 @@ async fn handle_put_file<A: Features31Api>(
         .run::<
             Errors,
         >(async move {
+            shared.options.routed(2);
             let header_map = request.headers();
             let name: String = path.get("name", "a string")?;
             stub_runtime::expect_media_type(header_map, "application/octet-stream")?;
@@ -348,6 +351,7 @@ async fn handle_pet_adopted<A: Features31Api>(
     State(shared): State<stub_runtime::Shared<A>>,
     request: axum::extract::Request,
 ) -> Result<Response, Refused> {
+    shared.options.routed(3);
     let body = stub_runtime::json_request::<
         types::Pet,
     >(

@@ -911,6 +911,7 @@ async fn handle_list_items<A: FeaturesApi>(
         .run::<
             Errors,
         >(async move {
+            shared.options.routed(0);
             let header_map = request.headers();
             let query = ListItemsQuery {
                 q: stub_runtime::required(
@@ -1006,6 +1007,7 @@ async fn handle_create_item_form<A: FeaturesApi>(
         .run::<
             Errors,
         >(async move {
+            shared.options.routed(1);
             let body = stub_runtime::form_request::<
                 types::CreateItemFormBody,
             >(
@@ -1041,6 +1043,7 @@ async fn handle_items_set_note<A: FeaturesApi>(
         .run::<
             Errors,
         >(async move {
+            shared.options.routed(2);
             let header_map = request.headers();
             let id: stub_runtime::Integer = path.get("id", "an integer")?;
             stub_runtime::expect_media_type(header_map, "text/plain")?;
@@ -1058,6 +1061,7 @@ async fn handle_post_blobs<A: FeaturesApi>(
         .run::<
             Errors,
         >(async move {
+            shared.options.routed(3);
             let header_map = request.headers();
             stub_runtime::expect_media_type(header_map, "application/octet-stream")?;
             let body = stub_runtime::bytes_request(request, shared.options.body_limit)
@@ -1079,6 +1083,7 @@ async fn handle_post_blobs<A: FeaturesApi>(
 async fn handle_get_page<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
 ) -> Result<Response, Refused> {
+    shared.options.routed(4);
     Ok(
         stub_runtime::respond::<
             Errors,
@@ -1094,11 +1099,13 @@ async fn handle_get_page<A: FeaturesApi>(
 async fn handle_old_page<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
 ) -> Result<Response, Refused> {
+    shared.options.routed(5);
     Ok(stub_runtime::response(shared.api.old_page().await))
 }
 async fn handle_anything<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
 ) -> Result<Response, Refused> {
+    shared.options.routed(6);
     Ok(
         stub_runtime::respond::<
             Errors,
@@ -1114,22 +1121,26 @@ async fn handle_anything<A: FeaturesApi>(
 async fn handle_open_socket<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
 ) -> Result<Response, Refused> {
+    shared.options.routed(7);
     Ok(stub_runtime::response(shared.api.open_socket().await))
 }
 async fn handle_login_redirect<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
 ) -> Result<Response, Refused> {
+    shared.options.routed(8);
     Ok(stub_runtime::response(shared.api.login_redirect().await))
 }
 async fn handle_ping<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
 ) -> Result<Response, Refused> {
+    shared.options.routed(9);
     Ok(stub_runtime::response(shared.api.ping().await))
 }
 async fn handle_get_report<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     query_pairs: stub_runtime::QueryPairs,
 ) -> Result<Response, Refused> {
+    shared.options.routed(10);
     let query = GetReportQuery {
         html: query_pairs.scalar::<bool>("html", "`true` or `false`")?.unwrap_or(false),
     };
@@ -1153,6 +1164,7 @@ async fn handle_get_order<A: FeaturesApi>(
         .run::<
             Errors,
         >(async move {
+            shared.options.routed(11);
             let id: stub_runtime::Integer = path.get("id", "an integer")?;
             Ok(
                 stub_runtime::respond::<
@@ -1177,6 +1189,7 @@ async fn handle_put_order<A: FeaturesApi>(
         .run::<
             Errors,
         >(async move {
+            shared.options.routed(12);
             let id: stub_runtime::Integer = path.get("id", "an integer")?;
             let body = stub_runtime::json_request::<
                 types::Item,
@@ -1209,6 +1222,7 @@ async fn handle_create_item_charset<A: FeaturesApi>(
         .run::<
             Errors,
         >(async move {
+            shared.options.routed(13);
             let body = stub_runtime::json_request::<
                 types::Item,
             >(
@@ -1240,6 +1254,7 @@ async fn handle_create_item_either<A: FeaturesApi>(
         .run::<
             Errors,
         >(async move {
+            shared.options.routed(14);
             let header_map = request.headers();
             let body = if stub_runtime::expect_media_type(header_map, "application/json")
                 .is_ok()
@@ -1304,6 +1319,7 @@ async fn handle_upload_any<A: FeaturesApi>(
         .run::<
             Errors,
         >(async move {
+            shared.options.routed(15);
             let header_map = request.headers();
             stub_runtime::expect_body(header_map)?;
             let body = stub_runtime::bytes_request(request, shared.options.body_limit)
@@ -1326,6 +1342,7 @@ async fn handle_get_session<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     request: axum::extract::Request,
 ) -> Result<Response, Refused> {
+    shared.options.routed(16);
     let header_map = request.headers();
     let cookie_pairs = stub_runtime::QueryPairs::cookies(header_map);
     let cookies = GetSessionCookies {
@@ -1377,6 +1394,7 @@ async fn handle_get_flags<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     request: axum::extract::Request,
 ) -> Result<Response, Refused> {
+    shared.options.routed(17);
     let header_map = request.headers();
     let headers = GetFlagsHeaders {
         x_dry_run: stub_runtime::required(
@@ -1412,6 +1430,7 @@ async fn handle_check_constraints<A: FeaturesApi>(
         .run::<
             Errors,
         >(async move {
+            shared.options.routed(18);
             let header_map = request.headers();
             let code: String = path.get("code", "a string")?;
             stub_runtime::param_check(
