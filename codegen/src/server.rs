@@ -176,7 +176,7 @@ pub fn generate(
         use stub_runtime::prelude::*;
         #refused_alias
 
-        pub use stub_runtime::{ApiKey, BearerToken, CredentialFields, JsonBody, OperationInfo, Rejection, Responses, RouterOptions};
+        pub use stub_runtime::{ApiKey, BearerToken, CredentialFields, JsonBody, OperationHook, OperationInfo, Rejection, Responses, RouterOptions};
         /// The shared model types.
         pub use #types_crate as types;
         #uuid_reexport

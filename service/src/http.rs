@@ -39,7 +39,7 @@ use tokio::time::Sleep;
 use tower::Service;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use users_api_server_stubs::types::ApiErrorCode;
-use users_api_server_stubs::{RouterOptions, error_response, router_with_options};
+use users_api_server_stubs::{OperationHook, RouterOptions, error_response, router_with_options};
 
 use crate::api::Service as Api;
 use crate::config::AccessMode;
@@ -93,7 +93,7 @@ pub fn app<S: Storage>(
             // metrics and `response` line (not matched a second time here).
             on_operation: observer
                 .timed()
-                .then_some(request_context::routed as fn(usize)),
+                .then_some(OperationHook(request_context::routed)),
         },
     );
     let router = if boundary.allowed_origins.is_empty() {

@@ -43,15 +43,28 @@ pub struct RouterOptions {
     /// what the router matched, for whoever labels requests by operation
     /// (metrics, logs) without matching the path a second time. A refusal
     /// before any handler runs (404, 405) calls nothing.
-    pub on_operation: Option<fn(usize)>,
+    pub on_operation: Option<OperationHook>,
 }
+
+/// What [`RouterOptions::on_operation`] calls: a plain function, compared
+/// by address.
+#[derive(Debug, Clone, Copy)]
+pub struct OperationHook(pub fn(usize));
+
+impl PartialEq for OperationHook {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::fn_addr_eq(self.0, other.0)
+    }
+}
+
+impl Eq for OperationHook {}
 
 impl RouterOptions {
     /// Reports that the handler of operation `index` (its position in
     /// `OPERATIONS`) started, if [`RouterOptions::on_operation`] is set.
     #[inline]
     pub fn routed(&self, index: usize) {
-        if let Some(hook) = self.on_operation {
+        if let Some(OperationHook(hook)) = self.on_operation {
             hook(index);
         }
     }

@@ -15,8 +15,8 @@ use stub_runtime::prelude::*;
 /// What a handler answers when it refuses a request itself.
 type Refused = stub_runtime::Refused<Errors>;
 pub use stub_runtime::{
-    ApiKey, BearerToken, CredentialFields, JsonBody, OperationInfo, Rejection, Responses,
-    RouterOptions,
+    ApiKey, BearerToken, CredentialFields, JsonBody, OperationHook, OperationInfo,
+    Rejection, Responses, RouterOptions,
 };
 /// The shared model types.
 pub use features_31_api_types as types;
