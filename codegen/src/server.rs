@@ -134,12 +134,13 @@ pub fn generate(
     });
     let handlers = ops
         .iter()
+        .enumerate()
         .zip(&handler_idents)
         .zip(&op_checks)
         .zip(&answers)
-        .map(|(((op, name), c), a)| {
+        .map(|((((index, op), name), c), a)| {
             let answers = a.as_ref().map(|(id, _)| id);
-            handlers::handler(op, name, &trait_ident, &schemes, c, answers)
+            handlers::handler((index, op), name, &trait_ident, &schemes, c, answers)
         });
     let table = ops.iter().map(|op| {
         let (id, method, path) = (&op.id, &op.method, &op.path);
@@ -175,7 +176,7 @@ pub fn generate(
         use stub_runtime::prelude::*;
         #refused_alias
 
-        pub use stub_runtime::{ApiKey, BearerToken, CredentialFields, JsonBody, OperationInfo, Rejection, Responses, RouterOptions};
+        pub use stub_runtime::{ApiKey, BearerToken, CredentialFields, JsonBody, OperationHook, OperationInfo, Rejection, Responses, RouterOptions};
         /// The shared model types.
         pub use #types_crate as types;
         #uuid_reexport

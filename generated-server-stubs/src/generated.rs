@@ -15,8 +15,8 @@ use stub_runtime::prelude::*;
 /// What a handler answers when it refuses a request itself.
 type Refused = stub_runtime::Refused<Errors>;
 pub use stub_runtime::{
-    ApiKey, BearerToken, CredentialFields, JsonBody, OperationInfo, Rejection, Responses,
-    RouterOptions,
+    ApiKey, BearerToken, CredentialFields, JsonBody, OperationHook, OperationInfo,
+    Rejection, Responses, RouterOptions,
 };
 /// The shared model types.
 pub use users_api_types as types;
@@ -422,6 +422,7 @@ async fn handle_authenticate_from_oauth_token<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     request: axum::extract::Request,
 ) -> Result<Response, Refused> {
+    shared.options.routed(0);
     let body = stub_runtime::json_request::<
         types::OAuthToken,
     >(
@@ -448,6 +449,7 @@ async fn handle_users_disconnect_user<A: UsersApi>(
     path: stub_runtime::PathValues,
     request: axum::extract::Request,
 ) -> Result<Response, Refused> {
+    shared.options.routed(1);
     let header_map = request.headers();
     let credentials = Credentials::from_headers(header_map)?;
     stub_runtime::require_credentials(
@@ -472,6 +474,7 @@ async fn handle_users_snapshot<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     request: axum::extract::Request,
 ) -> Result<Response, Refused> {
+    shared.options.routed(2);
     let header_map = request.headers();
     let credentials = Credentials::from_headers(header_map)?;
     stub_runtime::require_credentials(
@@ -496,6 +499,7 @@ async fn handle_users_specific_user_snapshot<A: UsersApi>(
     path: stub_runtime::PathValues,
     request: axum::extract::Request,
 ) -> Result<Response, Refused> {
+    shared.options.routed(3);
     let header_map = request.headers();
     let credentials = Credentials::from_headers(header_map)?;
     stub_runtime::require_credentials(
@@ -519,6 +523,7 @@ async fn handle_users_specific_user_snapshot<A: UsersApi>(
 async fn handle_get_openapi_yaml<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
 ) -> Result<Response, Refused> {
+    shared.options.routed(4);
     Ok(
         stub_runtime::respond::<
             Errors,
@@ -534,6 +539,7 @@ async fn handle_get_openapi_yaml<A: UsersApi>(
 async fn handle_get_openapi_json<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
 ) -> Result<Response, Refused> {
+    shared.options.routed(5);
     Ok(
         stub_runtime::respond::<
             Errors,
@@ -549,6 +555,7 @@ async fn handle_get_openapi_json<A: UsersApi>(
 async fn handle_get_docs<A: UsersApi>(
     State(shared): State<stub_runtime::Shared<A>>,
 ) -> Result<Response, Refused> {
+    shared.options.routed(6);
     Ok(
         stub_runtime::respond::<
             Errors,

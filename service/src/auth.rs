@@ -146,7 +146,11 @@ impl Verifier {
     pub async fn verify_bearer(&self, token: &str) -> Result<Arc<Principal>, AuthError> {
         match self.verify_id_principal(token) {
             Err(AuthError::Malformed(_)) if self.userinfo.is_some() => {
-                self.verify_access_token(token).await.map(Principal::new)
+                // Boxed: the userinfo call's (large) future would otherwise
+                // be part of every bearer-carrying request's (issue 25).
+                Box::pin(self.verify_access_token(token))
+                    .await
+                    .map(Principal::new)
             }
             other => other,
         }

@@ -66,18 +66,29 @@ impl<S: Storage> Cached<S> {
     }
 
     /// The body of `GET /users` listing everyone.
+    ///
+    /// A read of the database runs as a boxed future, here and in the
+    /// other reads: its future (a PostgreSQL query's, about 2 KB) would
+    /// otherwise be part of every request's, kept bodies included, and be
+    /// copied each time the request's future moves (issue 25).
     pub async fn list_body(&self) -> Result<Bytes, StoreError> {
         match &self.strategy {
-            Strategy::Single(single) => single.list(&*self.store).await,
-            Strategy::Shared(shared) => shared.list(&*self.store).await,
+            Strategy::Single(single) => match single.kept_list() {
+                Some(bytes) => Ok(bytes),
+                None => Box::pin(single.list(&*self.store)).await,
+            },
+            Strategy::Shared(shared) => Box::pin(shared.list(&*self.store)).await,
         }
     }
 
     /// The body of `GET /users/{id}`, if the user exists.
     pub async fn user_body(&self, id: Uuid) -> Result<Option<Bytes>, StoreError> {
         match &self.strategy {
-            Strategy::Single(single) => single.user(&*self.store, id).await,
-            Strategy::Shared(shared) => shared.user(&*self.store, id).await,
+            Strategy::Single(single) => match single.kept_user(id) {
+                Some(bytes) => Ok(Some(bytes)),
+                None => Box::pin(single.user(&*self.store, id)).await,
+            },
+            Strategy::Shared(shared) => Box::pin(shared.user(&*self.store, id)).await,
         }
     }
 
@@ -147,7 +158,7 @@ impl<S: Storage> RevocationStore for Cached<S> {
     async fn revoked_at(&self, id: Uuid) -> Result<Option<u64>, StoreError> {
         match &self.strategy {
             Strategy::Single(single) => Ok(single.revoked_at(id)),
-            Strategy::Shared(_) => self.store.revoked_at(id).await,
+            Strategy::Shared(_) => Box::pin(self.store.revoked_at(id)).await,
         }
     }
 }
@@ -161,8 +172,10 @@ impl<S: Storage> ApplicationStore for Cached<S> {
         self.store.applications().await
     }
 
+    /// Boxed, as the reads are (see [`Cached::list_body`]): every request
+    /// of the `applications` mode asks.
     async fn is_application(&self, id: Uuid) -> Result<bool, StoreError> {
-        self.store.is_application(id).await
+        Box::pin(self.store.is_application(id)).await
     }
 
     async fn remove_application(&self, id: Uuid) -> Result<bool, StoreError> {

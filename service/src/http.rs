@@ -18,6 +18,7 @@
 //! request runs with its peer and id as its
 //! [`RequestContext`].
 
+use std::cell::Cell;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -38,11 +39,12 @@ use tokio::time::Sleep;
 use tower::Service;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use users_api_server_stubs::types::ApiErrorCode;
-use users_api_server_stubs::{Errors, RouterOptions, router_with_options};
+use users_api_server_stubs::{Errors, OperationHook, RouterOptions, router_with_options};
 
 use crate::api::Service as Api;
 use crate::config::AccessMode;
 use crate::ops::observe::{Observation, Observer};
+use crate::ops::operation::{Operation, operation_of};
 use crate::ops::request_context::{self, RequestContext};
 use crate::serve::HttpService;
 use crate::store::Storage;
@@ -87,6 +89,11 @@ pub fn app<S: Storage>(
             require_credentials: !local,
             validate_requests: limits.validate_requests,
             validate_responses: limits.validate_responses,
+            // The operation the router matched labels the request's
+            // metrics and `response` line (not matched a second time here).
+            on_operation: observer
+                .timed()
+                .then_some(OperationHook(request_context::routed)),
         },
     );
     let router = if boundary.allowed_origins.is_empty() {
@@ -140,21 +147,32 @@ impl App {
         let (observation, id) = self.shared.observer.start(&req);
         let docs = req.uri().path() == "/docs";
         let state = match guard(&self.shared, &req, peer) {
+            // Refused before the router runs: the operation is looked up.
             Some(refusal) => Answer::Ready {
                 response: Some(refusal),
                 id,
+                operation: operation_of(req.method(), req.uri().path()),
             },
             None => {
                 let mut router = self.inner.clone();
                 match catch_unwind(AssertUnwindSafe(move || router.call(req))) {
                     Ok(future) => Answer::Running {
-                        future: request_context::scope(RequestContext { peer, id }, future),
+                        future: request_context::scope(
+                            RequestContext {
+                                peer,
+                                id,
+                                operation: Cell::new(None),
+                            },
+                            future,
+                        ),
                         limit: self.shared.timeout,
                         timer: None,
                     },
+                    // Routing itself panicked: no handler ran.
                     Err(_) => Answer::Ready {
                         response: Some(internal_error()),
                         id,
+                        operation: Operation::unmatched(),
                     },
                 }
             }
@@ -191,6 +209,7 @@ pin_project! {
         Ready {
             response: Option<Response>,
             id: Option<HeaderValue>,
+            operation: Operation,
         },
         /// The router's future, in the request's context. The timer is
         /// only created if the first poll does not finish the request.
@@ -208,10 +227,16 @@ impl Future for AppFuture {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let (mut response, id) = match this.state.project() {
-            AnswerProj::Ready { response, id } => {
-                (response.take().unwrap_or_else(internal_error), id.take())
-            }
+        let (mut response, id, operation) = match this.state.project() {
+            AnswerProj::Ready {
+                response,
+                id,
+                operation,
+            } => (
+                response.take().unwrap_or_else(internal_error),
+                id.take(),
+                *operation,
+            ),
             AnswerProj::Running {
                 mut future,
                 limit,
@@ -232,12 +257,16 @@ impl Future for AppFuture {
                         )
                     }
                 };
-                (response, future.take_value().and_then(|context| context.id))
+                // What the router matched: its handler reported it
+                // (none for a 404 or 405).
+                let context = future.take_value().unwrap_or_default();
+                let operation = context.operation.get().unwrap_or_else(Operation::unmatched);
+                (response, context.id, operation)
             }
         };
         harden(&mut response, *this.docs);
         if let Some(observation) = this.observation.take() {
-            observation.finish(&mut response, id);
+            observation.finish(&mut response, id, operation);
         }
         Poll::Ready(Ok(response))
     }

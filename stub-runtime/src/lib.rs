@@ -138,7 +138,9 @@ pub use rejection::{BuiltinError, Rejection, error_json};
 #[cfg(feature = "axum")]
 pub use responses::{Responses, response};
 #[cfg(feature = "axum")]
-pub use router::{OperationInfo, RouterOptions, Routes, Shared, require_credentials};
+pub use router::{
+    OperationHook, OperationInfo, RouterOptions, Routes, Shared, require_credentials,
+};
 #[cfg(feature = "axum")]
 pub use schema_errors::SchemaErrors;
 #[cfg(feature = "axum")]

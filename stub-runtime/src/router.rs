@@ -38,6 +38,36 @@ pub struct RouterOptions {
     /// included) is checked against its documented schema; a violation is
     /// logged and answered with 500. On in debug builds, off in release.
     pub validate_responses: bool,
+    /// Called as each operation's handler starts, before any parameter is
+    /// read, with the operation's position in the crate's `OPERATIONS`:
+    /// what the router matched, for whoever labels requests by operation
+    /// (metrics, logs) without matching the path a second time. A refusal
+    /// before any handler runs (404, 405) calls nothing.
+    pub on_operation: Option<OperationHook>,
+}
+
+/// What [`RouterOptions::on_operation`] calls: a plain function, compared
+/// by address.
+#[derive(Debug, Clone, Copy)]
+pub struct OperationHook(pub fn(usize));
+
+impl PartialEq for OperationHook {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::fn_addr_eq(self.0, other.0)
+    }
+}
+
+impl Eq for OperationHook {}
+
+impl RouterOptions {
+    /// Reports that the handler of operation `index` (its position in
+    /// `OPERATIONS`) started, if [`RouterOptions::on_operation`] is set.
+    #[inline]
+    pub fn routed(&self, index: usize) {
+        if let Some(OperationHook(hook)) = self.on_operation {
+            hook(index);
+        }
+    }
 }
 
 impl Default for RouterOptions {
@@ -47,6 +77,7 @@ impl Default for RouterOptions {
             require_credentials: true,
             validate_requests: true,
             validate_responses: cfg!(debug_assertions),
+            on_operation: None,
         }
     }
 }

@@ -142,6 +142,18 @@ async fn metrics_parse_with_the_prometheus_parser_and_count_requests() {
         .await
         .unwrap();
     assert_eq!(bad.status(), 401);
+    // Refused before the router runs (a foreign web page): still labelled
+    // with the operation its method and path name. A method the path does
+    // not serve reaches no operation.
+    let foreign = c
+        .get(format!("{}/users", service.url))
+        .header("origin", "http://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 403);
+    let wrong_method = c.delete(format!("{}/users", service.url)).send().await;
+    assert_eq!(wrong_method.unwrap().status(), 405);
 
     let after = parse_with_prometheus_client(&scrape().await.1);
     let moved = |name: &str, labels: &[(&str, &str)]| {
@@ -159,6 +171,10 @@ async fn metrics_parse_with_the_prometheus_parser_and_count_requests() {
     assert_eq!(moved("users_http_requests_total", &missing), 1.0);
     let refused = [("operation_id", "users_snapshot"), ("status", "401")];
     assert_eq!(moved("users_http_requests_total", &refused), 1.0);
+    let foreign = [("operation_id", "users_snapshot"), ("status", "403")];
+    assert_eq!(moved("users_http_requests_total", &foreign), 1.0);
+    let wrong_method = [("operation_id", "unmatched"), ("status", "405")];
+    assert_eq!(moved("users_http_requests_total", &wrong_method), 1.0);
     let reads = [("operation_id", "users_specific_user_snapshot")];
     assert_eq!(
         moved("users_http_request_duration_seconds_count", &reads),

@@ -107,9 +107,11 @@ fn place_arg(place: Place) -> Ident {
     }
 }
 
-/// The handler of `op`.
+/// The handler of `op`, the `index`th of `OPERATIONS`. Its first step
+/// reports that index (`RouterOptions::routed`): the router's match, for
+/// whoever labels requests by operation.
 pub fn handler(
-    op: &Operation,
+    (index, op): (usize, &Operation),
     name: &Ident,
     trait_ident: &Ident,
     schemes: &SchemeFields<'_>,
@@ -118,7 +120,8 @@ pub fn handler(
 ) -> TokenStream {
     let method = ident(&op.id);
     let mut extractors = vec![quote!(State(shared): State<stub_runtime::Shared<A>>)];
-    let mut steps = Vec::new();
+    let index = proc_macro2::Literal::usize_unsuffixed(index);
+    let mut steps = vec![quote!(shared.options.routed(#index);)];
     let mut args = Vec::new();
     let secured = schemes.secures(op);
     let checks_media = op

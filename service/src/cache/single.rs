@@ -51,9 +51,19 @@ impl Single {
         self.kept.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The body of `GET /users`, if kept.
+    pub fn kept_list(&self) -> Option<Bytes> {
+        self.kept().list.clone()
+    }
+
+    /// One user's body, if kept.
+    pub fn kept_user(&self, id: Uuid) -> Option<Bytes> {
+        self.kept().users.get(&id).cloned()
+    }
+
     /// The body of `GET /users`, kept or read from `store` (and kept).
     pub async fn list<S: UserStore>(&self, store: &S) -> Result<Bytes, StoreError> {
-        if let Some(bytes) = self.kept().list.clone() {
+        if let Some(bytes) = self.kept_list() {
             return Ok(bytes);
         }
         let _one_at_a_time = self.rebuild.lock().await;

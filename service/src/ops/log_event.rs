@@ -182,6 +182,7 @@ mod tests {
             let context = RequestContext {
                 peer: None,
                 id: Some(HeaderValue::from_static("0123abcd")),
+                ..RequestContext::default()
             };
             rt.block_on(scope(context, async {
                 tokio::task::yield_now().await;

@@ -20,7 +20,7 @@ use axum::response::Response;
 use metrics::{Counter, Histogram};
 
 use super::access_line::{self, AccessLine};
-use super::operation::{Operation, operation_of};
+use super::operation::Operation;
 use super::request_id::{HEADER, RequestIds};
 use crate::meters;
 
@@ -96,13 +96,18 @@ impl Observer {
         }
     }
 
+    /// Whether requests are timed and labelled by operation (metrics or
+    /// `response` lines are on).
+    pub fn timed(&self) -> bool {
+        self.metrics.is_some() || self.access.is_some()
+    }
+
     /// Starts observing a request; also gives its id, if requests get ids.
     pub fn start(&self, req: &Request) -> (Observation, Option<HeaderValue>) {
         let request_id = self.ids.as_ref().map(|ids| ids.for_request(req.headers()));
         let access = self.access;
-        let timed = self.metrics.is_some() || access.is_some();
         let observation = Observation {
-            timing: timed.then(|| (Instant::now(), operation_of(req.method(), req.uri().path()))),
+            started: self.timed().then(Instant::now),
             // The path only: query strings (tokens) are never logged.
             request: access.map(|access| (access, req.method().clone(), req.uri().path().into())),
             metrics: self.metrics.clone(),
@@ -115,16 +120,22 @@ impl Observer {
 pub struct Observation {
     /// Where its `response` line goes, its method and path, if logged.
     request: Option<(&'static AccessLine<Stderr>, Method, Box<str>)>,
-    /// When it arrived and what it is for, if timed.
-    timing: Option<(Instant, Operation)>,
+    /// When it arrived, if timed.
+    started: Option<Instant>,
     metrics: Option<Arc<RequestMeters>>,
 }
 
 impl Observation {
-    /// Records the response: metrics, the `response` log line, and the
-    /// request's id (from [`Observer::start`]) in its `X-Request-Id` header.
-    pub fn finish(self, response: &mut Response, request_id: Option<HeaderValue>) {
-        if let Some((started, operation)) = self.timing {
+    /// Records the response to a request for `operation`: metrics, the
+    /// `response` log line, and the request's id (from [`Observer::start`])
+    /// in its `X-Request-Id` header.
+    pub fn finish(
+        self,
+        response: &mut Response,
+        request_id: Option<HeaderValue>,
+        operation: Operation,
+    ) {
+        if let Some(started) = self.started {
             let elapsed = started.elapsed();
             let status = response.status().as_u16();
             if let Some(meters) = &self.metrics {

@@ -1,7 +1,9 @@
-//! The spec operation a request is for, by method and path, from the
-//! generated [`OPERATIONS`] table (matched with `matchit`, axum's matcher):
-//! the `operation_id` label of metrics and log lines. Anything else is
-//! [`UNMATCHED`], so a label never holds a client's raw path.
+//! The spec operation a request is for: the `operation_id` label of metrics
+//! and log lines. The generated router reports the operation it matched
+//! (see [`super::request_context::routed`]); a request refused before the
+//! router runs is looked up by method and path in the generated
+//! [`OPERATIONS`] table (matched with `matchit`, axum's matcher). Anything
+//! else is [`UNMATCHED`], so a label never holds a client's raw path.
 
 use std::sync::LazyLock;
 
@@ -18,6 +20,18 @@ pub struct Operation(usize);
 impl Operation {
     /// How many there are: every operation of the spec, and [`UNMATCHED`].
     pub const COUNT: usize = OPERATIONS.len() + 1;
+
+    /// The operation at `index` of `OPERATIONS` (what the generated router
+    /// reports, see [`super::request_context::routed`]); past the end,
+    /// the unmatched one.
+    pub fn at(index: usize) -> Self {
+        Self(index.min(OPERATIONS.len()))
+    }
+
+    /// The label of a request no operation serves.
+    pub fn unmatched() -> Self {
+        Self(OPERATIONS.len())
+    }
 
     /// Its position, below [`Operation::COUNT`].
     pub fn index(self) -> usize {
@@ -68,7 +82,7 @@ pub fn operation_of(method: &Method, path: &str) -> Operation {
                 .find(|(verb, _)| *verb == method.as_str())
                 .map(|(_, i)| Operation(*i))
         })
-        .unwrap_or(Operation(OPERATIONS.len()))
+        .unwrap_or(Operation::unmatched())
 }
 
 #[cfg(test)]

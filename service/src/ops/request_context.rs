@@ -9,11 +9,14 @@
 //! issue 25), paid even when nothing was logged. A task-local costs a swap
 //! per poll and is read only when a line is written.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::net::IpAddr;
 
 use axum::http::HeaderValue;
 use tokio::task::futures::TaskLocalFuture;
+
+use super::operation::Operation;
 
 tokio::task_local! {
     static CURRENT: RequestContext;
@@ -27,6 +30,16 @@ pub struct RequestContext {
     /// The request's id, if requests get ids (made here, or a trusted
     /// proxy's checked to be 1 to 128 of `A-Za-z0-9-_.:`).
     pub id: Option<HeaderValue>,
+    /// The operation the router matched, once its handler has started
+    /// ([`routed`]); unset for a request no operation serves.
+    pub operation: Cell<Option<Operation>>,
+}
+
+/// Records that the current request was routed to the operation at `index`
+/// of `OPERATIONS` (the generated router's `RouterOptions::on_operation`).
+/// Outside a request it does nothing.
+pub fn routed(index: usize) {
+    let _ = CURRENT.try_with(|c| c.operation.set(Some(Operation::at(index))));
 }
 
 /// Runs `future` as the handling of the request `context` describes; the
@@ -64,6 +77,7 @@ mod tests {
         let context = RequestContext {
             peer: Some(IpAddr::from([127, 0, 0, 2])),
             id: Some(HeaderValue::from_static("abc-1")),
+            ..RequestContext::default()
         };
         let future = scope(context, async {
             tokio::task::yield_now().await;

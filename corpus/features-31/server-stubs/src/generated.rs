@@ -15,8 +15,8 @@ use stub_runtime::prelude::*;
 /// What a handler answers when it refuses a request itself.
 type Refused = stub_runtime::Refused<Errors>;
 pub use stub_runtime::{
-    ApiKey, BearerToken, CredentialFields, JsonBody, OperationInfo, Rejection, Responses,
-    RouterOptions,
+    ApiKey, BearerToken, CredentialFields, JsonBody, OperationHook, OperationInfo,
+    Rejection, Responses, RouterOptions,
 };
 /// The shared model types.
 pub use features_31_api_types as types;
@@ -195,6 +195,7 @@ async fn handle_create_pet<A: Features31Api>(
         .run::<
             Errors,
         >(async move {
+            shared.options.routed(0);
             let body = stub_runtime::json_request::<
                 types::Pet,
             >(
@@ -228,6 +229,7 @@ async fn handle_get_pet<A: Features31Api>(
         .run::<
             Errors,
         >(async move {
+            shared.options.routed(1);
             let header_map = request.headers();
             let id: stub_runtime::Integer = path.get("id", "an integer")?;
             stub_runtime::param_check(
@@ -277,6 +279,7 @@ async fn handle_put_file<A: Features31Api>(
         .run::<
             Errors,
         >(async move {
+            shared.options.routed(2);
             let header_map = request.headers();
             let name: String = path.get("name", "a string")?;
             stub_runtime::expect_media_type(header_map, "application/octet-stream")?;
@@ -300,6 +303,7 @@ async fn handle_pet_adopted<A: Features31Api>(
     State(shared): State<stub_runtime::Shared<A>>,
     request: axum::extract::Request,
 ) -> Result<Response, Refused> {
+    shared.options.routed(3);
     let body = stub_runtime::json_request::<
         types::Pet,
     >(

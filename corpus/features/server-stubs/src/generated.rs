@@ -15,8 +15,8 @@ use stub_runtime::prelude::*;
 /// What a handler answers when it refuses a request itself.
 type Refused = stub_runtime::Refused<Errors>;
 pub use stub_runtime::{
-    ApiKey, BearerToken, CredentialFields, JsonBody, OperationInfo, Rejection, Responses,
-    RouterOptions,
+    ApiKey, BearerToken, CredentialFields, JsonBody, OperationHook, OperationInfo,
+    Rejection, Responses, RouterOptions,
 };
 /// The shared model types.
 pub use features_api_types as types;
@@ -659,6 +659,7 @@ async fn handle_list_items<A: FeaturesApi>(
         .run::<
             Errors,
         >(async move {
+            shared.options.routed(0);
             let header_map = request.headers();
             let query = ListItemsQuery {
                 q: stub_runtime::required(
@@ -754,6 +755,7 @@ async fn handle_create_item_form<A: FeaturesApi>(
         .run::<
             Errors,
         >(async move {
+            shared.options.routed(1);
             let body = stub_runtime::form_request::<
                 types::CreateItemFormBody,
             >(
@@ -789,6 +791,7 @@ async fn handle_items_set_note<A: FeaturesApi>(
         .run::<
             Errors,
         >(async move {
+            shared.options.routed(2);
             let header_map = request.headers();
             let id: stub_runtime::Integer = path.get("id", "an integer")?;
             stub_runtime::expect_media_type(header_map, "text/plain")?;
@@ -806,6 +809,7 @@ async fn handle_post_blobs<A: FeaturesApi>(
         .run::<
             Errors,
         >(async move {
+            shared.options.routed(3);
             let header_map = request.headers();
             stub_runtime::expect_media_type(header_map, "application/octet-stream")?;
             let body = stub_runtime::bytes_request(request, shared.options.body_limit)
@@ -827,6 +831,7 @@ async fn handle_post_blobs<A: FeaturesApi>(
 async fn handle_get_page<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
 ) -> Result<Response, Refused> {
+    shared.options.routed(4);
     Ok(
         stub_runtime::respond::<
             Errors,
@@ -842,11 +847,13 @@ async fn handle_get_page<A: FeaturesApi>(
 async fn handle_old_page<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
 ) -> Result<Response, Refused> {
+    shared.options.routed(5);
     Ok(stub_runtime::response(shared.api.old_page().await))
 }
 async fn handle_anything<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
 ) -> Result<Response, Refused> {
+    shared.options.routed(6);
     Ok(
         stub_runtime::respond::<
             Errors,
@@ -862,22 +869,26 @@ async fn handle_anything<A: FeaturesApi>(
 async fn handle_open_socket<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
 ) -> Result<Response, Refused> {
+    shared.options.routed(7);
     Ok(stub_runtime::response(shared.api.open_socket().await))
 }
 async fn handle_login_redirect<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
 ) -> Result<Response, Refused> {
+    shared.options.routed(8);
     Ok(stub_runtime::response(shared.api.login_redirect().await))
 }
 async fn handle_ping<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
 ) -> Result<Response, Refused> {
+    shared.options.routed(9);
     Ok(stub_runtime::response(shared.api.ping().await))
 }
 async fn handle_get_report<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     query_pairs: stub_runtime::QueryPairs,
 ) -> Result<Response, Refused> {
+    shared.options.routed(10);
     let query = GetReportQuery {
         html: query_pairs.scalar::<bool>("html", "`true` or `false`")?.unwrap_or(false),
     };
@@ -901,6 +912,7 @@ async fn handle_get_order<A: FeaturesApi>(
         .run::<
             Errors,
         >(async move {
+            shared.options.routed(11);
             let id: stub_runtime::Integer = path.get("id", "an integer")?;
             Ok(
                 stub_runtime::respond::<
@@ -925,6 +937,7 @@ async fn handle_put_order<A: FeaturesApi>(
         .run::<
             Errors,
         >(async move {
+            shared.options.routed(12);
             let id: stub_runtime::Integer = path.get("id", "an integer")?;
             let body = stub_runtime::json_request::<
                 types::Item,
@@ -957,6 +970,7 @@ async fn handle_create_item_charset<A: FeaturesApi>(
         .run::<
             Errors,
         >(async move {
+            shared.options.routed(13);
             let body = stub_runtime::json_request::<
                 types::Item,
             >(
@@ -988,6 +1002,7 @@ async fn handle_create_item_either<A: FeaturesApi>(
         .run::<
             Errors,
         >(async move {
+            shared.options.routed(14);
             let header_map = request.headers();
             let body = if stub_runtime::expect_media_type(header_map, "application/json")
                 .is_ok()
@@ -1052,6 +1067,7 @@ async fn handle_upload_any<A: FeaturesApi>(
         .run::<
             Errors,
         >(async move {
+            shared.options.routed(15);
             let header_map = request.headers();
             stub_runtime::expect_body(header_map)?;
             let body = stub_runtime::bytes_request(request, shared.options.body_limit)
@@ -1074,6 +1090,7 @@ async fn handle_get_session<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     request: axum::extract::Request,
 ) -> Result<Response, Refused> {
+    shared.options.routed(16);
     let header_map = request.headers();
     let cookie_pairs = stub_runtime::QueryPairs::cookies(header_map);
     let cookies = GetSessionCookies {
@@ -1125,6 +1142,7 @@ async fn handle_get_flags<A: FeaturesApi>(
     State(shared): State<stub_runtime::Shared<A>>,
     request: axum::extract::Request,
 ) -> Result<Response, Refused> {
+    shared.options.routed(17);
     let header_map = request.headers();
     let headers = GetFlagsHeaders {
         x_dry_run: stub_runtime::required(
@@ -1160,6 +1178,7 @@ async fn handle_check_constraints<A: FeaturesApi>(
         .run::<
             Errors,
         >(async move {
+            shared.options.routed(18);
             let header_map = request.headers();
             let code: String = path.get("code", "a string")?;
             stub_runtime::param_check(
