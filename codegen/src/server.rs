@@ -83,11 +83,15 @@ const CRATE_ITEMS: &[&str] = &[
     "CredentialFields",
 ];
 
-/// Generates the server-stub crate's `generated.rs` body.
+/// Generates the server-stub crate's `generated.rs` body. `checked` is
+/// handed the name of each operation's response check in the `validate`
+/// module (`None`: nothing to check), in `ops` order, as soon as they are
+/// known: the skeleton server calls them, and need not build them again.
 pub fn generate(
     ops: &[Operation],
     schemes: &[Scheme],
     names: &ServerNames<'_>,
+    checked: impl FnOnce(&[Option<proc_macro2::Ident>]),
 ) -> Result<TokenStream> {
     let trait_ident = trait_ident(names.trait_name);
     let types_crate = ident(names.types_crate);
@@ -110,6 +114,12 @@ pub fn generate(
         .iter()
         .map(|op| checks::OpChecks::of(&mut checks, op))
         .collect();
+    checked(
+        &op_checks
+            .iter()
+            .map(|c| c.responses.clone())
+            .collect::<Vec<_>>(),
+    );
     let validate = checks.module();
     let error_type = names.error.as_ref().map(|e| e.type_name);
     let answers: Vec<Option<(proc_macro2::Ident, TokenStream)>> = ops
@@ -234,19 +244,6 @@ pub(crate) fn trait_ident(name: &str) -> proc_macro2::Ident {
     }
 }
 
-/// The name of each operation's response check in the stubs' `validate`
-/// module (`None`: nothing to check), in `ops` order, as [`generate`]
-/// names them.
-pub(crate) fn response_checks(
-    ops: &[Operation],
-    components: Option<&openapiv3::Components>,
-) -> Vec<Option<proc_macro2::Ident>> {
-    let mut checks = checks::Checks::new(components);
-    ops.iter()
-        .map(|op| checks::OpChecks::of(&mut checks, op).responses)
-        .collect()
-}
-
 /// The trait's method declarations (as in the trait, docs included), for an
 /// implementation generated beside the stubs (the skeleton server).
 pub(crate) fn trait_methods(ops: &[Operation], schemes: &[Scheme]) -> Vec<TokenStream> {
@@ -335,7 +332,13 @@ mod tests {
             error: None,
             components: spec.api.components.as_ref(),
         };
-        let tokens = generate(&ops, &model::schemes(spec.api.components.as_ref()), &names).unwrap();
+        let tokens = generate(
+            &ops,
+            &model::schemes(spec.api.components.as_ref()),
+            &names,
+            |_| {},
+        )
+        .unwrap();
         syn::parse2(tokens).unwrap()
     }
 
