@@ -120,7 +120,8 @@ pub struct Generated {
 /// are not `Send`, so each hands back formatted files):
 /// - this one: the document rewritten for progenitor, the model types, the client;
 /// - the server stubs;
-/// - the skeleton server, then the typed mocks, whose pass waits for the
+/// - the skeleton server, which waits for the operations and response
+///   checks the stubs built, then the typed mocks, whose pass waits for the
 ///   rewritten document and the model types from this thread.
 pub fn generate_timed(spec: &Spec, options: &Options) -> Result<Generated> {
     let wall = Instant::now();
@@ -135,15 +136,30 @@ pub fn generate_timed(spec: &Spec, options: &Options) -> Result<Generated> {
     let version = version.as_str();
     let types_ident = options.types.1.replace('-', "_");
     let (to_mocks, for_mocks) = mpsc::channel::<(Arc<OpenAPI>, Vec<ModelType>)>();
+    let (to_skeleton, for_skeleton) = mpsc::channel::<emit::server_crate::Shared>();
     let (client, server, (skeleton, mock)) = std::thread::scope(|scope| {
         let server = scope.spawn(|| {
-            timed(|| emit::server_crate::files(spec, options, &types_ident, usable_error, version))
+            timed(|| {
+                emit::server_crate::files(spec, options, &types_ident, usable_error, version, {
+                    // The receiver is gone only when its thread panicked, which the join reports.
+                    move |shared| drop(to_skeleton.send(shared))
+                })
+            })
         });
         let extras = scope.spawn(move || {
-            let skeleton = options.skeleton.as_ref().map(|skeleton| {
-                timed(|| {
-                    emit::skeleton_crate::files(spec, options, skeleton, usable_error, version)
-                })
+            // Nothing arrives when the stubs failed first: that error is reported.
+            let skeleton = options.skeleton.as_ref().and_then(|skeleton| {
+                let stubs = for_skeleton.recv().ok()?;
+                Some(timed(|| {
+                    emit::skeleton_crate::files(
+                        spec,
+                        options,
+                        skeleton,
+                        usable_error,
+                        version,
+                        &stubs,
+                    )
+                }))
             });
             // Nothing arrives when the model types failed: that error is reported.
             let mock = options

@@ -83,11 +83,15 @@ const CRATE_ITEMS: &[&str] = &[
     "CredentialFields",
 ];
 
-/// Generates the server-stub crate's `generated.rs` body.
+/// Generates the server-stub crate's `generated.rs` body. `checked` is
+/// handed the name of each operation's response check in the `validate`
+/// module (`None`: nothing to check), in `ops` order, as soon as they are
+/// known: the skeleton server calls them, and need not build them again.
 pub fn generate(
     ops: &[Operation],
     schemes: &[Scheme],
     names: &ServerNames<'_>,
+    checked: impl FnOnce(&[Option<proc_macro2::Ident>]),
 ) -> Result<TokenStream> {
     let trait_ident = trait_ident(names.trait_name);
     let types_crate = ident(names.types_crate);
@@ -110,6 +114,12 @@ pub fn generate(
         .iter()
         .map(|op| checks::OpChecks::of(&mut checks, op))
         .collect();
+    checked(
+        &op_checks
+            .iter()
+            .map(|c| c.responses.clone())
+            .collect::<Vec<_>>(),
+    );
     let validate = checks.module();
     let error_type = names.error.as_ref().map(|e| e.type_name);
     let answers: Vec<Option<(proc_macro2::Ident, TokenStream)>> = ops
@@ -235,19 +245,6 @@ pub(crate) fn trait_ident(name: &str) -> proc_macro2::Ident {
     }
 }
 
-/// The name of each operation's response check in the stubs' `validate`
-/// module (`None`: nothing to check), in `ops` order, as [`generate`]
-/// names them.
-pub(crate) fn response_checks(
-    ops: &[Operation],
-    components: Option<&openapiv3::Components>,
-) -> Vec<Option<proc_macro2::Ident>> {
-    let mut checks = checks::Checks::new(components);
-    ops.iter()
-        .map(|op| checks::OpChecks::of(&mut checks, op).responses)
-        .collect()
-}
-
 /// The trait's method declarations (as in the trait, docs included), for an
 /// implementation generated beside the stubs (the skeleton server).
 pub(crate) fn trait_methods(ops: &[Operation], schemes: &[Scheme]) -> Vec<TokenStream> {
@@ -329,8 +326,108 @@ mod tests {
             error: None,
             components: spec.api.components.as_ref(),
         };
-        let tokens = generate(&ops, &model::schemes(spec.api.components.as_ref()), &names).unwrap();
+        let tokens = generate(
+            &ops,
+            &model::schemes(spec.api.components.as_ref()),
+            &names,
+            |_| {},
+        )
+        .unwrap();
         syn::parse2(tokens).unwrap()
+    }
+
+    /// The response checks [`generate`] hands on (to the skeleton server) are,
+    /// in operation order, the functions of the `validate` module that each
+    /// operation's own handler calls; `None` for an operation with nothing
+    /// to check.
+    #[test]
+    fn the_response_checks_handed_on_are_each_handlers_own() {
+        let text = r#"
+openapi: 3.0.3
+info: { title: t, version: "1" }
+paths:
+  /a:
+    get:
+      operationId: first
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: { type: object, properties: { n: { type: integer, minimum: 1 } } }
+  /b:
+    get:
+      operationId: second
+      responses:
+        '204': { description: nothing }
+  /c:
+    get:
+      operationId: third
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: { type: array, maxItems: 2, items: { type: string, maxLength: 3 } }
+"#;
+        let spec = Spec::parse("t.yaml", text).unwrap();
+        let ops = model::operations(&spec).unwrap();
+        let names = ServerNames {
+            trait_name: "Api",
+            types_crate: "types_crate",
+            crate_name: "stubs",
+            error: None,
+            components: spec.api.components.as_ref(),
+        };
+        let mut handed = Vec::new();
+        let tokens = generate(
+            &ops,
+            &model::schemes(spec.api.components.as_ref()),
+            &names,
+            |checks| {
+                handed = checks
+                    .iter()
+                    .map(|c| c.as_ref().map(ToString::to_string))
+                    .collect()
+            },
+        )
+        .unwrap();
+        let file: syn::File = syn::parse2(tokens).unwrap();
+        let validate: Vec<String> = file
+            .items
+            .iter()
+            .find_map(|item| match item {
+                syn::Item::Mod(m) if m.ident == "validate" => m.content.as_ref(),
+                _ => None,
+            })
+            .expect("a validate module")
+            .1
+            .iter()
+            .filter_map(|item| match item {
+                syn::Item::Fn(f) => Some(f.sig.ident.to_string()),
+                _ => None,
+            })
+            .collect();
+        let handler = |name: &str| {
+            file.items
+                .iter()
+                .find_map(|item| match item {
+                    syn::Item::Fn(f) if f.sig.ident == name => Some(quote!(#f).to_string()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| panic!("no handler {name}"))
+        };
+        let [Some(first), None, Some(third)] = handed.as_slice() else {
+            panic!("expected checks for the first and third operations only: {handed:?}");
+        };
+        assert_ne!(first, third);
+        for (check, op) in [(first, "first"), (third, "third")] {
+            assert!(validate.contains(check), "{check} is not in {validate:?}");
+            let calls =
+                |f: &str| handler(&format!("handle_{op}")).contains(&format!("validate :: {f} "));
+            assert!(calls(check), "handle_{op} does not call validate::{check}");
+        }
+        assert!(!handler("handle_first").contains(&format!("validate :: {third} ")));
     }
 
     fn distinct(what: &str, names: Vec<String>) -> Vec<String> {

@@ -1,6 +1,8 @@
 //! The server-stub crate: the IR handed to the server generator, its
 //! manifest, and the spec beside it.
 
+use std::sync::Arc;
+
 use heck::ToPascalCase;
 
 use super::format::{crate_doc, parse, rust_files};
@@ -13,17 +15,30 @@ use crate::server;
 use crate::spec::Spec;
 use crate::validate::error_codes;
 
-/// The server stubs, with their manifest and the spec beside them.
+/// What the stubs hand the skeleton server, which implements their trait:
+/// built once, on the stubs' thread.
+pub(crate) struct Shared {
+    /// The operations, in spec order.
+    pub ops: Arc<[ir::Operation]>,
+    /// The name of each operation's response check in the stubs' `validate`
+    /// module (`None`: nothing to check), in `ops` order.
+    pub response_checks: Vec<Option<String>>,
+}
+
+/// The server stubs, with their manifest and the spec beside them. `share`
+/// is handed the operations and their response checks as soon as they are
+/// built (not called when the stubs fail before that).
 pub(crate) fn files(
     spec: &Spec,
     options: &Options,
     types_ident: &str,
     usable_error: bool,
     version: &str,
+    share: impl FnOnce(Shared),
 ) -> Result<Vec<GeneratedFile>> {
     let title = &spec.api.info.title;
     let components = spec.api.components.as_ref();
-    let ops = ir::operations(spec)?;
+    let ops: Arc<[ir::Operation]> = ir::operations(spec)?.into();
     let trait_name = trait_name(title);
     let error_type = type_name(&options.error_schema);
     let error_code_type = match error_codes(components, &options.error_schema) {
@@ -43,6 +58,15 @@ pub(crate) fn files(
             crate_name: &options.server.1.replace('-', "_"),
             error,
             components,
+        },
+        |checks| {
+            share(Shared {
+                ops: Arc::clone(&ops),
+                response_checks: checks
+                    .iter()
+                    .map(|c| c.as_ref().map(ToString::to_string))
+                    .collect(),
+            })
         },
     )?;
     let mut files = vec![GeneratedFile {

@@ -26,7 +26,7 @@ use quote::{format_ident, quote};
 
 use super::format::{crate_doc, header, parse, rust_files};
 use super::manifest;
-use super::server_crate::trait_name;
+use super::server_crate::{Shared, trait_name};
 use crate::error::{CodegenError, Result};
 use crate::ir::{self, BodyKind, Operation, ResponseCase, RustType, Status, body_kind};
 use crate::names::type_name;
@@ -40,27 +40,31 @@ use crate::validate::error_codes;
 /// enum: the first of these it lists, else its first code.
 const PREFERRED_CODES: &[&str] = &["not_implemented", "internal_error", "server_error"];
 
-/// The skeleton crate at `dir`, named `name`, over the stubs of `options`.
+/// The skeleton crate at `dir`, named `name`, over the stubs of `options`
+/// (`stubs`: what their generation built).
 pub(crate) fn files(
     spec: &Spec,
     options: &Options,
     (dir, name): &(PathBuf, String),
     usable_error: bool,
     version: &str,
+    stubs: &Shared,
 ) -> Result<Vec<GeneratedFile>> {
     let title = &spec.api.info.title;
     let components = spec.api.components.as_ref();
-    let ops = ir::operations(spec)?;
-    let stubs = format_ident!("{}", options.server.1.replace('-', "_"));
+    let ops = &stubs.ops;
+    let krate = format_ident!("{}", options.server.1.replace('-', "_"));
     let trait_ident = server::trait_ident(&trait_name(title));
     let error_type = usable_error.then(|| type_name(&options.error_schema));
-    let response_checks = server::response_checks(&ops, components);
-    let methods = server::trait_methods(&ops, &ir::schemes(components))
+    let methods = server::trait_methods(ops, &ir::schemes(components))
         .into_iter()
-        .zip(&ops)
-        .zip(&response_checks)
+        .zip(ops.iter())
+        .zip(&stubs.response_checks)
         .map(|((declaration, op), check)| {
-            let check = check.as_ref().map(|f| quote!(#stubs::validate::#f));
+            let check = check.as_ref().map(|f| {
+                let f = format_ident!("{f}");
+                quote!(#krate::validate::#f)
+            });
             let documented =
                 server::documented::table(op, &[501], error_type.as_deref(), components)
                     .unwrap_or_else(|| quote!(stub_runtime::Documented::NONE));
@@ -71,7 +75,7 @@ pub(crate) fn files(
         })
         .collect::<Result<Vec<_>>>()?;
     let code = error_code(components, &options.error_schema);
-    let lib = library(&stubs, &trait_ident, &methods, &code);
+    let lib = library(&krate, &trait_ident, &methods, &code);
     let mut files = vec![GeneratedFile {
         path: dir.join("Cargo.toml"),
         contents: manifest::skeleton(name, title, version, &options.server.1, REGEN_COMMAND),
