@@ -15,7 +15,7 @@ use crate::error::{CodegenError, Problem, Result};
 use crate::ir::{BodyKind, body_type, is_supported_scheme};
 use crate::spec::Spec;
 use crate::spec::media::{body_kind, preferred_media};
-use crate::spec::paths::{is_routable, responses, template_name_set};
+use crate::spec::paths::{braced_names, is_routable, responses, template_name_set};
 use crate::spec::pointer::{At, escape};
 use crate::spec::refs::resolve;
 
@@ -171,6 +171,21 @@ impl Validator<'_> {
                 at,
                 format!("the server stubs leave this operation out: the router matches only whole path segments as parameters, not {path}"),
             );
+            // The client still sends it, so every name in braces needs its
+            // path parameter.
+            let declared: BTreeSet<String> = params
+                .iter()
+                .filter_map(|p| match resolve(p, components)? {
+                    Parameter::Path { parameter_data, .. } => Some(parameter_data.name.clone()),
+                    _ => None,
+                })
+                .collect();
+            for missing in braced_names(path).difference(&declared) {
+                self.problem(
+                    at,
+                    format!("path template variable {{{missing}}} has no matching path parameter"),
+                );
+            }
             return;
         }
         let template: BTreeSet<String> = template_name_set(path);
@@ -472,6 +487,16 @@ mod tests {
             }
             Err(e) => panic!("{e}"),
         }
+    }
+
+    #[test]
+    fn a_braced_name_outside_a_whole_segment_needs_its_path_parameter_too() {
+        let yaml = "openapi: 3.0.3\ninfo: { title: t, version: '1' }\npaths:\n\
+                    \x20 '/rides?page={page}':\n\
+                    \x20   get:\n      parameters: [{ name: page, in: path, required: true, schema: { type: string } }]\n\
+                    \x20     responses: { '200': { description: ok } }\n\
+                    \x20   post:\n      responses: { '200': { description: ok } }\n";
+        assert_eq!(problems(yaml), ["#/paths/~1rides?page={page}/post"]);
     }
 
     #[test]

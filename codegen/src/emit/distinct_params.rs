@@ -80,13 +80,21 @@ pub(crate) fn inline_when_colliding(item: &mut PathItem, components: Option<&Com
     }
 }
 
+/// The Rust name progenitor gives an operation's request body, whatever the
+/// parameters are called.
+const BODY: &str = "body";
+
 /// Leaves out of `op` every parameter whose Rust name an earlier one has
-/// (path parameters come first); returns the note for the method.
+/// (path parameters come first), or the request body's (`body`, when the
+/// operation has one); returns the note for the method.
 pub(crate) fn drop_colliding(
     op: &mut Operation,
     components: Option<&Components>,
 ) -> Option<String> {
     let mut kept = BTreeSet::new();
+    if op.request_body.is_some() {
+        kept.insert(BODY.to_owned());
+    }
     let keys: Vec<Option<(String, bool)>> =
         op.parameters.iter().map(|p| key(p, components)).collect();
     for (name, _) in keys.iter().flatten().filter(|(_, path)| *path) {
@@ -109,7 +117,7 @@ pub(crate) fn drop_colliding(
     });
     (!dropped.is_empty()).then(|| {
         format!(
-            "This method does not send {}: its Rust name is another parameter's (the server stubs read it).",
+            "This method does not send {}: its Rust name is another parameter's or the request body's (the server stubs read it).",
             dropped.join(", ")
         )
     })
@@ -155,6 +163,25 @@ mod tests {
         let post = item.post.as_mut().unwrap();
         assert_eq!(names(post), ["MaxResults"], "inherited where no collision");
         assert_eq!(drop_colliding(post, None), None);
+    }
+
+    #[test]
+    fn a_parameter_named_like_the_request_body_is_left_out_only_beside_a_body() {
+        let mut item = item(
+            "post:\n  parameters:\n    - { name: Body, in: query, schema: { type: string } }\n\
+             \x20   - { name: id, in: query, schema: { type: string } }\n\
+             \x20 requestBody: { content: { text/plain: { schema: { type: string } } } }\n\
+             \x20 responses: {}\n\
+             get:\n  parameters:\n    - { name: body, in: query, schema: { type: string } }\n\
+             \x20 responses: {}\n",
+        );
+        let post = item.post.as_mut().unwrap();
+        let note = drop_colliding(post, None).unwrap();
+        assert_eq!(names(post), ["id"]);
+        assert!(note.contains("the query parameter `Body`"), "{note}");
+        let get = item.get.as_mut().unwrap();
+        assert_eq!(drop_colliding(get, None), None, "no body, no collision");
+        assert_eq!(names(get), ["body"]);
     }
 
     #[test]

@@ -21,6 +21,15 @@ pub(crate) fn template_names(path: &str) -> impl Iterator<Item = &str> {
         .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
 }
 
+/// Every `{name}` of a path template, whole segment or not (`/rides?page={page}`
+/// names `page`), as a set.
+pub(crate) fn braced_names(path: &str) -> BTreeSet<String> {
+    path.split('{')
+        .skip(1)
+        .filter_map(|s| s.split_once('}').map(|(name, _)| name.to_string()))
+        .collect()
+}
+
 /// The `{name}` segments of a path template, as a set.
 pub(crate) fn template_name_set(path: &str) -> BTreeSet<String> {
     template_names(path).map(str::to_string).collect()

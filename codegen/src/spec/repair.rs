@@ -1,6 +1,7 @@
 //! Values the generators refuse, repaired with a lint naming the place:
-//! a `default` or `enum` value that breaks its own schema's type (typify
-//! refuses the whole type; a string schema's numbers and booleans are read
+//! a `default` or `enum` value that breaks its own schema (its type, bounds
+//! or, for an object, a required property missing; typify refuses the
+//! whole type; a string schema's numbers and booleans are read
 //! as their text instead), and carriage returns in descriptions (a bare
 //! CR is not allowed in a Rust doc comment). A string's `minLength: 0`,
 //! which says nothing, is dropped without a lint: typify would check it as
@@ -121,7 +122,8 @@ fn walk(node: &mut Value, at: &At<'_>, notes: &mut Vec<Problem>, names: bool) ->
                         .is_none_or(|values| values.contains(default));
                     let valid = (fits(&ty, default) || (nullable && default.is_null()))
                         && listed
-                        && within_bounds(map, default);
+                        && within_bounds(map, default)
+                        && has_required(map, default);
                     if !valid {
                         notes.push(Problem {
                             pointer: format!("{at}/default"),
@@ -223,6 +225,21 @@ fn fits(ty: &str, value: &Value) -> bool {
     }
 }
 
+/// Whether an object default has every property its schema requires
+/// (`default: {}` beside `required: [id]` does not).
+fn has_required(schema: &serde_json::Map<String, Value>, value: &Value) -> bool {
+    let (Some(required), Some(object)) = (
+        schema.get("required").and_then(Value::as_array),
+        value.as_object(),
+    ) else {
+        return true;
+    };
+    required
+        .iter()
+        .filter_map(Value::as_str)
+        .all(|name| object.contains_key(name))
+}
+
 /// Whether a numeric default lies within `minimum` and `maximum`.
 fn within_bounds(schema: &serde_json::Map<String, Value>, value: &Value) -> bool {
     let Some(v) = value.as_f64() else {
@@ -236,6 +253,21 @@ fn within_bounds(schema: &serde_json::Map<String, Value>, value: &Value) -> bool
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn an_object_default_without_a_required_property_goes_with_a_lint() {
+        let mut doc = json!({
+            "a": { "type": "object", "required": ["id"], "default": {},
+                   "properties": { "id": { "type": "string" } } },
+            "b": { "type": "object", "required": ["id"], "default": { "id": "x" } }
+        });
+        let mut notes = Vec::new();
+        assert!(repair(&mut doc, "#", &mut notes));
+        assert_eq!(doc["a"].get("default"), None);
+        assert_eq!(doc["b"]["default"], json!({ "id": "x" }));
+        let pointers: Vec<&str> = notes.iter().map(|n| n.pointer.as_str()).collect();
+        assert_eq!(pointers, ["#/a/default"]);
+    }
 
     #[test]
     fn bad_defaults_and_values_go_with_a_lint() {
