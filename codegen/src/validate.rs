@@ -16,7 +16,7 @@ use crate::ir::{BodyKind, body_type, is_supported_scheme};
 use crate::spec::Spec;
 use crate::spec::media::{body_kind, preferred_media};
 use crate::spec::paths::{braced_names, is_routable, responses, template_name_set};
-use crate::spec::pointer::{At, escape};
+use crate::spec::pointer::{At, escape, from_fragment};
 use crate::spec::refs::resolve;
 
 /// Fields the error schema must have: the server stubs fill them.
@@ -93,7 +93,7 @@ impl Validator<'_> {
             serde_json::Value::Object(map) => {
                 if let Some(serde_json::Value::String(target)) = map.get("$ref") {
                     match target.strip_prefix('#') {
-                        Some(local) if self.raw.pointer(local).is_some() => {}
+                        Some(local) if self.raw.pointer(&from_fragment(local)).is_some() => {}
                         Some(_) => self.problem(
                             format!("{pointer}/$ref"),
                             format!("dangling $ref: {target} does not exist in this document"),
@@ -497,6 +497,23 @@ mod tests {
                     \x20     responses: { '200': { description: ok } }\n\
                     \x20   post:\n      responses: { '200': { description: ok } }\n";
         assert_eq!(problems(yaml), ["#/paths/~1rides?page={page}/post"]);
+    }
+
+    #[test]
+    fn a_percent_encoded_ref_names_what_it_decodes_to() {
+        let yaml = "openapi: 3.0.3\ninfo: { title: t, version: '1' }\npaths:\n\
+                    \x20 '/a/{id}':\n    get:\n\
+                    \x20     parameters: [{ name: id, in: path, required: true, schema: { type: string } }]\n\
+                    \x20     responses:\n        '200':\n          description: ok\n\
+                    \x20         headers: { X-A: { schema: { type: string } } }\n\
+                    \x20 '/b':\n    get:\n      responses:\n        '200':\n          description: ok\n\
+                    \x20         headers:\n\
+                    \x20           X-A: { $ref: '#/paths/~1a~1%7Bid%7D/get/responses/200/headers/X-A' }\n\
+                    \x20           X-B: { $ref: '#/paths/~1a~1%7Bid%7D/get/responses/200/headers/X-B' }\n";
+        assert_eq!(
+            problems(yaml),
+            ["#/paths/~1b/get/responses/200/headers/X-B/$ref"]
+        );
     }
 
     #[test]

@@ -1,6 +1,14 @@
 //! JSON pointers (RFC 6901), as problems name places in the spec.
 
+use std::borrow::Cow;
 use std::fmt;
+
+/// A `$ref`'s fragment (`/paths/~1a~1%7Bid%7D/get`) as a plain JSON pointer:
+/// a fragment is a URI part, so its percent-escapes are decoded first
+/// (RFC 6901, section 6), whatever the OpenAPI version.
+pub(crate) fn from_fragment(fragment: &str) -> Cow<'_, str> {
+    percent_encoding::percent_decode_str(fragment).decode_utf8_lossy()
+}
 
 /// Escapes one JSON-pointer segment.
 pub(crate) fn escape(segment: &str) -> String {

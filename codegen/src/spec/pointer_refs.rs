@@ -74,11 +74,11 @@ pub(crate) fn to_components(raw: &mut Value) -> bool {
         let Some(section) = section_of(&reference) else {
             continue;
         };
-        let pointer = decode(&reference["#".len()..]);
+        let pointer = super::pointer::from_fragment(&reference["#".len()..]);
         let Some(slot) = raw.pointer_mut(&pointer) else {
             continue; // dangling: validation names it
         };
-        let segs = segments(&decode(&reference));
+        let segs = segments(&super::pointer::from_fragment(&reference));
         let mut names = segs
             .iter()
             .filter(|s| !KEYWORDS.contains(&s.as_str()) && s.parse::<usize>().is_err());
@@ -191,27 +191,6 @@ fn segments(reference: &str) -> Vec<String> {
         .split('/')
         .map(super::pointer::unescape)
         .collect()
-}
-
-/// A fragment with its percent-escapes decoded (`%7B` -> `{`).
-fn decode(fragment: &str) -> String {
-    let bytes = fragment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(b) = fragment
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(b);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap_or_else(|_| fragment.to_string())
 }
 
 /// Points every moved `$ref` at its component.
