@@ -317,6 +317,12 @@ mod tests {
 
     /// Server stubs alone, for specs progenitor's client refuses.
     fn stubs(text: &str) -> syn::File {
+        stubs_with(text, |_| {})
+    }
+
+    /// [`stubs`], with `checked` given the response checks [`generate`]
+    /// hands on.
+    fn stubs_with(text: &str, checked: impl FnOnce(&[Option<proc_macro2::Ident>])) -> syn::File {
         let spec = Spec::parse("t.yaml", text).unwrap();
         let ops = model::operations(&spec).unwrap();
         let names = ServerNames {
@@ -330,7 +336,7 @@ mod tests {
             &ops,
             &model::schemes(spec.api.components.as_ref()),
             &names,
-            |_| {},
+            checked,
         )
         .unwrap();
         syn::parse2(tokens).unwrap()
@@ -370,29 +376,13 @@ paths:
             application/json:
               schema: { type: array, maxItems: 2, items: { type: string, maxLength: 3 } }
 "#;
-        let spec = Spec::parse("t.yaml", text).unwrap();
-        let ops = model::operations(&spec).unwrap();
-        let names = ServerNames {
-            trait_name: "Api",
-            types_crate: "types_crate",
-            crate_name: "stubs",
-            error: None,
-            components: spec.api.components.as_ref(),
-        };
         let mut handed = Vec::new();
-        let tokens = generate(
-            &ops,
-            &model::schemes(spec.api.components.as_ref()),
-            &names,
-            |checks| {
-                handed = checks
-                    .iter()
-                    .map(|c| c.as_ref().map(ToString::to_string))
-                    .collect()
-            },
-        )
-        .unwrap();
-        let file: syn::File = syn::parse2(tokens).unwrap();
+        let file = stubs_with(text, |checks| {
+            handed = checks
+                .iter()
+                .map(|c| c.as_ref().map(ToString::to_string))
+                .collect()
+        });
         let validate: Vec<String> = file
             .items
             .iter()
