@@ -1,10 +1,7 @@
 //! Turning a verified identity into a `UserProfile`, and keeping it current:
 //! a one-way mapping from [`crate::auth::identity`] to the API's types.
 
-use std::sync::LazyLock;
-
-use chrono::format::{Item, StrftimeItems};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use users_api_server_stubs::types::{
     Aesthetics, EmbeddedModelSchema, EmbeddedModelSchemaSemanticVersionEnum, ExternalProvider,
     ExternalProviderTypeEnum, ExternalProviders, Font, GroupedTimestamp, Theme, UserProfile,
@@ -37,19 +34,64 @@ fn schema() -> EmbeddedModelSchema {
     }
 }
 
-/// The human-readable form of timestamps (`December 6, 2026 at 01:40 UTC`),
-/// parsed once: parsing the format string took most of the time of a
-/// sign-in's four timestamps (callgrind, issue 25).
-static READABLE: LazyLock<Vec<Item<'static>>> = LazyLock::new(|| {
-    StrftimeItems::new("%B %-d, %Y at %H:%M UTC")
-        .parse_to_owned()
-        .expect("a valid format")
-});
+/// English month names, January first.
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// Appends `n` in decimal, at least `width` digits (zero-padded).
+fn push_number(out: &mut String, n: u32, width: usize) {
+    let mut digits = [b'0'; 10];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    at = at.min(digits.len() - width);
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+}
+
+/// The human-readable form of a timestamp, `December 6, 2026 at 01:40 UTC`
+/// (chrono's `%B %-d, %Y at %H:%M UTC`), written directly: chrono's
+/// formatter went through `core::fmt` for every item (callgrind, issue 25).
+/// Years outside 0..=9999, which chrono writes with a sign, are not
+/// expected: the service only stamps the current time.
+pub fn readable(at: DateTime<Utc>) -> String {
+    let mut out = String::with_capacity(32);
+    out.push_str(MONTHS[at.month0() as usize]);
+    out.push(' ');
+    push_number(&mut out, at.day(), 1);
+    out.push_str(", ");
+    push_number(&mut out, at.year().unsigned_abs(), 4);
+    out.push_str(" at ");
+    push_number(&mut out, at.hour(), 2);
+    out.push(':');
+    push_number(&mut out, at.minute(), 2);
+    out.push_str(" UTC");
+    out
+}
 
 /// A timestamp with its human-readable form.
 pub fn timestamp(at: DateTime<Utc>) -> GroupedTimestamp {
     GroupedTimestamp {
-        readable: Some(at.format_with_items(READABLE.iter()).to_string()),
+        readable: Some(readable(at)),
         schema: None,
         value: at,
     }
@@ -150,6 +192,28 @@ mod tests {
             assert_eq!(stamp.readable.as_deref(), Some(text));
             assert_eq!(stamp.value, at);
         }
+    }
+
+    /// The direct formatter writes what chrono's strftime writes, over
+    /// every month, single- and double-digit days and hours, and years
+    /// around the present.
+    #[test]
+    fn readable_agrees_with_chrono_strftime() {
+        use chrono::TimeZone;
+        let mut checked = 0;
+        for year in [1970, 2000, 2026, 2027, 2099, 9999] {
+            for month in 1..=12 {
+                for (day, hour, minute) in [(1, 0, 0), (9, 9, 5), (10, 10, 59), (28, 23, 30)] {
+                    let at = Utc
+                        .with_ymd_and_hms(year, month, day, hour, minute, 7)
+                        .unwrap();
+                    let expected = at.format("%B %-d, %Y at %H:%M UTC").to_string();
+                    assert_eq!(readable(at), expected);
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 6 * 12 * 4);
     }
 
     fn identity(sub: &str) -> Identity {
