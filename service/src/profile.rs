@@ -50,22 +50,12 @@ const MONTHS: [&str; 12] = [
     "December",
 ];
 
-/// Appends `n` in decimal, at least `width` digits (zero-padded).
+/// Appends `n` in decimal (itoa), zero-padded to at least `width` digits.
 fn push_number(out: &mut String, n: u32, width: usize) {
-    let mut digits = [b'0'; 10];
-    let mut at = digits.len();
-    let mut n = n;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    at = at.min(digits.len() - width);
-    // Only ASCII digits were written.
-    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(n);
+    out.extend(std::iter::repeat_n('0', width.saturating_sub(digits.len())));
+    out.push_str(digits);
 }
 
 /// The human-readable form of a timestamp, `December 6, 2026 at 01:40 UTC`
