@@ -9,7 +9,7 @@ use openapiv3::OpenAPI;
 use super::format::{crate_doc, example_block, header, parse, rust_files};
 use super::manifest::{self, Uses};
 use super::progenitor::{self, ModelType};
-use super::{client_arms, client_hooks};
+use super::{client_aliases, client_arms, client_hooks};
 use crate::error::{CodegenError, Result};
 use crate::ir::SchemeKind;
 use crate::options::{GeneratedFile, Options, REGEN_COMMAND, StageTimings};
@@ -71,6 +71,8 @@ pub(crate) fn files(
     client_arms::merge_alike_arms(&mut client);
     // The support module's hooks override `exec` only (a test checks it).
     client_hooks::drop_noop_hooks(&mut client);
+    // Parameters that read alike share one type (see `client_aliases`).
+    client_aliases::alias_identical_types(&mut client);
     t.client += started.elapsed();
 
     let crate_doc = |what: &str| crate_doc(what, title, version);

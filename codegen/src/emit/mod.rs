@@ -3,6 +3,7 @@
 //! mocks, the server stubs, the skeleton server, their manifests, and
 //! formatting.
 
+pub(crate) mod client_aliases;
 pub(crate) mod client_arms;
 pub(crate) mod client_crate;
 pub(crate) mod client_hooks;
