@@ -121,9 +121,24 @@ fn alias_in(items: &mut Vec<syn::Item>) {
 /// The name of a struct or enum without generics.
 fn plain_type_name(item: &syn::Item) -> Option<syn::Ident> {
     match item {
-        syn::Item::Struct(s) if s.generics.params.is_empty() => Some(s.ident.clone()),
+        syn::Item::Struct(s) if s.generics.params.is_empty() && !constructed_by_name(s) => {
+            Some(s.ident.clone())
+        }
         syn::Item::Enum(e) if e.generics.params.is_empty() => Some(e.ident.clone()),
         _ => None,
+    }
+}
+
+/// A unit struct or a tuple struct with a public field: a caller can build
+/// it as `Name` or `Name(..)`, which an alias does not allow.
+fn constructed_by_name(s: &syn::ItemStruct) -> bool {
+    match &s.fields {
+        syn::Fields::Unit => true,
+        syn::Fields::Unnamed(fields) => fields
+            .unnamed
+            .iter()
+            .any(|f| !matches!(f.vis, syn::Visibility::Inherited)),
+        syn::Fields::Named(_) => false,
     }
 }
 
@@ -263,6 +278,20 @@ mod tests {
             newtype("ThirdId", "^[a-z]+$"),
         ));
         assert!(!out.contains("pub type"), "{out}");
+    }
+
+    /// `Name(..)` and `Name` do not work through an alias.
+    #[test]
+    fn types_built_by_their_name_stay() {
+        for (a, b) in [
+            ("pub struct A(pub u8);", "pub struct B(pub u8);"),
+            ("pub struct A;", "pub struct B;"),
+        ] {
+            let out = run(&format!("{a}{b}"));
+            assert!(!out.contains("pub type"), "{out}");
+        }
+        let out = run("pub struct A(u8); pub struct B(u8);");
+        assert!(out.contains("pub type B = A;"), "{out}");
     }
 
     #[test]
