@@ -20,6 +20,7 @@ mod error;
 mod ir;
 mod names;
 mod options;
+mod pointer;
 mod server;
 mod spec;
 mod validate;

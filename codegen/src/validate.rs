@@ -13,10 +13,10 @@ use stub_runtime::{Applies, RejectionKind};
 
 use crate::error::{CodegenError, Problem, Result};
 use crate::ir::{BodyKind, body_type, is_supported_scheme};
+use crate::pointer::{At, escape, from_fragment};
 use crate::spec::Spec;
 use crate::spec::media::{body_kind, preferred_media};
 use crate::spec::paths::{braced_names, is_routable, responses, template_name_set};
-use crate::spec::pointer::{At, escape, from_fragment};
 use crate::spec::refs::resolve;
 
 /// Fields the error schema must have: the server stubs fill them.

@@ -88,7 +88,7 @@ fn free_name(base: &str, taken: &std::collections::BTreeSet<String>) -> String {
 
 /// `at` extended by one JSON-pointer segment (RFC 6901 escaping).
 fn join(at: &str, segment: &str) -> String {
-    format!("{at}/{}", segment.replace('~', "~0").replace('/', "~1"))
+    format!("{at}/{}", crate::pointer::escape(segment))
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 
 use super::{Lints, free_name, join};
+use crate::pointer::{escape, from_fragment};
 
 /// Keys whose values are data, never references.
 const DATA_KEYS: &[&str] = &["example", "examples", "default", "enum", "const"];
@@ -154,16 +155,7 @@ fn is_component(target: &str) -> bool {
 
 /// A local reference (`#/...`) as a plain JSON pointer, percent-decoded.
 fn decode(reference: &str) -> Option<String> {
-    let pointer = reference.strip_prefix('#')?;
-    Some(
-        percent_encoding::percent_decode_str(pointer)
-            .decode_utf8_lossy()
-            .into_owned(),
-    )
-}
-
-fn escape(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
+    Some(from_fragment(reference.strip_prefix('#')?).into_owned())
 }
 
 /// A component name from the target's last meaningful segments.

@@ -75,7 +75,7 @@ pub(crate) fn files(
         })
         .collect::<Result<Vec<_>>>()?;
     let code = error_code(components, &options.error_schema);
-    let lib = library(&krate, &trait_ident, &methods, &code);
+    let lib = library(&krate, &trait_ident, methods, &code)?;
     let mut files = vec![GeneratedFile {
         path: dir.join("Cargo.toml"),
         contents: manifest::skeleton(name, title, version, &options.server.1, REGEN_COMMAND),
@@ -86,13 +86,7 @@ pub(crate) fn files(
          has checked the request. Run it with `cargo run -p {name} -- --listen ADDR`.",
         crate_doc("Skeleton server", title, version)
     );
-    files.extend(rust_files(
-        dir.join("src"),
-        &doc,
-        "skeleton",
-        &parse("skeleton", lib)?,
-        &[],
-    )?);
+    files.extend(rust_files(dir.join("src"), &doc, "skeleton", &lib, &[])?);
     files.push(GeneratedFile {
         path: dir.join("src/main.rs"),
         contents: main_rs(name)?,
@@ -272,16 +266,19 @@ fn media_example<'a>(
 /// The method implementing `declaration` (a trait method as the stubs
 /// declare it, returning `impl Future<Output = response> + Send`): an
 /// `async fn` returning `response`, every argument ignored, `answer` as body.
+/// Built as syntax, so the library's file is not parsed from its methods'
+/// tokens a second time.
 fn implementation(
     declaration: TokenStream,
     response: &proc_macro2::Ident,
     answer: &TokenStream,
-) -> Result<TokenStream> {
+) -> Result<syn::ImplItemFn> {
+    let not_parsed = |what: &str, e: syn::Error| CodegenError::Generate {
+        stage: "skeleton",
+        message: format!("{what} does not parse: {e}"),
+    };
     let mut method: syn::TraitItemFn =
-        syn::parse2(declaration).map_err(|e| CodegenError::Generate {
-            stage: "skeleton",
-            message: format!("a trait method does not parse: {e}"),
-        })?;
+        syn::parse2(declaration).map_err(|e| not_parsed("a trait method", e))?;
     method.attrs.retain(|a| !a.path().is_ident("doc"));
     for input in &mut method.sig.inputs {
         if let syn::FnArg::Typed(arg) = input {
@@ -293,12 +290,14 @@ fn implementation(
     }
     method.sig.asyncness = Some(Default::default());
     method.sig.output = syn::parse_quote!(-> #response);
-    let (attrs, sig) = (&method.attrs, &method.sig);
-    Ok(quote! {
-        #(#attrs)*
-        #sig {
-            #answer
-        }
+    let block: syn::Block =
+        syn::parse2(quote!({ #answer })).map_err(|e| not_parsed("a method's answer", e))?;
+    Ok(syn::ImplItemFn {
+        attrs: method.attrs,
+        vis: syn::Visibility::Inherited,
+        modifiers: Default::default(),
+        sig: method.sig,
+        block,
     })
 }
 
@@ -319,30 +318,48 @@ fn error_code(components: Option<&Components>, schema: &str) -> String {
 fn library(
     stubs: &proc_macro2::Ident,
     trait_ident: &proc_macro2::Ident,
-    methods: &[TokenStream],
+    methods: Vec<syn::ImplItemFn>,
     code: &str,
-) -> TokenStream {
-    quote! {
-        /// The implementation of the stubs' trait that answers from the spec's examples.
-        #[derive(Debug, Clone, Copy, Default)]
-        pub struct Skeleton;
+) -> Result<syn::File> {
+    let mut file = parse(
+        "skeleton",
+        quote! {
+            /// The implementation of the stubs' trait that answers from the spec's examples.
+            #[derive(Debug, Clone, Copy, Default)]
+            pub struct Skeleton;
 
-        /// The stubs' router serving [`Skeleton`]; operations without an
-        /// example are answered `501` in the spec's error format.
-        pub fn app() -> axum::Router {
-            let router = #stubs::router(std::sync::Arc::new(Skeleton));
-            stub_runtime::skeleton::answer_unanswered::<#stubs::Errors>(router, #code)
-        }
-
-        /// One method per operation.
-        mod implementation {
-            use #stubs::*;
-
-            impl #trait_ident for super::Skeleton {
-                #(#methods)*
+            /// The stubs' router serving [`Skeleton`]; operations without an
+            /// example are answered `501` in the spec's error format.
+            pub fn app() -> axum::Router {
+                let router = #stubs::router(std::sync::Arc::new(Skeleton));
+                stub_runtime::skeleton::answer_unanswered::<#stubs::Errors>(router, #code)
             }
-        }
-    }
+
+            /// One method per operation.
+            mod implementation {
+                use #stubs::*;
+
+                impl #trait_ident for super::Skeleton {}
+            }
+        },
+    )?;
+    // The methods go into the (only) impl, of the last item's module.
+    let implementation = match file.items.last_mut() {
+        Some(syn::Item::Mod(syn::ItemMod {
+            content: Some((_, items)),
+            ..
+        })) => items.last_mut(),
+        _ => None,
+    };
+    let Some(syn::Item::Impl(implementation)) = implementation else {
+        unreachable!(
+            "the library ends with the implementation module, whose last item is the impl"
+        );
+    };
+    implementation
+        .items
+        .extend(methods.into_iter().map(syn::ImplItem::Fn));
+    Ok(file)
 }
 
 /// `src/main.rs`: `--listen ADDR`, then serve until Ctrl-C.

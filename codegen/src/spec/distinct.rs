@@ -12,9 +12,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::pointer::escape;
 use crate::error::Problem;
 use crate::names::type_name;
+use crate::pointer::escape;
 
 /// Rust names a schema's type cannot have.
 const RESERVED: &[&str] = &[

@@ -7,7 +7,6 @@ pub(crate) mod load;
 pub(crate) mod media;
 pub(crate) mod normalize;
 pub(crate) mod paths;
-pub(crate) mod pointer;
 pub(crate) mod pointer_refs;
 pub(crate) mod refs;
 pub(crate) mod repair;

@@ -13,9 +13,9 @@ use openapiv3::{MediaType, Operation, ReferenceOr, Schema, SchemaKind, Type};
 
 use super::load::Spec;
 use super::paths::{operations_mut, responses_mut};
-use super::pointer::{At, escape};
 use crate::error::Problem;
 use crate::names::{field_name, type_name};
+use crate::pointer::{At, escape};
 
 /// Names the generated client already uses for its own methods (progenitor's
 /// `Client`, `ClientInfo` and `ClientHooks`): an operation so named gets `_op`.

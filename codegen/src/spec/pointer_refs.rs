@@ -74,11 +74,11 @@ pub(crate) fn to_components(raw: &mut Value) -> bool {
         let Some(section) = section_of(&reference) else {
             continue;
         };
-        let pointer = super::pointer::from_fragment(&reference["#".len()..]);
+        let pointer = crate::pointer::from_fragment(&reference["#".len()..]);
         let Some(slot) = raw.pointer_mut(&pointer) else {
             continue; // dangling: validation names it
         };
-        let segs = segments(&super::pointer::from_fragment(&reference));
+        let segs = segments(&crate::pointer::from_fragment(&reference));
         let mut names = segs
             .iter()
             .filter(|s| !KEYWORDS.contains(&s.as_str()) && s.parse::<usize>().is_err());
@@ -189,7 +189,7 @@ fn segments(reference: &str) -> Vec<String> {
         .trim_start_matches('#')
         .trim_start_matches('/')
         .split('/')
-        .map(super::pointer::unescape)
+        .map(crate::pointer::unescape)
         .collect()
 }
 

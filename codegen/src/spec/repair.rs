@@ -11,8 +11,8 @@
 
 use serde_json::Value;
 
-use super::pointer::At;
 use crate::error::Problem;
+use crate::pointer::At;
 
 /// Properties with one Rust field name (`prefs/background` and
 /// `prefs_background`): typify would declare the field twice. The first

@@ -14,9 +14,9 @@ use std::collections::BTreeSet;
 use heck::{ToPascalCase, ToSnakeCase};
 use serde_json::{Value, json};
 
-use super::pointer::escape;
 use crate::error::Problem;
 use crate::names::type_name;
+use crate::pointer::escape;
 
 /// Gives every type typify or progenitor would derive a unique name;
 /// returns whether the document changed.
@@ -283,7 +283,7 @@ fn merged_parts(
                     .get("$ref")
                     .and_then(Value::as_str)
                     .and_then(|r| r.strip_prefix("#/components/schemas/"))
-                    .map(super::pointer::unescape)
+                    .map(crate::pointer::unescape)
                 else {
                     pending.push(member);
                     continue;

@@ -1,4 +1,6 @@
-//! JSON pointers (RFC 6901), as problems name places in the spec.
+//! JSON pointers (RFC 6901), as problems name places in the spec and
+//! `$ref`s name their targets: shared by `spec` and `downgrade` (OpenAPI 3.1
+//! input), which do not import each other.
 
 use std::borrow::Cow;
 use std::fmt;
