@@ -145,10 +145,64 @@ pub use router::{
 pub use schema_errors::SchemaErrors;
 #[cfg(feature = "axum")]
 pub use security::{ApiKey, BearerToken, api_key, bearer_token};
-/// Derives [`CredentialFields`](trait@CredentialFields) and
-/// [`Responses`](trait@Responses) (see `stub-runtime-macros`).
+/// Derives [`CredentialFields`](trait@CredentialFields) (see `stub-runtime-macros`).
+///
+/// ```
+/// use stub_runtime::prelude::*;
+/// use stub_runtime::{ApiKey, BearerToken};
+/// use axum::http::{HeaderMap, HeaderValue};
+///
+/// #[derive(Debug, Default, PartialEq, CredentialFields)]
+/// struct Credentials {
+///     #[credential(api_key = "X-Application-ID")]
+///     application: Option<ApiKey>,
+///     #[credential(bearer)]
+///     auth0: Option<BearerToken>,
+/// }
+///
+/// let mut headers = HeaderMap::new();
+/// headers.insert("x-application-id", HeaderValue::from_static("app-1"));
+/// let read = Credentials::from_headers(&headers).unwrap();
+/// assert_eq!(read.application.as_ref().map(ApiKey::as_str), Some("app-1"));
+/// assert!(read.auth0.is_none());
+/// ```
 #[cfg(feature = "axum")]
-pub use stub_runtime_macros::{CredentialFields, Responses};
+pub use stub_runtime_macros::CredentialFields;
+/// Derives [`Responses`](trait@Responses) (see `stub-runtime-macros`).
+///
+/// ```
+/// use stub_runtime::prelude::*;
+/// use stub_runtime::{BuiltinError, BuiltinErrors, JsonBody, TextBody, response};
+///
+/// /// Every response `get_pet` documents.
+/// #[derive(Responses)]
+/// #[responses(errors = BuiltinErrors)]
+/// enum GetPetResponse {
+///     /// 200: the pet's name.
+///     #[response(status = 200, json)]
+///     Ok(JsonBody<String>),
+///     /// 200: the same, as text.
+///     #[response(status = 200, media = "text/plain")]
+///     OkText(TextBody),
+///     /// 404: no such pet.
+///     #[response(status = 404, error)]
+///     NotFound(BuiltinError),
+///     /// 5XX: the service failed.
+///     #[response(status = "5XX", error)]
+///     ServerError(StatusCode, BuiltinError),
+/// }
+///
+/// let missing = BuiltinError { status: 0, code: "not_found".into(), message: "no pet".into() };
+/// let sent = response(GetPetResponse::NotFound(missing.clone()));
+/// assert_eq!(sent.status(), StatusCode::NOT_FOUND);
+/// let sent = response(GetPetResponse::OkText(TextBody::from("Rex")));
+/// assert_eq!(sent.headers()["content-type"], "text/plain");
+/// // A range variant sent with a status outside its range is a 500.
+/// let sent = response(GetPetResponse::ServerError(StatusCode::NOT_FOUND, missing));
+/// assert_eq!(sent.status(), StatusCode::INTERNAL_SERVER_ERROR);
+/// ```
+#[cfg(feature = "axum")]
+pub use stub_runtime_macros::Responses;
 #[cfg(feature = "axum")]
 pub use text::TextBody;
 #[cfg(feature = "axum")]

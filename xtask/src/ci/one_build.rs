@@ -5,7 +5,10 @@
 //! resolves their features apart). Either split compiles that crate, and
 //! every crate above it, a second time; `codegen/Cargo.toml` says how the
 //! known ones are closed. The test runs `cargo tree` over the workspace and
-//! names each crate split.
+//! names each crate split. `cargo tree` does not show one split: a proc-macro
+//! crate's tests are built for the host, so its dev-dependencies are resolved
+//! with the host's features; the second test names each such dev-dependency
+//! that the build graph compiles too (from `cargo metadata`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -55,22 +58,79 @@ fn differences(build: &str, test: &str) -> Vec<String> {
         .collect()
 }
 
-/// `cargo tree` of the workspace over `edges`, on this host.
-fn tree(edges: &str) -> String {
+/// Each dev-dependency of a proc-macro package in `metadata` (`cargo
+/// metadata` JSON) that `build` (a `cargo tree` listing) also compiles, as
+/// `package: dev-dependency`.
+fn host_test_splits(metadata: &serde_json::Value, build: &str) -> Vec<String> {
+    let built: BTreeSet<&str> = build
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let packages = metadata["packages"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut found = Vec::new();
+    for package in packages {
+        let targets = package["targets"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let proc_macro = targets.iter().any(|t| {
+            t["kind"]
+                .as_array()
+                .is_some_and(|k| k.iter().any(|k| k == "proc-macro"))
+        });
+        if !proc_macro {
+            continue;
+        }
+        let dependencies = package["dependencies"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for dependency in dependencies {
+            let name = dependency["name"].as_str().unwrap_or_default();
+            if dependency["kind"] == "dev" && built.contains(name) {
+                found.push(format!(
+                    "{}: {name}",
+                    package["name"].as_str().unwrap_or_default()
+                ));
+            }
+        }
+    }
+    found
+}
+
+/// The standard output of `cargo ARGS` in the workspace root, which must succeed.
+fn cargo(args: &[&str]) -> String {
     let root = users_harness::workspace_root();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let out = std::process::Command::new(cargo)
-        .args(["tree", "--workspace", "--locked", "--edges", edges])
-        .args(["--format", "{p} [{f}]", "--prefix", "none"])
+        .args(args)
         .current_dir(&root)
         .output()
-        .expect("running cargo tree");
+        .expect("running cargo");
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let tree = String::from_utf8(out.stdout).expect("cargo tree prints UTF-8");
+    String::from_utf8(out.stdout).expect("cargo prints UTF-8")
+}
+
+/// `cargo tree` of the workspace over `edges`, on this host.
+fn tree(edges: &str) -> String {
+    let tree = cargo(&[
+        "tree",
+        "--workspace",
+        "--locked",
+        "--edges",
+        edges,
+        "--format",
+        "{p} [{f}]",
+        "--prefix",
+        "none",
+    ]);
     assert!(tree.lines().count() > 100, "too short a tree:\n{tree}");
     tree
 }
@@ -95,6 +155,36 @@ users-bench v0.1.0 (/w/bench) []
         [r#"toml_edit v0.25.20: {"display"} but {"display,parse"} in tests"#]
     );
     assert!(differences("toml_edit v0.25.20 [display,parse]\n", test).is_empty());
+}
+
+#[test]
+fn a_proc_macros_dev_dependency_in_the_build_graph_is_a_split() {
+    let metadata = serde_json::json!({"packages": [
+        {"name": "derives", "targets": [{"kind": ["proc-macro"]}], "dependencies": [
+            {"name": "syn", "kind": null},
+            {"name": "axum", "kind": "dev"},
+            {"name": "trybuild", "kind": "dev"},
+        ]},
+        {"name": "runtime", "targets": [{"kind": ["lib"]}], "dependencies": [
+            {"name": "tokio", "kind": "dev"},
+        ]},
+    ]});
+    let build = "syn v3.0.10 [full]\naxum v0.8.9 [json]\ntokio v1.54.1 [rt]\n";
+    assert_eq!(host_test_splits(&metadata, build), ["derives: axum"]);
+    assert!(host_test_splits(&metadata, "syn v3.0.10 [full]\n").is_empty());
+}
+
+#[test]
+fn no_proc_macro_test_compiles_a_dependency_again() {
+    let metadata = cargo(&["metadata", "--locked", "--no-deps", "--format-version", "1"]);
+    let metadata: serde_json::Value = serde_json::from_str(&metadata).expect("cargo metadata JSON");
+    let found = host_test_splits(&metadata, &tree("normal,build"));
+    assert!(
+        found.is_empty(),
+        "dev-dependencies of proc-macro crates, compiled a second time for the host \
+         (put the tests or examples that need them in a library crate):\n{}",
+        found.join("\n")
+    );
 }
 
 #[test]

@@ -6,7 +6,8 @@
 //! steps after it, its output in `target/ci-tools/logs/step-STEP.log`,
 //! printed whole when it ends; the run waits for it before the summary.
 //! On two cores this fills the time the later steps spend waiting on
-//! servers, browsers and Python.
+//! servers, browsers and Python. One that needs the build starts only if it
+//! passed (else it is skipped in line, as any step needing it).
 //!
 //! The summary gives each step's wall time and its CPU time ([`cpu`]): what
 //! xtask and the processes the step started used, on all cores. A step
@@ -77,7 +78,8 @@ pub fn run(ctx: &mut Ctx, steps: &[Step], selected: &[&str]) -> Result<()> {
     let mut beside = Vec::new();
     for (at, step) in steps.iter().enumerate() {
         let later = steps[at + 1..].iter().any(|s| selected.contains(&s.name));
-        if step.beside && later && selected.contains(&step.name) {
+        let build_failed = step.needs_build && ctx.build_failed;
+        if step.beside && later && selected.contains(&step.name) && !build_failed {
             let started = match &own_copy {
                 Ok(exe) => Beside::start(ctx, step, exe),
                 Err(e) => Err(anyhow::anyhow!("{e}")),
