@@ -37,14 +37,31 @@ struct Candidate {
 }
 
 fn alias_in(items: &mut Vec<syn::Item>) {
-    let names: Vec<syn::Ident> = items.iter().filter_map(plain_type_name).collect();
-    // The local names each item mentions.
+    // Each local type with the index of its definition.
+    let mut candidates: Vec<Option<Candidate>> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(def, item)| {
+            let name = plain_type_name(item)?;
+            Some(Some(Candidate {
+                name,
+                def,
+                impls: Vec::new(),
+            }))
+        })
+        .collect();
+    let position = |ident: &proc_macro2::Ident| {
+        candidates
+            .iter()
+            .position(|c| c.as_ref().is_some_and(|c| c.name == *ident))
+    };
+    // The local types each item mentions.
     let mentions: Vec<Vec<usize>> = items
         .iter()
         .map(|item| {
             let mut found = Vec::new();
             idents(item.to_token_stream(), &mut |ident| {
-                if let Some(n) = names.iter().position(|n| n == ident)
+                if let Some(n) = position(ident)
                     && !found.contains(&n)
                 {
                     found.push(n);
@@ -53,33 +70,20 @@ fn alias_in(items: &mut Vec<syn::Item>) {
             found
         })
         .collect();
-    let mut candidates: Vec<Option<Candidate>> = names
-        .iter()
-        .map(|name| {
-            Some(Candidate {
-                name: name.clone(),
-                def: usize::MAX,
-                impls: Vec::new(),
-            })
-        })
-        .collect();
     for (index, item) in items.iter().enumerate() {
-        let own = plain_type_name(item).and_then(|n| names.iter().position(|m| *m == n));
-        match (item, own) {
-            (_, Some(n)) => {
-                if let Some(c) = &mut candidates[n] {
-                    c.def = index;
-                }
-            }
+        if plain_type_name(item).is_some() {
+            continue;
+        }
+        match item {
             // An impl of exactly one local type is that type's.
-            (syn::Item::Impl(_), None) if mentions[index].len() == 1 => {
+            syn::Item::Impl(_) if mentions[index].len() == 1 => {
                 if let Some(c) = &mut candidates[mentions[index][0]] {
                     c.impls.push(index);
                 }
             }
             // Anything else naming a local type (an impl of two, a use, a
             // function) keeps those types as they are.
-            (_, None) => {
+            _ => {
                 for &n in &mentions[index] {
                     candidates[n] = None;
                 }

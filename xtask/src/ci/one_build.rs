@@ -66,28 +66,17 @@ fn host_test_splits(metadata: &serde_json::Value, build: &str) -> Vec<String> {
         .lines()
         .filter_map(|l| l.split_whitespace().next())
         .collect();
-    let packages = metadata["packages"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+    let packages = array(&metadata["packages"]);
     let mut found = Vec::new();
     for package in packages {
-        let targets = package["targets"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let proc_macro = targets.iter().any(|t| {
-            t["kind"]
-                .as_array()
-                .is_some_and(|k| k.iter().any(|k| k == "proc-macro"))
-        });
+        let targets = array(&package["targets"]);
+        let proc_macro = targets
+            .iter()
+            .any(|t| array(&t["kind"]).iter().any(|k| k == "proc-macro"));
         if !proc_macro {
             continue;
         }
-        let dependencies = package["dependencies"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default();
+        let dependencies = array(&package["dependencies"]);
         for dependency in dependencies {
             let name = dependency["name"].as_str().unwrap_or_default();
             if dependency["kind"] == "dev" && built.contains(name) {
@@ -99,6 +88,11 @@ fn host_test_splits(metadata: &serde_json::Value, build: &str) -> Vec<String> {
         }
     }
     found
+}
+
+/// The elements of a JSON array, none if `value` is not one.
+fn array(value: &serde_json::Value) -> &[serde_json::Value] {
+    value.as_array().map(Vec::as_slice).unwrap_or_default()
 }
 
 /// The standard output of `cargo ARGS` in the workspace root, which must succeed.
